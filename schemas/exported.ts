@@ -1,0 +1,20 @@
+/** The schemas exported as JSON Schema files to docs/schemas/ (a test fails when they drift). */
+import type { TSchema } from '@sinclair/typebox';
+import { CommandEnvelope, DeadLetter, JournalRecord, JsonlLine } from './envelope.js';
+import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
+
+export function exportedSchemas(): Record<string, TSchema> {
+  const out: Record<string, TSchema> = {
+    CommandEnvelope,
+    JournalRecord,
+    JsonlLine,
+    DeadLetter,
+    TaskSubmit,
+    TaskCompleted,
+    TaskFailed,
+  };
+  for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
+    for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;
+  }
+  return out;
+}

@@ -1,0 +1,7 @@
+/** The wire contract: subjects, envelopes, command data schemas and the validating codec. */
+export * from './subjects.js';
+export * from './envelope.js';
+export * from './commands.js';
+export { codec, validator, SchemaError, type Codec } from './codec.js';
+export { exportedSchemas } from './exported.js';
+export * from './errors.js';

@@ -1,0 +1,89 @@
+/**
+ * The subject space of MOE-Agents: stream names, KV bucket names and the subject builders/parsers
+ * every process uses. One place, so a client in any language can follow docs/subjects.md.
+ *
+ *   moe.cmd.<org>.<ws>.<kind>.<id>   commands into an actor          (stream MOE_CMD)
+ *   moe.evt.<org>.<ws>.<kind>.<id>   the actor's journal, one record per turn (stream MOE_EVT)
+ *   moe.dlq.<org>.<ws>               dead letters with their reason  (stream MOE_DLQ)
+ *   moe.live.<org>.<ws>.<kind>.<id>  coalesced live deltas, not persisted (core NATS)
+ */
+
+export const STREAMS = {
+  commands: 'MOE_CMD',
+  events: 'MOE_EVT',
+  deadLetters: 'MOE_DLQ',
+} as const;
+
+export const KV_BUCKETS = {
+  placement: 'moe_placement',
+  nodes: 'moe_nodes',
+  limits: 'moe_limits',
+} as const;
+
+/** A token used in a subject: letters, digits, `_` and `-`, 1–64 chars. No dots, no wildcards. */
+export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+const TOKEN_RE = new RegExp(TOKEN_PATTERN);
+
+export function isToken(value: string): boolean {
+  return TOKEN_RE.test(value);
+}
+
+/** The address of one actor: the four tokens after `moe.cmd.` / `moe.evt.`. */
+export interface ActorAddress {
+  readonly org: string;
+  readonly ws: string;
+  readonly kind: string;
+  readonly id: string;
+}
+
+export function addressKey(a: ActorAddress): string {
+  return `${a.org}.${a.ws}.${a.kind}.${a.id}`;
+}
+
+export function commandSubject(a: ActorAddress): string {
+  return `moe.cmd.${addressKey(a)}`;
+}
+
+export function eventSubject(a: ActorAddress): string {
+  return `moe.evt.${addressKey(a)}`;
+}
+
+export function liveSubject(a: ActorAddress): string {
+  return `moe.live.${addressKey(a)}`;
+}
+
+export function deadLetterSubject(org: string, ws: string): string {
+  return `moe.dlq.${org}.${ws}`;
+}
+
+/** All commands of one workspace: the filter of that workspace's durable consumer. */
+export function workspaceCommandFilter(org: string, ws: string): string {
+  return `moe.cmd.${org}.${ws}.>`;
+}
+
+/** All journal records of one workspace. */
+export function workspaceEventFilter(org: string, ws: string): string {
+  return `moe.evt.${org}.${ws}.>`;
+}
+
+/**
+ * Parses `moe.cmd.…` or `moe.evt.…` into an address; `null` when the subject is not one
+ * (wrong prefix, wrong token count, a token outside {@link TOKEN_PATTERN}).
+ */
+export function parseActorSubject(subject: string): ActorAddress | null {
+  const parts = subject.split('.');
+  if (parts.length !== 6 || parts[0] !== 'moe' || (parts[1] !== 'cmd' && parts[1] !== 'evt')) return null;
+  const [, , org, ws, kind, id] = parts as [string, string, string, string, string, string];
+  if (![org, ws, kind, id].every(isToken)) return null;
+  return { org, ws, kind, id };
+}
+
+/** Durable consumer name of a workspace (names may not contain dots). */
+export function workspaceConsumerName(org: string, ws: string): string {
+  return `ws_${org}_${ws}`;
+}
+
+/** KV key for a workspace placement lease. */
+export function placementKey(org: string, ws: string): string {
+  return `${org}.${ws}`;
+}

@@ -1,0 +1,3 @@
+/** Test harness: real nats-server per test file, temp dirs, waiting helpers. */
+export { startNatsServer, freePort, natsServerBinary, type NatsServerHandle } from './natsServer.js';
+export { tempDir, eventually } from './util.js';
