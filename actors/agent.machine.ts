@@ -159,7 +159,15 @@ export const agentMachine = setup({
               enqueue.assign({ messages, usage, provider: reply.provider, llmEffect: null });
               enqueue({
                 type: 'emit',
-                params: { type: 'agent.replied', step: context.step, text: reply.text, tools: reply.toolCalls.length },
+                params: {
+                  type: 'agent.replied',
+                  step: context.step,
+                  text: reply.text,
+                  tools: reply.toolCalls.length,
+                  provider: reply.provider,
+                  model: reply.model,
+                  usage: reply.usage,
+                },
               });
               if (check({ type: 'wantsTools' })) {
                 const pending: Record<string, string> = {};

@@ -30,7 +30,10 @@ export const DomainEvent = Type.Object(
   { type: Type.String() },
   { additionalProperties: true, description: 'An event the machine emitted in this turn' },
 );
-export type DomainEvent = Static<typeof DomainEvent>;
+export interface DomainEvent {
+  type: string;
+  [key: string]: unknown;
+}
 
 export const EffectSpec = Type.Object(
   {
@@ -40,7 +43,7 @@ export const EffectSpec = Type.Object(
   },
   { additionalProperties: true },
 );
-export type EffectSpec = Static<typeof EffectSpec>;
+export type EffectSpec = Static<typeof EffectSpec> & { [key: string]: unknown };
 
 export const JournalRecord = Type.Object(
   {
@@ -69,7 +72,7 @@ export const JournalRecord = Type.Object(
     description: 'One record per turn on moe.evt.<org>.<ws>.<kind>.<id>',
   },
 );
-export type JournalRecord = Static<typeof JournalRecord>;
+export type JournalRecord = Omit<Static<typeof JournalRecord>, 'events'> & { events: DomainEvent[] };
 
 /** A line of a session JSONL log: the journal record plus its MOE_EVT stream sequence. */
 export const JsonlLine = Type.Object(

@@ -1,8 +1,15 @@
 /**
  * The tool interface: what an agent can do to its workspace. Every tool is confined to the
- * workspace root (see `confine.ts`); its input is validated against `inputSchema` before `run`.
- * Tool-level failures (file not found, bad input) come back as `{ isError: true }` so the model can
- * react; only infrastructure failures throw.
+ * workspace root (see `confine.ts`); its input is validated against `inputSchema` before `run`
+ * (tools built with `defineTool` validate themselves, so a direct `tool.run` is as safe as
+ * `toolset.run`).
+ *
+ * Error policy — results, not throws, for anything the model caused or can fix:
+ * - tool-level failures (bad input, file not found, too large, ambiguous edit, a path that escapes
+ *   the workspace) come back as `{ isError: true, output, code }` so the model sees a clear refusal
+ *   and can react; the kernel journals them like any other result and never retries them;
+ * - only infrastructure failures (disk full, I/O error) throw, so the kernel can retry the effect.
+ * A path escape is refused before any file is opened: the outside file is never read or created.
  */
 import type { TSchema } from '@sinclair/typebox';
 
@@ -19,6 +26,8 @@ export interface ToolContext {
 export interface ToolResult {
   readonly output: string;
   readonly isError: boolean;
+  /** the stable `MOE_ERR_…` code of a tool-level failure (also at the start of `output`) */
+  readonly code?: string;
 }
 
 export interface Tool {

@@ -1,0 +1,109 @@
+/**
+ * Runs the effects a durable turn started, and fires durable timers. Each outcome goes back to the
+ * actor as a command with id `fx:<actor>:<effectId>` — the same id however often the effect is
+ * re-driven — so the journal never holds two results for one effect.
+ */
+import type { Logger } from 'pino';
+import { addressKey, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
+import type { Clock } from './clock.js';
+import type { CommandPublisher } from './commandPublisher.js';
+import { runWithRetry, type EffectHandler, type EffectOutcome, type RetryPolicy } from './effects.js';
+
+export function effectCommandId(address: ActorAddress, effectId: string): string {
+  return `fx:${address.kind}.${address.id}:${effectId}`;
+}
+
+export class EffectScheduler {
+  private readonly running = new Map<string, AbortController>();
+  private readonly timers = new Map<string, unknown>();
+  private readonly stopper = new AbortController();
+  started = 0;
+  failed = 0;
+
+  constructor(
+    private readonly handlers: ReadonlyMap<string, EffectHandler>,
+    private readonly publisher: CommandPublisher,
+    private readonly clock: Clock,
+    private readonly retry: RetryPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts an effect unless it is already running in this process (idempotent). */
+  start(address: ActorAddress, effect: EffectSpec, actorContext: unknown, session: string): void {
+    if (effect.kind === 'timer') return this.schedule(address, effect);
+    const gid = `${addressKey(address)}/${effect.id}`;
+    if (this.running.has(gid) || this.stopper.signal.aborted) return;
+    const ac = new AbortController();
+    this.stopper.signal.addEventListener('abort', () => ac.abort(new Error('kernel stopping')), { once: true });
+    this.running.set(gid, ac);
+    this.started++;
+    void this.execute(address, effect, actorContext, session, ac.signal).finally(() => this.running.delete(gid));
+  }
+
+  private async execute(
+    address: ActorAddress,
+    effect: EffectSpec,
+    actorContext: unknown,
+    session: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const handler = this.handlers.get(effect.kind);
+    let outcome: EffectOutcome;
+    try {
+      outcome = handler
+        ? await runWithRetry(handler, { address, effect, actorContext, session, signal }, this.retry, this.clock)
+        : { ok: false, error: { code: 'MOE_ERR_EFFECT_UNKNOWN', message: `no handler for effect ${effect.kind}`, attempts: 1 } };
+    } catch (err) {
+      // Aborted: the kernel is stopping or the effect was cancelled; whoever hosts the actor next re-drives it.
+      this.log.debug({ err, effect: effect.id }, 'effect aborted');
+      return;
+    }
+    if (!outcome.ok) {
+      this.failed++;
+      this.log.warn({ actor: addressKey(address), effect: effect.id, kind: effect.kind, error: outcome.error }, 'effect failed');
+    }
+    const id = effectCommandId(address, effect.id);
+    await this.publisher.publishDurably(
+      address,
+      outcome.ok
+        ? { id, type: 'effect.result', data: { effectId: effect.id, value: outcome.value } }
+        : { id, type: 'effect.failed', data: { effectId: effect.id, error: outcome.error } },
+    );
+  }
+
+  private schedule(address: ActorAddress, effect: EffectSpec): void {
+    const gid = `${addressKey(address)}/${effect.id}`;
+    if (this.timers.has(gid) || this.stopper.signal.aborted) return;
+    const fire = () => {
+      this.timers.delete(gid);
+      const id = effectCommandId(address, effect.id);
+      void this.publisher.publishDurably(address, { id, type: 'timer.fired', data: { effectId: effect.id } });
+    };
+    this.timers.set(gid, this.clock.setTimeout(fire, (effect.fireAt ?? 0) - this.clock.now()));
+  }
+
+  /** Cancels a timer or aborts a running effect. */
+  cancel(address: ActorAddress, effectId: string): void {
+    const gid = `${addressKey(address)}/${effectId}`;
+    const t = this.timers.get(gid);
+    if (t !== undefined) {
+      this.clock.clearTimeout(t);
+      this.timers.delete(gid);
+    }
+    this.running.get(gid)?.abort(new Error('cancelled'));
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  get scheduledTimers(): number {
+    return this.timers.size;
+  }
+
+  stop(): void {
+    this.stopper.abort(new Error('kernel stopping'));
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Effect execution. An effect runs only after the turn that started it is durable; its outcome is
+ * published back to the actor as a command whose id is derived from the effect id, so a re-driven
+ * effect (after a crash) produces the same command id and is applied at most once.
+ *
+ * Supervision: a handler error that is retryable (MoeError.retryable, or an unknown error) is retried
+ * with exponential backoff, honouring `retryAfterMs`; a terminal error, or the retry limit, ends in
+ * `effect.failed` — the machine decides what failure means (the agent goes to `failed`).
+ */
+import { isMoeError, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
+import type { Clock } from './clock.js';
+
+export interface EffectInvocation {
+  readonly address: ActorAddress;
+  readonly effect: EffectSpec;
+  /** the machine's context when the effect is run (read-only) */
+  readonly actorContext: unknown;
+  readonly session: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+}
+
+export type EffectHandler = (inv: EffectInvocation) => Promise<unknown>;
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
+
+export type EffectOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: { code: string; message: string; attempts: number } };
+
+/** Backoff for attempt n (1-based): exponential with full jitter, never below a server's retry-after. */
+export function backoffMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, rand: number): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const jittered = exp / 2 + (exp / 2) * rand;
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/** Runs `handler` under the retry policy; never throws (except on abort). */
+export async function runWithRetry(
+  handler: EffectHandler,
+  base: Omit<EffectInvocation, 'attempt'>,
+  policy: RetryPolicy,
+  clock: Clock,
+): Promise<EffectOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ok: true, value: (await handler({ ...base, attempt })) ?? null };
+    } catch (err) {
+      if (base.signal.aborted) throw err;
+      const moe = isMoeError(err) ? err : undefined;
+      const retryable = moe ? moe.retryable : true;
+      if (!retryable || attempt >= policy.maxAttempts) {
+        return {
+          ok: false,
+          error: {
+            code: moe?.code ?? (retryable ? 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED' : 'MOE_ERR_EFFECT_FAILED'),
+            message: err instanceof Error ? err.message : String(err),
+            attempts: attempt,
+          },
+        };
+      }
+      await clock.sleep(backoffMs(policy, attempt, moe?.retryAfterMs, Math.random()), base.signal);
+    }
+  }
+}

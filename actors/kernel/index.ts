@@ -1,0 +1,12 @@
+/** The actor kernel: hosts pure machines on the JetStream journal with a SQLite cache and JSONL logs. */
+export { WorkspaceKernel, type WorkspaceKernelOptions, type KernelStats } from './workspaceKernel.js';
+export { SessionStore, openSqlite, type ActorRow, type PendingEffect } from './sessionStore.js';
+export { JsonlLog } from './jsonlLog.js';
+export { Journal, recordCodec } from './journal.js';
+export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
+export { systemClock, type Clock } from './clock.js';
+export { DEFAULT_RETRY, backoffMs, runWithRetry, type EffectHandler, type EffectInvocation, type RetryPolicy } from './effects.js';
+export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
+export { effectCommandId } from './effectScheduler.js';
+export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
+export type { ActorCell } from './actorCell.js';

@@ -1,0 +1,75 @@
+/**
+ * MOE_EVT as the actors' journal. `append` publishes one record with
+ * expected-last-subject-sequence: the fence that lets exactly one writer extend an actor's history,
+ * however many nodes believe they own it. `readAfter` reads an actor's (or a workspace's) records
+ * after a sequence with an ordered consumer — the catch-up path.
+ */
+import { headers } from '@nats-io/transport-node';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { codec, JournalRecord, STREAMS, eventSubject, type ActorAddress } from '../../schemas/index.js';
+
+const recordCodec = codec(JournalRecord, 'JournalRecord');
+
+export type AppendResult =
+  | { readonly ok: true; readonly seq: number }
+  /** another writer got there first, or this exact record already exists: catch up and retry */
+  | { readonly ok: false; readonly reason: 'fenced' | 'duplicate'; readonly seq?: number };
+
+export class Journal {
+  constructor(private readonly js: JetStreamClient) {}
+
+  async append(address: ActorAddress, record: JournalRecord, expectedLastSeq: number): Promise<AppendResult> {
+    const h = headers();
+    h.set('Moe-Cmd-Id', record.cmd.id);
+    try {
+      const ack = await this.js.publish(eventSubject(address), recordCodec.encode(record), {
+        // Deterministic id: the same command applied at the same turn yields the same bytes.
+        msgID: `${address.kind}.${address.id}#${record.turn}#${record.cmd.id}`,
+        expect: { lastSubjectSequence: expectedLastSeq },
+        headers: h,
+      });
+      if (ack.duplicate) return { ok: false, reason: 'duplicate', seq: ack.seq };
+      return { ok: true, seq: ack.seq };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        return { ok: false, reason: 'fenced' };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Records on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
+   * in order, up to the end of the stream as it is now.
+   */
+  async *readAfter(filter: string, afterSeq: number): AsyncGenerator<{ seq: number; record: JournalRecord }> {
+    const consumer = await this.js.consumers.get(STREAMS.events, {
+      filter_subjects: filter,
+      deliver_policy: 'by_start_sequence' as never,
+      opt_start_seq: afterSeq + 1,
+    });
+    const info = await consumer.info(true);
+    let pending = info.num_pending;
+    while (pending > 0) {
+      const batch = await consumer.fetch({ max_messages: Math.min(pending, 1000), expires: 2000 });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        pending = m.info.pending;
+        yield { seq: m.seq, record: recordCodec.decode(m.data) };
+        if (pending === 0) break;
+      }
+      if (got === 0) break;
+    }
+    await consumer.delete().catch(() => undefined);
+  }
+
+  /** The last record of one actor, or null. */
+  async last(address: ActorAddress): Promise<{ seq: number; record: JournalRecord } | null> {
+    const jsm = await this.js.jetstreamManager();
+    const m = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: eventSubject(address) }).catch(() => null);
+    return m ? { seq: m.seq, record: recordCodec.decode(m.data) } : null;
+  }
+}
+
+export { recordCodec };

@@ -1,0 +1,86 @@
+/**
+ * Drives one actor kind's pure XState machine: restore a persisted snapshot, apply one event,
+ * and sort the resulting actions into effects, emitted domain events and cancellations.
+ *
+ * Why not `xstate.transition()` directly: it builds a throw-away actor for every call, which costs
+ * more than the transition itself. We build one inert actor scope per kind and reuse it; the
+ * scope only collects actions, it never executes them. (Same semantics, ~3× the throughput.)
+ */
+import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import type { DomainEvent, EffectSpec } from '../../schemas/index.js';
+import { FAILED_TAG, type KernelEvent } from '../contract.js';
+
+export interface TurnOutcome {
+  readonly next: AnyMachineSnapshot;
+  /** false when the machine had no transition for the event (state unchanged) */
+  readonly accepted: boolean;
+  readonly effects: EffectSpec[];
+  readonly emits: DomainEvent[];
+  readonly cancels: string[];
+}
+
+interface CollectedAction {
+  type: string;
+  params?: unknown;
+}
+
+export class MachineHost {
+  private readonly scope: Record<string, unknown>;
+  private collected: CollectedAction[] = [];
+
+  constructor(readonly machine: AnyStateMachine) {
+    const self = createActor(machine);
+    this.scope = {
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: (a: CollectedAction) => this.collected.push(a),
+    };
+  }
+
+  initial(): AnyMachineSnapshot {
+    this.collected = [];
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+    const snap = this.machine.getInitialSnapshot(this.scope as never, undefined);
+    this.collected = [];
+    return snap;
+  }
+
+  restore(persisted: unknown): AnyMachineSnapshot {
+    return this.machine.restoreSnapshot(persisted as never, this.scope as never);
+  }
+
+  persist(snapshot: AnyMachineSnapshot): unknown {
+    return this.machine.getPersistedSnapshot(snapshot);
+  }
+
+  apply(snapshot: AnyMachineSnapshot, event: KernelEvent): TurnOutcome {
+    this.collected = [];
+    const next = this.machine.transition(snapshot, event as never, this.scope as never);
+    const effects: EffectSpec[] = [];
+    const emits: DomainEvent[] = [];
+    const cancels: string[] = [];
+    for (const a of this.collected) {
+      if (a.type === 'effect') effects.push(a.params as EffectSpec);
+      else if (a.type === 'emit') emits.push(a.params as DomainEvent);
+      else if (a.type === 'cancel') cancels.push((a.params as { effectId: string }).effectId);
+    }
+    this.collected = [];
+    return { next, accepted: next !== snapshot, effects, emits, cancels };
+  }
+}
+
+export function stateString(snapshot: AnyMachineSnapshot): string {
+  const v: unknown = snapshot.value;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export function statusOf(snapshot: AnyMachineSnapshot): 'active' | 'done' | 'error' {
+  if (snapshot.hasTag(FAILED_TAG)) return 'error';
+  return snapshot.status === 'done' ? 'done' : 'active';
+}

@@ -1,0 +1,133 @@
+/**
+ * `sessions.db`: the kernel's cache of the journal. Per actor: its persisted snapshot, turn count
+ * and the MOE_EVT sequence of its last record; the command ids it applied (dedupe); its pending
+ * effects and durable timers. Everything a turn changes is written in ONE transaction, so the
+ * snapshot and "command X was applied" can never disagree. SQLite is never ahead of the journal:
+ * a turn is committed here only after its record was appended to MOE_EVT.
+ */
+import Database from 'better-sqlite3';
+import type { EffectSpec } from '../../schemas/index.js';
+
+export interface ActorRow {
+  key: string;
+  kind: string;
+  session: string;
+  turn: number;
+  last_seq: number;
+  state: string;
+  status: string;
+  snapshot: string;
+}
+
+export interface PendingEffect {
+  key: string;
+  effect_id: string;
+  kind: string;
+  spec: string;
+  fire_at: number | null;
+}
+
+export interface TurnCommit {
+  readonly row: ActorRow;
+  readonly commandId: string;
+  readonly seq: number;
+  readonly startedEffects: readonly EffectSpec[];
+  /** effect ids that this turn resolved (effect.result / effect.failed / timer.fired) or cancelled */
+  readonly settledEffects: readonly string[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS actors (
+  key TEXT PRIMARY KEY, kind TEXT NOT NULL, session TEXT NOT NULL, turn INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL, state TEXT NOT NULL, status TEXT NOT NULL, snapshot TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applied (
+  key TEXT NOT NULL, cmd_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, cmd_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS effects (
+  key TEXT NOT NULL, effect_id TEXT NOT NULL, kind TEXT NOT NULL, spec TEXT NOT NULL, fire_at INTEGER,
+  PRIMARY KEY (key, effect_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+`;
+
+export function openSqlite(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL: commits survive a process crash (kill -9); the journal covers machine crashes.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export class SessionStore {
+  private readonly stmts;
+  readonly commit: (c: TurnCommit) => void;
+
+  constructor(readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    this.stmts = {
+      load: db.prepare<[string], ActorRow>('SELECT * FROM actors WHERE key = ?'),
+      upsert: db.prepare(
+        `INSERT INTO actors (key, kind, session, turn, last_seq, state, status, snapshot)
+         VALUES (@key, @kind, @session, @turn, @last_seq, @state, @status, @snapshot)
+         ON CONFLICT(key) DO UPDATE SET turn = excluded.turn, last_seq = excluded.last_seq,
+           state = excluded.state, status = excluded.status, snapshot = excluded.snapshot`,
+      ),
+      isApplied: db.prepare<[string, string], { seq: number }>('SELECT seq FROM applied WHERE key = ? AND cmd_id = ?'),
+      apply: db.prepare('INSERT OR IGNORE INTO applied (key, cmd_id, seq) VALUES (?, ?, ?)'),
+      addEffect: db.prepare(
+        'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      delEffect: db.prepare('DELETE FROM effects WHERE key = ? AND effect_id = ?'),
+      pending: db.prepare<[], PendingEffect>('SELECT * FROM effects ORDER BY key, effect_id'),
+      pendingOf: db.prepare<[string], PendingEffect>('SELECT * FROM effects WHERE key = ?'),
+      getMeta: db.prepare<[string], { v: string }>('SELECT v FROM meta WHERE k = ?'),
+      setMeta: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      highWater: db.prepare<[], { v: string }>("SELECT v FROM meta WHERE k = 'high_water'"),
+      actorCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM actors'),
+      allActors: db.prepare<[], ActorRow>('SELECT * FROM actors'),
+    };
+    const s = this.stmts;
+    this.commit = db.transaction((c: TurnCommit) => {
+      s.upsert.run(c.row);
+      s.apply.run(c.row.key, c.commandId, c.seq);
+      for (const id of c.settledEffects) s.delEffect.run(c.row.key, id);
+      for (const e of c.startedEffects) {
+        s.addEffect.run(c.row.key, e.id, e.kind, JSON.stringify(e), typeof e.fireAt === 'number' ? e.fireAt : null);
+      }
+      const hw = Number(s.highWater.get()?.v ?? 0);
+      if (c.seq > hw) s.setMeta.run('high_water', String(c.seq));
+    });
+  }
+
+  load(key: string): ActorRow | undefined {
+    return this.stmts.load.get(key);
+  }
+
+  isApplied(key: string, commandId: string): boolean {
+    return this.stmts.isApplied.get(key, commandId) !== undefined;
+  }
+
+  pendingEffects(key?: string): PendingEffect[] {
+    return key === undefined ? this.stmts.pending.all() : this.stmts.pendingOf.all(key);
+  }
+
+  /** Highest MOE_EVT sequence committed here (0 for a fresh store). */
+  highWater(): number {
+    return Number(this.stmts.highWater.get()?.v ?? 0);
+  }
+
+  meta(k: string): string | undefined {
+    return this.stmts.getMeta.get(k)?.v;
+  }
+
+  setMeta(k: string, v: string): void {
+    this.stmts.setMeta.run(k, v);
+  }
+
+  actorCount(): number {
+    return this.stmts.actorCount.get()?.n ?? 0;
+  }
+
+  allActors(): ActorRow[] {
+    return this.stmts.allActors.all();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A small client for NATS users in TypeScript: publish a command, wait for the journal record it
+ * produced, submit a task and wait for its outcome. Any language can do the same with two
+ * subjects (see docs/subjects.md); this is the reference implementation.
+ */
+import { jetstream, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  codec,
+  CommandEnvelope,
+  commandSubject,
+  eventSubject,
+  JournalRecord,
+  STREAMS,
+  type ActorAddress,
+  type TaskSubmit,
+} from '../schemas/index.js';
+
+const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
+const recordCodec = codec(JournalRecord, 'JournalRecord');
+
+export interface RecordWithSeq {
+  readonly seq: number;
+  readonly record: JournalRecord;
+}
+
+export class MoeClient {
+  readonly js: JetStreamClient;
+  constructor(readonly nc: NatsConnection) {
+    this.js = jetstream(nc);
+  }
+
+  /** Publishes a command; resolves with its MOE_CMD sequence once JetStream stored it. */
+  async send(to: ActorAddress, command: CommandEnvelope): Promise<number> {
+    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: command.id });
+    return ack.seq;
+  }
+
+  /**
+   * Streams an actor's journal records from the start (or after `afterSeq`) until `until` returns
+   * true for one of them; resolves with all records seen. Uses an ordered consumer, so a record
+   * appended before the call is not missed.
+   */
+  async follow(
+    actor: ActorAddress,
+    until: (r: RecordWithSeq) => boolean,
+    opts: { afterSeq?: number; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
+  ): Promise<RecordWithSeq[]> {
+    const consumer = await this.js.consumers.get(STREAMS.events, {
+      filter_subjects: eventSubject(actor),
+      ...(opts.afterSeq
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.afterSeq + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: 256 });
+    const seen: RecordWithSeq[] = [];
+    const timer = setTimeout(() => messages.stop(new Error(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 60_000);
+    try {
+      for await (const m of messages) {
+        const r = { seq: m.seq, record: recordCodec.decode(m.data) };
+        seen.push(r);
+        opts.onRecord?.(r);
+        if (until(r)) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      messages.stop();
+    }
+    const last = seen[seen.length - 1];
+    if (!last || !until(last)) throw new Error(`stream for ${eventSubject(actor)} ended before the awaited record`);
+    return seen;
+  }
+
+  /** Sends `command` and waits for the record of the turn that applied it. */
+  async request(to: ActorAddress, command: CommandEnvelope, timeoutMs = 60_000): Promise<RecordWithSeq> {
+    const waiting = this.follow(to, (r) => r.record.cmd.id === command.id, { timeoutMs });
+    await this.send(to, command);
+    const records = await waiting;
+    return records[records.length - 1]!;
+  }
+
+  /**
+   * Submits a task to a new agent actor (`taskId` is its id) and waits for `task.completed` or
+   * `task.failed`. `onRecord` sees every journal record on the way (the session timeline).
+   */
+  async runTask(
+    org: string,
+    ws: string,
+    taskId: string,
+    submit: TaskSubmit,
+    opts: { session?: string; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
+  ): Promise<{ outcome: Record<string, unknown>; records: RecordWithSeq[] }> {
+    const actor: ActorAddress = { org, ws, kind: 'agent', id: taskId };
+    const isEnd = (r: RecordWithSeq) => r.record.events.some((e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected');
+    const waiting = this.follow(actor, isEnd, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) });
+    await this.send(actor, { id: `task-${taskId}`, type: 'task.submit', data: submit, ...(opts.session ? { session: opts.session } : {}) });
+    const records = await waiting;
+    const last = records[records.length - 1]!;
+    const outcome = last.record.events.find((e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected')!;
+    return { outcome, records };
+  }
+}

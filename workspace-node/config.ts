@@ -1,0 +1,38 @@
+/**
+ * Workspace-node configuration: flags and env vars with documented defaults, validated once.
+ *   NATS_URL           nats://127.0.0.1:4222
+ *   MOE_DATA_DIR       ./.moe
+ *   MOE_NODE_ID        node-<hostname>-<pid>
+ *   MOE_IDLE_MS        60000   passivate actors idle this long
+ *   MOE_LEASE_MS       15000   placement lease
+ *   MOE_STEP_DELAY_MS  0       extra delay per scripted-provider step
+ */
+import { hostname } from 'node:os';
+import { errors } from './errors.js';
+
+export interface NodeConfig {
+  natsUrl: string;
+  dataDir: string;
+  nodeId: string;
+  idleMs: number;
+  leaseMs: number;
+  stepDelayMs: number;
+}
+
+function int(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw errors.CONFIG(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return {
+    natsUrl: overrides.natsUrl ?? env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    dataDir: overrides.dataDir ?? env.MOE_DATA_DIR ?? './.moe',
+    nodeId: overrides.nodeId ?? env.MOE_NODE_ID ?? `node-${hostname()}-${process.pid}`,
+    idleMs: overrides.idleMs ?? int('MOE_IDLE_MS', env.MOE_IDLE_MS, 60_000),
+    leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),
+    stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The `tool.run` effect: runs one tool call in the workspace root. A refused or failing tool is a
+ * result the model sees (`isError: true`), not an effect failure; only infrastructure errors throw.
+ */
+import type { ToolReply } from '../../actors/index.js';
+import type { EffectHandler } from '../../actors/kernel/index.js';
+import { addressKey, isMoeError } from '../../schemas/index.js';
+import type { Tool, ToolContext } from '../tools/tool.js';
+
+export interface ToolRunDeps {
+  readonly root: string;
+  readonly tools: ReadonlyMap<string, Tool>;
+  readonly recordArtifact?: ToolContext['recordArtifact'];
+}
+
+export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
+  return async ({ address, effect, signal }): Promise<ToolReply> => {
+    const callId = String(effect.callId);
+    const tool = deps.tools.get(String(effect.name));
+    if (!tool) return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
+    try {
+      const r = await tool.run((effect.input ?? {}) as Record<string, unknown>, {
+        root: deps.root,
+        signal,
+        producer: { address: addressKey(address), effectId: effect.id },
+        ...(deps.recordArtifact ? { recordArtifact: deps.recordArtifact } : {}),
+      });
+      return { callId, output: r.output, isError: r.isError };
+    } catch (err) {
+      if (isMoeError(err) && !err.retryable) return { callId, output: `${err.code}: ${err.message}`, isError: true };
+      throw err;
+    }
+  };
+}

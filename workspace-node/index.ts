@@ -1,0 +1,10 @@
+/** The workspace-node: hosts workspaces (kernel, SQLite cluster, JSONL logs, effects). */
+export { startWorkspaceNode, type WorkspaceNode, type WorkspaceNodeOptions } from './node.js';
+export { WorkspaceHost, workspaceDir, type WorkspaceHostOptions } from './workspaceHost.js';
+export { ensureStreams, type StreamOptions } from './streams.js';
+export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluster.js';
+export { PlacementLeases, type Lease } from './placement.js';
+export { nodeConfigFromEnv, type NodeConfig } from './config.js';
+export { errors } from './errors.js';
+export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
+export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';

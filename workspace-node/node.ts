@@ -1,0 +1,190 @@
+/**
+ * The workspace-node process: connects to NATS, makes sure the streams exist, discovers workspaces
+ * that have commands, takes their placement leases and hosts them (one {@link WorkspaceHost} each),
+ * renews leases and publishes a heartbeat for the supervisor.
+ *
+ * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
+ * of every subject (so commands sent while no node ran are found) and then follows new ones.
+ */
+import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { pino, type Logger } from 'pino';
+import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
+import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
+import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
+import { nodeConfigFromEnv, type NodeConfig } from './config.js';
+import { PlacementLeases } from './placement.js';
+import type { Provider } from './providers/provider.js';
+import { SCRIPTED_MODEL, scriptedProvider } from './providers/scripted.js';
+import { ensureStreams } from './streams.js';
+import { basicTools } from './tools/basicTools.js';
+import type { Tool } from './tools/tool.js';
+import { WorkspaceHost } from './workspaceHost.js';
+
+export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
+  /** an existing connection (else one is opened to natsUrl and closed on stop) */
+  readonly nc?: NatsConnection;
+  readonly logger?: Logger;
+  readonly registry?: ActorRegistry;
+  readonly clock?: Clock;
+  readonly retry?: RetryPolicy;
+  readonly alwaysReplay?: boolean;
+  readonly fsync?: boolean;
+  readonly resolveProvider?: (profile: string) => { provider: Provider; model: string; system?: string };
+  readonly tools?: readonly Tool[];
+  readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
+  /** host only these workspaces (`org.ws`); default: every workspace discovered */
+  readonly only?: readonly string[];
+  /** skip placement leases (tests that force two owners) */
+  readonly ignorePlacement?: boolean;
+}
+
+export interface WorkspaceNode {
+  readonly nodeId: string;
+  readonly nc: NatsConnection;
+  readonly config: NodeConfig;
+  /** hosted workspaces by `org.ws` */
+  readonly hosts: ReadonlyMap<string, WorkspaceHost>;
+  /** resolves when the workspace is hosted here */
+  waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
+  stop(): Promise<void>;
+}
+
+export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Promise<WorkspaceNode> {
+  const config = nodeConfigFromEnv(process.env, options);
+  const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
+  const nc = options.nc ?? (await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, name: config.nodeId }));
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(nc, jsm);
+  const kvm = new Kvm(nc);
+  const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
+  const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
+  const clock = options.clock ?? systemClock;
+  const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
+  const registry = options.registry ?? defaultRegistry();
+  const tools = options.tools ?? basicTools;
+  const scripted = scriptedProvider({ stepDelayMs: config.stepDelayMs });
+  const resolveProvider = options.resolveProvider ?? (() => ({ provider: scripted, model: SCRIPTED_MODEL }));
+  const hosts = new Map<string, WorkspaceHost>();
+  const starting = new Map<string, Promise<WorkspaceHost | null>>();
+  const waiting = new Set<string>();
+  let stopped = false;
+
+  const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
+    const key = `${org}.${ws}`;
+    const existing = starting.get(key);
+    if (existing) return existing;
+    const p = (async () => {
+      if (!options.ignorePlacement && !(await leases.acquire(org, ws))) {
+        waiting.add(key);
+        return null;
+      }
+      waiting.delete(key);
+      const h = new WorkspaceHost({
+        org,
+        ws,
+        dataDir: config.dataDir,
+        nc,
+        js,
+        jsm,
+        registry,
+        log,
+        resolveProvider,
+        tools,
+        toolDefinitions: tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> })),
+        clock,
+        idleMs: config.idleMs,
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.alwaysReplay ? { alwaysReplay: true } : {}),
+        ...(options.fsync === false ? { fsync: false } : {}),
+        ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
+      });
+      await h.start();
+      hosts.set(key, h);
+      log.info({ org, ws, node: config.nodeId }, 'workspace hosted');
+      return h;
+    })();
+    starting.set(key, p);
+    p.then((h) => {
+      if (!h) starting.delete(key);
+    }).catch((err: unknown) => {
+      starting.delete(key);
+      log.error({ err, org, ws }, 'could not host workspace');
+    });
+    return p;
+  };
+
+  // Discovery: last message per command subject, then every new one; headers only.
+  const discovery = await js.consumers.get(STREAMS.commands, {
+    filter_subjects: 'moe.cmd.>',
+    deliver_policy: DeliverPolicy.LastPerSubject,
+    headers_only: true,
+  });
+  const discovered: ConsumerMessages = await discovery.consume({ max_messages: 256 });
+  const allowed = options.only ? new Set(options.only) : null;
+  const discoveryLoop = (async () => {
+    for await (const m of discovered) {
+      const a = parseActorSubject(m.subject);
+      if (!a) continue;
+      const key = `${a.org}.${a.ws}`;
+      if (allowed && !allowed.has(key)) continue;
+      if (!starting.has(key)) void host(a.org, a.ws);
+    }
+  })();
+
+  // Lease renewal, takeover of expired leases, heartbeat.
+  const tick = setInterval(() => {
+    void (async () => {
+      for (const [key, h] of hosts) {
+        if (options.ignorePlacement) continue;
+        if (!(await leases.renew(h.o.org, h.o.ws).catch(() => false))) {
+          log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
+          hosts.delete(key);
+          starting.delete(key);
+          await h.stop().catch(() => undefined);
+        }
+      }
+      for (const key of waiting) {
+        const [org, ws] = key.split('.') as [string, string];
+        void host(org, ws);
+      }
+      await nodesKv
+        .put(config.nodeId, JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }))
+        .catch(() => undefined);
+    })().catch(() => undefined);
+  }, Math.max(200, Math.floor(config.leaseMs / 3)));
+  tick.unref();
+
+  return {
+    nodeId: config.nodeId,
+    nc,
+    config,
+    hosts,
+    async waitForWorkspace(org, ws, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const h = hosts.get(`${org}.${ws}`);
+        if (h) return h;
+        if (Date.now() > deadline) throw new Error(`workspace ${org}.${ws} not hosted on ${config.nodeId}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(tick);
+      discovered.stop();
+      await discoveryLoop.catch(() => undefined);
+      await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
+      for (const [key, h] of hosts) {
+        await h.stop().catch((err: unknown) => log.error({ err, key }, 'stop failed'));
+        if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
+      }
+      hosts.clear();
+      await nodesKv.delete(config.nodeId).catch(() => undefined);
+      if (!options.nc) await nc.drain().catch(() => undefined);
+    },
+  };
+}

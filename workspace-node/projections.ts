@@ -1,0 +1,70 @@
+/**
+ * Projections of journal records into the query databases (messages, full-text, metrics). Each
+ * projection stores the last sequence it applied, so re-applying a record (catch-up after a crash)
+ * is a no-op, and a projection can be rebuilt by replaying events from sequence 0.
+ */
+import type Database from 'better-sqlite3';
+import { addressKey, type JournalRecord, type Usage } from '../schemas/index.js';
+import type { SqliteCluster } from './sqliteCluster.js';
+
+interface Projection {
+  readonly db: Database.Database;
+  apply(record: JournalRecord, seq: number): void;
+}
+
+export function createProjector(cluster: SqliteCluster): (record: JournalRecord, seq: number) => void {
+  const msg = cluster.messages.prepare(
+    'INSERT OR IGNORE INTO messages (seq, actor, session, role, content, at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const text = cluster.parsed_sessions.prepare('INSERT INTO session_text (session, actor, kind, text, seq) VALUES (?, ?, ?, ?, ?)');
+  const seen = cluster.parsed_sessions.prepare('INSERT OR IGNORE INTO indexed (seq) VALUES (?)');
+  const call = cluster.metrics.prepare(
+    `INSERT OR IGNORE INTO calls (seq, actor, session, provider, model, input_tokens, output_tokens,
+       cache_read_tokens, cache_write_tokens, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const projections: Projection[] = [
+    {
+      db: cluster.messages,
+      apply(r, seq) {
+        const actor = addressKey(r.actor);
+        if (r.cmd.type === 'task.submit') msg.run(seq, actor, r.session, 'user', String(r.cmd.data?.prompt ?? ''), r.cmd.at);
+        for (const e of r.events) {
+          if (e.type === 'agent.replied') msg.run(seq, actor, r.session, 'assistant', String(e.text ?? ''), r.cmd.at);
+        }
+      },
+    },
+    {
+      db: cluster.parsed_sessions,
+      apply(r, seq) {
+        if (seen.run(seq).changes === 0) return;
+        const words = [r.cmd.type, JSON.stringify(r.cmd.data ?? {}), ...r.events.map((e) => JSON.stringify(e))].join(' ');
+        text.run(r.session, addressKey(r.actor), r.actor.kind, words, seq);
+      },
+    },
+    {
+      db: cluster.metrics,
+      apply(r, seq) {
+        for (const e of r.events) {
+          if (e.type !== 'agent.replied' || !e.usage) continue;
+          const u = e.usage as Usage;
+          call.run(seq, addressKey(r.actor), r.session, String(e.provider), String(e.model),
+            u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, r.cmd.at);
+        }
+      },
+    },
+  ];
+  // Turns of different actors commit out of sequence order, so each projection is idempotent by
+  // seq (primary keys) rather than guarded by a high-water mark; `last_seq` is kept for reporting.
+  const txs = projections.map((p) => {
+    const set = p.db.prepare(
+      "INSERT INTO projection_meta (k, v) VALUES ('last_seq', ?) ON CONFLICT(k) DO UPDATE SET v = max(CAST(v AS INTEGER), excluded.v)",
+    );
+    return p.db.transaction((r: JournalRecord, seq: number) => {
+      p.apply(r, seq);
+      set.run(seq);
+    });
+  });
+  return (record, seq) => {
+    for (const tx of txs) tx(record, seq);
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The workspace's SQLite cluster (seed 000): six databases on local disk, WAL mode.
+ *   sessions.db         actor snapshots, applied command ids, pending effects and timers (kernel)
+ *   messages.db         conversation messages                      (projection)
+ *   artifacts.db        files agents produced, content-addressed    (written by tools)
+ *   parsed_sessions.db  full-text index of session logs            (projection)
+ *   metrics.db          per-call statistics: tokens, provider, model (projection)
+ *   workspace.db        workspace config, members, file index
+ * Projections record the last journal sequence they applied and can be rebuilt from events.
+ * Never put these files on a FUSE/object-store mount: SQLite needs real file locks.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../actors/kernel/index.js';
+
+export const DATABASES = ['sessions', 'messages', 'artifacts', 'parsed_sessions', 'metrics', 'workspace'] as const;
+export type DatabaseName = (typeof DATABASES)[number];
+
+export type SqliteCluster = Readonly<Record<DatabaseName, Database.Database>> & { close(): void };
+
+const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
+  messages: `CREATE TABLE IF NOT EXISTS messages (
+      seq INTEGER NOT NULL, actor TEXT NOT NULL, session TEXT NOT NULL, role TEXT NOT NULL,
+      content TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, role));
+    CREATE INDEX IF NOT EXISTS messages_actor ON messages (actor, seq);`,
+  parsed_sessions: `CREATE VIRTUAL TABLE IF NOT EXISTS session_text USING fts5(session, actor, kind, text, seq UNINDEXED);
+    CREATE TABLE IF NOT EXISTS indexed (seq INTEGER PRIMARY KEY);`,
+  metrics: `CREATE TABLE IF NOT EXISTS calls (
+      seq INTEGER PRIMARY KEY, actor TEXT NOT NULL, session TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+      input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+      cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL);`,
+  workspace: `CREATE TABLE IF NOT EXISTS config (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
+};
+
+export function openSqliteCluster(dir: string): SqliteCluster {
+  mkdirSync(dir, { recursive: true });
+  const dbs = {} as Record<DatabaseName, Database.Database>;
+  for (const name of DATABASES) {
+    const db = openSqlite(join(dir, `${name}.db`));
+    db.exec('CREATE TABLE IF NOT EXISTS projection_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);');
+    const schema = PROJECTION_SCHEMA[name];
+    if (schema) db.exec(schema);
+    dbs[name] = db;
+  }
+  return {
+    ...dbs,
+    close() {
+      for (const name of DATABASES) dbs[name].close();
+    },
+  };
+}

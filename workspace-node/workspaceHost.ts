@@ -1,0 +1,107 @@
+/**
+ * Everything one hosted workspace owns on this node: its directory (SQLite cluster, session JSONL
+ * logs, project files), its kernel, and the effect handlers bound to its root.
+ *
+ *   <dataDir>/workspaces/<org>/<ws>/db/*.db          SQLite cluster (local disk only)
+ *   <dataDir>/workspaces/<org>/<ws>/sessions/*.jsonl session logs
+ *   <dataDir>/workspaces/<org>/<ws>/files/           the agents' working tree
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { ActorRegistry } from '../actors/index.js';
+import {
+  CommandPublisher,
+  JsonlLog,
+  SessionStore,
+  systemClock,
+  WorkspaceKernel,
+  type Clock,
+  type EffectHandler,
+  type RetryPolicy,
+} from '../actors/kernel/index.js';
+import { actorSendHandler } from './effects/actorSend.js';
+import { llmCallHandler } from './effects/llmCall.js';
+import { toolRunHandler } from './effects/toolRun.js';
+import { createProjector } from './projections.js';
+import type { Provider, ToolDefinition } from './providers/provider.js';
+import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
+import type { Tool } from './tools/tool.js';
+
+export interface WorkspaceHostOptions {
+  readonly org: string;
+  readonly ws: string;
+  readonly dataDir: string;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly registry: ActorRegistry;
+  readonly log: Logger;
+  readonly resolveProvider: (profile: string) => { provider: Provider; model: string; system?: string };
+  readonly tools: readonly Tool[];
+  readonly toolDefinitions: readonly ToolDefinition[];
+  readonly clock?: Clock;
+  readonly retry?: RetryPolicy;
+  readonly idleMs?: number;
+  readonly alwaysReplay?: boolean;
+  readonly fsync?: boolean;
+  readonly consumerName?: string;
+  readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
+}
+
+export function workspaceDir(dataDir: string, org: string, ws: string): string {
+  return resolve(dataDir, 'workspaces', org, ws);
+}
+
+export class WorkspaceHost {
+  readonly dir: string;
+  readonly filesDir: string;
+  readonly cluster: SqliteCluster;
+  readonly jsonl: JsonlLog;
+  readonly kernel: WorkspaceKernel;
+
+  constructor(readonly o: WorkspaceHostOptions) {
+    this.dir = workspaceDir(o.dataDir, o.org, o.ws);
+    this.filesDir = join(this.dir, 'files');
+    mkdirSync(this.filesDir, { recursive: true });
+    this.cluster = openSqliteCluster(join(this.dir, 'db'));
+    this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
+    const project = createProjector(this.cluster);
+    const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
+    const effects = new Map<string, EffectHandler>([
+      ['llm.call', llmCallHandler({ resolve: o.resolveProvider, tools: () => o.toolDefinitions, nc: o.nc })],
+      ['tool.run', toolRunHandler({ root: this.filesDir, tools: new Map(o.tools.map((t) => [t.name, t])) })],
+      ['actor.send', actorSendHandler(() => publisher)],
+      ...(o.extraEffects ?? new Map()),
+    ]);
+    this.kernel = new WorkspaceKernel({
+      org: o.org,
+      ws: o.ws,
+      js: o.js,
+      jsm: o.jsm,
+      registry: o.registry,
+      store: new SessionStore(this.cluster.sessions),
+      jsonl: this.jsonl,
+      effects,
+      log: o.log.child({ org: o.org, ws: o.ws }),
+      ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.retry ? { retry: o.retry } : {}),
+      ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
+      ...(o.alwaysReplay ? { alwaysReplay: true } : {}),
+      ...(o.consumerName ? { consumerName: o.consumerName } : {}),
+      onTurn: (_cell, record, seq) => project(record, seq),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.kernel.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.kernel.stop();
+    await this.jsonl.close();
+    this.cluster.close();
+  }
+}
