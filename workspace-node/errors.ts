@@ -43,4 +43,5 @@ export const errors = defineErrors('workspace-node', {
   RATE_LIMIT_EXCEEDED: { code: 'MOE_ERR_RATE_LIMIT_EXCEEDED', message: 'cluster-wide provider rate limit reached for this minute', status: 429, retryable: true },
   BUDGET_EXCEEDED: { code: 'MOE_ERR_BUDGET_EXCEEDED', message: 'the organisation budget for this period is spent', status: 402 },
   LIMITS_CONTENDED: { code: 'MOE_ERR_LIMITS_CONTENDED', message: 'limit counters stayed contended after many compare-and-set retries', status: 503, retryable: true },
+  LIMITS_UNAVAILABLE: { code: 'MOE_ERR_LIMITS_UNAVAILABLE', message: 'limit counters in JetStream KV are unreachable', status: 503, retryable: true },
 });

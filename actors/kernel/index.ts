@@ -10,3 +10,4 @@ export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 export type { ActorCell } from './actorCell.js';
+export { Replayer, jsonDiff, type ReplayedActor } from './replay.js';

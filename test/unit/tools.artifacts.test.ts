@@ -109,9 +109,9 @@ describe('ArtifactStore', () => {
     try {
       const toolset = createToolset();
       let clock = 5000;
+      const recordArtifact = artifactRecorder(store, () => clock++);
       const run = async (effectId: string, tool: string, input: Record<string, unknown>) => {
         const producer = { address: 'org/o/ws/w/agent/a1', effectId };
-        const recordArtifact = artifactRecorder(store, producer, () => clock++);
         return toolset.run(tool, input, { root: ws.path, producer, recordArtifact });
       };
       await run('e1', 'write_file', { path: 'doc/r.md', content: 'hello world' });

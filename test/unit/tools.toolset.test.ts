@@ -71,4 +71,11 @@ describe('createToolset', () => {
     });
     expect(await toolset.run('read_file', null, ctx)).toMatchObject({ code: 'MOE_ERR_TOOL_INPUT' });
   });
+
+  it('throws (an infrastructure failure for the kernel) when the workspace root itself is missing', async () => {
+    const gone = { ...ctx, root: `${ws.path}/does-not-exist` };
+    await expect(createToolset().run('read_file', { path: 'a.txt' }, gone)).rejects.toThrow(
+      'workspace root is not accessible',
+    );
+  });
 });

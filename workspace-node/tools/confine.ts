@@ -37,6 +37,18 @@ function parts(path: string): string[] {
 }
 
 /**
+ * The real path of the workspace root. A missing root is the host's fault, not the model's: it
+ * throws a plain error (no errno code), which tools rethrow as an infrastructure failure.
+ */
+export async function workspaceRoot(root: string): Promise<string> {
+  try {
+    return await realpath(root);
+  } catch (cause) {
+    throw new Error(`workspace root is not accessible: ${root}`, { cause });
+  }
+}
+
+/**
  * Resolves `userPath` inside the workspace `root`, or throws `MOE_ERR_PATH_OUTSIDE_WORKSPACE`.
  *
  * @example
@@ -45,7 +57,7 @@ function parts(path: string): string[] {
  */
 export async function confinePath(root: string, userPath: string): Promise<ConfinedPath> {
   if (userPath.includes('\0')) throw errors.PATH_OUTSIDE_WORKSPACE('NUL byte in path');
-  const realRoot = await realpath(root);
+  const realRoot = await workspaceRoot(root);
   const lexicalRoot = resolve(root);
   let candidate = isAbsolute(userPath) ? resolve(userPath) : resolve(realRoot, userPath);
   // An absolute path spelled with the root as given (e.g. /tmp/ws when /tmp is a symlink) is rebased.

@@ -19,8 +19,14 @@ export interface ToolContext {
   readonly signal?: AbortSignal;
   /** who is running the tool: recorded with the artifacts it produces */
   readonly producer: { readonly address: string; readonly effectId: string };
-  /** records a file the tool wrote (content hash, size, producing turn) */
-  readonly recordArtifact?: (artifact: { path: string; sha256: string; size: number }) => void;
+  /**
+   * records a file the tool wrote (content hash, size); the tool passes `ctx.producer` along, so
+   * one callback (e.g. `artifactRecorder(store, clock)`) can serve every call of a workspace
+   */
+  readonly recordArtifact?: (
+    artifact: { path: string; sha256: string; size: number },
+    producer: { readonly address: string; readonly effectId: string },
+  ) => void;
 }
 
 export interface ToolResult {

@@ -1,0 +1,119 @@
+/**
+ * The `project` actor (`<org>._tenancy.project.<id>`): a project in one workspace, the users and
+ * teams it grants access to, and its agent configuration (seed 002 agent-config). Org owners and
+ * admins see every project; other members see the projects granted to them or to one of their teams.
+ */
+import { assign, setup } from 'xstate';
+import type { AgentConfig } from '../../schemas/tenancy.js';
+import { kernelActions, type KernelEvent } from '../contract.js';
+
+export interface ProjectContext {
+  workspace: string;
+  name: string;
+  description: string;
+  users: string[];
+  teams: string[];
+  agents: AgentConfig[];
+  createdBy: string;
+  createdAt: number;
+}
+
+type Grant = { user?: string; team?: string };
+
+type ProjectEvent =
+  | KernelEvent<'project.create', { workspace: string; name: string; description?: string; createdBy: string }>
+  | KernelEvent<'project.update', { name?: string; description?: string }>
+  | KernelEvent<'project.grant', Grant>
+  | KernelEvent<'project.revoke', Grant>
+  | KernelEvent<'project.agents.set', { agents: AgentConfig[] }>
+  | KernelEvent<'project.delete', Record<string, never>>;
+
+const withGrant = (list: string[], id: string | undefined) => (id === undefined || list.includes(id) ? list : [...list, id]);
+const withoutGrant = (list: string[], id: string | undefined) => list.filter((x) => x !== id);
+
+export const projectMachine = setup({
+  types: { context: {} as ProjectContext, events: {} as ProjectEvent },
+  actions: kernelActions,
+  guards: {
+    namesSomeone: ({ event }) =>
+      (event.type === 'project.grant' || event.type === 'project.revoke') &&
+      (event.data.user !== undefined || event.data.team !== undefined),
+  },
+}).createMachine({
+  id: 'project',
+  initial: 'new',
+  context: { workspace: '', name: '', description: '', users: [], teams: [], agents: [], createdBy: '', createdAt: 0 },
+  states: {
+    new: {
+      on: {
+        'project.create': {
+          target: 'active',
+          actions: [
+            assign(({ event }) => ({
+              workspace: event.data.workspace,
+              name: event.data.name,
+              description: event.data.description ?? '',
+              createdBy: event.data.createdBy,
+              createdAt: event.at,
+            })),
+            {
+              type: 'emit',
+              params: ({ context }) => ({
+                type: 'project.created',
+                workspace: context.workspace,
+                name: context.name,
+                description: context.description,
+                createdBy: context.createdBy,
+                createdAt: context.createdAt,
+              }),
+            },
+          ],
+        },
+      },
+    },
+    active: {
+      on: {
+        'project.update': {
+          actions: [
+            assign(({ context, event }) => ({
+              name: event.data.name ?? context.name,
+              description: event.data.description ?? context.description,
+            })),
+            {
+              type: 'emit',
+              params: ({ context }) => ({ type: 'project.updated', name: context.name, description: context.description }),
+            },
+          ],
+        },
+        'project.grant': {
+          guard: 'namesSomeone',
+          actions: [
+            assign(({ context, event }) => ({
+              users: withGrant(context.users, event.data.user),
+              teams: withGrant(context.teams, event.data.team),
+            })),
+            { type: 'emit', params: ({ context }) => ({ type: 'project.access.changed', users: context.users, teams: context.teams }) },
+          ],
+        },
+        'project.revoke': {
+          guard: 'namesSomeone',
+          actions: [
+            assign(({ context, event }) => ({
+              users: withoutGrant(context.users, event.data.user),
+              teams: withoutGrant(context.teams, event.data.team),
+            })),
+            { type: 'emit', params: ({ context }) => ({ type: 'project.access.changed', users: context.users, teams: context.teams }) },
+          ],
+        },
+        'project.agents.set': {
+          actions: [
+            assign(({ event }) => ({ agents: event.data.agents })),
+            { type: 'emit', params: ({ event }) => ({ type: 'project.agents.changed', agents: event.data.agents }) },
+          ],
+        },
+        'project.delete': { target: 'deleted', actions: { type: 'emit', params: { type: 'project.deleted' } } },
+      },
+    },
+    deleted: { type: 'final' },
+  },
+});

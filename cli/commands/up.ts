@@ -1,0 +1,50 @@
+/**
+ * `moe up [--demo]`: the whole platform in one process on the embedded default — a local
+ * nats-server when NATS_URL does not answer, the streams and buckets, a workspace-node.
+ * With --demo it runs the sample task and exits; without, it runs until Ctrl-C.
+ */
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { startWorkspaceNode } from '../../workspace-node/index.js';
+import { ensureNats } from '../embeddedNats.js';
+import { runDemo } from './demo.js';
+
+export interface UpArgs {
+  natsUrl: string;
+  dataDir: string;
+  demo: boolean;
+  port: number;
+  gateway: boolean;
+}
+
+export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<number> {
+  const dataDir = resolve(a.dataDir);
+  print('MOE-Agents — embedded default');
+  print(`  data dir  ${dataDir}`);
+  const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`));
+  const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') }, pino.destination(2));
+  const node = await startWorkspaceNode({ nc: nats.nc, dataDir, logger });
+  print(`  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`);
+  print('  provider  scripted (offline, deterministic) — no provider API key configured');
+  const stop = async () => {
+    await node.stop();
+    await nats.close();
+  };
+  if (a.demo) {
+    try {
+      return await runDemo(nats.nc, dataDir, print);
+    } finally {
+      await stop();
+    }
+  }
+  print('  stop      Ctrl-C');
+  await new Promise<void>((done) => {
+    const onSignal = () => {
+      print('\nstopping…');
+      void stop().finally(done);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  return 0;
+}

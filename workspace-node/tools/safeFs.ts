@@ -1,0 +1,69 @@
+/**
+ * File access for confined paths: opens with `O_NOFOLLOW` (a symlink swapped in after
+ * `confinePath` fails with ELOOP instead of being followed) and `O_NONBLOCK` (a FIFO planted in the
+ * workspace cannot hang a read), refuses anything but regular files, and checks sizes before
+ * reading or writing.
+ */
+import { constants } from 'node:fs';
+import { lstat, mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errors } from '../errors.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** bytes inspected for a NUL byte to call a file binary (git uses 8000) */
+const BINARY_SNIFF_BYTES = 8000;
+
+export function looksBinary(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0);
+}
+
+/** Opens a confined regular file for reading; `shown` is the path as the model gave it. */
+export async function openRegular(absolute: string, shown: string) {
+  const handle = await open(absolute, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw errors.TOOL_FAILED(`${shown} is a directory (use list_files)`);
+    if (!info.isFile()) throw errors.TOOL_FAILED(`${shown} is not a regular file`);
+    return { handle, size: info.size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Reads a whole confined regular file of at most `maxBytes`. */
+export async function readLimited(
+  absolute: string,
+  shown: string,
+  maxBytes: number,
+  hint = '',
+): Promise<Buffer> {
+  const { handle, size } = await openRegular(absolute, shown);
+  try {
+    if (size > maxBytes) {
+      throw errors.FILE_TOO_LARGE(
+        `${shown} is ${size} bytes, the limit is ${maxBytes}${hint ? `; ${hint}` : ''}`,
+      );
+    }
+    const bytes = await handle.readFile();
+    if (bytes.length > maxBytes) throw errors.FILE_TOO_LARGE(`${shown} grew past ${maxBytes} bytes`);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates or replaces a confined regular file (parents created), never following a final symlink. */
+export async function writeNoFollow(absolute: string, shown: string, content: Uint8Array): Promise<void> {
+  const existing = await lstat(absolute).catch(() => undefined);
+  if (existing?.isDirectory()) throw errors.TOOL_FAILED(`${shown} is a directory`);
+  if (existing && !existing.isFile()) throw errors.TOOL_FAILED(`${shown} is not a regular file`);
+  await mkdir(dirname(absolute), { recursive: true });
+  const handle = await open(absolute, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  try {
+    await handle.writeFile(content);
+  } finally {
+    await handle.close();
+  }
+}
