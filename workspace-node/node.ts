@@ -18,8 +18,7 @@ import { PlacementLeases } from './placement.js';
 import type { Provider } from './providers/provider.js';
 import { SCRIPTED_MODEL, scriptedProvider } from './providers/scripted.js';
 import { ensureStreams } from './streams.js';
-import { basicTools } from './tools/basicTools.js';
-import type { Tool } from './tools/tool.js';
+import { createToolset, type Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
@@ -36,6 +35,8 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
   /** host only these workspaces (`org.ws`); default: every workspace discovered */
   readonly only?: readonly string[];
+  /** messages per pull request of each workspace consumer */
+  readonly pullBatch?: number;
   /** skip placement leases (tests that force two owners) */
   readonly ignorePlacement?: boolean;
 }
@@ -64,7 +65,8 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
-  const tools = options.tools ?? basicTools;
+  const toolset = createToolset();
+  const tools = options.tools ?? toolset.tools;
   const scripted = scriptedProvider({ stepDelayMs: config.stepDelayMs });
   const resolveProvider = options.resolveProvider ?? (() => ({ provider: scripted, model: SCRIPTED_MODEL }));
   const hosts = new Map<string, WorkspaceHost>();
@@ -93,12 +95,15 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
         log,
         resolveProvider,
         tools,
-        toolDefinitions: tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> })),
+        toolDefinitions: options.tools
+          ? tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> }))
+          : toolset.definitions(),
         clock,
         idleMs: config.idleMs,
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.alwaysReplay ? { alwaysReplay: true } : {}),
         ...(options.fsync === false ? { fsync: false } : {}),
+        ...(options.pullBatch ? { pullBatch: options.pullBatch } : {}),
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
       });
       await h.start();
@@ -139,7 +144,8 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     void (async () => {
       for (const [key, h] of hosts) {
         if (options.ignorePlacement) continue;
-        if (!(await leases.renew(h.o.org, h.o.ws).catch(() => false))) {
+        // Unreachable KV (NATS down) is not a lost lease: keep hosting; the journal fence covers the rest.
+        if ((await leases.renew(h.o.org, h.o.ws).catch(() => 'unknown' as const)) === 'lost') {
           log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
           hosts.delete(key);
           starting.delete(key);

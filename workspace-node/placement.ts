@@ -57,20 +57,25 @@ export class PlacementLeases {
     }
   }
 
-  /** Extends our lease; false when it was taken over (then stop hosting the workspace). */
-  async renew(org: string, ws: string): Promise<boolean> {
+  /**
+   * Extends our lease. `lost` when another node holds it now (stop hosting the workspace); throws
+   * when KV cannot be reached — then nobody can take the lease either, so keep hosting and retry.
+   */
+  async renew(org: string, ws: string): Promise<'renewed' | 'lost'> {
     const key = placementKey(org, ws);
     const rev = this.revisions.get(key);
     const entry = await this.kv.get(key);
-    if (!entry || rev === undefined || entry.revision !== rev) return false;
+    if (rev === undefined || !entry || entry.operation !== 'PUT') return 'lost';
     const current = entry.json<Lease>();
-    if (current.node !== this.nodeId) return false;
+    if (current.node !== this.nodeId) return 'lost';
+    const next: Lease = { ...current, until: this.clock.now() + this.leaseMs };
     try {
-      const next: Lease = { ...current, until: this.clock.now() + this.leaseMs };
-      this.revisions.set(key, await this.kv.update(key, JSON.stringify(next), rev));
-      return true;
-    } catch {
-      return false;
+      this.revisions.set(key, await this.kv.update(key, JSON.stringify(next), entry.revision));
+      return 'renewed';
+    } catch (err) {
+      const now = await this.kv.get(key);
+      if (now && now.operation === 'PUT' && now.json<Lease>().node !== this.nodeId) return 'lost';
+      throw err;
     }
   }
 

@@ -28,7 +28,8 @@ import { toolRunHandler } from './effects/toolRun.js';
 import { createProjector } from './projections.js';
 import type { Provider, ToolDefinition } from './providers/provider.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
-import type { Tool } from './tools/tool.js';
+import type { Tool } from './tools/index.js';
+import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 
 export interface WorkspaceHostOptions {
   readonly org: string;
@@ -48,6 +49,7 @@ export interface WorkspaceHostOptions {
   readonly alwaysReplay?: boolean;
   readonly fsync?: boolean;
   readonly consumerName?: string;
+  readonly pullBatch?: number;
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
 }
 
@@ -72,7 +74,14 @@ export class WorkspaceHost {
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
       ['llm.call', llmCallHandler({ resolve: o.resolveProvider, tools: () => o.toolDefinitions, nc: o.nc })],
-      ['tool.run', toolRunHandler({ root: this.filesDir, tools: new Map(o.tools.map((t) => [t.name, t])) })],
+      [
+        'tool.run',
+        toolRunHandler({
+          root: this.filesDir,
+          tools: new Map(o.tools.map((t) => [t.name, t])),
+          recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () => (o.clock ?? systemClock).now()),
+        }),
+      ],
       ['actor.send', actorSendHandler(() => publisher)],
       ...(o.extraEffects ?? new Map()),
     ]);
@@ -91,6 +100,7 @@ export class WorkspaceHost {
       ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
       ...(o.alwaysReplay ? { alwaysReplay: true } : {}),
       ...(o.consumerName ? { consumerName: o.consumerName } : {}),
+      ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
       onTurn: (_cell, record, seq) => project(record, seq),
     });
   }

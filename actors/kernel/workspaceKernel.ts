@@ -73,6 +73,8 @@ export interface WorkspaceKernelOptions {
   readonly consumerName?: string;
   readonly maxAckPending?: number;
   readonly ackWaitMs?: number;
+  /** messages per pull request (default 1024); small values spread a shared consumer across nodes */
+  readonly pullBatch?: number;
   /** called after each committed turn (projections, metrics) */
   readonly onTurn?: (cell: ActorCell, record: JournalRecord, seq: number) => void;
 }
@@ -131,7 +133,7 @@ export class WorkspaceKernel {
     await this.ensureConsumer();
     await this.redrivePending();
     const consumer = await this.o.js.consumers.get(STREAMS.commands, this.consumerName);
-    this.messages = await consumer.consume({ max_messages: 1024 });
+    this.messages = await consumer.consume({ max_messages: this.o.pullBatch ?? 1024 });
     const messages = this.messages;
     this.loop = (async () => {
       for await (const m of messages) this.dispatch(m);

@@ -18,7 +18,10 @@ export interface ApiKeyContext {
 }
 
 type ApiKeyEvent =
-  | KernelEvent<'apikey.create', { name: string; hash: string; role: OrgRole; project?: string; createdBy: string }>
+  | KernelEvent<
+      'apikey.create',
+      { name: string; hash: string; role: OrgRole; project?: string; createdBy: string }
+    >
   | KernelEvent<'apikey.touch', Record<string, never>>
   | KernelEvent<'apikey.revoke', Record<string, never>>;
 
@@ -28,7 +31,15 @@ export const apikeyMachine = setup({
 }).createMachine({
   id: 'apikey',
   initial: 'new',
-  context: { name: '', hash: '', role: 'viewer', project: null, createdBy: '', createdAt: 0, lastUsedAt: null },
+  context: {
+    name: '',
+    hash: '',
+    role: 'viewer',
+    project: null,
+    createdBy: '',
+    createdAt: 0,
+    lastUsedAt: null,
+  },
   states: {
     new: {
       on: {

@@ -25,7 +25,8 @@ export const membershipMachine = setup({
   actions: kernelActions,
   guards: {
     isFirstOwner: ({ event }) => event.type === 'member.add' && event.data.role === 'owner',
-    isNewMember: ({ context, event }) => event.type === 'member.add' && context.members[event.data.user] === undefined,
+    isNewMember: ({ context, event }) =>
+      event.type === 'member.add' && context.members[event.data.user] === undefined,
     keepsAnOwner: ({ context, event }) => {
       if (event.type === 'member.add') return true;
       const current = context.members[event.data.user];
@@ -48,7 +49,10 @@ export const membershipMachine = setup({
           target: 'active',
           actions: [
             assign(({ event }) => ({ members: { [event.data.user]: event.data.role } })),
-            { type: 'emit', params: ({ event }) => ({ type: 'member.added', user: event.data.user, role: event.data.role }) },
+            {
+              type: 'emit',
+              params: ({ event }) => ({ type: 'member.added', user: event.data.user, role: event.data.role }),
+            },
           ],
         },
       },
@@ -58,17 +62,28 @@ export const membershipMachine = setup({
         'member.add': {
           guard: 'isNewMember',
           actions: [
-            assign(({ context, event }) => ({ members: { ...context.members, [event.data.user]: event.data.role } })),
-            { type: 'emit', params: ({ event }) => ({ type: 'member.added', user: event.data.user, role: event.data.role }) },
+            assign(({ context, event }) => ({
+              members: { ...context.members, [event.data.user]: event.data.role },
+            })),
+            {
+              type: 'emit',
+              params: ({ event }) => ({ type: 'member.added', user: event.data.user, role: event.data.role }),
+            },
           ],
         },
         'member.role.set': {
           guard: 'keepsAnOwner',
           actions: [
-            assign(({ context, event }) => ({ members: { ...context.members, [event.data.user]: event.data.role } })),
+            assign(({ context, event }) => ({
+              members: { ...context.members, [event.data.user]: event.data.role },
+            })),
             {
               type: 'emit',
-              params: ({ event }) => ({ type: 'member.role.changed', user: event.data.user, role: event.data.role }),
+              params: ({ event }) => ({
+                type: 'member.role.changed',
+                user: event.data.user,
+                role: event.data.role,
+              }),
             },
           ],
         },

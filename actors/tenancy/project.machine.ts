@@ -21,14 +21,18 @@ export interface ProjectContext {
 type Grant = { user?: string; team?: string };
 
 type ProjectEvent =
-  | KernelEvent<'project.create', { workspace: string; name: string; description?: string; createdBy: string }>
+  | KernelEvent<
+      'project.create',
+      { workspace: string; name: string; description?: string; createdBy: string }
+    >
   | KernelEvent<'project.update', { name?: string; description?: string }>
   | KernelEvent<'project.grant', Grant>
   | KernelEvent<'project.revoke', Grant>
   | KernelEvent<'project.agents.set', { agents: AgentConfig[] }>
   | KernelEvent<'project.delete', Record<string, never>>;
 
-const withGrant = (list: string[], id: string | undefined) => (id === undefined || list.includes(id) ? list : [...list, id]);
+const withGrant = (list: string[], id: string | undefined) =>
+  id === undefined || list.includes(id) ? list : [...list, id];
 const withoutGrant = (list: string[], id: string | undefined) => list.filter((x) => x !== id);
 
 export const projectMachine = setup({
@@ -42,7 +46,16 @@ export const projectMachine = setup({
 }).createMachine({
   id: 'project',
   initial: 'new',
-  context: { workspace: '', name: '', description: '', users: [], teams: [], agents: [], createdBy: '', createdAt: 0 },
+  context: {
+    workspace: '',
+    name: '',
+    description: '',
+    users: [],
+    teams: [],
+    agents: [],
+    createdBy: '',
+    createdAt: 0,
+  },
   states: {
     new: {
       on: {
@@ -81,7 +94,11 @@ export const projectMachine = setup({
             })),
             {
               type: 'emit',
-              params: ({ context }) => ({ type: 'project.updated', name: context.name, description: context.description }),
+              params: ({ context }) => ({
+                type: 'project.updated',
+                name: context.name,
+                description: context.description,
+              }),
             },
           ],
         },
@@ -92,7 +109,14 @@ export const projectMachine = setup({
               users: withGrant(context.users, event.data.user),
               teams: withGrant(context.teams, event.data.team),
             })),
-            { type: 'emit', params: ({ context }) => ({ type: 'project.access.changed', users: context.users, teams: context.teams }) },
+            {
+              type: 'emit',
+              params: ({ context }) => ({
+                type: 'project.access.changed',
+                users: context.users,
+                teams: context.teams,
+              }),
+            },
           ],
         },
         'project.revoke': {
@@ -102,16 +126,29 @@ export const projectMachine = setup({
               users: withoutGrant(context.users, event.data.user),
               teams: withoutGrant(context.teams, event.data.team),
             })),
-            { type: 'emit', params: ({ context }) => ({ type: 'project.access.changed', users: context.users, teams: context.teams }) },
+            {
+              type: 'emit',
+              params: ({ context }) => ({
+                type: 'project.access.changed',
+                users: context.users,
+                teams: context.teams,
+              }),
+            },
           ],
         },
         'project.agents.set': {
           actions: [
             assign(({ event }) => ({ agents: event.data.agents })),
-            { type: 'emit', params: ({ event }) => ({ type: 'project.agents.changed', agents: event.data.agents }) },
+            {
+              type: 'emit',
+              params: ({ event }) => ({ type: 'project.agents.changed', agents: event.data.agents }),
+            },
           ],
         },
-        'project.delete': { target: 'deleted', actions: { type: 'emit', params: { type: 'project.deleted' } } },
+        'project.delete': {
+          target: 'deleted',
+          actions: { type: 'emit', params: { type: 'project.deleted' } },
+        },
       },
     },
     deleted: { type: 'final' },

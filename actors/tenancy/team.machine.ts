@@ -22,8 +22,10 @@ export const teamMachine = setup({
   types: { context: {} as TeamContext, events: {} as TeamEvent },
   actions: kernelActions,
   guards: {
-    notMember: ({ context, event }) => event.type === 'team.member.add' && !context.members.includes(event.data.user),
-    isMember: ({ context, event }) => event.type === 'team.member.remove' && context.members.includes(event.data.user),
+    notMember: ({ context, event }) =>
+      event.type === 'team.member.add' && !context.members.includes(event.data.user),
+    isMember: ({ context, event }) =>
+      event.type === 'team.member.remove' && context.members.includes(event.data.user),
   },
 }).createMachine({
   id: 'team',
@@ -35,8 +37,19 @@ export const teamMachine = setup({
         'team.create': {
           target: 'active',
           actions: [
-            assign(({ event }) => ({ name: event.data.name, createdBy: event.data.createdBy, createdAt: event.at })),
-            { type: 'emit', params: ({ event }) => ({ type: 'team.created', name: event.data.name, createdBy: event.data.createdBy }) },
+            assign(({ event }) => ({
+              name: event.data.name,
+              createdBy: event.data.createdBy,
+              createdAt: event.at,
+            })),
+            {
+              type: 'emit',
+              params: ({ event }) => ({
+                type: 'team.created',
+                name: event.data.name,
+                createdBy: event.data.createdBy,
+              }),
+            },
           ],
         },
       },
@@ -53,7 +66,9 @@ export const teamMachine = setup({
         'team.member.remove': {
           guard: 'isMember',
           actions: [
-            assign(({ context, event }) => ({ members: context.members.filter((u) => u !== event.data.user) })),
+            assign(({ context, event }) => ({
+              members: context.members.filter((u) => u !== event.data.user),
+            })),
             { type: 'emit', params: ({ event }) => ({ type: 'team.member.removed', user: event.data.user }) },
           ],
         },

@@ -55,7 +55,10 @@ export const userMachine = setup({
         'user.password.set': {
           actions: [
             assign(({ event }) => ({ password: event.data.password })),
-            { type: 'emit', params: ({ event }) => ({ type: 'user.password.changed', password: event.data.password }) },
+            {
+              type: 'emit',
+              params: ({ event }) => ({ type: 'user.password.changed', password: event.data.password }),
+            },
           ],
         },
       },

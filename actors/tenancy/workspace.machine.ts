@@ -61,11 +61,18 @@ export const workspaceMachine = setup({
             })),
             {
               type: 'emit',
-              params: ({ context }) => ({ type: 'workspace.updated', name: context.name, description: context.description }),
+              params: ({ context }) => ({
+                type: 'workspace.updated',
+                name: context.name,
+                description: context.description,
+              }),
             },
           ],
         },
-        'workspace.delete': { target: 'deleted', actions: { type: 'emit', params: { type: 'workspace.deleted' } } },
+        'workspace.delete': {
+          target: 'deleted',
+          actions: { type: 'emit', params: { type: 'workspace.deleted' } },
+        },
       },
     },
     deleted: { type: 'final' },

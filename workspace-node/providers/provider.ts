@@ -58,5 +58,12 @@ export async function complete(
     else done = ev;
   }
   if (!done) throw new Error(`provider ${provider.name} ended its stream without a done event`);
-  return { text, toolCalls, stopReason: done.stopReason, usage: done.usage, provider: provider.name, model: done.model };
+  return {
+    text,
+    toolCalls,
+    stopReason: done.stopReason,
+    usage: done.usage,
+    provider: provider.name,
+    model: done.model,
+  };
 }

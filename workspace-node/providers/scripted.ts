@@ -26,11 +26,17 @@ export function demoScript(prompt: string): ScriptStep[] {
       toolCalls: [
         {
           name: 'write_file',
-          input: { path: 'notes/plan.md', content: `# Plan\n\nTask: ${slug}\n\n1. Outline\n2. Check\n3. Answer\n` },
+          input: {
+            path: 'notes/plan.md',
+            content: `# Plan\n\nTask: ${slug}\n\n1. Outline\n2. Check\n3. Answer\n`,
+          },
         },
       ],
     },
-    { text: '[scripted] Plan written; listing the workspace.', toolCalls: [{ name: 'list_files', input: { path: '.' } }] },
+    {
+      text: '[scripted] Plan written; listing the workspace.',
+      toolCalls: [{ name: 'list_files', input: { path: '.' } }],
+    },
     { text: `[scripted] Done: "${slug}" — plan in notes/plan.md, workspace checked.` },
   ];
 }
@@ -73,9 +79,13 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
 }

@@ -1,0 +1,99 @@
+/**
+ * Who is calling and what they may touch. A principal is a user (JWT) or an API key (scoped to one
+ * org, optionally one project, with a role). Every check answers 404 when the caller has no
+ * access at all (another tenant's ids do not leak existence) and 403 when it can see the resource
+ * but its role is too low.
+ */
+import type { OrgRole } from '../schemas/tenancy.js';
+import { errors } from './errors.js';
+import type { ProjectView, TenancyProjection, WorkspaceView } from './projection.js';
+
+export type Principal =
+  | { readonly kind: 'user'; readonly userId: string; readonly jti: string; readonly exp: number }
+  | {
+      readonly kind: 'apikey';
+      readonly keyId: string;
+      readonly userId: string;
+      readonly org: string;
+      readonly role: OrgRole;
+      readonly project: string | null;
+    };
+
+const RANK: Record<OrgRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+
+export function atLeast(role: OrgRole, min: OrgRole): boolean {
+  return RANK[role] >= RANK[min];
+}
+
+export class Access {
+  constructor(private readonly tenancy: TenancyProjection) {}
+
+  /** The caller's role in `org`, or undefined when it is not a member (or the key is of another org). */
+  orgRole(p: Principal, org: string): OrgRole | undefined {
+    if (!this.tenancy.orgs.has(org)) return undefined;
+    if (p.kind === 'apikey') return p.org === org ? p.role : undefined;
+    return this.tenancy.orgs.get(org)?.members.get(p.userId);
+  }
+
+  /** Orgs the caller belongs to, with its role. */
+  orgsOf(p: Principal): { org: string; role: OrgRole }[] {
+    const out: { org: string; role: OrgRole }[] = [];
+    for (const org of this.tenancy.orgs.keys()) {
+      const role = this.orgRole(p, org);
+      if (role) out.push({ org, role });
+    }
+    return out;
+  }
+
+  /** Org-level operations (members, teams, keys, workspaces admin). Project-scoped keys may not. */
+  requireOrg(p: Principal, org: string, min: OrgRole): OrgRole {
+    const role = this.orgRole(p, org);
+    if (!role) throw errors.NOT_FOUND(`org ${org}`);
+    if (!atLeast(role, min)) throw errors.FORBIDDEN(`needs ${min} in the org`);
+    if (p.kind === 'apikey' && p.project !== null && min !== 'viewer')
+      throw errors.FORBIDDEN('key is scoped to one project');
+    return role;
+  }
+
+  canSeeProject(p: Principal, project: ProjectView): boolean {
+    const role = this.orgRole(p, project.org);
+    if (!role) return false;
+    if (p.kind === 'apikey' && p.project !== null) return p.project === project.id;
+    if (atLeast(role, 'admin') || p.kind === 'apikey') return true;
+    if (project.users.has(p.userId)) return true;
+    for (const t of project.teams) if (this.tenancy.teams.get(t)?.members.has(p.userId)) return true;
+    return false;
+  }
+
+  /** A project the caller can see; `min` is the org role needed (member to change or run things). */
+  requireProject(
+    p: Principal,
+    projectId: string,
+    min: OrgRole = 'viewer',
+  ): { project: ProjectView; role: OrgRole } {
+    const project = this.tenancy.projects.get(projectId);
+    if (!project || !this.canSeeProject(p, project)) throw errors.NOT_FOUND(`project ${projectId}`);
+    const role = this.orgRole(p, project.org)!;
+    if (!atLeast(role, min)) throw errors.FORBIDDEN(`needs ${min} in the org`);
+    return { project, role };
+  }
+
+  canSeeWorkspace(p: Principal, ws: WorkspaceView): boolean {
+    if (!this.orgRole(p, ws.org)) return false;
+    if (p.kind === 'apikey' && p.project !== null)
+      return this.tenancy.projects.get(p.project)?.workspace === ws.id;
+    return true;
+  }
+
+  requireWorkspace(
+    p: Principal,
+    wsId: string,
+    min: OrgRole = 'viewer',
+  ): { ws: WorkspaceView; role: OrgRole } {
+    const ws = this.tenancy.workspaces.get(wsId);
+    if (!ws || !this.canSeeWorkspace(p, ws)) throw errors.NOT_FOUND(`workspace ${wsId}`);
+    const role = this.orgRole(p, ws.org)!;
+    if (!atLeast(role, min)) throw errors.FORBIDDEN(`needs ${min} in the org`);
+    return { ws, role };
+  }
+}

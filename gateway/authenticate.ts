@@ -1,0 +1,70 @@
+/**
+ * Turns a request's credentials into a {@link Principal}: `Authorization: Bearer <jwt>` (a user
+ * session from /auth/login) or `Bearer moe_…` / `x-api-key: moe_…` (an API key). Browsers cannot
+ * set headers on WebSocket/EventSource, so `?access_token=` is accepted too. Revoked JWTs (logout)
+ * and revoked or unknown keys are 401. Key last-use is journaled at most once a minute per key.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from './access.js';
+import { constantTimeEqualHex, parseApiKey, sha256Hex } from './crypto.js';
+import { errors } from './errors.js';
+import type { GatewayContext } from './context.js';
+
+const TOUCH_EVERY_MS = 60_000;
+
+function credential(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h === 'string' && /^bearer /i.test(h)) return h.slice(7).trim();
+  const k = req.headers['x-api-key'];
+  if (typeof k === 'string' && k) return k.trim();
+  const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof q === 'string' && q ? q : null;
+}
+
+export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Promise<Principal> {
+  const lastTouch = new Map<string, number>();
+
+  const touch = (keyId: string, org: string) => {
+    const now = Date.now();
+    if (now - (lastTouch.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
+    lastTouch.set(keyId, now);
+    ctx.tenancyCommand(org, 'apikey', keyId, 'apikey.touch', {}).catch(() => lastTouch.delete(keyId));
+  };
+
+  return async (req) => {
+    const cred = credential(req);
+    if (!cred) throw errors.UNAUTHENTICATED('no credentials');
+    if (cred.startsWith('moe_')) {
+      const parsed = parseApiKey(cred);
+      const key = parsed ? ctx.tenancy.apiKeys.get(parsed.keyId) : undefined;
+      if (!key || key.revoked || !constantTimeEqualHex(key.hash, sha256Hex(cred)))
+        throw errors.UNAUTHENTICATED('bad API key');
+      touch(key.id, key.org);
+      return {
+        kind: 'apikey',
+        keyId: key.id,
+        userId: key.createdBy,
+        org: key.org,
+        role: key.role,
+        project: key.project,
+      };
+    }
+    let claims: { sub?: unknown; jti?: unknown; exp?: unknown };
+    try {
+      claims = req.server.jwt.verify<typeof claims>(cred);
+    } catch (cause) {
+      throw errors.UNAUTHENTICATED('bad or expired token', { cause });
+    }
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string')
+      throw errors.UNAUTHENTICATED('bad token claims');
+    if (!ctx.tenancy.users.has(claims.sub)) throw errors.UNAUTHENTICATED('unknown user');
+    const revoked = await ctx.revoked.get(claims.jti).catch(() => null);
+    if (revoked && revoked.operation === 'PUT') throw errors.UNAUTHENTICATED('token revoked');
+    return {
+      kind: 'user',
+      userId: claims.sub,
+      jti: claims.jti,
+      exp: typeof claims.exp === 'number' ? claims.exp : 0,
+    };
+  };
+}

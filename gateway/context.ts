@@ -1,0 +1,81 @@
+/**
+ * What every route family shares: the bus to the runtime, the tenancy projection and access checks,
+ * and helpers to send a tenancy command and wait for its journaled outcome.
+ */
+import { randomUUID } from 'node:crypto';
+import type { KV } from '@nats-io/kv';
+import type { FastifyRequest } from 'fastify';
+import type { JournalRecord } from '../schemas/index.js';
+import { TENANCY_WS } from '../schemas/tenancy.js';
+import type { Access, Principal } from './access.js';
+import { rejection, type Bus } from './bus.js';
+import { errors } from './errors.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { TenancyProjection } from './projection.js';
+
+export interface GatewayContext {
+  readonly bus: Bus;
+  readonly tenancy: TenancyProjection;
+  readonly access: Access;
+  readonly metrics: GatewayMetrics;
+  /** revoked JWT ids (logout), shared by replicas, entries expire with the token lifetime */
+  readonly revoked: KV;
+  readonly tokenTtlSec: number;
+  readonly commandTimeoutMs: number;
+  /** Sends a command to a tenancy actor (`<org>._tenancy.<kind>.<id>`) and waits until the projection applied it. */
+  tenancyCommand(
+    org: string,
+    kind: string,
+    id: string,
+    type: string,
+    data: Record<string, unknown>,
+  ): Promise<JournalRecord>;
+}
+
+export function newCommandId(): string {
+  return `gw-${randomUUID()}`;
+}
+
+export function tenancyCommander(
+  bus: Bus,
+  tenancy: TenancyProjection,
+  timeoutMs: number,
+): GatewayContext['tenancyCommand'] {
+  return async (org, kind, id, type, data) => {
+    const cmdId = newCommandId();
+    const outcome = tenancy.waitFor(cmdId, timeoutMs);
+    try {
+      await bus.publish({ org, ws: TENANCY_WS, kind, id }, type, data, { id: cmdId });
+    } catch (err) {
+      tenancy.cancelWait(cmdId);
+      outcome.catch(() => undefined);
+      throw err;
+    }
+    const rec = await outcome;
+    const reason = rejection(rec);
+    if (reason !== null) throw errors.CONFLICT(`${type}: ${reason}`);
+    return rec;
+  };
+}
+
+/** The authenticated caller; routes marked public never call this. */
+export function principal(req: FastifyRequest): Principal {
+  const p = req.principal;
+  if (!p) throw errors.UNAUTHENTICATED();
+  return p;
+}
+
+/** The user behind a principal (an API key acts for the user who created it). */
+export function actingUser(p: Principal): string {
+  return p.userId;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** no authentication (health, docs, register, login) */
+    public?: boolean;
+  }
+}

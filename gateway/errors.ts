@@ -1,0 +1,66 @@
+/**
+ * The gateway's error catalogue: every 4xx/5xx the REST/WebSocket API answers carries one of these
+ * stable codes in `{ error: { code, message } }`. Documented in docs/errors.md (generated from all
+ * catalogues; a test fails when it drifts).
+ */
+import { defineErrors } from '../schemas/index.js';
+
+export const errors = defineErrors('gateway', {
+  VALIDATION: { code: 'MOE_ERR_VALIDATION', message: 'request does not match the route schema', status: 400 },
+  MALFORMED_JSON: { code: 'MOE_ERR_MALFORMED_JSON', message: 'request body is not valid JSON', status: 400 },
+  PAYLOAD_TOO_LARGE: {
+    code: 'MOE_ERR_PAYLOAD_TOO_LARGE',
+    message: 'request body exceeds the size limit',
+    status: 413,
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    code: 'MOE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    message: 'content type is not supported',
+    status: 415,
+  },
+  BAD_REQUEST: { code: 'MOE_ERR_BAD_REQUEST', message: 'request could not be understood', status: 400 },
+  ROUTE_NOT_FOUND: {
+    code: 'MOE_ERR_ROUTE_NOT_FOUND',
+    message: 'no route for this method and path',
+    status: 404,
+  },
+  UNAUTHENTICATED: {
+    code: 'MOE_ERR_UNAUTHENTICATED',
+    message: 'missing, invalid, expired or revoked credentials',
+    status: 401,
+  },
+  BAD_CREDENTIALS: { code: 'MOE_ERR_BAD_CREDENTIALS', message: 'email or password is wrong', status: 401 },
+  FORBIDDEN: { code: 'MOE_ERR_FORBIDDEN', message: 'your role does not allow this', status: 403 },
+  NOT_FOUND: { code: 'MOE_ERR_NOT_FOUND', message: 'no such resource', status: 404 },
+  CONFLICT: {
+    code: 'MOE_ERR_CONFLICT',
+    message: 'the resource is not in a state that accepts this',
+    status: 409,
+  },
+  EMAIL_TAKEN: { code: 'MOE_ERR_EMAIL_TAKEN', message: 'a user with this email already exists', status: 409 },
+  NOT_SUPPORTED: {
+    code: 'MOE_ERR_NOT_SUPPORTED',
+    message: 'this operation is not supported by the runtime yet',
+    status: 501,
+  },
+  RATE_LIMITED: {
+    code: 'MOE_ERR_RATE_LIMITED',
+    message: 'too many requests, retry after the given delay',
+    status: 429,
+    retryable: true,
+  },
+  TIMEOUT: {
+    code: 'MOE_ERR_GATEWAY_TIMEOUT',
+    message: 'the actor did not answer in time (is a workspace node running?)',
+    status: 504,
+    retryable: true,
+  },
+  NATS_UNAVAILABLE: {
+    code: 'MOE_ERR_NATS_UNAVAILABLE',
+    message: 'NATS or JetStream is not reachable',
+    status: 503,
+    retryable: true,
+  },
+  NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
+  INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
+});

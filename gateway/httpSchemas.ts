@@ -1,0 +1,99 @@
+/**
+ * HTTP schemas of the gateway routes (TypeBox → Fastify validation and the OpenAPI document). Ids
+ * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import { AgentConfig, OrgRole } from '../schemas/tenancy.js';
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String({ pattern: '^MOE_ERR_' }), message: Type.String() }) },
+  { $id: 'ErrorBody', description: 'every 4xx/5xx answer; codes are listed in docs/errors.md' },
+);
+
+/** Standard error responses for a route's OpenAPI entry. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const s of [400, 401, 429, ...statuses]) out[s] = Type.Ref('ErrorBody');
+  return out;
+}
+
+const strict = { additionalProperties: false } as const;
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 320 });
+export const Password = Type.String({ minLength: 8, maxLength: 1024 });
+export const Name = Type.String({ minLength: 1, maxLength: 200 });
+export const Description = Type.String({ maxLength: 2000 });
+
+export const IdParams = Type.Object({ id: Token }, strict);
+export const OrgParams = Type.Object({ org: Token }, strict);
+export const OrgUserParams = Type.Object({ org: Token, user: Token }, strict);
+export const IdUserParams = Type.Object({ id: Token, user: Token }, strict);
+export const IdTeamParams = Type.Object({ id: Token, team: Token }, strict);
+export const WsParams = Type.Object({ wsId: Token }, strict);
+
+export const RegisterBody = Type.Object({ email: Email, password: Password, name: Name }, strict);
+export const LoginBody = Type.Object(
+  { email: Email, password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  strict,
+);
+export const CreateOrgBody = Type.Object({ name: Name }, strict);
+export const AddMemberBody = Type.Object({ email: Email, role: OrgRole }, strict);
+export const RoleBody = Type.Object({ role: OrgRole }, strict);
+export const CreateTeamBody = Type.Object({ name: Name }, strict);
+export const TeamMemberBody = Type.Object({ user: Token }, strict);
+export const CreateApiKeyBody = Type.Object(
+  { name: Name, role: Type.Optional(OrgRole), project: Type.Optional(Token) },
+  strict,
+);
+export const CreateWorkspaceBody = Type.Object(
+  { org: Token, name: Name, description: Type.Optional(Description) },
+  strict,
+);
+export const UpdateBody = Type.Object(
+  { name: Type.Optional(Name), description: Type.Optional(Description) },
+  strict,
+);
+export const CreateProjectBody = Type.Object({ name: Name, description: Type.Optional(Description) }, strict);
+export const AgentConfigBody = Type.Object({ agents: Type.Array(AgentConfig, { maxItems: 32 }) }, strict);
+export const OpenSessionBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    leaseMs: SessionCommands['session.open'].properties.leaseMs,
+  },
+  strict,
+);
+export const RenewBody = SessionCommands['session.renew'];
+export const CloseBody = SessionCommands['session.close'];
+export const SubmitTaskBody = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 100_000 }),
+    agent: Type.Optional(Token),
+    profile: Type.Optional(Type.String({ maxLength: 64 })),
+    script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
+    maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    session: Type.Optional(Token),
+  },
+  strict,
+);
+export const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
+export const ListWorkspacesQuery = Type.Object({ org: Type.Optional(Token) }, strict);
+export const AgentsQuery = Type.Object({ project: Type.Optional(Token) }, strict);
+export const UsageQuery = Type.Object(
+  {
+    org: Token,
+    project: Type.Optional(Token),
+    agent: Type.Optional(Type.String({ maxLength: 64 })),
+    provider: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  strict,
+);
+export const StreamQuery = Type.Object(
+  {
+    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    from: Type.Optional(Type.Union([Type.Literal('start'), Type.Literal('now')])),
+    level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
+    source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),
+    access_token: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  strict,
+);

@@ -1,0 +1,53 @@
+/**
+ * Prometheus metrics of one gateway instance (own registry, so several gateways can live in one
+ * process): request latency histogram, errors by code, and agent runs / turns / tokens observed on
+ * the journal by a consumer that starts at "new" (so replicas count what they saw, not history).
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly errorsTotal: Counter<'route' | 'code'>;
+  readonly agentRuns: Counter<'status' | 'provider'>;
+  readonly agentTurns: Counter;
+  readonly tokens: Counter<'provider' | 'kind'>;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'moe_gateway_' });
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: 'moe_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    errorsTotal: new Counter({
+      name: 'moe_http_errors_total',
+      help: 'HTTP 4xx/5xx answers by route and error code',
+      labelNames: ['route', 'code'],
+      registers: [registry],
+    }),
+    agentRuns: new Counter({
+      name: 'moe_agent_runs_total',
+      help: 'agent runs that finished, by outcome and provider',
+      labelNames: ['status', 'provider'],
+      registers: [registry],
+    }),
+    agentTurns: new Counter({
+      name: 'moe_agent_turns_total',
+      help: 'agent actor turns journaled',
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: 'moe_agent_tokens_total',
+      help: 'tokens used by finished agent runs, by provider and kind (input/output/cache_read/cache_write)',
+      labelNames: ['provider', 'kind'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,306 @@
+/**
+ * The tenancy projection: an in-memory view of users, orgs, members, teams, workspaces, projects and
+ * API keys for fast auth and tenant checks. Built only from journaled records (an ordered consumer
+ * over `moe.evt.*._tenancy.>` from the start), so it is stateless: a restarted gateway rebuilds it.
+ * Commands the gateway sends to tenancy actors are awaited here ({@link TenancyProjection.waitFor}),
+ * which gives read-your-writes: when the route answers, the projection already shows the change.
+ */
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import type { FastifyBaseLogger } from 'fastify';
+import { STREAMS, type JournalRecord } from '../schemas/index.js';
+import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/tenancy.js';
+import { recordCodec } from './bus.js';
+import { errors } from './errors.js';
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  password: PasswordHash;
+}
+export interface OrgView {
+  id: string;
+  name: string;
+  createdAt: number;
+  members: Map<string, OrgRole>;
+}
+export interface TeamView {
+  id: string;
+  org: string;
+  name: string;
+  members: Set<string>;
+  createdBy: string;
+}
+export interface WorkspaceView {
+  id: string;
+  org: string;
+  name: string;
+  description: string;
+  createdBy: string;
+  createdAt: number;
+}
+export interface ProjectView {
+  id: string;
+  org: string;
+  workspace: string;
+  name: string;
+  description: string;
+  users: Set<string>;
+  teams: Set<string>;
+  agents: AgentConfig[];
+  createdBy: string;
+  createdAt: number;
+}
+export interface ApiKeyView {
+  id: string;
+  org: string;
+  name: string;
+  hash: string;
+  role: OrgRole;
+  project: string | null;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revoked: boolean;
+}
+
+type Waiter = { resolve: (rec: JournalRecord) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+
+type Ev = Record<string, unknown> & { type: string };
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+
+export class TenancyProjection {
+  readonly users = new Map<string, UserView>();
+  readonly usersByEmail = new Map<string, string>();
+  readonly orgs = new Map<string, OrgView>();
+  /** members recorded before their org's `org.created` (two actors, no order between them) */
+  private readonly pendingMembers = new Map<string, Map<string, OrgRole>>();
+  readonly teams = new Map<string, TeamView>();
+  readonly workspaces = new Map<string, WorkspaceView>();
+  readonly projects = new Map<string, ProjectView>();
+  readonly apiKeys = new Map<string, ApiKeyView>();
+  private readonly waiters = new Map<string, Waiter>();
+  private messages: ConsumerMessages | null = null;
+  private stopped = false;
+  private caughtUp = false;
+  lastSeq = 0;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  get ready(): boolean {
+    return this.caughtUp;
+  }
+
+  /** Starts consuming; resolves once the records present at start are applied (or after `maxWaitMs`). */
+  async start(maxWaitMs = 10_000): Promise<void> {
+    void this.run();
+    const deadline = Date.now() + maxWaitMs;
+    while (!this.caughtUp && Date.now() < deadline && !this.stopped)
+      await new Promise((r) => setTimeout(r, 20));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const [id, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(errors.NOT_READY('gateway stopping'));
+      this.waiters.delete(id);
+    }
+    await this.messages?.close();
+  }
+
+  /** Resolves with the record of command `cmdId` once applied here. Register before publishing. */
+  waitFor(cmdId: string, timeoutMs: number): Promise<JournalRecord> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(cmdId);
+        reject(errors.TIMEOUT(`no journal record for command ${cmdId}`));
+      }, timeoutMs);
+      this.waiters.set(cmdId, { resolve, reject, timer });
+    });
+  }
+
+  cancelWait(cmdId: string): void {
+    const w = this.waiters.get(cmdId);
+    if (w) clearTimeout(w.timer);
+    this.waiters.delete(cmdId);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const consumer = await this.js.consumers.get(STREAMS.events, {
+          filter_subjects: `moe.evt.*.${TENANCY_WS}.>`,
+          ...(this.lastSeq > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
+            : {}),
+        });
+        const info = await consumer.info(true);
+        if (info.num_pending === 0) this.caughtUp = true;
+        this.messages = await consumer.consume();
+        if (this.stopped) await this.messages.close();
+        for await (const m of this.messages) {
+          this.lastSeq = m.seq;
+          try {
+            this.apply(recordCodec.decode(m.data));
+          } catch (err) {
+            this.log.warn({ err, seq: m.seq }, 'tenancy projection skipped an unreadable record');
+          }
+          if (m.info.pending === 0) this.caughtUp = true;
+        }
+        if (!this.stopped) await new Promise((r) => setTimeout(r, 200));
+      } catch (err) {
+        if (this.stopped) return;
+        this.log.warn({ err }, 'tenancy projection consumer failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Applies one journal record (exported for tests: the projection is a pure fold over records). */
+  apply(rec: JournalRecord): void {
+    const { org, kind, id } = rec.actor;
+    for (const e of rec.events as Ev[]) this.applyEvent(org, kind, id, e);
+    const w = this.waiters.get(rec.cmd.id);
+    if (w) {
+      clearTimeout(w.timer);
+      this.waiters.delete(rec.cmd.id);
+      w.resolve(rec);
+    }
+  }
+
+  private applyEvent(org: string, kind: string, id: string, e: Ev): void {
+    switch (`${kind}:${e.type}`) {
+      case 'user:user.registered': {
+        const email = str(e.email).trim().toLowerCase();
+        this.users.set(id, { id, email, name: str(e.name), password: e.password as PasswordHash });
+        this.usersByEmail.set(email, id);
+        return;
+      }
+      case 'user:user.password.changed': {
+        const u = this.users.get(id);
+        if (u) u.password = e.password as PasswordHash;
+        return;
+      }
+      case 'org:org.created': {
+        const members = this.pendingMembers.get(org) ?? new Map<string, OrgRole>();
+        this.pendingMembers.delete(org);
+        this.orgs.set(org, { id: org, name: str(e.name), createdAt: 0, members });
+        return;
+      }
+      case 'membership:member.added':
+      case 'membership:member.role.changed':
+        this.membersOf(org).set(str(e.user), e.role as OrgRole);
+        return;
+      case 'membership:member.removed': {
+        const user = str(e.user);
+        this.membersOf(org).delete(user);
+        for (const t of this.teams.values()) if (t.org === org) t.members.delete(user);
+        for (const p of this.projects.values()) if (p.org === org) p.users.delete(user);
+        return;
+      }
+      case 'team:team.created':
+        this.teams.set(id, { id, org, name: str(e.name), members: new Set(), createdBy: str(e.createdBy) });
+        return;
+      case 'team:team.member.added':
+        this.teams.get(id)?.members.add(str(e.user));
+        return;
+      case 'team:team.member.removed':
+        this.teams.get(id)?.members.delete(str(e.user));
+        return;
+      case 'team:team.deleted':
+        this.teams.delete(id);
+        for (const p of this.projects.values()) p.teams.delete(id);
+        return;
+      case 'workspace:workspace.created':
+        this.workspaces.set(id, {
+          id,
+          org,
+          name: str(e.name),
+          description: str(e.description),
+          createdBy: str(e.createdBy),
+          createdAt: num(e.createdAt),
+        });
+        return;
+      case 'workspace:workspace.updated': {
+        const w = this.workspaces.get(id);
+        if (w) Object.assign(w, { name: str(e.name), description: str(e.description) });
+        return;
+      }
+      case 'workspace:workspace.deleted':
+        this.workspaces.delete(id);
+        for (const [pid, p] of this.projects) if (p.workspace === id) this.projects.delete(pid);
+        return;
+      case 'project:project.created':
+        this.projects.set(id, {
+          id,
+          org,
+          workspace: str(e.workspace),
+          name: str(e.name),
+          description: str(e.description),
+          users: new Set(),
+          teams: new Set(),
+          agents: [],
+          createdBy: str(e.createdBy),
+          createdAt: num(e.createdAt),
+        });
+        return;
+      case 'project:project.updated': {
+        const p = this.projects.get(id);
+        if (p) Object.assign(p, { name: str(e.name), description: str(e.description) });
+        return;
+      }
+      case 'project:project.access.changed': {
+        const p = this.projects.get(id);
+        if (p) Object.assign(p, { users: new Set(e.users as string[]), teams: new Set(e.teams as string[]) });
+        return;
+      }
+      case 'project:project.agents.changed': {
+        const p = this.projects.get(id);
+        if (p) p.agents = e.agents as AgentConfig[];
+        return;
+      }
+      case 'project:project.deleted':
+        this.projects.delete(id);
+        return;
+      case 'apikey:apikey.created':
+        this.apiKeys.set(id, {
+          id,
+          org,
+          name: str(e.name),
+          hash: str(e.hash),
+          role: e.role as OrgRole,
+          project: typeof e.project === 'string' ? e.project : null,
+          createdBy: str(e.createdBy),
+          createdAt: num(e.createdAt),
+          lastUsedAt: null,
+          revoked: false,
+        });
+        return;
+      case 'apikey:apikey.used': {
+        const k = this.apiKeys.get(id);
+        if (k) k.lastUsedAt = num(e.at);
+        return;
+      }
+      case 'apikey:apikey.revoked': {
+        const k = this.apiKeys.get(id);
+        if (k) k.revoked = true;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private membersOf(org: string): Map<string, OrgRole> {
+    const o = this.orgs.get(org);
+    if (o) return o.members;
+    let pending = this.pendingMembers.get(org);
+    if (!pending) this.pendingMembers.set(org, (pending = new Map<string, OrgRole>()));
+    return pending;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * API keys of an org: create (the secret is returned once; only its sha256 is journaled), list
+ * (with last-used time, never the secret), revoke. Admins manage keys; a key's role is capped at
+ * its creator's role, and a project-scoped key must name a project of the same org.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { atLeast } from '../access.js';
+import { principal, type GatewayContext } from '../context.js';
+import { newApiKey, newId } from '../crypto.js';
+import { errors } from '../errors.js';
+import { CreateApiKeyBody, errorResponses, IdParams, OrgParams } from '../httpSchemas.js';
+import type { ApiKeyView } from '../projection.js';
+
+export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  const { tenancy, access } = ctx;
+  const view = (k: ApiKeyView) => ({
+    id: k.id,
+    org: k.org,
+    name: k.name,
+    role: k.role,
+    project: k.project,
+    createdBy: k.createdBy,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+    revoked: k.revoked,
+  });
+
+  return async (app) => {
+    app.post(
+      '/api/orgs/:org/api-keys',
+      {
+        schema: {
+          tags: ['api keys'],
+          params: OrgParams,
+          body: CreateApiKeyBody,
+          response: errorResponses(403, 404),
+        },
+      },
+      async (req, reply) => {
+        const p = principal(req);
+        const myRole = access.requireOrg(p, req.params.org, 'admin');
+        const role = req.body.role ?? 'member';
+        if (!atLeast(myRole, role))
+          throw errors.FORBIDDEN('a key cannot have a higher role than its creator');
+        const project = req.body.project;
+        if (project !== undefined && tenancy.projects.get(project)?.org !== req.params.org)
+          throw errors.NOT_FOUND(`project ${project}`);
+        const id = newId('k');
+        const { key, hash } = newApiKey(id);
+        await ctx.tenancyCommand(req.params.org, 'apikey', id, 'apikey.create', {
+          name: req.body.name,
+          hash,
+          role,
+          ...(project ? { project } : {}),
+          createdBy: p.userId,
+        });
+        return reply.status(201).send({ ...view(tenancy.apiKeys.get(id)!), key });
+      },
+    );
+
+    app.get(
+      '/api/orgs/:org/api-keys',
+      { schema: { tags: ['api keys'], params: OrgParams, response: errorResponses(403, 404) } },
+      async (req) => {
+        access.requireOrg(principal(req), req.params.org, 'admin');
+        return { apiKeys: [...tenancy.apiKeys.values()].filter((k) => k.org === req.params.org).map(view) };
+      },
+    );
+
+    app.delete(
+      '/api/api-keys/:id',
+      { schema: { tags: ['api keys'], params: IdParams, response: errorResponses(403, 404, 409) } },
+      async (req, reply) => {
+        const p = principal(req);
+        const key = tenancy.apiKeys.get(req.params.id);
+        if (!key || !access.orgRole(p, key.org)) throw errors.NOT_FOUND(`api key ${req.params.id}`);
+        access.requireOrg(p, key.org, 'admin');
+        if (!key.revoked) await ctx.tenancyCommand(key.org, 'apikey', key.id, 'apikey.revoke', {});
+        return reply.status(204).send();
+      },
+    );
+  };
+}

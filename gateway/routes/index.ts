@@ -1,0 +1,36 @@
+/** All route families of the gateway, registered as one plugin. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { GatewayContext } from '../context.js';
+import { agentRoutes } from './agents.js';
+import { apiKeyRoutes } from './apiKeys.js';
+import { authRoutes } from './auth.js';
+import { healthRoutes } from './health.js';
+import { orgRoutes } from './orgs.js';
+import { projectRoutes } from './projects.js';
+import { sessionRoutes } from './sessions.js';
+import { streamRoutes } from './streams.js';
+import { taskRoutes } from './tasks.js';
+import { teamRoutes } from './teams.js';
+import { usageRoutes } from './usage.js';
+import { workspaceRoutes } from './workspaces.js';
+
+export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    for (const family of [
+      healthRoutes,
+      authRoutes,
+      orgRoutes,
+      teamRoutes,
+      apiKeyRoutes,
+      workspaceRoutes,
+      projectRoutes,
+      sessionRoutes,
+      taskRoutes,
+      streamRoutes,
+      agentRoutes,
+      usageRoutes,
+    ]) {
+      await app.register(family(ctx));
+    }
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Live streams: WebSocket `/api/workspaces/:id/events` (every actor of a workspace),
+ * `/api/sessions/:id/stream` and `/api/tasks/:id/stream` (an agent run's log), each also served as
+ * Server-Sent Events on the same path without the upgrade. Each message is one journal record as a
+ * {@link StreamEvent} with its stream `seq`; reconnect with `?since=<seq>` (SSE: `Last-Event-ID`)
+ * to resume with no gap and no duplicate. Filters: `level`, `source` (actor kinds, comma-separated).
+ * Tenant checks run in the HTTP phase, before any upgrade: foreign ids are 404.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
+import type { WebSocket } from 'ws';
+import { eventSubject, workspaceEventFilter } from '../../schemas/index.js';
+import type { Principal } from '../access.js';
+import { principal, type GatewayContext } from '../context.js';
+import { parseSessionId, parseTaskId } from '../crypto.js';
+import { errors } from '../errors.js';
+import { errorResponses, IdParams, StreamQuery } from '../httpSchemas.js';
+import { openEventStream, type StreamEvent, type StreamFilter } from '../streams.js';
+
+type Query = Static<typeof StreamQuery>;
+interface Target {
+  subject: string;
+  filter: StreamFilter;
+}
+
+function filterOf(q: Query): StreamFilter {
+  return {
+    ...(q.level ? { level: q.level } : {}),
+    ...(q.source ? { sources: q.source.split(',').filter(Boolean) } : {}),
+  };
+}
+
+function startOf(req: FastifyRequest, q: Query): { since?: number; fromNow?: boolean } {
+  const lastId = req.headers['last-event-id'];
+  if (typeof lastId === 'string' && /^\d{1,15}$/.test(lastId)) return { since: Number(lastId) };
+  if (q.since !== undefined) return { since: q.since };
+  return q.from === 'now' ? { fromNow: true } : {};
+}
+
+export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  const { access, tenancy } = ctx;
+
+  /** agents of projects the caller cannot see stay hidden inside a visible workspace */
+  const visibleAgents = (p: Principal) => (ev: StreamEvent) => {
+    if (ev.source !== 'agent') return true;
+    const project = tenancy.projects.get(parseTaskId(ev.actor.id)?.project ?? '');
+    return project !== undefined && access.canSeeProject(p, project);
+  };
+
+  const targets: Record<string, (p: Principal, id: string, q: Query) => Target> = {
+    workspace: (p, id, q) => {
+      const { ws } = access.requireWorkspace(p, id);
+      return {
+        subject: workspaceEventFilter(ws.org, ws.id),
+        filter: { ...filterOf(q), allow: visibleAgents(p) },
+      };
+    },
+    session: (p, id, q) => {
+      const ws = tenancy.workspaces.get(parseSessionId(id)?.ws ?? '');
+      if (!ws || !access.canSeeWorkspace(p, ws)) throw errors.NOT_FOUND(`session ${id}`);
+      return {
+        subject: workspaceEventFilter(ws.org, ws.id),
+        filter: { ...filterOf(q), session: id, allow: visibleAgents(p) },
+      };
+    },
+    task: (p, id, q) => {
+      const parsed = parseTaskId(id);
+      const project = tenancy.projects.get(parsed?.project ?? '');
+      if (!parsed || !project || project.workspace !== parsed.ws || !access.canSeeProject(p, project))
+        throw errors.NOT_FOUND(`task ${id}`);
+      return {
+        subject: eventSubject({ org: project.org, ws: project.workspace, kind: 'agent', id }),
+        filter: filterOf(q),
+      };
+    },
+  };
+
+  const sse = async (req: FastifyRequest, reply: FastifyReply, target: Target, q: Query) => {
+    const stream = await openEventStream(ctx.bus.js, target.subject, {
+      ...startOf(req, q),
+      filter: target.filter,
+    });
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    reply.raw.write(': stream open\n\n');
+    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      void stream.close();
+    });
+    for await (const ev of stream)
+      reply.raw.write(`id: ${ev.seq}\nevent: record\ndata: ${JSON.stringify(ev)}\n\n`);
+    clearInterval(ping);
+    reply.raw.end();
+  };
+
+  const ws = async (socket: WebSocket, req: FastifyRequest, target: Target, q: Query) => {
+    let stream: Awaited<ReturnType<typeof openEventStream>>;
+    try {
+      stream = await openEventStream(ctx.bus.js, target.subject, {
+        ...startOf(req, q),
+        filter: target.filter,
+      });
+    } catch (err) {
+      req.log.warn({ err }, 'stream open failed');
+      socket.close(1011, 'stream unavailable');
+      return;
+    }
+    socket.on('close', () => void stream.close());
+    socket.on('message', () => undefined);
+    for await (const ev of stream) {
+      if (socket.readyState !== socket.OPEN) break;
+      socket.send(JSON.stringify(ev));
+    }
+    await stream.close();
+  };
+
+  return async (app) => {
+    const paths: [string, keyof typeof targets][] = [
+      ['/api/workspaces/:id/events', 'workspace'],
+      ['/api/sessions/:id/stream', 'session'],
+      ['/api/tasks/:id/stream', 'task'],
+    ];
+    for (const [path, kind] of paths) {
+      const resolve = (req: FastifyRequest) => {
+        const { id } = req.params as { id: string };
+        const q = req.query as Query;
+        return { target: targets[kind]!(principal(req), id, q), q };
+      };
+      app.route({
+        method: 'GET',
+        url: path,
+        schema: {
+          tags: ['streams'],
+          params: IdParams,
+          querystring: StreamQuery,
+          response: errorResponses(404),
+        },
+        // the tenant check runs before the upgrade, so a foreign id never opens a socket
+        preHandler: async (req) => {
+          resolve(req);
+        },
+        handler: async (req, reply) => {
+          const { target, q } = resolve(req);
+          await sse(req, reply, target, q);
+        },
+        wsHandler: async (socket, req) => {
+          const { target, q } = resolve(req);
+          await ws(socket, req, target, q);
+        },
+      });
+    }
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Tasks to an agent: submit (publishes `task.submit` to a new agent actor and answers 202 once the
+ * turn that accepted it is journaled), list a project's tasks, read one, cancel. Task ids embed
+ * workspace and project (`<ws>-<project>-t…`), so a URL locates the actor and its access rule.
+ * Approve / deny answer MOE_ERR_NOT_SUPPORTED: the agent machine has no approval step yet.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { eventSubject, STREAMS } from '../../schemas/index.js';
+import type { OrgRole } from '../../schemas/tenancy.js';
+import type { Principal } from '../access.js';
+import { rejection, type SeqRecord } from '../bus.js';
+import { newCommandId, principal, type GatewayContext } from '../context.js';
+import { newTaskId, parseSessionId, parseTaskId } from '../crypto.js';
+import { errors } from '../errors.js';
+import { CancelBody, errorResponses, IdParams, SubmitTaskBody } from '../httpSchemas.js';
+
+type Ev = Record<string, unknown> & { type: string };
+
+export function taskView(id: string, project: string, ws: string, r: SeqRecord) {
+  const events = r.rec.events as Ev[];
+  const completed = events.find((e) => e.type === 'task.completed');
+  const failed = events.find((e) => e.type === 'task.failed');
+  return {
+    id,
+    project,
+    workspace: ws,
+    session: r.rec.session,
+    state: r.rec.state,
+    status: r.rec.status,
+    turn: r.rec.turn,
+    seq: r.seq,
+    result: completed ? (completed.result as string) : null,
+    usage: completed ? completed.usage : null,
+    provider: completed ? (completed.provider as string) : null,
+    failure: failed ? { code: failed.code as string, reason: failed.reason as string } : null,
+  };
+}
+
+export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  const { access, bus } = ctx;
+
+  /** The task's address after the tenant check; unknown, foreign and malformed ids are all 404. */
+  const locate = async (p: Principal, id: string, min: OrgRole) => {
+    const parsed = parseTaskId(id);
+    const project = parsed ? ctx.tenancy.projects.get(parsed.project) : undefined;
+    if (!parsed || !project || project.workspace !== parsed.ws || !access.canSeeProject(p, project))
+      throw errors.NOT_FOUND(`task ${id}`);
+    const addr = { org: project.org, ws: project.workspace, kind: 'agent', id };
+    const last = await bus.lastRecord(addr);
+    if (!last) throw errors.NOT_FOUND(`task ${id}`);
+    access.requireProject(p, project.id, min);
+    return { addr, project, last };
+  };
+
+  return async (app) => {
+    app.post(
+      '/api/projects/:id/tasks',
+      {
+        schema: {
+          tags: ['tasks'],
+          params: IdParams,
+          body: SubmitTaskBody,
+          response: errorResponses(403, 404, 409, 504),
+        },
+      },
+      async (req, reply) => {
+        const p = principal(req);
+        const { project } = access.requireProject(p, req.params.id, 'member');
+        const { agent, session, ...rest } = req.body;
+        if (session !== undefined && parseSessionId(session)?.ws !== project.workspace)
+          throw errors.NOT_FOUND(`session ${session}`);
+        const config = agent === undefined ? undefined : project.agents.find((a) => a.name === agent);
+        if (agent !== undefined && !config) throw errors.NOT_FOUND(`agent ${agent} in project ${project.id}`);
+        const data = {
+          ...(config?.profile ? { profile: config.profile } : config ? { profile: config.name } : {}),
+          ...(config?.maxSteps ? { maxSteps: config.maxSteps } : {}),
+          ...rest,
+        };
+        const id = newTaskId(project.workspace, project.id);
+        const r = await bus.request(
+          { org: project.org, ws: project.workspace, kind: 'agent', id },
+          'task.submit',
+          data,
+          {
+            id: newCommandId(),
+            ...(session ? { session } : {}),
+          },
+        );
+        const reason = rejection(r.rec);
+        if (reason) throw errors.CONFLICT(reason);
+        return reply.status(202).send(taskView(id, project.id, project.workspace, r));
+      },
+    );
+
+    app.get(
+      '/api/projects/:id/tasks',
+      { schema: { tags: ['tasks'], params: IdParams, response: errorResponses(404) } },
+      async (req) => {
+        const { project } = access.requireProject(principal(req), req.params.id);
+        const info = await bus.jsm.streams.info(STREAMS.events, {
+          subjects_filter: eventSubject({ org: project.org, ws: project.workspace, kind: 'agent', id: '*' }),
+        });
+        const prefix = `${project.workspace}-${project.id}-`;
+        const ids = Object.keys(info.state.subjects ?? {})
+          .map((s) => s.split('.').pop() ?? '')
+          .filter((id) => id.startsWith(prefix))
+          .slice(0, 200);
+        const tasks = [];
+        for (const id of ids) {
+          const last = await bus.lastRecord({ org: project.org, ws: project.workspace, kind: 'agent', id });
+          if (last) tasks.push(taskView(id, project.id, project.workspace, last));
+        }
+        return { tasks };
+      },
+    );
+
+    app.get(
+      '/api/tasks/:id',
+      { schema: { tags: ['tasks'], params: IdParams, response: errorResponses(404) } },
+      async (req) => {
+        const { project, last } = await locate(principal(req), req.params.id, 'viewer');
+        return taskView(req.params.id, project.id, project.workspace, last);
+      },
+    );
+
+    app.post(
+      '/api/tasks/:id/cancel',
+      {
+        schema: {
+          tags: ['tasks'],
+          params: IdParams,
+          body: CancelBody,
+          response: errorResponses(403, 404, 409, 504),
+        },
+      },
+      async (req) => {
+        const { addr, project, last } = await locate(principal(req), req.params.id, 'member');
+        const r = await bus.request(
+          addr,
+          'task.cancel',
+          { ...req.body },
+          { id: newCommandId(), session: last.rec.session },
+        );
+        const reason = rejection(r.rec);
+        if (reason) throw errors.CONFLICT(reason);
+        return taskView(req.params.id, project.id, project.workspace, r);
+      },
+    );
+
+    for (const verb of ['approve', 'deny'] as const) {
+      app.post(
+        `/api/tasks/:id/${verb}`,
+        { schema: { tags: ['tasks'], params: IdParams, response: errorResponses(403, 404, 501) } },
+        async (req) => {
+          await locate(principal(req), req.params.id, 'member');
+          throw errors.NOT_SUPPORTED(`${verb}: agents have no approval step yet`);
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Workspaces (seed 002 `/api/workspaces`): list the ones I can see, create (org admins), read,
+ * update, delete. The org actor is told about a new workspace too (`workspace.add`), best effort.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TENANCY_WS } from '../../schemas/tenancy.js';
+import { newCommandId, principal, type GatewayContext } from '../context.js';
+import { newId } from '../crypto.js';
+import {
+  CreateWorkspaceBody,
+  errorResponses,
+  IdParams,
+  ListWorkspacesQuery,
+  UpdateBody,
+} from '../httpSchemas.js';
+import type { WorkspaceView } from '../projection.js';
+
+export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  const { tenancy, access } = ctx;
+  const view = (w: WorkspaceView) => ({
+    id: w.id,
+    org: w.org,
+    name: w.name,
+    description: w.description,
+    createdBy: w.createdBy,
+    createdAt: w.createdAt,
+  });
+
+  return async (app) => {
+    app.get(
+      '/api/workspaces',
+      { schema: { tags: ['workspaces'], querystring: ListWorkspacesQuery } },
+      async (req) => {
+        const p = principal(req);
+        const list = [...tenancy.workspaces.values()].filter(
+          (w) => (req.query.org === undefined || w.org === req.query.org) && access.canSeeWorkspace(p, w),
+        );
+        return { workspaces: list.map(view) };
+      },
+    );
+
+    app.post(
+      '/api/workspaces',
+      { schema: { tags: ['workspaces'], body: CreateWorkspaceBody, response: errorResponses(403, 404) } },
+      async (req, reply) => {
+        const p = principal(req);
+        access.requireOrg(p, req.body.org, 'admin');
+        const id = newId('w');
+        await ctx.tenancyCommand(req.body.org, 'workspace', id, 'workspace.create', {
+          name: req.body.name,
+          ...(req.body.description !== undefined ? { description: req.body.description } : {}),
+          createdBy: p.userId,
+        });
+        ctx.bus
+          .publish(
+            { org: req.body.org, ws: TENANCY_WS, kind: 'org', id: req.body.org },
+            'workspace.add',
+            { workspace: id, name: req.body.name },
+            { id: newCommandId() },
+          )
+          .catch((err: unknown) => req.log.warn({ err }, 'workspace.add to org actor failed'));
+        return reply.status(201).send(view(tenancy.workspaces.get(id)!));
+      },
+    );
+
+    app.get(
+      '/api/workspaces/:id',
+      { schema: { tags: ['workspaces'], params: IdParams, response: errorResponses(404) } },
+      async (req) => view(access.requireWorkspace(principal(req), req.params.id).ws),
+    );
+
+    app.put(
+      '/api/workspaces/:id',
+      {
+        schema: {
+          tags: ['workspaces'],
+          params: IdParams,
+          body: UpdateBody,
+          response: errorResponses(403, 404),
+        },
+      },
+      async (req) => {
+        const { ws } = access.requireWorkspace(principal(req), req.params.id, 'admin');
+        await ctx.tenancyCommand(ws.org, 'workspace', ws.id, 'workspace.update', { ...req.body });
+        return view(tenancy.workspaces.get(ws.id)!);
+      },
+    );
+
+    app.delete(
+      '/api/workspaces/:id',
+      { schema: { tags: ['workspaces'], params: IdParams, response: errorResponses(403, 404) } },
+      async (req, reply) => {
+        const { ws } = access.requireWorkspace(principal(req), req.params.id, 'admin');
+        await ctx.tenancyCommand(ws.org, 'workspace', ws.id, 'workspace.delete', {});
+        return reply.status(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Builds the gateway: a Fastify instance with TypeBox validation, JWT, WebSocket, OpenAPI at /docs,
+ * one error handler that gives every 4xx/5xx a stable code, authentication + rate limiting in a
+ * preHandler, metrics per request, and the route families. Stateless: all it keeps in memory is
+ * the tenancy projection, rebuilt from the journal at start.
+ */
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import fastifyJwt from '@fastify/jwt';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { isMoeError, type MoeError } from '../schemas/index.js';
+import { Access } from './access.js';
+import { authenticator } from './authenticate.js';
+import { createBus } from './bus.js';
+import { tenancyCommander, type GatewayContext } from './context.js';
+import { errors } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { TenancyProjection } from './projection.js';
+import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
+import { watchAgentRuns } from './agentRunMetrics.js';
+import { registerRoutes } from './routes/index.js';
+import { ErrorBody } from './httpSchemas.js';
+
+export const REVOKED_BUCKET = 'moe_gateway_revoked';
+
+export interface GatewayOptions {
+  /** NATS server URL(s); ignored when `nc` is given */
+  natsUrl?: string | string[];
+  /** an existing connection (not closed by the gateway) */
+  nc?: NatsConnection;
+  /** HS256 secret for user tokens (at least 32 chars) */
+  jwtSecret: string;
+  /** user token lifetime, seconds (default 12 h) */
+  tokenTtlSec?: number;
+  /** max request body, bytes (default 1 MiB) */
+  bodyLimit?: number;
+  /** how long a route waits for an actor's journal record (default 10 s) */
+  commandTimeoutMs?: number;
+  rateLimits?: Partial<RateLimits>;
+  /** pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info') */
+  logger?: boolean | { level: string };
+}
+
+export interface RateLimits {
+  perApiKey: RateLimitRule;
+  perOrg: RateLimitRule;
+  perUser: RateLimitRule;
+  /** unauthenticated routes (register, login), per client IP */
+  perIp: RateLimitRule;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  perApiKey: { limit: 600, windowMs: 60_000 },
+  perOrg: { limit: 3000, windowMs: 60_000 },
+  perUser: { limit: 600, windowMs: 60_000 },
+  perIp: { limit: 60, windowMs: 60_000 },
+};
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly ctx: GatewayContext;
+  close(): Promise<void>;
+}
+
+function errorBody(err: MoeError) {
+  return { error: { code: err.code, message: err.message } };
+}
+
+/** Maps anything thrown in Fastify to a catalogued {@link MoeError}. */
+export function toMoeError(err: unknown): MoeError {
+  if (isMoeError(err)) return err;
+  const e = err as Partial<FastifyError> & { validation?: unknown };
+  if (e.validation) return errors.VALIDATION(e.message);
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.PAYLOAD_TOO_LARGE();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.UNSUPPORTED_MEDIA_TYPE();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.MALFORMED_JSON(e.message);
+  }
+  if (e instanceof SyntaxError) return errors.MALFORMED_JSON(e.message);
+  if (typeof e.code === 'string' && e.code.startsWith('FST_JWT')) return errors.UNAUTHENTICATED(e.message);
+  if (typeof e.statusCode === 'number' && e.statusCode === 413) return errors.PAYLOAD_TOO_LARGE();
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return errors.BAD_REQUEST(e.message);
+  return errors.INTERNAL(undefined, { cause: err });
+}
+
+/** @example const gw = await buildGateway({ natsUrl: 'nats://127.0.0.1:4222', jwtSecret }); await gw.app.listen({ port: 8080 }); */
+export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
+  if (opts.jwtSecret.length < 32) throw new Error('jwtSecret must be at least 32 characters');
+  const ownsConnection = !opts.nc;
+  const nc =
+    opts.nc ?? (await connect({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'moe-gateway' }));
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
+  const tokenTtlSec = opts.tokenTtlSec ?? 12 * 3600;
+  const limits: RateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+
+  const app = Fastify({
+    logger: opts.logger ?? { level: process.env.MOE_LOG_LEVEL ?? 'info' },
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    trustProxy: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bus = await createBus(nc, commandTimeoutMs);
+  const tenancy = new TenancyProjection(bus.js, app.log);
+  const metrics = createMetrics();
+  const revoked = await new Kvm(nc).create(REVOKED_BUCKET, { ttl: tokenTtlSec * 1000, history: 1 });
+  const limiter = await createRateLimiter(nc);
+  const ctx: GatewayContext = {
+    bus,
+    tenancy,
+    access: new Access(tenancy),
+    metrics,
+    revoked,
+    tokenTtlSec,
+    commandTimeoutMs,
+    tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
+  };
+  const authenticate = authenticator(ctx);
+
+  await app.register(fastifyJwt, { secret: opts.jwtSecret, sign: { expiresIn: tokenTtlSec } });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'MOE-Agents gateway',
+        version: '0.1.0',
+        description: 'REST + WebSocket API of MOE-Agents (see docs/api.md)',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'a JWT from POST /auth/login, or an API key moe_…',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.decorateRequest('principal', null);
+  app.addSchema(ErrorBody);
+
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const moe = toMoeError(err);
+    if (moe.status >= 500) req.log.error({ err }, 'request failed');
+    if (moe.retryAfterMs !== undefined)
+      reply.header('retry-after', String(Math.max(1, Math.ceil(moe.retryAfterMs / 1000))));
+    metrics.errorsTotal.inc({ route: req.routeOptions.url ?? 'unknown', code: moe.code });
+    return reply.status(moe.status).send(errorBody(moe));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const moe = errors.ROUTE_NOT_FOUND(`${req.method} ${req.url.split('?')[0]}`);
+    metrics.errorsTotal.inc({ route: 'unknown', code: moe.code });
+    return reply.status(404).send(errorBody(moe));
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requestDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  // a POST/PUT without a body means "no options": validate it as {}
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT')) req.body = {};
+  });
+
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.url?.startsWith('/docs')) return; // OpenAPI UI and document are public
+    if (req.routeOptions.config?.public) {
+      if (req.routeOptions.url?.startsWith('/auth/'))
+        await limiter.hit(`ip.${req.ip.replace(/[^A-Za-z0-9_-]/g, '_')}`, limits.perIp);
+      return;
+    }
+    const p = await authenticate(req);
+    req.principal = p;
+    if (p.kind === 'apikey') {
+      await limiter.hit(`key.${p.keyId}`, limits.perApiKey);
+      await limiter.hit(`org.${p.org}`, limits.perOrg);
+    } else {
+      await limiter.hit(`user.${p.userId}`, limits.perUser);
+    }
+  });
+
+  await app.register(registerRoutes(ctx));
+  await app.ready();
+
+  await tenancy.start();
+  const stopRunMetrics = watchAgentRuns(bus.js, metrics, app.log);
+
+  return {
+    app,
+    ctx,
+    async close() {
+      await app.close();
+      await stopRunMetrics();
+      await tenancy.stop();
+      if (ownsConnection) await nc.close();
+    },
+  };
+}

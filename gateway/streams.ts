@@ -1,0 +1,109 @@
+/**
+ * Live event streams for WebSocket and SSE clients, read from MOE_EVT with an ordered consumer:
+ * in order, no gaps, no duplicates for one connection. Each event carries its stream sequence;
+ * a client that reconnects with `since=<last seq>` (or SSE `Last-Event-ID`) resumes right after it,
+ * so across reconnects it also sees every event exactly once. Without `since` the stream replays
+ * from the start (a finished run's whole log), or only new records with `from=now`.
+ */
+import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { STREAMS, type JournalRecord } from '../schemas/index.js';
+import { recordCodec } from './bus.js';
+
+export type Level = 'debug' | 'info' | 'error';
+const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, error: 2 };
+
+/** What a stream client receives per journal record. */
+export interface StreamEvent {
+  seq: number;
+  actor: { kind: string; id: string };
+  session: string;
+  turn: number;
+  cmd: { id: string; type: string; at: number };
+  state: string;
+  status: JournalRecord['status'];
+  events: JournalRecord['events'];
+  level: Level;
+  source: string;
+}
+
+export interface StreamFilter {
+  /** minimum level */
+  level?: Level;
+  /** actor kinds to include */
+  sources?: string[];
+  /** only records of this session */
+  session?: string;
+  /** a last say per event (e.g. hide agents of projects the caller cannot see) */
+  allow?: (ev: StreamEvent) => boolean;
+}
+
+export function levelOf(rec: JournalRecord): Level {
+  if (
+    rec.status === 'error' ||
+    rec.events.some((e) => e.type === 'command.rejected' || e.type.endsWith('.failed'))
+  )
+    return 'error';
+  if (rec.events.length === 0) return 'debug';
+  return 'info';
+}
+
+export function toStreamEvent(seq: number, rec: JournalRecord): StreamEvent {
+  return {
+    seq,
+    actor: { kind: rec.actor.kind, id: rec.actor.id },
+    session: rec.session,
+    turn: rec.turn,
+    cmd: { id: rec.cmd.id, type: rec.cmd.type, at: rec.cmd.at },
+    state: rec.state,
+    status: rec.status,
+    events: rec.events,
+    level: levelOf(rec),
+    source: rec.actor.kind,
+  };
+}
+
+export function matches(ev: StreamEvent, f: StreamFilter): boolean {
+  if (f.level && LEVEL_RANK[ev.level] < LEVEL_RANK[f.level]) return false;
+  if (f.sources && f.sources.length > 0 && !f.sources.includes(ev.source)) return false;
+  if (f.session && ev.session !== f.session) return false;
+  return f.allow ? f.allow(ev) : true;
+}
+
+export interface EventStream {
+  [Symbol.asyncIterator](): AsyncIterator<StreamEvent>;
+  close(): Promise<void>;
+}
+
+/** Opens an ordered consumer on `subject` (a wildcard filter is fine) from `since + 1`. */
+export async function openEventStream(
+  js: JetStreamClient,
+  subject: string,
+  opts: { since?: number; fromNow?: boolean; filter?: StreamFilter },
+): Promise<EventStream> {
+  const start =
+    opts.since !== undefined
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.since + 1 }
+      : opts.fromNow
+        ? { deliver_policy: DeliverPolicy.New }
+        : {};
+  const consumer = await js.consumers.get(STREAMS.events, { filter_subjects: subject, ...start });
+  const messages: ConsumerMessages = await consumer.consume();
+  const filter = opts.filter ?? {};
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const m of messages) {
+        let rec: JournalRecord;
+        try {
+          rec = recordCodec.decode(m.data);
+        } catch {
+          continue;
+        }
+        const ev = toStreamEvent(m.seq, rec);
+        if (matches(ev, filter)) yield ev;
+      }
+    },
+    close: async () => {
+      await messages.close();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Hostile input: a few hundred random and malformed bodies, over `inject` and over a real socket,
+ * always get a 4xx with a MOE_ERR_ code, never a 5xx, and the process keeps serving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type StartedGateway } from '../../gateway/index.js';
+import { call, JWT_SECRET, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+
+let stack: Stack;
+let live: StartedGateway;
+let auth: { authorization: string };
+let paths: string[];
+
+// a tiny deterministic PRNG so failures reproduce
+let seed = 42;
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+
+function randomValue(depth = 0): unknown {
+  const r = rand();
+  if (depth > 3 || r < 0.2)
+    return pick([null, true, -1, 1e308, '', 'x'.repeat(Math.floor(rand() * 300)), '\u0000', '🙂', [], {}]);
+  if (r < 0.5) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(depth + 1));
+  const keys = [
+    'name',
+    'email',
+    'password',
+    'role',
+    'prompt',
+    'script',
+    'agents',
+    'org',
+    'user',
+    '__proto__',
+    'constructor',
+    'leaseMs',
+  ];
+  return Object.fromEntries(
+    Array.from({ length: Math.floor(rand() * 5) }, () => [pick(keys), randomValue(depth + 1)]),
+  );
+}
+
+function randomRaw(): string {
+  const fragments = [
+    '{',
+    '}',
+    '[',
+    ']',
+    '"',
+    ':',
+    ',',
+    'null',
+    'tru',
+    '1e',
+    '\\u00',
+    '{"a":',
+    '\n',
+    '{"name":"x"',
+    '💥',
+  ];
+  return Array.from({ length: 1 + Math.floor(rand() * 12) }, () => pick(fragments)).join('');
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  live = await startGateway({
+    nc: stack.nc,
+    jwtSecret: JWT_SECRET,
+    logger: false,
+    port: 0,
+    host: '127.0.0.1',
+    bodyLimit: 64 * 1024,
+  });
+  const u = await registerAndLogin(stack.gw, 'fuzz');
+  auth = u.auth;
+  const org = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/orgs', { name: 'F' })).body.id;
+  const ws = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/workspaces', { org, name: 'w' })).body
+    .id;
+  const p = (
+    await call<{ id: string }>(stack.gw, auth, 'POST', `/api/workspaces/${ws}/projects`, { name: 'p' })
+  ).body.id;
+  paths = [
+    '/auth/register',
+    '/auth/login',
+    '/api/orgs',
+    `/api/orgs/${org}/members`,
+    `/api/orgs/${org}/teams`,
+    `/api/orgs/${org}/api-keys`,
+    '/api/workspaces',
+    `/api/workspaces/${ws}/projects`,
+    `/api/workspaces/${ws}/sessions`,
+    `/api/projects/${p}/tasks`,
+    `/api/projects/${p}/agent-config`,
+  ];
+});
+afterAll(async () => {
+  await live?.close();
+  await stack?.stop();
+});
+
+describe('malformed input', () => {
+  it('300 random JSON bodies always get a 4xx with a code and never a 5xx', async () => {
+    for (let i = 0; i < 300; i++) {
+      const url = pick(paths);
+      const method = url.endsWith('agent-config') ? 'PUT' : 'POST';
+      const body = randomValue();
+      const res = await stack.gw.app.inject({
+        method,
+        url,
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: JSON.stringify(body),
+      });
+      if (res.statusCode < 400) continue; // a random body may be valid by chance
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(body)} → ${res.body}`).toBeLessThan(500);
+      expect(res.json().error.code).toMatch(/^MOE_ERR_/);
+    }
+  });
+
+  it('broken JSON is 400 MOE_ERR_MALFORMED_JSON and oversized bodies are 413, over a real socket', async () => {
+    for (let i = 0; i < 100; i++) {
+      const raw = randomRaw();
+      const res = await fetch(`${live.url}${pick(paths)}`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: raw,
+      });
+      const body = (await res.json()) as { error?: { code: string } };
+      expect(res.status, raw).toBeGreaterThanOrEqual(400);
+      expect(res.status, raw).toBeLessThan(500);
+      expect(body.error?.code).toMatch(/^MOE_ERR_/);
+    }
+    const bad = await fetch(`${live.url}/api/orgs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('MOE_ERR_MALFORMED_JSON');
+    const big = await fetch(`${live.url}/api/orgs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(200 * 1024) }),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('MOE_ERR_PAYLOAD_TOO_LARGE');
+    const odd = await fetch(`${live.url}/api/orgs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/xml' },
+      body: '<a/>',
+    });
+    expect(odd.status).toBe(415);
+    expect(((await odd.json()) as { error: { code: string } }).error.code).toBe(
+      'MOE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
+    expect((await fetch(`${live.url}/healthz`)).status).toBe(200);
+  });
+
+  it('unknown routes and bad ids in paths get coded 404 / 400', async () => {
+    const unknown = await call<{ error: { code: string } }>(stack.gw, auth, 'GET', '/api/nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('MOE_ERR_ROUTE_NOT_FOUND');
+    const badId = await call<{ error: { code: string } }>(stack.gw, auth, 'GET', '/api/projects/a.b*c');
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.code).toBe('MOE_ERR_VALIDATION');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Tenant isolation: every route family tried with another tenant's ids answers 404 (never data,
+ * never a hint that the id exists), and with a too-low role answers 403.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../harness/index.js';
+import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+
+let stack: Stack;
+const ids: Record<string, string> = {};
+let owner: { authorization: string };
+let stranger: { authorization: string };
+let viewer: { authorization: string };
+
+beforeAll(async () => {
+  stack = await startStack();
+  const o = await registerAndLogin(stack.gw, 'owner');
+  const s = await registerAndLogin(stack.gw, 'stranger');
+  const v = await registerAndLogin(stack.gw, 'viewer');
+  owner = o.auth;
+  stranger = s.auth;
+  viewer = v.auth;
+  ids.user = v.id;
+  ids.owner = o.id;
+  ids.org = (await call<{ id: string }>(stack.gw, owner, 'POST', '/api/orgs', { name: 'A' })).body.id;
+  await call(stack.gw, stranger, 'POST', '/api/orgs', { name: 'B' });
+  await call(stack.gw, owner, 'POST', `/api/orgs/${ids.org}/members`, { email: v.email, role: 'viewer' });
+  ids.team = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/orgs/${ids.org}/teams`, { name: 't' })
+  ).body.id;
+  ids.ws = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', '/api/workspaces', { org: ids.org, name: 'w' })
+  ).body.id;
+  ids.project = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/workspaces/${ids.ws}/projects`, { name: 'p' })
+  ).body.id;
+  await call(stack.gw, owner, 'PUT', `/api/projects/${ids.project}/users/${v.id}`);
+  ids.key = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/orgs/${ids.org}/api-keys`, { name: 'k' })
+  ).body.id;
+  ids.session = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/workspaces/${ids.ws}/sessions`, {})
+  ).body.id;
+  ids.task = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/projects/${ids.project}/tasks`, {
+      prompt: 'x',
+      script: [{ text: 'ok' }],
+    })
+  ).body.id;
+  await eventually(async () =>
+    (await call<{ status: string }>(stack.gw, owner, 'GET', `/api/tasks/${ids.task}`)).body.status === 'done'
+      ? true
+      : undefined,
+  );
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Route = [method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: () => string, body?: unknown];
+const routes: Route[] = [
+  ['GET', () => `/api/orgs/${ids.org}`],
+  ['GET', () => `/api/orgs/${ids.org}/members`],
+  ['POST', () => `/api/orgs/${ids.org}/members`, { email: 'x@example.com', role: 'member' }],
+  ['PUT', () => `/api/orgs/${ids.org}/members/${ids.owner}`, { role: 'admin' }],
+  ['DELETE', () => `/api/orgs/${ids.org}/members/${ids.owner}`],
+  ['GET', () => `/api/orgs/${ids.org}/teams`],
+  ['POST', () => `/api/orgs/${ids.org}/teams`, { name: 'x' }],
+  ['GET', () => `/api/teams/${ids.team}`],
+  ['DELETE', () => `/api/teams/${ids.team}`],
+  ['POST', () => `/api/teams/${ids.team}/members`, () => ({ user: ids.user })],
+  ['GET', () => `/api/orgs/${ids.org}/api-keys`],
+  ['POST', () => `/api/orgs/${ids.org}/api-keys`, { name: 'x' }],
+  ['DELETE', () => `/api/api-keys/${ids.key}`],
+  ['GET', () => `/api/workspaces/${ids.ws}`],
+  ['PUT', () => `/api/workspaces/${ids.ws}`, { name: 'x' }],
+  ['DELETE', () => `/api/workspaces/${ids.ws}`],
+  ['GET', () => `/api/workspaces/${ids.ws}/projects`],
+  ['POST', () => `/api/workspaces/${ids.ws}/projects`, { name: 'x' }],
+  ['GET', () => `/api/projects/${ids.project}`],
+  ['PUT', () => `/api/projects/${ids.project}`, { name: 'x' }],
+  ['DELETE', () => `/api/projects/${ids.project}`],
+  ['PUT', () => `/api/projects/${ids.project}/agent-config`, { agents: [] }],
+  ['PUT', () => `/api/projects/${ids.project}/teams/${ids.team}`],
+  ['POST', () => `/api/workspaces/${ids.ws}/sessions`, {}],
+  ['GET', () => `/api/sessions/${ids.session}`],
+  ['POST', () => `/api/sessions/${ids.session}/renew`, {}],
+  ['POST', () => `/api/sessions/${ids.session}/close`, {}],
+  ['POST', () => `/api/projects/${ids.project}/tasks`, { prompt: 'x' }],
+  ['GET', () => `/api/projects/${ids.project}/tasks`],
+  ['GET', () => `/api/tasks/${ids.task}`],
+  ['POST', () => `/api/tasks/${ids.task}/cancel`, {}],
+  ['GET', () => `/api/tasks/${ids.task}/stream`],
+  ['GET', () => `/api/sessions/${ids.session}/stream`],
+  ['GET', () => `/api/workspaces/${ids.ws}/events`],
+  ['GET', () => `/api/usage?org=${ids.org}`],
+  ['GET', () => `/api/agents?project=${ids.project}`],
+];
+
+describe('tenant isolation', () => {
+  it.each(routes.map((r) => [`${r[0]} ${r[1].toString().slice(10, -1)}`, r] as const))(
+    'another tenant calling %s gets 404 and no data',
+    async (_name, [method, url, body]) => {
+      const res = await call<{ error?: { code: string } }>(
+        stack.gw,
+        stranger,
+        method,
+        url(),
+        typeof body === 'function' ? (body as () => unknown)() : body,
+      );
+      expect(res.status).toBe(404);
+      expect(res.body.error?.code).toBe('MOE_ERR_NOT_FOUND');
+      expect(Object.keys(res.body)).toEqual(['error']);
+    },
+  );
+
+  const writes = routes.filter(([m]) => m !== 'GET');
+  it.each(writes.map((r) => [`${r[0]} ${r[1].toString().slice(10, -1)}`, r] as const))(
+    'a viewer calling %s gets 403',
+    async (_name, [method, url, body]) => {
+      const res = await call<{ error?: { code: string } }>(
+        stack.gw,
+        viewer,
+        method,
+        url(),
+        typeof body === 'function' ? (body as () => unknown)() : body,
+      );
+      expect(res.status).toBe(403);
+      expect(res.body.error?.code).toBe('MOE_ERR_FORBIDDEN');
+    },
+  );
+
+  it('listings never include another tenant’s resources', async () => {
+    const wss = await call<{ workspaces: unknown[] }>(stack.gw, stranger, 'GET', '/api/workspaces');
+    expect(wss.body.workspaces).toEqual([]);
+    const agents = await call<{ agents: unknown[] }>(stack.gw, stranger, 'GET', '/api/agents');
+    expect(agents.body.agents).toEqual([]);
+  });
+});
