@@ -2,38 +2,43 @@
  * The `agent` actor: one agent run of a task (seed 002's agent-run), a turn loop
  *
  *   task.submit → thinking ──llm result with tool calls──▶ acting ──all tool results──▶ thinking …
+ *                    │  └──some calls need approval──▶ awaiting_approval ──task.approve/deny──▶ acting
  *                    └──llm result without tool calls──▶ done (emits task.completed)
  *
  * Provider calls and tool runs are kernel effects; their results come back as journaled
  * `effect.result` commands. The conversation lives in the context, so an `llm.call` effect handler
  * reads `messages` from the actor's context instead of copying them into every journal record.
+ *
+ * Approval: a tool call needs approval when its tool is in the task's `approvalRequired` or the
+ * node's toolset said so in the (journaled) LLM reply. The machine then waits in
+ * `awaiting_approval` — a journaled state, so the wait survives restarts — until every such call
+ * is approved or denied; approved calls run, a denied call is answered to the model as a tool
+ * result `denied: <reason>` with `isError: true`.
+ *
+ * Children: with a `parent` (a coordinator), the agent reports its outcome to it with an
+ * `actor.send` effect (`subtask.completed` / `subtask.failed`).
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { ScriptStep, ToolCall, Usage } from '../schemas/index.js';
+import type { ParentRef, ScriptStep, TaskSubmit, ToolCall, Usage } from '../schemas/index.js';
+import { addSpend, usageRecorded, ZERO_USAGE, type Enqueue, type LlmReply, type Spend, type ToolReply } from './agentReply.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 
+export { type LlmReply, type ToolReply } from './agentReply.js';
+
 export const DEFAULT_MAX_STEPS = 16;
+export const DEFAULT_DENIAL = 'denied by the user';
 
 export type AgentMessage =
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string; toolCalls: ToolCall[] }
   | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean };
 
-/** What an `llm.call` effect returns. */
-export interface LlmReply {
-  text: string;
-  toolCalls: ToolCall[];
-  stopReason: string;
-  usage: Usage;
-  provider: string;
-  model: string;
-}
-
-/** What a `tool.run` effect returns. */
-export interface ToolReply {
-  callId: string;
-  output: string;
-  isError: boolean;
+/** Tool calls of one LLM reply while some of them wait for a decision. */
+export interface ApprovalWait {
+  calls: ToolCall[];
+  /** callId → decision, for the calls that need approval */
+  decisions: Record<string, 'pending' | 'approved' | 'denied'>;
+  reasons: Record<string, string>;
 }
 
 export interface AgentContext {
@@ -46,27 +51,56 @@ export interface AgentContext {
   llmEffect: string | null;
   pendingTools: Record<string, string>;
   usage: Usage;
+  costMicros: number;
+  priceMicros: number;
   provider: string;
   result: string | null;
   failure: { code: string; reason: string } | null;
+  approvalRequired: string[];
+  approval: ApprovalWait | null;
+  parent: ParentRef | null;
 }
 
 type AgentEvent =
-  | KernelEvent<'task.submit', { prompt: string; profile?: string; script?: ScriptStep[]; maxSteps?: number }>
-  | KernelEvent<'task.cancel', { reason?: string }>
+  | KernelEvent<'task.submit', TaskSubmit>
+  | KernelEvent<'task.cancel', { reason?: string; byParent?: boolean }>
+  | KernelEvent<'task.approve', { callId?: string; reason?: string }>
+  | KernelEvent<'task.deny', { callId?: string; reason?: string }>
   | KernelEvent<'effect.result', { effectId: string; value: unknown }>
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>
   | KernelEvent<'timer.fired', { effectId: string }>;
 
-const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
-function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-  };
+function spendOf(c: AgentContext): Spend {
+  return { usage: c.usage, costMicros: c.costMicros, priceMicros: c.priceMicros };
+}
+
+function pendingIds(wait: ApprovalWait | null): string[] {
+  return wait ? Object.keys(wait.decisions).filter((id) => wait.decisions[id] === 'pending') : [];
+}
+
+/** The calls a decision event names: one call by id, or every pending call. */
+function decided(wait: ApprovalWait | null, callId: string | undefined): string[] {
+  const pending = pendingIds(wait);
+  return callId === undefined ? pending : pending.filter((id) => id === callId);
+}
+
+function toParent(parent: ParentRef, type: string, data: Record<string, unknown>, id: string) {
+  return { id, kind: 'actor.send', to: { kind: parent.kind, id: parent.id }, type, data: { ref: parent.ref, ...data } };
+}
+
+/** Starts tool effects for `calls`; returns the pendingTools map (effect id → call id). */
+function startTools(calls: ToolCall[], event: { turn: number }, enqueue: Enqueue, approved: ReadonlySet<string>) {
+  const pending: Record<string, string> = {};
+  calls.forEach((call, i) => {
+    const id = fx(event, i);
+    pending[id] = call.id;
+    enqueue({
+      type: 'effect',
+      params: { id, kind: 'tool.run', callId: call.id, name: call.name, input: call.input, ...(approved.has(call.id) ? { approved: true } : {}) },
+    });
+  });
+  return pending;
 }
 
 export const agentMachine = setup({
@@ -76,36 +110,57 @@ export const agentMachine = setup({
     callLlm: enqueueActions(({ context, event, enqueue }) => {
       const id = fx(event);
       enqueue.assign({ llmEffect: id, step: context.step + 1 });
-      enqueue({
-        type: 'effect',
-        params: { id, kind: 'llm.call', profile: context.profile, step: context.step },
-      });
+      enqueue({ type: 'effect', params: { id, kind: 'llm.call', profile: context.profile, step: context.step } });
     }),
-    fail: enqueueActions(({ event, enqueue }) => {
+    fail: enqueueActions(({ context, event, enqueue }) => {
       const failure =
         event.type === 'task.cancel'
           ? { code: 'cancelled', reason: event.data.reason ?? 'cancelled by request' }
           : event.type === 'effect.failed'
             ? { code: event.data.error.code, reason: event.data.error.message }
             : { code: 'unknown', reason: `unexpected ${event.type}` };
-      enqueue.assign({ failure, llmEffect: null, pendingTools: {} });
+      enqueue.assign({ failure, llmEffect: null, pendingTools: {}, approval: null });
       enqueue({ type: 'emit', params: { type: 'task.failed', ...failure } });
+      const quiet = event.type === 'task.cancel' && event.data.byParent === true;
+      if (context.parent && !quiet) enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.failed', failure, fx(event)) });
+    }),
+    decide: enqueueActions(({ context, event, enqueue }) => {
+      if ((event.type !== 'task.approve' && event.type !== 'task.deny') || !context.approval) return;
+      const wait = context.approval;
+      const verdict = event.type === 'task.approve' ? 'approved' : 'denied';
+      const decisions = { ...wait.decisions };
+      const reasons = { ...wait.reasons };
+      for (const id of decided(wait, event.data.callId)) {
+        decisions[id] = verdict;
+        if (verdict === 'denied') reasons[id] = event.data.reason ?? DEFAULT_DENIAL;
+        const tool = wait.calls.find((c) => c.id === id)?.name ?? '';
+        enqueue({
+          type: 'emit',
+          params: { type: 'approval.decided', callId: id, tool, approved: verdict === 'approved', ...(verdict === 'denied' ? { reason: reasons[id] } : {}) },
+        });
+      }
+      if (Object.values(decisions).includes('pending')) {
+        enqueue.assign({ approval: { ...wait, decisions, reasons } });
+        return;
+      }
+      // Every decision is in: denied calls are answered now, the others run.
+      const denied = wait.calls.filter((c) => decisions[c.id] === 'denied');
+      const runs = wait.calls.filter((c) => decisions[c.id] !== 'denied');
+      const approved = new Set(runs.filter((c) => decisions[c.id] === 'approved').map((c) => c.id));
+      const messages: AgentMessage[] = [
+        ...context.messages,
+        ...denied.map((c): AgentMessage => ({ role: 'tool', toolCallId: c.id, name: c.name, content: `denied: ${reasons[c.id] ?? DEFAULT_DENIAL}`, isError: true })),
+      ];
+      enqueue.assign({ messages, approval: null, pendingTools: startTools(runs, event, enqueue, approved) });
     }),
   },
   guards: {
-    isLlmResult: ({ context, event }) =>
-      event.type === 'effect.result' && event.data.effectId === context.llmEffect,
-    isLlmFailure: ({ context, event }) =>
-      event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
-    wantsTools: ({ context, event }) => {
-      if (event.type !== 'effect.result') return false;
-      const reply = event.data.value as LlmReply;
-      return reply.toolCalls.length > 0 && context.step < context.maxSteps;
-    },
-    isToolResult: ({ context, event }) =>
-      event.type === 'effect.result' && context.pendingTools[event.data.effectId] !== undefined,
-    isToolFailure: ({ context, event }) =>
-      event.type === 'effect.failed' && context.pendingTools[event.data.effectId] !== undefined,
+    isLlmResult: ({ context, event }) => event.type === 'effect.result' && event.data.effectId === context.llmEffect,
+    isLlmFailure: ({ context, event }) => event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
+    isToolResult: ({ context, event }) => event.type === 'effect.result' && context.pendingTools[event.data.effectId] !== undefined,
+    isToolFailure: ({ context, event }) => event.type === 'effect.failed' && context.pendingTools[event.data.effectId] !== undefined,
+    namesPendingCall: ({ context, event }) =>
+      (event.type === 'task.approve' || event.type === 'task.deny') && decided(context.approval, event.data.callId).length > 0,
   },
 }).createMachine({
   id: 'agent',
@@ -120,9 +175,14 @@ export const agentMachine = setup({
     llmEffect: null,
     pendingTools: {},
     usage: ZERO_USAGE,
+    costMicros: 0,
+    priceMicros: 0,
     provider: '',
     result: null,
     failure: null,
+    approvalRequired: [],
+    approval: null,
+    parent: null,
   },
   states: {
     idle: {
@@ -136,8 +196,17 @@ export const agentMachine = setup({
               script: event.data.script ?? null,
               maxSteps: event.data.maxSteps ?? DEFAULT_MAX_STEPS,
               messages: [{ role: 'user' as const, content: event.data.prompt }],
+              approvalRequired: event.data.approvalRequired ?? [],
+              parent: event.data.parent ?? null,
             })),
-            { type: 'emit', params: ({ event }) => ({ type: 'task.accepted', prompt: event.data.prompt }) },
+            {
+              type: 'emit',
+              params: ({ event }) => ({
+                type: 'task.accepted',
+                prompt: event.data.prompt,
+                ...(event.data.parent ? { parent: event.data.parent } : {}),
+              }),
+            },
             'callLlm',
           ],
         },
@@ -145,58 +214,66 @@ export const agentMachine = setup({
     },
     thinking: {
       on: {
-        'effect.result': [
-          {
-            guard: 'isLlmResult',
-            actions: enqueueActions(({ context, event, enqueue, check }) => {
-              if (event.type !== 'effect.result') return;
-              const reply = event.data.value as LlmReply;
-              const messages: AgentMessage[] = [
-                ...context.messages,
-                { role: 'assistant', content: reply.text, toolCalls: reply.toolCalls },
-              ];
-              const usage = addUsage(context.usage, reply.usage);
-              enqueue.assign({ messages, usage, provider: reply.provider, llmEffect: null });
-              enqueue({
-                type: 'emit',
-                params: {
-                  type: 'agent.replied',
-                  step: context.step,
-                  text: reply.text,
-                  tools: reply.toolCalls.length,
-                  provider: reply.provider,
-                  model: reply.model,
-                  usage: reply.usage,
-                },
-              });
-              if (check({ type: 'wantsTools' })) {
-                const pending: Record<string, string> = {};
-                reply.toolCalls.forEach((call, i) => {
-                  const id = fx(event, i);
-                  pending[id] = call.id;
-                  enqueue({ type: 'effect', params: { id, kind: 'tool.run', callId: call.id, name: call.name, input: call.input } });
-                });
-                enqueue.assign({ pendingTools: pending });
-              } else {
-                enqueue.assign({ result: reply.text });
-                enqueue({
-                  type: 'emit',
-                  params: { type: 'task.completed', result: reply.text, steps: context.step, provider: reply.provider, usage },
-                });
+        'effect.result': {
+          guard: 'isLlmResult',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            if (event.type !== 'effect.result') return;
+            const reply = event.data.value as LlmReply;
+            const messages: AgentMessage[] = [...context.messages, { role: 'assistant', content: reply.text, toolCalls: reply.toolCalls }];
+            const spend = addSpend(spendOf(context), reply);
+            enqueue.assign({ messages, ...spend, provider: reply.provider, llmEffect: null });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'agent.replied',
+                step: context.step,
+                text: reply.text,
+                tools: reply.toolCalls.length,
+                provider: reply.provider,
+                model: reply.model,
+                usage: reply.usage,
+                costMicros: reply.costMicros ?? 0,
+                priceMicros: reply.priceMicros ?? 0,
+              },
+            });
+            enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
+            if (reply.toolCalls.length > 0 && context.step < context.maxSteps) {
+              const gated = new Set([...context.approvalRequired, ...(reply.approval ?? [])]);
+              const needs = reply.toolCalls.filter((c) => gated.has(c.name));
+              if (needs.length === 0) {
+                enqueue.assign({ pendingTools: startTools(reply.toolCalls, event, enqueue, new Set()) });
+                return;
               }
-            }),
-          },
-        ],
-        'effect.failed': {
-          guard: 'isLlmFailure',
-          target: 'failed',
-          actions: 'fail',
+              const decisions = Object.fromEntries(needs.map((c) => [c.id, 'pending' as const]));
+              enqueue.assign({ approval: { calls: reply.toolCalls, decisions, reasons: {} } });
+              enqueue({ type: 'emit', params: { type: 'approval.requested', step: context.step, callIds: needs.map((c) => c.id), tools: needs.map((c) => c.name) } });
+              return;
+            }
+            enqueue.assign({ result: reply.text });
+            const totals = { steps: context.step, provider: reply.provider, ...spend };
+            enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, ...totals } });
+            if (context.parent) enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.completed', { result: reply.text, ...totals }, fx(event)) });
+          }),
         },
+        'effect.failed': { guard: 'isLlmFailure', target: 'failed', actions: 'fail' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
       },
       always: [
+        { guard: ({ context }) => context.approval !== null, target: 'awaiting_approval' },
         { guard: ({ context }) => Object.keys(context.pendingTools).length > 0, target: 'acting' },
         { guard: ({ context }) => context.result !== null, target: 'done' },
+      ],
+    },
+    awaiting_approval: {
+      on: {
+        'task.approve': { guard: 'namesPendingCall', actions: 'decide' },
+        'task.deny': { guard: 'namesPendingCall', actions: 'decide' },
+        'task.cancel': { target: 'cancelled', actions: 'fail' },
+      },
+      always: [
+        { guard: ({ context }) => context.approval === null && Object.keys(context.pendingTools).length > 0, target: 'acting' },
+        // every call was denied: the model hears about it at once
+        { guard: ({ context }) => context.approval === null, target: 'thinking', actions: 'callLlm' },
       ],
     },
     acting: {
@@ -208,9 +285,7 @@ export const agentMachine = setup({
             const reply = event.data.value as ToolReply;
             const pendingTools = { ...context.pendingTools };
             delete pendingTools[event.data.effectId];
-            const call = context.messages
-              .flatMap((m) => (m.role === 'assistant' ? m.toolCalls : []))
-              .find((c) => c.id === reply.callId);
+            const call = context.messages.flatMap((m) => (m.role === 'assistant' ? m.toolCalls : [])).find((c) => c.id === reply.callId);
             enqueue.assign({
               pendingTools,
               messages: [
@@ -221,11 +296,7 @@ export const agentMachine = setup({
             enqueue({ type: 'emit', params: { type: 'tool.finished', name: call?.name ?? '', isError: reply.isError } });
           }),
         },
-        'effect.failed': {
-          guard: 'isToolFailure',
-          target: 'failed',
-          actions: 'fail',
-        },
+        'effect.failed': { guard: 'isToolFailure', target: 'failed', actions: 'fail' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
       },
       always: { guard: ({ context }) => Object.keys(context.pendingTools).length === 0, target: 'thinking', actions: 'callLlm' },

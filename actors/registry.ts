@@ -6,6 +6,7 @@ import type { AnyStateMachine } from 'xstate';
 import { COMMANDS_BY_KIND, SystemCommands } from '../schemas/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { agentMachine } from './agent.machine.js';
+import { coordinatorMachine } from './coordinator.machine.js';
 import { orgMachine } from './org.machine.js';
 import { sessionMachine } from './session.machine.js';
 import { TENANCY_MACHINES } from './tenancy/index.js';
@@ -27,6 +28,7 @@ export function defaultRegistry(extra: ActorKind[] = []): ActorRegistry {
   const kinds = [
     kind('session', sessionMachine),
     kind('agent', agentMachine),
+    kind('coordinator', coordinatorMachine),
     kind('org', orgMachine),
     ...Object.entries(TENANCY_MACHINES).map(([name, machine]) => kind(name, machine)),
     ...extra,

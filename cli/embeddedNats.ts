@@ -6,7 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort } from './freePort.js';
 import { errors } from './errors.js';
 
 export interface NatsEndpoint {
@@ -33,12 +35,37 @@ async function tryConnect(url: string, timeoutMs: number): Promise<NatsConnectio
   }
 }
 
-export async function ensureNats(url: string, dataDir: string, log: (line: string) => void): Promise<NatsEndpoint> {
+async function hasJetStream(nc: NatsConnection): Promise<boolean> {
+  try {
+    await (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @param explicit true when the user chose the URL (flag or NATS_URL): then a server without
+ *   JetStream is an error; for the default URL we start our own server on a free port instead
+ *   (Debian's packaged nats-server service runs without JetStream).
+ */
+export async function ensureNats(url: string, dataDir: string, log: (line: string) => void, explicit = false): Promise<NatsEndpoint> {
   const existing = await tryConnect(url, 1500);
   if (existing) {
-    log(`NATS: using the server at ${url}`);
-    return { url, nc: existing, embedded: null, close: () => existing.drain() };
+    if (await hasJetStream(existing)) {
+      log(`NATS: using the server at ${url}`);
+      return { url, nc: existing, embedded: null, close: () => existing.drain() };
+    }
+    await existing.close();
+    if (explicit) throw errors.NATS_NO_JETSTREAM(`${url}: enable JetStream (nats-server -js) or point NATS_URL elsewhere`);
+    const fallback = `nats://127.0.0.1:${await freePort()}`;
+    log(`NATS: the server at ${url} has no JetStream; starting our own on ${fallback}`);
+    return startEmbedded(fallback, dataDir, log);
   }
+  return startEmbedded(url, dataDir, log);
+}
+
+async function startEmbedded(url: string, dataDir: string, log: (line: string) => void): Promise<NatsEndpoint> {
   const bin = findNatsServer();
   if (!bin) {
     throw errors.NATS_SERVER_MISSING(

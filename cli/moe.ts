@@ -9,12 +9,16 @@ import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { taskCommand } from './commands/task.js';
 import { upCommand } from './commands/up.js';
+import { gatewayCommand } from './commands/gateway.js';
 import { errors } from './errors.js';
 
 const USAGE = `usage: moe <command> [options]
 
-  up [--demo] [--data-dir DIR] [--nats URL]     run the platform (local nats-server if none answers);
+  up [--demo] [--data-dir DIR] [--nats URL] [--port N] [--no-gateway]
+                                                run the platform: a local nats-server if none answers,
+                                                a workspace-node and the gateway (port 8080);
                                                 --demo runs a sample task and exits
+  gateway [--port N] [--host H] [--nats URL]    run the REST/WebSocket gateway
   node [--data-dir DIR] [--nats URL] [--id ID]  run a workspace-node
   task "<prompt>" --org O --workspace W [--wait] [--json] [--session S] [--id ID] [--timeout MS]
                                                 submit a task over NATS (and wait for its result)
@@ -22,7 +26,8 @@ const USAGE = `usage: moe <command> [options]
                                                 rebuild state from a session log and compare it
                                                 with the stored snapshots (exit 0 when equal)
 
-env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_LOG_LEVEL (info)`;
+env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080), MOE_JWT_SECRET,
+     MOE_LOG_LEVEL (info), MOE_REPLICAS (1); see docs/operations.md`;
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -45,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
         nats: { type: 'string', default: natsDefault },
         port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
         'no-gateway': { type: 'boolean', default: false },
+        host: { type: 'string', default: process.env.MOE_HOST ?? '127.0.0.1' },
       });
       return upCommand(
         {
@@ -53,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
           natsUrl: String(values.nats),
           port: Number(values.port),
           gateway: !values['no-gateway'],
+          host: String(values.host),
+          explicitNats: values.nats !== 'nats://127.0.0.1:4222' || process.env.NATS_URL !== undefined,
         },
         print,
       );
@@ -64,6 +72,14 @@ async function main(argv: string[]): Promise<number> {
         id: { type: 'string' },
       });
       return nodeCommand({ dataDir: String(values['data-dir']), natsUrl: String(values.nats), ...(values.id ? { nodeId: String(values.id) } : {}) }, print);
+    }
+    case 'gateway': {
+      const { values } = parse({
+        nats: { type: 'string', default: natsDefault },
+        port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
+        host: { type: 'string', default: process.env.MOE_HOST ?? '0.0.0.0' },
+      });
+      return gatewayCommand({ natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) }, print);
     }
     case 'task': {
       const { values, positionals } = parse({

@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   codec,
   CommandEnvelope,
+  commandMsgId,
   commandSubject,
   eventSubject,
   JournalRecord,
@@ -32,7 +33,7 @@ export class MoeClient {
 
   /** Publishes a command; resolves with its MOE_CMD sequence once JetStream stored it. */
   async send(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: command.id });
+    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: commandMsgId(to, command.id) });
     return ack.seq;
   }
 

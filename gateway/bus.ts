@@ -3,11 +3,17 @@
  * journal record, and wait for the record a command produced. Waiting starts an ordered consumer
  * on the actor's MOE_EVT subject *after* the last record seen before publishing, so the answer
  * can only be the turn of this command (or a later one, scanned until the command id matches).
+ * With `replay: true` (an Idempotency-Key) it reads the actor's records from the start instead, so a
+ * command applied by an earlier request is found and answered again: command ids are deduped by
+ * JetStream's duplicate window and, forever, per actor by the kernel, so nothing runs twice.
+ * While waiting it also listens on the workspace's dead-letter subject: a command the kernel
+ * refuses (unknown type, bad data) answers at once instead of timing out.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   jetstream,
+  type ConsumerMessages,
   jetstreamManager,
   type JetStreamClient,
   type JetStreamManager,
@@ -15,6 +21,8 @@ import {
 import {
   codec,
   commandSubject,
+  DeadLetter,
+  deadLetterSubject,
   eventSubject,
   JournalRecord,
   STREAMS,
@@ -24,6 +32,7 @@ import {
 import { errors } from './errors.js';
 
 export const recordCodec = codec(JournalRecord, 'JournalRecord');
+const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
 const envelopeCodec = { encode: (e: CommandEnvelope) => new TextEncoder().encode(JSON.stringify(e)) };
 
 export interface SeqRecord {
@@ -42,13 +51,34 @@ export interface Bus {
     opts: { id: string; session?: string },
   ): Promise<void>;
   lastRecord(addr: ActorAddress): Promise<SeqRecord | null>;
+  /** Every record of one actor, oldest first (for short-lived actors: agents, sessions). */
+  records(addr: ActorAddress): Promise<SeqRecord[]>;
   /** Publishes a command and resolves with the journal record of its turn. */
   request(
     addr: ActorAddress,
     type: string,
     data: Record<string, unknown>,
-    opts: { id: string; session?: string; timeoutMs?: number },
+    opts: { id: string; session?: string; timeoutMs?: number; replay?: boolean },
   ): Promise<SeqRecord>;
+}
+
+/** The dead letter of command `id`, if `payload` is one (its envelope carries the command id). */
+function deadLetterOf(payload: Uint8Array, id: string): DeadLetter | null {
+  try {
+    const letter = deadLetterCodec.decode(payload);
+    const env = JSON.parse(letter.payload) as { id?: unknown };
+    return env.id === id ? letter : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a dead-lettered command means for the HTTP caller. */
+function refused(type: string, letter: DeadLetter) {
+  const detail = `${type}: ${letter.reason}`;
+  return letter.code === 'MOE_ERR_UNKNOWN_COMMAND' || letter.code === 'MOE_ERR_UNKNOWN_KIND'
+    ? errors.NOT_SUPPORTED(detail)
+    : errors.COMMAND_REFUSED(detail);
 }
 
 export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): Promise<Bus> {
@@ -80,27 +110,57 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
   };
 
   const request: Bus['request'] = async (addr, type, data, opts) => {
-    const before = await lastRecord(addr);
+    const before = opts.replay ? null : await lastRecord(addr);
     const consumer = await js.consumers.get(STREAMS.events, {
       filter_subjects: eventSubject(addr),
       ...(before ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: before.seq + 1 } : {}),
     });
-    const messages = await consumer.consume();
+    const messages: ConsumerMessages = await consumer.consume();
+    const dead: { letter: DeadLetter | null } = { letter: null };
+    const dlq = nc.subscribe(deadLetterSubject(addr.org, addr.ws), {
+      callback: (err, m) => {
+        if (err || dead.letter) return;
+        dead.letter = deadLetterOf(m.data, opts.id);
+        if (dead.letter) void messages.close();
+      },
+    });
     const timer = setTimeout(() => void messages.close(), opts.timeoutMs ?? defaultTimeoutMs);
     try {
+      await nc.flush();
       await publish(addr, type, data, opts);
       for await (const m of messages) {
         const rec = recordCodec.decode(m.data);
         if (rec.cmd.id === opts.id) return { seq: m.seq, rec };
       }
+      if (dead.letter) throw refused(type, dead.letter);
       throw errors.TIMEOUT(`${type} to ${addr.kind} ${addr.id}`);
     } finally {
       clearTimeout(timer);
+      dlq.unsubscribe();
       await messages.close();
     }
   };
 
-  return { nc, js, jsm, publish, lastRecord, request };
+  const records: Bus['records'] = async (addr) => {
+    const last = await lastRecord(addr);
+    if (!last) return [];
+    const consumer = await js.consumers.get(STREAMS.events, { filter_subjects: eventSubject(addr) });
+    const messages = await consumer.consume();
+    const timer = setTimeout(() => void messages.close(), defaultTimeoutMs);
+    const out: SeqRecord[] = [];
+    try {
+      for await (const m of messages) {
+        out.push({ seq: m.seq, rec: recordCodec.decode(m.data) });
+        if (m.seq >= last.seq) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await messages.close();
+    }
+    return out;
+  };
+
+  return { nc, js, jsm, publish, lastRecord, records, request };
 }
 
 /** The `command.rejected` event of a record, when the machine could not accept the command. */

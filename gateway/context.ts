@@ -12,23 +12,30 @@ import { rejection, type Bus } from './bus.js';
 import { errors } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TenancyProjection } from './projection.js';
+import type { UsageProjection } from './usageProjection.js';
 
 export interface GatewayContext {
   readonly bus: Bus;
   readonly tenancy: TenancyProjection;
+  /** tokens and money per org / project / agent / provider / model, folded from the journal */
+  readonly usage: UsageProjection;
   readonly access: Access;
   readonly metrics: GatewayMetrics;
   /** revoked JWT ids (logout), shared by replicas, entries expire with the token lifetime */
   readonly revoked: KV;
   readonly tokenTtlSec: number;
   readonly commandTimeoutMs: number;
-  /** Sends a command to a tenancy actor (`<org>._tenancy.<kind>.<id>`) and waits until the projection applied it. */
+  /**
+   * Sends a command to a tenancy actor (`<org>._tenancy.<kind>.<id>`) and waits until the projection
+   * applied it. A `cmdId` from an Idempotency-Key that was applied already answers its first record.
+   */
   tenancyCommand(
     org: string,
     kind: string,
     id: string,
     type: string,
     data: Record<string, unknown>,
+    cmdId?: string,
   ): Promise<JournalRecord>;
 }
 
@@ -41,17 +48,25 @@ export function tenancyCommander(
   tenancy: TenancyProjection,
   timeoutMs: number,
 ): GatewayContext['tenancyCommand'] {
-  return async (org, kind, id, type, data) => {
-    const cmdId = newCommandId();
+  return async (org, kind, id, type, data, givenId) => {
+    const cmdId = givenId ?? newCommandId();
     const outcome = tenancy.waitFor(cmdId, timeoutMs);
-    try {
-      await bus.publish({ org, ws: TENANCY_WS, kind, id }, type, data, { id: cmdId });
-    } catch (err) {
+    outcome.catch(() => undefined);
+    // registered first, then checked: a record applied in between resolves the waiter instead
+    const earlier = tenancy.applied(cmdId);
+    let rec: JournalRecord;
+    if (earlier) {
       tenancy.cancelWait(cmdId);
-      outcome.catch(() => undefined);
-      throw err;
+      rec = earlier;
+    } else {
+      try {
+        await bus.publish({ org, ws: TENANCY_WS, kind, id }, type, data, { id: cmdId });
+      } catch (err) {
+        tenancy.cancelWait(cmdId);
+        throw err;
+      }
+      rec = await outcome;
     }
-    const rec = await outcome;
     const reason = rejection(rec);
     if (reason !== null) throw errors.CONFLICT(`${type}: ${reason}`);
     return rec;

@@ -43,6 +43,16 @@ export const errors = defineErrors('gateway', {
     message: 'this operation is not supported by the runtime yet',
     status: 501,
   },
+  COMMAND_REFUSED: {
+    code: 'MOE_ERR_COMMAND_REFUSED',
+    message: 'the runtime refused the command (it was dead-lettered)',
+    status: 422,
+  },
+  IDEMPOTENCY_KEY: {
+    code: 'MOE_ERR_IDEMPOTENCY_KEY',
+    message: 'Idempotency-Key must be 1–200 printable ASCII characters',
+    status: 400,
+  },
   RATE_LIMITED: {
     code: 'MOE_ERR_RATE_LIMITED',
     message: 'too many requests, retry after the given delay',

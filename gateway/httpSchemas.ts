@@ -75,6 +75,13 @@ export const SubmitTaskBody = Type.Object(
   },
   strict,
 );
+export const ApprovalBody = Type.Object(
+  {
+    callId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  strict,
+);
 export const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 export const ListWorkspacesQuery = Type.Object({ org: Type.Optional(Token) }, strict);
 export const AgentsQuery = Type.Object({ project: Type.Optional(Token) }, strict);
@@ -84,6 +91,7 @@ export const UsageQuery = Type.Object(
     project: Type.Optional(Token),
     agent: Type.Optional(Type.String({ maxLength: 64 })),
     provider: Type.Optional(Type.String({ maxLength: 64 })),
+    model: Type.Optional(Type.String({ maxLength: 128 })),
   },
   strict,
 );

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of one gateway instance (own registry, so several gateways can live in one
- * process): request latency histogram, errors by code, and agent runs / turns / tokens observed on
- * the journal by a consumer that starts at "new" (so replicas count what they saw, not history).
+ * process): request latency histogram, errors by code, and agent runs / turns / tokens / provider
+ * cost / customer price observed on the journal after start (replicas count what they saw, not
+ * history). Money counters are integer micro-dollars (µ$) by provider and model.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -12,6 +13,8 @@ export interface GatewayMetrics {
   readonly agentRuns: Counter<'status' | 'provider'>;
   readonly agentTurns: Counter;
   readonly tokens: Counter<'provider' | 'kind'>;
+  readonly costMicros: Counter<'provider' | 'model'>;
+  readonly priceMicros: Counter<'provider' | 'model'>;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -45,8 +48,20 @@ export function createMetrics(): GatewayMetrics {
     }),
     tokens: new Counter({
       name: 'moe_agent_tokens_total',
-      help: 'tokens used by finished agent runs, by provider and kind (input/output/cache_read/cache_write)',
+      help: 'tokens used by provider calls, by provider and kind (input/output/cache_read/cache_write)',
       labelNames: ['provider', 'kind'],
+      registers: [registry],
+    }),
+    costMicros: new Counter({
+      name: 'moe_provider_cost_micros_total',
+      help: 'what provider calls cost us, micro-dollars, by provider and model',
+      labelNames: ['provider', 'model'],
+      registers: [registry],
+    }),
+    priceMicros: new Counter({
+      name: 'moe_customer_price_micros_total',
+      help: 'what customers are charged for provider calls (cost × markup), micro-dollars, by provider and model',
+      labelNames: ['provider', 'model'],
       registers: [registry],
     }),
   };

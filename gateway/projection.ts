@@ -4,6 +4,8 @@
  * over `moe.evt.*._tenancy.>` from the start), so it is stateless: a restarted gateway rebuilds it.
  * Commands the gateway sends to tenancy actors are awaited here ({@link TenancyProjection.waitFor}),
  * which gives read-your-writes: when the route answers, the projection already shows the change.
+ * Records of commands sent with an Idempotency-Key are kept ({@link TenancyProjection.applied}), so
+ * a retried request finds the outcome of the first one.
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -11,6 +13,7 @@ import { STREAMS, type JournalRecord } from '../schemas/index.js';
 import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/tenancy.js';
 import { recordCodec } from './bus.js';
 import { errors } from './errors.js';
+import { isIdempotentCommandId } from './idempotency.js';
 
 export interface UserView {
   id: string;
@@ -80,7 +83,8 @@ export class TenancyProjection {
   readonly workspaces = new Map<string, WorkspaceView>();
   readonly projects = new Map<string, ProjectView>();
   readonly apiKeys = new Map<string, ApiKeyView>();
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly idempotent = new Map<string, JournalRecord>();
   private messages: ConsumerMessages | null = null;
   private stopped = false;
   private caughtUp = false;
@@ -105,9 +109,11 @@ export class TenancyProjection {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(errors.NOT_READY('gateway stopping'));
+    for (const [id, list] of this.waiters) {
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.reject(errors.NOT_READY('gateway stopping'));
+      }
       this.waiters.delete(id);
     }
     await this.messages?.close();
@@ -116,18 +122,33 @@ export class TenancyProjection {
   /** Resolves with the record of command `cmdId` once applied here. Register before publishing. */
   waitFor(cmdId: string, timeoutMs: number): Promise<JournalRecord> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(cmdId);
-        reject(errors.TIMEOUT(`no journal record for command ${cmdId}`));
-      }, timeoutMs);
-      this.waiters.set(cmdId, { resolve, reject, timer });
+      const w: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.dropWaiter(cmdId, w);
+          reject(errors.TIMEOUT(`no journal record for command ${cmdId}`));
+        }, timeoutMs),
+      };
+      this.waiters.set(cmdId, [...(this.waiters.get(cmdId) ?? []), w]);
     });
   }
 
+  /** Drops every waiter of `cmdId` (their promises stay pending: callers stop awaiting them). */
   cancelWait(cmdId: string): void {
-    const w = this.waiters.get(cmdId);
-    if (w) clearTimeout(w.timer);
+    for (const w of this.waiters.get(cmdId) ?? []) clearTimeout(w.timer);
     this.waiters.delete(cmdId);
+  }
+
+  /** The record of an already applied command sent with an Idempotency-Key, if any. */
+  applied(cmdId: string): JournalRecord | undefined {
+    return this.idempotent.get(cmdId);
+  }
+
+  private dropWaiter(cmdId: string, w: Waiter): void {
+    const rest = (this.waiters.get(cmdId) ?? []).filter((x) => x !== w);
+    if (rest.length > 0) this.waiters.set(cmdId, rest);
+    else this.waiters.delete(cmdId);
   }
 
   private async run(): Promise<void> {
@@ -165,10 +186,11 @@ export class TenancyProjection {
   apply(rec: JournalRecord): void {
     const { org, kind, id } = rec.actor;
     for (const e of rec.events as Ev[]) this.applyEvent(org, kind, id, e);
-    const w = this.waiters.get(rec.cmd.id);
-    if (w) {
+    if (isIdempotentCommandId(rec.cmd.id)) this.idempotent.set(rec.cmd.id, rec);
+    const list = this.waiters.get(rec.cmd.id);
+    this.waiters.delete(rec.cmd.id);
+    for (const w of list ?? []) {
       clearTimeout(w.timer);
-      this.waiters.delete(rec.cmd.id);
       w.resolve(rec);
     }
   }

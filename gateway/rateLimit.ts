@@ -6,9 +6,11 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
+import { KV_BUCKETS } from '../schemas/index.js';
 import { errors } from './errors.js';
 
-export const RATE_LIMIT_BUCKET = 'moe_gateway_ratelimit';
+/** @deprecated use KV_BUCKETS.gatewayRateLimit from schemas/subjects.ts */
+export const RATE_LIMIT_BUCKET = KV_BUCKETS.gatewayRateLimit;
 
 export interface RateLimitRule {
   /** requests allowed per window */
@@ -22,7 +24,7 @@ export interface RateLimiter {
 }
 
 export async function createRateLimiter(nc: NatsConnection): Promise<RateLimiter> {
-  const kv: KV = await new Kvm(nc).create(RATE_LIMIT_BUCKET, { ttl: 10 * 60_000, history: 1 });
+  const kv: KV = await new Kvm(nc).create(KV_BUCKETS.gatewayRateLimit, { ttl: 10 * 60_000, history: 1 });
   const enc = new TextEncoder();
   const dec = new TextDecoder();
 

@@ -1,8 +1,10 @@
 /**
  * Builds the gateway: a Fastify instance with TypeBox validation, JWT, WebSocket, OpenAPI at /docs,
  * one error handler that gives every 4xx/5xx a stable code, authentication + rate limiting in a
- * preHandler, metrics per request, and the route families. Stateless: all it keeps in memory is
- * the tenancy projection, rebuilt from the journal at start.
+ * preHandler, metrics per request, and the route families. Stateless: all it keeps in memory are
+ * the tenancy and usage projections, rebuilt from the journal at start. Rate limits charge the
+ * caller's bucket (API key or user) and, when the request concerns an org the caller belongs to,
+ * that org's bucket too — both in JetStream KV, so every replica shares them.
  */
 import Fastify, {
   type FastifyError,
@@ -17,7 +19,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { isMoeError, type MoeError } from '../schemas/index.js';
+import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
 import { createBus } from './bus.js';
@@ -26,11 +28,14 @@ import { errors } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { TenancyProjection } from './projection.js';
 import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
-import { watchAgentRuns } from './agentRunMetrics.js';
+import { observeAgentRecord } from './agentRunMetrics.js';
+import { requestOrg } from './requestOrg.js';
+import { UsageProjection } from './usageProjection.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorBody } from './httpSchemas.js';
 
-export const REVOKED_BUCKET = 'moe_gateway_revoked';
+/** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
+export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
 
 export interface GatewayOptions {
   /** NATS server URL(s); ignored when `nc` is given */
@@ -52,6 +57,7 @@ export interface GatewayOptions {
 
 export interface RateLimits {
   perApiKey: RateLimitRule;
+  /** every request about one org, whoever makes it (API keys and users alike) */
   perOrg: RateLimitRule;
   perUser: RateLimitRule;
   /** unauthenticated routes (register, login), per client IP */
@@ -117,11 +123,16 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const bus = await createBus(nc, commandTimeoutMs);
   const tenancy = new TenancyProjection(bus.js, app.log);
   const metrics = createMetrics();
-  const revoked = await new Kvm(nc).create(REVOKED_BUCKET, { ttl: tokenTtlSec * 1000, history: 1 });
+  const revoked = await new Kvm(nc).create(KV_BUCKETS.gatewayRevoked, {
+    ttl: tokenTtlSec * 1000,
+    history: 1,
+  });
   const limiter = await createRateLimiter(nc);
+  const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
   const ctx: GatewayContext = {
     bus,
     tenancy,
+    usage,
     access: new Access(tenancy),
     metrics,
     revoked,
@@ -193,26 +204,27 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const p = await authenticate(req);
     req.principal = p;
-    if (p.kind === 'apikey') {
-      await limiter.hit(`key.${p.keyId}`, limits.perApiKey);
-      await limiter.hit(`org.${p.org}`, limits.perOrg);
-    } else {
-      await limiter.hit(`user.${p.userId}`, limits.perUser);
-    }
+    if (p.kind === 'apikey') await limiter.hit(`key.${p.keyId}`, limits.perApiKey);
+    else await limiter.hit(`user.${p.userId}`, limits.perUser);
+    const org = requestOrg(req, p, tenancy, ctx.access);
+    if (org !== null) await limiter.hit(`org.${org}`, limits.perOrg);
   });
 
   await app.register(registerRoutes(ctx));
   await app.ready();
 
-  await tenancy.start();
-  const stopRunMetrics = watchAgentRuns(bus.js, metrics, app.log);
+  const startSeq = await bus.jsm.streams
+    .info(STREAMS.events)
+    .then((i) => i.state.last_seq)
+    .catch(() => 0);
+  await Promise.all([tenancy.start(), usage.start(bus.js, app.log, startSeq)]);
 
   return {
     app,
     ctx,
     async close() {
       await app.close();
-      await stopRunMetrics();
+      await usage.stop();
       await tenancy.stop();
       if (ownsConnection) await nc.close();
     },

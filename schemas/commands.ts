@@ -32,6 +32,20 @@ export const EffectError = Type.Object(
 );
 export type EffectError = Static<typeof EffectError>;
 
+/** Usage of one provider call, in tokens. */
+export const Usage = Type.Object(
+  {
+    inputTokens: Type.Integer({ minimum: 0 }),
+    outputTokens: Type.Integer({ minimum: 0 }),
+    cacheReadTokens: Type.Integer({ minimum: 0 }),
+    cacheWriteTokens: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type Usage = Static<typeof Usage>;
+
+const Micros = Type.Integer({ minimum: 0 });
+
 export const SystemCommands = {
   'effect.result': Type.Object({ effectId: Type.String(), value: Json }, { additionalProperties: false }),
   'effect.failed': Type.Object({ effectId: Type.String(), error: EffectError }, { additionalProperties: false }),
@@ -54,20 +68,100 @@ export const SessionCommands = {
   'session.close': Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
+/** Where a child agent reports back (`subtask.completed` / `subtask.failed`): its coordinator. */
+export const ParentRef = Type.Object(
+  { kind: Token, id: Token, ref: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+export type ParentRef = Static<typeof ParentRef>;
+
+/** Tool names (e.g. `shell`, `write_file`) whose calls wait for `task.approve` / `task.deny`. */
+const ApprovalRequired = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
+
 export const TaskSubmit = Type.Object(
   {
     prompt: Type.String({ minLength: 1, maxLength: 100_000 }),
     profile: Type.Optional(Type.String({ maxLength: 64 })),
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    approvalRequired: Type.Optional(ApprovalRequired),
+    parent: Type.Optional(ParentRef),
   },
   { $id: 'TaskSubmit', additionalProperties: false, description: 'data of task.submit to moe.cmd.<org>.<ws>.agent.<taskId>' },
 );
 export type TaskSubmit = Static<typeof TaskSubmit>;
 
+const TaskCancel = Type.Object(
+  {
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    /** sent by the coordinator to its other children when one failed: the child does not report back */
+    byParent: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** Approve (or deny) one pending tool call by id, or every pending call when `callId` is absent. */
+export const TaskApproval = Type.Object(
+  { callId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { $id: 'TaskApproval', additionalProperties: false, description: 'data of task.approve / task.deny' },
+);
+export type TaskApproval = Static<typeof TaskApproval>;
+
 export const AgentCommands = {
   'task.submit': TaskSubmit,
-  'task.cancel': Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+  'task.cancel': TaskCancel,
+  'task.approve': TaskApproval,
+  'task.deny': TaskApproval,
+} satisfies Record<string, TSchema>;
+
+/** One subtask of a coordinator's plan: which expert profile gets which prompt. */
+export const Subtask = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 100_000 }),
+    profile: Type.Optional(Type.String({ maxLength: 64 })),
+    script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type Subtask = Static<typeof Subtask>;
+
+export const CoordinatorSubmit = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 100_000 }),
+    /** the coordinator's own profile (planning and aggregation calls) */
+    profile: Type.Optional(Type.String({ maxLength: 64 })),
+    /** expert profiles the plan may use; the first is the default expert */
+    experts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 16 })),
+    /** skip the planning call: run these subtasks */
+    subtasks: Type.Optional(Type.Array(Subtask, { minItems: 1, maxItems: 16 })),
+    /** `llm` (default): an aggregation call; `concat`: join the experts' results */
+    aggregate: Type.Optional(Type.Union([Type.Literal('llm'), Type.Literal('concat')])),
+    script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
+    approvalRequired: Type.Optional(ApprovalRequired),
+  },
+  { $id: 'CoordinatorSubmit', additionalProperties: false, description: 'data of task.submit to moe.cmd.<org>.<ws>.coordinator.<taskId>' },
+);
+export type CoordinatorSubmit = Static<typeof CoordinatorSubmit>;
+
+export const CoordinatorCommands = {
+  'task.submit': CoordinatorSubmit,
+  'task.cancel': TaskCancel,
+  'subtask.completed': Type.Object(
+    {
+      ref: Type.String({ maxLength: 64 }),
+      result: Type.String(),
+      steps: Type.Integer({ minimum: 0 }),
+      provider: Type.String(),
+      usage: Usage,
+      costMicros: Micros,
+      priceMicros: Micros,
+    },
+    { additionalProperties: false },
+  ),
+  'subtask.failed': Type.Object(
+    { ref: Type.String({ maxLength: 64 }), code: Type.String(), reason: Type.String() },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TSchema>;
 
 export const OrgCommands = {
@@ -78,17 +172,6 @@ export const OrgCommands = {
   ),
 } satisfies Record<string, TSchema>;
 
-/** Usage of one provider call, in tokens. */
-export const Usage = Type.Object(
-  {
-    inputTokens: Type.Integer({ minimum: 0 }),
-    outputTokens: Type.Integer({ minimum: 0 }),
-    cacheReadTokens: Type.Integer({ minimum: 0 }),
-    cacheWriteTokens: Type.Integer({ minimum: 0 }),
-  },
-  { additionalProperties: false },
-);
-export type Usage = Static<typeof Usage>;
 
 /** The `task.completed` domain event of an agent: what a task submitter waits for. */
 export const TaskCompleted = Type.Object(
@@ -98,6 +181,11 @@ export const TaskCompleted = Type.Object(
     steps: Type.Integer(),
     provider: Type.String(),
     usage: Usage,
+    /** provider cost of every call of the task (children included for a coordinator), µ$ */
+    costMicros: Type.Optional(Micros),
+    /** what the customer pays for them, µ$ */
+    priceMicros: Type.Optional(Micros),
+    subtasks: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { $id: 'TaskCompleted', additionalProperties: false },
 );
@@ -113,6 +201,7 @@ export type TaskFailed = Static<typeof TaskFailed>;
 export const COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
   session: SessionCommands,
   agent: AgentCommands,
+  coordinator: CoordinatorCommands,
   org: OrgCommands,
   ...TENANCY_COMMANDS_BY_KIND,
 };

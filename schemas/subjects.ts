@@ -18,7 +18,12 @@ export const KV_BUCKETS = {
   placement: 'moe_placement',
   nodes: 'moe_nodes',
   limits: 'moe_limits',
+  gatewayRateLimit: 'moe_gateway_ratelimit',
+  gatewayRevoked: 'moe_gateway_revoked',
 } as const;
+
+/** Buckets every process creates at start (the gateway creates its own, with TTLs). */
+export const CORE_KV_BUCKETS = [KV_BUCKETS.placement, KV_BUCKETS.nodes, KV_BUCKETS.limits] as const;
 
 /** A token used in a subject: letters, digits, `_` and `-`, 1–64 chars. No dots, no wildcards. */
 export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
@@ -76,6 +81,14 @@ export function parseActorSubject(subject: string): ActorAddress | null {
   const [, , org, ws, kind, id] = parts as [string, string, string, string, string, string];
   if (![org, ws, kind, id].every(isToken)) return null;
   return { org, ws, kind, id };
+}
+
+/**
+ * The `Nats-Msg-Id` of a command. JetStream deduplicates message ids across the whole MOE_CMD
+ * stream, while command ids only need to be unique per actor — so the id is scoped by the actor.
+ */
+export function commandMsgId(a: ActorAddress, commandId: string): string {
+  return `${addressKey(a)}/${commandId}`;
 }
 
 /** Durable consumer name of a workspace (names may not contain dots). */

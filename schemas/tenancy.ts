@@ -49,6 +49,10 @@ export const AgentConfig = Type.Object(
     profile: Type.Optional(Type.String({ maxLength: 64 })),
     systemPrompt: Type.Optional(Type.String({ maxLength: 20_000 })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    /** tools that need a person's approval before they run (the agent waits in `awaiting_approval`) */
+    approval: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), { maxItems: 32, uniqueItems: true }),
+    ),
   },
   { additionalProperties: false },
 );

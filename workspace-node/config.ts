@@ -6,6 +6,7 @@
  *   MOE_IDLE_MS        60000   passivate actors idle this long
  *   MOE_LEASE_MS       15000   placement lease
  *   MOE_STEP_DELAY_MS  0       extra delay per scripted-provider step
+ *   MOE_REPLICAS       1       JetStream replicas for streams and buckets (3 in a cluster)
  */
 import { hostname } from 'node:os';
 import { errors } from './errors.js';
@@ -17,6 +18,7 @@ export interface NodeConfig {
   idleMs: number;
   leaseMs: number;
   stepDelayMs: number;
+  replicas: number;
 }
 
 function int(name: string, raw: string | undefined, fallback: number): number {
@@ -34,5 +36,6 @@ export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     idleMs: overrides.idleMs ?? int('MOE_IDLE_MS', env.MOE_IDLE_MS, 60_000),
     leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),
     stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
+    replicas: overrides.replicas ?? int('MOE_REPLICAS', env.MOE_REPLICAS, 1),
   };
 }

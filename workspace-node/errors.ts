@@ -44,4 +44,8 @@ export const errors = defineErrors('workspace-node', {
   BUDGET_EXCEEDED: { code: 'MOE_ERR_BUDGET_EXCEEDED', message: 'the organisation budget for this period is spent', status: 402 },
   LIMITS_CONTENDED: { code: 'MOE_ERR_LIMITS_CONTENDED', message: 'limit counters stayed contended after many compare-and-set retries', status: 503, retryable: true },
   LIMITS_UNAVAILABLE: { code: 'MOE_ERR_LIMITS_UNAVAILABLE', message: 'limit counters in JetStream KV are unreachable', status: 503, retryable: true },
+  // agents and coordination
+  APPROVAL_REQUIRED: { code: 'MOE_ERR_APPROVAL_REQUIRED', message: 'this tool runs only after task.approve', status: 403 },
+  PLAN_INVALID: { code: 'MOE_ERR_PLAN_INVALID', message: 'the coordinator could not read a plan from the reply and no experts were named', status: 422 },
+  PROJECT_CONFIG: { code: 'MOE_ERR_PROJECT_CONFIG', message: 'the project config file is invalid', status: 500 },
 });

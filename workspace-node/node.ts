@@ -14,11 +14,10 @@ import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
 import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
+import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
-import type { Provider } from './providers/provider.js';
-import { SCRIPTED_MODEL, scriptedProvider } from './providers/scripted.js';
 import { ensureStreams } from './streams.js';
-import { createToolset, type Tool } from './tools/index.js';
+import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
@@ -30,7 +29,20 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly retry?: RetryPolicy;
   readonly alwaysReplay?: boolean;
   readonly fsync?: boolean;
-  readonly resolveProvider?: (profile: string) => { provider: Provider; model: string; system?: string };
+  /** project config (parsed, or its JSON file path; default $MOE_PROJECT_CONFIG) — see docs/agents.md */
+  readonly projectConfig?: AgentRuntimeOptions['projectConfig'];
+  /** provider keys and base URLs (default: from the environment; none → offline `scripted`) */
+  readonly providers?: AgentRuntimeOptions['providers'];
+  /** agent profiles over the defaults and the project's */
+  readonly profiles?: AgentRuntimeOptions['profiles'];
+  /** rate limits and budgets over the file's and the environment's */
+  readonly limits?: AgentRuntimeOptions['limits'];
+  readonly plans?: AgentRuntimeOptions['plans'];
+  /** which tools are on (shell off unless enabled) and which need approval */
+  readonly toolset?: AgentRuntimeOptions['toolset'];
+  /** the router's per-target retries (the only retries of an LLM call; see effects/llmCall.ts) */
+  readonly routerRetry?: AgentRuntimeOptions['routerRetry'];
+  /** replace the tools (tests); approval still comes from `toolset` */
   readonly tools?: readonly Tool[];
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
   /** host only these workspaces (`org.ws`); default: every workspace discovered */
@@ -47,6 +59,8 @@ export interface WorkspaceNode {
   readonly config: NodeConfig;
   /** hosted workspaces by `org.ws` */
   readonly hosts: ReadonlyMap<string, WorkspaceHost>;
+  /** the provider router, toolset and limiter this node's agents use */
+  readonly agents: AgentRuntime;
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -58,17 +72,27 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
   const nc = options.nc ?? (await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, name: config.nodeId }));
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureStreams(nc, jsm);
+  await ensureStreams(nc, jsm, { replicas: config.replicas });
   const kvm = new Kvm(nc);
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
-  const toolset = createToolset();
+  const agents = await createAgentRuntime({
+    nc,
+    stepDelayMs: config.stepDelayMs,
+    logger: log,
+    ...(options.projectConfig !== undefined ? { projectConfig: options.projectConfig } : {}),
+    ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.plans ? { plans: options.plans } : {}),
+    ...(options.toolset ? { toolset: options.toolset } : {}),
+    ...(options.routerRetry ? { routerRetry: options.routerRetry } : {}),
+  });
+  const { toolset } = agents;
   const tools = options.tools ?? toolset.tools;
-  const scripted = scriptedProvider({ stepDelayMs: config.stepDelayMs });
-  const resolveProvider = options.resolveProvider ?? (() => ({ provider: scripted, model: SCRIPTED_MODEL }));
   const hosts = new Map<string, WorkspaceHost>();
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
@@ -93,7 +117,8 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
         jsm,
         registry,
         log,
-        resolveProvider,
+        router: agents.router,
+        needsApproval: (name) => toolset.needsApproval(name),
         tools,
         toolDefinitions: options.tools
           ? tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> }))
@@ -168,6 +193,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     nc,
     config,
     hosts,
+    agents,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

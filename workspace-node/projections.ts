@@ -20,7 +20,8 @@ export function createProjector(cluster: SqliteCluster): (record: JournalRecord,
   const seen = cluster.parsed_sessions.prepare('INSERT OR IGNORE INTO indexed (seq) VALUES (?)');
   const call = cluster.metrics.prepare(
     `INSERT OR IGNORE INTO calls (seq, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const projections: Projection[] = [
     {
@@ -43,12 +44,18 @@ export function createProjector(cluster: SqliteCluster): (record: JournalRecord,
     },
     {
       db: cluster.metrics,
+      // One row per provider call: from `usage.recorded` (exact cost and price); journals written
+      // before that event existed have only `agent.replied` with tokens.
       apply(r, seq) {
-        for (const e of r.events) {
-          if (e.type !== 'agent.replied' || !e.usage) continue;
+        const recorded = r.events.filter((e) => e.type === 'usage.recorded');
+        const calls = recorded.length ? recorded : r.events.filter((e) => e.type === 'agent.replied' && e.usage);
+        for (const e of calls) {
           const u = e.usage as Usage;
+          const num = (v: unknown) => (typeof v === 'number' ? v : null);
           call.run(seq, addressKey(r.actor), r.session, String(e.provider), String(e.model),
-            u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, r.cmd.at);
+            u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, r.cmd.at,
+            String(e.effectId ?? r.cmd.data?.effectId ?? ''), num(e.costMicros) ?? 0, num(e.priceMicros) ?? 0,
+            num(e.markup), num(e.durationMs));
         }
       },
     },

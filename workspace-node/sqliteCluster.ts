@@ -4,7 +4,7 @@
  *   messages.db         conversation messages                      (projection)
  *   artifacts.db        files agents produced, content-addressed    (written by tools)
  *   parsed_sessions.db  full-text index of session logs            (projection)
- *   metrics.db          per-call statistics: tokens, provider, model (projection)
+ *   metrics.db          per-call statistics: provider, model, tokens, cost, price, duration (projection)
  *   workspace.db        workspace config, members, file index
  * Projections record the last journal sequence they applied and can be rebuilt from events.
  * Never put these files on a FUSE/object-store mount: SQLite needs real file locks.
@@ -29,9 +29,29 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
   metrics: `CREATE TABLE IF NOT EXISTS calls (
       seq INTEGER PRIMARY KEY, actor TEXT NOT NULL, session TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
       input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
-      cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL);`,
+      cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
+      cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
+      duration_ms INTEGER);`,
   workspace: `CREATE TABLE IF NOT EXISTS config (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
 };
+
+/** Columns added after a database was first created: added in place (SQLite ADD COLUMN). */
+const ADDED_COLUMNS: Partial<Record<DatabaseName, { table: string; column: string; ddl: string }[]>> = {
+  metrics: [
+    { table: 'calls', column: 'effect_id', ddl: "effect_id TEXT NOT NULL DEFAULT ''" },
+    { table: 'calls', column: 'cost_micros', ddl: 'cost_micros INTEGER NOT NULL DEFAULT 0' },
+    { table: 'calls', column: 'price_micros', ddl: 'price_micros INTEGER NOT NULL DEFAULT 0' },
+    { table: 'calls', column: 'markup', ddl: 'markup REAL' },
+    { table: 'calls', column: 'duration_ms', ddl: 'duration_ms INTEGER' },
+  ],
+};
+
+function migrate(db: Database.Database, name: DatabaseName): void {
+  for (const { table, column, ddl } of ADDED_COLUMNS[name] ?? []) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
+  }
+}
 
 export function openSqliteCluster(dir: string): SqliteCluster {
   mkdirSync(dir, { recursive: true });
@@ -41,6 +61,7 @@ export function openSqliteCluster(dir: string): SqliteCluster {
     db.exec('CREATE TABLE IF NOT EXISTS projection_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);');
     const schema = PROJECTION_SCHEMA[name];
     if (schema) db.exec(schema);
+    migrate(db, name);
     dbs[name] = db;
   }
   return {

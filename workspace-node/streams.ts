@@ -5,7 +5,7 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { KV_BUCKETS, STREAMS } from '../schemas/index.js';
+import { CORE_KV_BUCKETS, STREAMS } from '../schemas/index.js';
 
 export interface StreamOptions {
   readonly replicas?: number;
@@ -31,11 +31,15 @@ export async function ensureStreams(nc: NatsConnection, jsm: JetStreamManager, o
   ];
   for (const spec of specs) {
     const existing = await jsm.streams.info(spec.name).catch(() => null);
-    if (existing) continue;
+    if (existing) {
+      // Raising replicas in place works on 2.9 (R1 → R3 when the cluster grows); never lower them.
+      if (existing.config.num_replicas < replicas) await jsm.streams.update(spec.name, { ...existing.config, num_replicas: replicas });
+      continue;
+    }
     await jsm.streams.add({ ...spec, storage: StorageType.File, num_replicas: replicas, discard: DiscardPolicy.Old });
   }
   const kvm = new Kvm(nc);
-  for (const bucket of Object.values(KV_BUCKETS)) {
+  for (const bucket of CORE_KV_BUCKETS) {
     await kvm.create(bucket, { replicas, history: 1 });
   }
 }

@@ -26,7 +26,7 @@ import { actorSendHandler } from './effects/actorSend.js';
 import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { createProjector } from './projections.js';
-import type { Provider, ToolDefinition } from './providers/provider.js';
+import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
 import type { Tool } from './tools/index.js';
 import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
@@ -40,7 +40,10 @@ export interface WorkspaceHostOptions {
   readonly jsm: JetStreamManager;
   readonly registry: ActorRegistry;
   readonly log: Logger;
-  readonly resolveProvider: (profile: string) => { provider: Provider; model: string; system?: string };
+  /** every \`llm.call\` goes through it: profiles, retries, fallbacks, limits, prices */
+  readonly router: ProviderRouter;
+  /** tools whose calls wait for \`task.approve\` */
+  readonly needsApproval?: (tool: string) => boolean;
   readonly tools: readonly Tool[];
   readonly toolDefinitions: readonly ToolDefinition[];
   readonly clock?: Clock;
@@ -73,7 +76,15 @@ export class WorkspaceHost {
     const project = createProjector(this.cluster);
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
-      ['llm.call', llmCallHandler({ resolve: o.resolveProvider, tools: () => o.toolDefinitions, nc: o.nc })],
+      [
+        'llm.call',
+        llmCallHandler({
+          router: o.router,
+          tools: () => o.toolDefinitions,
+          nc: o.nc,
+          ...(o.needsApproval ? { needsApproval: o.needsApproval } : {}),
+        }),
+      ],
       [
         'tool.run',
         toolRunHandler({

@@ -4,7 +4,7 @@
  * results, timer firings and messages between actors; retries until stored or stopped.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { codec, CommandEnvelope, commandSubject, type ActorAddress } from '../../schemas/index.js';
+import { codec, CommandEnvelope, commandMsgId, commandSubject, type ActorAddress } from '../../schemas/index.js';
 import type { Clock } from './clock.js';
 
 export const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
@@ -18,7 +18,7 @@ export class CommandPublisher {
 
   /** Publishes once; throws on failure. */
   async publish(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: command.id });
+    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: commandMsgId(to, command.id) });
     return ack.seq;
   }
 

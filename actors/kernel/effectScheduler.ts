@@ -10,7 +10,7 @@ import type { CommandPublisher } from './commandPublisher.js';
 import { runWithRetry, type EffectHandler, type EffectOutcome, type RetryPolicy } from './effects.js';
 
 export function effectCommandId(address: ActorAddress, effectId: string): string {
-  return `fx:${address.kind}.${address.id}:${effectId}`;
+  return `fx:${addressKey(address)}:${effectId}`;
 }
 
 export class EffectScheduler {
@@ -34,10 +34,14 @@ export class EffectScheduler {
     const gid = `${addressKey(address)}/${effect.id}`;
     if (this.running.has(gid) || this.stopper.signal.aborted) return;
     const ac = new AbortController();
-    this.stopper.signal.addEventListener('abort', () => ac.abort(new Error('kernel stopping')), { once: true });
+    const onStop = () => ac.abort(new Error('kernel stopping'));
+    this.stopper.signal.addEventListener('abort', onStop, { once: true });
     this.running.set(gid, ac);
     this.started++;
-    void this.execute(address, effect, actorContext, session, ac.signal).finally(() => this.running.delete(gid));
+    void this.execute(address, effect, actorContext, session, ac.signal).finally(() => {
+      this.running.delete(gid);
+      this.stopper.signal.removeEventListener('abort', onStop);
+    });
   }
 
   private async execute(

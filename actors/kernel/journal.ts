@@ -6,7 +6,7 @@
  */
 import { headers } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { codec, JournalRecord, STREAMS, eventSubject, type ActorAddress } from '../../schemas/index.js';
+import { addressKey, codec, JournalRecord, STREAMS, eventSubject, type ActorAddress } from '../../schemas/index.js';
 
 const recordCodec = codec(JournalRecord, 'JournalRecord');
 
@@ -24,7 +24,7 @@ export class Journal {
     try {
       const ack = await this.js.publish(eventSubject(address), recordCodec.encode(record), {
         // Deterministic id: the same command applied at the same turn yields the same bytes.
-        msgID: `${address.kind}.${address.id}#${record.turn}#${record.cmd.id}`,
+        msgID: `${addressKey(address)}#${record.turn}#${record.cmd.id}`,
         expect: { lastSubjectSequence: expectedLastSeq },
         headers: h,
       });

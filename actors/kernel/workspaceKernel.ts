@@ -84,6 +84,8 @@ export interface KernelStats {
   duplicates: number;
   fenced: number;
   caughtUp: number;
+  /** replayed records whose recomputed state differed from the journal (nondeterminism) */
+  divergences: number;
   deadLetters: number;
   activations: number;
   passivations: number;
@@ -109,6 +111,7 @@ export class WorkspaceKernel {
     duplicates: 0,
     fenced: 0,
     caughtUp: 0,
+    divergences: 0,
     deadLetters: 0,
     activations: 0,
     passivations: 0,
@@ -332,6 +335,7 @@ export class WorkspaceKernel {
       };
       const out = cell.host.apply(cell.snapshot, event);
       if (stateString(out.next) !== record.state) {
+        this.stats.divergences++;
         this.o.log.error({ actor: cell.key, seq, expected: record.state, got: stateString(out.next) }, 'replay diverged');
       }
       await this.commit(cell, record, seq, out.next);

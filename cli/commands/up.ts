@@ -8,6 +8,8 @@ import { pino } from 'pino';
 import { startWorkspaceNode } from '../../workspace-node/index.js';
 import { ensureNats } from '../embeddedNats.js';
 import { runDemo } from './demo.js';
+import { serveGateway } from './gateway.js';
+import type { StartedGateway } from '../../gateway/index.js';
 
 export interface UpArgs {
   natsUrl: string;
@@ -15,18 +17,33 @@ export interface UpArgs {
   demo: boolean;
   port: number;
   gateway: boolean;
+  host: string;
+  /** the NATS URL came from a flag or NATS_URL (not the default) */
+  explicitNats: boolean;
 }
 
 export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<number> {
   const dataDir = resolve(a.dataDir);
   print('MOE-Agents — embedded default');
   print(`  data dir  ${dataDir}`);
-  const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`));
+  const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`), a.explicitNats);
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') }, pino.destination(2));
   const node = await startWorkspaceNode({ nc: nats.nc, dataDir, logger });
   print(`  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`);
   print('  provider  scripted (offline, deterministic) — no provider API key configured');
+  let gateway: StartedGateway | null = null;
+  if (a.gateway) {
+    try {
+      gateway = await serveGateway({ nc: nats.nc, natsUrl: nats.url, port: a.port, host: a.host }, print);
+      print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${a.port} is in use (--port N)` : String(err);
+      if (!a.demo) throw err;
+      print(`  gateway   not started: ${reason}`);
+    }
+  }
   const stop = async () => {
+    await gateway?.close();
     await node.stop();
     await nats.close();
   };

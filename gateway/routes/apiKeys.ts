@@ -1,13 +1,16 @@
 /**
  * API keys of an org: create (the secret is returned once; only its sha256 is journaled), list
  * (with last-used time, never the secret), revoke. Admins manage keys; a key's role is capped at
- * its creator's role, and a project-scoped key must name a project of the same org.
+ * its creator's role, and a project-scoped key must name a project of the same org. With an
+ * Idempotency-Key a retry creates no second key; since the secret exists only in the first answer,
+ * the retry answers the same key with `key: null` (revoke it and create another if it was lost).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { atLeast } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
-import { newApiKey, newId } from '../crypto.js';
+import { newApiKey } from '../crypto.js';
 import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import { CreateApiKeyBody, errorResponses, IdParams, OrgParams } from '../httpSchemas.js';
 import type { ApiKeyView } from '../projection.js';
 
@@ -45,16 +48,20 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const project = req.body.project;
         if (project !== undefined && tenancy.projects.get(project)?.org !== req.params.org)
           throw errors.NOT_FOUND(`project ${project}`);
-        const id = newId('k');
+        const c = creation(req, p);
+        const id = c.id('k');
         const { key, hash } = newApiKey(id);
-        await ctx.tenancyCommand(req.params.org, 'apikey', id, 'apikey.create', {
-          name: req.body.name,
-          hash,
-          role,
-          ...(project ? { project } : {}),
-          createdBy: p.userId,
-        });
-        return reply.status(201).send({ ...view(tenancy.apiKeys.get(id)!), key });
+        await ctx.tenancyCommand(
+          req.params.org,
+          'apikey',
+          id,
+          'apikey.create',
+          { name: req.body.name, hash, role, ...(project ? { project } : {}), createdBy: p.userId },
+          c.cmd(1),
+        );
+        const created = tenancy.apiKeys.get(id);
+        if (!created) throw errors.NOT_FOUND(`api key ${id}`);
+        return reply.status(201).send({ ...view(created), key: created.hash === hash ? key : null });
       },
     );
 

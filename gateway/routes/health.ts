@@ -1,4 +1,4 @@
-/** `/healthz` (process up), `/readyz` (NATS connected, JetStream answering, projection caught up), `/metrics` (Prometheus). */
+/** `/healthz` (process up), `/readyz` (NATS connected, JetStream answering, projections caught up), `/metrics` (Prometheus). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { STREAMS } from '../../schemas/index.js';
 import type { GatewayContext } from '../context.js';
@@ -24,6 +24,7 @@ export function healthRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           throw errors.NATS_UNAVAILABLE('JetStream did not answer', { cause });
         }
         if (!ctx.tenancy.ready) throw errors.NOT_READY('tenancy projection is catching up');
+        if (!ctx.usage.ready) throw errors.NOT_READY('usage projection is catching up');
         return { status: 'ready', nats: 'ok', jetstream: 'ok', projectionSeq: ctx.tenancy.lastSeq };
       },
     );

@@ -1,11 +1,13 @@
 /**
  * Orgs and their members: create an org (the caller becomes its owner), list mine, read one,
  * add / change / remove members. Admins manage members; only owners grant or take the owner role.
+ * Creating an org accepts an Idempotency-Key.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principal, type GatewayContext } from '../context.js';
-import { newId, userIdForEmail } from '../crypto.js';
+import { userIdForEmail } from '../crypto.js';
 import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import {
   AddMemberBody,
   CreateOrgBody,
@@ -30,10 +32,20 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const p = principal(req);
         if (p.kind !== 'user') throw errors.FORBIDDEN('API keys cannot create orgs');
-        const org = newId('o');
-        await ctx.tenancyCommand(org, 'org', org, 'org.create', { name: req.body.name });
-        await ctx.tenancyCommand(org, 'membership', org, 'member.add', { user: p.userId, role: 'owner' });
-        return reply.status(201).send({ id: org, name: req.body.name, role: 'owner' });
+        const c = creation(req, p);
+        const org = c.id('o');
+        await ctx.tenancyCommand(org, 'org', org, 'org.create', { name: req.body.name }, c.cmd(1));
+        await ctx.tenancyCommand(
+          org,
+          'membership',
+          org,
+          'member.add',
+          { user: p.userId, role: 'owner' },
+          c.cmd(2),
+        );
+        return reply
+          .status(201)
+          .send({ id: org, name: tenancy.orgs.get(org)?.name ?? req.body.name, role: 'owner' });
       },
     );
 

@@ -1,12 +1,12 @@
 /**
  * Projects (seed 002): list / create in a workspace, read, update, delete, agent config, and
  * project access grants for users and teams. Members create projects (and are granted access to
- * them); admins delete them and manage grants.
+ * them); admins delete them and manage grants. Creating accepts an Idempotency-Key.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principal, type GatewayContext } from '../context.js';
-import { newId } from '../crypto.js';
 import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import {
   AgentConfigBody,
   CreateProjectBody,
@@ -62,15 +62,25 @@ export function projectRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const p = principal(req);
         const { ws } = access.requireWorkspace(p, req.params.wsId, 'member');
         if (p.kind === 'apikey' && p.project !== null) throw errors.FORBIDDEN('key is scoped to one project');
-        const id = newId('p');
-        await ctx.tenancyCommand(ws.org, 'project', id, 'project.create', {
-          workspace: ws.id,
-          name: req.body.name,
-          ...(req.body.description !== undefined ? { description: req.body.description } : {}),
-          createdBy: p.userId,
-        });
-        await ctx.tenancyCommand(ws.org, 'project', id, 'project.grant', { user: p.userId });
-        return reply.status(201).send(view(tenancy.projects.get(id)!));
+        const c = creation(req, p);
+        const id = c.id('p');
+        await ctx.tenancyCommand(
+          ws.org,
+          'project',
+          id,
+          'project.create',
+          {
+            workspace: ws.id,
+            name: req.body.name,
+            ...(req.body.description !== undefined ? { description: req.body.description } : {}),
+            createdBy: p.userId,
+          },
+          c.cmd(1),
+        );
+        await ctx.tenancyCommand(ws.org, 'project', id, 'project.grant', { user: p.userId }, c.cmd(2));
+        const created = tenancy.projects.get(id);
+        if (!created) throw errors.NOT_FOUND(`project ${id} (deleted since)`);
+        return reply.status(201).send(view(created));
       },
     );
 

@@ -1,16 +1,22 @@
 /**
- * Sessions (seed 000: a user's working session in a workspace, 8 h lease, renewable): open, read
- * state, renew, close. Session ids embed their workspace (`<ws>-s…`), so a URL alone locates the
- * actor `moe.cmd.<org>.<ws>.session.<id>`; the workspace decides the tenant.
+ * Sessions (seed 000: a user's working session in a workspace, 8 h lease, renewable): open (accepts
+ * an Idempotency-Key), list a workspace's sessions, read state, renew, close. Session ids embed
+ * their workspace (`<ws>-s…`), so a URL alone locates the actor `moe.cmd.<org>.<ws>.session.<id>`;
+ * the workspace decides the tenant. The list reads the journal's last record per session subject.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { eventSubject, STREAMS } from '../../schemas/index.js';
 import type { OrgRole } from '../../schemas/tenancy.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
 import { newCommandId, principal, type GatewayContext } from '../context.js';
-import { newSessionId, parseSessionId } from '../crypto.js';
+import { parseSessionId } from '../crypto.js';
 import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import { CloseBody, errorResponses, IdParams, OpenSessionBody, RenewBody } from '../httpSchemas.js';
+
+/** At most this many sessions in one listing (the most recently active first). */
+export const SESSION_LIST_LIMIT = 200;
 
 export function sessionView(id: string, ws: string, r: SeqRecord) {
   const last = [...r.rec.events]
@@ -65,16 +71,45 @@ export function sessionRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const p = principal(req);
         const { ws } = access.requireWorkspace(p, req.params.id, 'member');
-        const id = newSessionId(ws.id);
+        const c = creation(req, p);
+        const id = `${ws.id}-${c.id('s')}`;
         const r = await bus.request(
           { org: ws.org, ws: ws.id, kind: 'session', id },
           'session.open',
           { user: p.userId, ...req.body },
-          { id: newCommandId(), session: id },
+          { id: c.cmd(1), session: id, replay: c.keyed },
         );
         const reason = rejection(r.rec);
         if (reason) throw errors.CONFLICT(reason);
         return reply.status(201).send(sessionView(id, ws.id, r));
+      },
+    );
+
+    app.get(
+      '/api/workspaces/:id/sessions',
+      { schema: { tags: ['sessions'], params: IdParams, response: errorResponses(404) } },
+      async (req) => {
+        const { ws } = access.requireWorkspace(principal(req), req.params.id);
+        const info = await bus.jsm.streams.info(STREAMS.events, {
+          subjects_filter: eventSubject({ org: ws.org, ws: ws.id, kind: 'session', id: '*' }),
+        });
+        const ids = Object.keys(info.state.subjects ?? {})
+          .map((s) => s.split('.').pop() ?? '')
+          .filter((id) => parseSessionId(id)?.ws === ws.id);
+        const sessions: ReturnType<typeof sessionView>[] = [];
+        for (let i = 0; i < ids.length; i += 50) {
+          const batch = await Promise.all(
+            ids
+              .slice(i, i + 50)
+              .map(
+                async (id) =>
+                  [id, await bus.lastRecord({ org: ws.org, ws: ws.id, kind: 'session', id })] as const,
+              ),
+          );
+          for (const [id, last] of batch) if (last) sessions.push(sessionView(id, ws.id, last));
+        }
+        sessions.sort((a, b) => b.seq - a.seq);
+        return { sessions: sessions.slice(0, SESSION_LIST_LIMIT) };
       },
     );
 

@@ -1,8 +1,10 @@
 /**
  * Tasks to an agent: submit (publishes `task.submit` to a new agent actor and answers 202 once the
- * turn that accepted it is journaled), list a project's tasks, read one, cancel. Task ids embed
- * workspace and project (`<ws>-<project>-t…`), so a URL locates the actor and its access rule.
- * Approve / deny answer MOE_ERR_NOT_SUPPORTED: the agent machine has no approval step yet.
+ * turn that accepted it is journaled; accepts an Idempotency-Key), list a project's tasks, read
+ * one, cancel, and approve / deny a tool call the agent is waiting on (`task.approve` /
+ * `task.deny` with `{ callId?, reason? }`; the actor answers `command.rejected` → 409 when it is
+ * not awaiting approval). Task ids embed workspace and project (`<ws>-<project>-t…`), so a URL
+ * locates the actor and its access rule.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventSubject, STREAMS } from '../../schemas/index.js';
@@ -10,13 +12,36 @@ import type { OrgRole } from '../../schemas/tenancy.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
 import { newCommandId, principal, type GatewayContext } from '../context.js';
-import { newTaskId, parseSessionId, parseTaskId } from '../crypto.js';
+import { parseSessionId, parseTaskId } from '../crypto.js';
 import { errors } from '../errors.js';
-import { CancelBody, errorResponses, IdParams, SubmitTaskBody } from '../httpSchemas.js';
+import { ApprovalBody, CancelBody, errorResponses, IdParams, SubmitTaskBody } from '../httpSchemas.js';
+import { creation } from '../idempotency.js';
+import { taskSubmitData } from '../taskData.js';
 
 type Ev = Record<string, unknown> & { type: string };
 
-export function taskView(id: string, project: string, ws: string, r: SeqRecord) {
+/** The tool calls a task waits on: from the `approval.requested` event that led to the current state. */
+export interface PendingApproval {
+  callIds: string[];
+  tools: string[];
+}
+
+export function approvalOf(events: readonly Ev[]): PendingApproval | null {
+  const e = [...events].reverse().find((x) => x.type === 'approval.requested');
+  if (!e) return null;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  return { callIds: list(e.callIds), tools: list(e.tools) };
+}
+
+export const isAwaitingApproval = (state: string) => state.includes('awaiting_approval');
+
+export function taskView(
+  id: string,
+  project: string,
+  ws: string,
+  r: SeqRecord,
+  approval: PendingApproval | null = null,
+) {
   const events = r.rec.events as Ev[];
   const completed = events.find((e) => e.type === 'task.completed');
   const failed = events.find((e) => e.type === 'task.failed');
@@ -33,6 +58,7 @@ export function taskView(id: string, project: string, ws: string, r: SeqRecord) 
     usage: completed ? completed.usage : null,
     provider: completed ? (completed.provider as string) : null,
     failure: failed ? { code: failed.code as string, reason: failed.reason as string } : null,
+    approval: isAwaitingApproval(r.rec.state) ? (approvalOf(events) ?? approval) : null,
   };
 }
 
@@ -50,6 +76,18 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     if (!last) throw errors.NOT_FOUND(`task ${id}`);
     access.requireProject(p, project.id, min);
     return { addr, project, last };
+  };
+
+  /** The pending approval of a task waiting in `awaiting_approval`, found in its earlier records. */
+  const pendingApproval = async (
+    addr: { org: string; ws: string; kind: string; id: string },
+    last: SeqRecord,
+  ) => {
+    if (!isAwaitingApproval(last.rec.state)) return null;
+    const own = approvalOf(last.rec.events);
+    if (own) return own;
+    const all = await bus.records(addr);
+    return approvalOf(all.flatMap((r) => r.rec.events as Ev[]));
   };
 
   return async (app) => {
@@ -71,20 +109,13 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           throw errors.NOT_FOUND(`session ${session}`);
         const config = agent === undefined ? undefined : project.agents.find((a) => a.name === agent);
         if (agent !== undefined && !config) throw errors.NOT_FOUND(`agent ${agent} in project ${project.id}`);
-        const data = {
-          ...(config?.profile ? { profile: config.profile } : config ? { profile: config.name } : {}),
-          ...(config?.maxSteps ? { maxSteps: config.maxSteps } : {}),
-          ...rest,
-        };
-        const id = newTaskId(project.workspace, project.id);
+        const c = creation(req, p);
+        const id = `${project.workspace}-${project.id}-${c.id('t')}`;
         const r = await bus.request(
           { org: project.org, ws: project.workspace, kind: 'agent', id },
           'task.submit',
-          data,
-          {
-            id: newCommandId(),
-            ...(session ? { session } : {}),
-          },
+          taskSubmitData(config, rest),
+          { id: c.cmd(1), ...(session ? { session } : {}), replay: c.keyed },
         );
         const reason = rejection(r.rec);
         if (reason) throw errors.CONFLICT(reason);
@@ -118,8 +149,14 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/tasks/:id',
       { schema: { tags: ['tasks'], params: IdParams, response: errorResponses(404) } },
       async (req) => {
-        const { project, last } = await locate(principal(req), req.params.id, 'viewer');
-        return taskView(req.params.id, project.id, project.workspace, last);
+        const { addr, project, last } = await locate(principal(req), req.params.id, 'viewer');
+        return taskView(
+          req.params.id,
+          project.id,
+          project.workspace,
+          last,
+          await pendingApproval(addr, last),
+        );
       },
     );
 
@@ -150,10 +187,31 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     for (const verb of ['approve', 'deny'] as const) {
       app.post(
         `/api/tasks/:id/${verb}`,
-        { schema: { tags: ['tasks'], params: IdParams, response: errorResponses(403, 404, 501) } },
+        {
+          schema: {
+            tags: ['tasks'],
+            params: IdParams,
+            body: ApprovalBody,
+            response: errorResponses(403, 404, 409, 422, 501, 504),
+          },
+        },
         async (req) => {
-          await locate(principal(req), req.params.id, 'member');
-          throw errors.NOT_SUPPORTED(`${verb}: agents have no approval step yet`);
+          const p = principal(req);
+          const { addr, project, last } = await locate(p, req.params.id, 'member');
+          const c = creation(req, p);
+          const r = await bus.request(
+            addr,
+            `task.${verb}`,
+            { ...req.body },
+            {
+              id: c.cmd(1),
+              session: last.rec.session,
+              replay: c.keyed,
+            },
+          );
+          const reason = rejection(r.rec);
+          if (reason) throw errors.CONFLICT(reason);
+          return taskView(req.params.id, project.id, project.workspace, r, await pendingApproval(addr, r));
         },
       );
     }

@@ -1,9 +1,12 @@
-/** Teams of an org: create, list, read, delete, and add / remove members (admins manage teams). */
+/**
+ * Teams of an org: create (accepts an Idempotency-Key), list, read, delete, and add / remove members
+ * (admins manage teams).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Principal } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
-import { newId } from '../crypto.js';
 import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import {
   CreateTeamBody,
   errorResponses,
@@ -47,12 +50,19 @@ export function teamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const p = principal(req);
         access.requireOrg(p, req.params.org, 'admin');
-        const id = newId('m');
-        await ctx.tenancyCommand(req.params.org, 'team', id, 'team.create', {
-          name: req.body.name,
-          createdBy: p.userId,
-        });
-        return reply.status(201).send({ id, org: req.params.org, name: req.body.name, members: [] });
+        const c = creation(req, p);
+        const id = c.id('m');
+        await ctx.tenancyCommand(
+          req.params.org,
+          'team',
+          id,
+          'team.create',
+          { name: req.body.name, createdBy: p.userId },
+          c.cmd(1),
+        );
+        const team = tenancy.teams.get(id);
+        if (!team) throw errors.NOT_FOUND(`team ${id} (deleted since)`);
+        return reply.status(201).send(view(team));
       },
     );
 

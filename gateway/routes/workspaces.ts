@@ -1,11 +1,13 @@
 /**
  * Workspaces (seed 002 `/api/workspaces`): list the ones I can see, create (org admins), read,
  * update, delete. The org actor is told about a new workspace too (`workspace.add`), best effort.
+ * Creating accepts an Idempotency-Key (see ../idempotency.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TENANCY_WS } from '../../schemas/tenancy.js';
-import { newCommandId, principal, type GatewayContext } from '../context.js';
-import { newId } from '../crypto.js';
+import { principal, type GatewayContext } from '../context.js';
+import { errors } from '../errors.js';
+import { creation } from '../idempotency.js';
 import {
   CreateWorkspaceBody,
   errorResponses,
@@ -45,21 +47,31 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
       async (req, reply) => {
         const p = principal(req);
         access.requireOrg(p, req.body.org, 'admin');
-        const id = newId('w');
-        await ctx.tenancyCommand(req.body.org, 'workspace', id, 'workspace.create', {
-          name: req.body.name,
-          ...(req.body.description !== undefined ? { description: req.body.description } : {}),
-          createdBy: p.userId,
-        });
+        const c = creation(req, p);
+        const id = c.id('w');
+        await ctx.tenancyCommand(
+          req.body.org,
+          'workspace',
+          id,
+          'workspace.create',
+          {
+            name: req.body.name,
+            ...(req.body.description !== undefined ? { description: req.body.description } : {}),
+            createdBy: p.userId,
+          },
+          c.cmd(1),
+        );
         ctx.bus
           .publish(
             { org: req.body.org, ws: TENANCY_WS, kind: 'org', id: req.body.org },
             'workspace.add',
             { workspace: id, name: req.body.name },
-            { id: newCommandId() },
+            { id: c.cmd(2) },
           )
           .catch((err: unknown) => req.log.warn({ err }, 'workspace.add to org actor failed'));
-        return reply.status(201).send(view(tenancy.workspaces.get(id)!));
+        const created = tenancy.workspaces.get(id);
+        if (!created) throw errors.NOT_FOUND(`workspace ${id} (deleted since)`);
+        return reply.status(201).send(view(created));
       },
     );
 

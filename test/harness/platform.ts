@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { codec, JournalRecord, STREAMS, type ActorAddress } from '../../schemas/index.js';
 import { ensureStreams, startWorkspaceNode, type WorkspaceNode, type WorkspaceNodeOptions } from '../../workspace-node/index.js';
-import { startNatsServer, type NatsServerHandle } from './natsServer.js';
+import { startNatsServer, type NatsServerHandle } from '../../devkit/natsServer.js';
 import { tempDir } from './util.js';
 
 const recordCodec = codec(JournalRecord, 'JournalRecord');

@@ -34,6 +34,17 @@ describe('dedupe', () => {
     await n1.stop();
   });
 
+  it('the same command id sent to different actors is applied by each of them', async () => {
+    const n = await p.node({ nodeId: 'n5', only: ['acme.d3', 'other.d3'] });
+    const a = { org: 'acme', ws: 'd3', kind: 'org', id: 'a' };
+    const b = { org: 'acme', ws: 'd3', kind: 'org', id: 'b' };
+    const c = { org: 'other', ws: 'd3', kind: 'org', id: 'a' };
+    const cmd = { id: 'open', type: 'org.create', data: { name: 'n' } };
+    const records = await Promise.all([a, b, c].map((to) => p.client.request(to, cmd)));
+    expect(records.map((r) => r.record.events[0]?.type)).toEqual(['org.created', 'org.created', 'org.created']);
+    await n.stop();
+  });
+
   it('a redelivered command after a crash between journal append and SQLite commit is applied once', async () => {
     const nodes: WorkspaceNode[] = [await p.node({ nodeId: 'n2', only: ['acme.d2'] })];
     const org = { org: 'acme', ws: 'd2', kind: 'org', id: 'acme' };

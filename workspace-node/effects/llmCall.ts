@@ -1,44 +1,87 @@
 /**
- * The `llm.call` effect: one provider call for an agent step. Reads the conversation from the
- * agent's context, streams the reply (deltas go to the live subject, coalesced), and returns the
- * final {@link LlmReply}, which the kernel journals as the effect's result.
+ * The `llm.call` effect: one provider call for an agent (or coordinator) step, through the
+ * provider router (profile → provider/model chain, retries, circuit breakers, cluster rate limits
+ * and budgets, exact cost and price). Reads the conversation and script from the actor's context,
+ * streams the reply (deltas go to the live subject, coalesced), and returns the final
+ * {@link LlmReply} with what the call cost and what the customer pays; the kernel journals it as
+ * the effect's result, so replay never re-prices or re-bills a call.
+ *
+ * Retries — one policy, the router's: it retries each target (backoff, retry-after), falls back
+ * along the profile's chain and counts failures on the circuit breakers. What it gives up on is
+ * handed to the kernel as terminal, EXCEPT a failure that says "come back at T" (a retry-after the
+ * router would not sleep on: the cluster rate-limit window, an open circuit, a long provider
+ * retry-after); the kernel re-drives those after that delay, with the same effect id.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { AgentContext, LlmReply } from '../../actors/index.js';
+import type { LlmReply } from '../../actors/index.js';
 import type { EffectHandler } from '../../actors/kernel/index.js';
-import { addressKey, liveSubject } from '../../schemas/index.js';
-import { complete, type Provider, type ToolDefinition } from '../providers/provider.js';
+import { addressKey, isMoeError, liveSubject, MoeError, type ScriptStep } from '../../schemas/index.js';
+import type { AgentMessage } from '../../actors/index.js';
+import type { ProviderRouter, ToolDefinition } from '../providers/index.js';
 
 export interface LlmCallDeps {
-  /** the provider and model serving an agent profile */
-  readonly resolve: (profile: string) => { provider: Provider; model: string; system?: string };
+  readonly router: ProviderRouter;
   readonly tools: () => readonly ToolDefinition[];
+  /** tools whose calls wait for `task.approve` (the node's toolset); annotated on the reply */
+  readonly needsApproval?: (tool: string) => boolean;
   readonly nc?: NatsConnection;
   /** coalescing window for live deltas (ms) */
   readonly liveFlushMs?: number;
 }
 
+/** What the handler reads from an agent's or coordinator's context. */
+interface CallerContext {
+  readonly profile: string;
+  readonly messages: readonly AgentMessage[];
+  readonly script: readonly ScriptStep[] | null;
+}
+
+/** The router already retried: only a "retry after T" failure goes back to the kernel as retryable. */
+export function forKernel(err: unknown): unknown {
+  if (!isMoeError(err) || !err.retryable || err.retryAfterMs !== undefined) return err;
+  return new MoeError({ code: err.code, message: err.message, status: err.status, retryable: false }, undefined, {
+    cause: err,
+    ...(err.details ? { details: err.details } : {}),
+  });
+}
+
 export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
   return async ({ address, effect, actorContext, signal }) => {
-    const ctx = actorContext as AgentContext;
-    const { provider, model, system } = deps.resolve(String(effect.profile ?? ctx.profile));
+    const ctx = actorContext as CallerContext;
     const live = deps.nc ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50) : undefined;
+    const started = performance.now();
     try {
-      const reply: LlmReply = await complete(
-        provider,
-        {
-          model,
-          ...(system ? { system } : {}),
-          messages: ctx.messages,
-          tools: deps.tools(),
-          signal,
-          idempotencyKey: `${addressKey(address)}/${effect.id}`,
-          script: ctx.script,
-          step: Number(effect.step ?? 0),
-        },
-        live?.push,
-      );
-      return reply;
+      const routed = await deps.router.call({
+        org: address.org,
+        profile: typeof effect.profile === 'string' ? effect.profile : ctx.profile,
+        messages: ctx.messages,
+        tools: effect.tools === false ? [] : deps.tools(),
+        idempotencyKey: `${addressKey(address)}/${effect.id}`,
+        step: Number(effect.step ?? 0),
+        script: ctx.script,
+        signal,
+        onDelta: (d) => live?.push(d),
+      });
+      const { reply } = routed;
+      const approval = deps.needsApproval ? [...new Set(reply.toolCalls.map((c) => c.name).filter((n) => deps.needsApproval?.(n)))] : [];
+      const value: LlmReply = {
+        ...reply,
+        provider: routed.provider,
+        model: routed.model,
+        ...(reply.model !== routed.model ? { servedModel: reply.model } : {}),
+        costMicros: routed.costMicros,
+        priceMicros: routed.priceMicros,
+        markup: routed.markup,
+        priceTable: routed.priceTable,
+        durationMs: Math.round(performance.now() - started),
+        ...(approval.length ? { approval } : {}),
+        org: address.org,
+        ws: address.ws,
+        actor: addressKey(address),
+      };
+      return value;
+    } catch (err) {
+      throw forKernel(err);
     } finally {
       live?.close();
     }

@@ -1,10 +1,13 @@
 /**
  * The `tool.run` effect: runs one tool call in the workspace root. A refused or failing tool is a
  * result the model sees (`isError: true`), not an effect failure; only infrastructure errors throw.
+ * A tool that needs approval runs only from an effect the agent machine marked `approved` (it
+ * issues those after `task.approve`): defence in depth if a machine or a script forgets to ask.
  */
 import type { ToolReply } from '../../actors/index.js';
 import type { EffectHandler } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError } from '../../schemas/index.js';
+import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
 
 export interface ToolRunDeps {
@@ -18,6 +21,10 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
     const callId = String(effect.callId);
     const tool = deps.tools.get(String(effect.name));
     if (!tool) return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
+    if (tool.needsApproval === true && effect.approved !== true) {
+      const e = errors.APPROVAL_REQUIRED(tool.name);
+      return { callId, output: `${e.code}: ${e.message}`, isError: true };
+    }
     try {
       const r = await tool.run((effect.input ?? {}) as Record<string, unknown>, {
         root: deps.root,

@@ -23,3 +23,4 @@ export {
   type BudgetState,
   type OrgBudget,
 } from './budget.js';
+export { limitsConfigFromEnv, mergeLimits, budgetResolver, type LimitsConfig } from './limitsConfig.js';

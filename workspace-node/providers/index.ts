@@ -72,3 +72,9 @@ export {
   type ProviderName,
   type ProvidersConfig,
 } from './config.js';
+export {
+  ProjectConfig,
+  loadProjectConfig,
+  parseProjectConfig,
+  projectProfiles,
+} from './projectConfig.js';

@@ -1,5 +1,5 @@
 /**
- * Starts a real nats-server with JetStream for one test file: a free port on 127.0.0.1, a mkdtemp
+ * Starts a real nats-server with JetStream for one test file (or one bench run): a free port on 127.0.0.1, a mkdtemp
  * store dir, stopped by pid (never by name). Chaos tests `kill()` it and `restart()` it on the same
  * port and store, so the JetStream state survives exactly as it would in production.
  *
@@ -68,14 +68,17 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   }
 }
 
-export async function startNatsServer(opts: { port?: number; storeDir?: string } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(
+  opts: { port?: number; storeDir?: string; jetstream?: boolean } = {},
+): Promise<NatsServerHandle> {
   const port = opts.port ?? (await freePort());
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), 'moe-nats-'));
   const bin = natsServerBinary();
   let child: ChildProcess;
 
   const launch = async () => {
-    child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+    const js = opts.jetstream === false ? [] : ['-js', '-sd', storeDir];
+    child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), ...js], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.resume();

@@ -1,0 +1,56 @@
+/**
+ * `Idempotency-Key` on POST routes that create things. Without the header ids are random. With it,
+ * the new resource's id and every command id the route sends are derived from (caller, route,
+ * params, key): a retry addresses the same actor with the same command ids, which JetStream's
+ * duplicate window and the kernel's per-actor command dedupe (forever) turn into no-ops, and the
+ * route answers from the journal record of the first attempt. Same key + same caller → same
+ * resource, never a second one. Another caller's identical key is a different request.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from './access.js';
+import { newCommandId } from './context.js';
+import { newId } from './crypto.js';
+import { errors } from './errors.js';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const KEY_RE = /^[\x20-\x7e]{1,200}$/;
+
+type IdPrefix = Parameters<typeof newId>[0];
+
+export interface Creation {
+  /** true when the request carried an Idempotency-Key (ids below are then derived from it) */
+  readonly keyed: boolean;
+  /** the id of the resource to create: `<prefix><16 hex>`, like {@link newId} */
+  id(prefix: IdPrefix): string;
+  /** the command id of step `n` of the route (each command a route sends gets its own step) */
+  cmd(step: number): string;
+}
+
+const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * @example
+ *   const c = creation(req, p);
+ *   const id = c.id('w');
+ *   await ctx.tenancyCommand(org, 'workspace', id, 'workspace.create', data, c.cmd(1));
+ */
+export function creation(req: FastifyRequest, p: Principal): Creation {
+  const raw = req.headers[IDEMPOTENCY_HEADER];
+  if (raw === undefined) return { keyed: false, id: (prefix) => newId(prefix), cmd: () => newCommandId() };
+  if (typeof raw !== 'string' || !KEY_RE.test(raw)) throw errors.IDEMPOTENCY_KEY();
+  const caller = p.kind === 'user' ? `user:${p.userId}` : `key:${p.keyId}`;
+  const seed = hex(
+    [caller, req.method, req.routeOptions.url ?? req.url, JSON.stringify(req.params ?? {}), raw].join('\n'),
+  );
+  return {
+    keyed: true,
+    id: (prefix) => `${prefix}${hex(`${seed}|id`).slice(0, 16)}`,
+    cmd: (step) => `idem-${seed.slice(0, 40)}-${step}`,
+  };
+}
+
+/** Command ids that came from an Idempotency-Key (the tenancy projection remembers their records). */
+export function isIdempotentCommandId(id: string): boolean {
+  return id.startsWith('idem-');
+}
