@@ -20,7 +20,15 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { ParentRef, ScriptStep, TaskSubmit, ToolCall, Usage } from '../schemas/index.js';
-import { addSpend, usageRecorded, ZERO_USAGE, type Enqueue, type LlmReply, type Spend, type ToolReply } from './agentReply.js';
+import {
+  addSpend,
+  usageRecorded,
+  ZERO_USAGE,
+  type Enqueue,
+  type LlmReply,
+  type Spend,
+  type ToolReply,
+} from './agentReply.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 
 export { type LlmReply, type ToolReply } from './agentReply.js';
@@ -70,9 +78,9 @@ type AgentEvent =
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>
   | KernelEvent<'timer.fired', { effectId: string }>;
 
-
+/** Snapshots persisted before costs were tracked have no totals: count from 0. */
 function spendOf(c: AgentContext): Spend {
-  return { usage: c.usage, costMicros: c.costMicros, priceMicros: c.priceMicros };
+  return { usage: c.usage, costMicros: c.costMicros ?? 0, priceMicros: c.priceMicros ?? 0 };
 }
 
 function pendingIds(wait: ApprovalWait | null): string[] {
@@ -86,18 +94,36 @@ function decided(wait: ApprovalWait | null, callId: string | undefined): string[
 }
 
 function toParent(parent: ParentRef, type: string, data: Record<string, unknown>, id: string) {
-  return { id, kind: 'actor.send', to: { kind: parent.kind, id: parent.id }, type, data: { ref: parent.ref, ...data } };
+  return {
+    id,
+    kind: 'actor.send',
+    to: { kind: parent.kind, id: parent.id },
+    type,
+    data: { ref: parent.ref, ...data },
+  };
 }
 
 /** Starts tool effects for `calls`; returns the pendingTools map (effect id → call id). */
-function startTools(calls: ToolCall[], event: { turn: number }, enqueue: Enqueue, approved: ReadonlySet<string>) {
+function startTools(
+  calls: ToolCall[],
+  event: { turn: number },
+  enqueue: Enqueue,
+  approved: ReadonlySet<string>,
+) {
   const pending: Record<string, string> = {};
   calls.forEach((call, i) => {
     const id = fx(event, i);
     pending[id] = call.id;
     enqueue({
       type: 'effect',
-      params: { id, kind: 'tool.run', callId: call.id, name: call.name, input: call.input, ...(approved.has(call.id) ? { approved: true } : {}) },
+      params: {
+        id,
+        kind: 'tool.run',
+        callId: call.id,
+        name: call.name,
+        input: call.input,
+        ...(approved.has(call.id) ? { approved: true } : {}),
+      },
     });
   });
   return pending;
@@ -110,7 +136,10 @@ export const agentMachine = setup({
     callLlm: enqueueActions(({ context, event, enqueue }) => {
       const id = fx(event);
       enqueue.assign({ llmEffect: id, step: context.step + 1 });
-      enqueue({ type: 'effect', params: { id, kind: 'llm.call', profile: context.profile, step: context.step } });
+      enqueue({
+        type: 'effect',
+        params: { id, kind: 'llm.call', profile: context.profile, step: context.step },
+      });
     }),
     fail: enqueueActions(({ context, event, enqueue }) => {
       const failure =
@@ -122,7 +151,8 @@ export const agentMachine = setup({
       enqueue.assign({ failure, llmEffect: null, pendingTools: {}, approval: null });
       enqueue({ type: 'emit', params: { type: 'task.failed', ...failure } });
       const quiet = event.type === 'task.cancel' && event.data.byParent === true;
-      if (context.parent && !quiet) enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.failed', failure, fx(event)) });
+      if (context.parent && !quiet)
+        enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.failed', failure, fx(event)) });
     }),
     decide: enqueueActions(({ context, event, enqueue }) => {
       if ((event.type !== 'task.approve' && event.type !== 'task.deny') || !context.approval) return;
@@ -136,7 +166,13 @@ export const agentMachine = setup({
         const tool = wait.calls.find((c) => c.id === id)?.name ?? '';
         enqueue({
           type: 'emit',
-          params: { type: 'approval.decided', callId: id, tool, approved: verdict === 'approved', ...(verdict === 'denied' ? { reason: reasons[id] } : {}) },
+          params: {
+            type: 'approval.decided',
+            callId: id,
+            tool,
+            approved: verdict === 'approved',
+            ...(verdict === 'denied' ? { reason: reasons[id] } : {}),
+          },
         });
       }
       if (Object.values(decisions).includes('pending')) {
@@ -149,18 +185,29 @@ export const agentMachine = setup({
       const approved = new Set(runs.filter((c) => decisions[c.id] === 'approved').map((c) => c.id));
       const messages: AgentMessage[] = [
         ...context.messages,
-        ...denied.map((c): AgentMessage => ({ role: 'tool', toolCallId: c.id, name: c.name, content: `denied: ${reasons[c.id] ?? DEFAULT_DENIAL}`, isError: true })),
+        ...denied.map((c): AgentMessage => ({
+          role: 'tool',
+          toolCallId: c.id,
+          name: c.name,
+          content: `denied: ${reasons[c.id] ?? DEFAULT_DENIAL}`,
+          isError: true,
+        })),
       ];
       enqueue.assign({ messages, approval: null, pendingTools: startTools(runs, event, enqueue, approved) });
     }),
   },
   guards: {
-    isLlmResult: ({ context, event }) => event.type === 'effect.result' && event.data.effectId === context.llmEffect,
-    isLlmFailure: ({ context, event }) => event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
-    isToolResult: ({ context, event }) => event.type === 'effect.result' && context.pendingTools[event.data.effectId] !== undefined,
-    isToolFailure: ({ context, event }) => event.type === 'effect.failed' && context.pendingTools[event.data.effectId] !== undefined,
+    isLlmResult: ({ context, event }) =>
+      event.type === 'effect.result' && event.data.effectId === context.llmEffect,
+    isLlmFailure: ({ context, event }) =>
+      event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
+    isToolResult: ({ context, event }) =>
+      event.type === 'effect.result' && context.pendingTools[event.data.effectId] !== undefined,
+    isToolFailure: ({ context, event }) =>
+      event.type === 'effect.failed' && context.pendingTools[event.data.effectId] !== undefined,
     namesPendingCall: ({ context, event }) =>
-      (event.type === 'task.approve' || event.type === 'task.deny') && decided(context.approval, event.data.callId).length > 0,
+      (event.type === 'task.approve' || event.type === 'task.deny') &&
+      decided(context.approval, event.data.callId).length > 0,
   },
 }).createMachine({
   id: 'agent',
@@ -219,7 +266,10 @@ export const agentMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             if (event.type !== 'effect.result') return;
             const reply = event.data.value as LlmReply;
-            const messages: AgentMessage[] = [...context.messages, { role: 'assistant', content: reply.text, toolCalls: reply.toolCalls }];
+            const messages: AgentMessage[] = [
+              ...context.messages,
+              { role: 'assistant', content: reply.text, toolCalls: reply.toolCalls },
+            ];
             const spend = addSpend(spendOf(context), reply);
             enqueue.assign({ messages, ...spend, provider: reply.provider, llmEffect: null });
             enqueue({
@@ -238,7 +288,7 @@ export const agentMachine = setup({
             });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
             if (reply.toolCalls.length > 0 && context.step < context.maxSteps) {
-              const gated = new Set([...context.approvalRequired, ...(reply.approval ?? [])]);
+              const gated = new Set([...(context.approvalRequired ?? []), ...(reply.approval ?? [])]);
               const needs = reply.toolCalls.filter((c) => gated.has(c.name));
               if (needs.length === 0) {
                 enqueue.assign({ pendingTools: startTools(reply.toolCalls, event, enqueue, new Set()) });
@@ -246,13 +296,30 @@ export const agentMachine = setup({
               }
               const decisions = Object.fromEntries(needs.map((c) => [c.id, 'pending' as const]));
               enqueue.assign({ approval: { calls: reply.toolCalls, decisions, reasons: {} } });
-              enqueue({ type: 'emit', params: { type: 'approval.requested', step: context.step, callIds: needs.map((c) => c.id), tools: needs.map((c) => c.name) } });
+              enqueue({
+                type: 'emit',
+                params: {
+                  type: 'approval.requested',
+                  step: context.step,
+                  callIds: needs.map((c) => c.id),
+                  tools: needs.map((c) => c.name),
+                },
+              });
               return;
             }
             enqueue.assign({ result: reply.text });
             const totals = { steps: context.step, provider: reply.provider, ...spend };
             enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, ...totals } });
-            if (context.parent) enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.completed', { result: reply.text, ...totals }, fx(event)) });
+            if (context.parent)
+              enqueue({
+                type: 'effect',
+                params: toParent(
+                  context.parent,
+                  'subtask.completed',
+                  { result: reply.text, ...totals },
+                  fx(event),
+                ),
+              });
           }),
         },
         'effect.failed': { guard: 'isLlmFailure', target: 'failed', actions: 'fail' },
@@ -271,7 +338,10 @@ export const agentMachine = setup({
         'task.cancel': { target: 'cancelled', actions: 'fail' },
       },
       always: [
-        { guard: ({ context }) => context.approval === null && Object.keys(context.pendingTools).length > 0, target: 'acting' },
+        {
+          guard: ({ context }) => context.approval === null && Object.keys(context.pendingTools).length > 0,
+          target: 'acting',
+        },
         // every call was denied: the model hears about it at once
         { guard: ({ context }) => context.approval === null, target: 'thinking', actions: 'callLlm' },
       ],
@@ -285,21 +355,36 @@ export const agentMachine = setup({
             const reply = event.data.value as ToolReply;
             const pendingTools = { ...context.pendingTools };
             delete pendingTools[event.data.effectId];
-            const call = context.messages.flatMap((m) => (m.role === 'assistant' ? m.toolCalls : [])).find((c) => c.id === reply.callId);
+            const call = context.messages
+              .flatMap((m) => (m.role === 'assistant' ? m.toolCalls : []))
+              .find((c) => c.id === reply.callId);
             enqueue.assign({
               pendingTools,
               messages: [
                 ...context.messages,
-                { role: 'tool', toolCallId: reply.callId, name: call?.name ?? '', content: reply.output, isError: reply.isError },
+                {
+                  role: 'tool',
+                  toolCallId: reply.callId,
+                  name: call?.name ?? '',
+                  content: reply.output,
+                  isError: reply.isError,
+                },
               ],
             });
-            enqueue({ type: 'emit', params: { type: 'tool.finished', name: call?.name ?? '', isError: reply.isError } });
+            enqueue({
+              type: 'emit',
+              params: { type: 'tool.finished', name: call?.name ?? '', isError: reply.isError },
+            });
           }),
         },
         'effect.failed': { guard: 'isToolFailure', target: 'failed', actions: 'fail' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
       },
-      always: { guard: ({ context }) => Object.keys(context.pendingTools).length === 0, target: 'thinking', actions: 'callLlm' },
+      always: {
+        guard: ({ context }) => Object.keys(context.pendingTools).length === 0,
+        target: 'thinking',
+        actions: 'callLlm',
+      },
     },
     done: { type: 'final' },
     cancelled: { type: 'final', tags: [FAILED_TAG] },

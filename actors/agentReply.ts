@@ -8,7 +8,9 @@ import type { ToolCall, Usage } from '../schemas/index.js';
 import type { EffectRequest, EmitRequest } from './contract.js';
 
 /** The `enqueue` of an `enqueueActions` body, narrowed to the kernel's two actions. */
-export type Enqueue = (action: { type: 'effect'; params: EffectRequest } | { type: 'emit'; params: EmitRequest }) => void;
+export type Enqueue = (
+  action: { type: 'effect'; params: EffectRequest } | { type: 'emit'; params: EmitRequest },
+) => void;
 
 /** What an `llm.call` effect returns (journaled as the effect's result value). */
 export interface LlmReply {
@@ -72,7 +74,11 @@ export function addSpend(total: Spend, reply: Pick<LlmReply, 'usage' | 'costMicr
 }
 
 /** The `usage.recorded` event of one call: what billing and metrics aggregate. */
-export function usageRecorded(reply: LlmReply, effectId: string, step: number): Record<string, unknown> & { type: string } {
+export function usageRecorded(
+  reply: LlmReply,
+  effectId: string,
+  step: number,
+): Record<string, unknown> & { type: string } {
   return {
     type: 'usage.recorded',
     effectId,

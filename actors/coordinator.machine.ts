@@ -46,17 +46,36 @@ export interface CoordinatorContext {
 type CoordinatorEvent =
   | KernelEvent<'task.submit', CoordinatorSubmit>
   | KernelEvent<'task.cancel', { reason?: string }>
-  | KernelEvent<'subtask.completed', { ref: string; result: string; steps: number; provider: string; usage: Usage; costMicros: number; priceMicros: number }>
+  | KernelEvent<
+      'subtask.completed',
+      {
+        ref: string;
+        result: string;
+        steps: number;
+        provider: string;
+        usage: Usage;
+        costMicros: number;
+        priceMicros: number;
+      }
+    >
   | KernelEvent<'subtask.failed', { ref: string; code: string; reason: string }>
   | KernelEvent<'effect.result', { effectId: string; value: unknown }>
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>
   | KernelEvent<'timer.fired', { effectId: string }>;
 
-
-const spendOf = (c: CoordinatorContext) => ({ usage: c.usage, costMicros: c.costMicros, priceMicros: c.priceMicros });
+const spendOf = (c: CoordinatorContext) => ({
+  usage: c.usage,
+  costMicros: c.costMicros,
+  priceMicros: c.priceMicros,
+});
 
 /** Starts every subtask as a child agent, all in this one turn: they run in parallel. */
-function spawn(context: CoordinatorContext, subtasks: Subtask[], event: { turn: number }, enqueue: Enqueue): ChildState[] {
+function spawn(
+  context: CoordinatorContext,
+  subtasks: Subtask[],
+  event: { turn: number },
+  enqueue: Enqueue,
+): ChildState[] {
   const children = subtasks.map((s, i): ChildState => {
     const ref = `e${i + 1}`;
     const profile = s.profile ?? context.experts[0] ?? 'default';
@@ -67,20 +86,47 @@ function spawn(context: CoordinatorContext, subtasks: Subtask[], event: { turn: 
       ...(context.approvalRequired.length ? { approvalRequired: context.approvalRequired } : {}),
       parent: { ref },
     };
-    enqueue({ type: 'effect', params: { id: fx(event, i), kind: 'actor.send', to: { kind: 'agent', child: ref }, replyTo: true, type: 'task.submit', data } });
+    enqueue({
+      type: 'effect',
+      params: {
+        id: fx(event, i),
+        kind: 'actor.send',
+        to: { kind: 'agent', child: ref },
+        replyTo: true,
+        type: 'task.submit',
+        data,
+      },
+    });
     enqueue({ type: 'emit', params: { type: 'subtask.started', ref, profile, prompt: s.prompt } });
     return { ref, prompt: s.prompt, profile, status: 'running', result: null };
   });
-  enqueue({ type: 'emit', params: { type: 'plan.ready', subtasks: children.map(({ ref, profile }) => ({ ref, profile })) } });
+  enqueue({
+    type: 'emit',
+    params: { type: 'plan.ready', subtasks: children.map(({ ref, profile }) => ({ ref, profile })) },
+  });
   return children;
 }
 
 /** Tells the children still running to stop, without reporting back. */
-function cancelRunning(children: ChildState[], event: { turn: number }, enqueue: Enqueue, reason: string): void {
+function cancelRunning(
+  children: ChildState[],
+  event: { turn: number },
+  enqueue: Enqueue,
+  reason: string,
+): void {
   children
     .filter((c) => c.status === 'running')
     .forEach((c, i) =>
-      enqueue({ type: 'effect', params: { id: fx(event, i), kind: 'actor.send', to: { kind: 'agent', child: c.ref }, type: 'task.cancel', data: { reason, byParent: true } } }),
+      enqueue({
+        type: 'effect',
+        params: {
+          id: fx(event, i),
+          kind: 'actor.send',
+          to: { kind: 'agent', child: c.ref },
+          type: 'task.cancel',
+          data: { reason, byParent: true },
+        },
+      }),
     );
 }
 
@@ -105,7 +151,10 @@ export const coordinatorMachine = setup({
     callLlm: enqueueActions(({ context, event, enqueue }) => {
       const id = fx(event);
       enqueue.assign({ llmEffect: id, step: context.step + 1 });
-      enqueue({ type: 'effect', params: { id, kind: 'llm.call', profile: context.profile, step: context.step, tools: false } });
+      enqueue({
+        type: 'effect',
+        params: { id, kind: 'llm.call', profile: context.profile, step: context.step, tools: false },
+      });
     }),
     fail: enqueueActions(({ context, event, enqueue }) => {
       const failure =
@@ -116,31 +165,63 @@ export const coordinatorMachine = setup({
             : event.type === 'subtask.failed'
               ? { code: event.data.code, reason: `subtask ${event.data.ref} failed: ${event.data.reason}` }
               : { code: PLAN_INVALID, reason: 'the plan reply holds no subtasks and no experts were named' };
-      const children = context.children.map((c) => (event.type === 'subtask.failed' && c.ref === event.data.ref ? { ...c, status: 'failed' as const } : c));
+      const children = context.children.map((c) =>
+        event.type === 'subtask.failed' && c.ref === event.data.ref ? { ...c, status: 'failed' as const } : c,
+      );
       enqueue.assign({ failure, llmEffect: null, children });
-      if (event.type === 'subtask.failed') enqueue({ type: 'emit', params: { type: 'subtask.failed', ref: event.data.ref, code: event.data.code, reason: event.data.reason } });
+      if (event.type === 'subtask.failed')
+        enqueue({
+          type: 'emit',
+          params: {
+            type: 'subtask.failed',
+            ref: event.data.ref,
+            code: event.data.code,
+            reason: event.data.reason,
+          },
+        });
       enqueue({ type: 'emit', params: { type: 'task.failed', ...failure } });
       cancelRunning(children, event, enqueue, `coordinator failed: ${failure.reason}`.slice(0, 500));
     }),
     finish: enqueueActions(({ context, enqueue }) => {
       // an eventless transition: the last subtask.completed is already in `children`
       const children = context.children;
-      const mode = context.aggregate ?? (context.provider !== 'scripted' && context.provider !== '' ? 'llm' : context.script?.[context.step] ? 'llm' : 'concat');
+      const mode =
+        context.aggregate ??
+        (context.provider !== 'scripted' && context.provider !== ''
+          ? 'llm'
+          : context.script?.[context.step]
+            ? 'llm'
+            : 'concat');
       if (mode === 'llm') {
-        enqueue.assign({ messages: [...context.messages, { role: 'user', content: aggregatePrompt(children) }] });
+        enqueue.assign({
+          messages: [...context.messages, { role: 'user', content: aggregatePrompt(children) }],
+        });
         enqueue({ type: 'emit', params: { type: 'aggregation.started', subtasks: children.length } });
         return;
       }
       const result = concatResults(children);
       enqueue.assign({ result });
-      enqueue({ type: 'emit', params: { type: 'task.completed', result, steps: context.step, provider: context.provider || 'none', subtasks: children.length, ...spendOf(context) } });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'task.completed',
+          result,
+          steps: context.step,
+          provider: context.provider || 'none',
+          subtasks: children.length,
+          ...spendOf(context),
+        },
+      });
     }),
   },
   guards: {
-    isLlmResult: ({ context, event }) => event.type === 'effect.result' && event.data.effectId === context.llmEffect,
-    isLlmFailure: ({ context, event }) => event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
+    isLlmResult: ({ context, event }) =>
+      event.type === 'effect.result' && event.data.effectId === context.llmEffect,
+    isLlmFailure: ({ context, event }) =>
+      event.type === 'effect.failed' && event.data.effectId === context.llmEffect,
     isRunningChild: ({ context, event }) =>
-      (event.type === 'subtask.completed' || event.type === 'subtask.failed') && context.children.some((c) => c.ref === event.data.ref && c.status === 'running'),
+      (event.type === 'subtask.completed' || event.type === 'subtask.failed') &&
+      context.children.some((c) => c.ref === event.data.ref && c.status === 'running'),
   },
 }).createMachine({
   id: 'coordinator',
@@ -190,17 +271,38 @@ export const coordinatorMachine = setup({
             if (event.type !== 'effect.result') return;
             const reply = event.data.value as LlmReply;
             const planned = parsePlan(reply.text, context.experts);
-            const subtasks = planned ?? context.experts.map((profile) => ({ prompt: context.prompt, profile }));
+            const subtasks =
+              planned ?? context.experts.map((profile) => ({ prompt: context.prompt, profile }));
             enqueue.assign({
               ...addSpend(spendOf(context), reply),
               provider: reply.provider,
               llmEffect: null,
               messages: [...context.messages, { role: 'assistant', content: reply.text, toolCalls: [] }],
             });
-            enqueue({ type: 'emit', params: { type: 'agent.replied', step: context.step, text: reply.text, tools: 0, provider: reply.provider, model: reply.model, usage: reply.usage, costMicros: reply.costMicros ?? 0, priceMicros: reply.priceMicros ?? 0 } });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'agent.replied',
+                step: context.step,
+                text: reply.text,
+                tools: 0,
+                provider: reply.provider,
+                model: reply.model,
+                usage: reply.usage,
+                costMicros: reply.costMicros ?? 0,
+                priceMicros: reply.priceMicros ?? 0,
+              },
+            });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
             if (subtasks.length === 0) return;
-            if (!planned) enqueue({ type: 'emit', params: { type: 'plan.fallback', reason: 'no JSON plan in the reply: every expert gets the whole task' } });
+            if (!planned)
+              enqueue({
+                type: 'emit',
+                params: {
+                  type: 'plan.fallback',
+                  reason: 'no JSON plan in the reply: every expert gets the whole task',
+                },
+              });
             enqueue.assign({ children: spawn(context, subtasks, event, enqueue) });
           }),
         },
@@ -220,10 +322,22 @@ export const coordinatorMachine = setup({
             if (event.type !== 'subtask.completed') return;
             const d = event.data;
             enqueue.assign({
-              children: context.children.map((c) => (c.ref === d.ref ? { ...c, status: 'completed' as const, result: d.result } : c)),
+              children: context.children.map((c) =>
+                c.ref === d.ref ? { ...c, status: 'completed' as const, result: d.result } : c,
+              ),
               ...addSpend(spendOf(context), d),
             });
-            enqueue({ type: 'emit', params: { type: 'subtask.completed', ref: d.ref, provider: d.provider, steps: d.steps, costMicros: d.costMicros, priceMicros: d.priceMicros } });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'subtask.completed',
+                ref: d.ref,
+                provider: d.provider,
+                steps: d.steps,
+                costMicros: d.costMicros,
+                priceMicros: d.priceMicros,
+              },
+            });
           }),
         },
         'subtask.failed': { guard: 'isRunningChild', target: 'failed', actions: 'fail' },
@@ -238,7 +352,10 @@ export const coordinatorMachine = setup({
       },
     },
     aggregating: {
-      always: [{ guard: ({ context }) => context.result !== null, target: 'done' }, { guard: ({ context }) => context.llmEffect === null, actions: 'callLlm' }],
+      always: [
+        { guard: ({ context }) => context.result !== null, target: 'done' },
+        { guard: ({ context }) => context.llmEffect === null, actions: 'callLlm' },
+      ],
       on: {
         'effect.result': {
           guard: 'isLlmResult',
@@ -247,9 +364,32 @@ export const coordinatorMachine = setup({
             const reply = event.data.value as LlmReply;
             const spend = addSpend(spendOf(context), reply);
             enqueue.assign({ ...spend, result: reply.text, llmEffect: null, provider: reply.provider });
-            enqueue({ type: 'emit', params: { type: 'agent.replied', step: context.step, text: reply.text, tools: 0, provider: reply.provider, model: reply.model, usage: reply.usage, costMicros: reply.costMicros ?? 0, priceMicros: reply.priceMicros ?? 0 } });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'agent.replied',
+                step: context.step,
+                text: reply.text,
+                tools: 0,
+                provider: reply.provider,
+                model: reply.model,
+                usage: reply.usage,
+                costMicros: reply.costMicros ?? 0,
+                priceMicros: reply.priceMicros ?? 0,
+              },
+            });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
-            enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, steps: context.step, provider: reply.provider, subtasks: context.children.length, ...spend } });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'task.completed',
+                result: reply.text,
+                steps: context.step,
+                provider: reply.provider,
+                subtasks: context.children.length,
+                ...spend,
+              },
+            });
           }),
         },
         'effect.failed': { guard: 'isLlmFailure', target: 'failed', actions: 'fail' },

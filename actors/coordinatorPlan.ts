@@ -45,9 +45,13 @@ function cleanScript(raw: unknown): ScriptStep[] | undefined {
     if (!isRecord(s)) return undefined;
     const step: ScriptStep = {};
     if (typeof s.text === 'string') step.text = s.text;
-    if (Number.isInteger(s.delayMs) && (s.delayMs as number) >= 0 && (s.delayMs as number) <= 600_000) step.delayMs = s.delayMs as number;
+    if (Number.isInteger(s.delayMs) && (s.delayMs as number) >= 0 && (s.delayMs as number) <= 600_000)
+      step.delayMs = s.delayMs as number;
     if (Array.isArray(s.toolCalls)) {
-      const calls = s.toolCalls.filter((c): c is { name: string; input: Record<string, unknown> } => isRecord(c) && typeof c.name === 'string' && isRecord(c.input));
+      const calls = s.toolCalls.filter(
+        (c): c is { name: string; input: Record<string, unknown> } =>
+          isRecord(c) && typeof c.name === 'string' && isRecord(c.input),
+      );
       step.toolCalls = calls.map((c) => ({ name: c.name, input: c.input }));
     }
     steps.push(step);
@@ -76,7 +80,11 @@ export function parsePlan(text: string, experts: readonly string[]): Subtask[] |
     const named = typeof raw.profile === 'string' && raw.profile.length <= 64 ? raw.profile : undefined;
     const profile = experts.length && (named === undefined || !experts.includes(named)) ? experts[0] : named;
     const script = cleanScript(raw.script);
-    out.push({ prompt: raw.prompt.slice(0, 100_000), ...(profile ? { profile } : {}), ...(script ? { script } : {}) });
+    out.push({
+      prompt: raw.prompt.slice(0, 100_000),
+      ...(profile ? { profile } : {}),
+      ...(script ? { script } : {}),
+    });
   }
   return out.length ? out : null;
 }

@@ -1,8 +1,31 @@
 /** Pure actor machines and the contract the kernel hosts them by. No I/O in this folder (kernel/ aside). */
-export { fx, kernelActions, FAILED_TAG, type KernelEvent, type EffectRequest, type EmitRequest, type CancelRequest } from './contract.js';
+export {
+  fx,
+  kernelActions,
+  FAILED_TAG,
+  type KernelEvent,
+  type EffectRequest,
+  type EmitRequest,
+  type CancelRequest,
+} from './contract.js';
 export { sessionMachine, DEFAULT_LEASE_MS, type SessionContext } from './session.machine.js';
-export { agentMachine, DEFAULT_MAX_STEPS, DEFAULT_DENIAL, type AgentContext, type AgentMessage, type ApprovalWait } from './agent.machine.js';
-export { addSpend, addUsage, usageRecorded, ZERO_USAGE, type LlmReply, type Spend, type ToolReply } from './agentReply.js';
+export {
+  agentMachine,
+  DEFAULT_MAX_STEPS,
+  DEFAULT_DENIAL,
+  type AgentContext,
+  type AgentMessage,
+  type ApprovalWait,
+} from './agent.machine.js';
+export {
+  addSpend,
+  addUsage,
+  usageRecorded,
+  ZERO_USAGE,
+  type LlmReply,
+  type Spend,
+  type ToolReply,
+} from './agentReply.js';
 export { coordinatorMachine, PLAN_INVALID, type CoordinatorContext } from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';
 export { orgMachine, type OrgContext } from './org.machine.js';

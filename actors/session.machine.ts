@@ -78,10 +78,17 @@ export const sessionMachine = setup({
               expiresAt: event.at + leaseMs(event),
               leaseTimer: fx(event),
             })),
-            { type: 'effect', params: ({ event }) => ({ id: fx(event), kind: 'timer', fireAt: event.at + leaseMs(event) }) },
+            {
+              type: 'effect',
+              params: ({ event }) => ({ id: fx(event), kind: 'timer', fireAt: event.at + leaseMs(event) }),
+            },
             {
               type: 'emit',
-              params: ({ context }) => ({ type: 'session.opened', expiresAt: context.expiresAt, user: context.user }),
+              params: ({ context }) => ({
+                type: 'session.opened',
+                expiresAt: context.expiresAt,
+                user: context.user,
+              }),
             },
           ],
         },
@@ -95,7 +102,10 @@ export const sessionMachine = setup({
           target: 'expired',
           actions: [
             assign({ leaseTimer: null }),
-            { type: 'emit', params: ({ context }) => ({ type: 'session.expired', expiredAt: context.expiresAt }) },
+            {
+              type: 'emit',
+              params: ({ context }) => ({ type: 'session.expired', expiredAt: context.expiresAt }),
+            },
           ],
         },
         'session.close': { target: 'closed', actions: 'close' },

@@ -29,7 +29,14 @@ export function findNatsServer(): string | null {
 
 async function tryConnect(url: string, timeoutMs: number): Promise<NatsConnection | null> {
   try {
-    return await connect({ servers: url, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    // noAsyncTraces: no Error (stack capture) per request on the node's hot path.
+    return await connect({
+      servers: url,
+      timeout: timeoutMs,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      noAsyncTraces: true,
+    });
   } catch {
     return null;
   }
@@ -49,7 +56,12 @@ async function hasJetStream(nc: NatsConnection): Promise<boolean> {
  *   JetStream is an error; for the default URL we start our own server on a free port instead
  *   (Debian's packaged nats-server service runs without JetStream).
  */
-export async function ensureNats(url: string, dataDir: string, log: (line: string) => void, explicit = false): Promise<NatsEndpoint> {
+export async function ensureNats(
+  url: string,
+  dataDir: string,
+  log: (line: string) => void,
+  explicit = false,
+): Promise<NatsEndpoint> {
   const existing = await tryConnect(url, 1500);
   if (existing) {
     if (await hasJetStream(existing)) {
@@ -57,7 +69,10 @@ export async function ensureNats(url: string, dataDir: string, log: (line: strin
       return { url, nc: existing, embedded: null, close: () => existing.drain() };
     }
     await existing.close();
-    if (explicit) throw errors.NATS_NO_JETSTREAM(`${url}: enable JetStream (nats-server -js) or point NATS_URL elsewhere`);
+    if (explicit)
+      throw errors.NATS_NO_JETSTREAM(
+        `${url}: enable JetStream (nats-server -js) or point NATS_URL elsewhere`,
+      );
     const fallback = `nats://127.0.0.1:${await freePort()}`;
     log(`NATS: the server at ${url} has no JetStream; starting our own on ${fallback}`);
     return startEmbedded(fallback, dataDir, log);
@@ -65,7 +80,11 @@ export async function ensureNats(url: string, dataDir: string, log: (line: strin
   return startEmbedded(url, dataDir, log);
 }
 
-async function startEmbedded(url: string, dataDir: string, log: (line: string) => void): Promise<NatsEndpoint> {
+async function startEmbedded(
+  url: string,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<NatsEndpoint> {
   const bin = findNatsServer();
   if (!bin) {
     throw errors.NATS_SERVER_MISSING(
@@ -77,13 +96,16 @@ async function startEmbedded(url: string, dataDir: string, log: (line: string) =
   const host = parsed.hostname || '127.0.0.1';
   const storeDir = resolve(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const child: ChildProcess = spawn(bin, ['-a', host, '-p', port, '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(bin, ['-a', host, '-p', port, '-js', '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const deadline = Date.now() + 10_000;
   let nc: NatsConnection | null = null;
   while (!nc) {
-    if (child.exitCode !== null) throw errors.NATS_START_FAILED(`nats-server exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw errors.NATS_START_FAILED(`nats-server exited with ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw errors.NATS_START_FAILED(`no answer on ${url} within 10 s`);

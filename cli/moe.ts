@@ -71,7 +71,14 @@ async function main(argv: string[]): Promise<number> {
         nats: { type: 'string', default: natsDefault },
         id: { type: 'string' },
       });
-      return nodeCommand({ dataDir: String(values['data-dir']), natsUrl: String(values.nats), ...(values.id ? { nodeId: String(values.id) } : {}) }, print);
+      return nodeCommand(
+        {
+          dataDir: String(values['data-dir']),
+          natsUrl: String(values.nats),
+          ...(values.id ? { nodeId: String(values.id) } : {}),
+        },
+        print,
+      );
     }
     case 'gateway': {
       const { values } = parse({
@@ -79,7 +86,10 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
         host: { type: 'string', default: process.env.MOE_HOST ?? '0.0.0.0' },
       });
-      return gatewayCommand({ natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) }, print);
+      return gatewayCommand(
+        { natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) },
+        print,
+      );
     }
     case 'task': {
       const { values, positionals } = parse({
@@ -93,7 +103,8 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string', default: '120000' },
       });
       const prompt = positionals.join(' ').trim();
-      if (!prompt || !values.org || !values.workspace) throw errors.USAGE('moe task "<prompt>" --org O --workspace W');
+      if (!prompt || !values.org || !values.workspace)
+        throw errors.USAGE('moe task "<prompt>" --org O --workspace W');
       return taskCommand(
         {
           prompt,
@@ -110,10 +121,16 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     case 'replay': {
-      const { values, positionals } = parse({ db: { type: 'string' }, json: { type: 'boolean', default: false } });
+      const { values, positionals } = parse({
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      });
       const file = positionals[0];
       if (!file) throw errors.USAGE('moe replay <session.jsonl>');
-      return replayCommand({ file, json: Boolean(values.json), ...(values.db ? { db: String(values.db) } : {}) }, print);
+      return replayCommand(
+        { file, json: Boolean(values.json), ...(values.db ? { db: String(values.db) } : {}) },
+        print,
+      );
     }
     case undefined:
     case 'help':

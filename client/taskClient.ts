@@ -33,7 +33,9 @@ export class MoeClient {
 
   /** Publishes a command; resolves with its MOE_CMD sequence once JetStream stored it. */
   async send(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: commandMsgId(to, command.id) });
+    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), {
+      msgID: commandMsgId(to, command.id),
+    });
     return ack.seq;
   }
 
@@ -55,7 +57,10 @@ export class MoeClient {
     });
     const messages = await consumer.consume({ max_messages: 256 });
     const seen: RecordWithSeq[] = [];
-    const timer = setTimeout(() => messages.stop(new Error(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => messages.stop(new Error(`timed out after ${opts.timeoutMs} ms`)),
+      opts.timeoutMs ?? 60_000,
+    );
     try {
       for await (const m of messages) {
         const r = { seq: m.seq, record: recordCodec.decode(m.data) };
@@ -68,7 +73,8 @@ export class MoeClient {
       messages.stop();
     }
     const last = seen[seen.length - 1];
-    if (!last || !until(last)) throw new Error(`stream for ${eventSubject(actor)} ended before the awaited record`);
+    if (!last || !until(last))
+      throw new Error(`stream for ${eventSubject(actor)} ended before the awaited record`);
     return seen;
   }
 
@@ -92,12 +98,25 @@ export class MoeClient {
     opts: { session?: string; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
   ): Promise<{ outcome: Record<string, unknown>; records: RecordWithSeq[] }> {
     const actor: ActorAddress = { org, ws, kind: 'agent', id: taskId };
-    const isEnd = (r: RecordWithSeq) => r.record.events.some((e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected');
-    const waiting = this.follow(actor, isEnd, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) });
-    await this.send(actor, { id: `task-${taskId}`, type: 'task.submit', data: submit, ...(opts.session ? { session: opts.session } : {}) });
+    const isEnd = (r: RecordWithSeq) =>
+      r.record.events.some(
+        (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
+      );
+    const waiting = this.follow(actor, isEnd, {
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      ...(opts.onRecord ? { onRecord: opts.onRecord } : {}),
+    });
+    await this.send(actor, {
+      id: `task-${taskId}`,
+      type: 'task.submit',
+      data: submit,
+      ...(opts.session ? { session: opts.session } : {}),
+    });
     const records = await waiting;
     const last = records[records.length - 1]!;
-    const outcome = last.record.events.find((e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected')!;
+    const outcome = last.record.events.find(
+      (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
+    )!;
     return { outcome, records };
   }
 }

@@ -35,7 +35,9 @@ export function natsServerBinary(): string {
     const candidate = join(dir, 'nats-server');
     if (dir && existsSync(candidate)) return candidate;
   }
-  throw new Error('nats-server not found: run `bash scripts/ensure-nats-server.sh` (apt-get install nats-server)');
+  throw new Error(
+    'nats-server not found: run `bash scripts/ensure-nats-server.sh` (apt-get install nats-server)',
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -63,7 +65,8 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
       sock.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -85,7 +88,9 @@ export async function startNatsServer(
     await waitForPort(port, child, 10_000);
   };
   const exited = (c: ChildProcess) =>
-    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once('exit', () => r()));
 
   await launch();
   return {

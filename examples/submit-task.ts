@@ -4,7 +4,7 @@
  * No MOE-Agents code is imported: this is what a client in any language does.
  *
  *   1. publish a CommandEnvelope {id, type: "task.submit", data: {prompt}} to
- *      moe.cmd.<org>.<ws>.agent.<taskId> with Nats-Msg-Id = the command id (JetStream dedupe);
+ *      moe.cmd.<org>.<ws>.agent.<taskId> with Nats-Msg-Id = <org>.<ws>.agent.<taskId>/<id>;
  *   2. read the agent's journal, moe.evt.<org>.<ws>.agent.<taskId> in stream MOE_EVT, from the
  *      start with an ordered consumer, until a record's events hold task.completed / task.failed
  *      (or command.rejected);
@@ -73,7 +73,9 @@ const dlq = await (
 // 1. Publish. The ack means MOE_CMD stored it; `duplicate` is true when this id was already sent
 //    within the stream's duplicate window (then it is not applied twice).
 const envelope = { id: commandId, type: 'task.submit', data: { prompt }, ...(session ? { session } : {}) };
-const ack = await js.publish(commandSubject, JSON.stringify(envelope), { msgID: commandId });
+// Nats-Msg-Id is scoped by the actor: JetStream dedupes ids stream-wide, command ids are per actor.
+const msgID = `${org}.${ws}.agent.${taskId}/${commandId}`;
+const ack = await js.publish(commandSubject, JSON.stringify(envelope), { msgID });
 print(
   `published ${commandId} to ${commandSubject} (MOE_CMD seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''})`,
 );

@@ -20,6 +20,7 @@ import {
 } from '@nats-io/jetstream';
 import {
   codec,
+  commandMsgId,
   commandSubject,
   DeadLetter,
   deadLetterSubject,
@@ -93,7 +94,9 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
       ...(opts.session ? { session: opts.session } : {}),
     };
     try {
-      await js.publish(commandSubject(addr), envelopeCodec.encode(env), { msgID: opts.id });
+      await js.publish(commandSubject(addr), envelopeCodec.encode(env), {
+        msgID: commandMsgId(addr, opts.id),
+      });
     } catch (cause) {
       throw errors.NATS_UNAVAILABLE('publish failed', { cause });
     }

@@ -1,9 +1,12 @@
 /**
  * The gateway's public door: build it (for tests: `app.inject`) or start it on a port.
  *
+ * Resolves once listening, with the tenancy and usage projections rebuilt from the journal (each
+ * waits at most ~10 s; `/readyz` reports when they are caught up). A given `nc` is shared, never closed.
+ *
  * @example
  *   const gw = await startGateway({ natsUrl: 'nats://127.0.0.1:4222', port: 8080, jwtSecret: process.env.MOE_JWT_SECRET! });
- *   // … later
+ *   // or, sharing `moe up`'s connection: startGateway({ nc, port: 8080, host: '0.0.0.0', jwtSecret })
  *   await gw.close();
  */
 import { buildGateway, type Gateway, type GatewayOptions } from './server.js';

@@ -53,5 +53,6 @@ export function codec<S extends TSchema>(schema: S, name = schema.$id ?? 'messag
 
 /** A checker for values already parsed (command data inside an envelope). */
 export function validator<S extends TSchema>(schema: S, name: string): (value: unknown) => Static<S> {
-  return codec(schema, name).check;
+  const c = codec(schema, name);
+  return (value) => c.check(value);
 }

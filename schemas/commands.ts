@@ -48,7 +48,10 @@ const Micros = Type.Integer({ minimum: 0 });
 
 export const SystemCommands = {
   'effect.result': Type.Object({ effectId: Type.String(), value: Json }, { additionalProperties: false }),
-  'effect.failed': Type.Object({ effectId: Type.String(), error: EffectError }, { additionalProperties: false }),
+  'effect.failed': Type.Object(
+    { effectId: Type.String(), error: EffectError },
+    { additionalProperties: false },
+  ),
   'timer.fired': Type.Object({ effectId: Type.String() }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
@@ -65,7 +68,10 @@ export const SessionCommands = {
     { leaseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600_000 })) },
     { additionalProperties: false },
   ),
-  'session.close': Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+  'session.close': Type.Object(
+    { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TSchema>;
 
 /** Where a child agent reports back (`subtask.completed` / `subtask.failed`): its coordinator. */
@@ -87,7 +93,11 @@ export const TaskSubmit = Type.Object(
     approvalRequired: Type.Optional(ApprovalRequired),
     parent: Type.Optional(ParentRef),
   },
-  { $id: 'TaskSubmit', additionalProperties: false, description: 'data of task.submit to moe.cmd.<org>.<ws>.agent.<taskId>' },
+  {
+    $id: 'TaskSubmit',
+    additionalProperties: false,
+    description: 'data of task.submit to moe.cmd.<org>.<ws>.agent.<taskId>',
+  },
 );
 export type TaskSubmit = Static<typeof TaskSubmit>;
 
@@ -102,7 +112,10 @@ const TaskCancel = Type.Object(
 
 /** Approve (or deny) one pending tool call by id, or every pending call when `callId` is absent. */
 export const TaskApproval = Type.Object(
-  { callId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  {
+    callId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
   { $id: 'TaskApproval', additionalProperties: false, description: 'data of task.approve / task.deny' },
 );
 export type TaskApproval = Static<typeof TaskApproval>;
@@ -139,7 +152,11 @@ export const CoordinatorSubmit = Type.Object(
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
     approvalRequired: Type.Optional(ApprovalRequired),
   },
-  { $id: 'CoordinatorSubmit', additionalProperties: false, description: 'data of task.submit to moe.cmd.<org>.<ws>.coordinator.<taskId>' },
+  {
+    $id: 'CoordinatorSubmit',
+    additionalProperties: false,
+    description: 'data of task.submit to moe.cmd.<org>.<ws>.coordinator.<taskId>',
+  },
 );
 export type CoordinatorSubmit = Static<typeof CoordinatorSubmit>;
 
@@ -165,13 +182,15 @@ export const CoordinatorCommands = {
 } satisfies Record<string, TSchema>;
 
 export const OrgCommands = {
-  'org.create': Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  'org.create': Type.Object(
+    { name: Type.String({ minLength: 1, maxLength: 200 }) },
+    { additionalProperties: false },
+  ),
   'workspace.add': Type.Object(
     { workspace: Token, name: Type.Optional(Type.String({ maxLength: 200 })) },
     { additionalProperties: false },
   ),
 } satisfies Record<string, TSchema>;
-
 
 /** The `task.completed` domain event of an agent: what a task submitter waits for. */
 export const TaskCompleted = Type.Object(

@@ -17,7 +17,11 @@ export const CommandEnvelope = Type.Object(
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     session: Type.Optional(Token),
   },
-  { $id: 'CommandEnvelope', additionalProperties: false, description: 'A command published to moe.cmd.<org>.<ws>.<kind>.<id>' },
+  {
+    $id: 'CommandEnvelope',
+    additionalProperties: false,
+    description: 'A command published to moe.cmd.<org>.<ws>.<kind>.<id>',
+  },
 );
 export type CommandEnvelope = Static<typeof CommandEnvelope>;
 
@@ -37,7 +41,9 @@ export interface DomainEvent {
 
 export const EffectSpec = Type.Object(
   {
-    id: Type.String({ description: 'actor-local effect id: <turn>.<index>; the idempotency key with the address' }),
+    id: Type.String({
+      description: 'actor-local effect id: <turn>.<index>; the idempotency key with the address',
+    }),
     kind: Type.String(),
     fireAt: Type.Optional(Type.Number({ description: 'timers: epoch ms at which timer.fired is delivered' })),
   },

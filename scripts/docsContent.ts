@@ -20,7 +20,9 @@ export function errorsMarkdown(): string {
   for (const [process, specs] of [...allCatalogues()].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`## ${process}`, '', '| code | HTTP | retryable | meaning |', '| --- | --- | --- | --- |');
     for (const spec of Object.values(specs).sort((a, b) => a.code.localeCompare(b.code))) {
-      lines.push(`| \`${spec.code}\` | ${spec.status ?? 500} | ${spec.retryable ? 'yes' : 'no'} | ${spec.message.replace(/\|/g, '\\|')} |`);
+      lines.push(
+        `| \`${spec.code}\` | ${spec.status ?? 500} | ${spec.retryable ? 'yes' : 'no'} | ${spec.message.replace(/\|/g, '\\|')} |`,
+      );
     }
     lines.push('');
   }
@@ -32,7 +34,10 @@ export function schemaFiles(): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, schema] of Object.entries(exportedSchemas())) {
     const json = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
-    out.set(`${name}.json`, `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: name, ...json }, null, 2)}\n`);
+    out.set(
+      `${name}.json`,
+      `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: name, ...json }, null, 2)}\n`,
+    );
   }
   return out;
 }

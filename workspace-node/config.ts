@@ -7,6 +7,12 @@
  *   MOE_LEASE_MS       15000   placement lease
  *   MOE_STEP_DELAY_MS  0       extra delay per scripted-provider step
  *   MOE_REPLICAS       1       JetStream replicas for streams and buckets (3 in a cluster)
+ * Agents (read by effects/agentRuntime.ts at node start; docs/agents.md):
+ *   <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL   anthropic, openai, gemini, kimi; none → offline `scripted`
+ *   MOE_PROJECT_CONFIG  path of the project config JSON (profiles, tools, approval, limits, plans)
+ *   MOE_RATE_LIMITS     JSON provider → { requestsPerMinute?, tokensPerMinute? } (cluster-wide)
+ *   MOE_BUDGET_MICROS   default org budget in µ$ of customer price; MOE_BUDGET_PERIOD month|day|total
+ *   MOE_TOOLS_SHELL     1 turns the shell tool on;  MOE_TOOLS_APPROVAL  tools needing approval, comma-separated
  */
 import { hostname } from 'node:os';
 import { errors } from './errors.js';
@@ -24,11 +30,15 @@ export interface NodeConfig {
 function int(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw errors.CONFIG(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw errors.CONFIG(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
 }
 
-export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<NodeConfig> = {}): NodeConfig {
+export function nodeConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<NodeConfig> = {},
+): NodeConfig {
   return {
     natsUrl: overrides.natsUrl ?? env.NATS_URL ?? 'nats://127.0.0.1:4222',
     dataDir: overrides.dataDir ?? env.MOE_DATA_DIR ?? './.moe',

@@ -69,7 +69,14 @@ export interface WorkspaceNode {
 export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Promise<WorkspaceNode> {
   const config = nodeConfigFromEnv(process.env, options);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
-  const nc = options.nc ?? (await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, name: config.nodeId }));
+  const nc =
+    options.nc ??
+    (await connect({
+      servers: config.natsUrl,
+      maxReconnectAttempts: -1,
+      name: config.nodeId,
+      noAsyncTraces: true,
+    }));
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureStreams(nc, jsm, { replicas: config.replicas });
@@ -121,7 +128,11 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
         needsApproval: (name) => toolset.needsApproval(name),
         tools,
         toolDefinitions: options.tools
-          ? tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema as Record<string, unknown> }))
+          ? tools.map((t) => ({
+              name: t.name,
+              description: t.description,
+              inputSchema: t.inputSchema,
+            }))
           : toolset.definitions(),
         clock,
         idleMs: config.idleMs,
@@ -165,27 +176,33 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
   })();
 
   // Lease renewal, takeover of expired leases, heartbeat.
-  const tick = setInterval(() => {
-    void (async () => {
-      for (const [key, h] of hosts) {
-        if (options.ignorePlacement) continue;
-        // Unreachable KV (NATS down) is not a lost lease: keep hosting; the journal fence covers the rest.
-        if ((await leases.renew(h.o.org, h.o.ws).catch(() => 'unknown' as const)) === 'lost') {
-          log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
-          hosts.delete(key);
-          starting.delete(key);
-          await h.stop().catch(() => undefined);
+  const tick = setInterval(
+    () => {
+      void (async () => {
+        for (const [key, h] of hosts) {
+          if (options.ignorePlacement) continue;
+          // Unreachable KV (NATS down) is not a lost lease: keep hosting; the journal fence covers the rest.
+          if ((await leases.renew(h.o.org, h.o.ws).catch(() => 'unknown' as const)) === 'lost') {
+            log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
+            hosts.delete(key);
+            starting.delete(key);
+            await h.stop().catch(() => undefined);
+          }
         }
-      }
-      for (const key of waiting) {
-        const [org, ws] = key.split('.') as [string, string];
-        void host(org, ws);
-      }
-      await nodesKv
-        .put(config.nodeId, JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }))
-        .catch(() => undefined);
-    })().catch(() => undefined);
-  }, Math.max(200, Math.floor(config.leaseMs / 3)));
+        for (const key of waiting) {
+          const [org, ws] = key.split('.') as [string, string];
+          void host(org, ws);
+        }
+        await nodesKv
+          .put(
+            config.nodeId,
+            JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }),
+          )
+          .catch(() => undefined);
+      })().catch(() => undefined);
+    },
+    Math.max(200, Math.floor(config.leaseMs / 3)),
+  );
   tick.unref();
 
   return {

@@ -35,7 +35,9 @@ export class PlacementLeases {
     if (!entry || entry.operation !== 'PUT') {
       const lease: Lease = { node: this.nodeId, epoch: 1, until: now + this.leaseMs };
       try {
-        const rev = entry ? await this.kv.update(key, JSON.stringify(lease), entry.revision) : await this.kv.create(key, JSON.stringify(lease));
+        const rev = entry
+          ? await this.kv.update(key, JSON.stringify(lease), entry.revision)
+          : await this.kv.create(key, JSON.stringify(lease));
         this.revisions.set(key, rev);
         return lease;
       } catch {

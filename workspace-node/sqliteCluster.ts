@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../actors/kernel/index.js';
 
-export const DATABASES = ['sessions', 'messages', 'artifacts', 'parsed_sessions', 'metrics', 'workspace'] as const;
+export const DATABASES = [
+  'sessions',
+  'messages',
+  'artifacts',
+  'parsed_sessions',
+  'metrics',
+  'workspace',
+] as const;
 export type DatabaseName = (typeof DATABASES)[number];
 
 export type SqliteCluster = Readonly<Record<DatabaseName, Database.Database>> & { close(): void };

@@ -15,7 +15,11 @@ export interface StreamOptions {
   readonly duplicateWindowMs?: number;
 }
 
-export async function ensureStreams(nc: NatsConnection, jsm: JetStreamManager, o: StreamOptions = {}): Promise<void> {
+export async function ensureStreams(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  o: StreamOptions = {},
+): Promise<void> {
   const replicas = o.replicas ?? 1;
   const dup = nanos(o.duplicateWindowMs ?? 10 * 60_000);
   const specs = [
@@ -26,17 +30,36 @@ export async function ensureStreams(nc: NatsConnection, jsm: JetStreamManager, o
       max_age: nanos(o.commandMaxAgeMs ?? 7 * 24 * 3600_000),
       duplicate_window: dup,
     },
-    { name: STREAMS.events, subjects: ['moe.evt.>'], retention: RetentionPolicy.Limits, max_age: 0, duplicate_window: dup, allow_direct: true },
-    { name: STREAMS.deadLetters, subjects: ['moe.dlq.>'], retention: RetentionPolicy.Limits, max_age: nanos(30 * 24 * 3600_000), duplicate_window: dup },
+    {
+      name: STREAMS.events,
+      subjects: ['moe.evt.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: 0,
+      duplicate_window: dup,
+      allow_direct: true,
+    },
+    {
+      name: STREAMS.deadLetters,
+      subjects: ['moe.dlq.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(30 * 24 * 3600_000),
+      duplicate_window: dup,
+    },
   ];
   for (const spec of specs) {
     const existing = await jsm.streams.info(spec.name).catch(() => null);
     if (existing) {
       // Raising replicas in place works on 2.9 (R1 → R3 when the cluster grows); never lower them.
-      if (existing.config.num_replicas < replicas) await jsm.streams.update(spec.name, { ...existing.config, num_replicas: replicas });
+      if (existing.config.num_replicas < replicas)
+        await jsm.streams.update(spec.name, { ...existing.config, num_replicas: replicas });
       continue;
     }
-    await jsm.streams.add({ ...spec, storage: StorageType.File, num_replicas: replicas, discard: DiscardPolicy.Old });
+    await jsm.streams.add({
+      ...spec,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      discard: DiscardPolicy.Old,
+    });
   }
   const kvm = new Kvm(nc);
   for (const bucket of CORE_KV_BUCKETS) {

@@ -66,6 +66,7 @@ export class WorkspaceHost {
   readonly cluster: SqliteCluster;
   readonly jsonl: JsonlLog;
   readonly kernel: WorkspaceKernel;
+  private readonly flushProjections: () => void;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -74,6 +75,7 @@ export class WorkspaceHost {
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
     const project = createProjector(this.cluster);
+    this.flushProjections = () => project.flush();
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
       [
@@ -90,7 +92,9 @@ export class WorkspaceHost {
         toolRunHandler({
           root: this.filesDir,
           tools: new Map(o.tools.map((t) => [t.name, t])),
-          recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () => (o.clock ?? systemClock).now()),
+          recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () =>
+            (o.clock ?? systemClock).now(),
+          ),
         }),
       ],
       ['actor.send', actorSendHandler(() => publisher)],
@@ -123,6 +127,7 @@ export class WorkspaceHost {
   async stop(): Promise<void> {
     await this.kernel.stop();
     await this.jsonl.close();
+    this.flushProjections();
     this.cluster.close();
   }
 }

@@ -4,7 +4,13 @@
  * results, timer firings and messages between actors; retries until stored or stopped.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { codec, CommandEnvelope, commandMsgId, commandSubject, type ActorAddress } from '../../schemas/index.js';
+import {
+  codec,
+  CommandEnvelope,
+  commandMsgId,
+  commandSubject,
+  type ActorAddress,
+} from '../../schemas/index.js';
 import type { Clock } from './clock.js';
 
 export const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
@@ -18,7 +24,9 @@ export class CommandPublisher {
 
   /** Publishes once; throws on failure. */
   async publish(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), { msgID: commandMsgId(to, command.id) });
+    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), {
+      msgID: commandMsgId(to, command.id),
+    });
     return ack.seq;
   }
 
@@ -29,7 +37,9 @@ export class CommandPublisher {
         await this.publish(to, command);
         return;
       } catch {
-        await this.clock.sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)), this.stopped).catch(() => undefined);
+        await this.clock
+          .sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)), this.stopped)
+          .catch(() => undefined);
       }
     }
   }

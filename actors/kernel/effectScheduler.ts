@@ -55,8 +55,20 @@ export class EffectScheduler {
     let outcome: EffectOutcome;
     try {
       outcome = handler
-        ? await runWithRetry(handler, { address, effect, actorContext, session, signal }, this.retry, this.clock)
-        : { ok: false, error: { code: 'MOE_ERR_EFFECT_UNKNOWN', message: `no handler for effect ${effect.kind}`, attempts: 1 } };
+        ? await runWithRetry(
+            handler,
+            { address, effect, actorContext, session, signal },
+            this.retry,
+            this.clock,
+          )
+        : {
+            ok: false,
+            error: {
+              code: 'MOE_ERR_EFFECT_UNKNOWN',
+              message: `no handler for effect ${effect.kind}`,
+              attempts: 1,
+            },
+          };
     } catch (err) {
       // Aborted: the kernel is stopping or the effect was cancelled; whoever hosts the actor next re-drives it.
       this.log.debug({ err, effect: effect.id }, 'effect aborted');
@@ -64,7 +76,10 @@ export class EffectScheduler {
     }
     if (!outcome.ok) {
       this.failed++;
-      this.log.warn({ actor: addressKey(address), effect: effect.id, kind: effect.kind, error: outcome.error }, 'effect failed');
+      this.log.warn(
+        { actor: addressKey(address), effect: effect.id, kind: effect.kind, error: outcome.error },
+        'effect failed',
+      );
     }
     const id = effectCommandId(address, effect.id);
     await this.publisher.publishDurably(

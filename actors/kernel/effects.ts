@@ -35,7 +35,12 @@ export type EffectOutcome =
   | { readonly ok: false; readonly error: { code: string; message: string; attempts: number } };
 
 /** Backoff for attempt n (1-based): exponential with full jitter, never below a server's retry-after. */
-export function backoffMs(policy: RetryPolicy, attempt: number, retryAfterMs: number | undefined, rand: number): number {
+export function backoffMs(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterMs: number | undefined,
+  rand: number,
+): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = exp / 2 + (exp / 2) * rand;
   return Math.max(jittered, retryAfterMs ?? 0);

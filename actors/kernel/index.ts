@@ -5,7 +5,14 @@ export { JsonlLog } from './jsonlLog.js';
 export { Journal, recordCodec } from './journal.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
-export { DEFAULT_RETRY, backoffMs, runWithRetry, type EffectHandler, type EffectInvocation, type RetryPolicy } from './effects.js';
+export {
+  DEFAULT_RETRY,
+  backoffMs,
+  runWithRetry,
+  type EffectHandler,
+  type EffectInvocation,
+  type RetryPolicy,
+} from './effects.js';
 export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';

@@ -4,11 +4,18 @@
  * however many nodes believe they own it. `readAfter` reads an actor's (or a workspace's) records
  * after a sequence with an ordered consumer — the catch-up path.
  */
-import { headers } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { addressKey, codec, JournalRecord, STREAMS, eventSubject, type ActorAddress } from '../../schemas/index.js';
+import {
+  addressKey,
+  codec,
+  JournalRecord,
+  STREAMS,
+  eventSubject,
+  type ActorAddress,
+} from '../../schemas/index.js';
 
 const recordCodec = codec(JournalRecord, 'JournalRecord');
+const encoder = new TextEncoder();
 
 export type AppendResult =
   | { readonly ok: true; readonly seq: number }
@@ -18,15 +25,21 @@ export type AppendResult =
 export class Journal {
   constructor(private readonly js: JetStreamClient) {}
 
-  async append(address: ActorAddress, record: JournalRecord, expectedLastSeq: number): Promise<AppendResult> {
-    const h = headers();
-    h.set('Moe-Cmd-Id', record.cmd.id);
+  /**
+   * Appends `record` (already serialized as `json`, so the JSONL line can reuse the same bytes)
+   * if the actor's last record is still `expectedLastSeq`.
+   */
+  async append(
+    address: ActorAddress,
+    record: JournalRecord,
+    expectedLastSeq: number,
+    json = JSON.stringify(record),
+  ): Promise<AppendResult> {
     try {
-      const ack = await this.js.publish(eventSubject(address), recordCodec.encode(record), {
+      const ack = await this.js.publish(eventSubject(address), encoder.encode(json), {
         // Deterministic id: the same command applied at the same turn yields the same bytes.
         msgID: `${addressKey(address)}#${record.turn}#${record.cmd.id}`,
         expect: { lastSubjectSequence: expectedLastSeq },
-        headers: h,
       });
       if (ack.duplicate) return { ok: false, reason: 'duplicate', seq: ack.seq };
       return { ok: true, seq: ack.seq };
@@ -67,7 +80,9 @@ export class Journal {
   /** The last record of one actor, or null. */
   async last(address: ActorAddress): Promise<{ seq: number; record: JournalRecord } | null> {
     const jsm = await this.js.jetstreamManager();
-    const m = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: eventSubject(address) }).catch(() => null);
+    const m = await jsm.streams
+      .getMessage(STREAMS.events, { last_by_subj: eventSubject(address) })
+      .catch(() => null);
     return m ? { seq: m.seq, record: recordCodec.decode(m.data) } : null;
   }
 }

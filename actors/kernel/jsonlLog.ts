@@ -69,7 +69,10 @@ export class JsonlLog {
     let left = fds.length;
     let failure: Error | undefined;
     const done = () => {
-      for (const w of waiters) (failure ? w.reject(failure) : w.resolve());
+      for (const w of waiters) {
+        if (failure) w.reject(failure);
+        else w.resolve();
+      }
       this.flushing = false;
       if (this.waiters.length) this.flush();
     };

@@ -27,6 +27,7 @@ interface CollectedAction {
 export class MachineHost {
   private readonly scope: Record<string, unknown>;
   private collected: CollectedAction[] = [];
+  private initialSnapshot: AnyMachineSnapshot | undefined;
 
   constructor(readonly machine: AnyStateMachine) {
     const self = createActor(machine);
@@ -43,12 +44,17 @@ export class MachineHost {
     };
   }
 
+  /**
+   * The machine's initial snapshot. Computed once: machines take no input, so it is the same for
+   * every actor, and snapshots are immutable (a transition returns a new one).
+   */
   initial(): AnyMachineSnapshot {
-    this.collected = [];
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-    const snap = this.machine.getInitialSnapshot(this.scope as never, undefined);
-    this.collected = [];
-    return snap;
+    if (!this.initialSnapshot) {
+      this.collected = [];
+      this.initialSnapshot = this.machine.getInitialSnapshot(this.scope as never, undefined);
+      this.collected = [];
+    }
+    return this.initialSnapshot;
   }
 
   restore(persisted: unknown): AnyMachineSnapshot {
@@ -61,7 +67,7 @@ export class MachineHost {
 
   apply(snapshot: AnyMachineSnapshot, event: KernelEvent): TurnOutcome {
     this.collected = [];
-    const next = this.machine.transition(snapshot, event as never, this.scope as never);
+    const next = this.machine.transition(snapshot, event, this.scope as never) as AnyMachineSnapshot;
     const effects: EffectSpec[] = [];
     const emits: DomainEvent[] = [];
     const cancels: string[] = [];

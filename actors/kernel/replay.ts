@@ -45,7 +45,14 @@ export class Replayer {
     const host = this.host(record.actor.kind);
     let actor = this.actors.get(key);
     if (!actor) {
-      actor = { key, kind: record.actor.kind, snapshot: host.initial(), turn: 0, lastSeq: 0, divergences: [] };
+      actor = {
+        key,
+        kind: record.actor.kind,
+        snapshot: host.initial(),
+        turn: 0,
+        lastSeq: 0,
+        divergences: [],
+      };
       this.actors.set(key, actor);
     }
     if (seq <= actor.lastSeq || record.turn <= actor.turn) {
@@ -53,7 +60,9 @@ export class Replayer {
       return;
     }
     if (record.turn !== actor.turn + 1) {
-      throw new Error(`${key}: turn ${record.turn} follows turn ${actor.turn} (gap in the log at seq ${seq})`);
+      throw new Error(
+        `${key}: turn ${record.turn} follows turn ${actor.turn} (gap in the log at seq ${seq})`,
+      );
     }
     const event: KernelEvent = {
       type: record.cmd.type,
@@ -75,8 +84,10 @@ export class Replayer {
   /** Applies one JSONL line (`{"seq":…,"rec":…}`); `validate` checks it against the schema. */
   applyLine(line: string, validate = false): void {
     if (!line) return;
-    const parsed = validate ? lineCodec.decode(new TextEncoder().encode(line)) : (JSON.parse(line) as JsonlLine);
-    this.apply(parsed.seq, parsed.rec as JournalRecord);
+    const parsed = validate
+      ? lineCodec.decode(new TextEncoder().encode(line))
+      : (JSON.parse(line) as JsonlLine);
+    this.apply(parsed.seq, parsed.rec);
   }
 
   persisted(key: string): unknown {
@@ -99,6 +110,7 @@ export function jsonDiff(a: unknown, b: unknown, path = '$', out: string[] = [])
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) jsonDiff(ao[k], bo[k], `${path}.${k}`, out);
+  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)]))
+    jsonDiff(ao[k], bo[k], `${path}.${k}`, out);
   return out;
 }

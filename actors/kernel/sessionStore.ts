@@ -60,6 +60,8 @@ export function openSqlite(path: string): Database.Database {
 export class SessionStore {
   private readonly stmts;
   readonly commit: (c: TurnCommit) => void;
+  /** many turns in one transaction (group commit) */
+  readonly commitMany: (cs: readonly TurnCommit[]) => void;
 
   constructor(readonly db: Database.Database) {
     db.exec(SCHEMA);
@@ -71,7 +73,9 @@ export class SessionStore {
          ON CONFLICT(key) DO UPDATE SET turn = excluded.turn, last_seq = excluded.last_seq,
            state = excluded.state, status = excluded.status, snapshot = excluded.snapshot`,
       ),
-      isApplied: db.prepare<[string, string], { seq: number }>('SELECT seq FROM applied WHERE key = ? AND cmd_id = ?'),
+      isApplied: db.prepare<[string, string], { seq: number }>(
+        'SELECT seq FROM applied WHERE key = ? AND cmd_id = ?',
+      ),
       apply: db.prepare('INSERT OR IGNORE INTO applied (key, cmd_id, seq) VALUES (?, ?, ?)'),
       addEffect: db.prepare(
         'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at) VALUES (?, ?, ?, ?, ?)',
@@ -80,21 +84,42 @@ export class SessionStore {
       pending: db.prepare<[], PendingEffect>('SELECT * FROM effects ORDER BY key, effect_id'),
       pendingOf: db.prepare<[string], PendingEffect>('SELECT * FROM effects WHERE key = ?'),
       getMeta: db.prepare<[string], { v: string }>('SELECT v FROM meta WHERE k = ?'),
-      setMeta: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v',
+      ),
       highWater: db.prepare<[], { v: string }>("SELECT v FROM meta WHERE k = 'high_water'"),
       actorCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM actors'),
       allActors: db.prepare<[], ActorRow>('SELECT * FROM actors'),
     };
     const s = this.stmts;
-    this.commit = db.transaction((c: TurnCommit) => {
+    const one = (c: TurnCommit) => {
       s.upsert.run(c.row);
       s.apply.run(c.row.key, c.commandId, c.seq);
       for (const id of c.settledEffects) s.delEffect.run(c.row.key, id);
       for (const e of c.startedEffects) {
-        s.addEffect.run(c.row.key, e.id, e.kind, JSON.stringify(e), typeof e.fireAt === 'number' ? e.fireAt : null);
+        s.addEffect.run(
+          c.row.key,
+          e.id,
+          e.kind,
+          JSON.stringify(e),
+          typeof e.fireAt === 'number' ? e.fireAt : null,
+        );
       }
-      const hw = Number(s.highWater.get()?.v ?? 0);
-      if (c.seq > hw) s.setMeta.run('high_water', String(c.seq));
+    };
+    const highWater = (seq: number) => {
+      if (seq > Number(s.highWater.get()?.v ?? 0)) s.setMeta.run('high_water', String(seq));
+    };
+    this.commit = db.transaction((c: TurnCommit) => {
+      one(c);
+      highWater(c.seq);
+    });
+    this.commitMany = db.transaction((cs: readonly TurnCommit[]) => {
+      let max = 0;
+      for (const c of cs) {
+        one(c);
+        max = Math.max(max, c.seq);
+      }
+      highWater(max);
     });
   }
 

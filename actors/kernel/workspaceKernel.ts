@@ -42,6 +42,7 @@ import { enqueue, type ActorCell } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { EffectScheduler } from './effectScheduler.js';
+import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
 import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
@@ -101,6 +102,7 @@ export class WorkspaceKernel {
   private readonly journal: Journal;
   private readonly publisher: CommandPublisher;
   private readonly scheduler: EffectScheduler;
+  private readonly committer: GroupCommitter;
   private readonly clock: Clock;
   private readonly stopper = new AbortController();
   private messages: ConsumerMessages | undefined;
@@ -124,7 +126,14 @@ export class WorkspaceKernel {
     this.clock = o.clock ?? systemClock;
     this.journal = new Journal(o.js);
     this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal);
-    this.scheduler = new EffectScheduler(o.effects, this.publisher, this.clock, o.retry ?? DEFAULT_RETRY, o.log);
+    this.committer = new GroupCommitter(o.store, o.jsonl);
+    this.scheduler = new EffectScheduler(
+      o.effects,
+      this.publisher,
+      this.clock,
+      o.retry ?? DEFAULT_RETRY,
+      o.log,
+    );
   }
 
   get consumerName(): string {
@@ -181,7 +190,12 @@ export class WorkspaceKernel {
       const kind = address && this.o.registry.get(address.kind);
       if (!address || !kind) continue;
       const cell = await this.cellFor(address, kind);
-      this.scheduler.start(address, JSON.parse(p.spec) as never, cell.snapshot.context, cell.session ?? '_workspace');
+      this.scheduler.start(
+        address,
+        JSON.parse(p.spec) as never,
+        cell.snapshot.context,
+        cell.session ?? '_workspace',
+      );
     }
   }
 
@@ -196,14 +210,21 @@ export class WorkspaceKernel {
     try {
       cmd = envelopeCodec.decode(msg.data);
       const check = this.validatorFor(kind, cmd.type);
-      if (!check) return void this.deadLetter(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
+      if (!check)
+        return void this.deadLetter(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
       check(cmd.data ?? {});
     } catch (err) {
       return void this.deadLetter(msg, err instanceof SchemaError ? err : errors.BAD_COMMAND(String(err)));
     }
     const at = Math.floor(msg.info.timestampNanos / 1e6);
     void this.cellFor(address, kind)
-      .then((cell) => enqueue(cell, () => this.process(cell, cmd, at, msg), this.clock.now))
+      .then((cell) =>
+        enqueue(
+          cell,
+          () => this.process(cell, cmd, at, msg),
+          () => this.clock.now(),
+        ),
+      )
       .catch((err: unknown) => this.o.log.error({ err, subject: msg.subject }, 'activation failed'));
   }
 
@@ -253,35 +274,54 @@ export class WorkspaceKernel {
         return;
       }
       const session = cell.session ?? sessionFor(cell.address, cmd.session);
-      const event: KernelEvent = { type: cmd.type, data: cmd.data ?? {}, id: cmd.id, at, turn: cell.turn + 1, session };
+      const event: KernelEvent = {
+        type: cmd.type,
+        data: cmd.data ?? {},
+        id: cmd.id,
+        at,
+        turn: cell.turn + 1,
+        session,
+      };
       let out;
       try {
         out = cell.host.apply(cell.snapshot, event);
       } catch (err) {
         throw errors.MACHINE_THREW(err instanceof Error ? err.message : String(err), { cause: err });
       }
-      const events = out.accepted || SETTLING.has(cmd.type)
-        ? out.emits
-        : [{ type: 'command.rejected', command: cmd.type, state: stateString(cell.snapshot), reason: `${cmd.type} is not accepted in state ${stateString(cell.snapshot)}` }];
+      const events =
+        out.accepted || SETTLING.has(cmd.type)
+          ? out.emits
+          : [
+              {
+                type: 'command.rejected',
+                command: cmd.type,
+                state: stateString(cell.snapshot),
+                reason: `${cmd.type} is not accepted in state ${stateString(cell.snapshot)}`,
+              },
+            ];
       const record: JournalRecord = {
         v: 1,
         actor: { ...cell.address },
         turn: event.turn,
         session,
-        cmd: cmd.data === undefined ? { id: cmd.id, type: cmd.type, at } : { id: cmd.id, type: cmd.type, at, data: cmd.data },
+        cmd:
+          cmd.data === undefined
+            ? { id: cmd.id, type: cmd.type, at }
+            : { id: cmd.id, type: cmd.type, at, data: cmd.data },
         state: stateString(out.next),
         status: statusOf(out.next),
         events,
         effects: out.effects,
         cancels: out.cancels,
       };
-      const appended = await this.journal.append(cell.address, record, cell.lastSeq);
+      const json = JSON.stringify(record);
+      const appended = await this.journal.append(cell.address, record, cell.lastSeq, json);
       if (!appended.ok) {
         this.stats.fenced++;
         await this.catchUp(cell);
         continue;
       }
-      await this.commit(cell, record, appended.seq, out.next);
+      await this.commit(cell, record, appended.seq, out.next, json);
       for (const id of out.cancels) this.scheduler.cancel(cell.address, id);
       for (const e of out.effects) this.scheduler.start(cell.address, e, out.next.context, session);
       return;
@@ -289,33 +329,53 @@ export class WorkspaceKernel {
     throw errors.FENCED(`${cell.key}: gave up after ${MAX_FENCE_RETRIES} attempts`);
   }
 
-  private async commit(cell: ActorCell, record: JournalRecord, seq: number, next: AnyMachineSnapshot): Promise<void> {
-    const synced = this.o.jsonl.append(record.session, JSON.stringify({ seq, rec: record }));
+  /**
+   * Advances the cell to the appended record at once (the journal already holds it) and queues the
+   * cache write; resolves when the group commit that carries it is durable.
+   */
+  private commit(
+    cell: ActorCell,
+    record: JournalRecord,
+    seq: number,
+    next: AnyMachineSnapshot,
+    json = JSON.stringify(record),
+  ): Promise<void> {
     const settled = [...record.cancels];
     if (SETTLING.has(record.cmd.type)) settled.push(String(record.cmd.data?.effectId));
-    this.o.store.commit({
-      row: {
-        key: cell.key,
-        kind: cell.kind.kind,
-        session: record.session,
-        turn: record.turn,
-        last_seq: seq,
-        state: record.state,
-        status: record.status,
-        snapshot: JSON.stringify(cell.host.persist(next)),
+    const durable = this.committer.commit({
+      session: record.session,
+      line: `{"seq":${seq},"rec":${json}}`,
+      commit: {
+        row: {
+          key: cell.key,
+          kind: cell.kind.kind,
+          session: record.session,
+          turn: record.turn,
+          last_seq: seq,
+          state: record.state,
+          status: record.status,
+          snapshot: JSON.stringify(cell.host.persist(next)),
+        },
+        commandId: record.cmd.id,
+        seq,
+        startedEffects: record.effects,
+        settledEffects: settled,
       },
-      commandId: record.cmd.id,
-      seq,
-      startedEffects: record.effects,
-      settledEffects: settled,
     });
     cell.snapshot = next;
     cell.turn = record.turn;
     cell.lastSeq = seq;
     cell.session = record.session;
     this.stats.turns++;
-    await synced;
-    this.o.onTurn?.(cell, record, seq);
+    return durable.then(
+      () => this.o.onTurn?.(cell, record, seq),
+      (err: unknown) => {
+        // The cache did not take the turn: forget the in-memory actor so it is rebuilt from
+        // sessions.db + the journal, never from a state SQLite does not have.
+        this.cells.delete(cell.key);
+        throw errors.JOURNAL_UNAVAILABLE(`local commit failed: ${String(err)}`, { cause: err });
+      },
+    );
   }
 
   /**
@@ -324,6 +384,7 @@ export class WorkspaceKernel {
    * effects those records started that have no result yet.
    */
   private async catchUp(cell: ActorCell): Promise<void> {
+    let last: Promise<void> = Promise.resolve();
     for await (const { seq, record } of this.journal.readAfter(eventSubject(cell.address), cell.lastSeq)) {
       const event: KernelEvent = {
         type: record.cmd.type,
@@ -336,13 +397,22 @@ export class WorkspaceKernel {
       const out = cell.host.apply(cell.snapshot, event);
       if (stateString(out.next) !== record.state) {
         this.stats.divergences++;
-        this.o.log.error({ actor: cell.key, seq, expected: record.state, got: stateString(out.next) }, 'replay diverged');
+        this.o.log.error(
+          { actor: cell.key, seq, expected: record.state, got: stateString(out.next) },
+          'replay diverged',
+        );
       }
-      await this.commit(cell, record, seq, out.next);
+      last = this.commit(cell, record, seq, out.next);
       this.stats.caughtUp++;
     }
+    await last;
     for (const p of this.o.store.pendingEffects(cell.key)) {
-      this.scheduler.start(cell.address, JSON.parse(p.spec) as never, cell.snapshot.context, cell.session ?? '_workspace');
+      this.scheduler.start(
+        cell.address,
+        JSON.parse(p.spec) as never,
+        cell.snapshot.context,
+        cell.session ?? '_workspace',
+      );
     }
   }
 
@@ -375,7 +445,12 @@ export class WorkspaceKernel {
     this.stats.activations++;
     this.stats.resident = this.cells.size;
     // Queued first, so every command that finds this cell runs after the rebuild.
-    if (this.o.alwaysReplay) void enqueue(cell, () => this.catchUp(cell), this.clock.now).catch(() => undefined);
+    if (this.o.alwaysReplay)
+      void enqueue(
+        cell,
+        () => this.catchUp(cell),
+        () => this.clock.now(),
+      ).catch(() => undefined);
     return cell;
   }
 

@@ -1,16 +1,65 @@
 /**
  * The demo that `moe up --demo` runs: creates an org and workspace, opens a session, submits a
- * multi-step task to an agent on the offline `scripted` provider, and prints the result and the
- * session's event timeline, with the JSONL path to verify with `moe replay`.
+ * task to a `coordinator` that plans it into two subtasks and runs two expert agents IN PARALLEL
+ * on the offline `scripted` provider, then prints the aggregated result and the session's event
+ * timeline (coordinator + both experts), with the JSONL path to verify with `moe replay`.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
+import type { ActorAddress, ScriptStep } from '../../schemas/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
 import { timeline } from '../output.js';
 
-export async function runDemo(nc: NatsConnection, dataDir: string, print: (s: string) => void): Promise<number> {
+const isEnd = (r: RecordWithSeq) =>
+  r.record.events.some(
+    (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
+  );
+
+/** An expert's script: write its part to a file, then answer. */
+function expert(file: string, content: string, answer: string): ScriptStep[] {
+  return [
+    {
+      text: `[scripted] Writing ${file}.`,
+      toolCalls: [{ name: 'write_file', input: { path: file, content } }],
+      delayMs: 150,
+    },
+    { text: `[scripted] ${answer}` },
+  ];
+}
+
+/** The coordinator's planning reply: a JSON plan, as a model would write it. */
+function plan(): string {
+  return JSON.stringify({
+    subtasks: [
+      {
+        prompt: 'List the risks of the beta launch',
+        profile: 'default',
+        script: expert(
+          'notes/risks.md',
+          '# Risks\n\n- load\n- onboarding\n',
+          'Risks: load and onboarding (notes/risks.md).',
+        ),
+      },
+      {
+        prompt: 'Draft the beta announcement',
+        profile: 'default',
+        script: expert(
+          'notes/announcement.md',
+          '# MOE-Agents beta\n\nTeams of agents, one workspace.\n',
+          'Announcement drafted (notes/announcement.md).',
+        ),
+      },
+    ],
+  });
+}
+
+export async function runDemo(
+  nc: NatsConnection,
+  dataDir: string,
+  print: (s: string) => void,
+): Promise<number> {
   const client = new MoeClient(nc);
   const org = 'demo';
   const ws = 'main';
@@ -20,27 +69,73 @@ export async function runDemo(nc: NatsConnection, dataDir: string, print: (s: st
   const note = (r: RecordWithSeq) => records.push(r);
 
   print(`\nDemo: org "${org}", workspace "${ws}", session "${session}"`);
-  note(await client.request({ org, ws, kind: 'org', id: org }, { id: `org-create-${org}`, type: 'org.create', data: { name: 'Demo Org' } }));
-  note(await client.request({ org, ws, kind: 'org', id: org }, { id: `ws-add-${ws}`, type: 'workspace.add', data: { workspace: ws } }));
-  note(await client.request({ org, ws, kind: 'session', id: session }, { id: `open-${session}`, type: 'session.open', data: { title: 'demo' } }));
+  note(
+    await client.request(
+      { org, ws, kind: 'org', id: org },
+      { id: `org-create-${org}`, type: 'org.create', data: { name: 'Demo Org' } },
+    ),
+  );
+  note(
+    await client.request(
+      { org, ws, kind: 'org', id: org },
+      { id: `ws-add-${ws}`, type: 'workspace.add', data: { workspace: ws } },
+    ),
+  );
+  note(
+    await client.request(
+      { org, ws, kind: 'session', id: session },
+      { id: `open-${session}`, type: 'session.open', data: { title: 'demo' } },
+    ),
+  );
   const prompt = 'Draft a launch checklist for the MOE-Agents beta';
-  print(`Task: "${prompt}" → agent t-${run} (provider: scripted — offline and deterministic, not a real model)\n`);
-  const { outcome, records: taskRecords } = await client.runTask(org, ws, `t-${run}`, { prompt }, { session, timeoutMs: 60_000 });
-  records.push(...taskRecords);
-  note(await client.request({ org, ws, kind: 'session', id: session }, { id: `close-${session}`, type: 'session.close', data: { reason: 'demo finished' } }));
+  const id = `t-${run}`;
+  print(
+    `Task: "${prompt}" → coordinator ${id} with two expert agents in parallel (provider: scripted — offline and deterministic, not a real model)\n`,
+  );
+  const coordinator: ActorAddress = { org, ws, kind: 'coordinator', id };
+  const waiting = client.follow(coordinator, isEnd, { timeoutMs: 60_000 });
+  await client.send(coordinator, {
+    id: `task-${id}`,
+    type: 'task.submit',
+    data: { prompt, profile: 'default', experts: ['default'], script: [{ text: plan() }] },
+    session,
+  });
+  const coordRecords = await waiting;
+  const experts = await Promise.all(
+    ['e1', 'e2'].map((ref) =>
+      client
+        .follow({ org, ws, kind: 'agent', id: `${id}-${ref}` }, isEnd, { timeoutMs: 10_000 })
+        .catch(() => []),
+    ),
+  );
+  records.push(...[...coordRecords, ...experts.flat()].sort((a, b) => a.seq - b.seq));
+  note(
+    await client.request(
+      { org, ws, kind: 'session', id: session },
+      { id: `close-${session}`, type: 'session.close', data: { reason: 'demo finished' } },
+    ),
+  );
 
-  print(`Timeline (${records.length} journal records, one per turn):`);
+  print(
+    `Timeline (${records.length} journal records, one per turn; coordinator + experts ${id}-e1, ${id}-e2):`,
+  );
   print(timeline(records));
   print('');
-  if (outcome.type !== 'task.completed') {
-    print(`Task failed: ${String(outcome.reason)}`);
+  const outcome = coordRecords
+    .at(-1)
+    ?.record.events.find((e) => e.type === 'task.completed' || e.type === 'task.failed');
+  if (outcome?.type !== 'task.completed') {
+    print(`Task failed: ${typeof outcome?.reason === 'string' ? outcome.reason : 'no outcome'}`);
     return 1;
   }
   const usage = outcome.usage as { inputTokens: number; outputTokens: number };
-  print(`Result: ${String(outcome.result)}`);
-  print(`Steps: ${String(outcome.steps)}, tokens in/out: ${usage.inputTokens}/${usage.outputTokens} (provider: ${String(outcome.provider)})`);
+  print(`Result (aggregated from ${String(outcome.subtasks)} experts):\n${String(outcome.result)}\n`);
+  print(
+    `Steps: ${String(outcome.steps)} coordinator call(s), tokens in/out: ${usage.inputTokens}/${usage.outputTokens}, ` +
+      `cost ${String(outcome.costMicros)} µ$, price ${String(outcome.priceMicros)} µ$ (provider: ${String(outcome.provider)})`,
+  );
   const dir = workspaceDir(dataDir, org, ws);
-  print(`Files written by the agent: ${join(dir, 'files')}`);
+  print(`Files written by the agents: ${join(dir, 'files')}`);
   print(`Session log: ${join(dir, 'sessions', `${session}.jsonl`)}`);
   print(`Verify it:   moe replay ${join(dir, 'sessions', `${session}.jsonl`)}`);
   return 0;

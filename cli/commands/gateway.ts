@@ -27,7 +27,10 @@ export async function serveGateway(
   });
 }
 
-export async function gatewayCommand(a: { natsUrl: string; port: number; host: string }, print: (s: string) => void): Promise<number> {
+export async function gatewayCommand(
+  a: { natsUrl: string; port: number; host: string },
+  print: (s: string) => void,
+): Promise<number> {
   const gw = await serveGateway(a, print);
   print(`gateway listening on ${gw.url} (NATS ${a.natsUrl}); OpenAPI at ${gw.url}/docs — Ctrl-C to stop`);
   await new Promise<void>((done) => {

@@ -19,7 +19,13 @@ export interface ReplayReport {
   readonly applied: number;
   readonly skipped: number;
   readonly eventsPerSecond: number;
-  readonly actors: Array<{ actor: string; turn: number; state: string; match: boolean | null; diff: string[] }>;
+  readonly actors: Array<{
+    actor: string;
+    turn: number;
+    state: string;
+    match: boolean | null;
+    diff: string[];
+  }>;
   readonly ok: boolean;
 }
 
@@ -35,21 +41,30 @@ export async function replayFile(file: string, dbPath?: string): Promise<ReplayR
     try {
       replayer.applyLine(line.trim(), true);
     } catch (cause) {
-      throw errors.REPLAY_INPUT(`${file}:${n}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw errors.REPLAY_INPUT(`${file}:${n}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+        cause,
+      });
     }
   }
   const seconds = (performance.now() - t0) / 1000;
   const candidate = dbPath ?? join(dirname(path), '..', 'db', 'sessions.db');
   const db = existsSync(candidate) ? new Database(candidate, { readonly: true, fileMustExist: true }) : null;
-  const load = db?.prepare<[string], { snapshot: string; turn: number }>('SELECT snapshot, turn FROM actors WHERE key = ?');
+  const load = db?.prepare<[string], { snapshot: string; turn: number }>(
+    'SELECT snapshot, turn FROM actors WHERE key = ?',
+  );
   const actors: ReplayReport['actors'] = [];
   for (const [key, a] of replayer.actors) {
     const row = load?.get(key);
     const rebuilt = replayer.persisted(key);
     const diff = row ? jsonDiff(JSON.parse(row.snapshot), rebuilt) : [];
-    for (const d of a.divergences) diff.push(`seq ${d.seq}: recorded state ${d.recorded}, replayed ${d.replayed}`);
+    for (const d of a.divergences)
+      diff.push(`seq ${d.seq}: recorded state ${d.recorded}, replayed ${d.replayed}`);
     if (row && row.turn !== a.turn) diff.push(`turn: stored ${row.turn}, replayed ${a.turn}`);
-    const state = String((rebuilt as { value?: unknown }).value !== undefined ? JSON.stringify((rebuilt as { value: unknown }).value) : '?');
+    const state = String(
+      (rebuilt as { value?: unknown }).value !== undefined
+        ? JSON.stringify((rebuilt as { value: unknown }).value)
+        : '?',
+    );
     actors.push({ actor: key, turn: a.turn, state, match: row ? diff.length === 0 : null, diff });
   }
   db?.close();
@@ -65,16 +80,35 @@ export async function replayFile(file: string, dbPath?: string): Promise<ReplayR
   };
 }
 
-export async function replayCommand(a: { file: string; db?: string; json: boolean }, print: (s: string) => void): Promise<number> {
+export async function replayCommand(
+  a: { file: string; db?: string; json: boolean },
+  print: (s: string) => void,
+): Promise<number> {
   const report = await replayFile(a.file, a.db);
   if (a.json) {
     print(JSON.stringify(report));
     return report.ok ? 0 : 1;
   }
   print(`replayed ${report.applied} records (${report.skipped} repeated lines skipped) from ${report.file}`);
-  print(report.db ? `compared with ${report.db}` : 'no sessions.db found next to the log: rebuilt state only (use --db)');
-  print(table([['actor', 'turns', 'state', 'snapshot'], ...report.actors.map((x) => [x.actor, String(x.turn), x.state, x.match === null ? 'not stored' : x.match ? 'match' : 'DIFFERS'])]));
+  print(
+    report.db
+      ? `compared with ${report.db}`
+      : 'no sessions.db found next to the log: rebuilt state only (use --db)',
+  );
+  print(
+    table([
+      ['actor', 'turns', 'state', 'snapshot'],
+      ...report.actors.map((x) => [
+        x.actor,
+        String(x.turn),
+        x.state,
+        x.match === null ? 'not stored' : x.match ? 'match' : 'DIFFERS',
+      ]),
+    ]),
+  );
   for (const x of report.actors) if (x.diff.length) print(`\n${x.actor}:\n  ${x.diff.join('\n  ')}`);
-  print(report.ok ? '\nOK: replayed state equals the stored snapshots' : '\nMISMATCH: see the differences above');
+  print(
+    report.ok ? '\nOK: replayed state equals the stored snapshots' : '\nMISMATCH: see the differences above',
+  );
   return report.ok ? 0 : 1;
 }

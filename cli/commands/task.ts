@@ -22,8 +22,14 @@ export interface TaskArgs {
 }
 
 export async function taskCommand(a: TaskArgs, print: (s: string) => void): Promise<number> {
-  for (const [name, v] of [['--org', a.org], ['--workspace', a.workspace], ['--session', a.session], ['--id', a.id]] as const) {
-    if (v !== undefined && !isToken(v)) throw errors.USAGE(`${name} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
+  for (const [name, v] of [
+    ['--org', a.org],
+    ['--workspace', a.workspace],
+    ['--session', a.session],
+    ['--id', a.id],
+  ] as const) {
+    if (v !== undefined && !isToken(v))
+      throw errors.USAGE(`${name} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
   }
   const nc = await connect({ servers: a.natsUrl, timeout: 3000 }).catch((cause: unknown) => {
     throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
@@ -33,21 +39,42 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
     const id = a.id ?? `t-${randomUUID().slice(0, 8)}`;
     const actor = { org: a.org, ws: a.workspace, kind: 'agent', id };
     if (!a.wait) {
-      const seq = await client.send(actor, { id: `task-${id}`, type: 'task.submit', data: { prompt: a.prompt }, ...(a.session ? { session: a.session } : {}) });
-      print(a.json ? JSON.stringify({ task: id, subject: commandSubject(actor), seq }) : `submitted task ${id} (MOE_CMD seq ${seq}) on ${commandSubject(actor)}`);
+      const seq = await client.send(actor, {
+        id: `task-${id}`,
+        type: 'task.submit',
+        data: { prompt: a.prompt },
+        ...(a.session ? { session: a.session } : {}),
+      });
+      print(
+        a.json
+          ? JSON.stringify({ task: id, subject: commandSubject(actor), seq })
+          : `submitted task ${id} (MOE_CMD seq ${seq}) on ${commandSubject(actor)}`,
+      );
       return 0;
     }
     const { outcome, records } = await client
-      .runTask(a.org, a.workspace, id, { prompt: a.prompt }, { timeoutMs: a.timeoutMs, ...(a.session ? { session: a.session } : {}) })
+      .runTask(
+        a.org,
+        a.workspace,
+        id,
+        { prompt: a.prompt },
+        { timeoutMs: a.timeoutMs, ...(a.session ? { session: a.session } : {}) },
+      )
       .catch((cause: unknown) => {
         throw errors.TASK_TIMEOUT(`task ${id} (is a workspace-node running? \`moe up\`)`, { cause });
       });
     if (a.json) {
-      print(JSON.stringify({ task: id, outcome, records: records.map((r) => ({ seq: r.seq, ...r.record })) }));
+      print(
+        JSON.stringify({ task: id, outcome, records: records.map((r) => ({ seq: r.seq, ...r.record })) }),
+      );
     } else {
       print(timeline(records));
       print('');
-      print(outcome.type === 'task.completed' ? `result: ${String(outcome.result)}` : `${outcome.type}: ${String(outcome.reason)}`);
+      print(
+        outcome.type === 'task.completed'
+          ? `result: ${String(outcome.result)}`
+          : `${String(outcome.type)}: ${String(outcome.reason)}`,
+      );
     }
     return outcome.type === 'task.completed' ? 0 : 1;
   } finally {

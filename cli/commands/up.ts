@@ -27,9 +27,14 @@ export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<
   print('MOE-Agents — embedded default');
   print(`  data dir  ${dataDir}`);
   const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`), a.explicitNats);
-  const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') }, pino.destination(2));
+  const logger = pino(
+    { level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') },
+    pino.destination(2),
+  );
   const node = await startWorkspaceNode({ nc: nats.nc, dataDir, logger });
-  print(`  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`);
+  print(
+    `  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`,
+  );
   print('  provider  scripted (offline, deterministic) — no provider API key configured');
   let gateway: StartedGateway | null = null;
   if (a.gateway) {
@@ -37,7 +42,10 @@ export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<
       gateway = await serveGateway({ nc: nats.nc, natsUrl: nats.url, port: a.port, host: a.host }, print);
       print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${a.port} is in use (--port N)` : String(err);
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? `port ${a.port} is in use (--port N)`
+          : String(err);
       if (!a.demo) throw err;
       print(`  gateway   not started: ${reason}`);
     }

@@ -12,8 +12,14 @@ beforeAll(async () => {
 });
 afterAll(async () => p?.close());
 
-const exited = (c: { exitCode: number | null; signalCode: string | null; once: (e: 'exit', f: () => void) => void }) =>
-  c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', r));
+const exited = (c: {
+  exitCode: number | null;
+  signalCode: string | null;
+  once: (e: 'exit', f: () => void) => void;
+}) =>
+  c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => c.once('exit', r));
 
 describe('workspace-node killed with SIGKILL', () => {
   it('re-drives the interrupted effect after restart and completes the task exactly once', async () => {
@@ -25,25 +31,34 @@ describe('workspace-node killed with SIGKILL', () => {
       data: {
         prompt: 'survive a crash',
         script: [
-          { text: 'writing', toolCalls: [{ name: 'write_file', input: { path: 'a.txt', content: 'before the crash' } }] },
+          {
+            text: 'writing',
+            toolCalls: [{ name: 'write_file', input: { path: 'a.txt', content: 'before the crash' } }],
+          },
           { text: 'slow final answer', delayMs: 4000 },
         ],
       },
     });
     // Wait until the slow LLM call (step 2) has started: the tool result turn is journaled.
-    await eventually(async () => {
-      const recs = await p.records('moe.evt.chaos.k1.>');
-      return recs.some((r) => r.record.events.some((e) => e.type === 'tool.finished')) ? true : undefined;
-    }, { timeoutMs: 30_000, what: 'tool result journaled' });
+    await eventually(
+      async () => {
+        const recs = await p.records('moe.evt.chaos.k1.>');
+        return recs.some((r) => r.record.events.some((e) => e.type === 'tool.finished')) ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: 'tool result journaled' },
+    );
     first.kill('SIGKILL');
     await exited(first);
     expect(first.signalCode).toBe('SIGKILL');
 
     const second = p.spawnNode('node-b');
-    const records = await eventually(async () => {
-      const recs = await p.records('moe.evt.chaos.k1.>');
-      return recs.some((r) => r.record.events.some((e) => e.type === 'task.completed')) ? recs : undefined;
-    }, { timeoutMs: 45_000, what: 'task.completed after restart' });
+    const records = await eventually(
+      async () => {
+        const recs = await p.records('moe.evt.chaos.k1.>');
+        return recs.some((r) => r.record.events.some((e) => e.type === 'task.completed')) ? recs : undefined;
+      },
+      { timeoutMs: 45_000, what: 'task.completed after restart' },
+    );
     // Give a duplicate (if any) time to show up before asserting there is none.
     await new Promise((r) => setTimeout(r, 1500));
     const all = await p.records('moe.evt.chaos.k1.>');
@@ -53,7 +68,9 @@ describe('workspace-node killed with SIGKILL', () => {
     expect(records.length).toBeGreaterThan(0);
     expect(assertCleanJournal(all, agent)).toBeNull();
     expect(all.flatMap((r) => r.record.events).filter((e) => e.type === 'task.completed')).toHaveLength(1);
-    const resultIds = all.filter((r) => r.record.cmd.type.startsWith('effect.')).map((r) => String(r.record.cmd.data?.effectId));
+    const resultIds = all
+      .filter((r) => r.record.cmd.type.startsWith('effect.'))
+      .map((r) => String(r.record.cmd.data?.effectId));
     expect(new Set(resultIds).size).toBe(resultIds.length);
     const started = all.flatMap((r) => r.record.effects.map((e) => e.id));
     expect(resultIds.sort()).toEqual([...started].sort());

@@ -1,4 +1,9 @@
 /** Test harness: real nats-server per test file, temp dirs, waiting helpers. */
-export { startNatsServer, freePort, natsServerBinary, type NatsServerHandle } from '../../devkit/natsServer.js';
+export {
+  startNatsServer,
+  freePort,
+  natsServerBinary,
+  type NatsServerHandle,
+} from '../../devkit/natsServer.js';
 export { tempDir, eventually } from './util.js';
 export { startPlatform, assertCleanJournal, silent, MOE_BIN, type Platform } from './platform.js';

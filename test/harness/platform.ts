@@ -10,7 +10,12 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { codec, JournalRecord, STREAMS, type ActorAddress } from '../../schemas/index.js';
-import { ensureStreams, startWorkspaceNode, type WorkspaceNode, type WorkspaceNodeOptions } from '../../workspace-node/index.js';
+import {
+  ensureStreams,
+  startWorkspaceNode,
+  type WorkspaceNode,
+  type WorkspaceNodeOptions,
+} from '../../workspace-node/index.js';
 import { startNatsServer, type NatsServerHandle } from '../../devkit/natsServer.js';
 import { tempDir } from './util.js';
 
@@ -52,10 +57,14 @@ export async function startPlatform(): Promise<Platform> {
       return n;
     },
     spawnNode(id, dataDir = data.path, env = {}) {
-      const child = spawn(process.execPath, [MOE_BIN, 'node', '--nats', ns.url, '--data-dir', dataDir, '--id', id], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, MOE_LOG_LEVEL: 'warn', MOE_LEASE_MS: '1500', ...env },
-      });
+      const child = spawn(
+        process.execPath,
+        [MOE_BIN, 'node', '--nats', ns.url, '--data-dir', dataDir, '--id', id],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, MOE_LOG_LEVEL: 'warn', MOE_LEASE_MS: '1500', ...env },
+        },
+      );
       child.stderr?.resume();
       children.push(child);
       return child;
@@ -92,10 +101,15 @@ export async function startPlatform(): Promise<Platform> {
 /** Turns of one actor are 1..n with no gap and no repeat, and no command id appears twice. */
 export function assertCleanJournal(records: readonly RecordWithSeq[], actor: ActorAddress): string | null {
   const mine = records.filter(
-    (r) => r.record.actor.org === actor.org && r.record.actor.ws === actor.ws && r.record.actor.kind === actor.kind && r.record.actor.id === actor.id,
+    (r) =>
+      r.record.actor.org === actor.org &&
+      r.record.actor.ws === actor.ws &&
+      r.record.actor.kind === actor.kind &&
+      r.record.actor.id === actor.id,
   );
   const turns = mine.map((r) => r.record.turn);
-  for (let i = 0; i < turns.length; i++) if (turns[i] !== i + 1) return `turns not contiguous: ${turns.join(',')}`;
+  for (let i = 0; i < turns.length; i++)
+    if (turns[i] !== i + 1) return `turns not contiguous: ${turns.join(',')}`;
   const ids = mine.map((r) => r.record.cmd.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   return dup ? `command ${dup} applied twice` : null;

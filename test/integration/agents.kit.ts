@@ -13,7 +13,13 @@ export function ofActor(records: readonly RecordWithSeq[], kind: string, id: str
 }
 
 /** Waits until some record under `filter` satisfies `pred`; resolves with all records. */
-export function waitForRecord(p: Platform, filter: string, pred: (r: RecordWithSeq) => boolean, what: string, timeoutMs = 15_000) {
+export function waitForRecord(
+  p: Platform,
+  filter: string,
+  pred: (r: RecordWithSeq) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+) {
   return eventually(
     async () => {
       const recs = await p.records(filter);

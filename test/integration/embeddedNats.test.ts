@@ -46,6 +46,8 @@ describe('ensureNats', () => {
     expect(ep.url).not.toBe(plain.url);
     await (await jetstreamManager(ep.nc)).getAccountInfo();
     await ep.close();
-    await expect(ensureNats(plain.url, dir.path, () => undefined, true)).rejects.toMatchObject({ code: 'MOE_ERR_NATS_NO_JETSTREAM' });
+    await expect(ensureNats(plain.url, dir.path, () => undefined, true)).rejects.toMatchObject({
+      code: 'MOE_ERR_NATS_NO_JETSTREAM',
+    });
   });
 });

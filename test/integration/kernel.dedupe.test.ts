@@ -41,7 +41,11 @@ describe('dedupe', () => {
     const c = { org: 'other', ws: 'd3', kind: 'org', id: 'a' };
     const cmd = { id: 'open', type: 'org.create', data: { name: 'n' } };
     const records = await Promise.all([a, b, c].map((to) => p.client.request(to, cmd)));
-    expect(records.map((r) => r.record.events[0]?.type)).toEqual(['org.created', 'org.created', 'org.created']);
+    expect(records.map((r) => r.record.events[0]?.type)).toEqual([
+      'org.created',
+      'org.created',
+      'org.created',
+    ]);
     await n.stop();
   });
 
@@ -62,13 +66,19 @@ describe('dedupe', () => {
     if (existsSync(`${db}.before-wal`)) copyFileSync(`${db}.before-wal`, `${db}-wal`);
     const n4 = await p.node({ nodeId: 'n4', only: ['acme.d2'] });
     // The same command again (as a redelivery would bring it), then a new one.
-    await p.client.js.publish(commandSubject(org), envelopeCodec.encode({ id: 'c2', type: 'workspace.add', data: { workspace: 'w' } }), { msgID: 'redelivered-c2' });
+    await p.client.js.publish(
+      commandSubject(org),
+      envelopeCodec.encode({ id: 'c2', type: 'workspace.add', data: { workspace: 'w' } }),
+      { msgID: 'redelivered-c2' },
+    );
     await p.client.request(org, { id: 'c3', type: 'workspace.add', data: { workspace: 'v' } });
     const records = await p.records('moe.evt.acme.d2.>');
     expect(records.map((r) => r.record.cmd.id)).toEqual(['c1', 'c2', 'c3']);
     expect(assertCleanJournal(records, org)).toBeNull();
     const host = n4.hosts.get('acme.d2')!;
-    await eventually(() => (host.kernel.stats.duplicates + host.kernel.stats.caughtUp > 0 ? true : undefined));
+    await eventually(() =>
+      host.kernel.stats.duplicates + host.kernel.stats.caughtUp > 0 ? true : undefined,
+    );
     expect(host.kernel.stats.caughtUp).toBeGreaterThanOrEqual(1);
   });
 });

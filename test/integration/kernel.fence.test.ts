@@ -20,8 +20,16 @@ describe('the journal fence', () => {
     const journal = new Journal(p.client.js);
     const actor = { org: 'f', ws: 'raw', kind: 'org', id: 'x' };
     const rec = (turn: number, id: string): JournalRecord => ({
-      v: 1, actor, turn, session: '_workspace', cmd: { id, type: 'org.create', at: 1 },
-      state: 'active', status: 'active', events: [], effects: [], cancels: [],
+      v: 1,
+      actor,
+      turn,
+      session: '_workspace',
+      cmd: { id, type: 'org.create', at: 1 },
+      state: 'active',
+      status: 'active',
+      events: [],
+      effects: [],
+      cancels: [],
     });
     const a = await journal.append(actor, rec(1, 'a'), 0);
     expect(a.ok).toBe(true);
@@ -37,18 +45,35 @@ describe('the journal fence', () => {
     const dirA = tempDir();
     const dirB = tempDir();
     try {
-      const a = await p.node({ nodeId: 'a', dataDir: dirA.path, ignorePlacement: true, only: ['f.two'], pullBatch: 4 });
-      const b = await p.node({ nodeId: 'b', dataDir: dirB.path, ignorePlacement: true, only: ['f.two'], pullBatch: 4 });
+      const a = await p.node({
+        nodeId: 'a',
+        dataDir: dirA.path,
+        ignorePlacement: true,
+        only: ['f.two'],
+        pullBatch: 4,
+      });
+      const b = await p.node({
+        nodeId: 'b',
+        dataDir: dirB.path,
+        ignorePlacement: true,
+        only: ['f.two'],
+        pullBatch: 4,
+      });
       const org = { org: 'f', ws: 'two', kind: 'org', id: 'shared' };
       await p.client.send(org, { id: 'create', type: 'org.create', data: { name: 'shared' } });
       const n = 120;
       await Promise.all(
-        Array.from({ length: n }, (_, i) => p.client.send(org, { id: `add-${i}`, type: 'workspace.add', data: { workspace: `w${i}` } })),
+        Array.from({ length: n }, (_, i) =>
+          p.client.send(org, { id: `add-${i}`, type: 'workspace.add', data: { workspace: `w${i}` } }),
+        ),
       );
-      const records = await eventually(async () => {
-        const r = await p.records('moe.evt.f.two.>');
-        return r.length >= n + 1 ? r : undefined;
-      }, { timeoutMs: 60_000, what: `${n + 1} records` });
+      const records = await eventually(
+        async () => {
+          const r = await p.records('moe.evt.f.two.>');
+          return r.length >= n + 1 ? r : undefined;
+        },
+        { timeoutMs: 60_000, what: `${n + 1} records` },
+      );
       await new Promise((r) => setTimeout(r, 500));
       const final = await p.records('moe.evt.f.two.>');
       expect(final).toHaveLength(n + 1);

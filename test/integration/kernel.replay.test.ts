@@ -18,18 +18,37 @@ afterAll(async () => p?.close());
 
 const script = [
   { text: 'plan', toolCalls: [{ name: 'write_file', input: { path: 'plan.md', content: '# plan' } }] },
-  { text: 'check', toolCalls: [{ name: 'read_file', input: { path: 'plan.md' } }, { name: 'list_files', input: {} }] },
+  {
+    text: 'check',
+    toolCalls: [
+      { name: 'read_file', input: { path: 'plan.md' } },
+      { name: 'list_files', input: {} },
+    ],
+  },
   { text: 'final answer' },
 ];
 
 /** What must not depend on where or how a run was hosted. */
 const shape = (rs: RecordWithSeq[]) =>
-  rs.map(({ record: r }) => ({ turn: r.turn, cmd: r.cmd.type, state: r.state, status: r.status, events: r.events.map((e) => e.type), effects: r.effects.map((e) => `${e.id}:${e.kind}`) }));
+  rs.map(({ record: r }) => ({
+    turn: r.turn,
+    cmd: r.cmd.type,
+    state: r.state,
+    status: r.status,
+    events: r.events.map((e) => e.type),
+    effects: r.effects.map((e) => `${e.id}:${e.kind}`),
+  }));
 
 async function sessionRun(ws: string) {
   const s = { org: 'rp', ws, kind: 'session', id: 'main' };
   await p.client.request(s, { id: 'open', type: 'session.open', data: { title: 'replay' } });
-  const { records } = await p.client.runTask('rp', ws, 'job', { prompt: 'replay me', script }, { session: 'main' });
+  const { records } = await p.client.runTask(
+    'rp',
+    ws,
+    'job',
+    { prompt: 'replay me', script },
+    { session: 'main' },
+  );
   await p.client.request(s, { id: 'renew', type: 'session.renew', data: {} });
   await p.client.request(s, { id: 'close', type: 'session.close', data: {} });
   return records;

@@ -19,7 +19,14 @@ beforeAll(async () => {
 });
 afterAll(async () => p?.close());
 
-const reply = { text: 'ok', toolCalls: [], stopReason: 'end_turn', provider: 'test', model: 't', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 } };
+const reply = {
+  text: 'ok',
+  toolCalls: [],
+  stopReason: 'end_turn',
+  provider: 'test',
+  model: 't',
+  usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+};
 
 describe('effect supervision', () => {
   it('retries a retryable failure with backoff and journals the one result', async () => {
@@ -29,7 +36,12 @@ describe('effect supervision', () => {
       if (attempt < 3) throw testErrors.FLAKY(`attempt ${attempt}`);
       return reply;
     };
-    const n = await p.node({ nodeId: 's1', only: ['sv.a'], retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1000 }, extraEffects: new Map([['llm.call', flaky]]) });
+    const n = await p.node({
+      nodeId: 's1',
+      only: ['sv.a'],
+      retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1000 },
+      extraEffects: new Map([['llm.call', flaky]]),
+    });
     const { outcome, records } = await p.client.runTask('sv', 'a', 't1', { prompt: 'go' });
     expect(outcome.type).toBe('task.completed');
     expect(attempts).toHaveLength(3);
@@ -46,14 +58,22 @@ describe('effect supervision', () => {
       calls++;
       throw testErrors.FLAKY('still down');
     };
-    const n = await p.node({ nodeId: 's2', only: ['sv.b'], retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 }, extraEffects: new Map([['llm.call', broken]]) });
+    const n = await p.node({
+      nodeId: 's2',
+      only: ['sv.b'],
+      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+      extraEffects: new Map([['llm.call', broken]]),
+    });
     const { outcome, records } = await p.client.runTask('sv', 'b', 't2', { prompt: 'go' });
     expect(calls).toBe(3);
     expect(outcome).toMatchObject({ type: 'task.failed', code: 'MOE_ERR_TEST_FLAKY' });
     expect(String(outcome.reason)).toContain('still down');
     const last = records.at(-1)!.record;
     expect(last).toMatchObject({ state: 'failed', status: 'error' });
-    expect(last.cmd).toMatchObject({ type: 'effect.failed', data: { error: { code: 'MOE_ERR_TEST_FLAKY', attempts: 3 } } });
+    expect(last.cmd).toMatchObject({
+      type: 'effect.failed',
+      data: { error: { code: 'MOE_ERR_TEST_FLAKY', attempts: 3 } },
+    });
     await n.stop();
   });
 
@@ -63,12 +83,20 @@ describe('effect supervision', () => {
       calls++;
       throw testErrors.FATAL('bad request');
     };
-    const n = await p.node({ nodeId: 's3', only: ['sv.c'], retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 50 }, extraEffects: new Map([['llm.call', fatal]]) });
+    const n = await p.node({
+      nodeId: 's3',
+      only: ['sv.c'],
+      retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 50 },
+      extraEffects: new Map([['llm.call', fatal]]),
+    });
     const { outcome } = await p.client.runTask('sv', 'c', 't3', { prompt: 'go' });
     expect(calls).toBe(1);
     expect(outcome).toMatchObject({ type: 'task.failed', code: 'MOE_ERR_TEST_FATAL' });
     // The node is still serving.
-    const again = await p.client.request({ org: 'sv', ws: 'c', kind: 'org', id: 'o' }, { id: 'c', type: 'org.create', data: { name: 'x' } });
+    const again = await p.client.request(
+      { org: 'sv', ws: 'c', kind: 'org', id: 'o' },
+      { id: 'c', type: 'org.create', data: { name: 'x' } },
+    );
     expect(again.record.events[0]?.type).toBe('org.created');
     await n.stop();
   });

@@ -13,7 +13,12 @@ const data = tempDir();
 beforeAll(async () => {
   ns = await startNatsServer();
   nc = await connect({ servers: ns.url });
-  node = await startWorkspaceNode({ natsUrl: ns.url, dataDir: data.path, nodeId: 'n1', logger: pino({ level: 'silent' }) });
+  node = await startWorkspaceNode({
+    natsUrl: ns.url,
+    dataDir: data.path,
+    nodeId: 'n1',
+    logger: pino({ level: 'silent' }),
+  });
 });
 
 afterAll(async () => {
@@ -26,7 +31,9 @@ afterAll(async () => {
 describe('an agent task on the scripted provider', () => {
   it('runs prompt → provider → tool calls → result and journals one record per turn', async () => {
     const client = new MoeClient(nc);
-    const { outcome, records } = await client.runTask('acme', 'w1', 't1', { prompt: 'write a haiku about queues' });
+    const { outcome, records } = await client.runTask('acme', 'w1', 't1', {
+      prompt: 'write a haiku about queues',
+    });
     expect(outcome.type).toBe('task.completed');
     expect(String(outcome.result)).toContain('[scripted]');
     expect(outcome.provider).toBe('scripted');

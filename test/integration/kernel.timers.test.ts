@@ -17,13 +17,20 @@ describe('durable timers', () => {
     const n = await p.node({ nodeId: 't1', only: ['tm.a'] });
     const s = { org: 'tm', ws: 'a', kind: 'session', id: 's1' };
     await p.client.request(s, { id: 'open', type: 'session.open', data: { leaseMs: 300 } });
-    const expired = await eventually(async () => {
-      const r = await p.records('moe.evt.tm.a.session.s1');
-      return r.find((x) => x.record.state === 'expired');
-    }, { what: 'session expired' });
+    const expired = await eventually(
+      async () => {
+        const r = await p.records('moe.evt.tm.a.session.s1');
+        return r.find((x) => x.record.state === 'expired');
+      },
+      { what: 'session expired' },
+    );
     expect(expired.record.cmd.type).toBe('timer.fired');
     expect(expired.record.events[0]?.type).toBe('session.expired');
-    const renewed = await p.client.request(s, { id: 'renew', type: 'session.renew', data: { leaseMs: 60_000 } });
+    const renewed = await p.client.request(s, {
+      id: 'renew',
+      type: 'session.renew',
+      data: { leaseMs: 60_000 },
+    });
     expect(renewed.record.state).toBe('active');
     await n.stop();
   });
@@ -35,10 +42,13 @@ describe('durable timers', () => {
     await first.stop(); // the timer is pending in sessions.db, not in memory
     const second = await p.node({ nodeId: 't3', only: ['tm.b'] });
     await second.waitForWorkspace('tm', 'b');
-    const expired = await eventually(async () => {
-      const r = await p.records('moe.evt.tm.b.session.s2');
-      return r.find((x) => x.record.state === 'expired');
-    }, { timeoutMs: 20_000, what: 'expiry fired by the second node' });
+    const expired = await eventually(
+      async () => {
+        const r = await p.records('moe.evt.tm.b.session.s2');
+        return r.find((x) => x.record.state === 'expired');
+      },
+      { timeoutMs: 20_000, what: 'expiry fired by the second node' },
+    );
     const opened = (await p.records('moe.evt.tm.b.session.s2'))[0]!;
     expect(expired.record.cmd.at).toBeGreaterThanOrEqual(opened.record.cmd.at + 1500);
     const host = second.hosts.get('tm.b')!;

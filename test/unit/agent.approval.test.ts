@@ -21,7 +21,10 @@ describe('agent approval', () => {
     const { w, t } = awaiting();
     expect(w.state).toBe('awaiting_approval');
     expect(t.effects).toEqual([]);
-    expect(t.emits.find((e) => e.type === 'approval.requested')).toMatchObject({ callIds: ['call-1'], tools: ['shell'] });
+    expect(t.emits.find((e) => e.type === 'approval.requested')).toMatchObject({
+      callIds: ['call-1'],
+      tools: ['shell'],
+    });
   });
 
   it('also waits when the node flagged the tool in the llm reply', () => {
@@ -39,7 +42,12 @@ describe('agent approval', () => {
       ['tool.run', 'shell', true],
       ['tool.run', 'read_file', undefined],
     ]);
-    expect(t.emits).toContainEqual({ type: 'approval.decided', callId: 'call-1', tool: 'shell', approved: true });
+    expect(t.emits).toContainEqual({
+      type: 'approval.decided',
+      callId: 'call-1',
+      tool: 'shell',
+      approved: true,
+    });
   });
 
   it('answers a denied call to the model as an error tool result and runs the rest', () => {
@@ -48,7 +56,11 @@ describe('agent approval', () => {
     expect(w.state).toBe('acting');
     expect(t.effects.map((e) => e.name)).toEqual(['read_file']);
     const ctx = w.snapshot.context as { messages: { role: string; content: string; isError?: boolean }[] };
-    expect(ctx.messages.at(-1)).toMatchObject({ role: 'tool', content: 'denied: no shell today', isError: true });
+    expect(ctx.messages.at(-1)).toMatchObject({
+      role: 'tool',
+      content: 'denied: no shell today',
+      isError: true,
+    });
   });
 
   it('asks the model again at once when every call was denied', () => {
@@ -95,10 +107,22 @@ describe('agent costs and parent', () => {
     w.send('task.submit', { prompt: 'p' });
     w.send('effect.result', { effectId: '1.0', value: llmReply('look', [read]) });
     w.send('effect.result', { effectId: '2.0', value: { callId: 'call-2', output: 'x', isError: false } });
-    const t = w.send('effect.result', { effectId: '3.0', value: llmReply('done', [], { costMicros: 7, priceMicros: 35 }) });
+    const t = w.send('effect.result', {
+      effectId: '3.0',
+      value: llmReply('done', [], { costMicros: 7, priceMicros: 35 }),
+    });
     expect(w.state).toBe('done');
-    expect(t.emits.find((e) => e.type === 'task.completed')).toMatchObject({ costMicros: 42, priceMicros: 210, usage: { inputTokens: 20, outputTokens: 10 } });
-    expect(t.emits.find((e) => e.type === 'usage.recorded')).toMatchObject({ effectId: '3.0', costMicros: 7, priceMicros: 35, markup: 5 });
+    expect(t.emits.find((e) => e.type === 'task.completed')).toMatchObject({
+      costMicros: 42,
+      priceMicros: 210,
+      usage: { inputTokens: 20, outputTokens: 10 },
+    });
+    expect(t.emits.find((e) => e.type === 'usage.recorded')).toMatchObject({
+      effectId: '3.0',
+      costMicros: 7,
+      priceMicros: 35,
+      markup: 5,
+    });
   });
 
   it('reports completion to its parent with an actor.send effect', () => {
@@ -106,7 +130,12 @@ describe('agent costs and parent', () => {
     w.send('task.submit', { prompt: 'p', parent: { kind: 'coordinator', id: 'c1', ref: 'e2' } });
     const t = w.send('effect.result', { effectId: '1.0', value: llmReply('answer') });
     expect(t.effects).toEqual([
-      expect.objectContaining({ kind: 'actor.send', to: { kind: 'coordinator', id: 'c1' }, type: 'subtask.completed', data: expect.objectContaining({ ref: 'e2', result: 'answer', costMicros: 35 }) }),
+      expect.objectContaining({
+        kind: 'actor.send',
+        to: { kind: 'coordinator', id: 'c1' },
+        type: 'subtask.completed',
+        data: expect.objectContaining({ ref: 'e2', result: 'answer', costMicros: 35 }),
+      }),
     ]);
   });
 
@@ -114,9 +143,15 @@ describe('agent costs and parent', () => {
     const parent = { kind: 'coordinator', id: 'c1', ref: 'e1' };
     const a = walker(agentMachine);
     a.send('task.submit', { prompt: 'p', parent });
-    const failed = a.send('effect.failed', { effectId: '1.0', error: { code: 'MOE_ERR_BUDGET_EXCEEDED', message: 'spent' } });
+    const failed = a.send('effect.failed', {
+      effectId: '1.0',
+      error: { code: 'MOE_ERR_BUDGET_EXCEEDED', message: 'spent' },
+    });
     expect(a.state).toBe('failed');
-    expect(failed.effects[0]).toMatchObject({ type: 'subtask.failed', data: { ref: 'e1', code: 'MOE_ERR_BUDGET_EXCEEDED' } });
+    expect(failed.effects[0]).toMatchObject({
+      type: 'subtask.failed',
+      data: { ref: 'e1', code: 'MOE_ERR_BUDGET_EXCEEDED' },
+    });
     const b = walker(agentMachine);
     b.send('task.submit', { prompt: 'p', parent });
     expect(b.send('task.cancel', { byParent: true }).effects).toEqual([]);

@@ -39,6 +39,21 @@ export const usage = (input: number, output: number) => ({
   cacheWriteTokens: 0,
 });
 
-export function llmReply(text: string, toolCalls: { id: string; name: string; input: Record<string, unknown> }[] = [], extra: Record<string, unknown> = {}) {
-  return { text, toolCalls, stopReason: toolCalls.length ? 'tool_use' : 'end_turn', usage: usage(10, 5), provider: 'anthropic', model: 'claude-haiku-4-5', costMicros: 35, priceMicros: 175, markup: 5, ...extra };
+export function llmReply(
+  text: string,
+  toolCalls: { id: string; name: string; input: Record<string, unknown> }[] = [],
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    text,
+    toolCalls,
+    stopReason: toolCalls.length ? 'tool_use' : 'end_turn',
+    usage: usage(10, 5),
+    provider: 'anthropic',
+    model: 'claude-haiku-4-5',
+    costMicros: 35,
+    priceMicros: 175,
+    markup: 5,
+    ...extra,
+  };
 }

@@ -6,8 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { coordinatorMachine, parsePlan } from '../../actors/index.js';
 import { llmReply, usage, walker } from './agent.machineKit.js';
 
-const plan = JSON.stringify({ subtasks: [{ prompt: 'research it', profile: 'researcher' }, { prompt: 'write it', profile: 'writer' }] });
-const done = (ref: string, result: string) => ({ ref, result, steps: 1, provider: 'scripted', usage: usage(3, 2), costMicros: 10, priceMicros: 50 });
+const plan = JSON.stringify({
+  subtasks: [
+    { prompt: 'research it', profile: 'researcher' },
+    { prompt: 'write it', profile: 'writer' },
+  ],
+});
+const done = (ref: string, result: string) => ({
+  ref,
+  result,
+  steps: 1,
+  provider: 'scripted',
+  usage: usage(3, 2),
+  costMicros: 10,
+  priceMicros: 50,
+});
 
 function planned(extra: Record<string, unknown> = {}, replyExtra: Record<string, unknown> = {}) {
   const w = walker(coordinatorMachine);
@@ -26,8 +39,19 @@ describe('coordinator', () => {
     const { w, t } = planned();
     expect(w.state).toBe('delegating');
     expect(t.effects).toEqual([
-      expect.objectContaining({ id: '2.0', kind: 'actor.send', to: { kind: 'agent', child: 'e1' }, replyTo: true, type: 'task.submit', data: expect.objectContaining({ profile: 'researcher', parent: { ref: 'e1' } }) }),
-      expect.objectContaining({ id: '2.1', to: { kind: 'agent', child: 'e2' }, data: expect.objectContaining({ profile: 'writer', prompt: 'write it' }) }),
+      expect.objectContaining({
+        id: '2.0',
+        kind: 'actor.send',
+        to: { kind: 'agent', child: 'e1' },
+        replyTo: true,
+        type: 'task.submit',
+        data: expect.objectContaining({ profile: 'researcher', parent: { ref: 'e1' } }),
+      }),
+      expect.objectContaining({
+        id: '2.1',
+        to: { kind: 'agent', child: 'e2' },
+        data: expect.objectContaining({ profile: 'writer', prompt: 'write it' }),
+      }),
     ]);
     expect(t.emits.filter((e) => e.type === 'subtask.started')).toHaveLength(2);
   });
@@ -41,7 +65,12 @@ describe('coordinator', () => {
     expect(t.effects).toEqual([expect.objectContaining({ kind: 'llm.call', step: 1 })]);
     const end = w.send('effect.result', { effectId: t.effects[0]?.id, value: llmReply('combined') });
     expect(w.state).toBe('done');
-    expect(end.emits.find((e) => e.type === 'task.completed')).toMatchObject({ result: 'combined', subtasks: 2, costMicros: 35 + 20 + 35, priceMicros: 175 + 100 + 175 });
+    expect(end.emits.find((e) => e.type === 'task.completed')).toMatchObject({
+      result: 'combined',
+      subtasks: 2,
+      costMicros: 35 + 20 + 35,
+      priceMicros: 175 + 100 + 175,
+    });
   });
 
   it('concatenates the results when the plan came from scripted with no aggregation step', () => {
@@ -58,13 +87,27 @@ describe('coordinator', () => {
     const { w } = planned();
     const t = w.send('subtask.failed', { ref: 'e1', code: 'MOE_ERR_BUDGET_EXCEEDED', reason: 'spent' });
     expect(w.state).toBe('failed');
-    expect(t.emits).toContainEqual({ type: 'task.failed', code: 'MOE_ERR_BUDGET_EXCEEDED', reason: 'subtask e1 failed: spent' });
-    expect(t.effects).toEqual([expect.objectContaining({ to: { kind: 'agent', child: 'e2' }, type: 'task.cancel', data: expect.objectContaining({ byParent: true }) })]);
+    expect(t.emits).toContainEqual({
+      type: 'task.failed',
+      code: 'MOE_ERR_BUDGET_EXCEEDED',
+      reason: 'subtask e1 failed: spent',
+    });
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        to: { kind: 'agent', child: 'e2' },
+        type: 'task.cancel',
+        data: expect.objectContaining({ byParent: true }),
+      }),
+    ]);
   });
 
   it('skips planning when the subtasks are given', () => {
     const w = walker(coordinatorMachine);
-    const t = w.send('task.submit', { prompt: 'p', subtasks: [{ prompt: 'a' }, { prompt: 'b', profile: 'x' }], aggregate: 'concat' });
+    const t = w.send('task.submit', {
+      prompt: 'p',
+      subtasks: [{ prompt: 'a' }, { prompt: 'b', profile: 'x' }],
+      aggregate: 'concat',
+    });
     expect(w.state).toBe('delegating');
     expect(t.effects.map((e) => e.kind)).toEqual(['actor.send', 'actor.send']);
   });
@@ -95,11 +138,18 @@ describe('coordinator', () => {
 
 describe('plan parsing', () => {
   it('reads the JSON plan out of surrounding prose and maps unknown profiles to the first expert', () => {
-    expect(parsePlan(`Sure!\n{"subtasks":[{"prompt":"a","profile":"ghost"},{"prompt":""}]}\nDone.`, ['x', 'y'])).toEqual([{ prompt: 'a', profile: 'x' }]);
+    expect(
+      parsePlan(`Sure!\n{"subtasks":[{"prompt":"a","profile":"ghost"},{"prompt":""}]}\nDone.`, ['x', 'y']),
+    ).toEqual([{ prompt: 'a', profile: 'x' }]);
   });
 
   it('drops malformed script steps so the child command stays valid', () => {
-    const out = parsePlan(JSON.stringify({ subtasks: [{ prompt: 'a', script: [{ text: 't', delayMs: -1, toolCalls: [{ name: 'n' }] }] }] }), []);
+    const out = parsePlan(
+      JSON.stringify({
+        subtasks: [{ prompt: 'a', script: [{ text: 't', delayMs: -1, toolCalls: [{ name: 'n' }] }] }],
+      }),
+      [],
+    );
     expect(out).toEqual([{ prompt: 'a', script: [{ text: 't', toolCalls: [] }] }]);
   });
 });

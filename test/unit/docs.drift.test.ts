@@ -11,7 +11,8 @@ describe('generated docs', () => {
   it('docs/errors.md lists every code of every error catalogue', () => {
     const onDisk = readFileSync(join(docs, 'errors.md'), 'utf8');
     for (const specs of allCatalogues().values()) {
-      for (const spec of Object.values(specs)) expect(onDisk, `${spec.code} missing — run npm run docs:gen`).toContain(`\`${spec.code}\``);
+      for (const spec of Object.values(specs))
+        expect(onDisk, `${spec.code} missing — run npm run docs:gen`).toContain(`\`${spec.code}\``);
     }
     expect(onDisk).toBe(errorsMarkdown());
   });

@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { agentMachine, orgMachine, sessionMachine, type KernelEvent } from '../../actors/index.js';
 import { MachineHost, stateString, statusOf } from '../../actors/kernel/index.js';
 
-const ev = (type: string, data: Record<string, unknown>, turn: number, at = 1_000): KernelEvent => ({ type, data, id: `c${turn}`, at, turn, session: 's' });
+const ev = (type: string, data: Record<string, unknown>, turn: number, at = 1_000): KernelEvent => ({
+  type,
+  data,
+  id: `c${turn}`,
+  at,
+  turn,
+  session: 's',
+});
 
 describe('session machine', () => {
   const host = new MachineHost(sessionMachine);

@@ -12,7 +12,15 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { budgetResolver, createLimiter, limitsConfigFromEnv, mergeLimits, openLimitsBucket, type Limiter, type LimitsConfig } from '../limits/index.js';
+import {
+  budgetResolver,
+  createLimiter,
+  limitsConfigFromEnv,
+  mergeLimits,
+  openLimitsBucket,
+  type Limiter,
+  type LimitsConfig,
+} from '../limits/index.js';
 import {
   createProviders,
   createRouter,
@@ -61,14 +69,26 @@ export interface AgentRuntime {
 
 function list(raw: string | undefined): string[] | undefined {
   const v = raw?.trim();
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  return v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 /** Toolset options: file, then env (`MOE_TOOLS_SHELL=1`, `MOE_TOOLS_APPROVAL=shell,write_file`), then explicit. */
-export function toolsetOptions(file: ProjectConfig['tools'], env: NodeJS.ProcessEnv, explicit?: ToolsetOptions): ToolsetOptions {
+export function toolsetOptions(
+  file: ProjectConfig['tools'],
+  env: NodeJS.ProcessEnv,
+  explicit?: ToolsetOptions,
+): ToolsetOptions {
   const shellEnv = env.MOE_TOOLS_SHELL?.trim();
-  if (shellEnv && !['0', '1', 'true', 'false'].includes(shellEnv)) throw errors.CONFIG(`MOE_TOOLS_SHELL must be 0 or 1, got "${shellEnv}"`);
-  const shell = explicit?.shell ?? (shellEnv ? { ...file?.shell, enabled: shellEnv === '1' || shellEnv === 'true' } : file?.shell);
+  if (shellEnv && !['0', '1', 'true', 'false'].includes(shellEnv))
+    throw errors.CONFIG(`MOE_TOOLS_SHELL must be 0 or 1, got "${shellEnv}"`);
+  const shell =
+    explicit?.shell ??
+    (shellEnv ? { ...file?.shell, enabled: shellEnv === '1' || shellEnv === 'true' } : file?.shell);
   const approval = explicit?.approval ?? list(env.MOE_TOOLS_APPROVAL) ?? file?.approval;
   return { ...explicit, ...(shell ? { shell } : {}), ...(approval ? { approval } : {}) };
 }
@@ -76,20 +96,33 @@ export function toolsetOptions(file: ProjectConfig['tools'], env: NodeJS.Process
 export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentRuntime> {
   const env = o.env ?? process.env;
   const source = o.projectConfig ?? env.MOE_PROJECT_CONFIG?.trim();
-  const project: ProjectConfig = typeof source === 'string' && source ? loadProjectConfig(source) : typeof source === 'object' ? source : {};
+  const project: ProjectConfig =
+    typeof source === 'string' && source
+      ? loadProjectConfig(source)
+      : typeof source === 'object'
+        ? source
+        : {};
 
-  const providersConfig: ProvidersConfig = { ...(o.providers ?? providersConfigFromEnv(env)), scripted: { stepDelayMs: o.stepDelayMs ?? 0 } };
+  const providersConfig: ProvidersConfig = {
+    ...(o.providers ?? providersConfigFromEnv(env)),
+    scripted: { stepDelayMs: o.stepDelayMs ?? 0 },
+  };
   const providers = createProviders(providersConfig);
   const offline = providers.size === 1;
   const fromProject = projectProfiles(project);
   if (offline) {
     for (const [name, p] of Object.entries(fromProject))
-      if (!providers.has(p.provider)) fromProject[name] = { ...p, provider: 'scripted', model: SCRIPTED_MODEL, fallbacks: [] };
+      if (!providers.has(p.provider))
+        fromProject[name] = { ...p, provider: 'scripted', model: SCRIPTED_MODEL, fallbacks: [] };
   }
   const profiles = { ...defaultProfiles(providersConfig), ...fromProject, ...o.profiles };
 
   const limits = mergeLimits(mergeLimits(project.limits ?? {}, limitsConfigFromEnv(env)), o.limits ?? {});
-  const limiter = createLimiter({ kv: await openLimitsBucket(o.nc), rates: limits.rates ?? {}, budgetOf: budgetResolver(limits) });
+  const limiter = createLimiter({
+    kv: await openLimitsBucket(o.nc),
+    rates: limits.rates ?? {},
+    budgetOf: budgetResolver(limits),
+  });
   const router = createRouter({
     providers,
     profiles,

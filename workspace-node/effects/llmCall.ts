@@ -39,16 +39,22 @@ interface CallerContext {
 /** The router already retried: only a "retry after T" failure goes back to the kernel as retryable. */
 export function forKernel(err: unknown): unknown {
   if (!isMoeError(err) || !err.retryable || err.retryAfterMs !== undefined) return err;
-  return new MoeError({ code: err.code, message: err.message, status: err.status, retryable: false }, undefined, {
-    cause: err,
-    ...(err.details ? { details: err.details } : {}),
-  });
+  return new MoeError(
+    { code: err.code, message: err.message, status: err.status, retryable: false },
+    undefined,
+    {
+      cause: err,
+      ...(err.details ? { details: err.details } : {}),
+    },
+  );
 }
 
 export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
   return async ({ address, effect, actorContext, signal }) => {
     const ctx = actorContext as CallerContext;
-    const live = deps.nc ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50) : undefined;
+    const live = deps.nc
+      ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50)
+      : undefined;
     const started = performance.now();
     try {
       const routed = await deps.router.call({
@@ -63,7 +69,9 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
         onDelta: (d) => live?.push(d),
       });
       const { reply } = routed;
-      const approval = deps.needsApproval ? [...new Set(reply.toolCalls.map((c) => c.name).filter((n) => deps.needsApproval?.(n)))] : [];
+      const approval = deps.needsApproval
+        ? [...new Set(reply.toolCalls.map((c) => c.name).filter((n) => deps.needsApproval?.(n)))]
+        : [];
       const value: LlmReply = {
         ...reply,
         provider: routed.provider,

@@ -20,7 +20,8 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
   return async ({ address, effect, signal }): Promise<ToolReply> => {
     const callId = String(effect.callId);
     const tool = deps.tools.get(String(effect.name));
-    if (!tool) return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
+    if (!tool)
+      return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
     if (tool.needsApproval === true && effect.approved !== true) {
       const e = errors.APPROVAL_REQUIRED(tool.name);
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
@@ -34,7 +35,8 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
       });
       return { callId, output: r.output, isError: r.isError };
     } catch (err) {
-      if (isMoeError(err) && !err.retryable) return { callId, output: `${err.code}: ${err.message}`, isError: true };
+      if (isMoeError(err) && !err.retryable)
+        return { callId, output: `${err.code}: ${err.message}`, isError: true };
       throw err;
     }
   };

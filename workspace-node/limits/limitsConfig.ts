@@ -32,13 +32,18 @@ export function limitsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Limit
     } catch (cause) {
       throw errors.CONFIG(`MOE_RATE_LIMITS is not JSON`, { cause });
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw errors.CONFIG('MOE_RATE_LIMITS must be an object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw errors.CONFIG('MOE_RATE_LIMITS must be an object');
     rates = {};
     for (const [provider, limit] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
       if (!positive(limit.requestsPerMinute) || !positive(limit.tokensPerMinute))
-        throw errors.CONFIG(`MOE_RATE_LIMITS.${provider}: requestsPerMinute / tokensPerMinute must be positive integers`);
+        throw errors.CONFIG(
+          `MOE_RATE_LIMITS.${provider}: requestsPerMinute / tokensPerMinute must be positive integers`,
+        );
       rates[provider] = {
-        ...(limit.requestsPerMinute !== undefined ? { requestsPerMinute: limit.requestsPerMinute as number } : {}),
+        ...(limit.requestsPerMinute !== undefined
+          ? { requestsPerMinute: limit.requestsPerMinute as number }
+          : {}),
         ...(limit.tokensPerMinute !== undefined ? { tokensPerMinute: limit.tokensPerMinute as number } : {}),
       };
     }
@@ -47,9 +52,11 @@ export function limitsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Limit
   let budget: OrgBudget | undefined;
   if (rawBudget) {
     const limitMicros = Number(rawBudget);
-    if (!Number.isSafeInteger(limitMicros) || limitMicros < 0) throw errors.CONFIG(`MOE_BUDGET_MICROS must be a non-negative integer, got "${rawBudget}"`);
+    if (!Number.isSafeInteger(limitMicros) || limitMicros < 0)
+      throw errors.CONFIG(`MOE_BUDGET_MICROS must be a non-negative integer, got "${rawBudget}"`);
     const period = (env.MOE_BUDGET_PERIOD?.trim() || 'month') as BudgetPeriod;
-    if (!PERIODS.includes(period)) throw errors.CONFIG(`MOE_BUDGET_PERIOD must be one of ${PERIODS.join(', ')}`);
+    if (!PERIODS.includes(period))
+      throw errors.CONFIG(`MOE_BUDGET_PERIOD must be one of ${PERIODS.join(', ')}`);
     budget = { limitMicros, period };
   }
   return { ...(rates ? { rates } : {}), ...(budget ? { budgets: { default: budget } } : {}) };
@@ -60,7 +67,9 @@ export function mergeLimits(base: LimitsConfig, over: LimitsConfig): LimitsConfi
   return {
     rates: { ...base.rates, ...over.rates },
     budgets: {
-      ...(over.budgets?.default ?? base.budgets?.default ? { default: over.budgets?.default ?? base.budgets?.default } : {}),
+      ...((over.budgets?.default ?? base.budgets?.default)
+        ? { default: over.budgets?.default ?? base.budgets?.default }
+        : {}),
       orgs: { ...base.budgets?.orgs, ...over.budgets?.orgs },
     },
   };

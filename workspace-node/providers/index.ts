@@ -72,9 +72,4 @@ export {
   type ProviderName,
   type ProvidersConfig,
 } from './config.js';
-export {
-  ProjectConfig,
-  loadProjectConfig,
-  parseProjectConfig,
-  projectProfiles,
-} from './projectConfig.js';
+export { ProjectConfig, loadProjectConfig, parseProjectConfig, projectProfiles } from './projectConfig.js';

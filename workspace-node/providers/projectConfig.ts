@@ -17,7 +17,10 @@ import { errors } from '../errors.js';
 import type { AgentProfile } from './profiles.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 64 });
-const Target = Type.Object({ provider: Name, model: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const Target = Type.Object(
+  { provider: Name, model: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 
 const Profile = Type.Object(
   {
@@ -40,7 +43,10 @@ const Budget = Type.Object(
 );
 
 const Rate = Type.Object(
-  { requestsPerMinute: Type.Optional(Type.Integer({ minimum: 1 })), tokensPerMinute: Type.Optional(Type.Integer({ minimum: 1 })) },
+  {
+    requestsPerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+    tokensPerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
   { additionalProperties: false },
 );
 
@@ -52,7 +58,11 @@ export const ProjectConfig = Type.Object(
         {
           shell: Type.Optional(
             Type.Object(
-              { enabled: Type.Boolean(), timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })), maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1 })) },
+              {
+                enabled: Type.Boolean(),
+                timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+                maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+              },
               { additionalProperties: false },
             ),
           ),
@@ -66,7 +76,10 @@ export const ProjectConfig = Type.Object(
         {
           rates: Type.Optional(Type.Record(Name, Rate)),
           budgets: Type.Optional(
-            Type.Object({ default: Type.Optional(Budget), orgs: Type.Optional(Type.Record(Name, Budget)) }, { additionalProperties: false }),
+            Type.Object(
+              { default: Type.Optional(Budget), orgs: Type.Optional(Type.Record(Name, Budget)) },
+              { additionalProperties: false },
+            ),
           ),
         },
         { additionalProperties: false },
@@ -75,7 +88,15 @@ export const ProjectConfig = Type.Object(
     plans: Type.Optional(
       Type.Object(
         {
-          plans: Type.Optional(Type.Record(Name, Type.Object({ name: Name, markup: Type.Number({ minimum: 0 }) }, { additionalProperties: false }))),
+          plans: Type.Optional(
+            Type.Record(
+              Name,
+              Type.Object(
+                { name: Name, markup: Type.Number({ minimum: 0 }) },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
           orgPlans: Type.Optional(Type.Record(Name, Name)),
           defaultPlan: Type.Optional(Name),
         },
@@ -95,7 +116,10 @@ export function parseProjectConfig(value: unknown, source = 'project config'): P
     return check(value);
   } catch (err) {
     const details = err instanceof SchemaError ? { details: { path: err.path } } : {};
-    throw errors.PROJECT_CONFIG(`${source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, ...details });
+    throw errors.PROJECT_CONFIG(`${source}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+      ...details,
+    });
   }
 }
 
@@ -104,7 +128,9 @@ export function loadProjectConfig(path: string): ProjectConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw errors.PROJECT_CONFIG(`${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw errors.PROJECT_CONFIG(`${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   return parseProjectConfig(raw, path);
 }
