@@ -35,7 +35,11 @@ export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<
   print(
     `  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`,
   );
-  print('  provider  scripted (offline, deterministic) — no provider API key configured');
+  print(
+    node.agents.offline
+      ? '  provider  scripted (offline, deterministic) — no provider API key configured'
+      : `  providers ${Object.keys(node.agents.profiles).join(', ')} (profiles; see docs/agents.md)`,
+  );
   let gateway: StartedGateway | null = null;
   if (a.gateway) {
     try {

@@ -67,7 +67,9 @@ describe('the committed session fixture', () => {
         { encoding: 'utf8' },
       );
       expect(build.status, build.stderr).toBe(0);
-      const ok = spawnSync(process.execPath, [MOE_BIN, 'replay', join(sessions, 'main.jsonl')], { encoding: 'utf8' });
+      const ok = spawnSync(process.execPath, [MOE_BIN, 'replay', join(sessions, 'main.jsonl')], {
+        encoding: 'utf8',
+      });
       expect(ok.status, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toContain('OK: replayed state equals the stored snapshots');
 
@@ -75,7 +77,9 @@ describe('the committed session fixture', () => {
       const altered = lines.map((l) => l.replace('Risks: load and onboarding', 'Risks: none at all'));
       expect(altered).not.toEqual(lines);
       writeFileSync(join(sessions, 'main.jsonl'), `${altered.join('\n')}\n`);
-      const bad = spawnSync(process.execPath, [MOE_BIN, 'replay', join(sessions, 'main.jsonl')], { encoding: 'utf8' });
+      const bad = spawnSync(process.execPath, [MOE_BIN, 'replay', join(sessions, 'main.jsonl')], {
+        encoding: 'utf8',
+      });
       expect(bad.status).toBe(1);
       expect(bad.stdout).toContain('DIFFERS');
       expect(bad.stdout).toContain('MISMATCH');
