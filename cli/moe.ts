@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `task`, `replay`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe).
  */
 import { parseArgs } from 'node:util';
@@ -10,15 +10,20 @@ import { replayCommand } from './commands/replay.js';
 import { taskCommand } from './commands/task.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
+import { supervisorCommand } from './commands/supervisor.js';
 import { errors } from './errors.js';
 
 const USAGE = `usage: moe <command> [options]
 
   up [--demo] [--data-dir DIR] [--nats URL] [--port N] [--no-gateway]
+     [--supervisor-port N] [--no-supervisor]
                                                 run the platform: a local nats-server if none answers,
-                                                a workspace-node and the gateway (port 8080);
+                                                a workspace-node, the gateway (port 8080) and the
+                                                supervisor dashboard (port 8090);
                                                 --demo runs a sample task and exits
   gateway [--port N] [--host H] [--nats URL]    run the REST/WebSocket gateway
+  supervisor [--port N] [--host H] [--nats URL] run a supervisor: node liveness, lease repair,
+                                                dashboard (port 8090)
   node [--data-dir DIR] [--nats URL] [--id ID]  run a workspace-node
   task "<prompt>" --org O --workspace W [--wait] [--json] [--session S] [--id ID] [--timeout MS]
                                                 submit a task over NATS (and wait for its result)
@@ -26,7 +31,8 @@ const USAGE = `usage: moe <command> [options]
                                                 rebuild state from a session log and compare it
                                                 with the stored snapshots (exit 0 when equal)
 
-env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080), MOE_JWT_SECRET,
+env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080),
+     MOE_SUPERVISOR_PORT (8090), MOE_JWT_SECRET,
      MOE_LOG_LEVEL (info), MOE_REPLICAS (1); see docs/operations.md`;
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -51,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
         'no-gateway': { type: 'boolean', default: false },
         host: { type: 'string', default: process.env.MOE_HOST ?? '127.0.0.1' },
+        'supervisor-port': { type: 'string', default: process.env.MOE_SUPERVISOR_PORT ?? '8090' },
+        'no-supervisor': { type: 'boolean', default: false },
       });
       return upCommand(
         {
@@ -59,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
           natsUrl: String(values.nats),
           port: Number(values.port),
           gateway: !values['no-gateway'],
+          supervisor: !values['no-supervisor'],
+          supervisorPort: Number(values['supervisor-port']),
           host: String(values.host),
           explicitNats: values.nats !== 'nats://127.0.0.1:4222' || process.env.NATS_URL !== undefined,
         },
@@ -87,6 +97,17 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string', default: process.env.MOE_HOST ?? '0.0.0.0' },
       });
       return gatewayCommand(
+        { natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) },
+        print,
+      );
+    }
+    case 'supervisor': {
+      const { values } = parse({
+        nats: { type: 'string', default: natsDefault },
+        port: { type: 'string', default: process.env.MOE_SUPERVISOR_PORT ?? '8090' },
+        host: { type: 'string', default: process.env.MOE_HOST ?? '127.0.0.1' },
+      });
+      return supervisorCommand(
         { natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) },
         print,
       );

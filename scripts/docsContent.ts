@@ -6,6 +6,7 @@ import { allCatalogues, exportedSchemas } from '../schemas/index.js';
 import '../workspace-node/errors.js';
 import '../gateway/errors.js';
 import '../cli/errors.js';
+import '../supervisor/errors.js';
 
 export function errorsMarkdown(): string {
   const lines = [

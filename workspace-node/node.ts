@@ -1,7 +1,9 @@
 /**
  * The workspace-node process: connects to NATS, makes sure the streams exist, discovers workspaces
  * that have commands, takes their placement leases and hosts them (one {@link WorkspaceHost} each),
- * renews leases and publishes a heartbeat for the supervisor.
+ * renews leases and publishes a heartbeat for the supervisor (key = node id in `moe_nodes`, every
+ * {@link NODE_HEARTBEAT_MS} — at most lease/3 — independent of the lease length, so the supervisor
+ * can tell a dead node from a live one long before a long lease runs out).
  *
  * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
  * of every subject (so commands sent while no node ran are found) and then follows new ones.
@@ -19,6 +21,9 @@ import { PlacementLeases } from './placement.js';
 import { ensureStreams } from './streams.js';
 import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
+
+/** How often a node writes its heartbeat and retries the workspaces it waits for (at most lease/3). */
+export const NODE_HEARTBEAT_MS = 1000;
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */
@@ -157,6 +162,27 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     return p;
   };
 
+  // Heartbeat and retry of waiting workspaces (a lease the supervisor released is taken at once).
+  // The first beat goes out before any lease is taken.
+  const beat = async () => {
+    for (const key of waiting) {
+      const [org, ws] = key.split('.') as [string, string];
+      void host(org, ws);
+    }
+    await nodesKv
+      .put(
+        config.nodeId,
+        JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }),
+      )
+      .catch(() => undefined);
+  };
+  await beat();
+  const heartbeat = setInterval(
+    () => void beat().catch(() => undefined),
+    Math.max(200, Math.min(NODE_HEARTBEAT_MS, Math.floor(config.leaseMs / 3))),
+  );
+  heartbeat.unref();
+
   // Discovery: last message per command subject, then every new one; headers only.
   const discovery = await js.consumers.get(STREAMS.commands, {
     filter_subjects: 'moe.cmd.>',
@@ -189,16 +215,6 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
             await h.stop().catch(() => undefined);
           }
         }
-        for (const key of waiting) {
-          const [org, ws] = key.split('.') as [string, string];
-          void host(org, ws);
-        }
-        await nodesKv
-          .put(
-            config.nodeId,
-            JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }),
-          )
-          .catch(() => undefined);
       })().catch(() => undefined);
     },
     Math.max(200, Math.floor(config.leaseMs / 3)),
@@ -224,6 +240,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
       if (stopped) return;
       stopped = true;
       clearInterval(tick);
+      clearInterval(heartbeat);
       discovered.stop();
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));

@@ -21,6 +21,18 @@ export interface ReplayedActor {
   divergences: Array<{ seq: number; recorded: string; replayed: string }>;
 }
 
+/** The machine event a journal record was made from: replaying it reproduces the turn. */
+export function eventFromRecord(record: JournalRecord): KernelEvent {
+  return {
+    type: record.cmd.type,
+    data: record.cmd.data ?? {},
+    id: record.cmd.id,
+    at: record.cmd.at,
+    turn: record.turn,
+    session: record.session,
+  };
+}
+
 export class Replayer {
   readonly actors = new Map<string, ReplayedActor>();
   readonly hosts = new Map<string, MachineHost>();
@@ -64,14 +76,7 @@ export class Replayer {
         `${key}: turn ${record.turn} follows turn ${actor.turn} (gap in the log at seq ${seq})`,
       );
     }
-    const event: KernelEvent = {
-      type: record.cmd.type,
-      data: record.cmd.data ?? {},
-      id: record.cmd.id,
-      at: record.cmd.at,
-      turn: record.turn,
-      session: record.session,
-    };
+    const event = eventFromRecord(record);
     const out = host.apply(actor.snapshot, event);
     const replayed = stateString(out.next);
     if (replayed !== record.state) actor.divergences.push({ seq, recorded: record.state, replayed });

@@ -47,6 +47,7 @@ import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.j
 import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString, statusOf } from './machineHost.js';
+import { eventFromRecord } from './replay.js';
 import { sessionFor } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
 
@@ -386,15 +387,7 @@ export class WorkspaceKernel {
   private async catchUp(cell: ActorCell): Promise<void> {
     let last: Promise<void> = Promise.resolve();
     for await (const { seq, record } of this.journal.readAfter(eventSubject(cell.address), cell.lastSeq)) {
-      const event: KernelEvent = {
-        type: record.cmd.type,
-        data: record.cmd.data ?? {},
-        id: record.cmd.id,
-        at: record.cmd.at,
-        turn: record.turn,
-        session: record.session,
-      };
-      const out = cell.host.apply(cell.snapshot, event);
+      const out = cell.host.apply(cell.snapshot, eventFromRecord(record));
       if (stateString(out.next) !== record.state) {
         this.stats.divergences++;
         this.o.log.error(

@@ -1,6 +1,7 @@
 /**
  * `moe up [--demo]`: the whole platform in one process on the embedded default — a local
- * nats-server when NATS_URL does not answer, the streams and buckets, a workspace-node.
+ * nats-server when NATS_URL does not answer, the streams and buckets, a workspace-node, the
+ * gateway and the supervisor (dashboard).
  * With --demo it runs the sample task and exits; without, it runs until Ctrl-C.
  */
 import { resolve } from 'node:path';
@@ -9,7 +10,9 @@ import { startWorkspaceNode } from '../../workspace-node/index.js';
 import { ensureNats } from '../embeddedNats.js';
 import { runDemo } from './demo.js';
 import { serveGateway } from './gateway.js';
+import { serveSupervisor } from './supervisor.js';
 import type { StartedGateway } from '../../gateway/index.js';
+import type { Supervisor } from '../../supervisor/index.js';
 
 export interface UpArgs {
   natsUrl: string;
@@ -17,6 +20,9 @@ export interface UpArgs {
   demo: boolean;
   port: number;
   gateway: boolean;
+  /** start the supervisor (dashboard on supervisorPort) */
+  supervisor: boolean;
+  supervisorPort: number;
   host: string;
   /** the NATS URL came from a flag or NATS_URL (not the default) */
   explicitNats: boolean;
@@ -54,7 +60,27 @@ export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<
       print(`  gateway   not started: ${reason}`);
     }
   }
+  let supervisor: Supervisor | null = null;
+  if (a.supervisor) {
+    try {
+      supervisor = await serveSupervisor({
+        nc: nats.nc,
+        natsUrl: nats.url,
+        port: a.supervisorPort,
+        host: a.host,
+      });
+      print(`  supervisor ${supervisor.url} (dashboard; node liveness and lease repair)`);
+    } catch (err) {
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? `port ${a.supervisorPort} is in use (--supervisor-port N)`
+          : String(err);
+      if (!a.demo) throw err;
+      print(`  supervisor not started: ${reason}`);
+    }
+  }
   const stop = async () => {
+    await supervisor?.stop();
     await gateway?.close();
     await node.stop();
     await nats.close();

@@ -4,22 +4,13 @@
  * effect. The node is a real `moe node` child process, killed by pid.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertCleanJournal, eventually, startPlatform, type Platform } from '../harness/index.js';
+import { type Platform, assertCleanJournal, eventually, exited, startPlatform } from '../harness/index.js';
 
 let p: Platform;
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(async () => p?.close());
-
-const exited = (c: {
-  exitCode: number | null;
-  signalCode: string | null;
-  once: (e: 'exit', f: () => void) => void;
-}) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => c.once('exit', r));
 
 describe('workspace-node killed with SIGKILL', () => {
   it('re-drives the interrupted effect after restart and completes the task exactly once', async () => {

@@ -5,5 +5,5 @@ export {
   natsServerBinary,
   type NatsServerHandle,
 } from '../../devkit/natsServer.js';
-export { tempDir, eventually } from './util.js';
+export { tempDir, eventually, exited } from './util.js';
 export { startPlatform, assertCleanJournal, silent, MOE_BIN, type Platform } from './platform.js';

@@ -28,3 +28,14 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Resolves when a child process has exited (at once if it already has). */
+export function exited(c: {
+  exitCode: number | null;
+  signalCode: string | null;
+  once: (e: 'exit', f: () => void) => void;
+}): Promise<void> {
+  return c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => c.once('exit', r));
+}

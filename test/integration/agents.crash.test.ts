@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlmReply } from '../../actors/index.js';
 import { effectCommandId } from '../../actors/kernel/index.js';
 import { fakeReply, startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
-import { assertCleanJournal, eventually, startPlatform, type Platform } from '../harness/index.js';
+import { type Platform, assertCleanJournal, eventually, exited, startPlatform } from '../harness/index.js';
 import { eventsOf, hasEvent, waitForRecord } from './agents.kit.js';
 
 let p: Platform;
@@ -21,15 +21,6 @@ afterAll(async () => {
   await p?.close();
   await fake?.close();
 });
-
-const exited = (c: {
-  exitCode: number | null;
-  signalCode: string | null;
-  once: (e: 'exit', f: () => void) => void;
-}) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => c.once('exit', r));
 
 describe('a node killed during a slow LLM stream', () => {
   it('re-drives the call with the same effect id after restart and journals exactly one result', async () => {

@@ -1,0 +1,58 @@
+/**
+ * Membership: which workspace-nodes are alive, read from their heartbeats in KV `moe_nodes`
+ * (key = node id, value `{node, at, workspaces}`, written every NODE_HEARTBEAT_MS). A node is
+ * dead when its last heartbeat is older than `staleMs` by the supervisor's clock. Keys under
+ * {@link SUPERVISOR_KEY_PREFIX} belong to the supervisors, not to nodes, and are skipped.
+ */
+import type { KvMirror } from './kvMirror.js';
+
+/** Keys in `moe_nodes` that are not node heartbeats (the leader record lives here). */
+export const SUPERVISOR_KEY_PREFIX = '_supervisor.';
+
+export interface NodeView {
+  readonly id: string;
+  /** epoch ms of the last heartbeat (the node's clock) */
+  readonly at: number;
+  /** ms since the last heartbeat, by the supervisor's clock */
+  readonly ageMs: number;
+  readonly workspaces: readonly string[];
+  readonly live: boolean;
+}
+
+interface Heartbeat {
+  node?: unknown;
+  at?: unknown;
+  workspaces?: unknown;
+}
+
+export class Membership {
+  constructor(
+    private readonly mirror: KvMirror,
+    private readonly staleMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  nodes(): NodeView[] {
+    const now = this.now();
+    const out: NodeView[] = [];
+    for (const e of this.mirror.values()) {
+      if (e.key.startsWith(SUPERVISOR_KEY_PREFIX)) continue;
+      const hb = (e.value ?? {}) as Heartbeat;
+      const at = typeof hb.at === 'number' ? hb.at : 0;
+      const workspaces = Array.isArray(hb.workspaces)
+        ? hb.workspaces.filter((w): w is string => typeof w === 'string')
+        : [];
+      const ageMs = Math.max(0, now - at);
+      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs });
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Whether a lease holder is alive. A node without any heartbeat counts as dead (a node writes
+   * one before it takes leases and deletes it only after releasing them).
+   */
+  isLive(nodeId: string): boolean {
+    return this.nodes().some((n) => n.id === nodeId && n.live);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The cluster status the dashboard shows and `/api/status` returns: nodes (heartbeat age, live or
+ * dead, workspaces), workspaces (lease holder, epoch, lease remaining, consumer backlog), dead
+ * letters (count and the last {@link RECENT_DEAD_LETTERS}) and stream sizes. Read on demand from
+ * the supervisor's KV mirrors and the JetStream API.
+ */
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { placementKey, STREAMS, workspaceConsumerName } from '../schemas/index.js';
+import type { KvMirror } from './kvMirror.js';
+import type { LeaderRecord } from './leadership.js';
+import type { Membership, NodeView } from './membership.js';
+import { parseLease } from './repair.js';
+
+export const RECENT_DEAD_LETTERS = 20;
+
+export interface WorkspaceStatus {
+  /** `<org>.<ws>` */
+  readonly workspace: string;
+  readonly holder: string | null;
+  readonly holderLive: boolean;
+  readonly epoch: number | null;
+  /** ms until the lease expires (≤ 0: expired) */
+  readonly leaseRemainingMs: number | null;
+  /** num_pending + num_ack_pending of the durable consumer `ws_<org>_<ws>` (null: no consumer yet) */
+  readonly backlog: number | null;
+}
+
+export interface DeadLetterSummary {
+  readonly seq: number;
+  readonly subject: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly at: number | null;
+}
+
+export interface StreamSize {
+  readonly name: string;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly consumers: number;
+}
+
+export interface SupervisorStatus {
+  readonly supervisor: {
+    readonly id: string;
+    readonly leader: boolean;
+    readonly leaderId: string | null;
+    readonly staleMs: number;
+    readonly leasesReleased: number;
+  };
+  readonly at: number;
+  readonly nodes: readonly NodeView[];
+  readonly workspaces: readonly WorkspaceStatus[];
+  readonly deadLetters: { readonly count: number; readonly recent: readonly DeadLetterSummary[] };
+  readonly streams: readonly StreamSize[];
+}
+
+export interface StatusSources {
+  readonly jsm: JetStreamManager;
+  readonly membership: Membership;
+  readonly placement: KvMirror;
+  readonly self: { id: string; leader: boolean; leaderRecord: LeaderRecord | null; leasesReleased: number };
+  readonly staleMs: number;
+  readonly now: () => number;
+}
+
+const prefix = 'moe.cmd.';
+
+/** `<org>.<ws>` of a workspace consumer, from its filter `moe.cmd.<org>.<ws>.>` */
+function workspaceOf(ci: ConsumerInfo): string | null {
+  const f = ci.config.filter_subject ?? ci.config.filter_subjects?.[0];
+  if (!f?.startsWith(prefix) || !f.endsWith('.>')) return null;
+  const parts = f.slice(prefix.length, -2).split('.');
+  if (parts.length !== 2) return null;
+  const [org, ws] = parts as [string, string];
+  return ci.name === workspaceConsumerName(org, ws) ? placementKey(org, ws) : null;
+}
+
+async function backlogs(jsm: JetStreamManager): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for await (const ci of jsm.consumers.list(STREAMS.commands)) {
+    const ws = workspaceOf(ci);
+    if (ws) out.set(ws, ci.num_pending + ci.num_ack_pending);
+  }
+  return out;
+}
+
+async function deadLetters(jsm: JetStreamManager): Promise<SupervisorStatus['deadLetters']> {
+  const info = await jsm.streams.info(STREAMS.deadLetters);
+  const recent: DeadLetterSummary[] = [];
+  const { first_seq: first, last_seq: last, messages } = info.state;
+  for (let seq = last; messages > 0 && seq >= first && recent.length < RECENT_DEAD_LETTERS; seq--) {
+    const m = await jsm.streams.getMessage(STREAMS.deadLetters, { seq }).catch(() => null);
+    if (!m) continue;
+    let v: Record<string, unknown>;
+    try {
+      v = m.json<Record<string, unknown>>() ?? {};
+    } catch {
+      v = {};
+    }
+    recent.push({
+      seq,
+      subject: typeof v.subject === 'string' ? v.subject : m.subject,
+      code: typeof v.code === 'string' ? v.code : 'unknown',
+      reason: typeof v.reason === 'string' ? v.reason : '',
+      at: typeof v.at === 'number' ? v.at : null,
+    });
+  }
+  return { count: messages, recent };
+}
+
+async function streamSizes(jsm: JetStreamManager): Promise<StreamSize[]> {
+  const out: StreamSize[] = [];
+  for (const name of Object.values(STREAMS)) {
+    const info = await jsm.streams.info(name).catch(() => null);
+    if (info)
+      out.push({
+        name,
+        messages: info.state.messages,
+        bytes: info.state.bytes,
+        consumers: info.state.consumer_count,
+      });
+  }
+  return out;
+}
+
+export async function collectStatus(s: StatusSources): Promise<SupervisorStatus> {
+  const now = s.now();
+  const nodes = s.membership.nodes();
+  const live = new Set(nodes.filter((n) => n.live).map((n) => n.id));
+  const [backlog, dlq, streams] = await Promise.all([
+    backlogs(s.jsm),
+    deadLetters(s.jsm),
+    streamSizes(s.jsm),
+  ]);
+  const byWs = new Map<string, WorkspaceStatus>();
+  for (const e of s.placement.values()) {
+    const lease = parseLease(e.value);
+    byWs.set(e.key, {
+      workspace: e.key,
+      holder: lease?.node ?? null,
+      holderLive: lease ? live.has(lease.node) : false,
+      epoch: lease?.epoch ?? null,
+      leaseRemainingMs: lease ? lease.until - now : null,
+      backlog: backlog.get(e.key) ?? null,
+    });
+  }
+  for (const [ws, n] of backlog)
+    if (!byWs.has(ws))
+      byWs.set(ws, {
+        workspace: ws,
+        holder: null,
+        holderLive: false,
+        epoch: null,
+        leaseRemainingMs: null,
+        backlog: n,
+      });
+  return {
+    supervisor: {
+      id: s.self.id,
+      leader: s.self.leader,
+      leaderId: s.self.leaderRecord?.id ?? null,
+      staleMs: s.staleMs,
+      leasesReleased: s.self.leasesReleased,
+    },
+    at: now,
+    nodes,
+    workspaces: [...byWs.values()].sort((a, b) => a.workspace.localeCompare(b.workspace)),
+    deadLetters: dlq,
+    streams,
+  };
+}

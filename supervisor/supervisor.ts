@@ -1,0 +1,178 @@
+/**
+ * The supervisor process: mirrors `moe_nodes` and `moe_placement` (KV watches), takes part in the
+ * leader election, and — while leader — releases the placement leases of dead nodes every
+ * `intervalMs`. Every supervisor (leader or not) serves the dashboard and `/api/status`.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { KV_BUCKETS } from '../schemas/index.js';
+import { ensureStreams } from '../workspace-node/streams.js';
+import { NODE_HEARTBEAT_MS } from '../workspace-node/node.js';
+import { buildDashboard } from './dashboard.js';
+import { errors } from './errors.js';
+import { KvMirror } from './kvMirror.js';
+import { Leadership } from './leadership.js';
+import { Membership } from './membership.js';
+import { releaseDeadLeases, type Release } from './repair.js';
+import { collectStatus, type SupervisorStatus } from './status.js';
+
+/** A node is dead after this long without a heartbeat: 3 heartbeat intervals (3 s). */
+export const DEFAULT_STALE_MS = 3 * NODE_HEARTBEAT_MS;
+export const DEFAULT_SUPERVISOR_PORT = 8090;
+export const DEFAULT_LEADER_LEASE_MS = 10_000;
+
+export interface SupervisorOptions {
+  /** an existing connection (shared, never closed) … */
+  readonly nc?: NatsConnection;
+  /** … or a URL to connect to (default $NATS_URL, else nats://127.0.0.1:4222) */
+  readonly natsUrl?: string;
+  /** name in the leader record (default `supervisor-<hostname>-<pid>`) */
+  readonly id?: string;
+  /** dashboard port (default 8090; 0 picks a free one; null: no HTTP server) */
+  readonly port?: number | null;
+  /** dashboard host (default 127.0.0.1) */
+  readonly host?: string;
+  /** heartbeat age after which a node is dead (default {@link DEFAULT_STALE_MS}) */
+  readonly staleMs?: number;
+  /** how long a leader record lasts without renewal (default 10 s; renewed every third) */
+  readonly leaderLeaseMs?: number;
+  /** how often membership is checked and leases repaired (default 1 s) */
+  readonly intervalMs?: number;
+  /** time source for heartbeat ages and leases (tests) */
+  readonly clock?: { now(): number };
+  readonly logger?: Logger;
+  /** JetStream replicas when the supervisor creates the streams (default $MOE_REPLICAS or 1) */
+  readonly replicas?: number;
+}
+
+export interface Supervisor {
+  readonly id: string;
+  /** the dashboard URL, e.g. http://127.0.0.1:8090 (null without HTTP) */
+  readonly url: string | null;
+  readonly isLeader: boolean;
+  /** leases released so far by this supervisor */
+  readonly leasesReleased: number;
+  status(): Promise<SupervisorStatus>;
+  /** one membership/election/repair round now (the loop runs it every intervalMs) */
+  tick(): Promise<readonly Release[]>;
+  stop(): Promise<void>;
+}
+
+function positive(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v <= 0) throw errors.OPTIONS(`${name} must be a positive number, got ${v}`);
+  return v;
+}
+
+export async function startSupervisor(o: SupervisorOptions = {}): Promise<Supervisor> {
+  const staleMs = positive('staleMs', o.staleMs, DEFAULT_STALE_MS);
+  const leaderLeaseMs = positive('leaderLeaseMs', o.leaderLeaseMs, DEFAULT_LEADER_LEASE_MS);
+  const intervalMs = positive('intervalMs', o.intervalMs, 1000);
+  const id = o.id ?? `supervisor-${hostname()}-${process.pid}`;
+  const now = o.clock ? () => o.clock!.now() : () => Date.now();
+  const log = o.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
+  const nc =
+    o.nc ??
+    (await connect({
+      servers: o.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      maxReconnectAttempts: -1,
+      name: id,
+      noAsyncTraces: true,
+    }));
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(nc, jsm, { replicas: o.replicas ?? Number(process.env.MOE_REPLICAS ?? 1) });
+  const kvm = new Kvm(nc);
+  const nodesKv = await kvm.open(KV_BUCKETS.nodes);
+  const placementKv = await kvm.open(KV_BUCKETS.placement);
+  const nodes = new KvMirror(nodesKv);
+  const placement = new KvMirror(placementKv);
+  await Promise.all([nodes.start(), placement.start()]);
+  const membership = new Membership(nodes, staleMs, now);
+  const leadership = new Leadership(nodesKv, id, leaderLeaseMs, now);
+  let released = 0;
+  let wasLeader = false;
+  let stopped = false;
+
+  const tick = async (): Promise<readonly Release[]> => {
+    const leading = await leadership.tick();
+    if (leading !== wasLeader) log.info({ supervisor: id }, leading ? 'became leader' : 'no longer leader');
+    wasLeader = leading;
+    if (!leading || stopped) return [];
+    const r = await releaseDeadLeases({ kv: placementKv, placement, membership, now: now(), log });
+    released += r.length;
+    return r;
+  };
+  let running: Promise<unknown> = tick();
+  await running;
+  let busy = false;
+  // Elections run every leaderLeaseMs/3 at the latest, repair every intervalMs; a slow round is
+  // not queued up behind (the next one is skipped).
+  const timer = setInterval(
+    () => {
+      if (busy) return;
+      busy = true;
+      running = running
+        .then(tick)
+        .catch((err: unknown) => log.error({ err }, 'supervisor round failed'))
+        .finally(() => (busy = false));
+    },
+    Math.min(intervalMs, Math.floor(leaderLeaseMs / 3)),
+  );
+  timer.unref();
+
+  const status = () =>
+    collectStatus({
+      jsm,
+      membership,
+      placement,
+      self: { id, leader: leadership.isLeader, leaderRecord: leadership.leader, leasesReleased: released },
+      staleMs,
+      now,
+    });
+  const app =
+    o.port === null
+      ? null
+      : buildDashboard({ status, health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }) });
+  let url: string | null = null;
+  try {
+    if (app) url = await app.listen({ port: o.port ?? DEFAULT_SUPERVISOR_PORT, host: o.host ?? '127.0.0.1' });
+  } catch (err) {
+    clearInterval(timer);
+    await running.catch(() => undefined);
+    await leadership.resign();
+    await Promise.all([nodes.stop(), placement.stop()]);
+    if (!o.nc) await nc.drain().catch(() => undefined);
+    throw err;
+  }
+  log.info({ supervisor: id, url, staleMs }, 'supervisor started');
+
+  return {
+    id,
+    url,
+    get isLeader() {
+      return leadership.isLeader;
+    },
+    get leasesReleased() {
+      return released;
+    },
+    status,
+    tick: () => {
+      const r = running.then(tick);
+      running = r.catch(() => undefined);
+      return r;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      await running.catch(() => undefined);
+      await app?.close();
+      await leadership.resign();
+      await Promise.all([nodes.stop(), placement.stop()]);
+      if (!o.nc) await nc.drain().catch(() => undefined);
+    },
+  };
+}
