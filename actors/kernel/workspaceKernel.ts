@@ -19,9 +19,6 @@ import type { Logger } from 'pino';
 import type { AnyMachineSnapshot } from 'xstate';
 import {
   addressKey,
-  codec,
-  DeadLetter,
-  deadLetterSubject,
   eventSubject,
   isMoeError,
   parseActorSubject,
@@ -41,6 +38,7 @@ import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
+import { deadLetterOf, sendToDeadLetters } from './deadLetters.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
@@ -51,7 +49,6 @@ import { eventFromRecord } from './replay.js';
 import { sessionFor } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
 
-const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
 const SETTLING = new Set(['effect.result', 'effect.failed', 'timer.fired']);
 const MAX_FENCE_RETRIES = 20;
 
@@ -462,23 +459,6 @@ export class WorkspaceKernel {
 
   private async deadLetter(msg: JsMsg, err: MoeError | SchemaError): Promise<void> {
     this.stats.deadLetters++;
-    const letter: DeadLetter = {
-      reason: err.message,
-      code: err instanceof SchemaError ? 'MOE_ERR_BAD_COMMAND' : err.code,
-      subject: msg.subject,
-      at: this.clock.now(),
-      payload: new TextDecoder().decode(msg.data).slice(0, 64 * 1024),
-      ...(err instanceof SchemaError ? { path: err.path } : {}),
-    };
-    this.o.log.warn({ subject: msg.subject, code: letter.code, reason: letter.reason }, 'dead letter');
-    try {
-      await this.o.js.publish(deadLetterSubject(this.o.org, this.o.ws), deadLetterCodec.encode(letter), {
-        msgID: `dlq:${msg.info.streamSequence}`,
-      });
-      msg.ack();
-    } catch (e) {
-      this.o.log.error({ err: e }, 'dead letter publish failed; command will be redelivered');
-      msg.nak(2000);
-    }
+    await sendToDeadLetters(this.o.js, this.o.log, this.o, msg, deadLetterOf(msg, err, this.clock.now()));
   }
 }
