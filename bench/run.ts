@@ -4,7 +4,8 @@
  * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load.
  */
 import { cpus } from 'node:os';
-import { activation, replayRate, residentBytes } from './replayAndActivation.js';
+import { execFileSync } from 'node:child_process';
+import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
 import { startBench } from './setup.js';
 import { throughput } from './throughput.js';
@@ -25,7 +26,15 @@ async function main(): Promise<void> {
     log(`latency: moderate load…`);
     const l = await latency(b, quick ? 200 : 500, quick ? 2 : 5);
     log('replay…');
-    const r = replayRate(t.jsonl, quick ? 0.5 : 2);
+    const r = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [new URL('./replayProcess.js', import.meta.url).pathname, t.jsonl, quick ? '0.5' : '2'],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ) as { events_per_s: number; events: number };
     log('activation…');
     const a = await activation(b, 'bench', 't', actors);
     log('resident actor heap…');

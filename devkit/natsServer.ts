@@ -76,6 +76,12 @@ export async function startNatsServer(
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.resume();
+    // If the test or bench process ends without stop() (an uncaught error, process.exit), take the
+    // server down with it rather than leave an orphan.
+    const current = child;
+    const reap = () => current.kill('SIGKILL');
+    process.once('exit', reap);
+    current.once('exit', () => process.removeListener('exit', reap));
     await waitForPort(port, child, 10_000);
   };
   const exited = (c: ChildProcess) =>

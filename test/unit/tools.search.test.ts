@@ -75,7 +75,7 @@ describe('search', () => {
     const result = await toolset.run('search', { pattern: '^(a+)+$', regex: true }, ctx);
     clearInterval(timer);
     expect(result).toMatchObject({ isError: true, code: 'MOE_ERR_TOOL_TIMEOUT' });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(ticks).toBeGreaterThan(5);
   });
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createToolset, type ToolContext } from '../../workspace-node/tools/index.js';
-import { tempDir } from '../harness/index.js';
+import { eventually, tempDir } from '../harness/index.js';
 
 let ws: ReturnType<typeof tempDir>;
 let ctx: ToolContext;
@@ -56,7 +56,10 @@ describe('shell tool', () => {
     expect(result.output).toContain('killed after 300 ms');
     expect(result.output).toContain('started');
     const bgPid = Number(readFileSync(join(ws.path, 'bg.pid'), 'utf8'));
-    expect(alive(bgPid)).toBe(false);
+    await eventually(() => (alive(bgPid) ? undefined : true), {
+      timeoutMs: 5_000,
+      what: `background job ${bgPid} to die`,
+    });
   });
 
   it('does not let a background job outlive a command that exited', async () => {
@@ -65,7 +68,12 @@ describe('shell tool', () => {
     const result = await toolset.run('shell', { command: 'sleep 30 & echo $!' }, ctx);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.isError).toBe(false);
-    expect(alive(Number(result.output.split('\n')[0]))).toBe(false);
+    // The process group is killed when the shell exits; the kill lands asynchronously.
+    const pid = Number(result.output.split('\n')[0]);
+    await eventually(() => (alive(pid) ? undefined : true), {
+      timeoutMs: 5_000,
+      what: `background job ${pid} to die`,
+    });
   });
 
   it('passes a minimal environment without inherited secrets', async () => {
