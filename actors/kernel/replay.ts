@@ -3,7 +3,7 @@
  * every command through the pure machines again. Records are applied in per-actor turn order; a
  * line seen twice (the log may repeat a record after a crash) is skipped by its sequence.
  */
-import { addressKey, JsonlLine, codec, type JournalRecord } from '../../schemas/index.js';
+import { addressKey, JsonlLine, SchemaError, codec, type JournalRecord } from '../../schemas/index.js';
 import type { KernelEvent } from '../contract.js';
 import type { ActorRegistry } from '../registry.js';
 import { MachineHost, stateString } from './machineHost.js';
@@ -89,9 +89,13 @@ export class Replayer {
   /** Applies one JSONL line (`{"seq":…,"rec":…}`); `validate` checks it against the schema. */
   applyLine(line: string, validate = false): void {
     if (!line) return;
-    const parsed = validate
-      ? lineCodec.decode(new TextEncoder().encode(line))
-      : (JSON.parse(line) as JsonlLine);
+    let parsed: JsonlLine;
+    try {
+      parsed = JSON.parse(line) as JsonlLine;
+    } catch (cause) {
+      throw new SchemaError('JsonlLine', '', 'not valid JSON', { cause });
+    }
+    if (validate) lineCodec.check(parsed);
     this.apply(parsed.seq, parsed.rec);
   }
 

@@ -87,4 +87,18 @@ describe('the committed session fixture', () => {
       dir.remove();
     }
   });
+
+  it('moe replay names the file and line of a malformed record', () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'broken.jsonl');
+      writeFileSync(file, `${lines[0]}\n{"seq": 2, "rec": {"v": 1}}\n`);
+      const r = spawnSync(process.execPath, [MOE_BIN, 'replay', file], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('MOE_ERR_REPLAY_INPUT');
+      expect(r.stderr).toContain('broken.jsonl:2');
+    } finally {
+      dir.remove();
+    }
+  });
 });
