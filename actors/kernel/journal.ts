@@ -76,15 +76,6 @@ export class Journal {
     }
     await consumer.delete().catch(() => undefined);
   }
-
-  /** The last record of one actor, or null. */
-  async last(address: ActorAddress): Promise<{ seq: number; record: JournalRecord } | null> {
-    const jsm = await this.js.jetstreamManager();
-    const m = await jsm.streams
-      .getMessage(STREAMS.events, { last_by_subj: eventSubject(address) })
-      .catch(() => null);
-    return m ? { seq: m.seq, record: recordCodec.decode(m.data) } : null;
-  }
 }
 
 export { recordCodec };

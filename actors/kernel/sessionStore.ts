@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS applied (
 CREATE TABLE IF NOT EXISTS effects (
   key TEXT NOT NULL, effect_id TEXT NOT NULL, kind TEXT NOT NULL, spec TEXT NOT NULL, fire_at INTEGER,
   PRIMARY KEY (key, effect_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 `;
 
 export function openSqlite(path: string): Database.Database {
@@ -59,8 +58,7 @@ export function openSqlite(path: string): Database.Database {
 
 export class SessionStore {
   private readonly stmts;
-  readonly commit: (c: TurnCommit) => void;
-  /** many turns in one transaction (group commit) */
+  /** commits a batch of turns in ONE transaction (group commit; a batch of one is fine) */
   readonly commitMany: (cs: readonly TurnCommit[]) => void;
 
   constructor(readonly db: Database.Database) {
@@ -83,13 +81,6 @@ export class SessionStore {
       delEffect: db.prepare('DELETE FROM effects WHERE key = ? AND effect_id = ?'),
       pending: db.prepare<[], PendingEffect>('SELECT * FROM effects ORDER BY key, effect_id'),
       pendingOf: db.prepare<[string], PendingEffect>('SELECT * FROM effects WHERE key = ?'),
-      getMeta: db.prepare<[string], { v: string }>('SELECT v FROM meta WHERE k = ?'),
-      setMeta: db.prepare(
-        'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v',
-      ),
-      highWater: db.prepare<[], { v: string }>("SELECT v FROM meta WHERE k = 'high_water'"),
-      actorCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM actors'),
-      allActors: db.prepare<[], ActorRow>('SELECT * FROM actors'),
     };
     const s = this.stmts;
     const one = (c: TurnCommit) => {
@@ -106,20 +97,8 @@ export class SessionStore {
         );
       }
     };
-    const highWater = (seq: number) => {
-      if (seq > Number(s.highWater.get()?.v ?? 0)) s.setMeta.run('high_water', String(seq));
-    };
-    this.commit = db.transaction((c: TurnCommit) => {
-      one(c);
-      highWater(c.seq);
-    });
     this.commitMany = db.transaction((cs: readonly TurnCommit[]) => {
-      let max = 0;
-      for (const c of cs) {
-        one(c);
-        max = Math.max(max, c.seq);
-      }
-      highWater(max);
+      for (const c of cs) one(c);
     });
   }
 
@@ -133,26 +112,5 @@ export class SessionStore {
 
   pendingEffects(key?: string): PendingEffect[] {
     return key === undefined ? this.stmts.pending.all() : this.stmts.pendingOf.all(key);
-  }
-
-  /** Highest MOE_EVT sequence committed here (0 for a fresh store). */
-  highWater(): number {
-    return Number(this.stmts.highWater.get()?.v ?? 0);
-  }
-
-  meta(k: string): string | undefined {
-    return this.stmts.getMeta.get(k)?.v;
-  }
-
-  setMeta(k: string, v: string): void {
-    this.stmts.setMeta.run(k, v);
-  }
-
-  actorCount(): number {
-    return this.stmts.actorCount.get()?.n ?? 0;
-  }
-
-  allActors(): ActorRow[] {
-    return this.stmts.allActors.all();
   }
 }
