@@ -28,6 +28,7 @@ import {
   type LlmReply,
   type Spend,
   type ToolReply,
+  agentReplied,
 } from './agentReply.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 
@@ -272,20 +273,7 @@ export const agentMachine = setup({
             ];
             const spend = addSpend(spendOf(context), reply);
             enqueue.assign({ messages, ...spend, provider: reply.provider, llmEffect: null });
-            enqueue({
-              type: 'emit',
-              params: {
-                type: 'agent.replied',
-                step: context.step,
-                text: reply.text,
-                tools: reply.toolCalls.length,
-                provider: reply.provider,
-                model: reply.model,
-                usage: reply.usage,
-                costMicros: reply.costMicros ?? 0,
-                priceMicros: reply.priceMicros ?? 0,
-              },
-            });
+            enqueue({ type: 'emit', params: agentReplied(reply, context.step, reply.toolCalls.length) });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
             if (reply.toolCalls.length > 0 && context.step < context.maxSteps) {
               const gated = new Set([...(context.approvalRequired ?? []), ...(reply.approval ?? [])]);

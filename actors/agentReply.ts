@@ -73,6 +73,25 @@ export function addSpend(total: Spend, reply: Pick<LlmReply, 'usage' | 'costMicr
   };
 }
 
+/** The `agent.replied` event of one LLM call: what live views and the messages projection show. */
+export function agentReplied(
+  reply: LlmReply,
+  step: number,
+  tools: number,
+): Record<string, unknown> & { type: string } {
+  return {
+    type: 'agent.replied',
+    step,
+    text: reply.text,
+    tools,
+    provider: reply.provider,
+    model: reply.model,
+    usage: reply.usage,
+    costMicros: reply.costMicros ?? 0,
+    priceMicros: reply.priceMicros ?? 0,
+  };
+}
+
 /** The `usage.recorded` event of one call: what billing and metrics aggregate. */
 export function usageRecorded(
   reply: LlmReply,

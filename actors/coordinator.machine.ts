@@ -17,7 +17,14 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import type { CoordinatorSubmit, ScriptStep, Subtask, Usage } from '../schemas/index.js';
-import { addSpend, usageRecorded, ZERO_USAGE, type Enqueue, type LlmReply } from './agentReply.js';
+import {
+  addSpend,
+  usageRecorded,
+  ZERO_USAGE,
+  type Enqueue,
+  type LlmReply,
+  agentReplied,
+} from './agentReply.js';
 import type { AgentMessage } from './agent.machine.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { aggregatePrompt, concatResults, parsePlan, planPrompt, type ChildState } from './coordinatorPlan.js';
@@ -279,20 +286,7 @@ export const coordinatorMachine = setup({
               llmEffect: null,
               messages: [...context.messages, { role: 'assistant', content: reply.text, toolCalls: [] }],
             });
-            enqueue({
-              type: 'emit',
-              params: {
-                type: 'agent.replied',
-                step: context.step,
-                text: reply.text,
-                tools: 0,
-                provider: reply.provider,
-                model: reply.model,
-                usage: reply.usage,
-                costMicros: reply.costMicros ?? 0,
-                priceMicros: reply.priceMicros ?? 0,
-              },
-            });
+            enqueue({ type: 'emit', params: agentReplied(reply, context.step, 0) });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
             if (subtasks.length === 0) return;
             if (!planned)
@@ -364,20 +358,7 @@ export const coordinatorMachine = setup({
             const reply = event.data.value as LlmReply;
             const spend = addSpend(spendOf(context), reply);
             enqueue.assign({ ...spend, result: reply.text, llmEffect: null, provider: reply.provider });
-            enqueue({
-              type: 'emit',
-              params: {
-                type: 'agent.replied',
-                step: context.step,
-                text: reply.text,
-                tools: 0,
-                provider: reply.provider,
-                model: reply.model,
-                usage: reply.usage,
-                costMicros: reply.costMicros ?? 0,
-                priceMicros: reply.priceMicros ?? 0,
-              },
-            });
+            enqueue({ type: 'emit', params: agentReplied(reply, context.step, 0) });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
             enqueue({
               type: 'emit',
