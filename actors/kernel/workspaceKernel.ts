@@ -46,7 +46,7 @@ import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString, statusOf } from './machineHost.js';
 import { eventFromRecord } from './replay.js';
-import { sessionFor } from './sessionKey.js';
+import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
 
 const SETTLING = new Set(['effect.result', 'effect.failed', 'timer.fired']);
@@ -88,7 +88,6 @@ export interface KernelStats {
   deadLetters: number;
   activations: number;
   passivations: number;
-  resident: number;
   effectsStarted: number;
   effectsFailed: number;
 }
@@ -115,7 +114,6 @@ export class WorkspaceKernel {
     deadLetters: 0,
     activations: 0,
     passivations: 0,
-    resident: 0,
     effectsStarted: 0,
     effectsFailed: 0,
   };
@@ -192,7 +190,7 @@ export class WorkspaceKernel {
         address,
         JSON.parse(p.spec) as never,
         cell.snapshot.context,
-        cell.session ?? '_workspace',
+        cell.session ?? WORKSPACE_SESSION,
       );
     }
   }
@@ -401,7 +399,7 @@ export class WorkspaceKernel {
         cell.address,
         JSON.parse(p.spec) as never,
         cell.snapshot.context,
-        cell.session ?? '_workspace',
+        cell.session ?? WORKSPACE_SESSION,
       );
     }
   }
@@ -433,7 +431,6 @@ export class WorkspaceKernel {
     };
     this.cells.set(key, cell);
     this.stats.activations++;
-    this.stats.resident = this.cells.size;
     // Queued first, so every command that finds this cell runs after the rebuild.
     if (this.o.alwaysReplay)
       void enqueue(
@@ -452,7 +449,6 @@ export class WorkspaceKernel {
         this.stats.passivations++;
       }
     }
-    this.stats.resident = this.cells.size;
   }
 
   // ---------------------------------------------------------------- dead letters

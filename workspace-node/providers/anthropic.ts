@@ -11,7 +11,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { ToolCall } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import { mergeAnthropicUsage, toAnthropicParams, ZERO_USAGE } from './anthropicWire.js';
-import { providerFailure } from './failure.js';
+import { networkProvider } from './failure.js';
 import type { ChatRequest, Provider, ProviderEvent } from './provider.js';
 import { asToolInput, parseToolInput } from './toolInput.js';
 
@@ -117,15 +117,5 @@ export function anthropicProvider(options: AnthropicProviderOptions): Provider {
     };
   }
 
-  return {
-    name,
-    offline: false,
-    async *stream(req: ChatRequest): AsyncIterable<ProviderEvent> {
-      try {
-        yield* options.streaming === false ? whole(req) : streamed(req);
-      } catch (err) {
-        throw providerFailure(err, { provider: name, model: req.model, signal: req.signal });
-      }
-    },
-  };
+  return networkProvider(name, options.streaming !== false, { streamed, whole });
 }

@@ -6,6 +6,7 @@
 import { isMoeError, type MoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import { classifyProviderError } from './classify.js';
+import type { ChatRequest, Provider, ProviderEvent } from './provider.js';
 
 export function providerFailure(
   err: unknown,
@@ -20,4 +21,29 @@ export function providerFailure(
   }
   if (isMoeError(err)) return err;
   return classifyProviderError(err, { provider: ctx.provider, model: ctx.model });
+}
+
+/**
+ * A networked provider from its two call styles: streamed (default) or whole-response. Whatever
+ * either throws leaves as a classified MoeError, so the router's retry policy sees one error model.
+ */
+export function networkProvider(
+  name: string,
+  streaming: boolean,
+  calls: {
+    streamed(req: ChatRequest): AsyncIterable<ProviderEvent>;
+    whole(req: ChatRequest): AsyncIterable<ProviderEvent>;
+  },
+): Provider {
+  return {
+    name,
+    offline: false,
+    async *stream(req: ChatRequest): AsyncIterable<ProviderEvent> {
+      try {
+        yield* streaming ? calls.streamed(req) : calls.whole(req);
+      } catch (err) {
+        throw providerFailure(err, { provider: name, model: req.model, signal: req.signal });
+      }
+    },
+  };
 }

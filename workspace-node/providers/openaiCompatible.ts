@@ -10,7 +10,7 @@
 import OpenAI from 'openai';
 import type { Usage } from '../../schemas/index.js';
 import { errors } from '../errors.js';
-import { providerFailure } from './failure.js';
+import { networkProvider } from './failure.js';
 import { fromOpenAiUsage, normaliseFinishReason, toOpenAiParams, type MaxTokensParam } from './openaiWire.js';
 import type { ChatRequest, Provider, ProviderEvent } from './provider.js';
 import { parseToolInput } from './toolInput.js';
@@ -117,17 +117,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Prov
     };
   }
 
-  return {
-    name,
-    offline: false,
-    async *stream(req: ChatRequest): AsyncIterable<ProviderEvent> {
-      try {
-        yield* options.streaming === false ? whole(req) : streamed(req);
-      } catch (err) {
-        throw providerFailure(err, { provider: name, model: req.model, signal: req.signal });
-      }
-    },
-  };
+  return networkProvider(name, options.streaming !== false, { streamed, whole });
 }
 
 /**

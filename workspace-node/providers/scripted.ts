@@ -5,6 +5,7 @@
  * Every reply says it came from `scripted`, so nobody mistakes it for a model.
  */
 import type { ScriptStep, ToolCall } from '../../schemas/index.js';
+import { systemClock } from '../../actors/kernel/index.js';
 import { errors } from '../errors.js';
 import type { ChatRequest, Provider, ProviderEvent } from './provider.js';
 
@@ -56,7 +57,7 @@ export function scriptedProvider(options: ScriptedOptions = {}): Provider {
       const step = script[req.step];
       if (!step) throw errors.SCRIPT_EXHAUSTED(`step ${req.step} of ${script.length}`);
       const delay = (step.delayMs ?? 0) + (options.stepDelayMs ?? 0);
-      if (delay > 0) await abortableSleep(delay, req.signal);
+      if (delay > 0) await systemClock.sleep(delay, req.signal);
       const text = step.text ?? '';
       // Deltas in word-sized chunks, like a real stream.
       for (const chunk of text.match(/\S+\s*/g) ?? []) yield { type: 'text', delta: chunk };
@@ -73,19 +74,4 @@ export function scriptedProvider(options: ScriptedOptions = {}): Provider {
       };
     },
   };
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
 }
