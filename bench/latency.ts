@@ -1,13 +1,11 @@
 /**
  * Turn latency at moderate load: a client publishes commands at a fixed rate to many actors and
- * times each from just before `publish` to the arrival of the journal record that applied it
- * (a core-NATS subscription on the event subjects sees records as JetStream stores them).
+ * times each from just before `publish` to the arrival of the journal entry that applied it
+ * (a core-NATS subscription on the event subjects sees entries as JetStream stores them).
  */
 import { envelopeCodec } from '../actors/kernel/index.js';
-import { codec, commandMsgId, commandSubject, JournalRecord } from '../schemas/index.js';
+import { commandMsgId, commandSubject, decodeTurns } from '../schemas/index.js';
 import { percentile, waitFor, type Bench } from './setup.js';
-
-const records = codec(JournalRecord, 'JournalRecord');
 
 export async function latency(
   b: Bench,
@@ -21,9 +19,11 @@ export async function latency(
   const took: number[] = [];
   const sub = b.nc.subscribe(`moe.evt.${org}.${ws}.>`, {
     callback: (_err, m) => {
-      const r = records.decode(m.data);
-      const t = sent.get(`${r.actor.id}/${r.cmd.id}`);
-      if (t !== undefined) took.push(performance.now() - t);
+      const now = performance.now();
+      for (const r of decodeTurns(m.data)) {
+        const t = sent.get(`${r.actor.id}/${r.cmd.id}`);
+        if (t !== undefined) took.push(now - t);
+      }
     },
   });
   // Warm-up: create the actors (first activation is measured by `activation`, not here).

@@ -1,29 +1,68 @@
 /**
- * Replay throughput (a session JSONL log through the machines, as `moe replay` does), activation
- * cost (snapshot load + restore from sessions.db; and catch-up of journal records), and heap per
- * idle resident actor.
+ * Replay throughput (a session JSONL log through the machines on worker threads, as `moe replay`
+ * does), activation cost (snapshot load + restore from sessions.db; and catch-up of journal
+ * records), and heap per idle resident actor.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultRegistry } from '../actors/index.js';
-import { Journal, MachineHost, Replayer, SessionStore, openSqlite } from '../actors/kernel/index.js';
-import { eventSubject, type ActorAddress, type JournalRecord } from '../schemas/index.js';
+import {
+  Journal,
+  MachineHost,
+  ReplayPool,
+  Replayer,
+  SessionStore,
+  openSqlite,
+  replayParallel,
+} from '../actors/kernel/index.js';
+import { eventSubject, type ActorAddress, type AnyJournalEntry } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { waitFor, type Bench } from './setup.js';
 import { envelopeCodec } from '../actors/kernel/index.js';
 import { commandMsgId, commandSubject } from '../schemas/index.js';
 
-export function replayRate(jsonlPath: string, minSeconds = 1): { events_per_s: number; events: number } {
-  const lines = readFileSync(jsonlPath, 'utf8').split('\n').filter(Boolean);
-  const registry = defaultRegistry();
-  let events = 0;
-  const t0 = performance.now();
-  do {
-    const r = new Replayer(registry);
-    for (const line of lines) r.applyLine(line);
-    events += r.applied;
-  } while ((performance.now() - t0) / 1000 < minSeconds);
-  return { events_per_s: Math.round(events / ((performance.now() - t0) / 1000)), events };
+/**
+ * Replay throughput of the parallel replay `moe replay` runs: every round replays the whole file —
+ * each worker reads it, keeps its actors' lines, replays them and posts its actors back — on a
+ * pool started and warmed by one untimed replay beforehand (module loading and JIT warm-up are
+ * start-up costs, not replay throughput). What a pool costs to start, and one cold replay that
+ * pays all of it (what a single `moe replay` of this file costs), are reported beside it.
+ */
+export async function replayRate(
+  jsonlPath: string,
+  minSeconds = 1,
+  workers?: number,
+): Promise<{
+  events_per_s: number;
+  events: number;
+  workers: number;
+  pool_start_ms: number;
+  cold_events_per_s: number;
+}> {
+  const cold0 = performance.now();
+  const cold = await replayParallel(jsonlPath, { workers });
+  const coldSeconds = (performance.now() - cold0) / 1000;
+  const start0 = performance.now();
+  const pool = new ReplayPool(workers);
+  try {
+    await pool.started();
+    const poolStartMs = performance.now() - start0;
+    // One untimed replay first: the workers' JIT compiles the machines and the parser on it (the
+    // cold figure above is what a single replay with start-up and warm-up costs).
+    await pool.replay(jsonlPath);
+    let events = 0;
+    const t0 = performance.now();
+    do events += (await pool.replay(jsonlPath)).applied;
+    while ((performance.now() - t0) / 1000 < minSeconds);
+    return {
+      events_per_s: Math.round(events / ((performance.now() - t0) / 1000)),
+      events,
+      workers: pool.size,
+      pool_start_ms: Math.round(poolStartMs),
+      cold_events_per_s: Math.round(cold.applied / coldSeconds),
+    };
+  } finally {
+    await pool.close();
+  }
 }
 
 export async function activation(
@@ -43,18 +82,20 @@ export async function activation(
   }
   const snapshotMs = (performance.now() - t0) / actors;
 
-  // Catch-up: an actor whose snapshot is 10 records behind the journal (as after a crash between
-  // journal append and SQLite commit): restore that snapshot, read the 10 records, apply them.
-  const journal = new Journal(b.js);
+  // Catch-up: an actor whose snapshot is at least 10 turns behind the journal (as after a crash
+  // between journal append and SQLite commit): restore that snapshot, read the entries holding
+  // those turns (the shortest tail of whole entries with >= 10 turns), apply them.
+  const journal = new Journal(b.js, b.nc);
   const samples = 20;
   let catchupMs = 0;
   for (let i = 0; i < samples; i++) {
     const a: ActorAddress = { org, ws, kind: 'org', id: `o${i}` };
-    const all: Array<{ seq: number; record: JournalRecord }> = [];
+    const all: Array<{ seq: number; entry: AnyJournalEntry }> = [];
     for await (const r of journal.readAfter(eventSubject(a), 0)) all.push(r);
-    const cut = Math.max(0, all.length - 10);
+    let cut = all.length;
+    for (let behindBy = 0; cut > 1 && behindBy < 10;) behindBy += turnCount(all[--cut]!.entry);
     const behind = new Replayer(defaultRegistry());
-    for (const r of all.slice(0, cut)) behind.apply(r.seq, r.record);
+    for (const r of all.slice(0, cut)) behind.apply(r.seq, r.entry);
     const persisted = JSON.stringify(behind.persisted(`${org}.${ws}.org.o${i}`));
     const t = performance.now();
     const replayer = new Replayer(defaultRegistry());
@@ -62,16 +103,17 @@ export async function activation(
       key: `${org}.${ws}.org.o${i}`,
       kind: 'org',
       snapshot: host.restore(JSON.parse(persisted)),
-      turn: cut,
+      turn: behind.applied,
       lastSeq: all[cut - 1]?.seq ?? 0,
       divergences: [],
     };
     replayer.actors.set(actor.key, actor);
-    for await (const r of journal.readAfter(eventSubject(a), actor.lastSeq)) replayer.apply(r.seq, r.record);
+    for await (const r of journal.readAfter(eventSubject(a), actor.lastSeq)) replayer.apply(r.seq, r.entry);
     catchupMs += performance.now() - t;
-    if (actor.divergences.length || actor.turn !== all.length)
+    if (actor.divergences.length || actor.turn !== behind.applied + replayer.applied)
       throw new Error('catch-up did not reproduce the journal');
   }
+  journal.close();
   db.close();
   return {
     snapshot_ms: Number(snapshotMs.toFixed(4)),
@@ -113,4 +155,8 @@ export async function residentBytes(b: Bench, actors: number): Promise<number | 
   const after = process.memoryUsage().heapUsed;
   if (host.kernel.resident < actors) throw new Error('actors were passivated during the measurement');
   return Math.round((after - before) / actors);
+}
+
+function turnCount(entry: AnyJournalEntry): number {
+  return entry.v === 1 ? 1 : entry.turns.length;
 }

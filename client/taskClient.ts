@@ -10,16 +10,17 @@ import {
   CommandEnvelope,
   commandMsgId,
   commandSubject,
+  decodeTurns,
   eventSubject,
-  JournalRecord,
   STREAMS,
+  type JournalRecord,
   type ActorAddress,
   type TaskSubmit,
 } from '../schemas/index.js';
 
 const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
-const recordCodec = codec(JournalRecord, 'JournalRecord');
 
+/** One turn of an actor, with the MOE_EVT sequence of the entry that carries it. */
 export interface RecordWithSeq {
   readonly seq: number;
   readonly record: JournalRecord;
@@ -40,9 +41,9 @@ export class MoeClient {
   }
 
   /**
-   * Streams an actor's journal records from the start (or after `afterSeq`) until `until` returns
-   * true for one of them; resolves with all records seen. Uses an ordered consumer, so a record
-   * appended before the call is not missed.
+   * Streams an actor's turns from the start (or after the entry at `afterSeq`) until `until`
+   * returns true for one of them; resolves with all turns seen. Uses an ordered consumer, so a
+   * turn appended before the call is not missed.
    */
   async follow(
     actor: ActorAddress,
@@ -62,11 +63,13 @@ export class MoeClient {
       opts.timeoutMs ?? 60_000,
     );
     try {
-      for await (const m of messages) {
-        const r = { seq: m.seq, record: recordCodec.decode(m.data) };
-        seen.push(r);
-        opts.onRecord?.(r);
-        if (until(r)) break;
+      outer: for await (const m of messages) {
+        for (const record of decodeTurns(m.data)) {
+          const r = { seq: m.seq, record };
+          seen.push(r);
+          opts.onRecord?.(r);
+          if (until(r)) break outer;
+        }
       }
     } finally {
       clearTimeout(timer);

@@ -6,8 +6,9 @@
  *   1. publish a CommandEnvelope {id, type: "task.submit", data: {prompt}} to
  *      moe.cmd.<org>.<ws>.agent.<taskId> with Nats-Msg-Id = <org>.<ws>.agent.<taskId>/<id>;
  *   2. read the agent's journal, moe.evt.<org>.<ws>.agent.<taskId> in stream MOE_EVT, from the
- *      start with an ordered consumer, until a record's events hold task.completed / task.failed
- *      (or command.rejected);
+ *      start with an ordered consumer. Each message is a journal entry carrying one or more turns;
+ *      look at every turn: the turn whose cmd.id is our id says whether the agent accepted the task
+ *      (command.rejected if not), and a later turn's events hold task.completed / task.failed;
  *   3. meanwhile watch moe.dlq.<org>.<ws> for a dead letter of our command (bad input).
  *
  * Run (with `moe up` running): npx tsx examples/submit-task.ts "your prompt"
@@ -18,14 +19,41 @@ import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
 
-/** The parts of a journal record this example reads (full schema: docs/schemas/JournalRecord.json). */
-interface JournalRecord {
+type DomainEvent = { type: string; [k: string]: unknown };
+
+/** One turn: one command applied to the actor (the fields used here; docs/schemas/TurnRecord.json). */
+interface Turn {
   turn: number;
-  cmd: { id: string; type: string; at: number };
+  cmd: { id: string; type: string; at: number; data?: Record<string, unknown> };
   state: string;
   status: 'active' | 'done' | 'error';
-  events: Array<{ type: string; [k: string]: unknown }>;
+  events: DomainEvent[];
 }
+
+interface ActorRef {
+  org: string;
+  ws: string;
+  kind: string;
+  id: string;
+}
+
+/** A journal message: one append of 1..64 consecutive turns (docs/schemas/JournalEntry.json). */
+interface JournalEntry {
+  v: 2;
+  actor: ActorRef;
+  session: string;
+  turns: Turn[];
+}
+
+/** The older format (v1): one turn per message, still read (docs/schemas/JournalRecordV1.json). */
+interface JournalRecordV1 extends Turn {
+  v: 1;
+  actor: ActorRef;
+  session: string;
+}
+
+/** The turns of a journal message, oldest first, whatever its version. */
+const turnsOf = (entry: JournalEntry | JournalRecordV1): Turn[] => (entry.v === 1 ? [entry] : entry.turns);
 
 interface DeadLetter {
   code: string;
@@ -36,7 +64,7 @@ interface DeadLetter {
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/; // subject tokens: no dots, no wildcards
-const END_EVENTS = new Set(['task.completed', 'task.failed', 'command.rejected']);
+const END_EVENTS = new Set(['task.completed', 'task.failed']);
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const org = process.env.MOE_ORG ?? 'demo';
@@ -80,19 +108,24 @@ print(
   `published ${commandId} to ${commandSubject} (MOE_CMD seq ${ack.seq}${ack.duplicate ? ', duplicate' : ''})`,
 );
 
-// 2. Follow the journal from its first record. The journal is a stream, so starting to read after
+// 2. Follow the journal from its first entry. The journal is a stream, so starting to read after
 //    publishing loses nothing; re-running with the same MOE_TASK replays the same outcome.
 const journal = await (
   await js.consumers.get('MOE_EVT', { filter_subjects: eventSubject, deliver_policy: DeliverPolicy.All })
 ).consume();
 
-async function outcomeFromJournal(): Promise<{ type: string; [k: string]: unknown }> {
+async function outcomeFromJournal(): Promise<DomainEvent> {
   for await (const m of journal) {
-    const r = m.json<JournalRecord>();
-    const types = r.events.map((e) => e.type).join(', ') || '-';
-    print(`  seq ${m.seq}  turn ${r.turn}  ${r.cmd.type.padEnd(13)} → ${r.state.padEnd(8)} ${types}`);
-    const end = r.events.find((e) => END_EVENTS.has(e.type));
-    if (end) return end;
+    // One message = one entry; every turn of it counts, not just the first.
+    for (const t of turnsOf(m.json<JournalEntry | JournalRecordV1>())) {
+      const types = t.events.map((e) => e.type).join(', ') || '-';
+      print(`  seq ${m.seq}  turn ${t.turn}  ${t.cmd.type.padEnd(13)} → ${t.state.padEnd(8)} ${types}`);
+      // The turn of our own command: a command.rejected there means the agent could not accept it.
+      const rejected = t.cmd.id === commandId && t.events.find((e) => e.type === 'command.rejected');
+      if (rejected) return rejected;
+      const end = t.events.find((e) => END_EVENTS.has(e.type));
+      if (end) return end;
+    }
   }
   throw new Error('journal subscription closed');
 }

@@ -24,21 +24,27 @@ import {
   commandSubject,
   DeadLetter,
   deadLetterSubject,
+  decodeTurns,
   eventSubject,
-  JournalRecord,
   STREAMS,
+  type JournalRecord,
   type ActorAddress,
   type CommandEnvelope,
 } from '../schemas/index.js';
 import { errors } from './errors.js';
 
-export const recordCodec = codec(JournalRecord, 'JournalRecord');
 const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
 const envelopeCodec = { encode: (e: CommandEnvelope) => new TextEncoder().encode(JSON.stringify(e)) };
 
+/** One turn and the MOE_EVT sequence of the entry that carries it (turns of an entry share it). */
 export interface SeqRecord {
   readonly seq: number;
   readonly rec: JournalRecord;
+}
+
+/** The turns of one MOE_EVT message, each with the message's sequence. */
+export function seqRecords(seq: number, data: Uint8Array): SeqRecord[] {
+  return decodeTurns(data).map((rec) => ({ seq, rec }));
 }
 
 export interface Bus {
@@ -51,10 +57,11 @@ export interface Bus {
     data: Record<string, unknown>,
     opts: { id: string; session?: string },
   ): Promise<void>;
+  /** The actor's latest turn. */
   lastRecord(addr: ActorAddress): Promise<SeqRecord | null>;
-  /** Every record of one actor, oldest first (for short-lived actors: agents, sessions). */
+  /** Every turn of one actor, oldest first (for short-lived actors: agents, sessions). */
   records(addr: ActorAddress): Promise<SeqRecord[]>;
-  /** Publishes a command and resolves with the journal record of its turn. */
+  /** Publishes a command and resolves with the turn that applied it. */
   request(
     addr: ActorAddress,
     type: string,
@@ -105,7 +112,7 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
   const lastRecord: Bus['lastRecord'] = async (addr) => {
     try {
       const m = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: eventSubject(addr) });
-      return m ? { seq: m.seq, rec: recordCodec.decode(m.data) } : null;
+      return m ? (seqRecords(m.seq, m.data).pop() ?? null) : null;
     } catch (cause) {
       if (cause instanceof Error && /no message found|not found/i.test(cause.message)) return null;
       throw errors.NATS_UNAVAILABLE('journal read failed', { cause });
@@ -132,8 +139,8 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
       await nc.flush();
       await publish(addr, type, data, opts);
       for await (const m of messages) {
-        const rec = recordCodec.decode(m.data);
-        if (rec.cmd.id === opts.id) return { seq: m.seq, rec };
+        const hit = seqRecords(m.seq, m.data).find((r) => r.rec.cmd.id === opts.id);
+        if (hit) return hit;
       }
       if (dead.letter) throw refused(type, dead.letter);
       throw errors.TIMEOUT(`${type} to ${addr.kind} ${addr.id}`);
@@ -153,7 +160,7 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     const out: SeqRecord[] = [];
     try {
       for await (const m of messages) {
-        out.push({ seq: m.seq, rec: recordCodec.decode(m.data) });
+        out.push(...seqRecords(m.seq, m.data));
         if (m.seq >= last.seq) break;
       }
     } finally {
@@ -166,7 +173,7 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
   return { nc, js, jsm, publish, lastRecord, records, request };
 }
 
-/** The `command.rejected` event of a record, when the machine could not accept the command. */
+/** The `command.rejected` event of a turn, when the machine could not accept the command. */
 export function rejection(rec: JournalRecord): string | null {
   const ev = rec.events.find((e) => e.type === 'command.rejected');
   if (!ev) return null;

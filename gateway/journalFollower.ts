@@ -7,8 +7,7 @@
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { STREAMS, type JournalRecord } from '../schemas/index.js';
-import { recordCodec } from './bus.js';
+import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
 
 export interface JournalFollower {
   readonly caughtUp: boolean;
@@ -47,7 +46,7 @@ export function followJournal(
         for await (const m of messages) {
           lastSeq = m.seq;
           try {
-            onRecord(m.seq, recordCodec.decode(m.data));
+            for (const rec of decodeTurns(m.data)) onRecord(m.seq, rec);
           } catch (err) {
             log.warn({ err, seq: m.seq, filter }, 'journal follower skipped an unreadable record');
           }

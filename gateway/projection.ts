@@ -9,9 +9,8 @@
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { STREAMS, type JournalRecord } from '../schemas/index.js';
+import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
 import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/tenancy.js';
-import { recordCodec } from './bus.js';
 import { errors } from './errors.js';
 import { isIdempotentCommandId } from './idempotency.js';
 
@@ -167,7 +166,7 @@ export class TenancyProjection {
         for await (const m of this.messages) {
           this.lastSeq = m.seq;
           try {
-            this.apply(recordCodec.decode(m.data));
+            for (const rec of decodeTurns(m.data)) this.apply(rec);
           } catch (err) {
             this.log.warn({ err, seq: m.seq }, 'tenancy projection skipped an unreadable record');
           }
@@ -182,7 +181,7 @@ export class TenancyProjection {
     }
   }
 
-  /** Applies one journal record (exported for tests: the projection is a pure fold over records). */
+  /** Applies one turn (exported for tests: the projection is a pure fold over turns). */
   apply(rec: JournalRecord): void {
     const { org, kind, id } = rec.actor;
     for (const e of rec.events as Ev[]) this.applyEvent(org, kind, id, e);

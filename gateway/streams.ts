@@ -1,13 +1,15 @@
 /**
  * Live event streams for WebSocket and SSE clients, read from MOE_EVT with an ordered consumer:
- * in order, no gaps, no duplicates for one connection. Each event carries its stream sequence;
- * a client that reconnects with `since=<last seq>` (or SSE `Last-Event-ID`) resumes right after it,
- * so across reconnects it also sees every event exactly once. Without `since` the stream replays
- * from the start (a finished run's whole log), or only new records with `from=now`.
+ * in order, no gaps, no duplicates for one connection. One event per turn; each carries its
+ * entry's stream sequence and a `cursor`: reconnecting with `since=<cursor>` (or SSE
+ * `Last-Event-ID`) resumes right after it. The cursor is the entry's sequence on the entry's last
+ * turn and the sequence before it on earlier turns, so a connection cut inside a multi-turn entry
+ * gets that entry again (a turn is identified by actor and `turn`); otherwise every event comes
+ * exactly once across reconnects. Without `since` the stream replays from the start (a finished
+ * run's whole log), or only new records with `from=now`.
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
-import { STREAMS, type JournalRecord } from '../schemas/index.js';
-import { recordCodec } from './bus.js';
+import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
 
 export type Level = 'debug' | 'info' | 'error';
 const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, error: 2 };
@@ -15,6 +17,8 @@ const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, error: 2 };
 /** What a stream client receives per journal record. */
 export interface StreamEvent {
   seq: number;
+  /** resume point: `since=<cursor>` continues after this event */
+  cursor: number;
   actor: { kind: string; id: string };
   session: string;
   turn: number;
@@ -47,9 +51,10 @@ export function levelOf(rec: JournalRecord): Level {
   return 'info';
 }
 
-export function toStreamEvent(seq: number, rec: JournalRecord): StreamEvent {
+export function toStreamEvent(seq: number, rec: JournalRecord, endsEntry = true): StreamEvent {
   return {
     seq,
+    cursor: endsEntry ? seq : seq - 1,
     actor: { kind: rec.actor.kind, id: rec.actor.id },
     session: rec.session,
     turn: rec.turn,
@@ -92,14 +97,16 @@ export async function openEventStream(
   return {
     async *[Symbol.asyncIterator]() {
       for await (const m of messages) {
-        let rec: JournalRecord;
+        let turns: JournalRecord[];
         try {
-          rec = recordCodec.decode(m.data);
+          turns = decodeTurns(m.data);
         } catch {
           continue;
         }
-        const ev = toStreamEvent(m.seq, rec);
-        if (matches(ev, filter)) yield ev;
+        for (let i = 0; i < turns.length; i++) {
+          const ev = toStreamEvent(m.seq, turns[i]!, i === turns.length - 1);
+          if (matches(ev, filter)) yield ev;
+        }
       }
     },
     close: async () => {

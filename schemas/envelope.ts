@@ -1,6 +1,6 @@
 /**
- * The two messages every actor speaks: the command envelope (MOE_CMD) and the journal record
- * (MOE_EVT). Kind-specific command data is in `commands.ts`; both are checked by the codec.
+ * The two messages every actor speaks: the command envelope (MOE_CMD) and the journal entry
+ * (MOE_EVT, one or more turns per message). Kind-specific command data is in `commands.ts`; both are checked by the codec.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TOKEN_PATTERN } from './subjects.js';
@@ -51,41 +51,97 @@ export const EffectSpec = Type.Object(
 );
 export type EffectSpec = Static<typeof EffectSpec> & { [key: string]: unknown };
 
-export const JournalRecord = Type.Object(
+const TurnCommand = Type.Object(
+  {
+    id: CommandId,
+    type: Type.String(),
+    at: Type.Number({ description: 'epoch ms the command was stored in MOE_CMD' }),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+const TurnOutcome = {
+  state: Type.String({ description: 'state value after the turn, JSON for nested states' }),
+  status: Type.Union([Type.Literal('active'), Type.Literal('done'), Type.Literal('error')]),
+  events: Type.Array(DomainEvent),
+  effects: Type.Array(EffectSpec),
+  cancels: Type.Array(Type.String()),
+};
+
+/** One turn: one command applied to the actor's machine, and what came of it. */
+export const TurnRecord = Type.Object(
+  { turn: Type.Integer({ minimum: 1 }), cmd: TurnCommand, ...TurnOutcome },
+  { $id: 'TurnRecord', additionalProperties: false },
+);
+
+/**
+ * One append to an actor's journal subject: the turns the actor took since its previous append,
+ * in order. With no backlog that is one turn; when commands wait in the actor's mailbox, the
+ * kernel applies them one by one and appends their turns together (a group commit per actor),
+ * still behind the same expected-last-subject-sequence fence.
+ */
+export const JournalEntry = Type.Object(
+  {
+    v: Type.Literal(2),
+    actor: ActorRef,
+    session: Token,
+    turns: Type.Array(TurnRecord, { minItems: 1 }),
+  },
+  {
+    $id: 'JournalEntry',
+    additionalProperties: false,
+    description: 'One message per append on moe.evt.<org>.<ws>.<kind>.<id>: one or more consecutive turns',
+  },
+);
+
+/** The entry format written before turns were grouped: exactly one turn per message. Still read. */
+export const JournalRecordV1 = Type.Object(
   {
     v: Type.Literal(1),
     actor: ActorRef,
     turn: Type.Integer({ minimum: 1 }),
     session: Token,
-    cmd: Type.Object(
-      {
-        id: CommandId,
-        type: Type.String(),
-        at: Type.Number({ description: 'epoch ms the command was stored in MOE_CMD' }),
-        data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      },
-      { additionalProperties: false },
-    ),
-    state: Type.String({ description: 'state value after the turn, JSON for nested states' }),
-    status: Type.Union([Type.Literal('active'), Type.Literal('done'), Type.Literal('error')]),
-    events: Type.Array(DomainEvent),
-    effects: Type.Array(EffectSpec),
-    cancels: Type.Array(Type.String()),
+    cmd: TurnCommand,
+    ...TurnOutcome,
   },
   {
-    $id: 'JournalRecord',
+    $id: 'JournalRecordV1',
     additionalProperties: false,
-    description: 'One record per turn on moe.evt.<org>.<ws>.<kind>.<id>',
+    description: 'Legacy (v1) journal message: one turn per message',
   },
 );
-export type JournalRecord = Omit<Static<typeof JournalRecord>, 'events'> & { events: DomainEvent[] };
 
-/** A line of a session JSONL log: the journal record plus its MOE_EVT stream sequence. */
+/** Any message found on MOE_EVT or in a session log: readers accept every version ever written. */
+export const AnyJournalEntry = Type.Union([JournalEntry, JournalRecordV1], { $id: 'AnyJournalEntry' });
+
+type Outcome<T> = Omit<T, 'events'> & { events: DomainEvent[] };
+export type TurnRecord = Outcome<Static<typeof TurnRecord>>;
+export type JournalEntry = Omit<Static<typeof JournalEntry>, 'turns'> & { turns: TurnRecord[] };
+export type JournalRecordV1 = Outcome<Static<typeof JournalRecordV1>>;
+export type AnyJournalEntry = JournalEntry | JournalRecordV1;
+
+/** One turn with the actor and session it belongs to: what readers of the journal work with. */
+export type JournalRecord = TurnRecord & {
+  readonly actor: Static<typeof ActorRef>;
+  readonly session: string;
+};
+
+/** The turns of an entry, oldest first, each with its actor and session (v1 and v2 alike). */
+export function turnsOf(entry: AnyJournalEntry): JournalRecord[] {
+  if (entry.v === 1) {
+    const { v: _v, ...turn } = entry;
+    return [turn];
+  }
+  return entry.turns.map((t) => ({ ...t, actor: entry.actor, session: entry.session }));
+}
+
+/** A line of a session JSONL log: the journal entry plus its MOE_EVT stream sequence. */
 export const JsonlLine = Type.Object(
-  { seq: Type.Integer({ minimum: 1 }), rec: JournalRecord },
+  { seq: Type.Integer({ minimum: 1 }), rec: AnyJournalEntry },
   { $id: 'JsonlLine', additionalProperties: false },
 );
-export type JsonlLine = Static<typeof JsonlLine>;
+export type JsonlLine = { seq: number; rec: AnyJournalEntry };
 
 export const DeadLetter = Type.Object(
   {

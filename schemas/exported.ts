@@ -1,12 +1,21 @@
 /** The schemas exported as JSON Schema files to docs/schemas/ (a test fails when they drift). */
 import type { TSchema } from '@sinclair/typebox';
-import { CommandEnvelope, DeadLetter, JournalRecord, JsonlLine } from './envelope.js';
+import {
+  CommandEnvelope,
+  DeadLetter,
+  JournalEntry,
+  JournalRecordV1,
+  JsonlLine,
+  TurnRecord,
+} from './envelope.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
   const out: Record<string, TSchema> = {
     CommandEnvelope,
-    JournalRecord,
+    JournalEntry,
+    TurnRecord,
+    JournalRecordV1,
     JsonlLine,
     DeadLetter,
     TaskSubmit,

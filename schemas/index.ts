@@ -5,3 +5,4 @@ export * from './commands.js';
 export { codec, validator, SchemaError, type Codec } from './codec.js';
 export { exportedSchemas } from './exported.js';
 export * from './errors.js';
+export * from './journalCodec.js';

@@ -1,11 +1,19 @@
 /**
- * Projections of journal records into the query databases (messages, full-text, metrics). Each
- * projection stores the last sequence it applied, so re-applying a record (catch-up after a crash)
- * is a no-op, and a projection can be rebuilt by replaying events from sequence 0.
+ * Projections of journal turns into the query databases (messages, full-text, metrics). Rows are
+ * keyed by (entry sequence, turn), so re-applying a turn (catch-up after a crash, a batch sent again
+ * after a worker restart) is a no-op, and a projection can be rebuilt by replaying from sequence 0.
+ * A batch of turns is applied in one transaction per database. The kernel does not wait for this:
+ * a workspace runs it on a worker thread (projectionWorker.ts), off the turn loop.
  */
 import type Database from 'better-sqlite3';
 import { addressKey, type JournalRecord, type Usage } from '../schemas/index.js';
-import type { SqliteCluster } from './sqliteCluster.js';
+
+/** The three query databases projections write to. */
+export interface ProjectionDatabases {
+  readonly messages: Database.Database;
+  readonly parsed_sessions: Database.Database;
+  readonly metrics: Database.Database;
+}
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -14,23 +22,21 @@ interface Projection {
   apply(record: JournalRecord, seq: number): void;
 }
 
-export type Projector = ((record: JournalRecord, seq: number) => void) & {
-  /** applies what is queued now (call before closing the databases) */
-  flush(): void;
-};
+/** Applies a batch of turns (each with its entry's MOE_EVT sequence) to every projection. */
+export type Projector = (batch: ReadonlyArray<readonly [JournalRecord, number]>) => void;
 
-export function createProjector(cluster: SqliteCluster): Projector {
+export function createProjector(cluster: ProjectionDatabases): Projector {
   const msg = cluster.messages.prepare(
-    'INSERT OR IGNORE INTO messages (seq, actor, session, role, content, at) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO messages (seq, turn, actor, session, role, content, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const text = cluster.parsed_sessions.prepare(
     'INSERT INTO session_text (session, actor, kind, text, seq) VALUES (?, ?, ?, ?, ?)',
   );
-  const seen = cluster.parsed_sessions.prepare('INSERT OR IGNORE INTO indexed (seq) VALUES (?)');
+  const seen = cluster.parsed_sessions.prepare('INSERT OR IGNORE INTO indexed (seq, turn) VALUES (?, ?)');
   const call = cluster.metrics.prepare(
-    `INSERT OR IGNORE INTO calls (seq, actor, session, provider, model, input_tokens, output_tokens,
+    `INSERT OR IGNORE INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
        cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const projections: Projection[] = [
     {
@@ -38,16 +44,17 @@ export function createProjector(cluster: SqliteCluster): Projector {
       apply(r, seq) {
         const actor = addressKey(r.actor);
         if (r.cmd.type === 'task.submit')
-          msg.run(seq, actor, r.session, 'user', str(r.cmd.data?.prompt), r.cmd.at);
+          msg.run(seq, r.turn, actor, r.session, 'user', str(r.cmd.data?.prompt), r.cmd.at);
         for (const e of r.events) {
-          if (e.type === 'agent.replied') msg.run(seq, actor, r.session, 'assistant', str(e.text), r.cmd.at);
+          if (e.type === 'agent.replied')
+            msg.run(seq, r.turn, actor, r.session, 'assistant', str(e.text), r.cmd.at);
         }
       },
     },
     {
       db: cluster.parsed_sessions,
       apply(r, seq) {
-        if (seen.run(seq).changes === 0) return;
+        if (seen.run(seq, r.turn).changes === 0) return;
         const words = [
           r.cmd.type,
           JSON.stringify(r.cmd.data ?? {}),
@@ -70,6 +77,7 @@ export function createProjector(cluster: SqliteCluster): Projector {
           const num = (v: unknown) => (typeof v === 'number' ? v : null);
           call.run(
             seq,
+            r.turn,
             addressKey(r.actor),
             r.session,
             String(e.provider),
@@ -91,8 +99,6 @@ export function createProjector(cluster: SqliteCluster): Projector {
   ];
   // Turns of different actors commit out of sequence order, so each projection is idempotent by
   // seq (primary keys) rather than guarded by a high-water mark; `last_seq` is kept for reporting.
-  // Records arriving in the same tick (one group commit) are projected together: one
-  // transaction per database per batch, not per record.
   const txs = projections.map((p) => {
     const set = p.db.prepare(
       "INSERT INTO projection_meta (k, v) VALUES ('last_seq', ?) ON CONFLICT(k) DO UPDATE SET v = max(CAST(v AS INTEGER), excluded.v)",
@@ -106,16 +112,7 @@ export function createProjector(cluster: SqliteCluster): Projector {
       set.run(max);
     });
   });
-  let pending: Array<readonly [JournalRecord, number]> = [];
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0 || !cluster.messages.open) return;
-    for (const tx of txs) tx(batch);
+  return (batch) => {
+    if (batch.length > 0) for (const tx of txs) tx(batch);
   };
-  const project = (record: JournalRecord, seq: number) => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push([record, seq]);
-  };
-  return Object.assign(project, { flush });
 }

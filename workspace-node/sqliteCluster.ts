@@ -27,18 +27,22 @@ export type DatabaseName = (typeof DATABASES)[number];
 export type SqliteCluster = Readonly<Record<DatabaseName, Database.Database>> & { close(): void };
 
 const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
+  // Rows are keyed by (seq, turn): the MOE_EVT sequence of the journal entry and the actor's turn
+  // inside it (an entry can carry several turns).
   messages: `CREATE TABLE IF NOT EXISTS messages (
-      seq INTEGER NOT NULL, actor TEXT NOT NULL, session TEXT NOT NULL, role TEXT NOT NULL,
-      content TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, role));
+      seq INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL, session TEXT NOT NULL,
+      role TEXT NOT NULL, content TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, turn, role));
     CREATE INDEX IF NOT EXISTS messages_actor ON messages (actor, seq);`,
   parsed_sessions: `CREATE VIRTUAL TABLE IF NOT EXISTS session_text USING fts5(session, actor, kind, text, seq UNINDEXED);
-    CREATE TABLE IF NOT EXISTS indexed (seq INTEGER PRIMARY KEY);`,
+    CREATE TABLE IF NOT EXISTS indexed (seq INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (seq, turn)) WITHOUT ROWID;`,
   metrics: `CREATE TABLE IF NOT EXISTS calls (
-      seq INTEGER PRIMARY KEY, actor TEXT NOT NULL, session TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+      seq INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL, session TEXT NOT NULL,
+      provider TEXT NOT NULL, model TEXT NOT NULL,
       input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
       cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
       cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
-      duration_ms INTEGER);`,
+      duration_ms INTEGER, PRIMARY KEY (seq, turn));`,
   workspace: `CREATE TABLE IF NOT EXISTS config (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
 };
 
@@ -53,11 +57,35 @@ const ADDED_COLUMNS: Partial<Record<DatabaseName, { table: string; column: strin
   ],
 };
 
+/** Tables first keyed by seq alone; rebuilt with the (seq, turn) key, old rows kept as turn 0. */
+const REKEYED: Partial<Record<DatabaseName, string>> = {
+  messages: 'messages',
+  parsed_sessions: 'indexed',
+  metrics: 'calls',
+};
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+  return columns.some((c) => c.name === column);
+}
+
 function migrate(db: Database.Database, name: DatabaseName): void {
+  // A table with no columns does not exist yet: the schema creates it in its current form.
   for (const { table, column, ddl } of ADDED_COLUMNS[name] ?? []) {
-    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
+    if (hasColumn(db, table, 'seq') && !hasColumn(db, table, column))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
   }
+  const table = REKEYED[name];
+  if (!table || !hasColumn(db, table, 'seq') || hasColumn(db, table, 'turn')) return;
+  const old = `${table}_by_seq`;
+  db.transaction(() => {
+    db.exec(`DROP INDEX IF EXISTS messages_actor; ALTER TABLE ${table} RENAME TO ${old};`);
+    db.exec(PROJECTION_SCHEMA[name]!);
+    const cols = (db.prepare(`PRAGMA table_info(${old})`).all() as { name: string }[]).map((c) => c.name);
+    db.exec(
+      `INSERT INTO ${table} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM ${old}; DROP TABLE ${old};`,
+    );
+  })();
 }
 
 export function openSqliteCluster(dir: string): SqliteCluster {
@@ -66,9 +94,9 @@ export function openSqliteCluster(dir: string): SqliteCluster {
   for (const name of DATABASES) {
     const db = openSqlite(join(dir, `${name}.db`));
     db.exec('CREATE TABLE IF NOT EXISTS projection_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);');
+    migrate(db, name);
     const schema = PROJECTION_SCHEMA[name];
     if (schema) db.exec(schema);
-    migrate(db, name);
     dbs[name] = db;
   }
   return {

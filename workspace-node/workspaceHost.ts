@@ -25,7 +25,7 @@ import {
 import { actorSendHandler } from './effects/actorSend.js';
 import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
-import { createProjector } from './projections.js';
+import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
 import type { Tool } from './tools/index.js';
@@ -66,7 +66,8 @@ export class WorkspaceHost {
   readonly cluster: SqliteCluster;
   readonly jsonl: JsonlLog;
   readonly kernel: WorkspaceKernel;
-  private readonly flushProjections: () => void;
+  /** turns → messages, full-text and metrics databases, on a worker thread */
+  readonly projections: ProjectionQueue;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -74,8 +75,7 @@ export class WorkspaceHost {
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
-    const project = createProjector(this.cluster);
-    this.flushProjections = () => project.flush();
+    this.projections = new ProjectionQueue(join(this.dir, 'db'), this.cluster, o.log);
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
       [
@@ -103,6 +103,7 @@ export class WorkspaceHost {
     this.kernel = new WorkspaceKernel({
       org: o.org,
       ws: o.ws,
+      nc: o.nc,
       js: o.js,
       jsm: o.jsm,
       registry: o.registry,
@@ -116,7 +117,7 @@ export class WorkspaceHost {
       ...(o.alwaysReplay ? { alwaysReplay: true } : {}),
       ...(o.consumerName ? { consumerName: o.consumerName } : {}),
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
-      onTurn: (_cell, record, seq) => project(record, seq),
+      onEntry: (line) => this.projections.push(line),
     });
   }
 
@@ -127,7 +128,7 @@ export class WorkspaceHost {
   async stop(): Promise<void> {
     await this.kernel.stop();
     await this.jsonl.close();
-    this.flushProjections();
+    await this.projections.close();
     this.cluster.close();
   }
 }

@@ -1,9 +1,11 @@
 /**
- * An activated actor in memory: its current snapshot, its position in the journal, and the serial
- * queue that makes turns of one actor run one at a time (turns of different actors overlap).
+ * An activated actor in memory: its current snapshot, its position in the journal, its mailbox of
+ * commands waiting for a turn, and the serial queue that makes work on one actor run one piece at
+ * a time (work on different actors overlaps).
  */
+import type { JsMsg } from '@nats-io/jetstream';
 import type { AnyMachineSnapshot } from 'xstate';
-import type { ActorAddress } from '../../schemas/index.js';
+import type { ActorAddress, CommandEnvelope } from '../../schemas/index.js';
 import type { ActorKind } from '../registry.js';
 import type { MachineHost } from './machineHost.js';
 
@@ -19,9 +21,22 @@ export interface ActorCell {
   lastSeq: number;
   /** the session log this actor writes to (fixed by its first turn) */
   session: string | null;
+  /** commands delivered and checked, waiting for this actor's next append */
+  mailbox: Mail[];
+  /** a drain of the mailbox is queued or running */
+  draining: boolean;
   tail: Promise<void>;
   queued: number;
   lastActive: number;
+}
+
+/** A delivered command on its way through a turn; `settled` once acked, nak'ed or dead-lettered. */
+export interface Mail {
+  readonly cmd: CommandEnvelope;
+  /** epoch ms the command was stored in MOE_CMD */
+  readonly at: number;
+  readonly msg: JsMsg;
+  settled: boolean;
 }
 
 /** Runs `work` after every earlier piece of work queued on this cell. */

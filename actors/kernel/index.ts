@@ -2,7 +2,7 @@
 export { WorkspaceKernel, type WorkspaceKernelOptions, type KernelStats } from './workspaceKernel.js';
 export { SessionStore, openSqlite, type ActorRow, type PendingEffect } from './sessionStore.js';
 export { JsonlLog } from './jsonlLog.js';
-export { Journal, recordCodec } from './journal.js';
+export { Journal } from './journal.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
 export {
@@ -18,3 +18,11 @@ export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 export type { ActorCell } from './actorCell.js';
 export { Replayer, jsonDiff, type ReplayedActor } from './replay.js';
+export {
+  replayParallel,
+  ReplayPool,
+  ReplayInputError,
+  type ParallelReplayOptions,
+  type ParallelReplayResult,
+  type ParallelReplayedActor,
+} from './parallelReplay.js';

@@ -1,20 +1,21 @@
 /**
- * MOE_EVT as the actors' journal. `append` publishes one record with
+ * MOE_EVT as the actors' journal. `append` publishes one entry (one or more turns) with
  * expected-last-subject-sequence: the fence that lets exactly one writer extend an actor's history,
- * however many nodes believe they own it. `readAfter` reads an actor's (or a workspace's) records
+ * however many nodes believe they own it. `readAfter` reads an actor's (or a workspace's) entries
  * after a sequence with an ordered consumer — the catch-up path.
  */
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiCodes, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   addressKey,
-  codec,
-  JournalRecord,
+  journalCodec,
   STREAMS,
   eventSubject,
   type ActorAddress,
+  type AnyJournalEntry,
+  type JournalEntry,
 } from '../../schemas/index.js';
-
-const recordCodec = codec(JournalRecord, 'JournalRecord');
+import { JetStreamAppender, JetStreamPublishError } from './jetStreamAppender.js';
 const encoder = new TextEncoder();
 
 export type AppendResult =
@@ -23,28 +24,40 @@ export type AppendResult =
   | { readonly ok: false; readonly reason: 'fenced' | 'duplicate'; readonly seq?: number };
 
 export class Journal {
-  constructor(private readonly js: JetStreamClient) {}
+  private readonly appender: JetStreamAppender;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    nc: NatsConnection,
+  ) {
+    this.appender = new JetStreamAppender(nc);
+  }
+
+  close(): void {
+    this.appender.close();
+  }
 
   /**
-   * Appends `record` (already serialized as `json`, so the JSONL line can reuse the same bytes)
-   * if the actor's last record is still `expectedLastSeq`.
+   * Appends `entry` (already serialized as `json`, so the JSONL line can reuse the same bytes)
+   * if the actor's last entry is still `expectedLastSeq`.
    */
   async append(
     address: ActorAddress,
-    record: JournalRecord,
+    entry: JournalEntry,
     expectedLastSeq: number,
-    json = JSON.stringify(record),
+    json = JSON.stringify(entry),
   ): Promise<AppendResult> {
+    const first = entry.turns[0]!;
     try {
-      const ack = await this.js.publish(eventSubject(address), encoder.encode(json), {
+      const ack = await this.appender.publish(eventSubject(address), encoder.encode(json), {
         // Deterministic id: the same command applied at the same turn yields the same bytes.
-        msgID: `${addressKey(address)}#${record.turn}#${record.cmd.id}`,
-        expect: { lastSubjectSequence: expectedLastSeq },
+        msgID: `${addressKey(address)}#${first.turn}#${first.cmd.id}`,
+        expectedLastSubjectSequence: expectedLastSeq,
       });
       if (ack.duplicate) return { ok: false, reason: 'duplicate', seq: ack.seq };
       return { ok: true, seq: ack.seq };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+      if (err instanceof JetStreamPublishError && err.errCode === JetStreamApiCodes.StreamWrongLastSequence) {
         return { ok: false, reason: 'fenced' };
       }
       throw err;
@@ -52,10 +65,13 @@ export class Journal {
   }
 
   /**
-   * Records on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
+   * Entries on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
    * in order, up to the end of the stream as it is now.
    */
-  async *readAfter(filter: string, afterSeq: number): AsyncGenerator<{ seq: number; record: JournalRecord }> {
+  async *readAfter(
+    filter: string,
+    afterSeq: number,
+  ): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
     const consumer = await this.js.consumers.get(STREAMS.events, {
       filter_subjects: filter,
       deliver_policy: 'by_start_sequence' as never,
@@ -69,7 +85,7 @@ export class Journal {
       for await (const m of batch) {
         got++;
         pending = m.info.pending;
-        yield { seq: m.seq, record: recordCodec.decode(m.data) };
+        yield { seq: m.seq, entry: journalCodec.decode(m.data) };
         if (pending === 0) break;
       }
       if (got === 0) break;
@@ -77,5 +93,3 @@ export class Journal {
     await consumer.delete().catch(() => undefined);
   }
 }
-
-export { recordCodec };

@@ -1,9 +1,18 @@
 /**
- * Replay: rebuild actors' state from journal records (a session JSONL log, or MOE_EVT) by running
- * every command through the pure machines again. Records are applied in per-actor turn order; a
- * line seen twice (the log may repeat a record after a crash) is skipped by its sequence.
+ * Replay: rebuild actors' state from journal entries (a session JSONL log, or MOE_EVT) by running
+ * every command through the pure machines again. Turns are applied in per-actor turn order; a
+ * line seen twice (the log may repeat an entry after a crash) is skipped by its turn numbers.
  */
-import { addressKey, JsonlLine, SchemaError, codec, type JournalRecord } from '../../schemas/index.js';
+import {
+  addressKey,
+  JsonlLine,
+  SchemaError,
+  codec,
+  type ActorAddress,
+  type AnyJournalEntry,
+  type JournalRecord,
+  type TurnRecord,
+} from '../../schemas/index.js';
 import type { KernelEvent } from '../contract.js';
 import type { ActorRegistry } from '../registry.js';
 import { MachineHost, stateString } from './machineHost.js';
@@ -23,13 +32,17 @@ export interface ReplayedActor {
 
 /** The machine event a journal record was made from: replaying it reproduces the turn. */
 export function eventFromRecord(record: JournalRecord): KernelEvent {
+  return eventFromTurn(record, record.session);
+}
+
+function eventFromTurn(turn: TurnRecord, session: string): KernelEvent {
   return {
-    type: record.cmd.type,
-    data: record.cmd.data ?? {},
-    id: record.cmd.id,
-    at: record.cmd.at,
-    turn: record.turn,
-    session: record.session,
+    type: turn.cmd.type,
+    data: turn.cmd.data ?? {},
+    id: turn.cmd.id,
+    at: turn.cmd.at,
+    turn: turn.turn,
+    session,
   };
 }
 
@@ -52,36 +65,45 @@ export class Replayer {
     return h;
   }
 
-  apply(seq: number, record: JournalRecord): void {
-    const key = addressKey(record.actor);
-    const host = this.host(record.actor.kind);
+  /** Applies every turn of one journal entry stored at `seq`. */
+  apply(seq: number, entry: AnyJournalEntry): void {
+    const actor = this.actorOf(entry.actor);
+    if (entry.v === 1) this.step(actor, seq, entry, entry.session);
+    else for (const turn of entry.turns) this.step(actor, seq, turn, entry.session);
+  }
+
+  private actorOf(address: ActorAddress): ReplayedActor {
+    const key = addressKey(address);
     let actor = this.actors.get(key);
     if (!actor) {
       actor = {
         key,
-        kind: record.actor.kind,
-        snapshot: host.initial(),
+        kind: address.kind,
+        snapshot: this.host(address.kind).initial(),
         turn: 0,
         lastSeq: 0,
         divergences: [],
       };
       this.actors.set(key, actor);
     }
-    if (seq <= actor.lastSeq || record.turn <= actor.turn) {
+    return actor;
+  }
+
+  private step(actor: ReplayedActor, seq: number, turn: TurnRecord, session: string): void {
+    if (seq < actor.lastSeq || turn.turn <= actor.turn) {
       this.skipped++;
       return;
     }
-    if (record.turn !== actor.turn + 1) {
+    if (turn.turn !== actor.turn + 1) {
       throw new Error(
-        `${key}: turn ${record.turn} follows turn ${actor.turn} (gap in the log at seq ${seq})`,
+        `${actor.key}: turn ${turn.turn} follows turn ${actor.turn} (gap in the log at seq ${seq})`,
       );
     }
-    const event = eventFromRecord(record);
-    const out = host.apply(actor.snapshot, event);
+    const out = this.host(actor.kind).apply(actor.snapshot, eventFromTurn(turn, session));
     const replayed = stateString(out.next);
-    if (replayed !== record.state) actor.divergences.push({ seq, recorded: record.state, replayed });
+    if (replayed !== turn.state) actor.divergences.push({ seq, recorded: turn.state, replayed });
     actor.snapshot = out.next;
-    actor.turn = record.turn;
+    actor.turn = turn.turn;
     actor.lastSeq = seq;
     this.applied++;
   }

@@ -27,12 +27,15 @@ export interface PendingEffect {
   fire_at: number | null;
 }
 
+/** What one journal entry (one or more turns of one actor) changes in the cache. */
 export interface TurnCommit {
   readonly row: ActorRow;
-  readonly commandId: string;
+  /** the commands the entry's turns applied, in order */
+  readonly commandIds: readonly string[];
   readonly seq: number;
+  /** effects started by the entry and still pending at its end */
   readonly startedEffects: readonly EffectSpec[];
-  /** effect ids that this turn resolved (effect.result / effect.failed / timer.fired) or cancelled */
+  /** effect ids the entry resolved (effect.result / effect.failed / timer.fired) or cancelled */
   readonly settledEffects: readonly string[];
 }
 
@@ -74,6 +77,11 @@ export class SessionStore {
       isApplied: db.prepare<[string, string], { seq: number }>(
         'SELECT seq FROM applied WHERE key = ? AND cmd_id = ?',
       ),
+      appliedAmong: db
+        .prepare<[string, string], string>(
+          'SELECT cmd_id FROM applied WHERE key = ? AND cmd_id IN (SELECT value FROM json_each(?))',
+        )
+        .pluck(),
       apply: db.prepare('INSERT OR IGNORE INTO applied (key, cmd_id, seq) VALUES (?, ?, ?)'),
       addEffect: db.prepare(
         'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at) VALUES (?, ?, ?, ?, ?)',
@@ -85,7 +93,7 @@ export class SessionStore {
     const s = this.stmts;
     const one = (c: TurnCommit) => {
       s.upsert.run(c.row);
-      s.apply.run(c.row.key, c.commandId, c.seq);
+      for (const id of c.commandIds) s.apply.run(c.row.key, id, c.seq);
       for (const id of c.settledEffects) s.delEffect.run(c.row.key, id);
       for (const e of c.startedEffects) {
         s.addEffect.run(
@@ -108,6 +116,12 @@ export class SessionStore {
 
   isApplied(key: string, commandId: string): boolean {
     return this.stmts.isApplied.get(key, commandId) !== undefined;
+  }
+
+  /** Which of `commandIds` this actor already applied (one query for a whole mailbox batch). */
+  appliedAmong(key: string, commandIds: readonly string[]): Set<string> {
+    if (commandIds.length === 1) return this.isApplied(key, commandIds[0]!) ? new Set(commandIds) : new Set();
+    return new Set(this.stmts.appliedAmong.all(key, JSON.stringify(commandIds)));
   }
 
   pendingEffects(key?: string): PendingEffect[] {

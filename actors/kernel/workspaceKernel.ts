@@ -1,20 +1,24 @@
 /**
  * The kernel of one workspace: consumes the workspace's commands from MOE_CMD and runs turns.
  *
- * One turn, for one command, on one actor (serial per actor, concurrent across actors):
- *   1. dedupe — command id already applied by this actor? ack, done
- *   2. transition the pure machine → next snapshot + effects + emitted events
- *   3. append ONE journal record to MOE_EVT with expected-last-subject-sequence (the fence);
- *      fenced or duplicate → catch up from the journal and go back to 1
- *   4. write the JSONL line, commit snapshot + applied id + effects in one SQLite transaction
+ * Commands land in their actor's mailbox. An actor drains its mailbox serially (actors overlap):
+ *   1. dedupe — each command id already applied by this actor? it will only be acked
+ *   2. transition the pure machine once per command (one turn each) → next snapshot + effects +
+ *      emitted events
+ *   3. append ONE journal entry carrying those turns to MOE_EVT with
+ *      expected-last-subject-sequence (the fence); fenced or duplicate → catch up from the
+ *      journal and go back to 1
+ *   4. write the JSONL line, commit snapshot + applied ids + effects in one SQLite transaction
  *   5. wait for the JSONL group fsync
  *   6. start the effects (their results come back as commands through this same loop)
- *   7. ack the command
- * A crash anywhere before 7 redelivers the command; step 1 or 3 then finds it applied.
+ *   7. ack the commands
+ * With no backlog an entry carries one turn; under load the commands that arrived during the
+ * previous append go together (a group commit per actor: one append, one fence, one row write).
+ * A crash anywhere before 7 redelivers the commands; step 1 or 3 then finds them applied.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AnyMachineSnapshot } from 'xstate';
 import {
@@ -27,21 +31,25 @@ import {
   validator,
   workspaceCommandFilter,
   workspaceConsumerName,
+  turnsOf,
   type ActorAddress,
+  type AnyJournalEntry,
   type CommandEnvelope,
-  type JournalRecord,
+  type JournalEntry,
   type MoeError,
+  type TurnRecord,
 } from '../../schemas/index.js';
 import { errors } from '../../workspace-node/errors.js';
 import type { KernelEvent } from '../contract.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
-import { enqueue, type ActorCell } from './actorCell.js';
+import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { deadLetterOf, sendToDeadLetters } from './deadLetters.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
+import { entryEffects, SETTLING } from './entryEffects.js';
 import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString, statusOf } from './machineHost.js';
@@ -49,12 +57,20 @@ import { eventFromRecord } from './replay.js';
 import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
 
-const SETTLING = new Set(['effect.result', 'effect.failed', 'timer.fired']);
 const MAX_FENCE_RETRIES = 20;
+/** turns per journal entry at most (bounds an entry's size and a batch's latency) */
+const MAX_TURNS_PER_ENTRY = 64;
+/**
+ * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
+ * while their appends are in flight (so entries group turns), small enough to hold in memory
+ * (~300 B each).
+ */
+const DEFAULT_MAX_ACK_PENDING = 16_384;
 
 export interface WorkspaceKernelOptions {
   readonly org: string;
   readonly ws: string;
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly registry: ActorRegistry;
@@ -74,12 +90,14 @@ export interface WorkspaceKernelOptions {
   readonly ackWaitMs?: number;
   /** messages per pull request (default 1024); small values spread a shared consumer across nodes */
   readonly pullBatch?: number;
-  /** called after each committed turn (projections, metrics) */
-  readonly onTurn?: (cell: ActorCell, record: JournalRecord, seq: number) => void;
+  /** called with the session-log line (`{"seq":…,"rec":…}`) of each committed entry (projections) */
+  readonly onEntry?: (line: string) => void;
 }
 
 export interface KernelStats {
   turns: number;
+  /** journal entries appended (turns / entries = the mean turns per append) */
+  entries: number;
   duplicates: number;
   fenced: number;
   caughtUp: number;
@@ -94,6 +112,8 @@ export interface KernelStats {
 
 export class WorkspaceKernel {
   private readonly cells = new Map<string, ActorCell>();
+  /** cells with new mail and no drain queued yet (started together on the next setImmediate) */
+  private toDrain: ActorCell[] = [];
   private readonly hosts = new Map<string, MachineHost>();
   private readonly validators = new Map<string, (v: unknown) => unknown>();
   private readonly journal: Journal;
@@ -107,6 +127,7 @@ export class WorkspaceKernel {
   private sweeper: NodeJS.Timeout | undefined;
   readonly stats: KernelStats = {
     turns: 0,
+    entries: 0,
     duplicates: 0,
     fenced: 0,
     caughtUp: 0,
@@ -120,7 +141,7 @@ export class WorkspaceKernel {
 
   constructor(private readonly o: WorkspaceKernelOptions) {
     this.clock = o.clock ?? systemClock;
-    this.journal = new Journal(o.js);
+    this.journal = new Journal(o.js, o.nc);
     this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal);
     this.committer = new GroupCommitter(o.store, o.jsonl);
     this.scheduler = new EffectScheduler(
@@ -141,11 +162,17 @@ export class WorkspaceKernel {
     await this.ensureConsumer();
     await this.redrivePending();
     const consumer = await this.o.js.consumers.get(STREAMS.commands, this.consumerName);
-    this.messages = await consumer.consume({ max_messages: this.o.pullBatch ?? 1024 });
-    const messages = this.messages;
-    this.loop = (async () => {
-      for await (const m of messages) this.dispatch(m);
-    })().catch((err: unknown) => this.o.log.error({ err }, 'command loop ended'));
+    // A callback, not an async iterator: no promise per message on the hottest path.
+    this.messages = await consumer.consume({
+      max_messages: this.o.pullBatch ?? 1024,
+      callback: (m) => this.dispatch(m),
+    });
+    this.loop = this.messages
+      .closed()
+      .then((err) => {
+        if (err) this.o.log.error({ err }, 'command loop ended');
+      })
+      .catch((err: unknown) => this.o.log.error({ err }, 'command loop ended'));
     const idleMs = this.o.idleMs ?? 60_000;
     this.sweeper = setInterval(() => this.passivateIdle(idleMs), Math.max(50, idleMs / 2));
     this.sweeper.unref();
@@ -157,8 +184,10 @@ export class WorkspaceKernel {
     this.messages?.stop();
     await this.loop;
     this.scheduler.stop();
+    this.startDrains(); // mail already delivered still gets its turns before the node stops
     await Promise.all([...this.cells.values()].map((c) => c.tail));
     this.cells.clear();
+    this.journal.close();
   }
 
   /** Resident (activated) actors. */
@@ -176,7 +205,7 @@ export class WorkspaceKernel {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
-      max_ack_pending: this.o.maxAckPending ?? 4096,
+      max_ack_pending: this.o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING,
     });
   }
 
@@ -185,7 +214,7 @@ export class WorkspaceKernel {
       const address = parseActorSubject(`moe.cmd.${p.key}`);
       const kind = address && this.o.registry.get(address.kind);
       if (!address || !kind) continue;
-      const cell = await this.cellFor(address, kind);
+      const cell = this.cellFor(address, kind);
       this.scheduler.start(
         address,
         JSON.parse(p.spec) as never,
@@ -212,16 +241,49 @@ export class WorkspaceKernel {
     } catch (err) {
       return void this.deadLetter(msg, err instanceof SchemaError ? err : errors.BAD_COMMAND(String(err)));
     }
-    const at = Math.floor(msg.info.timestampNanos / 1e6);
-    void this.cellFor(address, kind)
-      .then((cell) =>
-        enqueue(
-          cell,
-          () => this.process(cell, cmd, at, msg),
-          () => this.clock.now(),
-        ),
-      )
-      .catch((err: unknown) => this.o.log.error({ err, subject: msg.subject }, 'activation failed'));
+    const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
+    let cell: ActorCell;
+    try {
+      cell = this.cellFor(address, kind);
+    } catch (err) {
+      // Not acked: ack_wait redelivers the command, and activation is tried again.
+      return void this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+    }
+    this.deliver(cell, mail);
+  }
+
+  /**
+   * Puts a command in the actor's mailbox and makes sure a drain is queued. Drains start after
+   * the current I/O callback (setImmediate), so every command of a delivered batch is in its
+   * mailbox before the first append: that is what lets one entry carry several turns.
+   */
+  private deliver(cell: ActorCell, mail: Mail): void {
+    cell.mailbox.push(mail);
+    if (cell.draining) return;
+    cell.draining = true;
+    this.toDrain.push(cell);
+    if (this.toDrain.length === 1) setImmediate(() => this.startDrains());
+  }
+
+  private startDrains(): void {
+    const cells = this.toDrain;
+    this.toDrain = [];
+    for (const cell of cells)
+      void enqueue(
+        cell,
+        () => this.drain(cell),
+        () => this.clock.now(),
+      );
+  }
+
+  /** Appends the mailbox's commands, a batch at a time, until it is empty. */
+  private async drain(cell: ActorCell): Promise<void> {
+    const batchSize = this.o.alwaysReplay ? 1 : MAX_TURNS_PER_ENTRY;
+    try {
+      while (cell.mailbox.length > 0) await this.process(cell, cell.mailbox.splice(0, batchSize));
+    } finally {
+      cell.draining = false;
+    }
   }
 
   private validatorFor(kind: ActorKind, type: string): ((v: unknown) => unknown) | undefined {
@@ -236,135 +298,164 @@ export class WorkspaceKernel {
     return v;
   }
 
-  private async process(cell: ActorCell, cmd: CommandEnvelope, at: number, msg: JsMsg): Promise<void> {
+  private async process(cell: ActorCell, batch: Mail[]): Promise<void> {
     try {
-      await this.applyCommand(cell, cmd, at);
-      msg.ack();
+      await this.applyCommands(cell, batch);
+      for (const m of batch) if (!m.settled) m.msg.ack();
     } catch (err) {
+      const open = batch.filter((m) => !m.settled);
       if (isMoeError(err) && err.retryable) {
         this.o.log.warn({ err, actor: cell.key }, 'turn failed, will be redelivered');
-        msg.nak(1000);
+        for (const m of open) m.msg.nak(1000);
       } else if (isMoeError(err)) {
-        await this.deadLetter(msg, err);
+        for (const m of open) await this.deadLetter(m.msg, err);
       } else {
-        // NATS errors (timeouts, disconnects): transient. The command is redelivered.
+        // NATS errors (timeouts, disconnects): transient. The commands are redelivered.
         this.o.log.warn({ err, actor: cell.key }, 'turn interrupted, will be redelivered');
         try {
-          msg.nak(1000);
+          for (const m of open) m.msg.nak(1000);
         } catch {
           /* connection down: ack_wait redelivers */
         }
       }
     } finally {
-      if (this.o.alwaysReplay && cell.queued <= 1) this.cells.delete(cell.key);
+      if (this.o.alwaysReplay && cell.mailbox.length === 0 && cell.queued <= 1) this.cells.delete(cell.key);
     }
   }
 
   // ---------------------------------------------------------------- turns
 
-  /** Applies one command to one actor exactly once (see the module comment). */
-  private async applyCommand(cell: ActorCell, cmd: CommandEnvelope, at: number): Promise<void> {
+  /**
+   * Applies a batch of one actor's commands exactly once (see the module comment): one turn per
+   * new command, all appended as one journal entry. A command the machine throws on is
+   * dead-lettered and skipped; the rest go on.
+   */
+  private async applyCommands(cell: ActorCell, batch: Mail[]): Promise<void> {
     for (let attempt = 0; attempt < MAX_FENCE_RETRIES; attempt++) {
-      if (this.o.store.isApplied(cell.key, cmd.id)) {
-        this.stats.duplicates++;
-        return;
+      const session = cell.session ?? sessionFor(cell.address, batch[0]!.cmd.session);
+      const turns: TurnRecord[] = [];
+      const contexts: unknown[] = [];
+      const open = batch.filter((m) => !m.settled);
+      // Already applied, or earlier in this batch: acked without a turn.
+      const seen = this.o.store.appliedAmong(
+        cell.key,
+        open.map((m) => m.cmd.id),
+      );
+      let snapshot = cell.snapshot;
+      for (const m of open) {
+        const { cmd, at } = m;
+        if (seen.has(cmd.id)) {
+          this.stats.duplicates++;
+          continue;
+        }
+        const event: KernelEvent = {
+          type: cmd.type,
+          data: cmd.data ?? {},
+          id: cmd.id,
+          at,
+          turn: cell.turn + turns.length + 1,
+          session,
+        };
+        let out;
+        try {
+          out = cell.host.apply(snapshot, event);
+        } catch (err) {
+          m.settled = true;
+          const reason = err instanceof Error ? err.message : String(err);
+          await this.deadLetter(m.msg, errors.MACHINE_THREW(reason, { cause: err }));
+          continue;
+        }
+        seen.add(cmd.id);
+        turns.push({
+          turn: event.turn,
+          cmd:
+            cmd.data === undefined
+              ? { id: cmd.id, type: cmd.type, at }
+              : { id: cmd.id, type: cmd.type, at, data: cmd.data },
+          state: stateString(out.next),
+          status: statusOf(out.next),
+          events:
+            out.accepted || SETTLING.has(cmd.type)
+              ? out.emits
+              : [
+                  {
+                    type: 'command.rejected',
+                    command: cmd.type,
+                    state: stateString(snapshot),
+                    reason: `${cmd.type} is not accepted in state ${stateString(snapshot)}`,
+                  },
+                ],
+          effects: out.effects,
+          cancels: out.cancels,
+        });
+        contexts.push(out.next.context);
+        snapshot = out.next;
       }
-      const session = cell.session ?? sessionFor(cell.address, cmd.session);
-      const event: KernelEvent = {
-        type: cmd.type,
-        data: cmd.data ?? {},
-        id: cmd.id,
-        at,
-        turn: cell.turn + 1,
-        session,
-      };
-      let out;
-      try {
-        out = cell.host.apply(cell.snapshot, event);
-      } catch (err) {
-        throw errors.MACHINE_THREW(err instanceof Error ? err.message : String(err), { cause: err });
-      }
-      const events =
-        out.accepted || SETTLING.has(cmd.type)
-          ? out.emits
-          : [
-              {
-                type: 'command.rejected',
-                command: cmd.type,
-                state: stateString(cell.snapshot),
-                reason: `${cmd.type} is not accepted in state ${stateString(cell.snapshot)}`,
-              },
-            ];
-      const record: JournalRecord = {
-        v: 1,
-        actor: { ...cell.address },
-        turn: event.turn,
-        session,
-        cmd:
-          cmd.data === undefined
-            ? { id: cmd.id, type: cmd.type, at }
-            : { id: cmd.id, type: cmd.type, at, data: cmd.data },
-        state: stateString(out.next),
-        status: statusOf(out.next),
-        events,
-        effects: out.effects,
-        cancels: out.cancels,
-      };
-      const json = JSON.stringify(record);
-      const appended = await this.journal.append(cell.address, record, cell.lastSeq, json);
+      if (turns.length === 0) return;
+      const entry: JournalEntry = { v: 2, actor: { ...cell.address }, session, turns };
+      const json = JSON.stringify(entry);
+      const appended = await this.journal.append(cell.address, entry, cell.lastSeq, json);
       if (!appended.ok) {
         this.stats.fenced++;
         await this.catchUp(cell);
         continue;
       }
-      await this.commit(cell, record, appended.seq, out.next, json);
-      for (const id of out.cancels) this.scheduler.cancel(cell.address, id);
-      for (const e of out.effects) this.scheduler.start(cell.address, e, out.next.context, session);
+      const effects = await this.commit(cell, entry, appended.seq, snapshot, json);
+      for (const t of turns) for (const id of t.cancels) this.scheduler.cancel(cell.address, id);
+      for (const e of effects.started)
+        this.scheduler.start(cell.address, e.spec, contexts[e.turnIndex], session);
       return;
     }
     throw errors.FENCED(`${cell.key}: gave up after ${MAX_FENCE_RETRIES} attempts`);
   }
 
   /**
-   * Advances the cell to the appended record at once (the journal already holds it) and queues the
-   * cache write; resolves when the group commit that carries it is durable.
+   * Advances the cell to the appended entry at once (the journal already holds it) and queues the
+   * cache write; resolves, with the entry's net effects, when the group commit that carries it is
+   * durable.
    */
   private commit(
     cell: ActorCell,
-    record: JournalRecord,
+    entry: AnyJournalEntry,
     seq: number,
     next: AnyMachineSnapshot,
-    json = JSON.stringify(record),
-  ): Promise<void> {
-    const settled = [...record.cancels];
-    if (SETTLING.has(record.cmd.type)) settled.push(String(record.cmd.data?.effectId));
+    json = JSON.stringify(entry),
+  ): Promise<ReturnType<typeof entryEffects>> {
+    const turns: readonly TurnRecord[] = entry.v === 1 ? [entry] : entry.turns;
+    const last = turns[turns.length - 1]!;
+    const effects = entryEffects(turns);
+    const line = `{"seq":${seq},"rec":${json}}`;
     const durable = this.committer.commit({
-      session: record.session,
-      line: `{"seq":${seq},"rec":${json}}`,
+      session: entry.session,
+      line,
       commit: {
         row: {
           key: cell.key,
           kind: cell.kind.kind,
-          session: record.session,
-          turn: record.turn,
+          session: entry.session,
+          turn: last.turn,
           last_seq: seq,
-          state: record.state,
-          status: record.status,
+          state: last.state,
+          status: last.status,
           snapshot: JSON.stringify(cell.host.persist(next)),
         },
-        commandId: record.cmd.id,
+        commandIds: turns.map((t) => t.cmd.id),
         seq,
-        startedEffects: record.effects,
-        settledEffects: settled,
+        startedEffects: effects.started.map((e) => e.spec),
+        settledEffects: effects.settled,
       },
     });
     cell.snapshot = next;
-    cell.turn = record.turn;
+    cell.turn = last.turn;
     cell.lastSeq = seq;
-    cell.session = record.session;
-    this.stats.turns++;
+    cell.session = entry.session;
+    this.stats.turns += turns.length;
+    this.stats.entries++;
     return durable.then(
-      () => this.o.onTurn?.(cell, record, seq),
+      () => {
+        this.o.onEntry?.(line);
+        return effects;
+      },
       (err: unknown) => {
         // The cache did not take the turn: forget the in-memory actor so it is rebuilt from
         // sessions.db + the journal, never from a state SQLite does not have.
@@ -380,18 +471,22 @@ export class WorkspaceKernel {
    * effects those records started that have no result yet.
    */
   private async catchUp(cell: ActorCell): Promise<void> {
-    let last: Promise<void> = Promise.resolve();
-    for await (const { seq, record } of this.journal.readAfter(eventSubject(cell.address), cell.lastSeq)) {
-      const out = cell.host.apply(cell.snapshot, eventFromRecord(record));
-      if (stateString(out.next) !== record.state) {
-        this.stats.divergences++;
-        this.o.log.error(
-          { actor: cell.key, seq, expected: record.state, got: stateString(out.next) },
-          'replay diverged',
-        );
+    let last: Promise<unknown> = Promise.resolve();
+    for await (const { seq, entry } of this.journal.readAfter(eventSubject(cell.address), cell.lastSeq)) {
+      let snapshot = cell.snapshot;
+      for (const record of turnsOf(entry)) {
+        const out = cell.host.apply(snapshot, eventFromRecord(record));
+        if (stateString(out.next) !== record.state) {
+          this.stats.divergences++;
+          this.o.log.error(
+            { actor: cell.key, seq, expected: record.state, got: stateString(out.next) },
+            'replay diverged',
+          );
+        }
+        snapshot = out.next;
+        this.stats.caughtUp++;
       }
-      last = this.commit(cell, record, seq, out.next);
-      this.stats.caughtUp++;
+      last = this.commit(cell, entry, seq, snapshot);
     }
     await last;
     for (const p of this.o.store.pendingEffects(cell.key)) {
@@ -406,7 +501,7 @@ export class WorkspaceKernel {
 
   // ---------------------------------------------------------------- activation
 
-  private async cellFor(address: ActorAddress, kind: ActorKind): Promise<ActorCell> {
+  private cellFor(address: ActorAddress, kind: ActorKind): ActorCell {
     const key = addressKey(address);
     const existing = this.cells.get(key);
     if (existing) return existing;
@@ -425,6 +520,8 @@ export class WorkspaceKernel {
       turn: row?.turn ?? 0,
       lastSeq: row?.last_seq ?? 0,
       session: row?.session ?? null,
+      mailbox: [],
+      draining: false,
       tail: Promise.resolve(),
       queued: 0,
       lastActive: this.clock.now(),
@@ -444,7 +541,7 @@ export class WorkspaceKernel {
   private passivateIdle(idleMs: number): void {
     const now = this.clock.now();
     for (const [key, cell] of this.cells) {
-      if (cell.queued === 0 && now - cell.lastActive >= idleMs) {
+      if (cell.queued === 0 && cell.mailbox.length === 0 && now - cell.lastActive >= idleMs) {
         this.cells.delete(key);
         this.stats.passivations++;
       }

@@ -116,9 +116,7 @@ export async function runDemo(
     ),
   );
 
-  print(
-    `Timeline (${records.length} journal records, one per turn; coordinator + experts ${id}-e1, ${id}-e2):`,
-  );
+  print(`Timeline (${records.length} turns from the journal; coordinator + experts ${id}-e1, ${id}-e2):`);
   print(timeline(records));
   print('');
   const outcome = coordRecords

@@ -2,14 +2,18 @@
  * `moe replay <session.jsonl> [--db sessions.db] [--json]`: rebuilds every actor in a session log by
  * running its commands through the machines again, and compares each with the snapshot stored in
  * sessions.db (default: the workspace's db/sessions.db next to the log's folder). Exit 0 when all
- * match; 1 with a diff when not.
+ * match; 1 with a diff when not. Actors are rebuilt in parallel on worker threads, one share of
+ * the actors per core (actors/kernel/parallelReplay.ts); every line is checked against the schema.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { defaultRegistry } from '../../actors/index.js';
-import { jsonDiff, Replayer } from '../../actors/kernel/index.js';
+import {
+  jsonDiff,
+  replayParallel,
+  ReplayInputError,
+  type ParallelReplayResult,
+} from '../../actors/kernel/index.js';
 import { errors } from '../errors.js';
 import { table } from '../output.js';
 
@@ -32,19 +36,13 @@ export interface ReplayReport {
 export async function replayFile(file: string, dbPath?: string): Promise<ReplayReport> {
   const path = resolve(file);
   if (!existsSync(path)) throw errors.REPLAY_INPUT(`no such file: ${file}`);
-  const replayer = new Replayer(defaultRegistry());
   const t0 = performance.now();
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    n++;
-    try {
-      replayer.applyLine(line.trim(), true);
-    } catch (cause) {
-      throw errors.REPLAY_INPUT(`${file}:${n}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-        cause,
-      });
-    }
+  let replayed: ParallelReplayResult;
+  try {
+    replayed = await replayParallel(path, { validate: true });
+  } catch (cause) {
+    if (!(cause instanceof ReplayInputError)) throw cause;
+    throw errors.REPLAY_INPUT(`${file}:${cause.line}: ${cause.reason}`, { cause });
   }
   const seconds = (performance.now() - t0) / 1000;
   const candidate = dbPath ?? join(dirname(path), '..', 'db', 'sessions.db');
@@ -53,9 +51,8 @@ export async function replayFile(file: string, dbPath?: string): Promise<ReplayR
     'SELECT snapshot, turn FROM actors WHERE key = ?',
   );
   const actors: ReplayReport['actors'] = [];
-  for (const [key, a] of replayer.actors) {
+  for (const { key, persisted: rebuilt, ...a } of replayed.actors) {
     const row = load?.get(key);
-    const rebuilt = replayer.persisted(key);
     const diff = row ? jsonDiff(JSON.parse(row.snapshot), rebuilt) : [];
     for (const d of a.divergences)
       diff.push(`seq ${d.seq}: recorded state ${d.recorded}, replayed ${d.replayed}`);
@@ -72,9 +69,9 @@ export async function replayFile(file: string, dbPath?: string): Promise<ReplayR
   return {
     file: path,
     db: db ? resolve(candidate) : null,
-    applied: replayer.applied,
-    skipped: replayer.skipped,
-    eventsPerSecond: Math.round(replayer.applied / Math.max(seconds, 1e-9)),
+    applied: replayed.applied,
+    skipped: replayed.skipped,
+    eventsPerSecond: Math.round(replayed.applied / Math.max(seconds, 1e-9)),
     actors,
     ok,
   };
@@ -89,7 +86,7 @@ export async function replayCommand(
     print(JSON.stringify(report));
     return report.ok ? 0 : 1;
   }
-  print(`replayed ${report.applied} records (${report.skipped} repeated lines skipped) from ${report.file}`);
+  print(`replayed ${report.applied} turns (${report.skipped} repeated turns skipped) from ${report.file}`);
   print(
     report.db
       ? `compared with ${report.db}`

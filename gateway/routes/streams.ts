@@ -1,9 +1,9 @@
 /**
  * Live streams: WebSocket `/api/workspaces/:id/events` (every actor of a workspace),
  * `/api/sessions/:id/stream` and `/api/tasks/:id/stream` (an agent run's log), each also served as
- * Server-Sent Events on the same path without the upgrade. Each message is one journal record as a
- * {@link StreamEvent} with its stream `seq`; reconnect with `?since=<seq>` (SSE: `Last-Event-ID`)
- * to resume with no gap and no duplicate. Filters: `level`, `source` (actor kinds, comma-separated).
+ * Server-Sent Events on the same path without the upgrade. Each message is one turn as a
+ * {@link StreamEvent} with its entry's stream `seq` and a `cursor`; reconnect with
+ * `?since=<cursor>` (SSE: `Last-Event-ID`) to resume with no gap (see gateway/streams.ts). Filters: `level`, `source` (actor kinds, comma-separated).
  * Tenant checks run in the HTTP phase, before any upgrade: foreign ids are 404.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -94,7 +94,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       void stream.close();
     });
     for await (const ev of stream)
-      reply.raw.write(`id: ${ev.seq}\nevent: record\ndata: ${JSON.stringify(ev)}\n\n`);
+      reply.raw.write(`id: ${ev.cursor}\nevent: record\ndata: ${JSON.stringify(ev)}\n\n`);
     clearInterval(ping);
     reply.raw.end();
   };

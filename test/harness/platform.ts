@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
-import { codec, JournalRecord, STREAMS, type ActorAddress } from '../../schemas/index.js';
+import { decodeTurns, STREAMS, type ActorAddress } from '../../schemas/index.js';
 import {
   ensureStreams,
   startWorkspaceNode,
@@ -19,7 +19,6 @@ import {
 import { startNatsServer, type NatsServerHandle } from '../../devkit/natsServer.js';
 import { tempDir } from './util.js';
 
-const recordCodec = codec(JournalRecord, 'JournalRecord');
 export const MOE_BIN = resolve(import.meta.dirname, '../../dist/cli/moe.js');
 
 export interface Platform {
@@ -80,7 +79,7 @@ export async function startPlatform(): Promise<Platform> {
         let got = 0;
         for await (const m of batch) {
           got++;
-          out.push({ seq: m.seq, record: recordCodec.decode(m.data) });
+          for (const record of decodeTurns(m.data)) out.push({ seq: m.seq, record });
           pending = m.info.pending;
           if (pending === 0) break;
         }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../actors/kernel/index.js';
-import type { JournalRecord } from '../../schemas/index.js';
+import type { JournalEntry } from '../../schemas/index.js';
 import { assertCleanJournal, eventually, startPlatform, tempDir, type Platform } from '../harness/index.js';
 
 let p: Platform;
@@ -17,19 +17,23 @@ afterAll(async () => p?.close());
 
 describe('the journal fence', () => {
   it('rejects an append whose expected last subject sequence is stale', async () => {
-    const journal = new Journal(p.client.js);
+    const journal = new Journal(p.client.js, p.client.nc);
     const actor = { org: 'f', ws: 'raw', kind: 'org', id: 'x' };
-    const rec = (turn: number, id: string): JournalRecord => ({
-      v: 1,
+    const rec = (turn: number, id: string): JournalEntry => ({
+      v: 2,
       actor,
-      turn,
       session: '_workspace',
-      cmd: { id, type: 'org.create', at: 1 },
-      state: 'active',
-      status: 'active',
-      events: [],
-      effects: [],
-      cancels: [],
+      turns: [
+        {
+          turn,
+          cmd: { id, type: 'org.create', at: 1 },
+          state: 'active',
+          status: 'active',
+          events: [],
+          effects: [],
+          cancels: [],
+        },
+      ],
     });
     const a = await journal.append(actor, rec(1, 'a'), 0);
     expect(a.ok).toBe(true);
@@ -37,6 +41,7 @@ describe('the journal fence', () => {
     expect(stale).toEqual({ ok: false, reason: 'fenced' });
     const retried = await journal.append(actor, rec(1, 'a'), 0);
     expect(retried.ok).toBe(false); // same record again: a duplicate, never a second append
+    journal.close();
     const records = await p.records('moe.evt.f.raw.>');
     expect(records).toHaveLength(1);
   });

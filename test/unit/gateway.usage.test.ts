@@ -16,7 +16,6 @@ function rec(
 ): JournalRecord {
   turn += 1;
   return {
-    v: 1,
     actor: { org: 'o1', ws: 'w0123456789abcdef', kind: 'agent', id: opts.id ?? TASK },
     turn,
     session: '_workspace',
