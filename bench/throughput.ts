@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { envelopeCodec } from '../actors/kernel/index.js';
+import { JetStreamAppender } from '../actors/kernel/jetStreamAppender.js';
 import { commandMsgId, commandSubject, type ActorAddress } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { pipelined, waitFor, type Bench } from './setup.js';
@@ -25,6 +26,8 @@ export interface ThroughputResult {
     turns_per_entry: number[];
   };
   turns_per_entry: number;
+  /** the baseline published with the kernel's JetStreamAppender instead of js.publish */
+  raw_append_per_s: number;
   record_bytes: number;
   jsonl: string;
 }
@@ -50,6 +53,8 @@ export async function throughput(
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const first = results[0]!;
+  // For reference: the same baseline through the kernel's own lean publisher (JetStreamAppender).
+  const lean = await rawRate(b, 'lean', first.commands, actors, first.recordBytes, true);
   return {
     commands: first.commands,
     actors,
@@ -64,6 +69,7 @@ export async function throughput(
       turns_per_entry: results.map((x) => Number(x.turnsPerEntry.toFixed(1))),
     },
     turns_per_entry: Number(median(results.map((x) => x.turnsPerEntry)).toFixed(1)),
+    raw_append_per_s: Math.round(lean),
     record_bytes: first.recordBytes,
     jsonl: first.jsonl,
   };
@@ -130,14 +136,28 @@ async function round(
   };
 }
 
-/** Plain JetStream publishes per second: `count` messages of `bytes`, `window` in flight. */
-async function rawRate(b: Bench, tag: string, count: number, window: number, bytes: number): Promise<number> {
+/**
+ * Plain JetStream publishes per second: `count` messages of `bytes`, `window` in flight, with
+ * `js.publish` of @nats-io/jetstream (or, `lean`, with the kernel's JetStreamAppender).
+ */
+async function rawRate(
+  b: Bench,
+  tag: string,
+  count: number,
+  window: number,
+  bytes: number,
+  lean = false,
+): Promise<number> {
   const name = `BENCH_RAW_${tag.toUpperCase()}`;
   await b.jsm.streams.add({ name, subjects: [`bench.raw.${tag}.>`] });
   const payload = new Uint8Array(bytes).fill(120);
+  const appender = lean ? new JetStreamAppender(b.nc) : null;
+  const publish = (subject: string) =>
+    appender ? appender.publish(subject, payload) : b.js.publish(subject, payload);
   const t0 = performance.now();
-  await pipelined(count, window, (i) => b.js.publish(`bench.raw.${tag}.${i % window}`, payload));
+  await pipelined(count, window, (i) => publish(`bench.raw.${tag}.${i % window}`));
   const rate = count / ((performance.now() - t0) / 1000);
+  appender?.close();
   await b.jsm.streams.delete(name);
   return rate;
 }

@@ -59,11 +59,12 @@ export class JetStreamAppender {
   publish(
     subject: string,
     data: Uint8Array,
-    opts: { msgID: string; expectedLastSubjectSequence: number },
+    opts: { msgID?: string; expectedLastSubjectSequence?: number } = {},
   ): Promise<AppendAck> {
     const h = headers();
-    h.set('Nats-Msg-Id', opts.msgID);
-    h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectedLastSubjectSequence));
+    if (opts.msgID !== undefined) h.set('Nats-Msg-Id', opts.msgID);
+    if (opts.expectedLastSubjectSequence !== undefined)
+      h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectedLastSubjectSequence));
     const token = (this.next++).toString(36);
     return new Promise<AppendAck>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });

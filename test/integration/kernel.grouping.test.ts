@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { AckPolicy } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../actors/index.js';
 import { envelopeCodec, Replayer } from '../../actors/kernel/index.js';
@@ -105,5 +106,20 @@ describe('per-actor group commit', () => {
     expect(replayer.actors.get('grp.backlog.org.a')!.turn).toBe(expectedA.length);
     expect(replayer.actors.get('grp.backlog.org.a')!.divergences).toEqual([]);
     expect(replayer.persisted('grp.backlog.org.a')).toEqual(JSON.parse(row.snapshot));
+  });
+
+  it('raises the in-flight window of a workspace consumer made with a smaller one', async () => {
+    await p.jsm.consumers.add('MOE_CMD', {
+      durable_name: 'ws_grp_old',
+      filter_subject: 'moe.cmd.grp.old.>',
+      ack_policy: AckPolicy.Explicit,
+      max_ack_pending: 100,
+    });
+    await publish({ org: 'grp', ws: 'old', kind: 'org', id: 'x' }, 'c0', 'org.create', { name: 'X' });
+    const node = await p.node({ nodeId: 'g2', only: ['grp.old'] });
+    await node.waitForWorkspace('grp', 'old');
+    const info = await p.jsm.consumers.info('MOE_CMD', 'ws_grp_old');
+    expect(info.config.max_ack_pending).toBe(16_384);
+    await node.stop();
   });
 });
