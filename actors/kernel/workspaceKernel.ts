@@ -17,8 +17,7 @@
  * A crash anywhere before 7 redelivers the commands; step 1 or 3 then finds them applied.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AnyMachineSnapshot } from 'xstate';
 import {
@@ -27,9 +26,7 @@ import {
   isMoeError,
   parseActorSubject,
   SchemaError,
-  STREAMS,
   validator,
-  workspaceCommandFilter,
   workspaceConsumerName,
   turnsOf,
   type ActorAddress,
@@ -40,7 +37,6 @@ import {
   type TurnRecord,
 } from '../../schemas/index.js';
 import { errors } from '../../workspace-node/errors.js';
-import type { KernelEvent } from '../contract.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
@@ -49,10 +45,12 @@ import { deadLetterOf, sendToDeadLetters } from './deadLetters.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
-import { entryEffects, SETTLING } from './entryEffects.js';
+import { entryEffects } from './entryEffects.js';
+import { turnsFromBatch } from './turnBatch.js';
+import { consumeCommands, ensureWorkspaceConsumer } from './workspaceConsumer.js';
 import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
-import { MachineHost, stateString, statusOf } from './machineHost.js';
+import { MachineHost, stateString } from './machineHost.js';
 import { eventFromRecord } from './replay.js';
 import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
@@ -60,20 +58,6 @@ import type { SessionStore } from './sessionStore.js';
 const MAX_FENCE_RETRIES = 20;
 /** turns per journal entry at most (bounds an entry's size and a batch's latency) */
 const MAX_TURNS_PER_ENTRY = 64;
-/**
- * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
- * while their appends are in flight (so entries group turns), small enough to hold in memory
- * (~300 B each).
- */
-const DEFAULT_MAX_ACK_PENDING = 16_384;
-/**
- * Messages per pull request. Half the in-flight limit: under a backlog an actor's commands are
- * spread over the stream (interleaved with every other actor's), so the deeper the delivered
- * window, the more of them wait in its mailbox for one append (measured: 8,192 gave ~13 turns per
- * entry where 1,024 gave ~10, and a steadier rate).
- */
-const DEFAULT_PULL_BATCH = 8_192;
-
 export interface WorkspaceKernelOptions {
   readonly org: string;
   readonly ws: string;
@@ -166,20 +150,12 @@ export class WorkspaceKernel {
 
   /** Re-drives pending effects and timers from sessions.db, then starts consuming commands. */
   async start(): Promise<void> {
-    await this.ensureConsumer();
+    const consumer = { ...this.o, name: this.consumerName };
+    await ensureWorkspaceConsumer(consumer);
     await this.redrivePending();
-    const consumer = await this.o.js.consumers.get(STREAMS.commands, this.consumerName);
-    // A callback, not an async iterator: no promise per message on the hottest path.
-    this.messages = await consumer.consume({
-      max_messages: this.o.pullBatch ?? DEFAULT_PULL_BATCH,
-      callback: (m) => this.dispatch(m),
-    });
-    this.loop = this.messages
-      .closed()
-      .then((err) => {
-        if (err) this.o.log.error({ err }, 'command loop ended');
-      })
-      .catch((err: unknown) => this.o.log.error({ err }, 'command loop ended'));
+    const { messages, closed } = await consumeCommands(consumer, (m) => this.dispatch(m));
+    this.messages = messages;
+    this.loop = closed;
     const idleMs = this.o.idleMs ?? 60_000;
     this.sweeper = setInterval(() => this.passivateIdle(idleMs), Math.max(50, idleMs / 2));
     this.sweeper.unref();
@@ -200,28 +176,6 @@ export class WorkspaceKernel {
   /** Resident (activated) actors. */
   get resident(): number {
     return this.cells.size;
-  }
-
-  private async ensureConsumer(): Promise<void> {
-    const name = this.consumerName;
-    const exists = await this.o.jsm.consumers.info(STREAMS.commands, name).catch(() => null);
-    const maxAckPending = this.o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING;
-    if (exists) {
-      // A consumer made by an older version keeps its delivery state; only its window is raised.
-      if (exists.config.max_ack_pending !== maxAckPending)
-        await this.o.jsm.consumers
-          .update(STREAMS.commands, name, { max_ack_pending: maxAckPending })
-          .catch((err: unknown) => this.o.log.warn({ err, consumer: name }, 'max_ack_pending not updated'));
-      return;
-    }
-    await this.o.jsm.consumers.add(STREAMS.commands, {
-      durable_name: name,
-      filter_subject: workspaceCommandFilter(this.o.org, this.o.ws),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
-      max_ack_pending: maxAckPending,
-    });
   }
 
   private async redrivePending(): Promise<void> {
@@ -348,63 +302,22 @@ export class WorkspaceKernel {
   private async applyCommands(cell: ActorCell, batch: Mail[]): Promise<void> {
     for (let attempt = 0; attempt < MAX_FENCE_RETRIES; attempt++) {
       const session = cell.session ?? sessionFor(cell.address, batch[0]!.cmd.session);
-      const turns: TurnRecord[] = [];
-      const contexts: unknown[] = [];
       const open = batch.filter((m) => !m.settled);
-      // Already applied, or earlier in this batch: acked without a turn.
-      const seen = this.o.store.appliedAmong(
+      const applied = this.o.store.appliedAmong(
         cell.key,
         open.map((m) => m.cmd.id),
       );
-      let snapshot = cell.snapshot;
-      for (const m of open) {
-        const { cmd, at } = m;
-        if (seen.has(cmd.id)) {
-          this.stats.duplicates++;
-          continue;
-        }
-        const event: KernelEvent = {
-          type: cmd.type,
-          data: cmd.data ?? {},
-          id: cmd.id,
-          at,
-          turn: cell.turn + turns.length + 1,
-          session,
-        };
-        let out;
-        try {
-          out = cell.host.apply(snapshot, event);
-        } catch (err) {
-          m.settled = true;
-          const reason = err instanceof Error ? err.message : String(err);
-          await this.deadLetter(m.msg, errors.MACHINE_THREW(reason, { cause: err }));
-          continue;
-        }
-        seen.add(cmd.id);
-        turns.push({
-          turn: event.turn,
-          cmd:
-            cmd.data === undefined
-              ? { id: cmd.id, type: cmd.type, at }
-              : { id: cmd.id, type: cmd.type, at, data: cmd.data },
-          state: stateString(out.next),
-          status: statusOf(out.next),
-          events:
-            out.accepted || SETTLING.has(cmd.type)
-              ? out.emits
-              : [
-                  {
-                    type: 'command.rejected',
-                    command: cmd.type,
-                    state: stateString(snapshot),
-                    reason: `${cmd.type} is not accepted in state ${stateString(snapshot)}`,
-                  },
-                ],
-          effects: out.effects,
-          cancels: out.cancels,
-        });
-        contexts.push(out.next.context);
-        snapshot = out.next;
+      const { turns, contexts, snapshot, duplicates, threw } = turnsFromBatch(
+        cell.host,
+        { snapshot: cell.snapshot, turn: cell.turn, session },
+        open,
+        applied,
+      );
+      this.stats.duplicates += duplicates.length;
+      for (const { mail, error } of threw) {
+        mail.settled = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.deadLetter(mail.msg, errors.MACHINE_THREW(reason, { cause: error }));
       }
       if (turns.length === 0) return;
       const entry: JournalEntry = { v: 2, actor: { ...cell.address }, session, turns };
