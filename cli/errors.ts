@@ -15,6 +15,7 @@ export const errors = defineErrors('cli', {
   NATS_UNREACHABLE: { code: 'MOE_ERR_NATS_UNREACHABLE', message: 'cannot connect to NATS', retryable: true },
   TASK_TIMEOUT: { code: 'MOE_ERR_TASK_TIMEOUT', message: 'the task did not finish in time', retryable: true },
   REPLAY_INPUT: { code: 'MOE_ERR_REPLAY_INPUT', message: 'cannot read the replay input' },
+  REPROJECT_INPUT: { code: 'MOE_ERR_REPROJECT_INPUT', message: 'cannot read the workspace to reproject' },
   REPLAY_MISMATCH: {
     code: 'MOE_ERR_REPLAY_MISMATCH',
     message: 'replayed state differs from the stored snapshot',

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe).
  */
 import { parseArgs } from 'node:util';
 import { isMoeError } from '../schemas/index.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
+import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
@@ -30,6 +31,8 @@ const USAGE = `usage: moe <command> [options]
   replay <session.jsonl> [--db sessions.db] [--json]
                                                 rebuild state from a session log and compare it
                                                 with the stored snapshots (exit 0 when equal)
+  reproject <workspace dir> [--json]            rebuild messages.db, parsed_sessions.db and metrics.db
+                                                from the workspace's session logs (fills what is missing)
 
 env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080),
      MOE_SUPERVISOR_PORT (8090), MOE_JWT_SECRET,
@@ -152,6 +155,12 @@ async function main(argv: string[]): Promise<number> {
         { file, json: Boolean(values.json), ...(values.db ? { db: String(values.db) } : {}) },
         print,
       );
+    }
+    case 'reproject': {
+      const { values, positionals } = parse({ json: { type: 'boolean', default: false } });
+      const dir = positionals[0];
+      if (!dir) throw errors.USAGE('moe reproject <workspace dir>');
+      return reprojectCommand({ dir, json: Boolean(values.json) }, print);
     }
     case undefined:
     case 'help':
