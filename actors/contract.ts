@@ -7,7 +7,7 @@
  * - `effect`  start an effect (LLM call, tool run, durable timer, message to another actor). The
  *             kernel runs it only after the turn is durable; its outcome comes back as an
  *             `effect.result` / `effect.failed` / `timer.fired` command with the same `effectId`.
- * - `emit`    publish a domain event in this turn's journal record (`task.completed`, …).
+ * - `emit`    publish a domain event in this turn of the journal (`task.completed`, …).
  * - `cancel`  cancel a pending effect (a timer, usually).
  *
  * Effect ids are chosen by the machine from the turn number (`fx(event, i)`), so a machine can
@@ -58,5 +58,5 @@ export const kernelActions = {
   cancel: (_: unknown, _params: CancelRequest) => {},
 };
 
-/** Tag a state with this to report `status: 'error'` in journal records. */
+/** Tag a state with this to report `status: 'error'` in the journal's turns. */
 export const FAILED_TAG = 'failed';

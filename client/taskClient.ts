@@ -1,5 +1,5 @@
 /**
- * A small client for NATS users in TypeScript: publish a command, wait for the journal record it
+ * A small client for NATS users in TypeScript: publish a command, wait for the journal turn it
  * produced, submit a task and wait for its outcome. Any language can do the same with two
  * subjects (see docs/subjects.md); this is the reference implementation.
  */
@@ -91,7 +91,7 @@ export class MoeClient {
 
   /**
    * Submits a task to a new agent actor (`taskId` is its id) and waits for `task.completed` or
-   * `task.failed`. `onRecord` sees every journal record on the way (the session timeline).
+   * `task.failed`. `onRecord` sees every turn on the way (the session timeline).
    */
   async runTask(
     org: string,

@@ -1,9 +1,9 @@
 /**
  * The gateway's only way into the runtime: publish a command to MOE_CMD, read an actor's last
- * journal record, and wait for the record a command produced. Waiting starts an ordered consumer
- * on the actor's MOE_EVT subject *after* the last record seen before publishing, so the answer
- * can only be the turn of this command (or a later one, scanned until the command id matches).
- * With `replay: true` (an Idempotency-Key) it reads the actor's records from the start instead, so a
+ * turn, and wait for the turn a command produced. Waiting starts an ordered consumer on the
+ * actor's MOE_EVT subject *after* the last entry seen before publishing, so the answer can only be
+ * the turn of this command (or a later one, scanned until the command id matches). With
+ * `replay: true` (an Idempotency-Key) it reads the actor's entries from the start instead, so a
  * command applied by an earlier request is found and answered again: command ids are deduped by
  * JetStream's duplicate window and, forever, per actor by the kernel, so nothing runs twice.
  * While waiting it also listens on the workspace's dead-letter subject: a command the kernel

@@ -3,7 +3,7 @@
  * the new resource's id and every command id the route sends are derived from (caller, route,
  * params, key): a retry addresses the same actor with the same command ids, which JetStream's
  * duplicate window and the kernel's per-actor command dedupe (forever) turn into no-ops, and the
- * route answers from the journal record of the first attempt. Same key + same caller → same
+ * route answers from the journal turn of the first attempt. Same key + same caller → same
  * resource, never a second one. Another caller's identical key is a different request.
  */
 import { createHash } from 'node:crypto';

@@ -126,7 +126,7 @@ export class TenancyProjection {
         reject,
         timer: setTimeout(() => {
           this.dropWaiter(cmdId, w);
-          reject(errors.TIMEOUT(`no journal record for command ${cmdId}`));
+          reject(errors.TIMEOUT(`no journal turn for command ${cmdId}`));
         }, timeoutMs),
       };
       this.waiters.set(cmdId, [...(this.waiters.get(cmdId) ?? []), w]);

@@ -48,7 +48,7 @@ export interface GatewayOptions {
   tokenTtlSec?: number;
   /** max request body, bytes (default 1 MiB) */
   bodyLimit?: number;
-  /** how long a route waits for an actor's journal record (default 10 s) */
+  /** how long a route waits for the turn of an actor's command (default 10 s) */
   commandTimeoutMs?: number;
   rateLimits?: Partial<RateLimits>;
   /** pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info') */

@@ -14,7 +14,7 @@ import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
 export type Level = 'debug' | 'info' | 'error';
 const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, error: 2 };
 
-/** What a stream client receives per journal record. */
+/** What a stream client receives per turn. */
 export interface StreamEvent {
   seq: number;
   /** resume point: `since=<cursor>` continues after this event */

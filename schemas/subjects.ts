@@ -3,7 +3,7 @@
  * every process uses. One place, so a client in any language can follow docs/subjects.md.
  *
  *   moe.cmd.<org>.<ws>.<kind>.<id>   commands into an actor          (stream MOE_CMD)
- *   moe.evt.<org>.<ws>.<kind>.<id>   the actor's journal, one record per turn (stream MOE_EVT)
+ *   moe.evt.<org>.<ws>.<kind>.<id>   the actor's journal, one entry (1..64 turns) per append (stream MOE_EVT)
  *   moe.dlq.<org>.<ws>               dead letters with their reason  (stream MOE_DLQ)
  *   moe.live.<org>.<ws>.<kind>.<id>  coalesced live deltas, not persisted (core NATS)
  */
@@ -66,7 +66,7 @@ export function workspaceCommandFilter(org: string, ws: string): string {
   return `moe.cmd.${org}.${ws}.>`;
 }
 
-/** All journal records of one workspace. */
+/** All journal entries of one workspace. */
 export function workspaceEventFilter(org: string, ws: string): string {
   return `moe.evt.${org}.${ws}.>`;
 }

@@ -1,5 +1,5 @@
 /**
- * Per-session JSONL logs (seed 000's append-only session log): one line per journal record,
+ * Per-session JSONL logs (seed 000's append-only session log): one line per journal entry,
  * `{"seq":…,"rec":{…}}`. A line is written (write(2)) before the turn's SQLite commit, so the log
  * is never behind the cache after a process crash; fdatasync is group-committed: every append
  * waits for the next flush, and one flush covers every line written since the previous one.

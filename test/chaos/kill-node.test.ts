@@ -1,6 +1,6 @@
 /**
  * kill -9 of a workspace-node during a slow effect: after a (new) node takes the workspace over,
- * the task completes with exactly one result, no duplicate journal records, and one result per
+ * the task completes with exactly one result, no duplicate turns in the journal, and one result per
  * effect. The node is a real `moe node` child process, killed by pid.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

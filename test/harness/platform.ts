@@ -29,7 +29,7 @@ export interface Platform {
   readonly dataDir: string;
   node(opts?: WorkspaceNodeOptions): Promise<WorkspaceNode>;
   spawnNode(id: string, dataDir?: string, env?: Record<string, string>): ChildProcess;
-  /** every journal record on a subject filter (default: all) */
+  /** every turn of the journal entries on a subject filter (default: all) */
   records(filter?: string): Promise<RecordWithSeq[]>;
   close(): Promise<void>;
 }
