@@ -58,6 +58,7 @@ import type { SessionStore } from './sessionStore.js';
 const MAX_FENCE_RETRIES = 20;
 /** turns per journal entry at most (bounds an entry's size and a batch's latency) */
 const MAX_TURNS_PER_ENTRY = 64;
+
 export interface WorkspaceKernelOptions {
   readonly org: string;
   readonly ws: string;
