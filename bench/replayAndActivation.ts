@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { defaultRegistry } from '../actors/index.js';
 import {
-  Journal,
+  readJournal,
   MachineHost,
   ReplayPool,
   Replayer,
@@ -14,7 +14,7 @@ import {
   openSqlite,
   replayParallel,
 } from '../actors/kernel/index.js';
-import { eventSubject, type ActorAddress, type AnyJournalEntry } from '../schemas/index.js';
+import { entryTurns, eventSubject, type ActorAddress, type AnyJournalEntry } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { waitFor, type Bench } from './setup.js';
 import { envelopeCodec } from '../actors/kernel/index.js';
@@ -85,15 +85,14 @@ export async function activation(
   // Catch-up: an actor whose snapshot is at least 10 turns behind the journal (as after a crash
   // between journal append and SQLite commit): restore that snapshot, read the entries holding
   // those turns (the shortest tail of whole entries with >= 10 turns), apply them.
-  const journal = new Journal(b.js, b.nc);
   const samples = 20;
   let catchupMs = 0;
   for (let i = 0; i < samples; i++) {
     const a: ActorAddress = { org, ws, kind: 'org', id: `o${i}` };
     const all: Array<{ seq: number; entry: AnyJournalEntry }> = [];
-    for await (const r of journal.readAfter(eventSubject(a), 0)) all.push(r);
+    for await (const r of readJournal(b.js, eventSubject(a), 0)) all.push(r);
     let cut = all.length;
-    for (let behindBy = 0; cut > 1 && behindBy < 10;) behindBy += turnCount(all[--cut]!.entry);
+    for (let behindBy = 0; cut > 1 && behindBy < 10;) behindBy += entryTurns(all[--cut]!.entry).length;
     const behind = new Replayer(defaultRegistry());
     for (const r of all.slice(0, cut)) behind.apply(r.seq, r.entry);
     const persisted = JSON.stringify(behind.persisted(`${org}.${ws}.org.o${i}`));
@@ -108,12 +107,11 @@ export async function activation(
       divergences: [],
     };
     replayer.actors.set(actor.key, actor);
-    for await (const r of journal.readAfter(eventSubject(a), actor.lastSeq)) replayer.apply(r.seq, r.entry);
+    for await (const r of readJournal(b.js, eventSubject(a), actor.lastSeq)) replayer.apply(r.seq, r.entry);
     catchupMs += performance.now() - t;
     if (actor.divergences.length || actor.turn !== behind.applied + replayer.applied)
       throw new Error('catch-up did not reproduce the journal');
   }
-  journal.close();
   db.close();
   return {
     snapshot_ms: Number(snapshotMs.toFixed(4)),
@@ -155,8 +153,4 @@ export async function residentBytes(b: Bench, actors: number): Promise<number | 
   const after = process.memoryUsage().heapUsed;
   if (host.kernel.resident < actors) throw new Error('actors were passivated during the measurement');
   return Math.round((after - before) / actors);
-}
-
-function turnCount(entry: AnyJournalEntry): number {
-  return entry.v === 1 ? 1 : entry.turns.length;
 }

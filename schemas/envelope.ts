@@ -127,6 +127,11 @@ export type JournalRecord = TurnRecord & {
   readonly session: string;
 };
 
+/** The turns of an entry, oldest first, as written (v1: the record itself is its one turn). */
+export function entryTurns(entry: AnyJournalEntry): readonly TurnRecord[] {
+  return entry.v === 1 ? [entry] : entry.turns;
+}
+
 /** The turns of an entry, oldest first, each with its actor and session (v1 and v2 alike). */
 export function turnsOf(entry: AnyJournalEntry): JournalRecord[] {
   if (entry.v === 1) {

@@ -11,8 +11,7 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { spawnWorker } from '../actors/kernel/spawnWorker.js';
-import { turnsOf, type JournalRecord, type JsonlLine } from '../schemas/index.js';
-import { createProjector, type ProjectionDatabases, type Projector } from './projections.js';
+import { createProjector, lineTurns, type ProjectionDatabases, type Projector } from './projections.js';
 import type { ProjectionReply } from './projectionWorker.js';
 
 const MAX_ATTEMPTS = 3;
@@ -77,13 +76,8 @@ export class ProjectionQueue {
   }
 
   private projectHere(lines: readonly string[]): void {
-    const turns: Array<readonly [JournalRecord, number]> = [];
-    for (const line of lines) {
-      const { seq, rec } = JSON.parse(line) as JsonlLine;
-      for (const t of turnsOf(rec)) turns.push([t, seq]);
-    }
     try {
-      this.inline!(turns);
+      this.inline!(lines.flatMap(lineTurns));
     } catch (err) {
       this.log.error({ err, lines: lines.length }, 'projection batch dropped');
     }

@@ -8,8 +8,7 @@
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from '../actors/kernel/sessionStore.js';
-import { turnsOf, type JournalRecord, type JsonlLine } from '../schemas/index.js';
-import { createProjector } from './projections.js';
+import { createProjector, lineTurns } from './projections.js';
 
 export interface ProjectionBatch {
   readonly id: number;
@@ -33,12 +32,7 @@ parentPort!.on('message', (batch: ProjectionBatch | 'close') => {
     return;
   }
   try {
-    const turns: Array<readonly [JournalRecord, number]> = [];
-    for (const line of batch.lines) {
-      const { seq, rec } = JSON.parse(line) as JsonlLine;
-      for (const t of turnsOf(rec)) turns.push([t, seq]);
-    }
-    project(turns);
+    project(batch.lines.flatMap(lineTurns));
     parentPort!.postMessage({ done: batch.id } satisfies ProjectionReply);
   } catch (err) {
     parentPort!.postMessage({ failed: batch.id, error: String(err) } satisfies ProjectionReply);

@@ -6,7 +6,7 @@
  * a workspace runs it on a worker thread (projectionWorker.ts), off the turn loop.
  */
 import type Database from 'better-sqlite3';
-import { addressKey, type JournalRecord, type Usage } from '../schemas/index.js';
+import { addressKey, turnsOf, type JournalRecord, type JsonlLine, type Usage } from '../schemas/index.js';
 
 /** The three query databases projections write to. */
 export interface ProjectionDatabases {
@@ -20,6 +20,12 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 interface Projection {
   readonly db: Database.Database;
   apply(record: JournalRecord, seq: number): void;
+}
+
+/** The turns of one session-log line (`{"seq":…,"rec":…}`), each with its entry's sequence. */
+export function lineTurns(line: string): Array<readonly [JournalRecord, number]> {
+  const { seq, rec } = JSON.parse(line) as JsonlLine;
+  return turnsOf(rec).map((t) => [t, seq] as const);
 }
 
 /** Applies a batch of turns (each with its entry's MOE_EVT sequence) to every projection. */

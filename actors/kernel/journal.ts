@@ -64,32 +64,38 @@ export class Journal {
     }
   }
 
-  /**
-   * Entries on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
-   * in order, up to the end of the stream as it is now.
-   */
-  async *readAfter(
-    filter: string,
-    afterSeq: number,
-  ): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
-    const consumer = await this.js.consumers.get(STREAMS.events, {
-      filter_subjects: filter,
-      deliver_policy: 'by_start_sequence' as never,
-      opt_start_seq: afterSeq + 1,
-    });
-    const info = await consumer.info(true);
-    let pending = info.num_pending;
-    while (pending > 0) {
-      const batch = await consumer.fetch({ max_messages: Math.min(pending, 1000), expires: 2000 });
-      let got = 0;
-      for await (const m of batch) {
-        got++;
-        pending = m.info.pending;
-        yield { seq: m.seq, entry: journalCodec.decode(m.data) };
-        if (pending === 0) break;
-      }
-      if (got === 0) break;
-    }
-    await consumer.delete().catch(() => undefined);
+  /** Entries on `filter` after `afterSeq` (see {@link readJournal}): the catch-up path. */
+  readAfter(filter: string, afterSeq: number): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
+    return readJournal(this.js, filter, afterSeq);
   }
+}
+
+/**
+ * Entries on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
+ * in order, up to the end of the stream as it is now.
+ */
+export async function* readJournal(
+  js: JetStreamClient,
+  filter: string,
+  afterSeq: number,
+): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
+  const consumer = await js.consumers.get(STREAMS.events, {
+    filter_subjects: filter,
+    deliver_policy: 'by_start_sequence' as never,
+    opt_start_seq: afterSeq + 1,
+  });
+  const info = await consumer.info(true);
+  let pending = info.num_pending;
+  while (pending > 0) {
+    const batch = await consumer.fetch({ max_messages: Math.min(pending, 1000), expires: 2000 });
+    let got = 0;
+    for await (const m of batch) {
+      got++;
+      pending = m.info.pending;
+      yield { seq: m.seq, entry: journalCodec.decode(m.data) };
+      if (pending === 0) break;
+    }
+    if (got === 0) break;
+  }
+  await consumer.delete().catch(() => undefined);
 }

@@ -20,8 +20,6 @@ import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { replayShard } from './replayShard.js';
 import { spawnWorker } from './spawnWorker.js';
 
-export { forEachShardLine, shardOf } from './logShards.js';
-
 /**
  * Logs smaller than this are replayed in-thread by default: starting workers (~160 ms, mostly
  * module loading in each) costs more than it saves below roughly 50,000 turns.

@@ -8,6 +8,7 @@ import {
   JsonlLine,
   SchemaError,
   codec,
+  entryTurns,
   type ActorAddress,
   type AnyJournalEntry,
   type JournalRecord,
@@ -68,8 +69,7 @@ export class Replayer {
   /** Applies every turn of one journal entry stored at `seq`. */
   apply(seq: number, entry: AnyJournalEntry): void {
     const actor = this.actorOf(entry.actor);
-    if (entry.v === 1) this.step(actor, seq, entry, entry.session);
-    else for (const turn of entry.turns) this.step(actor, seq, turn, entry.session);
+    for (const turn of entryTurns(entry)) this.step(actor, seq, turn, entry.session);
   }
 
   private actorOf(address: ActorAddress): ReplayedActor {

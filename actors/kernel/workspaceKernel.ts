@@ -28,13 +28,13 @@ import {
   SchemaError,
   validator,
   workspaceConsumerName,
+  entryTurns,
   turnsOf,
   type ActorAddress,
   type AnyJournalEntry,
   type CommandEnvelope,
   type JournalEntry,
   type MoeError,
-  type TurnRecord,
 } from '../../schemas/index.js';
 import { errors } from '../../workspace-node/errors.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
@@ -350,7 +350,7 @@ export class WorkspaceKernel {
     next: AnyMachineSnapshot,
     json = JSON.stringify(entry),
   ): Promise<ReturnType<typeof entryEffects>> {
-    const turns: readonly TurnRecord[] = entry.v === 1 ? [entry] : entry.turns;
+    const turns = entryTurns(entry);
     const last = turns[turns.length - 1]!;
     const effects = entryEffects(turns);
     const line = `{"seq":${seq},"rec":${json}}`;

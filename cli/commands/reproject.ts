@@ -8,8 +8,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { forEachShardLine } from '../../actors/kernel/logShards.js';
-import { turnsOf, type JournalRecord, type JsonlLine } from '../../schemas/index.js';
-import { createProjector } from '../../workspace-node/projections.js';
+import type { JournalRecord } from '../../schemas/index.js';
+import { createProjector, lineTurns } from '../../workspace-node/projections.js';
 import { openSqliteCluster } from '../../workspace-node/sqliteCluster.js';
 import { errors } from '../errors.js';
 
@@ -36,17 +36,14 @@ export function reprojectWorkspace(dir: string): ReprojectReport {
     for (const log of logs) {
       const file = join(sessions, log);
       let batch: Array<readonly [JournalRecord, number]> = [];
-      let lines = 0;
       forEachShardLine(file, 0, 1, (line, n) => {
-        let parsed: JsonlLine;
         try {
-          parsed = JSON.parse(line) as JsonlLine;
-        } catch {
-          throw errors.REPROJECT_INPUT(`${file}:${n}: not valid JSON`);
+          batch.push(...lineTurns(line));
+        } catch (cause) {
+          const reason = cause instanceof Error ? cause.message : String(cause);
+          throw errors.REPROJECT_INPUT(`${file}:${n}: ${reason}`, { cause });
         }
-        for (const t of turnsOf(parsed.rec)) batch.push([t, parsed.seq]);
-        entries++;
-        if (++lines % BATCH_LINES === 0) {
+        if (++entries % BATCH_LINES === 0) {
           turns += batch.length;
           project(batch);
           batch = [];

@@ -9,7 +9,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
-import { decodeTurns, STREAMS, type ActorAddress } from '../../schemas/index.js';
+import { turnsOf, type ActorAddress } from '../../schemas/index.js';
+import { readJournal } from '../../actors/kernel/index.js';
 import {
   ensureStreams,
   startWorkspaceNode,
@@ -44,11 +45,12 @@ export async function startPlatform(): Promise<Platform> {
   const data = tempDir('moe-platform-');
   const nodes: WorkspaceNode[] = [];
   const children: ChildProcess[] = [];
+  const client = new MoeClient(nc);
   return {
     ns,
     nc,
     jsm,
-    client: new MoeClient(nc),
+    client,
     dataDir: data.path,
     async node(opts = {}) {
       const n = await startWorkspaceNode({ natsUrl: ns.url, dataDir: data.path, logger: silent, ...opts });
@@ -70,21 +72,8 @@ export async function startPlatform(): Promise<Platform> {
     },
     async records(filter = 'moe.evt.>') {
       const out: RecordWithSeq[] = [];
-      const js = (await import('@nats-io/jetstream')).jetstream(nc);
-      const c = await js.consumers.get(STREAMS.events, { filter_subjects: filter });
-      const info = await c.info();
-      let pending = info.num_pending;
-      while (pending > 0) {
-        const batch = await c.fetch({ max_messages: Math.min(pending, 500), expires: 2000 });
-        let got = 0;
-        for await (const m of batch) {
-          got++;
-          for (const record of decodeTurns(m.data)) out.push({ seq: m.seq, record });
-          pending = m.info.pending;
-          if (pending === 0) break;
-        }
-        if (got === 0) break;
-      }
+      for await (const { seq, entry } of readJournal(client.js, filter, 0))
+        for (const record of turnsOf(entry)) out.push({ seq, record });
       return out;
     },
     async close() {

@@ -15,7 +15,7 @@ import {
   replayParallel,
   type ParallelReplayResult,
 } from '../../actors/kernel/index.js';
-import { shardOf } from '../../actors/kernel/parallelReplay.js';
+import { shardOf } from '../../actors/kernel/logShards.js';
 import { replayFile } from '../../cli/commands/replay.js';
 import { tempDir } from '../harness/util.js';
 
