@@ -3,6 +3,12 @@
  * org, optionally one project, with a role). Every check answers 404 when the caller has no
  * access at all (another tenant's ids do not leak existence) and 403 when it can see the resource
  * but its role is too low.
+ *
+ * An API key acts for the user who created it and never outgrows them: its role is the lower of
+ * the key's role and its creator's *current* role in the org (read from the tenancy projection on
+ * every check, so a demotion caps the key at once), and it sees the projects its creator sees
+ * now, narrowed to its one project when it is project-scoped. A key whose creator left the org
+ * has no role at all (authentication refuses it with 401).
  */
 import type { OrgRole } from '../schemas/tenancy.js';
 import { errors } from './errors.js';
@@ -25,14 +31,19 @@ export function atLeast(role: OrgRole, min: OrgRole): boolean {
   return RANK[role] >= RANK[min];
 }
 
+/** The lower of two roles. */
+export function lowerRole(a: OrgRole, b: OrgRole): OrgRole {
+  return RANK[a] <= RANK[b] ? a : b;
+}
+
 export class Access {
   constructor(private readonly tenancy: TenancyProjection) {}
 
   /** The caller's role in `org`, or undefined when it is not a member (or the key is of another org). */
   orgRole(p: Principal, org: string): OrgRole | undefined {
-    if (!this.tenancy.orgs.has(org)) return undefined;
-    if (p.kind === 'apikey') return p.org === org ? p.role : undefined;
-    return this.tenancy.orgs.get(org)?.members.get(p.userId);
+    const userRole = this.tenancy.orgs.get(org)?.members.get(p.userId);
+    if (p.kind === 'apikey') return p.org === org && userRole ? lowerRole(p.role, userRole) : undefined;
+    return userRole;
   }
 
   /** Orgs the caller belongs to, with its role. */
@@ -55,11 +66,18 @@ export class Access {
     return role;
   }
 
+  /**
+   * Projects follow the user: org admins and owners see all of them, others the ones granted to
+   * them or their teams. An API key sees what its creator sees (by the creator's own role, so an
+   * org-wide viewer key of an admin reads every project, like the admin; a viewer user reads only
+   * its grants), narrowed to its project when it has one.
+   */
   canSeeProject(p: Principal, project: ProjectView): boolean {
-    const role = this.orgRole(p, project.org);
-    if (!role) return false;
-    if (p.kind === 'apikey' && p.project !== null) return p.project === project.id;
-    if (atLeast(role, 'admin') || p.kind === 'apikey') return true;
+    if (!this.orgRole(p, project.org)) return false;
+    if (p.kind === 'apikey' && p.project !== null && p.project !== project.id) return false;
+    const userRole = this.tenancy.orgs.get(project.org)?.members.get(p.userId);
+    if (!userRole) return false;
+    if (atLeast(userRole, 'admin')) return true;
     if (project.users.has(p.userId)) return true;
     for (const t of project.teams) if (this.tenancy.teams.get(t)?.members.has(p.userId)) return true;
     return false;

@@ -2,10 +2,12 @@
  * Turns a request's credentials into a {@link Principal}: `Authorization: Bearer <jwt>` (a user
  * session from /auth/login) or `Bearer moe_…` / `x-api-key: moe_…` (an API key). Browsers cannot
  * set headers on WebSocket/EventSource, so `?access_token=` is accepted too. Revoked JWTs (logout)
- * and revoked or unknown keys are 401. Key last-use is journaled at most once a minute per key.
+ * and revoked or unknown keys are 401, and so is a key whose creator is no longer a member of the
+ * key's org (a key acts for its creator; see access.ts). A key's role is capped at its creator's
+ * current role. Key last-use is journaled at most once a minute per key.
  */
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from './access.js';
+import { lowerRole, type Principal } from './access.js';
 import { constantTimeEqualHex, parseApiKey, sha256Hex } from './crypto.js';
 import { errors } from './errors.js';
 import type { GatewayContext } from './context.js';
@@ -39,13 +41,15 @@ export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Pro
       const key = parsed ? ctx.tenancy.apiKeys.get(parsed.keyId) : undefined;
       if (!key || key.revoked || !constantTimeEqualHex(key.hash, sha256Hex(cred)))
         throw errors.UNAUTHENTICATED('bad API key');
+      const creatorRole = ctx.tenancy.orgs.get(key.org)?.members.get(key.createdBy);
+      if (!creatorRole) throw errors.UNAUTHENTICATED("API key's creator is no longer a member of its org");
       touch(key.id, key.org);
       return {
         kind: 'apikey',
         keyId: key.id,
         userId: key.createdBy,
         org: key.org,
-        role: key.role,
+        role: lowerRole(key.role, creatorRole),
         project: key.project,
       };
     }
