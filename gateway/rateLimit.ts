@@ -1,13 +1,27 @@
 /**
- * Rate limits shared by every gateway replica: a fixed-window counter per principal in a JetStream
- * KV bucket, incremented with compare-and-set (`create` for the first hit of a window, `update` at
- * the revision read), so two replicas never both count the same slot. Keys expire with the bucket
- * TTL. Over the limit → MOE_ERR_RATE_LIMITED (429) with the ms until the window ends.
+ * Rate limits shared by every gateway replica, without contention under bursts. The budget of a
+ * fixed window (`limit` per `windowMs`, per principal / org / IP) lives in one JetStream KV key per
+ * window, counting the tokens handed out cluster-wide. Each gateway serves requests from a local
+ * bucket and refills it from the shared budget with {@link leaseTokens} — one compare-and-set per
+ * lease, at most one lease in flight per key and gateway:
+ *
+ * - a request takes a local token when there is one (no KV round trip);
+ * - otherwise it waits for the next lease, which asks for as many tokens as there are requests
+ *   waiting by then, so a burst of N parallel requests costs a few compare-and-sets, not N racing
+ *   ones (which is what used to answer 429 "(contended)" to requests within the limit);
+ * - when the shared budget grants fewer than asked, the window is spent: this gateway answers 429
+ *   without asking again until the window ends.
+ *
+ * Leases are sized by demand, never prefetched, so every leased token is handed to a waiting
+ * request at once: no tokens are stranded on one replica while another is refused, and the
+ * cluster accepts exactly `limit` requests per window (no overshoot, no slack). Over the limit →
+ * MOE_ERR_RATE_LIMITED (429) with the ms until the window ends. KV keys expire with the bucket TTL.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { KV_BUCKETS } from '../schemas/index.js';
 import { errors } from './errors.js';
+import { leaseTokens } from './tokenLease.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRateLimit from schemas/subjects.ts */
 export const RATE_LIMIT_BUCKET = KV_BUCKETS.gatewayRateLimit;
@@ -23,29 +37,96 @@ export interface RateLimiter {
   hit(key: string, rule: RateLimitRule, now?: number): Promise<{ remaining: number; resetMs: number }>;
 }
 
+interface Waiter {
+  resolve(granted: boolean): void;
+  reject(err: unknown): void;
+}
+
+/** One key's window on this gateway: leased tokens not handed out yet, and requests waiting. */
+interface LocalBucket {
+  readonly kvKey: string;
+  readonly limit: number;
+  readonly endsAt: number;
+  tokens: number;
+  /** tokens of the window handed out cluster-wide, as of this gateway's last lease */
+  allocated: number;
+  spent: boolean;
+  leasing: boolean;
+  readonly waiting: Waiter[];
+}
+
+const SWEEP_EVERY_HITS = 1000;
+
 export async function createRateLimiter(nc: NatsConnection): Promise<RateLimiter> {
   const kv: KV = await new Kvm(nc).create(KV_BUCKETS.gatewayRateLimit, { ttl: 10 * 60_000, history: 1 });
-  const enc = new TextEncoder();
-  const dec = new TextDecoder();
+  const buckets = new Map<string, LocalBucket>();
+  let hits = 0;
+
+  /** Leases for the waiting requests until none waits or the window is spent. */
+  const refill = async (b: LocalBucket): Promise<void> => {
+    if (b.leasing) return;
+    b.leasing = true;
+    try {
+      while (b.waiting.length > 0 && !b.spent) {
+        const want = b.waiting.length;
+        const lease = await leaseTokens(kv, b.kvKey, want, b.limit);
+        b.allocated = lease.allocated;
+        b.tokens += lease.granted;
+        if (lease.granted < want) b.spent = true;
+        while (b.tokens > 0 && b.waiting.length > 0) {
+          b.tokens -= 1;
+          b.waiting.shift()!.resolve(true);
+        }
+      }
+      for (const w of b.waiting.splice(0)) w.resolve(false);
+    } catch (err) {
+      for (const w of b.waiting.splice(0)) w.reject(err);
+    } finally {
+      b.leasing = false;
+    }
+  };
+
+  const sweep = (now: number) => {
+    for (const [id, b] of buckets) if (b.endsAt <= now && !b.leasing) buckets.delete(id);
+  };
 
   return {
     async hit(key, rule, now = Date.now()) {
+      if (++hits % SWEEP_EVERY_HITS === 0) sweep(now);
       const window = Math.floor(now / rule.windowMs);
-      const resetMs = (window + 1) * rule.windowMs - now;
-      const k = `${key}.${rule.windowMs}.${window}`;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const entry = await kv.get(k);
-        const count = entry && entry.operation === 'PUT' ? Number(dec.decode(entry.value)) || 0 : 0;
-        if (count >= rule.limit) throw errors.RATE_LIMITED(key, { retryAfterMs: resetMs });
-        try {
-          if (entry) await kv.update(k, enc.encode(String(count + 1)), entry.revision);
-          else await kv.create(k, enc.encode('1'));
-          return { remaining: rule.limit - count - 1, resetMs };
-        } catch {
-          // another replica won the compare-and-set: read again
-        }
+      const endsAt = (window + 1) * rule.windowMs;
+      const resetMs = endsAt - now;
+      const kvKey = `${key}.${rule.windowMs}.${window}`;
+      const id = `${key}.${rule.windowMs}`;
+      let b = buckets.get(id);
+      if (!b || b.kvKey !== kvKey) {
+        b = {
+          kvKey,
+          limit: rule.limit,
+          endsAt,
+          tokens: 0,
+          allocated: 0,
+          spent: false,
+          leasing: false,
+          waiting: [],
+        };
+        buckets.set(id, b);
       }
-      throw errors.RATE_LIMITED(`${key} (contended)`, { retryAfterMs: 100 });
+      let granted: boolean;
+      if (b.tokens > 0) {
+        b.tokens -= 1;
+        granted = true;
+      } else if (b.spent) {
+        granted = false;
+      } else {
+        const bucket = b;
+        granted = await new Promise<boolean>((resolve, reject) => {
+          bucket.waiting.push({ resolve, reject });
+          void refill(bucket);
+        });
+      }
+      if (!granted) throw errors.RATE_LIMITED(key, { retryAfterMs: resetMs });
+      return { remaining: Math.max(0, rule.limit - b.allocated) + b.tokens, resetMs };
     },
   };
 }
