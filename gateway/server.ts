@@ -159,9 +159,16 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
             scheme: 'bearer',
             description: 'a JWT from POST /auth/login, or an API key moe_…',
           },
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'an API key moe_… (POST /api/orgs/{org}/api-keys)',
+          },
         },
       },
-      security: [{ bearer: [] }],
+      // either scheme on every route; public routes (auth, health) override it with `security: []`
+      security: [{ bearer: [] }, { apiKey: [] }],
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
