@@ -26,8 +26,9 @@ const USAGE = `usage: moe <command> [options]
   supervisor [--port N] [--host H] [--nats URL] run a supervisor: node liveness, lease repair,
                                                 dashboard (port 8090)
   node [--data-dir DIR] [--nats URL] [--id ID]  run a workspace-node
-  task "<prompt>" --org O --workspace W [--wait] [--json] [--session S] [--id ID] [--timeout MS]
-                                                submit a task over NATS (and wait for its result)
+  task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S] [--id ID]
+       [--timeout MS]                           submit a task over NATS (and wait for its result);
+                                                --project: a gateway project of workspace W
   replay <session.jsonl> [--db sessions.db] [--json]
                                                 rebuild state from a session log and compare it
                                                 with the stored snapshots (exit 0 when equal)
@@ -121,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
         workspace: { type: 'string' },
         session: { type: 'string' },
         id: { type: 'string' },
+        project: { type: 'string' },
         wait: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         nats: { type: 'string', default: natsDefault },
@@ -140,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
           timeoutMs: Number(values.timeout),
           ...(values.session ? { session: String(values.session) } : {}),
           ...(values.id ? { id: String(values.id) } : {}),
+          ...(values.project ? { project: String(values.project) } : {}),
         },
         print,
       );

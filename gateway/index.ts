@@ -21,6 +21,7 @@ export {
   type RateLimits,
 } from './server.js';
 export { errors } from './errors.js';
+export { newTaskId, parseTaskId } from './crypto.js';
 export { RATE_LIMIT_BUCKET, type RateLimitRule } from './rateLimit.js';
 export type { Principal } from './access.js';
 export type { StreamEvent } from './streams.js';

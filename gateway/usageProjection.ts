@@ -8,6 +8,10 @@
  * event (same fields; cost and price may be missing — such calls make `unpricedCalls`, and a row
  * whose calls all lack them reports `costMicros`/`priceMicros` as null). Runs and failures come
  * from `task.completed` / `task.failed`. Money is integer micro-dollars (µ$), never floats.
+ *
+ * A task's project comes from its id (`<ws>-<project>-t…`, as the gateway and `moe task --project`
+ * make them); a task sent over NATS outside any project (`moe task` without `--project`, or any
+ * other id) is counted under `project: null`.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -31,7 +35,8 @@ export interface UsageTotals {
 }
 
 export interface UsageRow extends UsageTotals {
-  project: string;
+  /** null: a task outside any project (sent over NATS without one) */
+  project: string | null;
   agent: string;
   provider: string;
   model: string;
@@ -48,7 +53,7 @@ export interface UsageCall {
 
 type Ev = Record<string, unknown> & { type: string };
 interface TaskInfo {
-  project: string;
+  project: string | null;
   agent: string;
   provider: string;
   model: string;
@@ -144,7 +149,7 @@ export class UsageProjection {
     if (!task) {
       const profile = rec.cmd.type === 'task.submit' ? rec.cmd.data?.profile : undefined;
       task = {
-        project: LOOSE_TASK_RE.exec(id)?.[1] ?? 'unknown',
+        project: LOOSE_TASK_RE.exec(id)?.[1] ?? null,
         agent: typeof profile === 'string' ? profile : 'default',
         provider: 'none',
         model: 'none',

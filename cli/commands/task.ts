@@ -1,10 +1,16 @@
 /**
- * `moe task "<prompt>" --org O --workspace W [--wait] [--json] [--session S] [--id ID]`:
+ * `moe task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S] [--id ID]`:
  * publishes a task over NATS; with --wait, follows its journal and prints the outcome.
+ *
+ * `--project` runs the task in a gateway project (its id `p…`; `--workspace` is then the project's
+ * workspace id `w…`): the task id gets the gateway's form `<ws>-<project>-t…`, so the gateway lists
+ * it under the project and counts its usage there. Without it the task belongs to no project
+ * (`project: null` in the gateway's usage).
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { MoeClient } from '../../client/index.js';
+import { newTaskId, parseTaskId } from '../../gateway/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import { timeline } from '../output.js';
@@ -17,6 +23,8 @@ export interface TaskArgs {
   json: boolean;
   session?: string;
   id?: string;
+  /** a gateway project id (`p…`) in workspace `workspace` */
+  project?: string;
   natsUrl: string;
   timeoutMs: number;
 }
@@ -31,12 +39,12 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
     if (v !== undefined && !isToken(v))
       throw errors.USAGE(`${name} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
   }
+  const id = taskId(a);
   const nc = await connect({ servers: a.natsUrl, timeout: 3000 }).catch((cause: unknown) => {
     throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
   });
   try {
     const client = new MoeClient(nc);
-    const id = a.id ?? `t-${randomUUID().slice(0, 8)}`;
     const actor = { org: a.org, ws: a.workspace, kind: 'agent', id };
     if (!a.wait) {
       const seq = await client.send(actor, {
@@ -47,7 +55,7 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
       });
       print(
         a.json
-          ? JSON.stringify({ task: id, subject: commandSubject(actor), seq })
+          ? JSON.stringify({ task: id, project: a.project ?? null, subject: commandSubject(actor), seq })
           : `submitted task ${id} (MOE_CMD seq ${seq}) on ${commandSubject(actor)}`,
       );
       return 0;
@@ -65,7 +73,12 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
       });
     if (a.json) {
       print(
-        JSON.stringify({ task: id, outcome, records: records.map((r) => ({ seq: r.seq, ...r.record })) }),
+        JSON.stringify({
+          task: id,
+          project: a.project ?? null,
+          outcome,
+          records: records.map((r) => ({ seq: r.seq, ...r.record })),
+        }),
       );
     } else {
       print(timeline(records));
@@ -80,4 +93,17 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
   } finally {
     await nc.close();
   }
+}
+
+/** `--id` as given, a gateway-form id in `--project`, else a fresh `t-…`. */
+function taskId(a: TaskArgs): string {
+  if (a.project === undefined) return a.id ?? `t-${randomUUID().slice(0, 8)}`;
+  if (a.id !== undefined)
+    throw errors.USAGE('--id cannot be combined with --project (the gateway names project tasks)');
+  const id = newTaskId(a.workspace, a.project);
+  if (!parseTaskId(id))
+    throw errors.USAGE(
+      `--project takes a gateway project id (p + 16 hex digits) and --workspace its workspace id (w + 16 hex digits), got "${a.project}" in "${a.workspace}"`,
+    );
+  return id;
 }

@@ -23,9 +23,10 @@ export function usageRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const role = access.requireOrg(p, q.org, 'viewer');
         if (q.project !== undefined) access.requireProject(p, q.project);
         const seesAll = atLeast(role, 'admin') && !(p.kind === 'apikey' && p.project !== null);
+        // rows outside any project of this org (`project: null`, or a project since deleted) show to admins
         const visible = (r: UsageRow) => {
-          const pv = tenancy.projects.get(r.project);
-          return pv ? pv.org === q.org && access.canSeeProject(p, pv) : seesAll;
+          const pv = r.project === null ? undefined : tenancy.projects.get(r.project);
+          return pv && pv.org === q.org ? access.canSeeProject(p, pv) : seesAll;
         };
         const rows = usage
           .rowsOf(q.org)
