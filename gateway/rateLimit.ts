@@ -1,21 +1,22 @@
 /**
  * Rate limits shared by every gateway replica, without contention under bursts. The budget of a
  * fixed window (`limit` per `windowMs`, per principal / org / IP) lives in one JetStream KV key per
- * window, counting the tokens handed out cluster-wide. Each gateway serves requests from a local
- * bucket and refills it from the shared budget with {@link leaseTokens} — one compare-and-set per
- * lease, at most one lease in flight per key and gateway:
+ * window, counting the tokens handed out cluster-wide. A gateway never races its own requests for
+ * that key: each key has a local queue, and at most one lease ({@link leaseTokens}, one
+ * compare-and-set) in flight per key and gateway:
  *
- * - a request takes a local token when there is one (no KV round trip);
- * - otherwise it waits for the next lease, which asks for as many tokens as there are requests
- *   waiting by then, so a burst of N parallel requests costs a few compare-and-sets, not N racing
- *   ones (which is what used to answer 429 "(contended)" to requests within the limit);
- * - when the shared budget grants fewer than asked, the window is spent: this gateway answers 429
- *   without asking again until the window ends.
+ * - a request joins the key's queue; the lease in flight finishes, then the next one asks for as
+ *   many tokens as there are requests waiting by then and hands them out, so a burst of N parallel
+ *   requests costs a few compare-and-sets, not N racing ones (which is what used to answer 429
+ *   "(contended)" to requests within the limit, and made users of one org refuse each other);
+ * - when the shared budget grants fewer tokens than asked, the window is spent: this gateway
+ *   answers 429 without asking KV again until the window ends.
  *
- * Leases are sized by demand, never prefetched, so every leased token is handed to a waiting
- * request at once: no tokens are stranded on one replica while another is refused, and the
- * cluster accepts exactly `limit` requests per window (no overshoot, no slack). Over the limit →
- * MOE_ERR_RATE_LIMITED (429) with the ms until the window ends. KV keys expire with the bucket TTL.
+ * Leases are sized by demand, never prefetched, so every leased token goes to a waiting request at
+ * once: no tokens are stranded on one replica while another refuses, and the cluster accepts
+ * exactly `limit` requests per window (no overshoot, no slack). Replicas contend only with each
+ * other, one lease each at a time. Over the limit → MOE_ERR_RATE_LIMITED (429) with the ms until
+ * the window ends. KV keys expire with the bucket TTL.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -42,12 +43,11 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
-/** One key's window on this gateway: leased tokens not handed out yet, and requests waiting. */
+/** One key's window on this gateway: the requests waiting for a lease, and what is known of the budget. */
 interface LocalBucket {
   readonly kvKey: string;
   readonly limit: number;
   readonly endsAt: number;
-  tokens: number;
   /** tokens of the window handed out cluster-wide, as of this gateway's last lease */
   allocated: number;
   spent: boolean;
@@ -71,12 +71,9 @@ export async function createRateLimiter(nc: NatsConnection): Promise<RateLimiter
         const want = b.waiting.length;
         const lease = await leaseTokens(kv, b.kvKey, want, b.limit);
         b.allocated = lease.allocated;
-        b.tokens += lease.granted;
         if (lease.granted < want) b.spent = true;
-        while (b.tokens > 0 && b.waiting.length > 0) {
-          b.tokens -= 1;
-          b.waiting.shift()!.resolve(true);
-        }
+        // granted ≤ want ≤ waiting: every leased token goes to a request now, none is kept
+        for (const w of b.waiting.splice(0, lease.granted)) w.resolve(true);
       }
       for (const w of b.waiting.splice(0)) w.resolve(false);
     } catch (err) {
@@ -104,7 +101,6 @@ export async function createRateLimiter(nc: NatsConnection): Promise<RateLimiter
           kvKey,
           limit: rule.limit,
           endsAt,
-          tokens: 0,
           allocated: 0,
           spent: false,
           leasing: false,
@@ -112,21 +108,15 @@ export async function createRateLimiter(nc: NatsConnection): Promise<RateLimiter
         };
         buckets.set(id, b);
       }
-      let granted: boolean;
-      if (b.tokens > 0) {
-        b.tokens -= 1;
-        granted = true;
-      } else if (b.spent) {
-        granted = false;
-      } else {
-        const bucket = b;
-        granted = await new Promise<boolean>((resolve, reject) => {
+      const bucket = b;
+      const granted =
+        !bucket.spent &&
+        (await new Promise<boolean>((resolve, reject) => {
           bucket.waiting.push({ resolve, reject });
           void refill(bucket);
-        });
-      }
+        }));
       if (!granted) throw errors.RATE_LIMITED(key, { retryAfterMs: resetMs });
-      return { remaining: Math.max(0, rule.limit - b.allocated) + b.tokens, resetMs };
+      return { remaining: Math.max(0, rule.limit - bucket.allocated), resetMs };
     },
   };
 }
