@@ -154,8 +154,12 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         preHandler: async (req) => {
           resolve(req);
           const release = ctx.streamSlots.acquire(principal(req));
-          slotOf.set(req, release);
-          req.raw.socket?.once?.('close', release);
+          const socket = req.raw.socket as typeof req.raw.socket | undefined;
+          socket?.once('close', release);
+          slotOf.set(req, () => {
+            socket?.off('close', release);
+            release();
+          });
         },
         handler: async (req, reply) => {
           try {
