@@ -8,11 +8,17 @@
  * JetStream's duplicate window and, forever, per actor by the kernel, so nothing runs twice.
  * While waiting it also listens on the workspace's dead-letter subject: a command the kernel
  * refuses (unknown type, bad data) answers at once instead of timing out.
+ *
+ * Every request gets an answer within a bound: the envelope is encoded and size-checked before
+ * anything is subscribed (400 / 413, see commandSize.ts), a NATS link that is down answers 503 at
+ * once, and the ordered consumer is closed with a bound and deleted on the server, so no request
+ * leaves a consumer behind on MOE_EVT.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   jetstream,
+  type Consumer,
   type ConsumerMessages,
   jetstreamManager,
   type JetStreamClient,
@@ -31,10 +37,40 @@ import {
   type ActorAddress,
   type CommandEnvelope,
 } from '../schemas/index.js';
+import { encodeCommand } from './commandSize.js';
 import { errors } from './errors.js';
+import { natsUnavailable, watchNatsLink, type NatsLink } from './natsLink.js';
 
 const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
-const envelopeCodec = { encode: (e: CommandEnvelope) => new TextEncoder().encode(JSON.stringify(e)) };
+/** How long closing a consumer's message iterator may take before it is abandoned (and deleted). */
+const CLOSE_BOUND_MS = 2000;
+
+/**
+ * Stops reading `messages` and deletes `consumer` on the server. `close()` settles only once the
+ * iterator has been drained, which never happens when nobody iterates, so it is awaited with a
+ * bound; the delete is what guarantees the ordered consumer does not linger (the client gives
+ * them a 5-minute inactivity threshold).
+ */
+export async function closeConsumer(consumer: Consumer, messages: ConsumerMessages): Promise<void> {
+  await within(
+    messages.close().catch(() => undefined),
+    CLOSE_BOUND_MS,
+  );
+  await consumer.delete().catch(() => undefined);
+}
+
+const timedOut = Symbol('timedOut');
+
+/** `p`'s outcome, or `timedOut` when it has not settled after `ms`. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof timedOut> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<typeof timedOut>((r) => (timer = setTimeout(() => r(timedOut), ms)));
+  try {
+    return await Promise.race([p, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** One turn and the MOE_EVT sequence of the entry that carries it (turns of an entry share it). */
 export interface SeqRecord {
@@ -51,6 +87,8 @@ export interface Bus {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** whether NATS is reachable right now */
+  readonly link: NatsLink;
   publish(
     addr: ActorAddress,
     type: string,
@@ -92,40 +130,63 @@ function refused(type: string, letter: DeadLetter) {
 export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): Promise<Bus> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
+  const link = watchNatsLink(nc);
 
-  const publish: Bus['publish'] = async (addr, type, data, opts) => {
+  const encode = (type: string, data: Record<string, unknown>, opts: { id: string; session?: string }) => {
     const env: CommandEnvelope = {
       id: opts.id,
       type,
       data,
       ...(opts.session ? { session: opts.session } : {}),
     };
+    return encodeCommand(nc, env);
+  };
+
+  const publishBytes = async (addr: ActorAddress, id: string, bytes: Uint8Array) => {
+    link.assertUp('publish');
     try {
-      await js.publish(commandSubject(addr), envelopeCodec.encode(env), {
-        msgID: commandMsgId(addr, opts.id),
-      });
+      await js.publish(commandSubject(addr), bytes, { msgID: commandMsgId(addr, id) });
     } catch (cause) {
-      throw errors.NATS_UNAVAILABLE('publish failed', { cause });
+      throw natsUnavailable('publish failed', cause);
     }
   };
 
+  const publish: Bus['publish'] = async (addr, type, data, opts) => {
+    await publishBytes(addr, opts.id, encode(type, data, opts));
+  };
+
   const lastRecord: Bus['lastRecord'] = async (addr) => {
+    link.assertUp('journal read');
     try {
       const m = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: eventSubject(addr) });
       return m ? (seqRecords(m.seq, m.data).pop() ?? null) : null;
     } catch (cause) {
       if (cause instanceof Error && /no message found|not found/i.test(cause.message)) return null;
-      throw errors.NATS_UNAVAILABLE('journal read failed', { cause });
+      throw natsUnavailable('journal read failed', cause);
+    }
+  };
+
+  /** An ordered consumer on one actor's subject, or 503 when NATS does not answer. */
+  const follow = async (subject: string, afterSeq: number | null) => {
+    link.assertUp('journal read');
+    try {
+      const consumer = await js.consumers.get(STREAMS.events, {
+        filter_subjects: subject,
+        ...(afterSeq !== null
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+          : {}),
+      });
+      return { consumer, messages: await consumer.consume() };
+    } catch (cause) {
+      throw natsUnavailable('journal read failed', cause);
     }
   };
 
   const request: Bus['request'] = async (addr, type, data, opts) => {
+    // encode first: a body that cannot be sent is answered before anything is subscribed
+    const bytes = encode(type, data, opts);
     const before = opts.replay ? null : await lastRecord(addr);
-    const consumer = await js.consumers.get(STREAMS.events, {
-      filter_subjects: eventSubject(addr),
-      ...(before ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: before.seq + 1 } : {}),
-    });
-    const messages: ConsumerMessages = await consumer.consume();
+    const { consumer, messages } = await follow(eventSubject(addr), before ? before.seq : null);
     const dead: { letter: DeadLetter | null } = { letter: null };
     const dlq = nc.subscribe(deadLetterSubject(addr.org, addr.ws), {
       callback: (err, m) => {
@@ -134,10 +195,12 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
         if (dead.letter) void messages.close();
       },
     });
-    const timer = setTimeout(() => void messages.close(), opts.timeoutMs ?? defaultTimeoutMs);
+    const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
+    const timer = setTimeout(() => void messages.close(), timeoutMs);
     try {
-      await nc.flush();
-      await publish(addr, type, data, opts);
+      // the DLQ subscription must reach the server before the command can be refused
+      if ((await within(nc.flush(), timeoutMs)) === timedOut) throw natsUnavailable('NATS did not answer');
+      await publishBytes(addr, opts.id, bytes);
       for await (const m of messages) {
         const hit = seqRecords(m.seq, m.data).find((r) => r.rec.cmd.id === opts.id);
         if (hit) return hit;
@@ -147,15 +210,14 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     } finally {
       clearTimeout(timer);
       dlq.unsubscribe();
-      await messages.close();
+      await closeConsumer(consumer, messages);
     }
   };
 
   const records: Bus['records'] = async (addr) => {
     const last = await lastRecord(addr);
     if (!last) return [];
-    const consumer = await js.consumers.get(STREAMS.events, { filter_subjects: eventSubject(addr) });
-    const messages = await consumer.consume();
+    const { consumer, messages } = await follow(eventSubject(addr), null);
     const timer = setTimeout(() => void messages.close(), defaultTimeoutMs);
     const out: SeqRecord[] = [];
     try {
@@ -165,12 +227,12 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
       }
     } finally {
       clearTimeout(timer);
-      await messages.close();
+      await closeConsumer(consumer, messages);
     }
     return out;
   };
 
-  return { nc, js, jsm, publish, lastRecord, records, request };
+  return { nc, js, jsm, link, publish, lastRecord, records, request };
 }
 
 /** The `command.rejected` event of a turn, when the machine could not accept the command. */

@@ -11,6 +11,7 @@ import type { Access, Principal } from './access.js';
 import { rejection, type Bus } from './bus.js';
 import { errors } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { StreamSlots } from './streamSlots.js';
 import type { TenancyProjection } from './projection.js';
 import type { UsageProjection } from './usageProjection.js';
 
@@ -25,6 +26,10 @@ export interface GatewayContext {
   readonly revoked: KV;
   readonly tokenTtlSec: number;
   readonly commandTimeoutMs: number;
+  /** the operator's token for the platform-wide part of `/metrics`; null: nobody gets it */
+  readonly metricsToken: string | null;
+  /** concurrent WebSocket/SSE streams per principal */
+  readonly streamSlots: StreamSlots;
   /**
    * Sends a command to a tenancy actor (`<org>._tenancy.<kind>.<id>`) and waits until the projection
    * applied it. A `cmdId` from an Idempotency-Key that was applied already answers its first record.

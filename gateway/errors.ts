@@ -59,6 +59,12 @@ export const errors = defineErrors('gateway', {
     status: 429,
     retryable: true,
   },
+  TOO_MANY_STREAMS: {
+    code: 'MOE_ERR_TOO_MANY_STREAMS',
+    message: 'too many concurrent streams for this caller; close one or retry later',
+    status: 429,
+    retryable: true,
+  },
   TIMEOUT: {
     code: 'MOE_ERR_GATEWAY_TIMEOUT',
     message: 'the actor did not answer in time (is a workspace node running?)',

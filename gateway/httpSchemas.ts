@@ -97,7 +97,7 @@ export const UsageQuery = Type.Object(
 );
 export const StreamQuery = Type.Object(
   {
-    since: Type.Optional(Type.Integer({ minimum: 0 })),
+    since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     from: Type.Optional(Type.Union([Type.Literal('start'), Type.Literal('now')])),
     level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
     source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),

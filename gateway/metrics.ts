@@ -1,13 +1,19 @@
 /**
- * Prometheus metrics of one gateway instance (own registry, so several gateways can live in one
- * process): request latency histogram, errors by code, and agent runs / turns / tokens / provider
- * cost / customer price observed on the journal after start (replicas count what they saw, not
- * history). Money counters are integer micro-dollars (µ$) by provider and model.
+ * Prometheus metrics of one gateway instance (own registries, so several gateways can live in one
+ * process), in two parts:
+ * - `registry` (public on `/metrics`): process metrics, request latency histogram, errors by code;
+ * - `platformRegistry` (only with the operator's metrics token): agent runs / turns / tokens /
+ *   provider cost / customer price observed on the journal after start — platform-wide business
+ *   figures no tenant may read. Replicas count what they saw, not history. Money counters are
+ *   integer micro-dollars (µ$) by provider and model.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface GatewayMetrics {
+  /** process and HTTP metrics: public */
   readonly registry: Registry;
+  /** platform-wide usage and money: operators only */
+  readonly platformRegistry: Registry;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly errorsTotal: Counter<'route' | 'code'>;
   readonly agentRuns: Counter<'status' | 'provider'>;
@@ -19,9 +25,11 @@ export interface GatewayMetrics {
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
+  const platformRegistry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'moe_gateway_' });
   return {
     registry,
+    platformRegistry,
     requestDuration: new Histogram({
       name: 'moe_http_request_duration_seconds',
       help: 'HTTP request latency by route and status',
@@ -39,30 +47,30 @@ export function createMetrics(): GatewayMetrics {
       name: 'moe_agent_runs_total',
       help: 'agent runs that finished, by outcome and provider',
       labelNames: ['status', 'provider'],
-      registers: [registry],
+      registers: [platformRegistry],
     }),
     agentTurns: new Counter({
       name: 'moe_agent_turns_total',
       help: 'agent actor turns journaled',
-      registers: [registry],
+      registers: [platformRegistry],
     }),
     tokens: new Counter({
       name: 'moe_agent_tokens_total',
       help: 'tokens used by provider calls, by provider and kind (input/output/cache_read/cache_write)',
       labelNames: ['provider', 'kind'],
-      registers: [registry],
+      registers: [platformRegistry],
     }),
     costMicros: new Counter({
       name: 'moe_provider_cost_micros_total',
       help: 'what provider calls cost us, micro-dollars, by provider and model',
       labelNames: ['provider', 'model'],
-      registers: [registry],
+      registers: [platformRegistry],
     }),
     priceMicros: new Counter({
       name: 'moe_customer_price_micros_total',
       help: 'what customers are charged for provider calls (cost × markup), micro-dollars, by provider and model',
       labelNames: ['provider', 'model'],
-      registers: [registry],
+      registers: [platformRegistry],
     }),
   };
 }

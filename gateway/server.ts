@@ -1,10 +1,13 @@
 /**
  * Builds the gateway: a Fastify instance with TypeBox validation, JWT, WebSocket, OpenAPI at /docs,
- * one error handler that gives every 4xx/5xx a stable code, authentication + rate limiting in a
- * preHandler, metrics per request, and the route families. Stateless: all it keeps in memory are
- * the tenancy and usage projections, rebuilt from the journal at start. Rate limits charge the
- * caller's bucket (API key or user) and, when the request concerns an org the caller belongs to,
- * that org's bucket too — both in JetStream KV, so every replica shares them.
+ * one error handler that gives every 4xx/5xx a stable code (a NATS outage is a retryable 503, never
+ * a 500), authentication in onRequest (so an anonymous caller gets 401 before its body is parsed
+ * or validated), rate limiting in a preHandler, `nosniff` / `no-store` headers on every answer,
+ * metrics per request, and the route families. Its own NATS connection reconnects forever.
+ * Stateless: all it keeps in memory are the tenancy and usage projections, rebuilt from the
+ * journal at start. Rate limits charge the caller's bucket (API key or user) and, when the request
+ * concerns an org the caller belongs to, that org's bucket too — both in JetStream KV, so every
+ * replica shares them.
  */
 import Fastify, {
   type FastifyError,
@@ -17,15 +20,17 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
 import { createBus } from './bus.js';
-import { tenancyCommander, type GatewayContext } from './context.js';
+import { principal, tenancyCommander, type GatewayContext } from './context.js';
 import { errors } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { isNatsOutage, natsUnavailable } from './natsLink.js';
+import { DEFAULT_MAX_STREAMS_PER_PRINCIPAL, streamSlots } from './streamSlots.js';
 import { TenancyProjection } from './projection.js';
 import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
@@ -42,6 +47,18 @@ export interface GatewayOptions {
   natsUrl?: string | string[];
   /** an existing connection (not closed by the gateway) */
   nc?: NatsConnection;
+  /**
+   * options for the gateway's own connection, over the defaults (reconnect forever, every second):
+   * tests inject a small `maxReconnectAttempts` to see a closed connection
+   */
+  natsConnectOptions?: Partial<ConnectionOptions>;
+  /** concurrent WebSocket/SSE streams per user or API key on this instance (default 16) */
+  maxStreamsPerPrincipal?: number;
+  /**
+   * bearer token that unlocks the platform-wide usage and money counters on `/metrics`
+   * (default: MOE_METRICS_TOKEN; unset: nobody sees them)
+   */
+  metricsToken?: string;
   /** HS256 secret for user tokens (at least 32 chars) */
   jwtSecret: string;
   /** user token lifetime, seconds (default 12 h) */
@@ -108,7 +125,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.jwtSecret.length < 32) throw new Error('jwtSecret must be at least 32 characters');
   const ownsConnection = !opts.nc;
   const nc =
-    opts.nc ?? (await connect({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'moe-gateway' }));
+    opts.nc ??
+    (await connect({
+      servers: opts.natsUrl ?? 'nats://127.0.0.1:4222',
+      name: 'moe-gateway',
+      // the client's default (10 attempts, 2 s apart) gives up after ~20 s and never comes back
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      ...opts.natsConnectOptions,
+    }));
   const commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
   const tokenTtlSec = opts.tokenTtlSec ?? 12 * 3600;
   const limits: RateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
@@ -138,6 +163,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     revoked,
     tokenTtlSec,
     commandTimeoutMs,
+    metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
+    streamSlots: streamSlots(opts.maxStreamsPerPrincipal ?? DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
     tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
   };
   const authenticate = authenticator(ctx);
@@ -177,7 +204,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   app.addSchema(ErrorBody);
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const moe = toMoeError(err);
+    let moe = toMoeError(err);
+    if (moe.status === 500 && (isNatsOutage(err) || !bus.link.up))
+      moe = natsUnavailable('NATS did not answer', err);
     if (moe.status >= 500) req.log.error({ err }, 'request failed');
     if (moe.retryAfterMs !== undefined)
       reply.header('retry-after', String(Math.max(1, Math.ceil(moe.retryAfterMs / 1000))));
@@ -197,20 +226,35 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     );
   });
 
+  // an authenticated route: not the OpenAPI UI/document, not a public route, not a 404
+  const needsPrincipal = (req: FastifyRequest) =>
+    req.routeOptions.url !== undefined &&
+    !req.routeOptions.url.startsWith('/docs') &&
+    !req.routeOptions.config?.public;
+
+  // headers first, so every answer (errors and 401s included) carries them; authentication before
+  // the body is parsed or validated, so an anonymous caller learns nothing about a route's schema
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+    if (!needsPrincipal(req)) return;
+    // during an outage nothing behind authentication can be answered: say so at once (503)
+    bus.link.assertUp(req.routeOptions.url ?? 'request');
+    req.principal = await authenticate(req);
+  });
+
   // a POST/PUT without a body means "no options": validate it as {}
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined && (req.method === 'POST' || req.method === 'PUT')) req.body = {};
   });
 
   app.addHook('preHandler', async (req) => {
-    if (req.routeOptions.url?.startsWith('/docs')) return; // OpenAPI UI and document are public
-    if (req.routeOptions.config?.public) {
-      if (req.routeOptions.url?.startsWith('/auth/'))
+    if (!needsPrincipal(req)) {
+      if (req.routeOptions.config?.public && req.routeOptions.url?.startsWith('/auth/'))
         await limiter.hit(`ip.${req.ip.replace(/[^A-Za-z0-9_-]/g, '_')}`, limits.perIp);
       return;
     }
-    const p = await authenticate(req);
-    req.principal = p;
+    const p = principal(req);
     if (p.kind === 'apikey') await limiter.hit(`key.${p.keyId}`, limits.perApiKey);
     else await limiter.hit(`user.${p.userId}`, limits.perUser);
     const org = requestOrg(req, p, tenancy, ctx.access);

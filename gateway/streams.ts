@@ -5,11 +5,31 @@
  * `Last-Event-ID`) resumes right after it. The cursor is the entry's sequence on the entry's last
  * turn and the sequence before it on earlier turns, so a connection cut inside a multi-turn entry
  * gets that entry again (a turn is identified by actor and `turn`); otherwise every event comes
- * exactly once across reconnects. Without `since` the stream replays from the start (a finished
- * run's whole log), or only new records with `from=now`.
+ * exactly once across reconnects. Where a stream starts is a {@link StreamStart}: after a cursor,
+ * at new records only, or from the start — for a workspace-wide subject only within the last
+ * {@link REPLAY_WINDOW} journal entries, so no client can make the gateway replay a whole
+ * workspace's history. Closing a stream deletes its consumer on the server.
  */
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
+import { closeConsumer } from './bus.js';
+
+/** How far back (MOE_EVT sequences) a windowed `from=start` may begin. */
+export const REPLAY_WINDOW = 10_000;
+
+/**
+ * `since`: the entries after that MOE_EVT sequence; `now`: only new entries; `start`: from the
+ * first entry, or (`windowed`) from at most {@link REPLAY_WINDOW} sequences before the last one.
+ */
+export type StreamStart =
+  | { readonly since: number }
+  | { readonly from: 'now' }
+  | { readonly from: 'start'; readonly windowed: boolean };
 
 export type Level = 'debug' | 'info' | 'error';
 const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, error: 2 };
@@ -79,21 +99,32 @@ export interface EventStream {
   close(): Promise<void>;
 }
 
-/** Opens an ordered consumer on `subject` (a wildcard filter is fine) from `since + 1`. */
+/** The ordered consumer's start for a {@link StreamStart}. */
+async function deliverFrom(jsm: JetStreamManager, start: StreamStart) {
+  if ('since' in start)
+    return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.since + 1 };
+  if (start.from === 'now') return { deliver_policy: DeliverPolicy.New };
+  if (!start.windowed) return {};
+  const last = (await jsm.streams.info(STREAMS.events)).state.last_seq;
+  return {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(1, last - REPLAY_WINDOW + 1),
+  };
+}
+
+/** Opens an ordered consumer on `subject` (a wildcard filter is fine) at `start`. */
 export async function openEventStream(
-  js: JetStreamClient,
+  bus: { js: JetStreamClient; jsm: JetStreamManager },
   subject: string,
-  opts: { since?: number; fromNow?: boolean; filter?: StreamFilter },
+  opts: { start: StreamStart; filter?: StreamFilter },
 ): Promise<EventStream> {
-  const start =
-    opts.since !== undefined
-      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.since + 1 }
-      : opts.fromNow
-        ? { deliver_policy: DeliverPolicy.New }
-        : {};
-  const consumer = await js.consumers.get(STREAMS.events, { filter_subjects: subject, ...start });
+  const consumer = await bus.js.consumers.get(STREAMS.events, {
+    filter_subjects: subject,
+    ...(await deliverFrom(bus.jsm, opts.start)),
+  });
   const messages: ConsumerMessages = await consumer.consume();
   const filter = opts.filter ?? {};
+  let closing: Promise<void> | undefined;
   return {
     async *[Symbol.asyncIterator]() {
       for await (const m of messages) {
@@ -109,8 +140,6 @@ export async function openEventStream(
         }
       }
     },
-    close: async () => {
-      await messages.close();
-    },
+    close: () => (closing ??= closeConsumer(consumer, messages)),
   };
 }

@@ -4,7 +4,12 @@
  * Server-Sent Events on the same path without the upgrade. Each message is one turn as a
  * {@link StreamEvent} with its entry's stream `seq` and a `cursor`; reconnect with
  * `?since=<cursor>` (SSE: `Last-Event-ID`) to resume with no gap (see gateway/streams.ts). Filters: `level`, `source` (actor kinds, comma-separated).
- * Tenant checks run in the HTTP phase, before any upgrade: foreign ids are 404.
+ * Without `since` a workspace or session stream starts at new records (`from=now`; `from=start`
+ * replays at most the last REPLAY_WINDOW journal entries), a task stream at the run's first turn
+ * (one actor: its log is bounded by the run's steps). SSE frames are default `message` events, so
+ * `EventSource.onmessage` receives them.
+ * Tenant checks and the per-principal stream cap run in the HTTP phase, before any upgrade:
+ * foreign ids are 404, one stream too many is 429 `MOE_ERR_TOO_MANY_STREAMS`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -16,7 +21,7 @@ import { principal, type GatewayContext } from '../context.js';
 import { parseSessionId, parseTaskId } from '../crypto.js';
 import { errors } from '../errors.js';
 import { errorResponses, IdParams, StreamQuery } from '../httpSchemas.js';
-import { openEventStream, type StreamEvent, type StreamFilter } from '../streams.js';
+import { openEventStream, type StreamEvent, type StreamFilter, type StreamStart } from '../streams.js';
 
 type Query = Static<typeof StreamQuery>;
 interface Target {
@@ -31,12 +36,20 @@ function filterOf(q: Query): StreamFilter {
   };
 }
 
-function startOf(req: FastifyRequest, q: Query): { since?: number; fromNow?: boolean } {
+type TargetKind = 'workspace' | 'session' | 'task';
+
+/** Where a stream starts: a resume point, else `from`, else new records (a task: its whole run). */
+function startOf(req: FastifyRequest, q: Query, kind: TargetKind): StreamStart {
   const lastId = req.headers['last-event-id'];
   if (typeof lastId === 'string' && /^\d{1,15}$/.test(lastId)) return { since: Number(lastId) };
   if (q.since !== undefined) return { since: q.since };
-  return q.from === 'now' ? { fromNow: true } : {};
+  const from = q.from ?? (kind === 'task' ? 'start' : 'now');
+  return from === 'now' ? { from } : { from, windowed: kind !== 'task' };
 }
+
+/** The slot each stream request holds from its HTTP phase until the stream ends. */
+const slotOf = new WeakMap<FastifyRequest, () => void>();
+const releaseSlot = (req: FastifyRequest) => slotOf.get(req)?.();
 
 export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access, tenancy } = ctx;
@@ -48,7 +61,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     return project !== undefined && access.canSeeProject(p, project);
   };
 
-  const targets: Record<string, (p: Principal, id: string, q: Query) => Target> = {
+  const targets: Record<TargetKind, (p: Principal, id: string, q: Query) => Target> = {
     workspace: (p, id, q) => {
       const { ws } = access.requireWorkspace(p, id);
       return {
@@ -76,15 +89,13 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     },
   };
 
-  const sse = async (req: FastifyRequest, reply: FastifyReply, target: Target, q: Query) => {
-    const stream = await openEventStream(ctx.bus.js, target.subject, {
-      ...startOf(req, q),
-      filter: target.filter,
-    });
+  const sse = async (req: FastifyRequest, reply: FastifyReply, target: Target, start: StreamStart) => {
+    const stream = await openEventStream(ctx.bus, target.subject, { start, filter: target.filter });
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
       connection: 'keep-alive',
     });
     reply.raw.write(': stream open\n\n');
@@ -93,19 +104,16 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       clearInterval(ping);
       void stream.close();
     });
-    for await (const ev of stream)
-      reply.raw.write(`id: ${ev.cursor}\nevent: record\ndata: ${JSON.stringify(ev)}\n\n`);
+    // no `event:` line: a default `message` event, which is what EventSource.onmessage receives
+    for await (const ev of stream) reply.raw.write(`id: ${ev.cursor}\ndata: ${JSON.stringify(ev)}\n\n`);
     clearInterval(ping);
     reply.raw.end();
   };
 
-  const ws = async (socket: WebSocket, req: FastifyRequest, target: Target, q: Query) => {
+  const ws = async (socket: WebSocket, req: FastifyRequest, target: Target, start: StreamStart) => {
     let stream: Awaited<ReturnType<typeof openEventStream>>;
     try {
-      stream = await openEventStream(ctx.bus.js, target.subject, {
-        ...startOf(req, q),
-        filter: target.filter,
-      });
+      stream = await openEventStream(ctx.bus, target.subject, { start, filter: target.filter });
     } catch (err) {
       req.log.warn({ err }, 'stream open failed');
       socket.close(1011, 'stream unavailable');
@@ -121,7 +129,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   };
 
   return async (app) => {
-    const paths: [string, keyof typeof targets][] = [
+    const paths: [string, TargetKind][] = [
       ['/api/workspaces/:id/events', 'workspace'],
       ['/api/sessions/:id/stream', 'session'],
       ['/api/tasks/:id/stream', 'task'],
@@ -130,7 +138,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       const resolve = (req: FastifyRequest) => {
         const { id } = req.params as { id: string };
         const q = req.query as Query;
-        return { target: targets[kind]!(principal(req), id, q), q };
+        return { target: targets[kind](principal(req), id, q), start: startOf(req, q, kind) };
       };
       app.route({
         method: 'GET',
@@ -141,17 +149,33 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           querystring: StreamQuery,
           response: errorResponses(404),
         },
-        // the tenant check runs before the upgrade, so a foreign id never opens a socket
+        // the tenant check and the stream cap run before the upgrade, so a foreign id or one
+        // stream too many never opens a socket; the slot is freed when the connection ends
         preHandler: async (req) => {
           resolve(req);
+          const release = ctx.streamSlots.acquire(principal(req));
+          const socket = req.raw.socket as typeof req.raw.socket | undefined;
+          socket?.once('close', release);
+          slotOf.set(req, () => {
+            socket?.off('close', release);
+            release();
+          });
         },
         handler: async (req, reply) => {
-          const { target, q } = resolve(req);
-          await sse(req, reply, target, q);
+          try {
+            const { target, start } = resolve(req);
+            await sse(req, reply, target, start);
+          } finally {
+            releaseSlot(req);
+          }
         },
         wsHandler: async (socket, req) => {
-          const { target, q } = resolve(req);
-          await ws(socket, req, target, q);
+          try {
+            const { target, start } = resolve(req);
+            await ws(socket, req, target, start);
+          } finally {
+            releaseSlot(req);
+          }
         },
       });
     }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/index.js';
-import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+import { call, registerAndLogin, startStack, type Stack, METRICS_TOKEN } from './gateway.fixture.js';
 
 let stack: Stack;
 let owner: { authorization: string };
@@ -168,7 +168,11 @@ describe('approval', () => {
     // the scripted provider is free, but priced: 0, not null
     expect(usage.total.costMicros).toBe(0);
     expect(usage.total.priceMicros).toBe(0);
-    const metrics = await stack.gw.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await stack.gw.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(metrics.body).toMatch(/moe_provider_cost_micros_total\{provider="scripted",model="[^"]+"\} 0/);
     expect(metrics.body).toMatch(/moe_customer_price_micros_total\{provider="scripted"/);
     const forViewer = await call<{ total: { calls: number } }>(

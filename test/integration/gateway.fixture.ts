@@ -9,6 +9,8 @@ import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../../wor
 import { startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
+/** the operator token that unlocks the platform-wide part of `/metrics` on the stack's gateway */
+export const METRICS_TOKEN = 'operator-metrics-token-for-tests';
 
 export interface Stack {
   ns: NatsServerHandle;
@@ -34,7 +36,13 @@ export async function startStack(
           nodeId: 'gw-test-node',
           logger: silentLogger(),
         });
-  const gw = await buildGateway({ nc, jwtSecret: JWT_SECRET, logger: false, ...opts.gateway });
+  const gw = await buildGateway({
+    nc,
+    jwtSecret: JWT_SECRET,
+    metricsToken: METRICS_TOKEN,
+    logger: false,
+    ...opts.gateway,
+  });
   return {
     ns,
     nc,

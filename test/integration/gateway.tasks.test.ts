@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startGateway, type StartedGateway } from '../../gateway/index.js';
 import { eventually } from '../harness/index.js';
-import { call, JWT_SECRET, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+import {
+  call,
+  JWT_SECRET,
+  registerAndLogin,
+  startStack,
+  type Stack,
+  METRICS_TOKEN,
+} from './gateway.fixture.js';
 
 let stack: Stack;
 let live: StartedGateway;
@@ -207,7 +214,11 @@ describe('tasks and streams', () => {
     );
     expect(usage.status).toBe(200);
     expect(usage.body.total.runs).toBeGreaterThanOrEqual(3);
-    const metrics = await stack.gw.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await stack.gw.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(metrics.body).toContain('moe_agent_runs_total{status="completed"');
     expect(metrics.body).toContain('moe_http_request_duration_seconds_bucket');
   });

@@ -1,0 +1,69 @@
+/**
+ * The gateway's view of its NATS connection: up, reconnecting (an outage, the client retries
+ * forever) or closed (given up; only a restart helps). Routes fail fast with 503
+ * `MOE_ERR_NATS_UNAVAILABLE` and a `retry-after` while the link is down instead of waiting on a
+ * request that cannot be answered, `/healthz` turns 503 once the connection is closed so an
+ * orchestrator restarts the process, and errors thrown by the NATS client are reported as the same
+ * retryable 503 rather than a 500.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { MoeError } from '../schemas/index.js';
+import { errors } from './errors.js';
+
+/** What a client should wait before retrying while NATS is unreachable. */
+export const NATS_RETRY_AFTER_MS = 2000;
+
+export interface NatsLink {
+  /** false while disconnected or once closed */
+  readonly up: boolean;
+  readonly closed: boolean;
+  /** Throws 503 `MOE_ERR_NATS_UNAVAILABLE` when the link is down. */
+  assertUp(what: string): void;
+}
+
+/** A retryable 503 with a retry-after hint. */
+export function natsUnavailable(detail: string, cause?: unknown): MoeError {
+  return errors.NATS_UNAVAILABLE(detail, {
+    retryAfterMs: NATS_RETRY_AFTER_MS,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+/** Follows `nc.status()` until the connection closes. */
+export function watchNatsLink(nc: NatsConnection): NatsLink {
+  let disconnected = false;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnecting') disconnected = true;
+      else if (s.type === 'reconnect') disconnected = false;
+    }
+  })().catch(() => undefined);
+  return {
+    get up() {
+      return !disconnected && !nc.isClosed();
+    },
+    get closed() {
+      return nc.isClosed();
+    },
+    assertUp(what) {
+      if (nc.isClosed()) throw natsUnavailable(`${what}: the NATS connection is closed`);
+      if (disconnected) throw natsUnavailable(`${what}: NATS is reconnecting`);
+    },
+  };
+}
+
+const NATS_ERROR_NAMES = new Set([
+  'ClosedConnectionError',
+  'DrainingConnectionError',
+  'ConnectionError',
+  'RequestError',
+  'TimeoutError',
+  'NoResponders',
+]);
+
+/** True for errors the NATS client throws when the server cannot be reached or does not answer. */
+export function isNatsOutage(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (NATS_ERROR_NAMES.has(e.name)) return true;
+  return false;
+}
