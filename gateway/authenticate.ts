@@ -62,7 +62,10 @@ export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Pro
     if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string')
       throw errors.UNAUTHENTICATED('bad token claims');
     if (!ctx.tenancy.users.has(claims.sub)) throw errors.UNAUTHENTICATED('unknown user');
-    const revoked = await ctx.revoked.get(claims.jti).catch(() => null);
+    // Fail closed: a revocation that cannot be checked is not taken as "not revoked".
+    const revoked = await ctx.revoked.get(claims.jti).catch((cause: unknown) => {
+      throw errors.NATS_UNAVAILABLE('revocation check failed', { cause });
+    });
     if (revoked && revoked.operation === 'PUT') throw errors.UNAUTHENTICATED('token revoked');
     return {
       kind: 'user',
