@@ -317,11 +317,11 @@ export class WorkspaceKernel {
       }
       // Retryable MoeErrors and NATS errors (timeouts, disconnects): transient. The commands are
       // redelivered, and the actor's later ones wait for them (they go back too, and are held).
-      this.stats.repeatedFailures = this.failures.repeats;
       const why = isMoeError(err)
         ? 'turn failed, will be redelivered'
         : 'turn interrupted, will be redelivered';
       this.failures.warn(cell.key, { err, actor: cell.key }, why);
+      this.stats.repeatedFailures = this.failures.repeats;
       this.hold(cell.key, open);
       const later = cell.mailbox.splice(0);
       try {
@@ -379,12 +379,19 @@ export class WorkspaceKernel {
         appended = await this.journal.append(cell.address, entry, cell.lastSeq, json);
       } catch (err) {
         if (!isMaxPayloadError(err)) throw err;
-        // The server takes less than its INFO said: halve the entry, or refuse the lone turn.
+        // The server takes less than its INFO said: one turn fewer, or refuse the lone turn.
         if (turns.length > 1) {
-          entryBytes = Math.floor(Buffer.byteLength(json) / 2);
-          continue;
+          entryBytes = Buffer.byteLength(json) - 1;
+        } else {
+          const lone = open.find((m) => m.cmd.id === turns[0]!.cmd.id)!;
+          lone.settled = true;
+          await this.deadLetter(
+            lone.msg,
+            errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err }),
+          );
         }
-        throw errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err });
+        attempt--; // not a fence retry
+        continue;
       }
       if (!appended.ok) {
         this.stats.fenced++;
