@@ -6,3 +6,5 @@ export { codec, validator, SchemaError, type Codec } from './codec.js';
 export { exportedSchemas } from './exported.js';
 export * from './errors.js';
 export * from './journalCodec.js';
+export * from './limits.js';
+export { TENANCY_COMMANDS_BY_KIND, TENANCY_WS } from './tenancy.js';

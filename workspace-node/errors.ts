@@ -17,6 +17,31 @@ export const errors = defineErrors('workspace-node', {
     message: 'subject is not moe.cmd.<org>.<ws>.<kind>.<id>',
     status: 400,
   },
+  COMMAND_TOO_LARGE: {
+    code: 'MOE_ERR_COMMAND_TOO_LARGE',
+    message: 'command is larger than the maximum command size (MAX_COMMAND_BYTES, docs/subjects.md)',
+    status: 413,
+  },
+  TURN_TOO_LARGE: {
+    code: 'MOE_ERR_TURN_TOO_LARGE',
+    message: "the command's turn does not fit in one journal entry (server max_payload)",
+    status: 413,
+  },
+  RESULT_TOO_LARGE: {
+    code: 'MOE_ERR_RESULT_TOO_LARGE',
+    message: "an effect's result does not fit in a command or journal entry",
+    status: 413,
+  },
+  REPLY_TOO_LARGE: {
+    code: 'MOE_ERR_REPLY_TOO_LARGE',
+    message: "the LLM reply's tool calls exceed the reply size cap (MAX_LLM_REPLY_BYTES)",
+    status: 413,
+  },
+  KIND_NOT_IN_WORKSPACE: {
+    code: 'MOE_ERR_KIND_NOT_IN_WORKSPACE',
+    message: 'tenancy actors live only in the _tenancy workspace',
+    status: 400,
+  },
   MACHINE_THREW: {
     code: 'MOE_ERR_MACHINE_THREW',
     message: 'the actor machine threw while applying a command',

@@ -15,6 +15,7 @@ import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
 import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
+import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
@@ -190,11 +191,17 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     headers_only: true,
   });
   const discovered: ConsumerMessages = await discovery.consume({ max_messages: 256 });
+  // Commands on subjects no workspace consumer takes are dead-lettered (see badSubjects.ts).
+  const badSubjects = new BadSubjects(js, jsm, log, clock);
+  await badSubjects.start();
   const allowed = options.only ? new Set(options.only) : null;
   const discoveryLoop = (async () => {
     for await (const m of discovered) {
       const a = parseActorSubject(m.subject);
-      if (!a) continue;
+      if (!a) {
+        void badSubjects.fromDiscovery(m.subject, m.seq);
+        continue;
+      }
       const key = `${a.org}.${a.ws}`;
       if (allowed && !allowed.has(key)) continue;
       if (!starting.has(key)) void host(a.org, a.ws);
@@ -242,6 +249,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();
+      badSubjects.stop();
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {

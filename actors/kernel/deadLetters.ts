@@ -22,7 +22,8 @@ export function deadLetterOf(msg: JsMsg, err: MoeError | SchemaError, at: number
   };
 }
 
-export async function sendToDeadLetters(
+/** Publishes a dead letter for `msg` (one per stored command); throws when it could not be stored. */
+export async function publishDeadLetter(
   js: JetStreamClient,
   log: Logger,
   workspace: { org: string; ws: string },
@@ -30,11 +31,21 @@ export async function sendToDeadLetters(
   letter: DeadLetter,
 ): Promise<void> {
   log.warn({ subject: msg.subject, code: letter.code, reason: letter.reason }, 'dead letter');
+  await js.publish(deadLetterSubject(workspace.org, workspace.ws), deadLetterCodec.encode(letter), {
+    // One dead letter per stored command, however often it is delivered.
+    msgID: `dlq:${msg.info.streamSequence}`,
+  });
+}
+
+export async function sendToDeadLetters(
+  js: JetStreamClient,
+  log: Logger,
+  workspace: { org: string; ws: string },
+  msg: JsMsg,
+  letter: DeadLetter,
+): Promise<void> {
   try {
-    await js.publish(deadLetterSubject(workspace.org, workspace.ws), deadLetterCodec.encode(letter), {
-      // One dead letter per stored command, however often it is delivered.
-      msgID: `dlq:${msg.info.streamSequence}`,
-    });
+    await publishDeadLetter(js, log, workspace, msg, letter);
     msg.ack();
   } catch (err) {
     log.error({ err }, 'dead letter publish failed; command will be redelivered');

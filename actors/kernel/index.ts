@@ -14,6 +14,7 @@ export {
   type RetryPolicy,
 } from './effects.js';
 export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
+export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
 export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 export type { ActorCell } from './actorCell.js';

@@ -15,6 +15,12 @@
  * With no backlog an entry carries one turn; under load the commands that arrived during the
  * previous append go together (a group commit per actor: one append, one fence, one row write).
  * A crash anywhere before 7 redelivers the commands; step 1 or 3 then finds them applied.
+ *
+ * Sizes: a command over MAX_COMMAND_BYTES is dead-lettered at intake; an entry is cut by bytes to
+ * fit the server's max_payload (a turn that alone cannot fit is refused, see turnBatch.ts).
+ * Order: when an actor's commands are nak'ed for a retry, its later commands are held back (nak'ed
+ * as they come) until the earlier ones are applied or dead-lettered, so no command overtakes one
+ * that is being retried.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -28,7 +34,12 @@ import {
   SchemaError,
   validator,
   workspaceConsumerName,
+  entryBudget,
   entryTurns,
+  isMaxPayloadError,
+  MAX_COMMAND_BYTES,
+  TENANCY_COMMANDS_BY_KIND,
+  TENANCY_WS,
   turnsOf,
   type ActorAddress,
   type AnyJournalEntry,
@@ -41,7 +52,8 @@ import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
-import { deadLetterOf, sendToDeadLetters } from './deadLetters.js';
+import { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+import { RepeatLog } from './repeatLog.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
@@ -56,6 +68,10 @@ import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { SessionStore } from './sessionStore.js';
 
 const MAX_FENCE_RETRIES = 20;
+/** a command nak'ed for a retry holds its actor's later commands back at most this long (ms) */
+const HOLD_MS = 120_000;
+/** redelivery delay of a command held back behind an earlier one (ms) */
+const HELD_NAK_MS = 250;
 /** turns per journal entry at most (bounds an entry's size and a batch's latency) */
 const MAX_TURNS_PER_ENTRY = 64;
 
@@ -100,6 +116,10 @@ export interface KernelStats {
   passivations: number;
   effectsStarted: number;
   effectsFailed: number;
+  /** commands nak'ed because an earlier command of their actor was being retried */
+  heldBack: number;
+  /** repeated failures counted instead of logged (see RepeatLog) */
+  repeatedFailures: number;
 }
 
 export class WorkspaceKernel {
@@ -117,6 +137,9 @@ export class WorkspaceKernel {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  /** actor key → stream sequences of its commands nak'ed for a retry → since (ms) */
+  private readonly holds = new Map<string, Map<number, number>>();
+  private readonly failures: RepeatLog;
   readonly stats: KernelStats = {
     turns: 0,
     entries: 0,
@@ -129,13 +152,16 @@ export class WorkspaceKernel {
     passivations: 0,
     effectsStarted: 0,
     effectsFailed: 0,
+    heldBack: 0,
+    repeatedFailures: 0,
   };
 
   constructor(private readonly o: WorkspaceKernelOptions) {
     this.clock = o.clock ?? systemClock;
     this.journal = new Journal(o.js, o.nc);
-    this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal);
+    this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal, o.log);
     this.committer = new GroupCommitter(o.store, o.jsonl);
+    this.failures = new RepeatLog(o.log, () => this.clock.now());
     this.scheduler = new EffectScheduler(
       o.effects,
       this.publisher,
@@ -201,6 +227,13 @@ export class WorkspaceKernel {
     if (!address) return void this.deadLetter(msg, errors.BAD_SUBJECT(msg.subject));
     const kind = this.o.registry.get(address.kind);
     if (!kind) return void this.deadLetter(msg, errors.UNKNOWN_KIND(address.kind));
+    if (address.ws !== TENANCY_WS && kind.kind in TENANCY_COMMANDS_BY_KIND)
+      return void this.deadLetter(msg, errors.KIND_NOT_IN_WORKSPACE(`${kind.kind} in ${address.ws}`));
+    if (msg.data.length > MAX_COMMAND_BYTES)
+      return void this.deadLetter(
+        msg,
+        errors.COMMAND_TOO_LARGE(`${msg.data.length} bytes > ${MAX_COMMAND_BYTES}`),
+      );
     let cmd: CommandEnvelope;
     try {
       cmd = envelopeCodec.decode(msg.data);
@@ -211,6 +244,7 @@ export class WorkspaceKernel {
     } catch (err) {
       return void this.deadLetter(msg, err instanceof SchemaError ? err : errors.BAD_COMMAND(String(err)));
     }
+    if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
     let cell: ActorCell;
     try {
@@ -270,23 +304,30 @@ export class WorkspaceKernel {
 
   private async process(cell: ActorCell, batch: Mail[]): Promise<void> {
     try {
-      await this.applyCommands(cell, batch);
-      for (const m of batch) if (!m.settled) m.msg.ack();
+      const rest = await this.applyCommands(cell, batch);
+      for (const m of batch) if (!m.settled && !rest.includes(m)) m.msg.ack();
+      // Cut by bytes: the commands that did not fit go first in the next entry.
+      cell.mailbox.unshift(...rest);
+      this.failures.clear(cell.key);
     } catch (err) {
       const open = batch.filter((m) => !m.settled);
-      if (isMoeError(err) && err.retryable) {
-        this.o.log.warn({ err, actor: cell.key }, 'turn failed, will be redelivered');
-        for (const m of open) m.msg.nak(1000);
-      } else if (isMoeError(err)) {
+      if (isMoeError(err) && !err.retryable) {
         for (const m of open) await this.deadLetter(m.msg, err);
-      } else {
-        // NATS errors (timeouts, disconnects): transient. The commands are redelivered.
-        this.o.log.warn({ err, actor: cell.key }, 'turn interrupted, will be redelivered');
-        try {
-          for (const m of open) m.msg.nak(1000);
-        } catch {
-          /* connection down: ack_wait redelivers */
-        }
+        return;
+      }
+      // Retryable MoeErrors and NATS errors (timeouts, disconnects): transient. The commands are
+      // redelivered, and the actor's later ones wait for them (they go back too, and are held).
+      const why = isMoeError(err)
+        ? 'turn failed, will be redelivered'
+        : 'turn interrupted, will be redelivered';
+      this.failures.warn(cell.key, { err, actor: cell.key }, why);
+      this.stats.repeatedFailures = this.failures.repeats;
+      this.hold(cell.key, open);
+      const later = cell.mailbox.splice(0);
+      try {
+        for (const m of [...open, ...later]) m.msg.nak(1000);
+      } catch {
+        /* connection down: ack_wait redelivers */
       }
     } finally {
       if (this.o.alwaysReplay && cell.mailbox.length === 0 && cell.queued <= 1) this.cells.delete(cell.key);
@@ -297,10 +338,12 @@ export class WorkspaceKernel {
 
   /**
    * Applies a batch of one actor's commands exactly once (see the module comment): one turn per
-   * new command, all appended as one journal entry. A command the machine throws on is
-   * dead-lettered and skipped; the rest go on.
+   * new command, appended as one journal entry as far as the entry fits the server's max_payload.
+   * A command the machine throws on, or whose turn alone cannot fit, is dead-lettered and skipped;
+   * the rest go on. Resolves with the commands left for the next entry (not settled).
    */
-  private async applyCommands(cell: ActorCell, batch: Mail[]): Promise<void> {
+  private async applyCommands(cell: ActorCell, batch: Mail[]): Promise<Mail[]> {
+    let entryBytes = entryBudget(this.o.nc.info?.max_payload);
     for (let attempt = 0; attempt < MAX_FENCE_RETRIES; attempt++) {
       const session = cell.session ?? sessionFor(cell.address, batch[0]!.cmd.session);
       const open = batch.filter((m) => !m.settled);
@@ -308,22 +351,48 @@ export class WorkspaceKernel {
         cell.key,
         open.map((m) => m.cmd.id),
       );
-      const { turns, contexts, snapshot, duplicates, threw } = turnsFromBatch(
+      const head = `{"v":2,"actor":${JSON.stringify({ ...cell.address })},"session":${JSON.stringify(session)},"turns":[`;
+      const out = turnsFromBatch(
         cell.host,
         { snapshot: cell.snapshot, turn: cell.turn, session },
         open,
         applied,
+        { entryBytes, overheadBytes: Buffer.byteLength(head) + 2 },
       );
-      this.stats.duplicates += duplicates.length;
-      for (const { mail, error } of threw) {
+      const { turns, contexts, snapshot } = out;
+      this.stats.duplicates += out.duplicates.length;
+      for (const { mail, error } of out.threw) {
         mail.settled = true;
         const reason = error instanceof Error ? error.message : String(error);
         await this.deadLetter(mail.msg, errors.MACHINE_THREW(reason, { cause: error }));
       }
-      if (turns.length === 0) return;
+      for (const { mail, bytes } of out.tooLarge) {
+        mail.settled = true;
+        await this.deadLetter(mail.msg, errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`));
+      }
+      const rest = open.slice(out.consumed);
+      if (turns.length === 0) return rest;
       const entry: JournalEntry = { v: 2, actor: { ...cell.address }, session, turns };
-      const json = JSON.stringify(entry);
-      const appended = await this.journal.append(cell.address, entry, cell.lastSeq, json);
+      const json = `${head}${out.turnJson.join(',')}]}`;
+      let appended;
+      try {
+        appended = await this.journal.append(cell.address, entry, cell.lastSeq, json);
+      } catch (err) {
+        if (!isMaxPayloadError(err)) throw err;
+        // The server takes less than its INFO said: one turn fewer, or refuse the lone turn.
+        if (turns.length > 1) {
+          entryBytes = Buffer.byteLength(json) - 1;
+        } else {
+          const lone = open.find((m) => m.cmd.id === turns[0]!.cmd.id)!;
+          lone.settled = true;
+          await this.deadLetter(
+            lone.msg,
+            errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err }),
+          );
+        }
+        attempt--; // not a fence retry
+        continue;
+      }
       if (!appended.ok) {
         this.stats.fenced++;
         await this.catchUp(cell);
@@ -333,9 +402,60 @@ export class WorkspaceKernel {
       for (const t of turns) for (const id of t.cancels) this.scheduler.cancel(cell.address, id);
       for (const e of effects.started)
         this.scheduler.start(cell.address, e.spec, contexts[e.turnIndex], session);
-      return;
+      for (const { mail, bytes } of out.substituted)
+        await this.recordTooLargeResult(mail, bytes).catch(() => undefined);
+      return rest;
     }
     throw errors.FENCED(`${cell.key}: gave up after ${MAX_FENCE_RETRIES} attempts`);
+  }
+
+  /** A dead letter for an effect result applied as `effect.failed` (the command itself is acked). */
+  private async recordTooLargeResult(mail: Mail, bytes: number): Promise<void> {
+    this.stats.deadLetters++;
+    const err = errors.RESULT_TOO_LARGE(`${bytes} bytes; applied as effect.failed`);
+    await publishDeadLetter(
+      this.o.js,
+      this.o.log,
+      this.o,
+      mail.msg,
+      deadLetterOf(mail.msg, err, this.clock.now()),
+    );
+  }
+
+  // ---------------------------------------------------------------- order under retries
+
+  /** Remembers `mails` as nak'ed for a retry: their actor's later commands wait for them. */
+  private hold(key: string, mails: readonly Mail[]): void {
+    if (mails.length === 0) return;
+    let hold = this.holds.get(key);
+    if (!hold) this.holds.set(key, (hold = new Map<number, number>()));
+    const now = this.clock.now();
+    for (const m of mails) hold.set(m.msg.info.streamSequence, now);
+  }
+
+  /**
+   * True (and the command nak'ed) when an earlier command of the same actor is being retried.
+   * The retried command itself passes, and releases its hold.
+   */
+  private heldBack(key: string, msg: JsMsg): boolean {
+    const hold = this.holds.get(key);
+    if (!hold) return false;
+    const seq = msg.info.streamSequence;
+    const now = this.clock.now();
+    let first = Infinity;
+    for (const [s, since] of hold) {
+      // A retried command that never came back (another node applied it) stops holding.
+      if (now - since > HOLD_MS) hold.delete(s);
+      else if (s !== seq) first = Math.min(first, s);
+    }
+    if (first >= seq) {
+      hold.delete(seq);
+      if (hold.size === 0) this.holds.delete(key);
+      return false;
+    }
+    this.stats.heldBack++;
+    msg.nak(HELD_NAK_MS);
+    return true;
   }
 
   /**

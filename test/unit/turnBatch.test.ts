@@ -61,4 +61,71 @@ describe('turnsFromBatch', () => {
     ]);
     expect(batch.turns.map((t) => [t.turn, t.cmd.id])).toEqual([[1, 'ok']]);
   });
+
+  it('cuts a batch by bytes: the turns that would overflow the entry wait for the next one', () => {
+    const agent = new MachineHost(defaultRegistry().get('agent')!.machine);
+    const big = (id: string) => mail(id, 'effect.result', { effectId: `x.${id}`, value: 'q'.repeat(40_000) });
+    const mails = Array.from({ length: 10 }, (_, i) => big(`r${i}`));
+    const budget = { entryBytes: 100_000, overheadBytes: 200 };
+    const first = turnsFromBatch(
+      agent,
+      { snapshot: agent.initial(), turn: 0, session: 's' },
+      mails,
+      new Set(),
+      budget,
+    );
+    expect(first.turns.map((t) => t.cmd.id)).toEqual(['r0', 'r1']);
+    expect(first.consumed).toBe(2);
+    const entryBytes = budget.overheadBytes + first.turnJson.join(',').length;
+    expect(entryBytes).toBeLessThanOrEqual(budget.entryBytes);
+    expect(first.turnJson.map((j) => JSON.parse(j) as unknown)).toEqual(first.turns);
+    // The rest goes on from where the first entry ended.
+    const second = turnsFromBatch(
+      agent,
+      { snapshot: first.snapshot, turn: 2, session: 's' },
+      mails.slice(first.consumed),
+      new Set(['r0', 'r1']),
+      budget,
+    );
+    expect(second.turns.map((t) => [t.turn, t.cmd.id])).toEqual([
+      [3, 'r2'],
+      [4, 'r3'],
+    ]);
+    // Without a budget everything goes in one entry.
+    const unbounded = turnsFromBatch(
+      agent,
+      { snapshot: agent.initial(), turn: 0, session: 's' },
+      mails,
+      new Set(),
+    );
+    expect(unbounded.turns).toHaveLength(10);
+    expect(unbounded.consumed).toBe(10);
+  });
+
+  it('applies an effect result too large for any entry as effect.failed, and refuses other oversize turns', () => {
+    const agent = new MachineHost(defaultRegistry().get('agent')!.machine);
+    const budget = { entryBytes: 50_000, overheadBytes: 200 };
+    const batch = turnsFromBatch(
+      agent,
+      { snapshot: agent.initial(), turn: 0, session: 's' },
+      [
+        mail('huge-result', 'effect.result', { effectId: '1.0', value: 'q'.repeat(60_000) }),
+        mail('huge-cancel', 'task.cancel', { reason: 'r'.repeat(60_000) }),
+        mail('small', 'task.cancel', { reason: 'after' }),
+      ],
+      new Set(),
+      budget,
+    );
+    expect(batch.turns.map((t) => [t.turn, t.cmd.id, t.cmd.type])).toEqual([
+      [1, 'huge-result', 'effect.failed'],
+      [2, 'small', 'task.cancel'],
+    ]);
+    expect(batch.turns[0]!.cmd.data).toMatchObject({
+      effectId: '1.0',
+      error: { code: 'MOE_ERR_RESULT_TOO_LARGE' },
+    });
+    expect(batch.substituted.map((s) => s.mail.cmd.id)).toEqual(['huge-result']);
+    expect(batch.tooLarge.map((s) => s.mail.cmd.id)).toEqual(['huge-cancel']);
+    expect(batch.consumed).toBe(3);
+  });
 });

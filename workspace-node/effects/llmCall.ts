@@ -18,6 +18,7 @@ import type { EffectHandler } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, liveSubject, MoeError, type ScriptStep } from '../../schemas/index.js';
 import type { AgentMessage } from '../../actors/index.js';
 import type { ProviderRouter, ToolDefinition } from '../providers/index.js';
+import { capReply } from './caps.js';
 
 export interface LlmCallDeps {
   readonly router: ProviderRouter;
@@ -87,7 +88,7 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
         ws: address.ws,
         actor: addressKey(address),
       };
-      return value;
+      return capReply(value);
     } catch (err) {
       throw forKernel(err);
     } finally {

@@ -9,6 +9,7 @@ import type { EffectHandler } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
+import { capToolOutput } from './caps.js';
 
 export interface ToolRunDeps {
   readonly root: string;
@@ -33,7 +34,7 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
         producer: { address: addressKey(address), effectId: effect.id },
         ...(deps.recordArtifact ? { recordArtifact: deps.recordArtifact } : {}),
       });
-      return { callId, output: r.output, isError: r.isError };
+      return { callId, output: capToolOutput(r.output), isError: r.isError };
     } catch (err) {
       if (isMoeError(err) && !err.retryable)
         return { callId, output: `${err.code}: ${err.message}`, isError: true };

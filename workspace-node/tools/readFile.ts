@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Type } from '@sinclair/typebox';
+import { MAX_TOOL_OUTPUT_BYTES } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import { confinePath } from './confine.js';
 import { defineTool } from './defineTool.js';
@@ -27,7 +28,8 @@ export function createReadFileTool(limits: ToolLimits): Tool {
     name: 'read_file',
     description:
       `Read a UTF-8 text file from the workspace. Files up to ${limits.maxReadBytes} bytes are returned whole; ` +
-      'give startLine/endLine (1-based, inclusive) to read part of a file, including larger ones.',
+      'give startLine/endLine (1-based, inclusive) to read part of a file, including larger ones. ' +
+      `Output over ${MAX_TOOL_OUTPUT_BYTES} bytes (JSON-escaped) is cut with a marker: read large files in parts.`,
     inputSchema: ReadFileInput,
     async run(input, ctx) {
       const { absolute } = await confinePath(ctx.root, input.path);

@@ -1,0 +1,53 @@
+/**
+ * The kernel's publisher never loops on a command that can never be stored: an effect result too
+ * large for MOE_CMD goes out as `effect.failed` with MOE_ERR_RESULT_TOO_LARGE (so the actor hears
+ * how its effect ended), and any other oversize command is given up at once, with a count.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandPublisher, envelopeCodec, systemClock } from '../../actors/kernel/index.js';
+import { commandSubject, STREAMS, type ActorAddress } from '../../schemas/index.js';
+import { silent, startPlatform, type Platform } from '../harness/index.js';
+
+let p: Platform;
+beforeAll(async () => {
+  p = await startPlatform();
+});
+afterAll(async () => p?.close());
+
+const within = <T>(ms: number, work: Promise<T>) =>
+  Promise.race([
+    work,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`still publishing after ${ms} ms`)), ms),
+    ),
+  ]);
+
+describe('publishDurably and oversize commands', () => {
+  it('sends an effect result too large to store as effect.failed with MOE_ERR_RESULT_TOO_LARGE', async () => {
+    const to: ActorAddress = { org: 'pub', ws: 'w', kind: 'agent', id: 'a1' };
+    const publisher = new CommandPublisher(p.client.js, systemClock, new AbortController().signal, silent);
+    const value = { callId: 'c', output: '"'.repeat(200_000), isError: false }; // 400 KB escaped
+    await within(
+      8_000,
+      publisher.publishDurably(to, { id: 'fx:1', type: 'effect.result', data: { effectId: '1.0', value } }),
+    );
+    const stored = await p.jsm.streams.getMessage(STREAMS.commands, { last_by_subj: commandSubject(to) });
+    expect(envelopeCodec.decode(stored!.data)).toMatchObject({
+      id: 'fx:1',
+      type: 'effect.failed',
+      data: { effectId: '1.0', error: { code: 'MOE_ERR_RESULT_TOO_LARGE' } },
+    });
+  });
+
+  it('gives up at once on any other command over max_payload instead of retrying it forever', async () => {
+    const to: ActorAddress = { org: 'pub', ws: 'w', kind: 'agent', id: 'a2' };
+    const publisher = new CommandPublisher(p.client.js, systemClock, new AbortController().signal, silent);
+    const data = { prompt: 'p', script: [{ text: 'x'.repeat(1_100_000) }] };
+    await within(8_000, publisher.publishDurably(to, { id: 'huge', type: 'task.submit', data }));
+    expect(publisher.refused).toBe(1);
+    const stored = await p.jsm.streams
+      .getMessage(STREAMS.commands, { last_by_subj: commandSubject(to) })
+      .catch(() => null);
+    expect(stored).toBeNull();
+  });
+});

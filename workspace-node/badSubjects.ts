@@ -1,0 +1,111 @@
+/**
+ * Dead letters for commands no workspace consumer will ever see. A workspace's consumer filters
+ * `moe.cmd.<org>.<ws>.>`, so a command to `moe.cmd.<org>` or `moe.cmd.<org>.<ws>` (too few tokens),
+ * or to a workspace whose `<org>`/`<ws>` token is invalid (never hosted), would sit in MOE_CMD
+ * with its PubAck and nothing else.
+ *
+ * nats-server 2.9 gives a consumer one filter subject and no negation, so the node binds to four
+ * durable pull consumers, one per wrong token count — `moe.cmd.*`, `moe.cmd.*.*`, `moe.cmd.*.*.*`,
+ * `moe.cmd.*.*.*.*.>` — shared by every node (each message goes to one of them), and
+ * dead-letters each with MOE_ERR_BAD_SUBJECT before acking it. A six-token subject with a bad
+ * `<org>` or `<ws>` token is found by the node's discovery consumer instead ({@link BadSubjects.fromDiscovery}).
+ * Every letter has `Nats-Msg-Id` `dlq:<MOE_CMD sequence>`, the same id the kernel uses, so
+ * a command seen twice (by two nodes, or by a catch-all and a workspace kernel) yields one letter.
+ *
+ * Letters go to `moe.dlq.<org>.<ws>` with each invalid or missing token replaced by `_invalid`.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { deadLetterOf, sendToDeadLetters, type Clock } from '../actors/kernel/index.js';
+import { codec, DeadLetter, deadLetterSubject, isToken, STREAMS } from '../schemas/index.js';
+import { errors } from './errors.js';
+
+/** durable name → filter: every command subject that is not `moe.cmd.<4 tokens>` */
+export const BAD_SUBJECT_CONSUMERS: Readonly<Record<string, string>> = {
+  moe_bad_subject_1: 'moe.cmd.*',
+  moe_bad_subject_2: 'moe.cmd.*.*',
+  moe_bad_subject_3: 'moe.cmd.*.*.*',
+  moe_bad_subject_5: 'moe.cmd.*.*.*.*.>',
+};
+
+const INVALID = '_invalid';
+const letters = codec(DeadLetter, 'DeadLetter');
+const decoder = new TextDecoder();
+
+/** The workspace whose dead-letter subject a bad command subject's letter goes to. */
+export function deadLetterWorkspace(subject: string): { org: string; ws: string } {
+  const [, , org, ws] = subject.split('.');
+  return {
+    org: org !== undefined && isToken(org) ? org : INVALID,
+    ws: ws !== undefined && isToken(ws) ? ws : INVALID,
+  };
+}
+
+export class BadSubjects {
+  private readonly loops: ConsumerMessages[] = [];
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const [name, filter] of Object.entries(BAD_SUBJECT_CONSUMERS)) {
+      const exists = await this.jsm.consumers.info(STREAMS.commands, name).catch(() => null);
+      if (!exists)
+        await this.jsm.consumers
+          .add(STREAMS.commands, {
+            durable_name: name,
+            filter_subject: filter,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+          })
+          .catch((err: unknown) => this.log.debug({ err, name }, 'bad-subject consumer exists'));
+      const consumer = await this.js.consumers.get(STREAMS.commands, name);
+      this.loops.push(await consumer.consume({ max_messages: 64, callback: (m) => void this.refuse(m) }));
+    }
+  }
+
+  stop(): void {
+    for (const l of this.loops) l.stop();
+  }
+
+  /**
+   * A subject the discovery consumer saw that no kernel will take: six tokens with a bad `<org>`
+   * or `<ws>`. (Other bad shapes reach the durable consumers above; a bad `<kind>`/`<id>` reaches
+   * the workspace's kernel.)
+   */
+  async fromDiscovery(subject: string, seq: number): Promise<void> {
+    const parts = subject.split('.');
+    if (parts.length !== 6 || (isToken(parts[2]!) && isToken(parts[3]!))) return;
+    const m = await this.jsm.streams.getMessage(STREAMS.commands, { seq }).catch(() => null);
+    if (!m) return;
+    const err = errors.BAD_SUBJECT(subject);
+    const letter: DeadLetter = {
+      reason: err.message,
+      code: err.code,
+      subject,
+      at: this.clock.now(),
+      payload: decoder.decode(m.data).slice(0, 64 * 1024),
+    };
+    const to = deadLetterWorkspace(subject);
+    this.log.warn({ subject, code: err.code }, 'dead letter');
+    await this.js
+      .publish(deadLetterSubject(to.org, to.ws), letters.encode(letter), { msgID: `dlq:${seq}` })
+      .catch((e: unknown) => this.log.error({ err: e, subject }, 'dead letter publish failed'));
+  }
+
+  private async refuse(msg: JsMsg): Promise<void> {
+    const letter = deadLetterOf(msg, errors.BAD_SUBJECT(msg.subject), this.clock.now());
+    await sendToDeadLetters(this.js, this.log, deadLetterWorkspace(msg.subject), msg, letter);
+  }
+}
