@@ -3,12 +3,11 @@
  * that it can be sent at all: a body JSON cannot encode (a 6,000-deep array overflows
  * `JSON.stringify`) is 400 `MOE_ERR_VALIDATION`, and an envelope larger than the server's
  * `max_payload` less {@link COMMAND_HEADROOM_BYTES} (room for the headers JetStream publishes with
- * it) is 413 `MOE_ERR_PAYLOAD_TOO_LARGE`. With the default `max_payload` of 1 MiB a command
- * envelope may hold 1,040,384 bytes (docs/api.md, "Limits"); the node may enforce a smaller
- * per-kind maximum and dead-letters what exceeds it.
+ * it), or than the node's intake maximum `MAX_COMMAND_BYTES` (256 KiB, which the node would
+ * dead-letter), is 413 `MOE_ERR_PAYLOAD_TOO_LARGE` (docs/api.md, "Limits").
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { CommandEnvelope } from '../schemas/index.js';
+import { MAX_COMMAND_BYTES, type CommandEnvelope } from '../schemas/index.js';
 import { errors } from './errors.js';
 
 /** What the envelope leaves of `max_payload` for the message's headers (Nats-Msg-Id and the like). */
@@ -16,10 +15,10 @@ export const COMMAND_HEADROOM_BYTES = 8 * 1024;
 /** nats-server's default `max_payload`, used until the connection has seen the server's INFO. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
-/** The largest command envelope this connection's server accepts, in bytes. */
+/** The largest command envelope the gateway sends: the node's intake maximum, or less if the server's max_payload is smaller. */
 export function maxCommandBytes(nc: NatsConnection): number {
   const max = nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-  return Math.max(0, max - COMMAND_HEADROOM_BYTES);
+  return Math.max(0, Math.min(MAX_COMMAND_BYTES, max - COMMAND_HEADROOM_BYTES));
 }
 
 /** The envelope as bytes; throws a typed 400/413 when it cannot be encoded or cannot fit. */
@@ -36,7 +35,7 @@ export function encodeCommand(nc: NatsConnection, env: CommandEnvelope): Uint8Ar
   const limit = maxCommandBytes(nc);
   if (bytes.byteLength > limit)
     throw errors.PAYLOAD_TOO_LARGE(
-      `${env.type}: the command is ${bytes.byteLength} bytes, the limit is ${limit} (NATS max_payload less ${COMMAND_HEADROOM_BYTES})`,
+      `${env.type}: the command is ${bytes.byteLength} bytes, the limit is ${limit} bytes`,
     );
   return bytes;
 }

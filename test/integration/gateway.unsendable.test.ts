@@ -66,6 +66,11 @@ describe('requests whose command cannot be sent', () => {
     expect(res).toEqual({ status: 413, code: 'MOE_ERR_PAYLOAD_TOO_LARGE' });
   });
 
+  it("a body over the node's maximum command size but under max_payload is answered 413, not sent", async () => {
+    const res = await submitRaw(bigBody(300_000));
+    expect(res).toEqual({ status: 413, code: 'MOE_ERR_PAYLOAD_TOO_LARGE' });
+  });
+
   it('a hundred unsendable requests are all answered and leave no consumer on MOE_EVT', async () => {
     const before = await eventConsumers();
     // one after another: parallel requests would meet the rate limiter's KV contention (issue 9 #8)
