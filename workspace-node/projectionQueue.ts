@@ -179,7 +179,10 @@ export class ProjectionQueue {
   /** Gives up on the worker: one error line, degraded status, and every batch projected here from now on. */
   private projectOnMainThread(reason: string): void {
     this.degraded = `${reason}; projecting on the main thread`;
-    this.log.error({ err: this.lastError, failures: this.failures, restarts: this.restarts }, this.degraded);
+    this.log.error(
+      { err: this.lastError, reason: this.degraded, failures: this.failures, restarts: this.restarts },
+      'projection worker given up; projecting on the main thread (degraded)',
+    );
     this.clock.clearTimeout(this.restartTimer);
     this.inline = createProjector(this.dbs);
     const batches = [...this.inFlight.values()];
