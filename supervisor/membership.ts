@@ -1,6 +1,6 @@
 /**
  * Membership: which workspace-nodes are alive, read from their heartbeats in KV `moe_nodes`
- * (key = node id, value `{node, at, workspaces}`, written every NODE_HEARTBEAT_MS). A node is
+ * (key = node id, value `{node, at, workspaces, degraded}`, written every NODE_HEARTBEAT_MS). A node is
  * dead when its last heartbeat is older than `staleMs` by the supervisor's clock. Keys under
  * {@link SUPERVISOR_KEY_PREFIX} belong to the supervisors, not to nodes, and are skipped.
  */
@@ -17,12 +17,15 @@ export interface NodeView {
   readonly ageMs: number;
   readonly workspaces: readonly string[];
   readonly live: boolean;
+  /** what the node reports running degraded (`<org>.<ws>: <reason>`); empty when healthy */
+  readonly degraded: readonly string[];
 }
 
 interface Heartbeat {
   node?: unknown;
   at?: unknown;
   workspaces?: unknown;
+  degraded?: unknown;
 }
 
 export class Membership {
@@ -42,8 +45,11 @@ export class Membership {
       const workspaces = Array.isArray(hb.workspaces)
         ? hb.workspaces.filter((w): w is string => typeof w === 'string')
         : [];
+      const degraded = Array.isArray(hb.degraded)
+        ? hb.degraded.filter((d): d is string => typeof d === 'string')
+        : [];
       const ageMs = Math.max(0, now - at);
-      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs });
+      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }

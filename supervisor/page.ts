@@ -38,6 +38,8 @@ function table(head, rows) {
     rows.map((r) => '<tr>' + r.map((c) => '<td>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
 }
 const state = (live) => (live ? '<span class="live">live</span>' : '<span class="dead">dead</span>');
+const nodeState = (n) => state(n.live) + ((n.degraded || []).length
+  ? ' <span class="dead" title="' + esc(n.degraded.join('\\n')) + '">degraded</span>' : '');
 async function refresh() {
   try {
     const res = await fetch('api/status');
@@ -49,7 +51,7 @@ async function refresh() {
       ' — node dead after ' + secs(s.supervisor.staleMs) + ' without heartbeat — leases released: ' +
       s.supervisor.leasesReleased + ' — ' + new Date(s.at).toLocaleTimeString();
     document.getElementById('nodes').innerHTML = table(['node', 'state', 'last heartbeat', 'workspaces'],
-      s.nodes.map((n) => [esc(n.id), state(n.live), secs(n.ageMs) + ' ago', esc(n.workspaces.join(', '))]));
+      s.nodes.map((n) => [esc(n.id), nodeState(n), secs(n.ageMs) + ' ago', esc(n.workspaces.join(', '))]));
     document.getElementById('workspaces').innerHTML = table(['workspace', 'holder', 'epoch', 'lease left', 'backlog'],
       s.workspaces.map((w) => [esc(w.workspace), w.holder ? esc(w.holder) + ' ' + state(w.holderLive) : '<span class="muted">none</span>',
         esc(w.epoch ?? '–'), secs(w.leaseRemainingMs), esc(w.backlog ?? '–')]));

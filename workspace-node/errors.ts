@@ -208,4 +208,9 @@ export const errors = defineErrors('workspace-node', {
     message: 'the project config file is invalid',
     status: 500,
   },
+  DATA_DIR_LOCKED: {
+    code: 'MOE_ERR_DATA_DIR_LOCKED',
+    message: 'the data directory is in use by another node process',
+    status: 409,
+  },
 });

@@ -3,7 +3,11 @@
  * that have commands, takes their placement leases and hosts them (one {@link WorkspaceHost} each),
  * renews leases and publishes a heartbeat for the supervisor (key = node id in `moe_nodes`, every
  * {@link NODE_HEARTBEAT_MS} — at most lease/3 — independent of the lease length, so the supervisor
- * can tell a dead node from a live one long before a long lease runs out).
+ * can tell a dead node from a live one long before a long lease runs out). The heartbeat also lists
+ * what runs degraded here (a workspace whose projection worker was given up on), for the dashboard.
+ *
+ * A node first takes its data dir's lock (`node.lock`, dataDirLock.ts): one node process per
+ * `--data-dir`, released on stop.
  *
  * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
  * of every subject (so commands sent while no node ran are found) and then follows new ones.
@@ -17,6 +21,7 @@ import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '.
 import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
 import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
+import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
 import { ensureStreams } from './streams.js';
@@ -67,6 +72,8 @@ export interface WorkspaceNode {
   readonly hosts: ReadonlyMap<string, WorkspaceHost>;
   /** the provider router, toolset and limiter this node's agents use */
   readonly agents: AgentRuntime;
+  /** what runs degraded on this node (also in its heartbeat): `<org>.<ws>: <reason>` per workspace */
+  degraded(): string[];
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -74,6 +81,21 @@ export interface WorkspaceNode {
 
 export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Promise<WorkspaceNode> {
   const config = nodeConfigFromEnv(process.env, options);
+  // Before anything else: one node process per data dir (MOE_ERR_DATA_DIR_LOCKED names the holder).
+  const lock = lockDataDir(config.dataDir, config.nodeId);
+  try {
+    return await startLocked(options, config, () => lock.release());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  options: WorkspaceNodeOptions,
+  config: NodeConfig,
+  releaseLock: () => void,
+): Promise<WorkspaceNode> {
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
     options.nc ??
@@ -163,8 +185,10 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     return p;
   };
 
+  const degraded = () => [...hosts].flatMap(([key, h]) => (h.degraded ? [`${key}: ${h.degraded}`] : []));
+
   // Heartbeat and retry of waiting workspaces (a lease the supervisor released is taken at once).
-  // The first beat goes out before any lease is taken.
+  // The first beat goes out before any lease is taken. It also says what runs degraded here.
   const beat = async () => {
     for (const key of waiting) {
       const [org, ws] = key.split('.') as [string, string];
@@ -173,7 +197,12 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     await nodesKv
       .put(
         config.nodeId,
-        JSON.stringify({ node: config.nodeId, at: clock.now(), workspaces: [...hosts.keys()] }),
+        JSON.stringify({
+          node: config.nodeId,
+          at: clock.now(),
+          workspaces: [...hosts.keys()],
+          degraded: degraded(),
+        }),
       )
       .catch(() => undefined);
   };
@@ -234,6 +263,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
     config,
     hosts,
     agents,
+    degraded,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -259,6 +289,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
       hosts.clear();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);
+      releaseLock();
     },
   };
 }

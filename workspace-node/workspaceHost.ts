@@ -75,7 +75,12 @@ export class WorkspaceHost {
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
-    this.projections = new ProjectionQueue(join(this.dir, 'db'), this.cluster, o.log);
+    this.projections = new ProjectionQueue(
+      join(this.dir, 'db'),
+      this.cluster,
+      o.log.child({ org: o.org, ws: o.ws }),
+      o.clock ? { clock: o.clock } : {},
+    );
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
       [
@@ -119,6 +124,11 @@ export class WorkspaceHost {
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
       onEntry: (line) => this.projections.push(line),
     });
+  }
+
+  /** Why this workspace runs degraded (its projection worker gave up), else undefined. */
+  get degraded(): string | undefined {
+    return this.projections.status.degraded;
   }
 
   start(): Promise<void> {

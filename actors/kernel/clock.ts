@@ -2,6 +2,7 @@
  * Injected time for the kernel: timers, backoffs and leases take a Clock so tests can drive them.
  * Machines never read a clock; they get `at` in their events.
  */
+import { onAbort } from './onAbort.js';
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -20,14 +21,16 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
-      const onAbort = () => {
-        clearTimeout(t);
-        reject(signal?.reason as Error);
-      };
+      // One listener per signal (onAbort.ts): many sleeps share the kernel's stop signal.
+      const off = signal
+        ? onAbort(signal, () => {
+            clearTimeout(t);
+            reject(signal.reason as Error);
+          })
+        : undefined;
       const t = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        off?.();
         resolve();
       }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };

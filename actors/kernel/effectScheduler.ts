@@ -33,14 +33,13 @@ export class EffectScheduler {
     if (effect.kind === 'timer') return this.schedule(address, effect);
     const gid = `${addressKey(address)}/${effect.id}`;
     if (this.running.has(gid) || this.stopper.signal.aborted) return;
+    // stop() aborts every running effect through `running`: no listener per effect on one shared
+    // signal (a restart re-driving many effects would pass Node's limit of ten and warn).
     const ac = new AbortController();
-    const onStop = () => ac.abort(new Error('kernel stopping'));
-    this.stopper.signal.addEventListener('abort', onStop, { once: true });
     this.running.set(gid, ac);
     this.started++;
     void this.execute(address, effect, actorContext, session, ac.signal).finally(() => {
       this.running.delete(gid);
-      this.stopper.signal.removeEventListener('abort', onStop);
     });
   }
 
@@ -122,6 +121,7 @@ export class EffectScheduler {
 
   stop(): void {
     this.stopper.abort(new Error('kernel stopping'));
+    for (const ac of this.running.values()) ac.abort(this.stopper.signal.reason);
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
   }

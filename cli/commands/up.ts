@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { startWorkspaceNode } from '../../workspace-node/index.js';
+import { lockDataDir, startWorkspaceNode } from '../../workspace-node/index.js';
 import { ensureNats } from '../embeddedNats.js';
 import { runDemo } from './demo.js';
 import { serveGateway } from './gateway.js';
@@ -30,6 +30,9 @@ export interface UpArgs {
 
 export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<number> {
   const dataDir = resolve(a.dataDir);
+  // One node process per data dir: refuse (MOE_ERR_DATA_DIR_LOCKED) before starting anything.
+  // The node shares this process's lock; process exit removes it.
+  lockDataDir(dataDir, 'moe-up');
   print('MOE-Agents — embedded default');
   print(`  data dir  ${dataDir}`);
   const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`), a.explicitNats);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../actors/kernel/index.js';
 import type { JournalEntry } from '../../schemas/index.js';
+import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { assertCleanJournal, eventually, startPlatform, tempDir, type Platform } from '../harness/index.js';
 
 let p: Platform;
@@ -49,15 +50,17 @@ describe('the journal fence', () => {
   it('two nodes owning one workspace apply every command exactly once, in one history per actor', async () => {
     const dirA = tempDir();
     const dirB = tempDir();
+    let a: WorkspaceNode | undefined;
+    let b: WorkspaceNode | undefined;
     try {
-      const a = await p.node({
+      a = await p.node({
         nodeId: 'a',
         dataDir: dirA.path,
         ignorePlacement: true,
         only: ['f.two'],
         pullBatch: 4,
       });
-      const b = await p.node({
+      b = await p.node({
         nodeId: 'b',
         dataDir: dirB.path,
         ignorePlacement: true,
@@ -93,6 +96,10 @@ describe('the journal fence', () => {
       const last = final.at(-1)!.record;
       expect(last.turn).toBe(n + 1);
     } finally {
+      // Stop the nodes before deleting their data: a node whose directory vanishes under it is a
+      // different test (its projection worker could not restart).
+      await a?.stop();
+      await b?.stop();
       dirA.remove();
       dirB.remove();
     }

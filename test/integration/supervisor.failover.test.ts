@@ -4,9 +4,9 @@
  * second node takes the workspace at once — a task submitted after the kill completes long before
  * the lease would have run out on its own.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startSupervisor, type Supervisor, type SupervisorStatus } from '../../supervisor/index.js';
-import { type Platform, eventually, exited, silent, startPlatform } from '../harness/index.js';
+import { type Platform, eventually, exited, silent, startPlatform, tempDir } from '../harness/index.js';
 
 let p: Platform;
 let sup: Supervisor;
@@ -43,7 +43,10 @@ describe('supervisor failover', () => {
     });
     expect(held.workspaces.find((w) => w.workspace === 'sup.fo')!.leaseRemainingMs).toBeGreaterThan(30_000);
 
-    const second = p.spawnNode('node-b');
+    // Its own data dir, as on another machine: a data dir takes one node process at a time.
+    const dirB = tempDir();
+    onTestFinished(() => dirB.remove());
+    const second = p.spawnNode('node-b', dirB.path);
     await eventually(
       async () => ((await status()).nodes.some((n) => n.id === 'node-b' && n.live) ? true : undefined),
       {

@@ -4,7 +4,12 @@
  * and stream sizes; `/` is a self-contained HTML page; `/healthz` answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSupervisor, type Supervisor, type SupervisorStatus } from '../../supervisor/index.js';
+import {
+  startSupervisor,
+  type Supervisor,
+  type SupervisorStatus,
+  type WorkspaceStatus,
+} from '../../supervisor/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
 
 let p: Platform;
@@ -17,6 +22,13 @@ afterAll(async () => {
   await sup?.stop();
   await p?.close();
 });
+
+/**
+ * No node holds the workspace: its lease was deleted by the stopping node, or — when the supervisor
+ * saw the heartbeat go first (a slow stop) — expired by the supervisor, still naming the old holder.
+ */
+const unheld = (w: WorkspaceStatus) =>
+  w.holder === null || (!w.holderLive && w.leaseRemainingMs !== null && w.leaseRemainingMs <= 0);
 
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -33,22 +45,34 @@ describe('supervisor status', () => {
     await p.client.send(idle, { id: 'c4', type: 'workspace.add', data: { workspace: 'y' } });
     await p.client.js.publish('moe.cmd.st.main.org.o1', enc('{not json'), { msgID: 'bad-1' });
 
+    // Everything below is eventually consistent (KV mirrors, heartbeats, consumer info): wait for
+    // all of it to settle, then check the details, so a slow box only makes this take longer.
     const s = await eventually(
       async () => {
         const res = await fetch(`${sup.url}/api/status`);
         const body = (await res.json()) as SupervisorStatus;
         const idleWs = body.workspaces.find((w) => w.workspace === 'st.idle');
-        const beat = body.nodes.some((n) => n.workspaces.includes('st.main')); // next heartbeat after hosting
-        return res.status === 200 && beat && body.deadLetters.count >= 1 && idleWs?.backlog === 2
-          ? body
-          : undefined;
+        const mainWs = body.workspaces.find((w) => w.workspace === 'st.main');
+        const settled =
+          res.status === 200 &&
+          body.nodes.map((n) => n.id).join() === 'n1' && // n2's heartbeat is gone
+          body.nodes[0]!.live &&
+          body.nodes[0]!.workspaces.includes('st.main') && // next heartbeat after hosting
+          body.deadLetters.count >= 1 &&
+          idleWs !== undefined &&
+          unheld(idleWs) &&
+          idleWs.backlog === 2 &&
+          mainWs?.holder === 'n1' &&
+          mainWs.holderLive &&
+          mainWs.backlog === 0;
+        return settled ? body : undefined;
       },
-      { what: 'status with backlog and a dead letter' },
+      { timeoutMs: 45_000, what: 'status with backlog and a dead letter' },
     );
     expect(s.supervisor).toMatchObject({ id: 'sup-status', leader: true });
     expect(s.nodes.map((n) => n.id)).toEqual(['n1']);
-    expect(s.nodes[0]).toMatchObject({ live: true, workspaces: ['st.main'] });
-    expect(s.nodes[0]!.ageMs).toBeLessThan(3000);
+    expect(s.nodes[0]).toMatchObject({ live: true, workspaces: ['st.main'], degraded: [] });
+    expect(s.nodes[0]!.ageMs).toBeLessThanOrEqual(s.supervisor.staleMs);
     expect(s.workspaces.find((w) => w.workspace === 'st.main')).toMatchObject({
       holder: 'n1',
       holderLive: true,
@@ -56,7 +80,9 @@ describe('supervisor status', () => {
       backlog: 0,
     });
     expect(s.workspaces.find((w) => w.workspace === 'st.main')!.leaseRemainingMs).toBeGreaterThan(0);
-    expect(s.workspaces.find((w) => w.workspace === 'st.idle')).toMatchObject({ holder: null, backlog: 2 });
+    const idleWs = s.workspaces.find((w) => w.workspace === 'st.idle')!;
+    expect(idleWs).toMatchObject({ holderLive: false, backlog: 2 });
+    expect(unheld(idleWs)).toBe(true);
     expect(s.deadLetters.recent[0]).toMatchObject({
       code: 'MOE_ERR_BAD_COMMAND',
       subject: 'moe.cmd.st.main.org.o1',

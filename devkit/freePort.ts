@@ -1,4 +1,7 @@
-/** A free TCP port on 127.0.0.1 (for the embedded nats-server when the default port is taken). */
+/**
+ * A free TCP port on 127.0.0.1: for the test/bench nats-server (natsServer.ts) and for the CLI's
+ * embedded nats-server when the default port is taken. Lives in devkit/ so both import it downward.
+ */
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
