@@ -5,6 +5,7 @@ export { ensureStreams, type StreamOptions } from './streams.js';
 export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluster.js';
 export { PlacementLeases, type Lease } from './placement.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
+export { checkNodeEnv } from './checkNodeEnv.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';
