@@ -78,14 +78,13 @@ describe('moe up --demo', () => {
       { id: 'org-create-demo', type: 'org.create', data: { name: 'Demo Org' } },
     );
     const dir = dataDir();
-    const r = await runMoe(
-      ['up', '--demo', '--exit', '--data-dir', dir, '--port', '0', '--supervisor-port', '0'],
-      { env: { NATS_URL: platform.ns.url } },
-    );
+    const r = await runMoe(['up', '--demo', '--data-dir', dir, '--port', '0', '--supervisor-port', '0'], {
+      env: { NATS_URL: platform.ns.url },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/WARNING .*EXISTING server/);
-    expect(r.stdout).toMatch(/hosted by another node on this NATS \(other-node\)/);
     for (const [, path] of r.stdout.matchAll(/^(?:Session log|Files written by the agents):\s+(\/\S+)$/gm))
       expect(existsSync(path!), `${path} printed but missing`).toBe(true);
+    expect(r.stdout).toMatch(/WARNING .*EXISTING server/);
+    expect(r.stdout).toMatch(/hosted by another node on this NATS \(other-node\)/);
   }, 180_000);
 });
