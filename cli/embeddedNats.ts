@@ -2,21 +2,36 @@
  * The embedded default: use the NATS server at NATS_URL when one answers; otherwise start a local
  * nats-server with JetStream (store under <dataDir>/nats) and stop it when we exit. Without a
  * nats-server binary, stop with the exact command that installs one.
+ *
+ * The server we start runs in its own process group (a terminal's Ctrl-C reaches `moe`, not the
+ * server, so `moe` can stop its node cleanly before the server goes), is stopped by pid last and
+ * within a bound, and is watched by a tiny shell watchdog that stops it if `moe` itself dies
+ * without stopping it (SIGKILL, a crash).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort } from '../devkit/freePort.js';
 import { errors } from './errors.js';
+import { startNatsServerProcess } from './natsServerProcess.js';
 
 export interface NatsEndpoint {
   readonly url: string;
   readonly nc: NatsConnection;
   /** set when we started the server */
   readonly embedded: { pid: number | undefined; storeDir: string } | null;
-  close(): Promise<void>;
+  /** drain the connection, then stop the server we started (SIGTERM, SIGKILL after `boundMs`) */
+  close(boundMs?: number): Promise<void>;
+  /** stop the server we started at once (SIGKILL), without draining: the forced path */
+  kill(): void;
+}
+
+export interface EnsureNatsOptions {
+  /** the user chose the URL (flag or NATS_URL): a server there without JetStream is an error */
+  readonly explicit?: boolean;
+  /** do not use a server that answers: start our own on a free port (the demo's default) */
+  readonly own?: boolean;
 }
 
 export function findNatsServer(): string | null {
@@ -52,21 +67,30 @@ async function hasJetStream(nc: NatsConnection): Promise<boolean> {
 }
 
 /**
- * @param explicit true when the user chose the URL (flag or NATS_URL): then a server without
- *   JetStream is an error; for the default URL we start our own server on a free port instead
- *   (Debian's packaged nats-server service runs without JetStream).
+ * @param opts `explicit`: the user chose the URL; then a server without JetStream is an error,
+ *   while for the default URL we start our own server on a free port instead (Debian's packaged
+ *   nats-server service runs without JetStream). `own`: start our own server on a free port
+ *   without looking at the URL. A boolean is `explicit`.
  */
 export async function ensureNats(
   url: string,
   dataDir: string,
   log: (line: string) => void,
-  explicit = false,
+  opts: boolean | EnsureNatsOptions = {},
 ): Promise<NatsEndpoint> {
+  const { explicit = false, own = false } = typeof opts === 'boolean' ? { explicit: opts } : opts;
+  if (own) return startEmbedded(`nats://127.0.0.1:${await freePort()}`, dataDir, log);
   const existing = await tryConnect(url, 1500);
   if (existing) {
     if (await hasJetStream(existing)) {
       log(`NATS: using the server at ${url}`);
-      return { url, nc: existing, embedded: null, close: () => existing.drain() };
+      return {
+        url,
+        nc: existing,
+        embedded: null,
+        close: (boundMs = 5000) => withBound(existing.drain(), boundMs),
+        kill: () => void existing.close(),
+      };
     }
     await existing.close();
     if (explicit)
@@ -78,6 +102,18 @@ export async function ensureNats(
     return startEmbedded(fallback, dataDir, log);
   }
   return startEmbedded(url, dataDir, log);
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first (never rejects). */
+function withBound(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => (timer = setTimeout(r, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function startEmbedded(
@@ -96,33 +132,41 @@ async function startEmbedded(
   const host = parsed.hostname || '127.0.0.1';
   const storeDir = resolve(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const child: ChildProcess = spawn(bin, ['-a', host, '-p', port, '-js', '-sd', storeDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const server = startNatsServerProcess(bin, ['-a', host, '-p', port, '-js', '-sd', storeDir]);
   const deadline = Date.now() + 10_000;
   let nc: NatsConnection | null = null;
   while (!nc) {
-    if (child.exitCode !== null)
-      throw errors.NATS_START_FAILED(`nats-server exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (server.exited) {
+      await server.stop(0);
+      const fatal = server
+        .stderr()
+        .split('\n')
+        .filter((l) => /\[(FTL|ERR)\]/.test(l))
+        .join('\n');
+      throw errors.NATS_START_FAILED(
+        `nats-server exited with ${server.exitCode}: ${fatal || server.stderr().trim().split('\n').slice(-3).join('\n')}`,
+      );
+    }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      await server.stop(0);
       throw errors.NATS_START_FAILED(`no answer on ${url} within 10 s`);
     }
     nc = await tryConnect(url, 500);
     if (!nc) await new Promise((r) => setTimeout(r, 100));
   }
-  log(`NATS: started nats-server (pid ${child.pid}) on ${url}, JetStream store ${storeDir}`);
+  log(`NATS: started nats-server (pid ${server.pid}) on ${url}, JetStream store ${storeDir}`);
   const conn = nc;
   return {
     url,
     nc: conn,
-    embedded: { pid: child.pid, storeDir },
-    async close() {
-      await conn.drain().catch(() => undefined);
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    embedded: { pid: server.pid, storeDir },
+    async close(boundMs = 5000) {
+      await withBound(conn.drain(), Math.min(2000, boundMs));
+      await server.stop(boundMs);
+    },
+    kill() {
+      void conn.close().catch(() => undefined);
+      server.kill();
     },
   };
 }

@@ -1,8 +1,22 @@
-/** The CLI's error catalogue: what `moe` prints (with its code) before exiting non-zero. */
+/**
+ * The CLI's error catalogue: what `moe` prints (with its code) before exiting non-zero.
+ * MOE_ERR_USAGE (a flag) and MOE_ERR_CONFIG (an environment variable) exit 2, others 1;
+ * cli/reportError.ts maps Node's own errors (bad URL, busy port, …) onto these codes.
+ */
 import { defineErrors } from '../schemas/index.js';
 
 export const errors = defineErrors('cli', {
   USAGE: { code: 'MOE_ERR_USAGE', message: 'invalid command line', status: 400 },
+  CONFIG: { code: 'MOE_ERR_CONFIG', message: 'invalid configuration' },
+  PORT_IN_USE: {
+    code: 'MOE_ERR_PORT_IN_USE',
+    message: 'a port moe must listen on is in use or not allowed',
+    retryable: true,
+  },
+  UNEXPECTED: {
+    code: 'MOE_ERR_CLI_UNEXPECTED',
+    message: 'unexpected error (MOE_DEBUG=1 prints its stack)',
+  },
   NATS_SERVER_MISSING: {
     code: 'MOE_ERR_NATS_SERVER_MISSING',
     message: 'no NATS server reachable and no nats-server binary found',

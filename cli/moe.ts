@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`. Flags override env vars, which override
- * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe).
+ * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
+ * checked before a command starts anything; every error goes through one handler
+ * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
+ * that command's help; `moe --version` the package version.
  */
 import { parseArgs } from 'node:util';
-import { isMoeError } from '../schemas/index.js';
+import { checkNodeEnv } from '../workspace-node/index.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { reprojectCommand } from './commands/reproject.js';
@@ -13,108 +16,113 @@ import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
 import { errors } from './errors.js';
+import { COMMAND_HELP, USAGE } from './help.js';
+import { checkJwtSecret, checkLogLevel, host, natsUrl, pick, port, positiveInt } from './options.js';
+import { reportError } from './reportError.js';
+import { packageVersion } from './version.js';
 
-const USAGE = `usage: moe <command> [options]
-
-  up [--demo] [--data-dir DIR] [--nats URL] [--port N] [--no-gateway]
-     [--supervisor-port N] [--no-supervisor]
-                                                run the platform: a local nats-server if none answers,
-                                                a workspace-node, the gateway (port 8080) and the
-                                                supervisor dashboard (port 8090);
-                                                --demo runs a sample task and exits
-  gateway [--port N] [--host H] [--nats URL]    run the REST/WebSocket gateway
-  supervisor [--port N] [--host H] [--nats URL] run a supervisor: node liveness, lease repair,
-                                                dashboard (port 8090)
-  node [--data-dir DIR] [--nats URL] [--id ID]  run a workspace-node
-  task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S] [--id ID]
-       [--timeout MS]                           submit a task over NATS (and wait for its result);
-                                                --project: a gateway project of workspace W
-  replay <session.jsonl> [--db sessions.db] [--json]
-                                                rebuild state from a session log and compare it
-                                                with the stored snapshots (exit 0 when equal)
-  reproject <workspace dir> [--json]            rebuild messages.db, parsed_sessions.db and metrics.db
-                                                from the workspace's session logs (fills what is missing)
-
-env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080),
-     MOE_SUPERVISOR_PORT (8090), MOE_JWT_SECRET,
-     MOE_LOG_LEVEL (info), MOE_REPLICAS (1); see docs/operations.md`;
+const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const natsDefault = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const dataDefault = process.env.MOE_DATA_DIR ?? './.moe';
+  if (command === '--version' || command === '-v' || command === 'version') {
+    print(packageVersion());
+    return 0;
+  }
+  if (command && Object.hasOwn(COMMAND_HELP, command) && (rest.includes('--help') || rest.includes('-h'))) {
+    print(COMMAND_HELP[command]!);
+    return 0;
+  }
+  const dataDir = (v: unknown) => pick(v, '--data-dir', 'MOE_DATA_DIR', './.moe').raw;
+  const nats = (v: unknown) => natsUrl(pick(v, '--nats', 'NATS_URL', DEFAULT_NATS));
   const parse = (options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) => {
     try {
       return parseArgs({ args: rest, options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw errors.USAGE(err instanceof Error ? err.message : String(err));
+      throw errors.USAGE(
+        `${err instanceof Error ? err.message : String(err)} (moe ${command} --help lists its options)`,
+      );
     }
   };
   switch (command) {
     case 'up': {
       const { values } = parse({
         demo: { type: 'boolean', default: false },
-        'data-dir': { type: 'string', default: dataDefault },
-        nats: { type: 'string', default: natsDefault },
-        port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
+        exit: { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
+        nats: { type: 'string' },
+        port: { type: 'string' },
         'no-gateway': { type: 'boolean', default: false },
-        host: { type: 'string', default: process.env.MOE_HOST ?? '127.0.0.1' },
-        'supervisor-port': { type: 'string', default: process.env.MOE_SUPERVISOR_PORT ?? '8090' },
+        host: { type: 'string' },
+        'supervisor-port': { type: 'string' },
         'no-supervisor': { type: 'boolean', default: false },
       });
-      return upCommand(
-        {
-          demo: Boolean(values.demo),
-          dataDir: String(values['data-dir']),
-          natsUrl: String(values.nats),
-          port: Number(values.port),
-          gateway: !values['no-gateway'],
-          supervisor: !values['no-supervisor'],
-          supervisorPort: Number(values['supervisor-port']),
-          host: String(values.host),
-          explicitNats: values.nats !== 'nats://127.0.0.1:4222' || process.env.NATS_URL !== undefined,
-        },
-        print,
-      );
+      if (values.exit && !values.demo) throw errors.USAGE('--exit applies to --demo only');
+      const natsSource = pick(values.nats, '--nats', 'NATS_URL', DEFAULT_NATS);
+      const args = {
+        demo: Boolean(values.demo),
+        stayAfterDemo: !values.exit && process.stdout.isTTY === true,
+        dataDir: dataDir(values['data-dir']),
+        natsUrl: natsUrl(natsSource),
+        port: port(pick(values.port, '--port', 'MOE_PORT', '8080')),
+        gateway: !values['no-gateway'],
+        supervisor: !values['no-supervisor'],
+        supervisorPort: port(
+          pick(values['supervisor-port'], '--supervisor-port', 'MOE_SUPERVISOR_PORT', '8090'),
+        ),
+        host: host(pick(values.host, '--host', 'MOE_HOST', '127.0.0.1')),
+        explicitNats: natsSource.from !== 'default',
+      };
+      checkLogLevel();
+      checkJwtSecret();
+      checkNodeEnv(process.env);
+      return upCommand(args, print);
     }
     case 'node': {
       const { values } = parse({
-        'data-dir': { type: 'string', default: dataDefault },
-        nats: { type: 'string', default: natsDefault },
+        'data-dir': { type: 'string' },
+        nats: { type: 'string' },
         id: { type: 'string' },
       });
-      return nodeCommand(
-        {
-          dataDir: String(values['data-dir']),
-          natsUrl: String(values.nats),
-          ...(values.id ? { nodeId: String(values.id) } : {}),
-        },
-        print,
-      );
+      const args = {
+        dataDir: dataDir(values['data-dir']),
+        natsUrl: nats(values.nats),
+        ...(values.id ? { nodeId: String(values.id) } : {}),
+      };
+      checkLogLevel();
+      checkNodeEnv(process.env);
+      return nodeCommand(args, print);
     }
     case 'gateway': {
       const { values } = parse({
-        nats: { type: 'string', default: natsDefault },
-        port: { type: 'string', default: process.env.MOE_PORT ?? '8080' },
-        host: { type: 'string', default: process.env.MOE_HOST ?? '0.0.0.0' },
+        nats: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
       });
-      return gatewayCommand(
-        { natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) },
-        print,
-      );
+      const args = {
+        natsUrl: nats(values.nats),
+        port: port(pick(values.port, '--port', 'MOE_PORT', '8080')),
+        host: host(pick(values.host, '--host', 'MOE_HOST', '0.0.0.0')),
+      };
+      checkLogLevel();
+      checkJwtSecret();
+      return gatewayCommand(args, print);
     }
     case 'supervisor': {
       const { values } = parse({
-        nats: { type: 'string', default: natsDefault },
-        port: { type: 'string', default: process.env.MOE_SUPERVISOR_PORT ?? '8090' },
-        host: { type: 'string', default: process.env.MOE_HOST ?? '127.0.0.1' },
+        nats: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
       });
-      return supervisorCommand(
-        { natsUrl: String(values.nats), port: Number(values.port), host: String(values.host) },
-        print,
-      );
+      const args = {
+        natsUrl: nats(values.nats),
+        port: port(pick(values.port, '--port', 'MOE_SUPERVISOR_PORT', '8090')),
+        host: host(pick(values.host, '--host', 'MOE_HOST', '127.0.0.1')),
+      };
+      checkLogLevel();
+      return supervisorCommand(args, print);
     }
     case 'task': {
       const { values, positionals } = parse({
@@ -125,8 +133,8 @@ async function main(argv: string[]): Promise<number> {
         project: { type: 'string' },
         wait: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
-        nats: { type: 'string', default: natsDefault },
-        timeout: { type: 'string', default: '120000' },
+        nats: { type: 'string' },
+        timeout: { type: 'string' },
       });
       const prompt = positionals.join(' ').trim();
       if (!prompt || !values.org || !values.workspace)
@@ -138,8 +146,8 @@ async function main(argv: string[]): Promise<number> {
           workspace: String(values.workspace),
           wait: Boolean(values.wait),
           json: Boolean(values.json),
-          natsUrl: String(values.nats),
-          timeoutMs: Number(values.timeout),
+          natsUrl: nats(values.nats),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '120000')),
           ...(values.session ? { session: String(values.session) } : {}),
           ...(values.id ? { id: String(values.id) } : {}),
           ...(values.project ? { project: String(values.project) } : {}),
@@ -168,19 +176,25 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-    case '-h':
-      print(USAGE);
+    case '-h': {
+      const topic = command === 'help' ? rest[0] : undefined;
+      print(topic && Object.hasOwn(COMMAND_HELP, topic) ? COMMAND_HELP[topic]! : USAGE);
       return command === undefined ? 2 : 0;
+    }
     default:
       throw errors.USAGE(`unknown command "${command}"\n\n${USAGE}`);
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (isMoeError(err)) process.stderr.write(`moe: ${err.code}: ${err.message}\n`);
-    else process.stderr.write(`moe: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(isMoeError(err) && err.code === 'MOE_ERR_USAGE' ? 2 : 1);
+    const code = reportError(err, {
+      json: argv.includes('--json'),
+      out: print,
+      err: (s) => process.stderr.write(`${s}\n`),
+    });
+    process.exit(code);
   },
 );

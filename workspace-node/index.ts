@@ -6,6 +6,7 @@ export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluste
 export { PlacementLeases, type Lease } from './placement.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
 export { lockDataDir, type DataDirLock } from './dataDirLock.js';
+export { checkNodeEnv } from './checkNodeEnv.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';

@@ -2,15 +2,21 @@
  * The demo that `moe up --demo` runs: creates an org and workspace, opens a session, submits a
  * task to a `coordinator` that plans it into two subtasks and runs two expert agents IN PARALLEL
  * on the offline `scripted` provider, then prints the aggregated result and the session's event
- * timeline (coordinator + both experts), with the JSONL path to verify with `moe replay`.
+ * timeline (coordinator + both experts), with the JSONL path and the command that verifies it
+ * (`node dist/cli/moe.js replay …`: `moe` is not on PATH in a clone). On a shared NATS another
+ * node may host the demo's workspace: then the log is in that node's data dir, and it says so
+ * rather than print a path that does not exist.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
-import type { ActorAddress, ScriptStep } from '../../schemas/index.js';
+import { KV_BUCKETS, type ActorAddress, type ScriptStep } from '../../schemas/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
 import { timeline } from '../output.js';
+import { moeCommandLine } from '../selfCommand.js';
 
 const isEnd = (r: RecordWithSeq) =>
   r.record.events.some(
@@ -55,9 +61,31 @@ function plan(): string {
   });
 }
 
+/** The session log is appended just after the journal: give it a moment. */
+async function appears(file: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** The node holding the workspace's placement lease, if any. */
+async function leaseHolder(nc: NatsConnection, org: string, ws: string): Promise<string | null> {
+  try {
+    const kv = await new Kvm(nc).open(KV_BUCKETS.placement);
+    const entry = await kv.get(`${org}.${ws}`);
+    return entry?.operation === 'PUT' ? (entry.json<{ node?: string }>().node ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function runDemo(
   nc: NatsConnection,
   dataDir: string,
+  nodeId: string,
   print: (s: string) => void,
 ): Promise<number> {
   const client = new MoeClient(nc);
@@ -133,8 +161,23 @@ export async function runDemo(
       `cost ${String(outcome.costMicros)} µ$, price ${String(outcome.priceMicros)} µ$ (provider: ${String(outcome.provider)})`,
   );
   const dir = workspaceDir(dataDir, org, ws);
-  print(`Files written by the agents: ${join(dir, 'files')}`);
-  print(`Session log: ${join(dir, 'sessions', `${session}.jsonl`)}`);
-  print(`Verify it:   moe replay ${join(dir, 'sessions', `${session}.jsonl`)}`);
+  const log = join(dir, 'sessions', `${session}.jsonl`);
+  if (await appears(log, 3000)) {
+    print(`Files written by the agents: ${join(dir, 'files')}`);
+    print(`Session log: ${log}`);
+    print(`Verify it:   ${moeCommandLine('replay', log)}`);
+    return 0;
+  }
+  const holder = await leaseHolder(nc, org, ws);
+  const relative = join('workspaces', org, ws, 'sessions', `${session}.jsonl`);
+  print(
+    holder && holder !== nodeId
+      ? `Workspace ${org}.${ws} is hosted by another node on this NATS (${holder}), not by this one (${nodeId}):` +
+          `
+its files and session log are in that node's data dir: ${relative}` +
+          `
+verify it there with: ${moeCommandLine('replay', '<its data dir>/' + relative)}`
+      : `Session log: not found at ${log} (another node on this NATS may host ${org}.${ws}; look for ${relative} in its data dir)`,
+  );
   return 0;
 }

@@ -1,23 +1,34 @@
 /**
  * `moe up [--demo]`: the whole platform in one process on the embedded default — a local
  * nats-server when NATS_URL does not answer, the streams and buckets, a workspace-node, the
- * gateway and the supervisor (dashboard).
- * With --demo it runs the sample task and exits; without, it runs until Ctrl-C.
+ * gateway and the supervisor (dashboard). Runs until Ctrl-C; with --demo it first runs the sample
+ * task, then stays up (in a terminal) or exits (--exit, or stdout not a terminal).
+ *
+ * The configuration is checked before anything starts (moe.ts and the port checks here); if a part
+ * fails to start, what was started is stopped again. Stopping — Ctrl-C, SIGTERM, SIGHUP, or the
+ * end of the demo — goes newest first and NATS last, so the node releases its leases and its
+ * heartbeat while the server still answers, within {@link STOP_BOUND_MS} (then the server is killed).
  */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { lockDataDir, startWorkspaceNode } from '../../workspace-node/index.js';
 import { ensureNats } from '../embeddedNats.js';
+import { assertPortFree } from '../portCheck.js';
+import { StartedParts } from '../shutdown.js';
 import { runDemo } from './demo.js';
 import { serveGateway } from './gateway.js';
 import { serveSupervisor } from './supervisor.js';
-import type { StartedGateway } from '../../gateway/index.js';
-import type { Supervisor } from '../../supervisor/index.js';
+import { moeCommandLine } from '../selfCommand.js';
+
+/** How long stopping may take before the nats-server we started is killed. */
+export const STOP_BOUND_MS = 5000;
 
 export interface UpArgs {
   natsUrl: string;
   dataDir: string;
   demo: boolean;
+  /** after the demo: keep the platform up until Ctrl-C (false: stop when the demo ends) */
+  stayAfterDemo: boolean;
   port: number;
   gateway: boolean;
   /** start the supervisor (dashboard on supervisorPort) */
@@ -28,81 +39,131 @@ export interface UpArgs {
   explicitNats: boolean;
 }
 
-export async function upCommand(a: UpArgs, print: (s: string) => void): Promise<number> {
-  const dataDir = resolve(a.dataDir);
-  // One node process per data dir: refuse (MOE_ERR_DATA_DIR_LOCKED) before starting anything.
-  // The node shares this process's lock; process exit removes it.
-  lockDataDir(dataDir, 'moe-up');
-  print('MOE-Agents — embedded default');
-  print(`  data dir  ${dataDir}`);
-  const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`), a.explicitNats);
-  const logger = pino(
-    { level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') },
-    pino.destination(2),
-  );
-  const node = await startWorkspaceNode({ nc: nats.nc, dataDir, logger });
-  print(
-    `  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`,
-  );
-  print(
-    node.agents.offline
-      ? '  provider  scripted (offline, deterministic) — no provider API key configured'
-      : `  providers ${Object.keys(node.agents.profiles).join(', ')} (profiles; see docs/agents.md)`,
-  );
-  let gateway: StartedGateway | null = null;
-  if (a.gateway) {
+/** Ports that cannot be bound: an error, or in the demo a printed warning and that part left out. */
+async function checkPorts(a: UpArgs, print: (s: string) => void): Promise<UpArgs> {
+  const out = { ...a };
+  const checks = [
+    ['gateway', a.gateway, a.port, '--port / MOE_PORT'],
+    ['supervisor', a.supervisor, a.supervisorPort, '--supervisor-port / MOE_SUPERVISOR_PORT'],
+  ] as const;
+  for (const [part, on, port, flags] of checks) {
+    if (!on) continue;
     try {
-      gateway = await serveGateway({ nc: nats.nc, natsUrl: nats.url, port: a.port, host: a.host }, print);
-      print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
+      await assertPortFree(a.host, port, flags);
     } catch (err) {
-      const reason =
-        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? `port ${a.port} is in use (--port N)`
-          : String(err);
       if (!a.demo) throw err;
-      print(`  gateway   not started: ${reason}`);
+      print(`  ${part.padEnd(9)} not started: ${(err as Error).message}`);
+      out[part] = false;
     }
   }
-  let supervisor: Supervisor | null = null;
-  if (a.supervisor) {
-    try {
-      supervisor = await serveSupervisor({
+  return out;
+}
+
+export async function upCommand(args: UpArgs, print: (s: string) => void): Promise<number> {
+  const dataDir = resolve(args.dataDir);
+  print('MOE-Agents — embedded default');
+  print(`  data dir  ${dataDir}`);
+  const a = await checkPorts(args, print);
+  // One node process per data dir: refuse (MOE_ERR_DATA_DIR_LOCKED) before starting NATS.
+  // The node shares this process's lock; process exit removes it.
+  lockDataDir(dataDir, 'moe-up');
+  const ownNats = a.demo && !a.explicitNats;
+  const nats = await ensureNats(a.natsUrl, dataDir, (l) => print(`  ${l}`), {
+    explicit: a.explicitNats,
+    own: ownNats,
+  });
+  if (a.demo && !nats.embedded)
+    print(
+      `  WARNING   the demo writes org "demo" into the JetStream of the EXISTING server at ${nats.url}` +
+        ` (NATS_URL / --nats); other nodes attached to it may run its tasks. Unset both to give the demo its own server.`,
+    );
+  const parts = new StartedParts();
+  const stop = () => parts.stopAll(STOP_BOUND_MS, () => nats.kill());
+  parts.add('NATS', () => nats.close(STOP_BOUND_MS));
+  let gatewayUrl: string | null = null;
+  let supervisorUrl: string | null = null;
+  let nodeId: string;
+  try {
+    const logger = pino(
+      { level: process.env.MOE_LOG_LEVEL ?? (a.demo ? 'warn' : 'info') },
+      pino.destination(2),
+    );
+    const node = await startWorkspaceNode({ nc: nats.nc, dataDir, logger });
+    nodeId = node.nodeId;
+    parts.add('workspace-node', () => node.stop());
+    print(
+      `  node      ${node.nodeId} (hosts workspaces on demand; SQLite + JSONL under ${resolve(dataDir, 'workspaces')})`,
+    );
+    print(
+      node.agents.offline
+        ? '  provider  scripted (offline, deterministic) — no provider API key configured'
+        : `  providers ${Object.keys(node.agents.profiles).join(', ')} (profiles; see docs/agents.md)`,
+    );
+    if (a.gateway) {
+      const gateway = await serveGateway(
+        { nc: nats.nc, natsUrl: nats.url, port: a.port, host: a.host },
+        print,
+      );
+      parts.add('gateway', () => gateway.close());
+      gatewayUrl = gateway.url;
+      print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
+    }
+    if (a.supervisor) {
+      const supervisor = await serveSupervisor({
         nc: nats.nc,
         natsUrl: nats.url,
         port: a.supervisorPort,
         host: a.host,
       });
+      parts.add('supervisor', () => supervisor.stop());
+      supervisorUrl = supervisor.url;
       print(`  supervisor ${supervisor.url} (dashboard; node liveness and lease repair)`);
-    } catch (err) {
-      const reason =
-        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? `port ${a.supervisorPort} is in use (--supervisor-port N)`
-          : String(err);
-      if (!a.demo) throw err;
-      print(`  supervisor not started: ${reason}`);
     }
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  const stop = async () => {
-    await supervisor?.stop();
-    await gateway?.close();
-    await node.stop();
-    await nats.close();
-  };
+
   if (a.demo) {
+    let code: number;
     try {
-      return await runDemo(nats.nc, dataDir, print);
-    } finally {
+      code = await runDemo(nats.nc, dataDir, nodeId, print);
+    } catch (err) {
       await stop();
+      throw err;
     }
+    if (!a.stayAfterDemo) {
+      const late = await stop();
+      print(
+        `\nThe demo is over and the platform has stopped (--exit, or output is not a terminal).` +
+          `\nTo keep it running: ${moeCommandLine('up', '--data-dir', dataDir)}`,
+      );
+      return late.length > 0 ? 1 : code;
+    }
+    print('\nThe platform stays up until Ctrl-C:');
+    if (gatewayUrl) print(`  gateway   ${gatewayUrl} (OpenAPI at ${gatewayUrl}/docs)`);
+    if (supervisorUrl) print(`  dashboard ${supervisorUrl}`);
+    print(`  NATS      ${nats.url}`);
   }
   print('  stop      Ctrl-C');
-  await new Promise<void>((done) => {
-    const onSignal = () => {
-      print('\nstopping…');
-      void stop().finally(done);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        print(`\n${signal} again: killing NATS and exiting now`);
+        nats.kill();
+        done(1);
+        return;
+      }
+      stopping = true;
+      print(`\nstopping (${signal}; again to force)…`);
+      void stop().then((late) => {
+        if (late.length > 0)
+          print(`not stopped within ${STOP_BOUND_MS / 1000} s: ${late.join(', ')} (NATS killed)`);
+        else print('stopped');
+        done(late.length > 0 ? 1 : 0);
+      });
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   });
-  return 0;
 }

@@ -50,4 +50,15 @@ describe('ensureNats', () => {
       code: 'MOE_ERR_NATS_NO_JETSTREAM',
     });
   });
+
+  it('with `own` (the demo without NATS_URL) starts its own server even when one answers at the URL', async () => {
+    const shared = await startNatsServer();
+    cleanup.push(() => shared.stop());
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    const ep = await ensureNats(shared.url, dir.path, () => undefined, { own: true });
+    expect(ep.embedded?.pid).toBeGreaterThan(0);
+    expect(ep.url).not.toBe(shared.url);
+    await ep.close();
+  });
 });

@@ -1,0 +1,91 @@
+/**
+ * The CLI's help texts: one per command (`moe <command> --help`) and the overview (`moe --help`).
+ * docs/operations.md lists the same flags; test/integration/cli.conventions.test.ts checks that
+ * every flag in this help appears there.
+ */
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  up: `usage: moe up [--demo] [--exit] [--data-dir DIR] [--nats URL] [--port N] [--host H]
+              [--no-gateway] [--supervisor-port N] [--no-supervisor]
+
+Run the platform in one process: NATS (the server at --nats when it answers with JetStream,
+else a local nats-server with its store in <data dir>/nats), a workspace-node, the gateway and
+the supervisor dashboard. Runs until Ctrl-C.
+
+  --demo               run the sample task (a coordinator and two experts) and print its result;
+                       the demo starts its own nats-server unless --nats or NATS_URL is set
+  --exit               with --demo: stop when the demo ends (the default when stdout is not a
+                       terminal); without it the platform stays up until Ctrl-C
+  --data-dir DIR       local data (MOE_DATA_DIR, default ./.moe)
+  --nats URL           NATS server (NATS_URL, default nats://127.0.0.1:4222)
+  --port N             gateway port (MOE_PORT, default 8080; 0 = any free port)
+  --host H             address the gateway and dashboard listen on (MOE_HOST, default 127.0.0.1)
+  --no-gateway         do not start the gateway
+  --supervisor-port N  dashboard port (MOE_SUPERVISOR_PORT, default 8090; 0 = any free port)
+  --no-supervisor      do not start the supervisor`,
+  gateway: `usage: moe gateway [--port N] [--host H] [--nats URL]
+
+Run the REST/WebSocket gateway on its own.
+
+  --port N     listen port (MOE_PORT, default 8080)
+  --host H     listen address (MOE_HOST, default 0.0.0.0)
+  --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  supervisor: `usage: moe supervisor [--port N] [--host H] [--nats URL]
+
+Run a supervisor: node liveness, release of dead nodes' leases, dashboard.
+
+  --port N     dashboard port (MOE_SUPERVISOR_PORT, default 8090)
+  --host H     dashboard address (MOE_HOST, default 127.0.0.1)
+  --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  node: `usage: moe node [--data-dir DIR] [--nats URL] [--id ID]
+
+Run one workspace-node.
+
+  --data-dir DIR   local data (MOE_DATA_DIR, default ./.moe)
+  --nats URL       NATS server (NATS_URL, default nats://127.0.0.1:4222)
+  --id ID          node id (MOE_NODE_ID, default node-<hostname>-<pid>)`,
+  task: `usage: moe task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S]
+                [--id ID] [--timeout MS] [--nats URL]
+
+Submit a task over NATS; with --wait, follow its journal and print the outcome (exit 0 when it
+completed).
+
+  --org O, --workspace W   where the task runs
+  --project P              run it in gateway project P of workspace W (listed and billed there)
+  --wait                   wait for the outcome
+  --json                   print JSON (errors too: {"error":{"code","message"}} on stdout)
+  --session S              session of the task
+  --id ID                  task id (default t-<random>)
+  --timeout MS             how long --wait waits (default 120000)
+  --nats URL               NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  replay: `usage: moe replay <session.jsonl> [--db sessions.db] [--json]
+
+Rebuild state from a session log and compare it with the stored snapshots (exit 0 when equal).
+
+  --db FILE   the sessions.db to compare with (default ../db/sessions.db next to the log)
+  --json      print the report as JSON`,
+  reproject: `usage: moe reproject <workspace dir> [--json]
+
+Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's session logs (fills
+what is missing, never doubles a row).
+
+  --json   print the report as JSON`,
+};
+
+export const USAGE = `usage: moe <command> [options]      (moe <command> --help for its options)
+
+  up          run the platform: NATS, a workspace-node, the gateway and the supervisor dashboard
+              (--demo runs a sample task first)
+  gateway     run the REST/WebSocket gateway
+  supervisor  run a supervisor: node liveness, lease repair, dashboard
+  node        run a workspace-node
+  task        submit a task over NATS (and wait for its result)
+  replay      rebuild state from a session log and compare it with the stored snapshots
+  reproject   rebuild a workspace's projections from its session logs
+
+  --help, -h      this help          --version, -v   the version
+
+env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe), MOE_PORT (8080),
+     MOE_SUPERVISOR_PORT (8090), MOE_HOST, MOE_JWT_SECRET, MOE_LOG_LEVEL, MOE_REPLICAS (1);
+     see docs/operations.md
+exit: 0 ok, 1 failure, 2 bad command line or configuration (MOE_ERR_USAGE, MOE_ERR_CONFIG)`;
