@@ -18,6 +18,7 @@ import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
+import { killAfterOutcome } from './faults.js';
 import { ensureStreams } from './streams.js';
 import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
@@ -73,6 +74,7 @@ export interface WorkspaceNode {
 
 export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Promise<WorkspaceNode> {
   const config = nodeConfigFromEnv(process.env, options);
+  const faultAfterOutcome = killAfterOutcome(process.env);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
     options.nc ??
@@ -146,6 +148,7 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
         ...(options.fsync === false ? { fsync: false } : {}),
         ...(options.pullBatch ? { pullBatch: options.pullBatch } : {}),
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
+        ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
       });
       await h.start();
       hosts.set(key, h);

@@ -42,6 +42,7 @@ import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { deadLetterOf, sendToDeadLetters } from './deadLetters.js';
+import { EffectOutcomes } from './effectOutcomes.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
@@ -84,6 +85,8 @@ export interface WorkspaceKernelOptions {
   readonly pullBatch?: number;
   /** called with the session-log line (`{"seq":…,"rec":…}`) of each committed entry (projections) */
   readonly onEntry?: (line: string) => void;
+  /** called after an effect's outcome is recorded and before it is published (fault injection) */
+  readonly afterOutcomeRecorded?: (kind: string) => void;
 }
 
 export interface KernelStats {
@@ -142,6 +145,8 @@ export class WorkspaceKernel {
       this.clock,
       o.retry ?? DEFAULT_RETRY,
       o.log,
+      new EffectOutcomes(o.store.db),
+      o.afterOutcomeRecorded,
     );
   }
 

@@ -88,6 +88,8 @@ export interface FakeProviderServer {
   /** for `new OpenAI({ baseURL })` */
   readonly openaiBaseURL: string;
   readonly requests: readonly ReceivedRequest[];
+  /** the requests whose response was written in full (not cut off by the client going away) */
+  readonly completed: readonly ReceivedRequest[];
   enqueue(route: FakeRoute, ...responses: FakeResponse[]): void;
   /** responses still queued */
   pending(route: FakeRoute): number;
@@ -336,9 +338,15 @@ async function writeSse(
   res.end();
 }
 
-export async function startFakeProviderServer(): Promise<FakeProviderServer> {
+export interface FakeServerOptions {
+  /** answers a request when its route's queue is empty (e.g. a reply computed from the body) */
+  readonly respond?: (route: FakeRoute, body: Record<string, unknown>) => FakeResponse | undefined;
+}
+
+export async function startFakeProviderServer(options: FakeServerOptions = {}): Promise<FakeProviderServer> {
   const queues: Record<FakeRoute, FakeResponse[]> = { anthropic: [], openai: [] };
   const requests: ReceivedRequest[] = [];
+  const completed: ReceivedRequest[] = [];
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -357,8 +365,10 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         return;
       }
       const body = await readBody(req);
-      requests.push({ route, path, headers: req.headers, body, at: Date.now() });
-      const next = queues[route].shift();
+      const received: ReceivedRequest = { route, path, headers: req.headers, body, at: Date.now() };
+      requests.push(received);
+      res.on('finish', () => completed.push(received));
+      const next = queues[route].shift() ?? options.respond?.(route, body);
       const n = ++seq;
       if (!next) {
         res
@@ -414,6 +424,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     anthropicBaseURL: url,
     openaiBaseURL: `${url}/v1`,
     requests,
+    completed,
     enqueue: (route, ...responses) => void queues[route].push(...responses),
     pending: (route) => queues[route].length,
     close: () =>
