@@ -95,12 +95,23 @@ export class EffectScheduler {
     signal: AbortSignal,
   ): Promise<EffectOutcome | undefined> {
     const handler = this.handlers.get(effect.kind);
+    const outcomes = this.outcomes;
+    const checkpoint = outcomes
+      ? (value: unknown) =>
+          void outcomes.record(
+            addressKey(address),
+            effect.id,
+            effect.kind,
+            { ok: true, value: value ?? null },
+            this.clock.now(),
+          )
+      : undefined;
     let outcome: EffectOutcome;
     try {
       outcome = handler
         ? await runWithRetry(
             handler,
-            { address, effect, actorContext, session, signal },
+            { address, effect, actorContext, session, signal, ...(checkpoint ? { checkpoint } : {}) },
             this.retry,
             this.clock,
           )

@@ -80,6 +80,11 @@ export interface ReceivedRequest {
   readonly at: number;
 }
 
+export interface CompletedRequest extends ReceivedRequest {
+  /** when the last byte of the response was handed to the socket */
+  readonly finishedAt: number;
+}
+
 export interface FakeProviderServer {
   /** http://127.0.0.1:<port> */
   readonly url: string;
@@ -89,7 +94,7 @@ export interface FakeProviderServer {
   readonly openaiBaseURL: string;
   readonly requests: readonly ReceivedRequest[];
   /** the requests whose response was written in full (not cut off by the client going away) */
-  readonly completed: readonly ReceivedRequest[];
+  readonly completed: readonly CompletedRequest[];
   enqueue(route: FakeRoute, ...responses: FakeResponse[]): void;
   /** responses still queued */
   pending(route: FakeRoute): number;
@@ -346,7 +351,7 @@ export interface FakeServerOptions {
 export async function startFakeProviderServer(options: FakeServerOptions = {}): Promise<FakeProviderServer> {
   const queues: Record<FakeRoute, FakeResponse[]> = { anthropic: [], openai: [] };
   const requests: ReceivedRequest[] = [];
-  const completed: ReceivedRequest[] = [];
+  const completed: CompletedRequest[] = [];
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -367,7 +372,7 @@ export async function startFakeProviderServer(options: FakeServerOptions = {}): 
       const body = await readBody(req);
       const received: ReceivedRequest = { route, path, headers: req.headers, body, at: Date.now() };
       requests.push(received);
-      res.on('finish', () => completed.push(received));
+      res.on('finish', () => completed.push({ ...received, finishedAt: Date.now() }));
       const next = queues[route].shift() ?? options.respond?.(route, body);
       const n = ++seq;
       if (!next) {
