@@ -68,6 +68,8 @@ export interface AgentContext {
   approvalRequired: string[];
   approval: ApprovalWait | null;
   parent: ParentRef | null;
+  /** the task's project (its tools work in that project's folder); absent: the workspace root */
+  project?: string;
 }
 
 type AgentEvent =
@@ -246,6 +248,7 @@ export const agentMachine = setup({
               messages: [{ role: 'user' as const, content: event.data.prompt }],
               approvalRequired: event.data.approvalRequired ?? [],
               parent: event.data.parent ?? null,
+              ...(event.data.project ? { project: event.data.project } : {}),
             })),
             {
               type: 'emit',

@@ -48,6 +48,8 @@ export interface CoordinatorContext {
   priceMicros: number;
   result: string | null;
   failure: { code: string; reason: string } | null;
+  /** the task's project, passed on to every expert */
+  project?: string;
 }
 
 type CoordinatorEvent =
@@ -91,6 +93,7 @@ function spawn(
       profile,
       ...(s.script ? { script: s.script } : {}),
       ...(context.approvalRequired.length ? { approvalRequired: context.approvalRequired } : {}),
+      ...(context.project ? { project: context.project } : {}),
       parent: { ref },
     };
     enqueue({
@@ -152,6 +155,7 @@ export const coordinatorMachine = setup({
         aggregate: d.aggregate ?? null,
         approvalRequired: d.approvalRequired ?? [],
         messages: [{ role: 'user', content: planPrompt(d.prompt, d.experts ?? []) }],
+        ...(d.project ? { project: d.project } : {}),
       });
       enqueue({ type: 'emit', params: { type: 'task.accepted', prompt: d.prompt } });
     }),

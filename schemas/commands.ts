@@ -84,6 +84,16 @@ export type ParentRef = Static<typeof ParentRef>;
 /** Tool names (e.g. `shell`, `write_file`) whose calls wait for `task.approve` / `task.deny`. */
 const ApprovalRequired = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
 
+/**
+ * The project a task belongs to: its tools work in `files/projects/<project>/` of the workspace
+ * (see docs/agents.md). The gateway sets it from the route; without it the tools work at the
+ * workspace's files root.
+ */
+export const ProjectRef = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: "project id; the task's files live under files/projects/<project>/",
+});
+
 export const TaskSubmit = Type.Object(
   {
     prompt: Type.String({ minLength: 1, maxLength: 100_000 }),
@@ -92,6 +102,7 @@ export const TaskSubmit = Type.Object(
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     approvalRequired: Type.Optional(ApprovalRequired),
     parent: Type.Optional(ParentRef),
+    project: Type.Optional(ProjectRef),
   },
   {
     $id: 'TaskSubmit',
@@ -151,6 +162,8 @@ export const CoordinatorSubmit = Type.Object(
     aggregate: Type.Optional(Type.Union([Type.Literal('llm'), Type.Literal('concat')])),
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
     approvalRequired: Type.Optional(ApprovalRequired),
+    /** passed on to every expert */
+    project: Type.Optional(ProjectRef),
   },
   {
     $id: 'CoordinatorSubmit',

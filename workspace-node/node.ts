@@ -24,6 +24,7 @@ import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
+import { killAfterOutcome } from './faults.js';
 import { ensureStreams } from './streams.js';
 import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
@@ -96,6 +97,7 @@ async function startLocked(
   config: NodeConfig,
   releaseLock: () => void,
 ): Promise<WorkspaceNode> {
+  const faultAfterOutcome = killAfterOutcome(process.env);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
     options.nc ??
@@ -169,6 +171,7 @@ async function startLocked(
         ...(options.fsync === false ? { fsync: false } : {}),
         ...(options.pullBatch ? { pullBatch: options.pullBatch } : {}),
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
+        ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
       });
       await h.start();
       hosts.set(key, h);

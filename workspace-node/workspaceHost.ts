@@ -28,7 +28,7 @@ import { toolRunHandler } from './effects/toolRun.js';
 import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
-import type { Tool } from './tools/index.js';
+import { sqliteWriteLedger, type Tool } from './tools/index.js';
 import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 
 export interface WorkspaceHostOptions {
@@ -54,6 +54,8 @@ export interface WorkspaceHostOptions {
   readonly consumerName?: string;
   readonly pullBatch?: number;
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
+  /** called after an effect outcome is recorded, before it is published (fault injection in tests) */
+  readonly afterOutcomeRecorded?: (kind: string) => void;
 }
 
 export function workspaceDir(dataDir: string, org: string, ws: string): string {
@@ -100,6 +102,7 @@ export class WorkspaceHost {
           recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () =>
             (o.clock ?? systemClock).now(),
           ),
+          writes: sqliteWriteLedger(this.cluster.sessions, () => (o.clock ?? systemClock).now()),
         }),
       ],
       ['actor.send', actorSendHandler(() => publisher)],
@@ -123,6 +126,7 @@ export class WorkspaceHost {
       ...(o.consumerName ? { consumerName: o.consumerName } : {}),
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
       onEntry: (line) => this.projections.push(line),
+      ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
     });
   }
 

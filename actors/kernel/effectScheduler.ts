@@ -2,11 +2,18 @@
  * Runs the effects a durable turn started, and fires durable timers. Each outcome goes back to the
  * actor as a command with id `fx:<actor>:<effectId>` — the same id however often the effect is
  * re-driven — so the journal never holds two results for one effect.
+ *
+ * With an {@link EffectOutcomes} store, an outcome is recorded locally before it is published, and
+ * an effect that already has a recorded outcome (a re-drive after a crash, or a second kernel on
+ * the same data dir) is not run again: the recorded outcome is published. An effect that is no
+ * longer pending in `sessions.db` (another kernel on the same data dir applied its result) is
+ * dropped.
  */
 import type { Logger } from 'pino';
 import { addressKey, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
 import type { Clock } from './clock.js';
 import type { CommandPublisher } from './commandPublisher.js';
+import type { EffectOutcomes } from './effectOutcomes.js';
 import { runWithRetry, type EffectHandler, type EffectOutcome, type RetryPolicy } from './effects.js';
 
 export function effectCommandId(address: ActorAddress, effectId: string): string {
@@ -19,6 +26,8 @@ export class EffectScheduler {
   private readonly stopper = new AbortController();
   started = 0;
   failed = 0;
+  /** effects whose recorded outcome was published instead of running them again */
+  reused = 0;
 
   constructor(
     private readonly handlers: ReadonlyMap<string, EffectHandler>,
@@ -26,6 +35,9 @@ export class EffectScheduler {
     private readonly clock: Clock,
     private readonly retry: RetryPolicy,
     private readonly log: Logger,
+    private readonly outcomes?: EffectOutcomes,
+    /** called right after an outcome is recorded, before it is published (fault injection in tests) */
+    private readonly afterRecord?: (kind: string) => void,
   ) {}
 
   /** Starts an effect unless it is already running in this process (idempotent). */
@@ -50,13 +62,55 @@ export class EffectScheduler {
     session: string,
     signal: AbortSignal,
   ): Promise<void> {
+    const key = addressKey(address);
+    let outcome = this.outcomes?.recorded(key, effect.id);
+    if (outcome) {
+      this.reused++;
+      this.log.debug({ actor: key, effect: effect.id }, 'effect outcome recorded earlier: published again');
+    } else {
+      if (this.outcomes && !this.outcomes.stillPending(key, effect.id)) return;
+      const ran = await this.run(address, effect, actorContext, session, signal);
+      if (!ran) return;
+      outcome = this.outcomes
+        ? this.outcomes.record(key, effect.id, effect.kind, ran, this.clock.now())
+        : ran;
+      this.afterRecord?.(effect.kind);
+    }
+    const id = effectCommandId(address, effect.id);
+    await this.publisher.publishDurably(
+      address,
+      outcome.ok
+        ? { id, type: 'effect.result', data: { effectId: effect.id, value: outcome.value } }
+        : { id, type: 'effect.failed', data: { effectId: effect.id, error: outcome.error } },
+    );
+  }
+
+  /** Runs the handler under the retry policy; undefined when aborted (the next host re-drives it). */
+  private async run(
+    address: ActorAddress,
+    effect: EffectSpec,
+    actorContext: unknown,
+    session: string,
+    signal: AbortSignal,
+  ): Promise<EffectOutcome | undefined> {
     const handler = this.handlers.get(effect.kind);
+    const outcomes = this.outcomes;
+    const checkpoint = outcomes
+      ? (value: unknown) =>
+          void outcomes.record(
+            addressKey(address),
+            effect.id,
+            effect.kind,
+            { ok: true, value: value ?? null },
+            this.clock.now(),
+          )
+      : undefined;
     let outcome: EffectOutcome;
     try {
       outcome = handler
         ? await runWithRetry(
             handler,
-            { address, effect, actorContext, session, signal },
+            { address, effect, actorContext, session, signal, ...(checkpoint ? { checkpoint } : {}) },
             this.retry,
             this.clock,
           )
@@ -71,7 +125,7 @@ export class EffectScheduler {
     } catch (err) {
       // Aborted: the kernel is stopping or the effect was cancelled; whoever hosts the actor next re-drives it.
       this.log.debug({ err, effect: effect.id }, 'effect aborted');
-      return;
+      return undefined;
     }
     if (!outcome.ok) {
       this.failed++;
@@ -80,13 +134,7 @@ export class EffectScheduler {
         'effect failed',
       );
     }
-    const id = effectCommandId(address, effect.id);
-    await this.publisher.publishDurably(
-      address,
-      outcome.ok
-        ? { id, type: 'effect.result', data: { effectId: effect.id, value: outcome.value } }
-        : { id, type: 'effect.failed', data: { effectId: effect.id, error: outcome.error } },
-    );
+    return outcome;
   }
 
   private schedule(address: ActorAddress, effect: EffectSpec): void {

@@ -18,6 +18,12 @@ export interface EffectInvocation {
   readonly session: string;
   readonly attempt: number;
   readonly signal: AbortSignal;
+  /**
+   * Records the effect's value now, before the handler returns (an LLM reply the moment it arrives,
+   * before post-call bookkeeping): a crash after this re-publishes the value instead of re-running
+   * the effect. The first recorded value is the effect's outcome. Absent when nothing records.
+   */
+  readonly checkpoint?: (value: unknown) => void;
 }
 
 export type EffectHandler = (inv: EffectInvocation) => Promise<unknown>;

@@ -1,12 +1,14 @@
 /**
  * `sessions.db`: the kernel's cache of the journal. Per actor: its persisted snapshot, turn count
  * and the MOE_EVT sequence of its last record; the command ids it applied (dedupe); its pending
- * effects and durable timers. Everything a turn changes is written in ONE transaction, so the
+ * effects and durable timers; the recorded outcomes of effects still in flight (`effectOutcomes.ts`).
+ * Everything a turn changes is written in ONE transaction, so the
  * snapshot and "command X was applied" can never disagree. SQLite is never ahead of the journal:
  * a turn is committed here only after its record was appended to MOE_EVT.
  */
 import Database from 'better-sqlite3';
 import type { EffectSpec } from '../../schemas/index.js';
+import { EFFECT_OUTCOMES_SCHEMA } from './effectOutcomes.js';
 
 export interface ActorRow {
   key: string;
@@ -66,6 +68,7 @@ export class SessionStore {
 
   constructor(readonly db: Database.Database) {
     db.exec(SCHEMA);
+    db.exec(EFFECT_OUTCOMES_SCHEMA);
     this.stmts = {
       load: db.prepare<[string], ActorRow>('SELECT * FROM actors WHERE key = ?'),
       upsert: db.prepare(
@@ -87,6 +90,7 @@ export class SessionStore {
         'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at) VALUES (?, ?, ?, ?, ?)',
       ),
       delEffect: db.prepare('DELETE FROM effects WHERE key = ? AND effect_id = ?'),
+      delOutcome: db.prepare('DELETE FROM effect_outcomes WHERE key = ? AND effect_id = ?'),
       pending: db.prepare<[], PendingEffect>('SELECT * FROM effects ORDER BY key, effect_id'),
       pendingOf: db.prepare<[string], PendingEffect>('SELECT * FROM effects WHERE key = ?'),
     };
@@ -94,7 +98,10 @@ export class SessionStore {
     const one = (c: TurnCommit) => {
       s.upsert.run(c.row);
       for (const id of c.commandIds) s.apply.run(c.row.key, id, c.seq);
-      for (const id of c.settledEffects) s.delEffect.run(c.row.key, id);
+      for (const id of c.settledEffects) {
+        s.delEffect.run(c.row.key, id);
+        s.delOutcome.run(c.row.key, id); // applied: the recorded outcome is no longer needed
+      }
       for (const e of c.startedEffects) {
         s.addEffect.run(
           c.row.key,

@@ -53,6 +53,7 @@ import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+import { EffectOutcomes } from './effectOutcomes.js';
 import { RepeatLog } from './repeatLog.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
@@ -100,6 +101,8 @@ export interface WorkspaceKernelOptions {
   readonly pullBatch?: number;
   /** called with the session-log line (`{"seq":…,"rec":…}`) of each committed entry (projections) */
   readonly onEntry?: (line: string) => void;
+  /** called after an effect's outcome is recorded and before it is published (fault injection) */
+  readonly afterOutcomeRecorded?: (kind: string) => void;
 }
 
 export interface KernelStats {
@@ -168,6 +171,8 @@ export class WorkspaceKernel {
       this.clock,
       o.retry ?? DEFAULT_RETRY,
       o.log,
+      new EffectOutcomes(o.store.db),
+      o.afterOutcomeRecorded,
     );
   }
 

@@ -114,7 +114,7 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const r = await bus.request(
           { org: project.org, ws: project.workspace, kind: 'agent', id },
           'task.submit',
-          taskSubmitData(config, rest),
+          { ...taskSubmitData(config, rest), project: project.id }, // the tools work in the project's folder
           { id: c.cmd(1), ...(session ? { session } : {}), replay: c.keyed },
         );
         const reason = rejection(r.rec);

@@ -80,6 +80,11 @@ export interface ReceivedRequest {
   readonly at: number;
 }
 
+export interface CompletedRequest extends ReceivedRequest {
+  /** when the last byte of the response was handed to the socket */
+  readonly finishedAt: number;
+}
+
 export interface FakeProviderServer {
   /** http://127.0.0.1:<port> */
   readonly url: string;
@@ -88,6 +93,8 @@ export interface FakeProviderServer {
   /** for `new OpenAI({ baseURL })` */
   readonly openaiBaseURL: string;
   readonly requests: readonly ReceivedRequest[];
+  /** the requests whose response was written in full (not cut off by the client going away) */
+  readonly completed: readonly CompletedRequest[];
   enqueue(route: FakeRoute, ...responses: FakeResponse[]): void;
   /** responses still queued */
   pending(route: FakeRoute): number;
@@ -336,9 +343,15 @@ async function writeSse(
   res.end();
 }
 
-export async function startFakeProviderServer(): Promise<FakeProviderServer> {
+export interface FakeServerOptions {
+  /** answers a request when its route's queue is empty (e.g. a reply computed from the body) */
+  readonly respond?: (route: FakeRoute, body: Record<string, unknown>) => FakeResponse | undefined;
+}
+
+export async function startFakeProviderServer(options: FakeServerOptions = {}): Promise<FakeProviderServer> {
   const queues: Record<FakeRoute, FakeResponse[]> = { anthropic: [], openai: [] };
   const requests: ReceivedRequest[] = [];
+  const completed: CompletedRequest[] = [];
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -357,8 +370,10 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         return;
       }
       const body = await readBody(req);
-      requests.push({ route, path, headers: req.headers, body, at: Date.now() });
-      const next = queues[route].shift();
+      const received: ReceivedRequest = { route, path, headers: req.headers, body, at: Date.now() };
+      requests.push(received);
+      res.on('finish', () => completed.push({ ...received, finishedAt: Date.now() }));
+      const next = queues[route].shift() ?? options.respond?.(route, body);
       const n = ++seq;
       if (!next) {
         res
@@ -414,6 +429,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     anthropicBaseURL: url,
     openaiBaseURL: `${url}/v1`,
     requests,
+    completed,
     enqueue: (route, ...responses) => void queues[route].push(...responses),
     pending: (route) => queues[route].length,
     close: () =>

@@ -17,7 +17,7 @@ import type { LlmReply } from '../../actors/index.js';
 import type { EffectHandler } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, liveSubject, MoeError, type ScriptStep } from '../../schemas/index.js';
 import type { AgentMessage } from '../../actors/index.js';
-import type { ProviderRouter, ToolDefinition } from '../providers/index.js';
+import type { ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
 
 export interface LlmCallDeps {
@@ -51,13 +51,46 @@ export function forKernel(err: unknown): unknown {
 }
 
 export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
-  return async ({ address, effect, actorContext, signal }) => {
+  return async ({ address, effect, actorContext, signal, checkpoint }) => {
     const ctx = actorContext as CallerContext;
     const live = deps.nc
       ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50)
       : undefined;
     const started = performance.now();
     try {
+      // The reply is recorded the moment it is priced (before the limits settle): see effectOutcomes.ts.
+      const valueOf = (routed: RoutedReply): LlmReply => {
+        const { reply } = routed;
+        const approval = deps.needsApproval
+          ? [...new Set(reply.toolCalls.map((c) => c.name).filter((n) => deps.needsApproval?.(n)))]
+          : [];
+        return capReply({
+          ...reply,
+          provider: routed.provider,
+          model: routed.model,
+          ...(reply.model !== routed.model ? { servedModel: reply.model } : {}),
+          costMicros: routed.costMicros,
+          priceMicros: routed.priceMicros,
+          markup: routed.markup,
+          priceTable: routed.priceTable,
+          durationMs: Math.round(performance.now() - started),
+          ...(approval.length ? { approval } : {}),
+          org: address.org,
+          ws: address.ws,
+          actor: addressKey(address),
+        });
+      };
+      // Recorded the moment it is priced (a re-drive reuses it); a reply over the cap is not
+      // recorded here: the return below throws its terminal MOE_ERR_REPLY_TOO_LARGE.
+      const record = (r: RoutedReply) => {
+        let value: LlmReply;
+        try {
+          value = valueOf(r);
+        } catch {
+          return;
+        }
+        checkpoint?.(value);
+      };
       const routed = await deps.router.call({
         org: address.org,
         profile: typeof effect.profile === 'string' ? effect.profile : ctx.profile,
@@ -68,27 +101,9 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
         script: ctx.script,
         signal,
         onDelta: (d) => live?.push(d),
+        ...(checkpoint ? { onReply: record } : {}),
       });
-      const { reply } = routed;
-      const approval = deps.needsApproval
-        ? [...new Set(reply.toolCalls.map((c) => c.name).filter((n) => deps.needsApproval?.(n)))]
-        : [];
-      const value: LlmReply = {
-        ...reply,
-        provider: routed.provider,
-        model: routed.model,
-        ...(reply.model !== routed.model ? { servedModel: reply.model } : {}),
-        costMicros: routed.costMicros,
-        priceMicros: routed.priceMicros,
-        markup: routed.markup,
-        priceTable: routed.priceTable,
-        durationMs: Math.round(performance.now() - started),
-        ...(approval.length ? { approval } : {}),
-        org: address.org,
-        ws: address.ws,
-        actor: addressKey(address),
-      };
-      return capReply(value);
+      return valueOf(routed);
     } catch (err) {
       throw forKernel(err);
     } finally {

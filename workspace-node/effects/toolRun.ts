@@ -1,5 +1,6 @@
 /**
- * The `tool.run` effect: runs one tool call in the workspace root. A refused or failing tool is a
+ * The `tool.run` effect: runs one tool call in the task's root (its project's folder of the
+ * workspace files, or the files root for a task without a project: see `projectRoot.ts`). A refused or failing tool is a
  * result the model sees (`isError: true`), not an effect failure; only infrastructure errors throw.
  * A tool that needs approval runs only from an effect the agent machine marked `approved` (it
  * issues those after `task.approve`): defence in depth if a machine or a script forgets to ask.
@@ -10,15 +11,17 @@ import { addressKey, isMoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
 import { capToolOutput } from './caps.js';
+import { toolRootFor } from './projectRoot.js';
 
 export interface ToolRunDeps {
   readonly root: string;
   readonly tools: ReadonlyMap<string, Tool>;
   readonly recordArtifact?: ToolContext['recordArtifact'];
+  readonly writes?: ToolContext['writes'];
 }
 
 export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
-  return async ({ address, effect, signal }): Promise<ToolReply> => {
+  return async ({ address, effect, actorContext, signal }): Promise<ToolReply> => {
     const callId = String(effect.callId);
     const tool = deps.tools.get(String(effect.name));
     if (!tool)
@@ -29,10 +32,11 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
     }
     try {
       const r = await tool.run((effect.input ?? {}) as Record<string, unknown>, {
-        root: deps.root,
+        root: await toolRootFor(deps.root, actorContext),
         signal,
         producer: { address: addressKey(address), effectId: effect.id },
         ...(deps.recordArtifact ? { recordArtifact: deps.recordArtifact } : {}),
+        ...(deps.writes ? { writes: deps.writes } : {}),
       });
       return { callId, output: capToolOutput(r.output), isError: r.isError };
     } catch (err) {

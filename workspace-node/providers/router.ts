@@ -66,6 +66,8 @@ export interface RouterCall {
   readonly signal?: AbortSignal;
   /** live text; a retry or fallback starts a new `attempt`, so views should reset on a change */
   readonly onDelta?: (delta: string, attempt: AttemptInfo) => void;
+  /** the priced reply the moment it is complete, before the limits are settled (to record it) */
+  readonly onReply?: (routed: RoutedReply) => void;
 }
 
 export interface AttemptInfo {
@@ -248,6 +250,16 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         attempts.push({ ...target, attempt: served, outcome: 'ok' });
         const costMicros = costOf(reply.usage, price);
         const priceMicros = priceOf(costMicros, markup);
+        const routed = {
+          reply,
+          ...target,
+          costMicros,
+          priceMicros,
+          markup,
+          priceTable: prices.version,
+          attempts,
+        };
+        c.onReply?.(routed);
         if (ticket) {
           await ticket
             .settle({ tokens: totalTokens(reply.usage), priceMicros })
@@ -255,7 +267,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
               log?.error({ err, org: c.org, ...target }, 'limits settlement failed; the reservation stands'),
             );
         }
-        return { reply, ...target, costMicros, priceMicros, markup, priceTable: prices.version, attempts };
+        return routed;
       } catch (err) {
         const e = isMoeError(err) ? err : providerFailure(err, { ...target, signal: c.signal });
         if (ticket) {

@@ -2,8 +2,14 @@
  * `edit_file`: exact-string replacement. `old` must occur exactly once unless `replaceAll` is set;
  * a missing or ambiguous `old` fails with a message that says which, and the file is unchanged.
  * Replacement is literal (no `$&`-style patterns, unlike `String.prototype.replace`).
+ *
+ * Idempotent per effect: the planned write (pre- and post-image hashes, the output) goes to the
+ * write ledger (`ctx.writes`) before the file is touched; a re-run of the same effect that finds
+ * the post-image already on disk returns the planned output and writes nothing. An edit whose new
+ * text contains the old one (`0|` → `0||`) is therefore applied once, however often it is re-run.
  */
 import { Type } from '@sinclair/typebox';
+import { hashContent } from '../artifacts/index.js';
 import { errors } from '../errors.js';
 import { confinePath } from './confine.js';
 import { defineTool } from './defineTool.js';
@@ -50,6 +56,9 @@ export function createEditFileTool(limits: ToolLimits): Tool {
         Math.min(limits.maxReadBytes, limits.maxWriteBytes),
       );
       if (looksBinary(bytes)) throw errors.TOOL_FAILED(`${input.path} is a binary file`);
+      const sha256 = hashContent(bytes).sha256;
+      const planned = ctx.writes?.recall(ctx.producer, target.relative);
+      if (planned && planned.postSha256 === sha256) return ok(planned.output); // this effect already wrote it
       const text = bytes.toString('utf8');
       const count = occurrences(text, input.old);
       if (count === 0) throw errors.EDIT_NO_MATCH(`${input.path} does not contain the given old text`);
@@ -64,8 +73,15 @@ export function createEditFileTool(limits: ToolLimits): Tool {
           `the edited file would be ${next.length} bytes, the limit is ${limits.maxWriteBytes}`,
         );
       }
+      const output = `replaced ${count} occurrence${count === 1 ? '' : 's'} in ${target.relative}`;
+      ctx.writes?.plan(ctx.producer, {
+        path: target.relative,
+        preSha256: sha256,
+        postSha256: hashContent(next).sha256,
+        output,
+      });
       await writeAndRecord(target.absolute, target.relative, next, ctx);
-      return ok(`replaced ${count} occurrence${count === 1 ? '' : 's'} in ${target.relative}`);
+      return ok(output);
     },
   });
 }

@@ -13,6 +13,7 @@ export {
 } from './toolset.js';
 export { DEFAULT_LIMITS, type ToolLimits } from './limits.js';
 export { defineTool, type ToolSpec } from './defineTool.js';
+export { sqliteWriteLedger, type WriteLedger, type PlannedWrite, type WriteProducer } from './writeLedger.js';
 export { ok, fail, errorResult } from './result.js';
 export { createReadFileTool } from './readFile.js';
 export { createWriteFileTool } from './writeFile.js';

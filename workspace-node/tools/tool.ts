@@ -12,6 +12,7 @@
  * A path escape is refused before any file is opened: the outside file is never read or created.
  */
 import type { TSchema } from '@sinclair/typebox';
+import type { WriteLedger } from './writeLedger.js';
 
 export interface ToolContext {
   /** absolute path of the workspace root; every path a tool touches must resolve inside it */
@@ -27,6 +28,8 @@ export interface ToolContext {
     artifact: { path: string; sha256: string; size: number },
     producer: { readonly address: string; readonly effectId: string },
   ) => void;
+  /** where `edit_file` records a write before making it, so a re-run of the effect never re-applies it */
+  readonly writes?: WriteLedger;
 }
 
 export interface ToolResult {
