@@ -59,7 +59,10 @@ export function startNatsServerProcess(bin: string, args: readonly string[]): Na
     dismissWatchdog();
   };
   process.once('exit', onExit);
-  void gone.then(() => process.removeListener('exit', onExit));
+  void gone.then(() => {
+    process.removeListener('exit', onExit);
+    dismissWatchdog(); // a server that exited on its own: its pid may be reused
+  });
 
   return {
     pid: child.pid,

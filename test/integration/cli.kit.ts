@@ -13,6 +13,8 @@ import { MOE_BIN, eventually, exited } from '../harness/index.js';
 
 export interface MoeResult {
   code: number | null;
+  /** the signal that ended it, if one did */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -41,9 +43,10 @@ export function runMoe(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => killGroup(child), o.timeoutMs ?? 60_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
@@ -65,7 +68,7 @@ function running(child: ChildProcess, terminal: boolean): RunningMoe {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exit = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return {
     child,
     output: () => out,

@@ -21,7 +21,7 @@ function moe(args: string[]): Promise<{ code: number | null; stdout: string; std
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr })); // close: all output read
   });
 }
 

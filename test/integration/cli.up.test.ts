@@ -68,7 +68,7 @@ describe('moe up refuses a bad configuration before it starts anything', () => {
         ? {}
         : { NATS_URL: `nats://127.0.0.1:${await freePort()}` };
       const r = await runMoe(['up', ...defaults, ...c.args], { env: { ...nats, ...c.env } });
-      const what = `${JSON.stringify(c)}\n${r.stdout}\n${r.stderr}`;
+      const what = `${JSON.stringify(c)} exit ${r.code} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`;
       expect(r.code, what).not.toBe(0);
       expect(r.stderr, what).toMatch(new RegExp(`^moe: ${c.expect.source}`, 'm'));
       expect(r.stderr, what).not.toMatch(/^\s+at /m);
