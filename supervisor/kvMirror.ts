@@ -8,6 +8,10 @@
  */
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 
+/** one listing of the bucket's keys may take this long before it is tried again */
+const LOAD_TIMEOUT_MS = 10_000;
+const LOAD_ATTEMPTS = 3;
+
 export interface MirrorEntry {
   readonly key: string;
   readonly revision: number;
@@ -30,8 +34,36 @@ export class KvMirror {
     this.loop = (async () => {
       for await (const e of iter) this.apply(e);
     })().catch(() => undefined);
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.loadAll();
+        return;
+      } catch (err) {
+        if (attempt >= LOAD_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
+   * Reads every current value. The key listing runs on an ordered consumer, which can stall on a
+   * starved box; it is bounded and tried again rather than awaited forever.
+   */
+  private async loadAll(): Promise<void> {
+    const listing = await this.kv.keys();
+    let timer: NodeJS.Timeout | undefined;
+    const keys = await Promise.race([
+      (async () => {
+        const out: string[] = [];
+        for await (const k of listing) out.push(k);
+        return out;
+      })(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          listing.stop();
+          reject(new Error(`listing the keys of the bucket took over ${LOAD_TIMEOUT_MS} ms`));
+        }, LOAD_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
     for (const k of keys) {
       const e = await this.kv.get(k);
       if (e) this.apply(e);
