@@ -1,7 +1,8 @@
 /**
  * A simulated kernel clock for tests about time: timers and sleeps fire only when the test moves
- * time on with `advance`, never because the machine was slow. `now()` is the wall clock plus the
- * time advanced so far, so it stays comparable with the `at` NATS stamps on commands.
+ * time on with `advance`, never because the machine was slow. `now()` starts at the wall-clock time
+ * the clock was made and moves only with `advance`, so it is comparable with the `at` NATS stamps
+ * on commands, and a timer for `fireAt` is due at exactly `fireAt`.
  *
  * @example
  *   const clock = simulatedClock();
@@ -33,11 +34,11 @@ export interface SimulatedClock extends Clock {
 }
 
 export function simulatedClock(): SimulatedClock {
-  let offset = 0;
+  let time = Date.now();
   let nextId = 1;
   const timers = new Map<number, Timer>();
   const fired: FiredTimer[] = [];
-  const now = () => Date.now() + offset;
+  const now = () => time;
   const setTimer = (fn: () => void, ms: number): number => {
     const id = nextId++;
     timers.set(id, { id, due: now() + Math.max(0, ms), fn });
@@ -61,8 +62,8 @@ export function simulatedClock(): SimulatedClock {
         signal?.addEventListener('abort', onAbort, { once: true });
       }),
     advance(ms) {
-      offset += ms;
-      const t = now();
+      time += Math.max(0, ms);
+      const t = time;
       const due = [...timers.values()].filter((x) => x.due <= t).sort((a, b) => a.due - b.due || a.id - b.id);
       for (const x of due) {
         if (!timers.delete(x.id)) continue; // cleared by an earlier timer of this batch

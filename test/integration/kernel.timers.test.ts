@@ -29,7 +29,7 @@ describe('durable timers', () => {
     await p.client.request(s, { id: 'open', type: 'session.open', data: { leaseMs: 300 } });
     const expired = await eventually(
       async () => {
-        clock.advance(100);
+        clock.advance(500);
         const r = await p.records('moe.evt.tm.a.session.s1');
         return r.find((x) => x.record.state === 'expired');
       },
@@ -57,7 +57,7 @@ describe('durable timers', () => {
     await second.waitForWorkspace('tm', 'b');
     const expired = await eventually(
       async () => {
-        clock.advance(200);
+        clock.advance(500);
         const r = await p.records('moe.evt.tm.b.session.s2');
         return r.find((x) => x.record.state === 'expired');
       },
@@ -79,7 +79,7 @@ describe('durable timers', () => {
     const n = await p.node({ nodeId: 't4', only: ['tm.c'], clock });
     const s = { org: 'tm', ws: 'c', kind: 'session', id: 's3' };
     const subject = 'moe.evt.tm.c.session.s3';
-    await p.client.request(s, { id: 'open', type: 'session.open', data: { leaseMs: 400 } });
+    const opened = await p.client.request(s, { id: 'open', type: 'session.open', data: { leaseMs: 400 } });
     const renewed = await p.client.request(s, {
       id: 'renew',
       type: 'session.renew',
@@ -90,7 +90,7 @@ describe('durable timers', () => {
     await eventually(() => (clock.pendingDue.join() === `${renewedEnd}` ? true : undefined), {
       what: 'only the renewed lease timer pending',
     });
-    clock.advance(1_000); // past the replaced lease's end: nothing may fire
+    clock.advance(opened.record.cmd.at + 1_000 - clock.now()); // past the replaced lease's end: nothing may fire
     expect(clock.fired).toEqual([]);
     const records = await p.records(subject);
     expect(records.map((r) => r.record.state)).toEqual(['active', 'active']);
