@@ -91,8 +91,22 @@ export function commandMsgId(a: ActorAddress, commandId: string): string {
   return `${addressKey(a)}/${commandId}`;
 }
 
-/** Durable consumer name of a workspace (names may not contain dots). */
+/**
+ * Durable consumer name of a workspace: `ws-<length of org>-<org>-<ws>`, e.g. `ws-3-acme-web`.
+ * The length says where the org ends, so no two workspaces share a name although `_` and `-` are
+ * allowed in ids; at most 135 chars of token characters (names may not contain dots). The `ws-`
+ * prefix never equals a {@link legacyWorkspaceConsumerName}.
+ */
 export function workspaceConsumerName(org: string, ws: string): string {
+  return `ws-${org.length}-${org}-${ws}`;
+}
+
+/**
+ * The name earlier versions gave a workspace consumer: `ws_<org>_<ws>`. Ambiguous (org `a_b` with
+ * workspace `c`, and org `a` with workspace `b_c`, both give `ws_a_b_c`), so it is only reused
+ * where it already exists with the workspace's own filter (see actors/kernel/workspaceConsumer.ts).
+ */
+export function legacyWorkspaceConsumerName(org: string, ws: string): string {
   return `ws_${org}_${ws}`;
 }
 

@@ -5,7 +5,12 @@
  * the supervisor's KV mirrors and the JetStream API.
  */
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
-import { placementKey, STREAMS, workspaceConsumerName } from '../schemas/index.js';
+import {
+  legacyWorkspaceConsumerName,
+  placementKey,
+  STREAMS,
+  workspaceConsumerName,
+} from '../schemas/index.js';
 import type { KvMirror } from './kvMirror.js';
 import type { LeaderRecord } from './leadership.js';
 import type { Membership, NodeView } from './membership.js';
@@ -21,7 +26,7 @@ export interface WorkspaceStatus {
   readonly epoch: number | null;
   /** ms until the lease expires (≤ 0: expired) */
   readonly leaseRemainingMs: number | null;
-  /** num_pending + num_ack_pending of the durable consumer `ws_<org>_<ws>` (null: no consumer yet) */
+  /** num_pending + num_ack_pending of the workspace's durable consumer (null: no consumer yet) */
   readonly backlog: number | null;
 }
 
@@ -73,7 +78,8 @@ function workspaceOf(ci: ConsumerInfo): string | null {
   const parts = f.slice(prefix.length, -2).split('.');
   if (parts.length !== 2) return null;
   const [org, ws] = parts as [string, string];
-  return ci.name === workspaceConsumerName(org, ws) ? placementKey(org, ws) : null;
+  const ours = ci.name === workspaceConsumerName(org, ws) || ci.name === legacyWorkspaceConsumerName(org, ws);
+  return ours ? placementKey(org, ws) : null;
 }
 
 async function backlogs(jsm: JetStreamManager): Promise<Map<string, number>> {

@@ -213,4 +213,9 @@ export const errors = defineErrors('workspace-node', {
     message: 'the data directory is in use by another node process',
     status: 409,
   },
+  CONSUMER_CONFLICT: {
+    code: 'MOE_ERR_CONSUMER_CONFLICT',
+    message: "a durable consumer with the workspace's consumer name filters another workspace's commands",
+    status: 409,
+  },
 });

@@ -5,6 +5,10 @@
  * Why not `xstate.transition()` directly: it builds a throw-away actor for every call, which costs
  * more than the transition itself. We build one inert actor scope per kind and reuse it; the
  * scope only collects actions, it never executes them. (Same semantics, ~3× the throughput.)
+ *
+ * That scope is XState internals, so xstate is pinned to the exact version this was checked
+ * against (package.json), and test/unit/machineHost.equivalence.test.ts drives every registered
+ * machine through both this host and the public `transition()`: upgrade xstate only with it green.
  */
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { DomainEvent, EffectSpec } from '../../schemas/index.js';

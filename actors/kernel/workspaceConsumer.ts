@@ -2,6 +2,14 @@
  * The durable pull consumer that feeds one workspace's commands to its kernel: created once per
  * workspace (explicit acks, from the start of MOE_CMD), and consumed with a callback so no promise
  * is made per message. Its window sizes are what let a backlog group into multi-turn entries.
+ *
+ * Names: a workspace's consumer is `workspaceConsumerName` (`ws-<len(org)>-<org>-<ws>`, unambiguous).
+ * Earlier versions named it `ws_<org>_<ws>`, which two workspaces could share. Migration: an
+ * old-name consumer whose filter is this workspace's is reused under its old name, so the
+ * workspace resumes where it was (a new consumer from the start of MOE_CMD would redeliver every
+ * command the stream still holds); only workspaces without one get the new name. An old-name
+ * consumer with another workspace's filter is left alone (it is that workspace's). A consumer is
+ * never used unless its filter is the workspace's own: otherwise `MOE_ERR_CONSUMER_CONFLICT`.
  */
 import {
   AckPolicy,
@@ -12,8 +20,15 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import type { ConsumerInfo } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { STREAMS, workspaceCommandFilter } from '../../schemas/index.js';
+import {
+  legacyWorkspaceConsumerName,
+  STREAMS,
+  workspaceCommandFilter,
+  workspaceConsumerName,
+} from '../../schemas/index.js';
+import { errors } from '../../workspace-node/errors.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
@@ -32,7 +47,8 @@ export const DEFAULT_PULL_BATCH = 8_192;
 export interface WorkspaceConsumerOptions {
   readonly org: string;
   readonly ws: string;
-  readonly name: string;
+  /** the consumer's name; default: the workspace's (or its old-format one, see above) */
+  readonly name?: string;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly log: Logger;
@@ -41,30 +57,57 @@ export interface WorkspaceConsumerOptions {
   readonly pullBatch?: number;
 }
 
-/** Creates the consumer if it is missing; an older one keeps its delivery state, its window is raised. */
-export async function ensureWorkspaceConsumer(o: WorkspaceConsumerOptions): Promise<void> {
-  const exists = await o.jsm.consumers.info(STREAMS.commands, o.name).catch(() => null);
+function filterOf(ci: ConsumerInfo): string | undefined {
+  const many = ci.config.filter_subjects;
+  return ci.config.filter_subject ?? (many?.length === 1 ? many[0] : undefined);
+}
+
+/** The consumer's info, or `null` when there is none by that name. */
+async function consumerInfo(jsm: JetStreamManager, name: string): Promise<ConsumerInfo | null> {
+  return jsm.consumers.info(STREAMS.commands, name).catch(() => null);
+}
+
+/**
+ * Creates the consumer if it is missing and returns its name; an existing one keeps its delivery
+ * state (its window is raised) once its filter is checked to be this workspace's.
+ */
+export async function ensureWorkspaceConsumer(o: WorkspaceConsumerOptions): Promise<string> {
+  const filter = workspaceCommandFilter(o.org, o.ws);
+  let name = o.name ?? workspaceConsumerName(o.org, o.ws);
+  let exists = await consumerInfo(o.jsm, name);
+  if (!exists && o.name === undefined) {
+    const legacy = legacyWorkspaceConsumerName(o.org, o.ws);
+    const old = await consumerInfo(o.jsm, legacy);
+    if (old && filterOf(old) === filter) {
+      name = legacy;
+      exists = old;
+    }
+  }
   const maxAckPending = o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING;
   if (exists) {
+    const found = filterOf(exists);
+    if (found !== filter)
+      throw errors.CONSUMER_CONFLICT(`${name} filters ${found ?? 'several subjects'}, not ${filter}`);
     if (exists.config.max_ack_pending !== maxAckPending)
       await o.jsm.consumers
-        .update(STREAMS.commands, o.name, { max_ack_pending: maxAckPending })
-        .catch((err: unknown) => o.log.warn({ err, consumer: o.name }, 'max_ack_pending not updated'));
-    return;
+        .update(STREAMS.commands, name, { max_ack_pending: maxAckPending })
+        .catch((err: unknown) => o.log.warn({ err, consumer: name }, 'max_ack_pending not updated'));
+    return name;
   }
   await o.jsm.consumers.add(STREAMS.commands, {
-    durable_name: o.name,
-    filter_subject: workspaceCommandFilter(o.org, o.ws),
+    durable_name: name,
+    filter_subject: filter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(o.ackWaitMs ?? 30_000),
     max_ack_pending: maxAckPending,
   });
+  return name;
 }
 
 /** Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. */
 export async function consumeCommands(
-  o: WorkspaceConsumerOptions,
+  o: WorkspaceConsumerOptions & { readonly name: string },
   onMessage: (m: JsMsg) => void,
 ): Promise<{ messages: ConsumerMessages; closed: Promise<void> }> {
   const consumer = await o.js.consumers.get(STREAMS.commands, o.name);

@@ -93,7 +93,7 @@ export interface WorkspaceKernelOptions {
   readonly idleMs?: number;
   /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay) */
   readonly alwaysReplay?: boolean;
-  /** durable consumer name (default ws_<org>_<ws>) */
+  /** durable consumer name (default: the workspace's, see workspaceConsumer.ts) */
   readonly consumerName?: string;
   readonly maxAckPending?: number;
   readonly ackWaitMs?: number;
@@ -136,6 +136,7 @@ export class WorkspaceKernel {
   private readonly scheduler: EffectScheduler;
   private readonly committer: GroupCommitter;
   private readonly clock: Clock;
+  private resolvedConsumerName: string | undefined;
   private readonly stopper = new AbortController();
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
@@ -176,14 +177,19 @@ export class WorkspaceKernel {
     );
   }
 
+  /** The durable consumer this kernel reads (its name is settled by `start`). */
   get consumerName(): string {
-    return this.o.consumerName ?? workspaceConsumerName(this.o.org, this.o.ws);
+    return this.resolvedConsumerName ?? this.o.consumerName ?? workspaceConsumerName(this.o.org, this.o.ws);
   }
 
   /** Re-drives pending effects and timers from sessions.db, then starts consuming commands. */
   async start(): Promise<void> {
-    const consumer = { ...this.o, name: this.consumerName };
-    await ensureWorkspaceConsumer(consumer);
+    const { consumerName, ...rest } = this.o;
+    this.resolvedConsumerName = await ensureWorkspaceConsumer({
+      ...rest,
+      ...(consumerName !== undefined ? { name: consumerName } : {}),
+    });
+    const consumer = { ...rest, name: this.resolvedConsumerName };
     await this.redrivePending();
     const { messages, closed } = await consumeCommands(consumer, (m) => this.dispatch(m));
     this.messages = messages;

@@ -4,7 +4,13 @@
  * applying good commands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codec, DeadLetter, STREAMS, type DeadLetter as DeadLetterT } from '../../schemas/index.js';
+import {
+  codec,
+  DeadLetter,
+  STREAMS,
+  workspaceConsumerName,
+  type DeadLetter as DeadLetterT,
+} from '../../schemas/index.js';
 import { eventually, startPlatform, type Platform } from '../harness/index.js';
 
 const letters = codec(DeadLetter, 'DeadLetter');
@@ -62,7 +68,7 @@ describe('dead letters', () => {
     // Nothing is left unacknowledged on the workspace consumer.
     await eventually(
       async () => {
-        const ci = await p.jsm.consumers.info(STREAMS.commands, 'ws_bad_ws');
+        const ci = await p.jsm.consumers.info(STREAMS.commands, workspaceConsumerName('bad', 'ws'));
         return ci.num_ack_pending + ci.num_pending === 0 ? true : undefined;
       },
       { what: 'every command acknowledged' },
