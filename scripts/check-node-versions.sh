@@ -204,9 +204,13 @@ for major in $versions; do
     say "[$major] node $version ($(command -v node)), npm $(npm --version), copy in $work"
     echo "$version" >"$work/.node-version-checked"
     step "npm ci" npm-ci npm ci --no-audit --no-fund --prefer-offline --foreground-scripts || exit 1
-    if grep -q EBADENGINE "$logs/$major-npm-ci.log"; then
-      say "[$major] npm ci warned about engines:"
-      grep -A3 EBADENGINE "$logs/$major-npm-ci.log" | sed 's/^/    /'
+    engines=$(grep -E "EBADENGINE +(package|required):" "$logs/$major-npm-ci.log" |
+      sed -E "s/.*package: '([^']*)'.*/\1/; s/.*node: '([^']*)'.*/requires node \1/" | paste -d' ' - - || true)
+    if [[ -n $engines ]]; then
+      say "[$major] npm ci: dependencies whose engines exclude this node (EBADENGINE):"
+      printf '%s\n' "$engines" | sed 's/^/    /'
+      line+=" (EBADENGINE: $(wc -l <<<"$engines") packages)"
+      echo "$line" >"$linefile"
     fi
     step sqlite sqlite sqlite_check || exit 1
     sed 's/^/    /' "$logs/$major-sqlite.log"
