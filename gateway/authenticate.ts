@@ -10,6 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { lowerRole, type Principal } from './access.js';
 import { constantTimeEqualHex, parseApiKey, sha256Hex } from './crypto.js';
 import { errors } from './errors.js';
+import { natsUnavailable } from './natsLink.js';
 import type { GatewayContext } from './context.js';
 
 const TOUCH_EVERY_MS = 60_000;
@@ -64,7 +65,7 @@ export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Pro
     if (!ctx.tenancy.users.has(claims.sub)) throw errors.UNAUTHENTICATED('unknown user');
     // Fail closed: a revocation that cannot be checked is not taken as "not revoked".
     const revoked = await ctx.revoked.get(claims.jti).catch((cause: unknown) => {
-      throw errors.NATS_UNAVAILABLE('revocation check failed', { cause });
+      throw natsUnavailable('revocation check failed', cause);
     });
     if (revoked && revoked.operation === 'PUT') throw errors.UNAUTHENTICATED('token revoked');
     return {

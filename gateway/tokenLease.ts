@@ -13,6 +13,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { errors } from './errors.js';
+import { natsUnavailable } from './natsLink.js';
 
 const MAX_ATTEMPTS = 100;
 const encoder = new TextEncoder();
@@ -46,7 +47,7 @@ export async function leaseTokens(kv: KV, key: string, want: number, limit: numb
       else await kv.create(key, value);
       return { granted, allocated: count + granted };
     } catch (err) {
-      if (!lostRace(err)) throw errors.NATS_UNAVAILABLE(`rate limit ${key}`, { cause: err });
+      if (!lostRace(err)) throw natsUnavailable(`rate limit ${key}`, err);
     }
   }
   throw errors.RATE_LIMITED(`${key} (contended)`, { retryAfterMs: 100 });
