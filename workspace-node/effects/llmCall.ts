@@ -1,8 +1,8 @@
 /**
  * The `llm.call` effect: one provider call for an agent (or coordinator) step, through the
  * provider router (profile → provider/model chain, retries, circuit breakers, cluster rate limits
- * and budgets, exact cost and price). Gets the conversation and script in its spec (`SpecOf<'llm.call'>`),
- * streams the reply (deltas go to the live subject, coalesced), and returns the final
+ * and budgets, exact cost and price). Gets the conversation and script in its spec
+ * (`SpecOf<'llm.call'>`), streams the reply (deltas go to the live subject, coalesced), and returns the final
  * {@link LlmReply} with what the call cost and what the customer pays; the kernel journals it as
  * the effect's result, so replay never re-prices or re-bills a call.
  *

@@ -30,7 +30,7 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
     }
     try {
-      const r = await tool.run(effect.input ?? {}, {
+      const r = await tool.run(effect.input, {
         root: await toolRootFor(deps.root, effect.project),
         signal,
         producer: { address: addressKey(address), effectId: effect.id },
