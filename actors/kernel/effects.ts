@@ -12,9 +12,8 @@ import type { Clock } from './clock.js';
 
 export interface EffectInvocation {
   readonly address: ActorAddress;
+  /** the effect as journaled plus the inputs its actor kind reads from its context (effectDispatch.ts) */
   readonly effect: EffectSpec;
-  /** the machine's context when the effect is run (read-only) */
-  readonly actorContext: unknown;
   readonly session: string;
   readonly attempt: number;
   readonly signal: AbortSignal;
