@@ -22,7 +22,16 @@ export {
   type EffectInvocation,
   type RetryPolicy,
 } from './effects.js';
-export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
+export {
+  CommandPublisher,
+  CommandTooLargeError,
+  COMMAND_HEADROOM_BYTES,
+  encodeCommandEnvelope,
+  envelopeCodec,
+  maxCommandBytes,
+  publishCommand,
+  type EncodedCommand,
+} from './commandPublisher.js';
 export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
 export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
