@@ -3,8 +3,8 @@
  * times each from just before `publish` to the arrival of the journal entry that applied it
  * (a core-NATS subscription on the event subjects sees entries as JetStream stores them).
  */
-import { envelopeCodec } from '../actors/kernel/index.js';
-import { commandMsgId, commandSubject, decodeTurns } from '../schemas/index.js';
+import { publishCommand } from '../actors/kernel/index.js';
+import { decodeTurns } from '../schemas/index.js';
 import { percentile, waitFor, type Bench } from './setup.js';
 
 export async function latency(
@@ -31,11 +31,7 @@ export async function latency(
   for (let i = 0; i < actors; i++) {
     const a = { org, ws, kind: 'org', id: `l${i}` };
     sent.set(`${a.id}/create`, performance.now());
-    await b.js.publish(
-      commandSubject(a),
-      envelopeCodec.encode({ id: 'create', type: 'org.create', data: { name: 'l' } }),
-      { msgID: commandMsgId(a, 'create') },
-    );
+    await publishCommand(b.js, a, { id: 'create', type: 'org.create', data: { name: 'l' } });
   }
   await waitFor(() => took.length >= actors, 30_000, 'latency warm-up');
   took.length = 0;
@@ -49,11 +45,7 @@ export async function latency(
     const a = { org, ws, kind: 'org', id: `l${i % actors}` };
     const id = `w${i}`;
     sent.set(`${a.id}/${id}`, performance.now());
-    void b.js.publish(
-      commandSubject(a),
-      envelopeCodec.encode({ id, type: 'workspace.add', data: { workspace: id } }),
-      { msgID: commandMsgId(a, id) },
-    );
+    void publishCommand(b.js, a, { id, type: 'workspace.add', data: { workspace: id } });
   }
   await waitFor(() => took.length >= total, 60_000, 'latency samples');
   sub.unsubscribe();

@@ -17,8 +17,7 @@ import {
 import { entryTurns, eventSubject, type ActorAddress, type AnyJournalEntry } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { waitFor, type Bench } from './setup.js';
-import { envelopeCodec } from '../actors/kernel/index.js';
-import { commandMsgId, commandSubject } from '../schemas/index.js';
+import { publishCommand } from '../actors/kernel/index.js';
 
 /**
  * Replay throughput of the parallel replay `moe replay` runs: every round replays the whole file —
@@ -128,11 +127,7 @@ export async function residentBytes(b: Bench, actors: number): Promise<number | 
   const node = await b.node([`${org}.${ws}`]);
   // Make the workspace resident with one actor, so only per-actor cost remains.
   const first = { org, ws, kind: 'org', id: 'warm' };
-  await b.js.publish(
-    commandSubject(first),
-    envelopeCodec.encode({ id: 'c', type: 'org.create', data: { name: 'x' } }),
-    { msgID: commandMsgId(first, 'c') },
-  );
+  await publishCommand(b.js, first, { id: 'c', type: 'org.create', data: { name: 'x' } });
   const host = await node.waitForWorkspace(org, ws);
   await waitFor(() => host.kernel.stats.turns >= 1, 30_000, 'warm-up');
   await new Promise((r) => setTimeout(r, 200));
@@ -140,11 +135,7 @@ export async function residentBytes(b: Bench, actors: number): Promise<number | 
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < actors; i++) {
     const a = { org, ws, kind: 'org', id: `m${i}` };
-    await b.js.publish(
-      commandSubject(a),
-      envelopeCodec.encode({ id: 'c', type: 'org.create', data: { name: `m${i}` } }),
-      { msgID: commandMsgId(a, 'c') },
-    );
+    await publishCommand(b.js, a, { id: 'c', type: 'org.create', data: { name: `m${i}` } });
   }
   await waitFor(() => host.kernel.stats.turns >= actors + 1, 120_000, 'resident actors');
   await new Promise((r) => setTimeout(r, 500));

@@ -6,9 +6,9 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { envelopeCodec } from '../actors/kernel/index.js';
+import { publishCommand } from '../actors/kernel/index.js';
 import { JetStreamAppender } from '../actors/kernel/jetStreamAppender.js';
-import { commandMsgId, commandSubject, type ActorAddress } from '../schemas/index.js';
+import type { ActorAddress } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { pipelined, waitFor, type Bench } from './setup.js';
 
@@ -101,9 +101,7 @@ async function round(
       k === 0
         ? { id: `c${k}`, type: 'org.create', data: { name: `org ${actor}` } }
         : { id: `c${k}`, type: 'workspace.add', data: { workspace: `w${k}` } };
-    await b.js.publish(commandSubject(addr(actor)), envelopeCodec.encode(cmd), {
-      msgID: commandMsgId(addr(actor), cmd.id),
-    });
+    await publishCommand(b.js, addr(actor), cmd);
   });
   const jsonl = join(workspaceDir(b.dataDir, org, ws), 'sessions', '_workspace.jsonl');
   // The baseline publishes messages of a turn's size in the session log (the JSONL line minus its

@@ -3,22 +3,16 @@
  * produced, submit a task and wait for its outcome. Any language can do the same with two
  * subjects (see docs/subjects.md); this is the reference implementation.
  */
-import { jetstream, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { JournalReader, publishCommand } from '../actors/kernel/index.js';
 import {
-  codec,
-  CommandEnvelope,
-  commandMsgId,
-  commandSubject,
-  decodeTurns,
   eventSubject,
-  STREAMS,
+  type CommandEnvelope,
   type JournalRecord,
   type ActorAddress,
   type TaskSubmit,
 } from '../schemas/index.js';
-
-const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
 
 /** One turn of an actor, with the MOE_EVT sequence of the entry that carries it. */
 export interface RecordWithSeq {
@@ -32,53 +26,52 @@ export class MoeClient {
     this.js = jetstream(nc);
   }
 
-  /** Publishes a command; resolves with its MOE_CMD sequence once JetStream stored it. */
+  /**
+   * Publishes a command; resolves with its MOE_CMD sequence once JetStream stored it. Throws
+   * SchemaError (an envelope its schema refuses) or CommandTooLargeError before publishing.
+   */
   async send(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), envelopeCodec.encode(command), {
-      msgID: commandMsgId(to, command.id),
-    });
-    return ack.seq;
+    return (await publishCommand(this.js, to, command)).seq;
   }
 
   /**
    * Streams an actor's turns from the start (or after the entry at `afterSeq`) until `until`
-   * returns true for one of them; resolves with all turns seen. Uses an ordered consumer, so a
-   * turn appended before the call is not missed.
+   * returns true for one of them; resolves with all turns seen. Reads with the kernel's journal
+   * reader (which resumes if its consumer is lost), so a turn appended before the call is not missed.
    */
   async follow(
     actor: ActorAddress,
     until: (r: RecordWithSeq) => boolean,
     opts: { afterSeq?: number; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
   ): Promise<RecordWithSeq[]> {
-    const consumer = await this.js.consumers.get(STREAMS.events, {
-      filter_subjects: eventSubject(actor),
-      ...(opts.afterSeq
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.afterSeq + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
+    const reader = new JournalReader(this.js, {
+      filter: eventSubject(actor),
+      start: { afterSeq: opts.afterSeq ?? 0 },
+      follow: true,
     });
-    const messages = await consumer.consume({ max_messages: 256 });
+    await reader.open();
     const seen: RecordWithSeq[] = [];
-    const timer = setTimeout(
-      () => messages.stop(new Error(`timed out after ${opts.timeoutMs} ms`)),
-      opts.timeoutMs ?? 60_000,
-    );
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void reader.close();
+    }, timeoutMs);
     try {
-      outer: for await (const m of messages) {
-        for (const record of decodeTurns(m.data)) {
-          const r = { seq: m.seq, record };
-          seen.push(r);
-          opts.onRecord?.(r);
-          if (until(r)) break outer;
-        }
+      for await (const { seq, rec: record } of reader.turns()) {
+        const r = { seq, record };
+        seen.push(r);
+        opts.onRecord?.(r);
+        if (until(r)) break;
       }
     } finally {
       clearTimeout(timer);
-      messages.stop();
+      await reader.close();
     }
     const last = seen[seen.length - 1];
-    if (!last || !until(last))
-      throw new Error(`stream for ${eventSubject(actor)} ended before the awaited record`);
-    return seen;
+    if (last && until(last)) return seen;
+    if (timedOut) throw new Error(`timed out after ${opts.timeoutMs} ms`);
+    throw new Error(`stream for ${eventSubject(actor)} ended before the awaited record`);
   }
 
   /** Sends `command` and waits for the record of the turn that applied it. */

@@ -1,6 +1,6 @@
 /**
  * The gateway's only way into the runtime: publish a command to MOE_CMD, read an actor's last
- * turn, and wait for the turn a command produced. Waiting starts an ordered consumer on the
+ * turn, and wait for the turn a command produced. Waiting starts a journal reader on the
  * actor's MOE_EVT subject *after* the last entry seen before publishing, so the answer can only be
  * the turn of this command (or a later one, scanned until the command id matches). With
  * `replay: true` (an Idempotency-Key) it reads the actor's entries from the start instead, so a
@@ -9,30 +9,28 @@
  * While waiting it also listens on the workspace's dead-letter subject: a command the kernel
  * refuses (unknown type, bad data) answers at once instead of timing out.
  *
- * Every request gets an answer within a bound: the envelope is encoded and size-checked before
- * anything is subscribed (400 / 413, see commandSize.ts), a NATS link that is down answers 503 at
- * once, and the ordered consumer is closed with a bound and deleted on the server, so no request
- * leaves a consumer behind on MOE_EVT.
+ * Every request gets an answer within a bound: the envelope is checked against its schema, encoded
+ * and size-checked before anything is subscribed (400 / 413, see commandSize.ts), a NATS link that
+ * is down answers 503 at once, and the journal reader is closed with a bound and its consumer
+ * deleted on the server, so no request leaves a consumer behind on MOE_EVT. Commands go out with
+ * the kernel's `publishCommand` and the journal is read with its `JournalReader`, like every other
+ * publisher and reader.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
-  DeliverPolicy,
-  jetstream,
-  type Consumer,
-  type ConsumerMessages,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+  JournalReader,
+  lastJournalEntry,
+  publishCommand,
+  type EncodedCommand,
+  type JournalStart,
+} from '../actors/kernel/index.js';
 import {
   codec,
-  commandMsgId,
-  commandSubject,
   DeadLetter,
   deadLetterSubject,
-  decodeTurns,
   eventSubject,
-  STREAMS,
+  turnsOf,
   type JournalRecord,
   type ActorAddress,
   type CommandEnvelope,
@@ -42,22 +40,6 @@ import { errors } from './errors.js';
 import { natsUnavailable, watchNatsLink, type NatsLink } from './natsLink.js';
 
 const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
-/** How long closing a consumer's message iterator may take before it is abandoned (and deleted). */
-const CLOSE_BOUND_MS = 2000;
-
-/**
- * Stops reading `messages` and deletes `consumer` on the server. `close()` settles only once the
- * iterator has been drained, which never happens when nobody iterates, so it is awaited with a
- * bound; the delete is what guarantees the ordered consumer does not linger (the client gives
- * them a 5-minute inactivity threshold).
- */
-export async function closeConsumer(consumer: Consumer, messages: ConsumerMessages): Promise<void> {
-  await within(
-    messages.close().catch(() => undefined),
-    CLOSE_BOUND_MS,
-  );
-  await consumer.delete().catch(() => undefined);
-}
 
 const timedOut = Symbol('timedOut');
 
@@ -76,11 +58,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof timedOut
 export interface SeqRecord {
   readonly seq: number;
   readonly rec: JournalRecord;
-}
-
-/** The turns of one MOE_EVT message, each with the message's sequence. */
-export function seqRecords(seq: number, data: Uint8Array): SeqRecord[] {
-  return decodeTurns(data).map((rec) => ({ seq, rec }));
 }
 
 export interface Bus {
@@ -132,7 +109,11 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
   const jsm = await jetstreamManager(nc);
   const link = watchNatsLink(nc);
 
-  const encode = (type: string, data: Record<string, unknown>, opts: { id: string; session?: string }) => {
+  const encode = (
+    type: string,
+    data: Record<string, unknown>,
+    opts: { id: string; session?: string },
+  ): EncodedCommand => {
     const env: CommandEnvelope = {
       id: opts.id,
       type,
@@ -142,92 +123,86 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     return encodeCommand(nc, env);
   };
 
-  const publishBytes = async (addr: ActorAddress, id: string, bytes: Uint8Array) => {
+  const publishEncoded = async (addr: ActorAddress, command: EncodedCommand) => {
     link.assertUp('publish');
     try {
-      await js.publish(commandSubject(addr), bytes, { msgID: commandMsgId(addr, id) });
+      await publishCommand(js, addr, command);
     } catch (cause) {
       throw natsUnavailable('publish failed', cause);
     }
   };
 
   const publish: Bus['publish'] = async (addr, type, data, opts) => {
-    await publishBytes(addr, opts.id, encode(type, data, opts));
+    await publishEncoded(addr, encode(type, data, opts));
   };
 
   const lastRecord: Bus['lastRecord'] = async (addr) => {
     link.assertUp('journal read');
+    let last;
     try {
-      const m = await jsm.streams.getMessage(STREAMS.events, { last_by_subj: eventSubject(addr) });
-      return m ? (seqRecords(m.seq, m.data).pop() ?? null) : null;
+      last = await lastJournalEntry(jsm, eventSubject(addr));
     } catch (cause) {
-      if (cause instanceof Error && /no message found|not found/i.test(cause.message)) return null;
       throw natsUnavailable('journal read failed', cause);
     }
+    const rec = last ? turnsOf(last.entry).pop() : undefined;
+    return last && rec ? { seq: last.seq, rec } : null;
   };
 
-  /** An ordered consumer on one actor's subject, or 503 when NATS does not answer. */
-  const follow = async (subject: string, afterSeq: number | null) => {
+  /** A reader of one actor's journal with its consumer open, or 503 when NATS does not answer. */
+  const follow = async (subject: string, start: JournalStart, follow: boolean) => {
     link.assertUp('journal read');
+    const reader = new JournalReader(js, { filter: subject, start, follow });
     try {
-      const consumer = await js.consumers.get(STREAMS.events, {
-        filter_subjects: subject,
-        ...(afterSeq !== null
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
-          : {}),
-      });
-      return { consumer, messages: await consumer.consume() };
+      await reader.open();
     } catch (cause) {
       throw natsUnavailable('journal read failed', cause);
     }
+    return reader;
   };
 
   const request: Bus['request'] = async (addr, type, data, opts) => {
     // encode first: a body that cannot be sent is answered before anything is subscribed
-    const bytes = encode(type, data, opts);
+    const command = encode(type, data, opts);
     const before = opts.replay ? null : await lastRecord(addr);
-    const { consumer, messages } = await follow(eventSubject(addr), before ? before.seq : null);
+    const reader = await follow(eventSubject(addr), { afterSeq: before ? before.seq : 0 }, true);
     const dead: { letter: DeadLetter | null } = { letter: null };
     const dlq = nc.subscribe(deadLetterSubject(addr.org, addr.ws), {
       callback: (err, m) => {
         if (err || dead.letter) return;
         dead.letter = deadLetterOf(m.data, opts.id);
-        if (dead.letter) void messages.close();
+        if (dead.letter) void reader.close();
       },
     });
     const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
-    const timer = setTimeout(() => void messages.close(), timeoutMs);
+    const timer = setTimeout(() => void reader.close(), timeoutMs);
     try {
       // the DLQ subscription must reach the server before the command can be refused
       if ((await within(nc.flush(), timeoutMs)) === timedOut) throw natsUnavailable('NATS did not answer');
-      await publishBytes(addr, opts.id, bytes);
-      for await (const m of messages) {
-        const hit = seqRecords(m.seq, m.data).find((r) => r.rec.cmd.id === opts.id);
-        if (hit) return hit;
-      }
+      await publishEncoded(addr, command);
+      for await (const { seq, rec } of reader.turns()) if (rec.cmd.id === opts.id) return { seq, rec };
       if (dead.letter) throw refused(type, dead.letter);
       throw errors.TIMEOUT(`${type} to ${addr.kind} ${addr.id}`);
     } finally {
       clearTimeout(timer);
       dlq.unsubscribe();
-      await closeConsumer(consumer, messages);
+      await reader.close();
     }
   };
 
   const records: Bus['records'] = async (addr) => {
     const last = await lastRecord(addr);
     if (!last) return [];
-    const { consumer, messages } = await follow(eventSubject(addr), null);
-    const timer = setTimeout(() => void messages.close(), defaultTimeoutMs);
+    const reader = await follow(eventSubject(addr), { afterSeq: 0 }, false);
+    const timer = setTimeout(() => void reader.close(), defaultTimeoutMs);
     const out: SeqRecord[] = [];
     try {
-      for await (const m of messages) {
-        out.push(...seqRecords(m.seq, m.data));
-        if (m.seq >= last.seq) break;
+      for await (const { seq, rec, endsEntry } of reader.turns()) {
+        out.push({ seq, rec });
+        if (seq >= last.seq && endsEntry) break;
       }
     } finally {
       clearTimeout(timer);
-      await closeConsumer(consumer, messages);
+      await reader.close();
     }
     return out;
   };

@@ -1,18 +1,19 @@
 /**
  * The tenancy projection: an in-memory view of users, orgs, members, teams, workspaces, projects and
- * API keys for fast auth and tenant checks. Built only from journaled records (an ordered consumer
+ * API keys for fast auth and tenant checks. Built only from journaled records (a journal follower
  * over `moe.evt.*._tenancy.>` from the start), so it is stateless: a restarted gateway rebuilds it.
  * Commands the gateway sends to tenancy actors are awaited here ({@link TenancyProjection.waitFor}),
  * which gives read-your-writes: when the route answers, the projection already shows the change.
  * Records of commands sent with an Idempotency-Key are kept ({@link TenancyProjection.applied}), so
  * a retried request finds the outcome of the first one.
  */
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
+import type { JournalRecord } from '../schemas/index.js';
 import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/tenancy.js';
 import { errors } from './errors.js';
 import { isIdempotentCommandId } from './idempotency.js';
+import { followJournal, type JournalFollower } from './journalFollower.js';
 
 export interface UserView {
   id: string;
@@ -84,10 +85,7 @@ export class TenancyProjection {
   readonly apiKeys = new Map<string, ApiKeyView>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly idempotent = new Map<string, JournalRecord>();
-  private messages: ConsumerMessages | null = null;
-  private stopped = false;
-  private caughtUp = false;
-  lastSeq = 0;
+  private follower: JournalFollower | null = null;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -95,19 +93,26 @@ export class TenancyProjection {
   ) {}
 
   get ready(): boolean {
-    return this.caughtUp;
+    return this.follower?.caughtUp ?? false;
   }
 
-  /** Starts consuming; resolves once the records present at start are applied (or after `maxWaitMs`). */
+  /** MOE_EVT sequence of the last tenancy entry applied (0: none). */
+  get lastSeq(): number {
+    return this.follower?.lastSeq ?? 0;
+  }
+
+  /** Starts following; resolves once the records present at start are applied (or after `maxWaitMs`). */
   async start(maxWaitMs = 10_000): Promise<void> {
-    void this.run();
-    const deadline = Date.now() + maxWaitMs;
-    while (!this.caughtUp && Date.now() < deadline && !this.stopped)
-      await new Promise((r) => setTimeout(r, 20));
+    this.follower ??= followJournal(
+      this.js,
+      `moe.evt.*.${TENANCY_WS}.>`,
+      (_seq, rec) => this.apply(rec),
+      this.log,
+    );
+    await this.follower.started(maxWaitMs);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const [id, list] of this.waiters) {
       for (const w of list) {
         clearTimeout(w.timer);
@@ -115,7 +120,7 @@ export class TenancyProjection {
       }
       this.waiters.delete(id);
     }
-    await this.messages?.close();
+    await this.follower?.stop();
   }
 
   /** Resolves with the record of command `cmdId` once applied here. Register before publishing. */
@@ -148,37 +153,6 @@ export class TenancyProjection {
     const rest = (this.waiters.get(cmdId) ?? []).filter((x) => x !== w);
     if (rest.length > 0) this.waiters.set(cmdId, rest);
     else this.waiters.delete(cmdId);
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const consumer = await this.js.consumers.get(STREAMS.events, {
-          filter_subjects: `moe.evt.*.${TENANCY_WS}.>`,
-          ...(this.lastSeq > 0
-            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
-            : {}),
-        });
-        const info = await consumer.info(true);
-        if (info.num_pending === 0) this.caughtUp = true;
-        this.messages = await consumer.consume();
-        if (this.stopped) await this.messages.close();
-        for await (const m of this.messages) {
-          this.lastSeq = m.seq;
-          try {
-            for (const rec of decodeTurns(m.data)) this.apply(rec);
-          } catch (err) {
-            this.log.warn({ err, seq: m.seq }, 'tenancy projection skipped an unreadable record');
-          }
-          if (m.info.pending === 0) this.caughtUp = true;
-        }
-        if (!this.stopped) await new Promise((r) => setTimeout(r, 200));
-      } catch (err) {
-        if (this.stopped) return;
-        this.log.warn({ err }, 'tenancy projection consumer failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
   }
 
   /** Applies one turn (exported for tests: the projection is a pure fold over turns). */

@@ -1,6 +1,7 @@
 /**
- * Live event streams for WebSocket and SSE clients, read from MOE_EVT with an ordered consumer:
- * in order, no gaps, no duplicates for one connection. One event per turn; each carries its
+ * Live event streams for WebSocket and SSE clients, read from MOE_EVT with the kernel's journal
+ * reader: in order, no gaps, no duplicates for one connection (a lost consumer is resumed after the
+ * last entry sent). One event per turn; each carries its
  * entry's stream sequence and a `cursor`: reconnecting with `since=<cursor>` (or SSE
  * `Last-Event-ID`) resumes right after it. The cursor is the entry's sequence on the entry's last
  * turn and the sequence before it on earlier turns, so a connection cut inside a multi-turn entry
@@ -10,14 +11,9 @@
  * {@link REPLAY_WINDOW} journal entries, so no client can make the gateway replay a whole
  * workspace's history. Closing a stream deletes its consumer on the server.
  */
-import {
-  DeliverPolicy,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
-import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
-import { closeConsumer } from './bus.js';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { JournalReader, type JournalStart } from '../actors/kernel/index.js';
+import { STREAMS, type JournalRecord } from '../schemas/index.js';
 
 /** How far back (MOE_EVT sequences) a windowed `from=start` may begin. */
 export const REPLAY_WINDOW = 10_000;
@@ -99,47 +95,36 @@ export interface EventStream {
   close(): Promise<void>;
 }
 
-/** The ordered consumer's start for a {@link StreamStart}. */
-async function deliverFrom(jsm: JetStreamManager, start: StreamStart) {
-  if ('since' in start)
-    return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.since + 1 };
-  if (start.from === 'now') return { deliver_policy: DeliverPolicy.New };
-  if (!start.windowed) return {};
+/** Where the journal reader starts for a {@link StreamStart}. */
+async function readerStart(jsm: JetStreamManager, start: StreamStart): Promise<JournalStart> {
+  if ('since' in start) return { afterSeq: start.since };
+  if (start.from === 'now') return { from: 'now' };
+  if (!start.windowed) return { afterSeq: 0 };
   const last = (await jsm.streams.info(STREAMS.events)).state.last_seq;
-  return {
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: Math.max(1, last - REPLAY_WINDOW + 1),
-  };
+  return { afterSeq: Math.max(0, last - REPLAY_WINDOW) };
 }
 
-/** Opens an ordered consumer on `subject` (a wildcard filter is fine) at `start`. */
+/** Opens a journal reader on `subject` (a wildcard filter is fine) at `start`. */
 export async function openEventStream(
   bus: { js: JetStreamClient; jsm: JetStreamManager },
   subject: string,
   opts: { start: StreamStart; filter?: StreamFilter },
 ): Promise<EventStream> {
-  const consumer = await bus.js.consumers.get(STREAMS.events, {
-    filter_subjects: subject,
-    ...(await deliverFrom(bus.jsm, opts.start)),
+  const reader = new JournalReader(bus.js, {
+    filter: subject,
+    start: await readerStart(bus.jsm, opts.start),
+    follow: true,
+    onUnreadable: () => undefined, // a stream skips what it cannot decode
   });
-  const messages: ConsumerMessages = await consumer.consume();
+  await reader.open();
   const filter = opts.filter ?? {};
-  let closing: Promise<void> | undefined;
   return {
     async *[Symbol.asyncIterator]() {
-      for await (const m of messages) {
-        let turns: JournalRecord[];
-        try {
-          turns = decodeTurns(m.data);
-        } catch {
-          continue;
-        }
-        for (let i = 0; i < turns.length; i++) {
-          const ev = toStreamEvent(m.seq, turns[i]!, i === turns.length - 1);
-          if (matches(ev, filter)) yield ev;
-        }
+      for await (const { seq, rec, endsEntry } of reader.turns()) {
+        const ev = toStreamEvent(seq, rec, endsEntry);
+        if (matches(ev, filter)) yield ev;
       }
     },
-    close: () => (closing ??= closeConsumer(consumer, messages)),
+    close: () => reader.close(),
   };
 }

@@ -1,12 +1,18 @@
 /**
- * Publishes commands into MOE_CMD with `Nats-Msg-Id` = command id (JetStream drops a repeat
- * within the duplicate window; the kernel's applied-id check drops it after). Used for effect
- * results, timer firings and messages between actors; retries until stored or stopped, except
- * what can never be stored: a command over MAX_COMMAND_BYTES (or the server's max_payload) is
- * not retried. An effect result that big is sent as `effect.failed` with MOE_ERR_RESULT_TOO_LARGE
- * instead, so the actor still hears how its effect ended; anything else is dropped with an error log.
+ * The one way to publish a command into MOE_CMD. `encodeCommandEnvelope` checks the envelope
+ * against its schema (SchemaError) and its size (CommandTooLargeError) before anything is sent;
+ * `publishCommand` publishes it with `Nats-Msg-Id` = `commandMsgId(to, id)` (JetStream drops a
+ * repeat within the duplicate window; the kernel's applied-id check drops it after) and any extra
+ * headers. The gateway, the client and the kernel all go through these two.
+ *
+ * `CommandPublisher` is the kernel's use of them, for effect results, timer firings and messages
+ * between actors: it retries until stored or stopped, except what can never be stored: a command
+ * over MAX_COMMAND_BYTES (or the server's max_payload) is not retried. An effect result that big
+ * is sent as `effect.failed` with MOE_ERR_RESULT_TOO_LARGE instead, so the actor still hears how
+ * its effect ended; anything else (or an envelope its schema refuses) is dropped with an error log.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import {
   codec,
@@ -16,12 +22,98 @@ import {
   isMaxPayloadError,
   MAX_COMMAND_BYTES,
   addressKey,
+  SchemaError,
   type ActorAddress,
 } from '../../schemas/index.js';
 import { errors } from '../../workspace-node/errors.js';
 import type { Clock } from './clock.js';
 
 export const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
+
+/** What a command envelope leaves of the server's `max_payload` for its headers (Nats-Msg-Id and the like). */
+export const COMMAND_HEADROOM_BYTES = 8 * 1024;
+
+/** A command envelope larger than the limit it is published under: it can never be sent as it is. */
+export class CommandTooLargeError extends Error {
+  override readonly name = 'CommandTooLargeError';
+  constructor(
+    readonly type: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`${type}: the command is ${bytes} bytes, the limit is ${limit} bytes`);
+  }
+}
+
+/** A command envelope checked and encoded, ready for {@link publishCommand}. */
+export interface EncodedCommand {
+  readonly id: string;
+  readonly type: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The largest command envelope to publish: the node's intake maximum `MAX_COMMAND_BYTES`, or less
+ * when the server's `max_payload` (less {@link COMMAND_HEADROOM_BYTES}) is smaller.
+ */
+export function maxCommandBytes(maxPayload?: number): number {
+  if (maxPayload === undefined) return MAX_COMMAND_BYTES;
+  return Math.max(0, Math.min(MAX_COMMAND_BYTES, maxPayload - COMMAND_HEADROOM_BYTES));
+}
+
+/**
+ * Checks `command` against the CommandEnvelope schema and encodes it; throws SchemaError when the
+ * schema refuses it or JSON cannot encode it (a 6,000-deep array overflows `JSON.stringify`), and
+ * CommandTooLargeError when it is over `maxBytes`.
+ *
+ * @example
+ *   const cmd = encodeCommandEnvelope({ id: 'c1', type: 'org.create', data: { name: 'acme' } });
+ *   await publishCommand(js, { org: 'acme', ws: '_tenancy', kind: 'org', id: 'acme' }, cmd);
+ */
+export function encodeCommandEnvelope(
+  command: CommandEnvelope,
+  maxBytes = MAX_COMMAND_BYTES,
+): EncodedCommand {
+  envelopeCodec.check(command);
+  let json: string;
+  try {
+    json = JSON.stringify(command);
+  } catch (cause) {
+    throw new SchemaError(
+      'CommandEnvelope',
+      '',
+      'the command cannot be encoded as JSON (too deeply nested?)',
+      {
+        cause,
+      },
+    );
+  }
+  const bytes = new TextEncoder().encode(json);
+  if (bytes.byteLength > maxBytes) throw new CommandTooLargeError(command.type, bytes.byteLength, maxBytes);
+  return { id: command.id, type: command.type, bytes };
+}
+
+/**
+ * Publishes a command to `to`'s subject with `Nats-Msg-Id` for dedupe (and `headers`, if any);
+ * resolves with JetStream's ack once stored. An envelope not yet encoded is encoded (and checked) here.
+ */
+export async function publishCommand(
+  js: JetStreamClient,
+  to: ActorAddress,
+  command: CommandEnvelope | EncodedCommand,
+  opts: { headers?: Readonly<Record<string, string>>; maxBytes?: number } = {},
+): Promise<PubAck> {
+  const encoded = 'bytes' in command ? command : encodeCommandEnvelope(command, opts.maxBytes);
+  let h;
+  if (opts.headers) {
+    h = natsHeaders();
+    for (const [k, v] of Object.entries(opts.headers)) h.set(k, v);
+  }
+  return js.publish(commandSubject(to), encoded.bytes, {
+    msgID: commandMsgId(to, encoded.id),
+    ...(h ? { headers: h } : {}),
+  });
+}
 
 export class CommandPublisher {
   /** commands given up on because they could never be stored */
@@ -36,12 +128,7 @@ export class CommandPublisher {
 
   /** Publishes once; throws on failure. */
   async publish(to: ActorAddress, command: CommandEnvelope): Promise<number> {
-    return this.publishBytes(to, command, envelopeCodec.encode(command));
-  }
-
-  private async publishBytes(to: ActorAddress, command: CommandEnvelope, bytes: Uint8Array): Promise<number> {
-    const ack = await this.js.publish(commandSubject(to), bytes, { msgID: commandMsgId(to, command.id) });
-    return ack.seq;
+    return (await publishCommand(this.js, to, command)).seq;
   }
 
   /**
@@ -49,27 +136,43 @@ export class CommandPublisher {
    * A command too large to store is never retried (see the module comment).
    */
   async publishDurably(to: ActorAddress, command: CommandEnvelope): Promise<void> {
-    let bytes = envelopeCodec.encode(command);
-    if (bytes.length > MAX_COMMAND_BYTES) {
-      const instead = this.tooLarge(to, command, bytes.length);
-      if (!instead) return;
-      [command, bytes] = [instead, envelopeCodec.encode(instead)];
-    }
+    let encoded = this.encode(to, command);
+    if (!encoded) return;
     for (let attempt = 1; !this.stopped.aborted; attempt++) {
       try {
-        await this.publishBytes(to, command, bytes);
+        await publishCommand(this.js, to, encoded);
         return;
       } catch (err) {
         if (isMaxPayloadError(err)) {
-          const instead = this.tooLarge(to, command, bytes.length);
+          const instead = this.tooLarge(to, command, encoded.bytes.length);
           if (!instead || instead.type === command.type) return;
-          [command, bytes] = [instead, envelopeCodec.encode(instead)];
+          command = instead;
+          encoded = this.encode(to, instead);
+          if (!encoded) return;
           continue;
         }
         await this.clock
           .sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)), this.stopped)
           .catch(() => undefined);
       }
+    }
+  }
+
+  /** The command as bytes, or what to send instead when it is too large; undefined: nothing can be sent. */
+  private encode(to: ActorAddress, command: CommandEnvelope): EncodedCommand | undefined {
+    try {
+      return encodeCommandEnvelope(command);
+    } catch (err) {
+      if (err instanceof CommandTooLargeError) {
+        const instead = this.tooLarge(to, command, err.bytes);
+        return instead ? this.encode(to, instead) : undefined;
+      }
+      this.refused++;
+      this.log?.error(
+        { err, actor: addressKey(to), command: command.id, type: command.type },
+        'command refused by its schema',
+      );
+      return undefined;
     }
   }
 

@@ -2,7 +2,16 @@
 export { WorkspaceKernel, type WorkspaceKernelOptions, type KernelStats } from './workspaceKernel.js';
 export { SessionStore, openSqlite, type ActorRow, type PendingEffect } from './sessionStore.js';
 export { JsonlLog } from './jsonlLog.js';
-export { Journal, readJournal } from './journal.js';
+export { Journal } from './journal.js';
+export {
+  JournalReader,
+  readJournal,
+  lastJournalEntry,
+  type JournalStart,
+  type JournalReaderOptions,
+  type JournalEntryAt,
+  type JournalTurnAt,
+} from './journalReader.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
 export {
@@ -13,7 +22,16 @@ export {
   type EffectInvocation,
   type RetryPolicy,
 } from './effects.js';
-export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
+export {
+  CommandPublisher,
+  CommandTooLargeError,
+  COMMAND_HEADROOM_BYTES,
+  encodeCommandEnvelope,
+  envelopeCodec,
+  maxCommandBytes,
+  publishCommand,
+  type EncodedCommand,
+} from './commandPublisher.js';
 export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
 export { effectCommandId } from './effectScheduler.js';
 export {

@@ -2,20 +2,13 @@
  * MOE_EVT as the actors' journal. `append` publishes one entry (one or more turns) with
  * expected-last-subject-sequence: the fence that lets exactly one writer extend an actor's history,
  * however many nodes believe they own it. `readAfter` reads an actor's (or a workspace's) entries
- * after a sequence with an ordered consumer — the catch-up path.
+ * after a sequence up to the end (the catch-up path), with the one journal reader (journalReader.ts).
  */
 import { JetStreamApiCodes, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  addressKey,
-  journalCodec,
-  STREAMS,
-  eventSubject,
-  type ActorAddress,
-  type AnyJournalEntry,
-  type JournalEntry,
-} from '../../schemas/index.js';
+import { addressKey, eventSubject, type ActorAddress, type JournalEntry } from '../../schemas/index.js';
 import { JetStreamAppender, JetStreamPublishError } from './jetStreamAppender.js';
+import { readJournal, type JournalEntryAt } from './journalReader.js';
 const encoder = new TextEncoder();
 
 export type AppendResult =
@@ -65,37 +58,7 @@ export class Journal {
   }
 
   /** Entries on `filter` after `afterSeq` (see {@link readJournal}): the catch-up path. */
-  readAfter(filter: string, afterSeq: number): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
+  readAfter(filter: string, afterSeq: number): AsyncGenerator<JournalEntryAt> {
     return readJournal(this.js, filter, afterSeq);
   }
-}
-
-/**
- * Entries on `filter` (one actor's subject, or a workspace wildcard) with sequence > `afterSeq`,
- * in order, up to the end of the stream as it is now.
- */
-export async function* readJournal(
-  js: JetStreamClient,
-  filter: string,
-  afterSeq: number,
-): AsyncGenerator<{ seq: number; entry: AnyJournalEntry }> {
-  const consumer = await js.consumers.get(STREAMS.events, {
-    filter_subjects: filter,
-    deliver_policy: 'by_start_sequence' as never,
-    opt_start_seq: afterSeq + 1,
-  });
-  const info = await consumer.info(true);
-  let pending = info.num_pending;
-  while (pending > 0) {
-    const batch = await consumer.fetch({ max_messages: Math.min(pending, 1000), expires: 2000 });
-    let got = 0;
-    for await (const m of batch) {
-      got++;
-      pending = m.info.pending;
-      yield { seq: m.seq, entry: journalCodec.decode(m.data) };
-      if (pending === 0) break;
-    }
-    if (got === 0) break;
-  }
-  await consumer.delete().catch(() => undefined);
 }

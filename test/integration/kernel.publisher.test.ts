@@ -2,10 +2,24 @@
  * The kernel's publisher never loops on a command that can never be stored: an effect result too
  * large for MOE_CMD goes out as `effect.failed` with MOE_ERR_RESULT_TOO_LARGE (so the actor hears
  * how its effect ended), and any other oversize command is given up at once, with a count.
+ * The one command publisher below it checks the envelope before sending and dedupes by msg-id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandPublisher, envelopeCodec, systemClock } from '../../actors/kernel/index.js';
-import { commandSubject, STREAMS, type ActorAddress } from '../../schemas/index.js';
+import {
+  CommandPublisher,
+  CommandTooLargeError,
+  encodeCommandEnvelope,
+  envelopeCodec,
+  publishCommand,
+  systemClock,
+} from '../../actors/kernel/index.js';
+import {
+  commandMsgId,
+  commandSubject,
+  SchemaError,
+  STREAMS,
+  type ActorAddress,
+} from '../../schemas/index.js';
 import { silent, startPlatform, type Platform } from '../harness/index.js';
 
 let p: Platform;
@@ -49,5 +63,33 @@ describe('publishDurably and oversize commands', () => {
       .getMessage(STREAMS.commands, { last_by_subj: commandSubject(to) })
       .catch(() => null);
     expect(stored).toBeNull();
+  });
+});
+
+describe('encodeCommandEnvelope and publishCommand', () => {
+  it('refuses an envelope its schema refuses, one JSON cannot encode, and one over the limit', () => {
+    expect(() => encodeCommandEnvelope({ id: 'has space', type: 'org.create' })).toThrow(SchemaError);
+    expect(() => encodeCommandEnvelope({ id: 'c', type: 'Bad Type' })).toThrow(SchemaError);
+    let deep: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(() => encodeCommandEnvelope({ id: 'c', type: 'task.submit', data: { deep } })).toThrow(
+      SchemaError,
+    );
+    const big = { id: 'c', type: 'task.submit', data: { prompt: 'x'.repeat(2000) } };
+    expect(() => encodeCommandEnvelope(big, 1000)).toThrow(CommandTooLargeError);
+    expect(encodeCommandEnvelope(big).bytes.byteLength).toBeGreaterThan(2000);
+  });
+
+  it('publishes with Nats-Msg-Id and the given headers, and JetStream drops a repeat', async () => {
+    const to: ActorAddress = { org: 'pub', ws: 'w', kind: 'org', id: 'o1' };
+    const cmd = { id: 'once', type: 'org.create', data: { name: 'x' } };
+    const first = await publishCommand(p.client.js, to, cmd, { headers: { 'Moe-Trace': 't1' } });
+    const again = await publishCommand(p.client.js, to, encodeCommandEnvelope(cmd));
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+    const stored = await p.jsm.streams.getMessage(STREAMS.commands, { seq: first.seq });
+    expect(stored?.header.get('Nats-Msg-Id')).toBe(commandMsgId(to, 'once'));
+    expect(stored?.header.get('Moe-Trace')).toBe('t1');
+    expect(envelopeCodec.decode(stored!.data)).toEqual(cmd);
   });
 });
