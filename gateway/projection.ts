@@ -10,7 +10,7 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import { decodeTurns, STREAMS, type JournalRecord } from '../schemas/index.js';
-import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/tenancy.js';
+import { TENANCY_WS, type AgentConfig, type OrgRole, type PasswordHash } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { isIdempotentCommandId } from './idempotency.js';
 

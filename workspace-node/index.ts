@@ -1,7 +1,7 @@
 /** The workspace-node: hosts workspaces (kernel, SQLite cluster, JSONL logs, effects). */
 export { startWorkspaceNode, type WorkspaceNode, type WorkspaceNodeOptions } from './node.js';
 export { WorkspaceHost, workspaceDir, type WorkspaceHostOptions } from './workspaceHost.js';
-export { ensureStreams, type StreamOptions } from './streams.js';
+export { ensureStreams, type StreamOptions } from '../actors/kernel/index.js';
 export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluster.js';
 export { PlacementLeases, type Lease } from './placement.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';

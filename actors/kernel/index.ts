@@ -27,3 +27,4 @@ export {
   type ParallelReplayResult,
   type ParallelReplayedActor,
 } from './parallelReplay.js';
+export { ensureStreams, type StreamOptions } from './streams.js';
