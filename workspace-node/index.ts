@@ -10,3 +10,4 @@ export { checkNodeEnv } from './checkNodeEnv.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';
+export { createProjector, lineTurns } from './projections.js';
