@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startNatsServer, type NatsServerHandle } from '../devkit/natsServer.js';
+import { startNatsServer, type NatsServerHandle } from '../devkit/index.js';
 import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../workspace-node/index.js';
 
 export interface Bench {

@@ -6,8 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { publishCommand } from '../actors/kernel/index.js';
-import { JetStreamAppender } from '../actors/kernel/jetStreamAppender.js';
+import { JetStreamAppender, publishCommand } from '../actors/kernel/index.js';
 import type { ActorAddress } from '../schemas/index.js';
 import { workspaceDir } from '../workspace-node/index.js';
 import { pipelined, waitFor, type Bench } from './setup.js';

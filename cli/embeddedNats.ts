@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { freePort } from '../devkit/freePort.js';
+import { freePort } from '../devkit/index.js';
 import { errors } from './errors.js';
 import { startNatsServerProcess } from './natsServerProcess.js';
 

@@ -10,20 +10,12 @@
  * now, narrowed to its one project when it is project-scoped. A key whose creator left the org
  * has no role at all (authentication refuses it with 401).
  */
-import type { OrgRole } from '../schemas/tenancy.js';
+import type { OrgRole } from '../schemas/index.js';
 import { errors } from './errors.js';
+import type { Principal } from './principal.js';
 import type { ProjectView, TenancyProjection, WorkspaceView } from './projection.js';
 
-export type Principal =
-  | { readonly kind: 'user'; readonly userId: string; readonly jti: string; readonly exp: number }
-  | {
-      readonly kind: 'apikey';
-      readonly keyId: string;
-      readonly userId: string;
-      readonly org: string;
-      readonly role: OrgRole;
-      readonly project: string | null;
-    };
+export type { Principal } from './principal.js';
 
 const RANK: Record<OrgRole, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 

@@ -2,13 +2,13 @@
  * What every route family shares: the bus to the runtime, the tenancy projection and access checks,
  * and helpers to send a tenancy command and wait for its journaled outcome.
  */
-import { randomUUID } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import type { FastifyRequest } from 'fastify';
 import type { JournalRecord } from '../schemas/index.js';
-import { TENANCY_WS } from '../schemas/tenancy.js';
+import { TENANCY_WS } from '../schemas/index.js';
 import type { Access, Principal } from './access.js';
 import { rejection, type Bus } from './bus.js';
+import { newCommandId } from './commandId.js';
 import { errors } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { StreamSlots } from './streamSlots.js';
@@ -44,9 +44,7 @@ export interface GatewayContext {
   ): Promise<JournalRecord>;
 }
 
-export function newCommandId(): string {
-  return `gw-${randomUUID()}`;
-}
+export { newCommandId } from './commandId.js';
 
 export function tenancyCommander(
   bus: Bus,

@@ -5,7 +5,7 @@
  * NATS subject; session and task ids embed their workspace (and project) so a URL locates its actor.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { PasswordHash } from '../schemas/tenancy.js';
+import type { PasswordHash } from '../schemas/index.js';
 
 export const SCRYPT_DEFAULTS = { N: 32768, r: 8, p: 1 } as const;
 const KEY_LEN = 32;

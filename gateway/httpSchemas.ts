@@ -4,7 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
-import { AgentConfig, OrgRole } from '../schemas/tenancy.js';
+import { AgentConfig, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
   { error: Type.Object({ code: Type.String({ pattern: '^MOE_ERR_' }), message: Type.String() }) },

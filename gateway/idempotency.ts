@@ -10,10 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from './access.js';
-import { newCommandId } from './context.js';
+import { newCommandId } from './commandId.js';
 import { newId } from './crypto.js';
 import { errors } from './errors.js';
+import type { Principal } from './principal.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_RE = /^[\x20-\x7e]{1,200}$/;

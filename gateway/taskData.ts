@@ -6,7 +6,7 @@
  * validation in the kernel (which would dead-letter it) while the two sides evolve separately.
  */
 import { TaskSubmit } from '../schemas/index.js';
-import type { AgentConfig } from '../schemas/tenancy.js';
+import type { AgentConfig } from '../schemas/index.js';
 
 /** Names the agent contract may give the approval list; the project config calls it `approval`. */
 const APPROVAL_FIELDS = ['approvalRequired', 'approval'] as const;

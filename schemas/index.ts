@@ -7,4 +7,5 @@ export { exportedSchemas } from './exported.js';
 export * from './errors.js';
 export * from './journalCodec.js';
 export * from './limits.js';
-export { TENANCY_COMMANDS_BY_KIND, TENANCY_WS } from './tenancy.js';
+export * from './tenancy.js';
+export { NODE_HEARTBEAT_MS } from './nodeHeartbeat.js';

@@ -1,7 +1,7 @@
 /** The workspace-node: hosts workspaces (kernel, SQLite cluster, JSONL logs, effects). */
 export { startWorkspaceNode, type WorkspaceNode, type WorkspaceNodeOptions } from './node.js';
 export { WorkspaceHost, workspaceDir, type WorkspaceHostOptions } from './workspaceHost.js';
-export { ensureStreams, type StreamOptions } from './streams.js';
+export { ensureStreams, type StreamOptions } from '../actors/kernel/index.js';
 export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluster.js';
 export { PlacementLeases, type Lease } from './placement.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
@@ -10,3 +10,4 @@ export { checkNodeEnv } from './checkNodeEnv.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';
+export { createProjector, lineTurns } from './projections.js';

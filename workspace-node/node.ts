@@ -18,19 +18,16 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
-import { KV_BUCKETS, parseActorSubject, STREAMS } from '../schemas/index.js';
+import { KV_BUCKETS, NODE_HEARTBEAT_MS, parseActorSubject, STREAMS } from '../schemas/index.js';
 import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
 import { killAfterOutcome } from './faults.js';
-import { ensureStreams } from './streams.js';
+import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
-
-/** How often a node writes its heartbeat and retries the workspaces it waits for (at most lease/3). */
-export const NODE_HEARTBEAT_MS = 1000;
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */

@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../actors/kernel/index.js';
-import { spawnWorker } from '../actors/kernel/spawnWorker.js';
+import { spawnWorker } from '../actors/kernel/index.js';
 import { createProjector, lineTurns, type ProjectionDatabases, type Projector } from './projections.js';
 import type { ProjectionReply } from './projectionWorker.js';
 

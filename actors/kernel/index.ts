@@ -52,3 +52,7 @@ export {
   type ParallelReplayResult,
   type ParallelReplayedActor,
 } from './parallelReplay.js';
+export { ensureStreams, type StreamOptions } from './streams.js';
+export { forEachShardLine } from './logShards.js';
+export { JetStreamAppender } from './jetStreamAppender.js';
+export { spawnWorker } from './spawnWorker.js';

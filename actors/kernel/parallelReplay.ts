@@ -17,6 +17,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
+import type { ParallelReplayedActor, ReplayJob, ShardResult, WorkerMessage } from './replayProtocol.js';
 import { replayShard } from './replayShard.js';
 import { spawnWorker } from './spawnWorker.js';
 
@@ -36,18 +37,7 @@ export interface ParallelReplayOptions {
   readonly validate?: boolean;
 }
 
-/** One rebuilt actor, as a worker sends it back: plain data, its snapshot in persisted form. */
-export interface ParallelReplayedActor {
-  readonly key: string;
-  readonly kind: string;
-  readonly turn: number;
-  readonly lastSeq: number;
-  readonly divergences: Array<{ seq: number; recorded: string; replayed: string }>;
-  /** `Replayer.persisted(key)`: the snapshot as the kernel stores it */
-  readonly persisted: unknown;
-  /** the line the actor first appeared on (1-based): results are ordered by it */
-  readonly firstLine: number;
-}
+export type { ParallelReplayedActor, ReplayJob, ShardResult, WorkerMessage } from './replayProtocol.js';
 
 export interface ParallelReplayResult {
   readonly file: string;
@@ -69,24 +59,6 @@ export class ReplayInputError extends Error {
     super(`${file}:${line}: ${reason}`);
   }
 }
-
-/** What a worker is asked to do: replay the lines of `path` whose shard is `shard`. */
-export interface ReplayJob {
-  readonly path: string;
-  readonly shard: number;
-  readonly shards: number;
-  readonly validate: boolean;
-}
-
-/** What a worker answers: its actors, or the first line it could not apply. */
-export interface ShardResult {
-  readonly applied: number;
-  readonly skipped: number;
-  readonly actors: ParallelReplayedActor[];
-  readonly error?: { readonly line: number; readonly message: string };
-}
-
-export type WorkerMessage = { type: 'ready' } | { type: 'done'; result: ShardResult };
 
 /**
  * Young generation of each worker (a 64 MB semi-space; V8's default for a worker is a quarter of

@@ -6,7 +6,7 @@
  */
 import { defaultRegistry } from '../registry.js';
 import { forEachShardLine } from './logShards.js';
-import type { ParallelReplayedActor, ReplayJob, ShardResult } from './parallelReplay.js';
+import type { ParallelReplayedActor, ReplayJob, ShardResult } from './replayProtocol.js';
 import { Replayer } from './replay.js';
 
 const registry = defaultRegistry();

@@ -3,7 +3,7 @@
  * shard of the log (replayShard.ts) and posts the result back.
  */
 import { parentPort } from 'node:worker_threads';
-import type { ReplayJob, WorkerMessage } from './parallelReplay.js';
+import type { ReplayJob, WorkerMessage } from './replayProtocol.js';
 import { replayShard } from './replayShard.js';
 
 const port = parentPort;

@@ -4,7 +4,7 @@
  * last-used time (the gateway sends it at most once a minute per key); a revoked key is final.
  */
 import { assign, setup } from 'xstate';
-import type { OrgRole } from '../../schemas/tenancy.js';
+import type { OrgRole } from '../../schemas/index.js';
 import { kernelActions, type KernelEvent } from '../contract.js';
 
 export interface ApiKeyContext {

@@ -4,7 +4,7 @@
  * leave the org without one: the invariant lives here, so every gateway replica gets it for free.
  */
 import { assign, setup } from 'xstate';
-import type { OrgRole } from '../../schemas/tenancy.js';
+import type { OrgRole } from '../../schemas/index.js';
 import { kernelActions, type KernelEvent } from '../contract.js';
 
 export interface MembershipContext {

@@ -4,7 +4,7 @@
  * admins see every project; other members see the projects granted to them or to one of their teams.
  */
 import { assign, setup } from 'xstate';
-import type { AgentConfig } from '../../schemas/tenancy.js';
+import type { AgentConfig } from '../../schemas/index.js';
 import { kernelActions, type KernelEvent } from '../contract.js';
 
 export interface ProjectContext {

@@ -4,7 +4,7 @@
  * second is rejected. Holds only the password hash (computed outside: machines stay pure).
  */
 import { assign, setup } from 'xstate';
-import type { PasswordHash } from '../../schemas/tenancy.js';
+import type { PasswordHash } from '../../schemas/index.js';
 import { kernelActions, type KernelEvent } from '../contract.js';
 
 export interface UserContext {

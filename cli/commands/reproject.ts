@@ -7,10 +7,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { forEachShardLine } from '../../actors/kernel/logShards.js';
+import { forEachShardLine } from '../../actors/kernel/index.js';
 import type { JournalRecord } from '../../schemas/index.js';
-import { createProjector, lineTurns } from '../../workspace-node/projections.js';
-import { openSqliteCluster } from '../../workspace-node/sqliteCluster.js';
+import { createProjector, lineTurns, openSqliteCluster } from '../../workspace-node/index.js';
 import { errors } from '../errors.js';
 
 const BATCH_LINES = 1_000;

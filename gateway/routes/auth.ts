@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { GLOBAL_ORG } from '../../schemas/tenancy.js';
+import { GLOBAL_ORG } from '../../schemas/index.js';
 import { principal, type GatewayContext } from '../context.js';
 import { DUMMY_PASSWORD, hashPassword, userIdForEmail, verifyPassword } from '../crypto.js';
 import { errors } from '../errors.js';

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventSubject, STREAMS } from '../../schemas/index.js';
-import type { OrgRole } from '../../schemas/tenancy.js';
+import type { OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
 import { newCommandId, principal, type GatewayContext } from '../context.js';

@@ -4,7 +4,7 @@
  * Creating accepts an Idempotency-Key (see ../idempotency.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TENANCY_WS } from '../../schemas/tenancy.js';
+import { TENANCY_WS } from '../../schemas/index.js';
 import { principal, type GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';

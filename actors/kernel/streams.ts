@@ -5,7 +5,7 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { CORE_KV_BUCKETS, STREAMS } from '../schemas/index.js';
+import { CORE_KV_BUCKETS, STREAMS } from '../../schemas/index.js';
 
 export interface StreamOptions {
   readonly replicas?: number;
