@@ -5,14 +5,8 @@ export { JsonlLog } from './jsonlLog.js';
 export { Journal, readJournal } from './journal.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
-export {
-  DEFAULT_RETRY,
-  backoffMs,
-  runWithRetry,
-  type EffectHandler,
-  type EffectInvocation,
-  type RetryPolicy,
-} from './effects.js';
+export { DEFAULT_RETRY, runWithRetry, type EffectHandler, type EffectInvocation } from './effects.js';
+export { backoffDelay, exponentialDelay, retryDelay, type RetryPolicy } from './backoff.js';
 export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
 export { effectCommandId } from './effectScheduler.js';
