@@ -21,3 +21,4 @@ export {
   type ParallelReplayResult,
   type ParallelReplayedActor,
 } from './parallelReplay.js';
+export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
