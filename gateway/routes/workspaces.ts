@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isMoeError } from '../../schemas/index.js';
 import { TENANCY_WS } from '../../schemas/tenancy.js';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';
 import { natsUnavailable } from '../natsLink.js';
@@ -50,11 +51,11 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
       { schema: { tags: ['workspaces'], body: CreateWorkspaceBody, response: errorResponses(403, 404) } },
       async (req, reply) => {
         const p = principal(req);
-        access.requireOrg(p, req.body.org, 'admin');
+        const { org } = requireTenant(req, access, 'admin');
         const c = creation(req, p);
         const id = c.id('w');
         await ctx.tenancyCommand(
-          req.body.org,
+          org,
           'workspace',
           id,
           'workspace.create',
@@ -67,7 +68,7 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
         );
         await ctx.bus
           .publish(
-            { org: req.body.org, ws: TENANCY_WS, kind: 'org', id: req.body.org },
+            { org, ws: TENANCY_WS, kind: 'org', id: org },
             'workspace.add',
             { workspace: id, name: req.body.name },
             { id: c.cmd(2) },
