@@ -6,8 +6,8 @@
  *                    └──llm result without tool calls──▶ done (emits task.completed)
  *
  * Provider calls and tool runs are kernel effects; their results come back as journaled
- * `effect.result` commands. The conversation lives in the context, so an `llm.call` effect handler
- * reads `messages` from the actor's context instead of copying them into every journal record.
+ * `effect.result` commands. The conversation lives in the context, and `agentEffectInputs` hands it
+ * to an `llm.call` when the effect runs instead of copying it into every journal record.
  *
  * Approval: a tool call needs approval when its tool is in the task's `approvalRequired` or the
  * node's toolset said so in the (journaled) LLM reply. The machine then waits in
@@ -30,17 +30,16 @@ import {
   type ToolReply,
   agentReplied,
 } from './agentReply.js';
+import type { AgentMessage } from './agentEffects.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
+import { noInputs, type EffectInputs } from './effects.js';
+import type { ActorSendRequest } from './kernelEffects.js';
 
 export { type LlmReply, type ToolReply } from './agentReply.js';
+export type { AgentMessage } from './agentEffects.js';
 
 export const DEFAULT_MAX_STEPS = 16;
 export const DEFAULT_DENIAL = 'denied by the user';
-
-export type AgentMessage =
-  | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; name: string; content: string; isError: boolean };
 
 /** Tool calls of one LLM reply while some of them wait for a decision. */
 export interface ApprovalWait {
@@ -96,7 +95,12 @@ function decided(wait: ApprovalWait | null, callId: string | undefined): string[
   return callId === undefined ? pending : pending.filter((id) => id === callId);
 }
 
-function toParent(parent: ParentRef, type: string, data: Record<string, unknown>, id: string) {
+function toParent(
+  parent: ParentRef,
+  type: string,
+  data: Record<string, unknown>,
+  id: string,
+): ActorSendRequest {
   return {
     id,
     kind: 'actor.send',
@@ -131,6 +135,13 @@ function startTools(
   });
   return pending;
 }
+
+/** The effects an agent emits, and what each reads from its context when it runs (not journaled). */
+export const agentEffectInputs: EffectInputs<AgentContext> = {
+  'llm.call': (c) => ({ messages: c.messages, script: c.script }),
+  'tool.run': (c) => (c.project !== undefined ? { project: c.project } : {}),
+  'actor.send': noInputs,
+};
 
 export const agentMachine = setup({
   types: { context: {} as AgentContext, events: {} as AgentEvent },

@@ -13,6 +13,8 @@
  * Effect ids are chosen by the machine from the turn number (`fx(event, i)`), so a machine can
  * correlate results without any randomness, and a re-driven effect keeps its id.
  */
+import type { EffectRequest } from './effects.js';
+
 /** What a machine sees for every command. */
 export interface KernelEvent<T extends string = string, D = Record<string, unknown>> {
   readonly type: T;
@@ -27,12 +29,8 @@ export interface KernelEvent<T extends string = string, D = Record<string, unkno
   readonly session: string;
 }
 
-/** An effect a machine asks for. `id` must be unique within the actor: use {@link fx}. */
-export interface EffectRequest {
-  readonly id: string;
-  readonly kind: string;
-  readonly [key: string]: unknown;
-}
+/** An effect a machine asks for (`id` unique within the actor: use {@link fx}): one of `effects.ts`. */
+export type { EffectRequest };
 
 export interface EmitRequest {
   readonly type: string;

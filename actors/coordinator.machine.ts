@@ -27,6 +27,7 @@ import {
 } from './agentReply.js';
 import type { AgentMessage } from './agent.machine.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
+import { noInputs, type EffectInputs } from './effects.js';
 import { aggregatePrompt, concatResults, parsePlan, planPrompt, type ChildState } from './coordinatorPlan.js';
 
 export const PLAN_INVALID = 'MOE_ERR_PLAN_INVALID';
@@ -139,6 +140,12 @@ function cancelRunning(
       }),
     );
 }
+
+/** The effects a coordinator emits, and what each reads from its context when it runs (not journaled). */
+export const coordinatorEffectInputs: EffectInputs<CoordinatorContext> = {
+  'llm.call': (c) => ({ messages: c.messages, script: c.script }),
+  'actor.send': noInputs,
+};
 
 export const coordinatorMachine = setup({
   types: { context: {} as CoordinatorContext, events: {} as CoordinatorEvent },

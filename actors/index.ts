@@ -8,9 +8,28 @@ export {
   type EmitRequest,
   type CancelRequest,
 } from './contract.js';
-export { sessionMachine, DEFAULT_LEASE_MS, type SessionContext } from './session.machine.js';
+export {
+  effectSpec,
+  noInputs,
+  type AnyEffectSpec,
+  type EffectInputs,
+  type EffectKind,
+  type InputsOf,
+  type NoInputs,
+  type RequestOf,
+  type SpecOf,
+} from './effects.js';
+export type { ActorSendRequest, SendTarget, TimerRequest } from './kernelEffects.js';
+export type { LlmCallInputs, LlmCallRequest, ToolRunInputs, ToolRunRequest } from './agentEffects.js';
+export {
+  sessionMachine,
+  sessionEffectInputs,
+  DEFAULT_LEASE_MS,
+  type SessionContext,
+} from './session.machine.js';
 export {
   agentMachine,
+  agentEffectInputs,
   DEFAULT_MAX_STEPS,
   DEFAULT_DENIAL,
   type AgentContext,
@@ -26,7 +45,12 @@ export {
   type Spend,
   type ToolReply,
 } from './agentReply.js';
-export { coordinatorMachine, PLAN_INVALID, type CoordinatorContext } from './coordinator.machine.js';
+export {
+  coordinatorMachine,
+  coordinatorEffectInputs,
+  PLAN_INVALID,
+  type CoordinatorContext,
+} from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';
 export { orgMachine, type OrgContext } from './org.machine.js';
 export { defaultRegistry, defineActorKind, type ActorKind, type ActorRegistry } from './registry.js';

@@ -1,14 +1,22 @@
 /**
- * The actor kinds the kernel can host: each kind's machine and its command schemas.
- * Adding a kind = a pure machine + its command schemas in `schemas/commands.ts` + a line here.
+ * The actor kinds the kernel can host: each kind's machine, its command schemas and the effects it
+ * may emit. Adding a kind = a pure machine + its command schemas in `schemas/commands.ts` + a line
+ * here (with its effect table when it emits effects).
  */
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, ContextFrom } from 'xstate';
 import { COMMANDS_BY_KIND, SystemCommands } from '../schemas/index.js';
 import type { TSchema } from '@sinclair/typebox';
-import { agentMachine } from './agent.machine.js';
-import { coordinatorMachine } from './coordinator.machine.js';
+import { agentEffectInputs, agentMachine } from './agent.machine.js';
+import { coordinatorEffectInputs, coordinatorMachine } from './coordinator.machine.js';
+import {
+  effectSpec,
+  type AnyEffectSpec,
+  type EffectInputs,
+  type EffectKind,
+  type EffectRequest,
+} from './effects.js';
 import { orgMachine } from './org.machine.js';
-import { sessionMachine } from './session.machine.js';
+import { sessionEffectInputs, sessionMachine } from './session.machine.js';
 import { TENANCY_MACHINES } from './tenancy/index.js';
 
 export interface ActorKind {
@@ -16,19 +24,41 @@ export interface ActorKind {
   readonly machine: AnyStateMachine;
   /** command type → schema of its `data` (system commands included) */
   readonly commands: Readonly<Record<string, TSchema>>;
+  /** the effect kinds its machine may emit */
+  readonly effects: readonly EffectKind[];
+  /**
+   * What the handler of an effect this kind emitted gets: the journaled request plus the inputs
+   * read from `context` (this kind's machine context). Undefined for an effect it does not declare.
+   */
+  readonly effectSpec: (request: EffectRequest, context: unknown) => AnyEffectSpec | undefined;
 }
 
-function kind(name: string, machine: AnyStateMachine): ActorKind {
-  return { kind: name, machine, commands: { ...COMMANDS_BY_KIND[name], ...SystemCommands } };
+/**
+ * @example
+ *   defineActorKind('agent', agentMachine, agentEffectInputs);
+ */
+function kind<M extends AnyStateMachine>(
+  name: string,
+  machine: M,
+  effects: EffectInputs<ContextFrom<M>> = {},
+): ActorKind {
+  return {
+    kind: name,
+    machine,
+    commands: { ...COMMANDS_BY_KIND[name], ...SystemCommands },
+    effects: Object.keys(effects) as EffectKind[],
+    // the kernel passes the context of this kind's own machine
+    effectSpec: (request, context) => effectSpec(effects, request, context as ContextFrom<M>),
+  };
 }
 
 export type ActorRegistry = ReadonlyMap<string, ActorKind>;
 
 export function defaultRegistry(extra: ActorKind[] = []): ActorRegistry {
   const kinds = [
-    kind('session', sessionMachine),
-    kind('agent', agentMachine),
-    kind('coordinator', coordinatorMachine),
+    kind('session', sessionMachine, sessionEffectInputs),
+    kind('agent', agentMachine, agentEffectInputs),
+    kind('coordinator', coordinatorMachine, coordinatorEffectInputs),
     kind('org', orgMachine),
     ...Object.entries(TENANCY_MACHINES).map(([name, machine]) => kind(name, machine)),
     ...extra,

@@ -7,6 +7,7 @@
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import { fx, kernelActions, type KernelEvent } from './contract.js';
+import { noInputs, type EffectInputs } from './effects.js';
 
 export const DEFAULT_LEASE_MS = 8 * 3600_000;
 
@@ -29,6 +30,9 @@ type SessionEvent =
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>;
 
 const leaseMs = (e: { data: { leaseMs?: number } }) => e.data.leaseMs ?? DEFAULT_LEASE_MS;
+
+/** The effects a session emits: its lease timer. */
+export const sessionEffectInputs: EffectInputs<SessionContext> = { timer: noInputs };
 
 export const sessionMachine = setup({
   types: { context: {} as SessionContext, events: {} as SessionEvent },

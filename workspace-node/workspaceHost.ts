@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { ActorRegistry } from '../actors/index.js';
 import {
   CommandPublisher,
+  effectHandlers,
   JsonlLog,
   SessionStore,
   systemClock,
@@ -85,18 +86,14 @@ export class WorkspaceHost {
     );
     const publisher = new CommandPublisher(o.js, o.clock ?? systemClock, new AbortController().signal);
     const effects = new Map<string, EffectHandler>([
-      [
-        'llm.call',
-        llmCallHandler({
+      ...effectHandlers({
+        'llm.call': llmCallHandler({
           router: o.router,
           tools: () => o.toolDefinitions,
           nc: o.nc,
           ...(o.needsApproval ? { needsApproval: o.needsApproval } : {}),
         }),
-      ],
-      [
-        'tool.run',
-        toolRunHandler({
+        'tool.run': toolRunHandler({
           root: this.filesDir,
           tools: new Map(o.tools.map((t) => [t.name, t])),
           recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () =>
@@ -104,8 +101,8 @@ export class WorkspaceHost {
           ),
           writes: sqliteWriteLedger(this.cluster.sessions, () => (o.clock ?? systemClock).now()),
         }),
-      ],
-      ['actor.send', actorSendHandler(() => publisher)],
+        'actor.send': actorSendHandler(() => publisher),
+      }),
       ...(o.extraEffects ?? new Map()),
     ]);
     this.kernel = new WorkspaceKernel({

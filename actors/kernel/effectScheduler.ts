@@ -13,8 +13,9 @@ import type { Logger } from 'pino';
 import { addressKey, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
 import type { Clock } from './clock.js';
 import type { CommandPublisher } from './commandPublisher.js';
+import type { EffectDispatch } from './effectDispatch.js';
 import type { EffectOutcomes } from './effectOutcomes.js';
-import { runWithRetry, type EffectHandler, type EffectOutcome, type RetryPolicy } from './effects.js';
+import { runWithRetry, type EffectOutcome, type RetryPolicy } from './effects.js';
 
 export function effectCommandId(address: ActorAddress, effectId: string): string {
   return `fx:${addressKey(address)}:${effectId}`;
@@ -30,7 +31,7 @@ export class EffectScheduler {
   reused = 0;
 
   constructor(
-    private readonly handlers: ReadonlyMap<string, EffectHandler>,
+    private readonly dispatch: EffectDispatch,
     private readonly publisher: CommandPublisher,
     private readonly clock: Clock,
     private readonly retry: RetryPolicy,
@@ -40,17 +41,21 @@ export class EffectScheduler {
     private readonly afterRecord?: (kind: string) => void,
   ) {}
 
-  /** Starts an effect unless it is already running in this process (idempotent). */
+  /**
+   * Starts an effect unless it is already running in this process (idempotent). `actorContext` is
+   * the context of the actor after the turn that started it: its kind reads the effect's inputs.
+   */
   start(address: ActorAddress, effect: EffectSpec, actorContext: unknown, session: string): void {
     if (effect.kind === 'timer') return this.schedule(address, effect);
     const gid = `${addressKey(address)}/${effect.id}`;
     if (this.running.has(gid) || this.stopper.signal.aborted) return;
+    const spec = this.dispatch.specOf(address, effect, actorContext);
     // stop() aborts every running effect through `running`: no listener per effect on one shared
     // signal (a restart re-driving many effects would pass Node's limit of ten and warn).
     const ac = new AbortController();
     this.running.set(gid, ac);
     this.started++;
-    void this.execute(address, effect, actorContext, session, ac.signal).finally(() => {
+    void this.execute(address, spec, session, ac.signal).finally(() => {
       this.running.delete(gid);
     });
   }
@@ -58,7 +63,6 @@ export class EffectScheduler {
   private async execute(
     address: ActorAddress,
     effect: EffectSpec,
-    actorContext: unknown,
     session: string,
     signal: AbortSignal,
   ): Promise<void> {
@@ -69,7 +73,7 @@ export class EffectScheduler {
       this.log.debug({ actor: key, effect: effect.id }, 'effect outcome recorded earlier: published again');
     } else {
       if (this.outcomes && !this.outcomes.stillPending(key, effect.id)) return;
-      const ran = await this.run(address, effect, actorContext, session, signal);
+      const ran = await this.run(address, effect, session, signal);
       if (!ran) return;
       outcome = this.outcomes
         ? this.outcomes.record(key, effect.id, effect.kind, ran, this.clock.now())
@@ -89,11 +93,9 @@ export class EffectScheduler {
   private async run(
     address: ActorAddress,
     effect: EffectSpec,
-    actorContext: unknown,
     session: string,
     signal: AbortSignal,
   ): Promise<EffectOutcome | undefined> {
-    const handler = this.handlers.get(effect.kind);
     const outcomes = this.outcomes;
     const checkpoint = outcomes
       ? (value: unknown) =>
@@ -107,21 +109,12 @@ export class EffectScheduler {
       : undefined;
     let outcome: EffectOutcome;
     try {
-      outcome = handler
-        ? await runWithRetry(
-            handler,
-            { address, effect, actorContext, session, signal, ...(checkpoint ? { checkpoint } : {}) },
-            this.retry,
-            this.clock,
-          )
-        : {
-            ok: false,
-            error: {
-              code: 'MOE_ERR_EFFECT_UNKNOWN',
-              message: `no handler for effect ${effect.kind}`,
-              attempts: 1,
-            },
-          };
+      outcome = await runWithRetry(
+        this.dispatch.run,
+        { address, effect, session, signal, ...(checkpoint ? { checkpoint } : {}) },
+        this.retry,
+        this.clock,
+      );
     } catch (err) {
       // Aborted: the kernel is stopping or the effect was cancelled; whoever hosts the actor next re-drives it.
       this.log.debug({ err, effect: effect.id }, 'effect aborted');

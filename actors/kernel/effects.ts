@@ -15,9 +15,8 @@ export type { RetryPolicy } from './backoff.js';
 
 export interface EffectInvocation {
   readonly address: ActorAddress;
+  /** the effect as journaled plus the inputs its actor kind reads from its context (effectDispatch.ts) */
   readonly effect: EffectSpec;
-  /** the machine's context when the effect is run (read-only) */
-  readonly actorContext: unknown;
   readonly session: string;
   readonly attempt: number;
   readonly signal: AbortSignal;

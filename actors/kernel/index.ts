@@ -10,6 +10,13 @@ export { backoffDelay, exponentialDelay, retryDelay, type RetryPolicy } from './
 export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
 export { effectCommandId } from './effectScheduler.js';
+export {
+  EffectDispatch,
+  effectHandlers,
+  type EffectHandlerOf,
+  type EffectHandlers,
+  type InvocationOf,
+} from './effectDispatch.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 export type { ActorCell } from './actorCell.js';
 export { Replayer, jsonDiff, type ReplayedActor } from './replay.js';

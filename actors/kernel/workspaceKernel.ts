@@ -53,6 +53,7 @@ import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+import { EffectDispatch } from './effectDispatch.js';
 import { EffectOutcomes } from './effectOutcomes.js';
 import { RepeatLog } from './repeatLog.js';
 import { EffectScheduler } from './effectScheduler.js';
@@ -167,7 +168,7 @@ export class WorkspaceKernel {
     this.committer = new GroupCommitter(o.store, o.jsonl);
     this.failures = new RepeatLog(o.log, () => this.clock.now());
     this.scheduler = new EffectScheduler(
-      o.effects,
+      new EffectDispatch(o.effects, o.registry),
       this.publisher,
       this.clock,
       o.retry ?? DEFAULT_RETRY,

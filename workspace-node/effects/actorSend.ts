@@ -7,7 +7,7 @@
  *   `replyTo: true`              `data.parent` gets the sender's kind and id, so the child can report back
  * Both are a deterministic function of (sender address, journaled effect spec).
  */
-import type { EffectHandler, CommandPublisher } from '../../actors/kernel/index.js';
+import type { CommandPublisher, EffectHandlerOf } from '../../actors/kernel/index.js';
 import { effectCommandId } from '../../actors/kernel/index.js';
 import type { ActorAddress } from '../../schemas/index.js';
 
@@ -19,22 +19,22 @@ export function childId(parentId: string, ref: string): string {
   return `${parentId.length > room ? parentId.slice(0, room) : parentId}-${ref}`;
 }
 
-export function actorSendHandler(publisher: () => CommandPublisher): EffectHandler {
+export function actorSendHandler(publisher: () => CommandPublisher): EffectHandlerOf<'actor.send'> {
   return async ({ address, effect, session }) => {
-    const to = effect.to as Partial<ActorAddress> & { child?: string };
+    const { to } = effect;
     const target: ActorAddress = {
       org: to.org ?? address.org,
       ws: to.ws ?? address.ws,
-      kind: String(to.kind),
-      id: to.child !== undefined ? childId(address.id, String(to.child)) : String(to.id),
+      kind: to.kind,
+      id: to.child !== undefined ? childId(address.id, to.child) : String(to.id),
     };
-    let data = effect.data as Record<string, unknown> | undefined;
+    let data: Record<string, unknown> | undefined = effect.data;
     if (effect.replyTo === true) {
       const parent = (data?.parent ?? {}) as Record<string, unknown>;
       data = { ...data, parent: { ...parent, kind: address.kind, id: address.id } };
     }
     const id = `send:${effectCommandId(address, effect.id)}`;
-    await publisher().publish(target, { id, type: String(effect.type), ...(data ? { data } : {}), session });
+    await publisher().publish(target, { id, type: effect.type, ...(data ? { data } : {}), session });
     return { sent: id, to: `${target.kind}.${target.id}` };
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The `llm.call` effect: one provider call for an agent (or coordinator) step, through the
  * provider router (profile → provider/model chain, retries, circuit breakers, cluster rate limits
- * and budgets, exact cost and price). Reads the conversation and script from the actor's context,
- * streams the reply (deltas go to the live subject, coalesced), and returns the final
+ * and budgets, exact cost and price). Gets the conversation and script in its spec
+ * (`SpecOf<'llm.call'>`), streams the reply (deltas go to the live subject, coalesced), and returns the final
  * {@link LlmReply} with what the call cost and what the customer pays; the kernel journals it as
  * the effect's result, so replay never re-prices or re-bills a call.
  *
@@ -14,9 +14,8 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LlmReply } from '../../actors/index.js';
-import type { EffectHandler } from '../../actors/kernel/index.js';
-import { addressKey, isMoeError, liveSubject, MoeError, type ScriptStep } from '../../schemas/index.js';
-import type { AgentMessage } from '../../actors/index.js';
+import type { EffectHandlerOf } from '../../actors/kernel/index.js';
+import { addressKey, isMoeError, liveSubject, MoeError } from '../../schemas/index.js';
 import type { ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
 
@@ -28,13 +27,6 @@ export interface LlmCallDeps {
   readonly nc?: NatsConnection;
   /** coalescing window for live deltas (ms) */
   readonly liveFlushMs?: number;
-}
-
-/** What the handler reads from an agent's or coordinator's context. */
-interface CallerContext {
-  readonly profile: string;
-  readonly messages: readonly AgentMessage[];
-  readonly script: readonly ScriptStep[] | null;
 }
 
 /** The router already retried: only a "retry after T" failure goes back to the kernel as retryable. */
@@ -50,9 +42,8 @@ export function forKernel(err: unknown): unknown {
   );
 }
 
-export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
-  return async ({ address, effect, actorContext, signal, checkpoint }) => {
-    const ctx = actorContext as CallerContext;
+export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
+  return async ({ address, effect, signal, checkpoint }) => {
     const live = deps.nc
       ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50)
       : undefined;
@@ -93,12 +84,12 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandler {
       };
       const routed = await deps.router.call({
         org: address.org,
-        profile: typeof effect.profile === 'string' ? effect.profile : ctx.profile,
-        messages: ctx.messages,
+        profile: effect.profile,
+        messages: effect.messages,
         tools: effect.tools === false ? [] : deps.tools(),
         idempotencyKey: `${addressKey(address)}/${effect.id}`,
-        step: Number(effect.step ?? 0),
-        script: ctx.script,
+        step: effect.step,
+        script: effect.script,
         signal,
         onDelta: (d) => live?.push(d),
         ...(checkpoint ? { onReply: record } : {}),

@@ -12,21 +12,15 @@ import { errors } from '../errors.js';
 
 const PROJECT_RE = new RegExp(TOKEN_PATTERN);
 
-/** What the tool handler reads from an agent's context. */
-interface ProjectContext {
-  readonly project?: string;
-}
-
 /** The folder of a project's files inside a workspace's files root. */
 export function projectFilesDir(filesRoot: string, project: string): string {
   return join(filesRoot, 'projects', project);
 }
 
-/** The root for the tools of the actor whose context this is (created on first use). */
-export async function toolRootFor(filesRoot: string, actorContext: unknown): Promise<string> {
-  const project = (actorContext as ProjectContext | null | undefined)?.project;
+/** The root for the tools of a task of `project` (created on first use); the files root without one. */
+export async function toolRootFor(filesRoot: string, project: string | undefined): Promise<string> {
   if (project === undefined) return filesRoot;
-  // The command schema already checked it; a context from elsewhere must not name `..`.
+  // The command schema already checked it; a spec from elsewhere must not name `..`.
   if (!PROJECT_RE.test(project)) throw errors.TOOL_INPUT(`invalid project id ${JSON.stringify(project)}`);
   const dir = projectFilesDir(filesRoot, project);
   await mkdir(dir, { recursive: true });

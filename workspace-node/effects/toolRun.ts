@@ -6,7 +6,7 @@
  * issues those after `task.approve`): defence in depth if a machine or a script forgets to ask.
  */
 import type { ToolReply } from '../../actors/index.js';
-import type { EffectHandler } from '../../actors/kernel/index.js';
+import type { EffectHandlerOf } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
@@ -20,19 +20,18 @@ export interface ToolRunDeps {
   readonly writes?: ToolContext['writes'];
 }
 
-export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
-  return async ({ address, effect, actorContext, signal }): Promise<ToolReply> => {
-    const callId = String(effect.callId);
-    const tool = deps.tools.get(String(effect.name));
-    if (!tool)
-      return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
+export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
+  return async ({ address, effect, signal }): Promise<ToolReply> => {
+    const { callId } = effect;
+    const tool = deps.tools.get(effect.name);
+    if (!tool) return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${effect.name}`, isError: true };
     if (tool.needsApproval === true && effect.approved !== true) {
       const e = errors.APPROVAL_REQUIRED(tool.name);
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
     }
     try {
-      const r = await tool.run((effect.input ?? {}) as Record<string, unknown>, {
-        root: await toolRootFor(deps.root, actorContext),
+      const r = await tool.run(effect.input, {
+        root: await toolRootFor(deps.root, effect.project),
         signal,
         producer: { address: addressKey(address), effectId: effect.id },
         ...(deps.recordArtifact ? { recordArtifact: deps.recordArtifact } : {}),
