@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,11 +117,19 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 }
 
 export async function startNatsServer(
-  opts: { port?: number; storeDir?: string; jetstream?: boolean } = {},
+  opts: {
+    port?: number;
+    storeDir?: string;
+    jetstream?: boolean;
+    /** extra nats-server configuration (e.g. `authorization { … }`), kept in the store dir */
+    config?: string;
+  } = {},
 ): Promise<NatsServerHandle> {
   const port = opts.port ?? (await freePort());
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), 'moe-nats-'));
   const bin = natsServerBinary();
+  const configFile = join(storeDir, 'nats.conf');
+  if (opts.config !== undefined) writeFileSync(configFile, opts.config);
   let watchdog: ChildProcess;
   let pid: number;
 
@@ -129,7 +137,14 @@ export async function startNatsServer(
     const js = opts.jetstream === false ? [] : ['-js', '-sd', storeDir];
     const started = await spawnWatched(
       bin,
-      ['-a', '127.0.0.1', '-p', String(port), ...js],
+      [
+        ...(opts.config !== undefined ? ['-c', configFile] : []),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        ...js,
+      ],
       opts.storeDir ? undefined : storeDir,
     );
     watchdog = started.watchdog;

@@ -49,8 +49,7 @@ export class Access {
   }
 
   /** Org-level operations (members, teams, keys, workspaces admin). Project-scoped keys may not. */
-  requireOrg(p: Principal, org: string, min: OrgRole): OrgRole {
-    const role = this.orgRole(p, org);
+  requireOrg(p: Principal, org: string, min: OrgRole, role = this.orgRole(p, org)): OrgRole {
     if (!role) throw errors.NOT_FOUND(`org ${org}`);
     if (!atLeast(role, min)) throw errors.FORBIDDEN(`needs ${min} in the org`);
     if (p.kind === 'apikey' && p.project !== null && min !== 'viewer')

@@ -9,7 +9,13 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { TENANCY_WS, type AgentConfig, type JournalRecord, type OrgRole, type PasswordHash } from '../schemas/index.js';
+import {
+  TENANCY_WS,
+  type AgentConfig,
+  type JournalRecord,
+  type OrgRole,
+  type PasswordHash,
+} from '../schemas/index.js';
 import { errors } from './errors.js';
 import { isIdempotentCommandId } from './idempotency.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';

@@ -1,14 +1,25 @@
 /**
- * Which org a request is about, for the per-org rate limit: from the route's `:org` param, the
- * workspace / project / task / session / team / API key its `:id` (or `:wsId`) names, or an `org`
- * in the query or body. Resolved through the tenancy projection; `null` when the request names no
- * org (e.g. `GET /api/orgs`) or the caller is not a member of it — a foreign org's budget is never
- * charged, so nobody can exhaust another tenant's limit.
+ * Which org a request is about, resolved once per request before its handler runs (server.ts puts
+ * it on `req.tenant`): from the route's `:org` param, the workspace / project / task / session /
+ * team / API key its `:id` (or `:wsId`) names, or an `org` in the body or query, through the
+ * tenancy projection, with the caller's role in it. The per-org rate limit charges that org (only
+ * when the caller is a member: a foreign org's budget is never charged, so nobody can exhaust
+ * another tenant's limit), and routes that act on the org the request names take it from here
+ * ({@link requireTenant}) instead of working it out again.
  */
 import type { FastifyRequest } from 'fastify';
+import type { OrgRole } from '../schemas/tenancy.js';
 import type { Access, Principal } from './access.js';
 import { parseSessionId, parseTaskId } from './crypto.js';
+import { errors } from './errors.js';
 import type { TenancyProjection } from './projection.js';
+
+export interface Tenant {
+  /** the org the request names */
+  readonly org: string;
+  /** the caller's role in it; undefined when it is not a member (or an API key of another org) */
+  readonly role: OrgRole | undefined;
+}
 
 type Bag = Record<string, unknown> | undefined;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -23,14 +34,17 @@ function orgOfId(t: TenancyProjection, route: string, id: string): string | unde
   return undefined;
 }
 
-/** @example const org = requestOrg(req, p, ctx.tenancy, ctx.access); if (org) await limiter.hit(`org.${org}`, rule); */
-export function requestOrg(
+/**
+ * The org `req` names and the caller's role in it; null when it names none (e.g. `GET /api/orgs`).
+ *
+ * @example req.tenant = requestTenant(req, p, ctx.tenancy, ctx.access);
+ */
+export function requestTenant(
   req: FastifyRequest,
   p: Principal,
   tenancy: TenancyProjection,
   access: Access,
-): string | null {
-  if (p.kind === 'apikey') return p.org;
+): Tenant | null {
   const params = req.params as Bag;
   const route = req.routeOptions.url ?? '';
   const wsId = str(params?.wsId);
@@ -39,7 +53,42 @@ export function requestOrg(
     str(params?.org) ??
     (wsId !== undefined ? tenancy.workspaces.get(wsId)?.org : undefined) ??
     (id !== undefined ? orgOfId(tenancy, route, id) : undefined) ??
-    str((req.query as Bag)?.org) ??
-    str((req.body as Bag)?.org);
-  return org !== undefined && access.orgRole(p, org) !== undefined ? org : null;
+    str((req.body as Bag)?.org) ??
+    str((req.query as Bag)?.org);
+  return org === undefined ? null : { org, role: access.orgRole(p, org) };
+}
+
+/**
+ * The org whose rate limit a request is charged to: an API key's own org, else the org the
+ * request names when the caller is a member of it; null when none.
+ */
+export function chargedOrg(p: Principal, tenant: Tenant | null): string | null {
+  if (p.kind === 'apikey') return p.org;
+  return tenant?.role !== undefined ? tenant.org : null;
+}
+
+/**
+ * For routes about the org their request names (`/api/orgs/:org/…`, an `org` in the body or
+ * query): that org and the caller's role, as {@link Access.requireOrg} checks it (404 when not a
+ * member, 403 below `min`).
+ *
+ * @example const { org, role } = requireTenant(req, access, 'admin');
+ */
+export function requireTenant(
+  req: FastifyRequest,
+  access: Access,
+  min: OrgRole,
+): { org: string; role: OrgRole } {
+  const t = req.tenant;
+  if (!t) throw errors.NOT_FOUND('org');
+  const p = req.principal;
+  if (!p) throw errors.UNAUTHENTICATED();
+  return { org: t.org, role: access.requireOrg(p, t.org, min, t.role) };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the org this request names, resolved once before the handler (see requestOrg.ts) */
+    tenant: Tenant | null;
+  }
 }

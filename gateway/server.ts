@@ -34,7 +34,7 @@ import { DEFAULT_MAX_STREAMS_PER_PRINCIPAL, streamSlots } from './streamSlots.js
 import { TenancyProjection } from './projection.js';
 import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
-import { requestOrg } from './requestOrg.js';
+import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorBody } from './httpSchemas.js';
@@ -201,6 +201,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('tenant', null);
   app.addSchema(ErrorBody);
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
@@ -257,7 +258,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const p = principal(req);
     if (p.kind === 'apikey') await limiter.hit(`key.${p.keyId}`, limits.perApiKey);
     else await limiter.hit(`user.${p.userId}`, limits.perUser);
-    const org = requestOrg(req, p, tenancy, ctx.access);
+    req.tenant = requestTenant(req, p, tenancy, ctx.access);
+    const org = chargedOrg(p, req.tenant);
     if (org !== null) await limiter.hit(`org.${org}`, limits.perOrg);
   });
 

@@ -14,8 +14,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../actors/kernel/index.js';
-import { spawnWorker } from '../actors/kernel/index.js';
+import { exponentialDelay, spawnWorker, systemClock, type Clock } from '../actors/kernel/index.js';
 import { createProjector, lineTurns, type ProjectionDatabases, type Projector } from './projections.js';
 import type { ProjectionReply } from './projectionWorker.js';
 
@@ -153,7 +152,10 @@ export class ProjectionQueue {
         `the projection worker died ${this.failures} times in a row without committing a batch`,
       );
     }
-    const delayMs = Math.min(this.restartMaxMs, this.restartBaseMs * 2 ** (this.failures - 1));
+    const delayMs = exponentialDelay(this.failures, {
+      baseDelayMs: this.restartBaseMs,
+      maxDelayMs: this.restartMaxMs,
+    });
     this.log.warn(
       {
         batches: this.inFlight.size,

@@ -26,7 +26,11 @@ import {
   type ActorAddress,
 } from '../../schemas/index.js';
 import { errors } from '../../workspace-node/errors.js';
+import { exponentialDelay } from './backoff.js';
 import type { Clock } from './clock.js';
+
+/** while NATS is down: 100 ms doubling to 5 s, without jitter (the schedule this loop always had) */
+const PUBLISH_BACKOFF = { baseDelayMs: 100, maxDelayMs: 5_000 };
 
 export const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');
 
@@ -152,7 +156,7 @@ export class CommandPublisher {
           continue;
         }
         await this.clock
-          .sleep(Math.min(5000, 50 * 2 ** Math.min(attempt, 7)), this.stopped)
+          .sleep(exponentialDelay(attempt, PUBLISH_BACKOFF), this.stopped)
           .catch(() => undefined);
       }
     }

@@ -4,11 +4,14 @@
  * effect (after a crash) produces the same command id and is applied at most once.
  *
  * Supervision: a handler error that is retryable (MoeError.retryable, or an unknown error) is retried
- * with exponential backoff, honouring `retryAfterMs`; a terminal error, or the retry limit, ends in
- * `effect.failed` — the machine decides what failure means (the agent goes to `failed`).
+ * with the one backoff (backoff.ts), never sooner than `retryAfterMs`; a terminal error, or the retry
+ * limit, ends in `effect.failed` — the machine decides what failure means (the agent goes to `failed`).
  */
 import { isMoeError, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
+import { retryDelay, type RetryPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
+
+export type { RetryPolicy } from './backoff.js';
 
 export interface EffectInvocation {
   readonly address: ActorAddress;
@@ -27,29 +30,11 @@ export interface EffectInvocation {
 
 export type EffectHandler = (inv: EffectInvocation) => Promise<unknown>;
 
-export interface RetryPolicy {
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
 
 export type EffectOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: { code: string; message: string; attempts: number } };
-
-/** Backoff for attempt n (1-based): exponential with full jitter, never below a server's retry-after. */
-export function backoffMs(
-  policy: RetryPolicy,
-  attempt: number,
-  retryAfterMs: number | undefined,
-  rand: number,
-): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  const jittered = exp / 2 + (exp / 2) * rand;
-  return Math.max(jittered, retryAfterMs ?? 0);
-}
 
 /** Runs `handler` under the retry policy; never throws (except on abort). */
 export async function runWithRetry(
@@ -75,7 +60,9 @@ export async function runWithRetry(
           },
         };
       }
-      await clock.sleep(backoffMs(policy, attempt, moe?.retryAfterMs, Math.random()), base.signal);
+      // the kernel waits out any retry-after, however long: it is where long hints are sent to wait
+      const delayMs = retryDelay(attempt, policy, moe?.retryAfterMs) ?? moe?.retryAfterMs ?? 0;
+      await clock.sleep(delayMs, base.signal);
     }
   }
 }

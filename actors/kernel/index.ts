@@ -14,14 +14,8 @@ export {
 } from './journalReader.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
-export {
-  DEFAULT_RETRY,
-  backoffMs,
-  runWithRetry,
-  type EffectHandler,
-  type EffectInvocation,
-  type RetryPolicy,
-} from './effects.js';
+export { DEFAULT_RETRY, runWithRetry, type EffectHandler, type EffectInvocation } from './effects.js';
+export { backoffDelay, exponentialDelay, retryDelay, type RetryPolicy } from './backoff.js';
 export {
   CommandPublisher,
   CommandTooLargeError,
@@ -56,3 +50,4 @@ export { ensureStreams, type StreamOptions } from './streams.js';
 export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';
+export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';

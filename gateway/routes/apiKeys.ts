@@ -8,6 +8,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { atLeast } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { newApiKey } from '../crypto.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';
@@ -41,18 +42,18 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         const p = principal(req);
-        const myRole = access.requireOrg(p, req.params.org, 'admin');
+        const { org, role: myRole } = requireTenant(req, access, 'admin');
         const role = req.body.role ?? 'member';
         if (!atLeast(myRole, role))
           throw errors.FORBIDDEN('a key cannot have a higher role than its creator');
         const project = req.body.project;
-        if (project !== undefined && tenancy.projects.get(project)?.org !== req.params.org)
+        if (project !== undefined && tenancy.projects.get(project)?.org !== org)
           throw errors.NOT_FOUND(`project ${project}`);
         const c = creation(req, p);
         const id = c.id('k');
         const { key, hash } = newApiKey(id);
         await ctx.tenancyCommand(
-          req.params.org,
+          org,
           'apikey',
           id,
           'apikey.create',
@@ -69,8 +70,8 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/orgs/:org/api-keys',
       { schema: { tags: ['api keys'], params: OrgParams, response: errorResponses(403, 404) } },
       async (req) => {
-        access.requireOrg(principal(req), req.params.org, 'admin');
-        return { apiKeys: [...tenancy.apiKeys.values()].filter((k) => k.org === req.params.org).map(view) };
+        const { org } = requireTenant(req, access, 'admin');
+        return { apiKeys: [...tenancy.apiKeys.values()].filter((k) => k.org === org).map(view) };
       },
     );
 

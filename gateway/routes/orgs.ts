@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { userIdForEmail } from '../crypto.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';
@@ -59,8 +60,8 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/orgs/:org',
       { schema: { tags: ['orgs'], params: OrgParams, response: errorResponses(404) } },
       async (req) => {
-        const role = access.requireOrg(principal(req), req.params.org, 'viewer');
-        const o = tenancy.orgs.get(req.params.org)!;
+        const { org, role } = requireTenant(req, access, 'viewer');
+        const o = tenancy.orgs.get(org)!;
         return { id: o.id, name: o.name, role, members: o.members.size };
       },
     );
@@ -69,8 +70,7 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/orgs/:org/members',
       { schema: { tags: ['orgs'], params: OrgParams, response: errorResponses(404) } },
       async (req) => {
-        access.requireOrg(principal(req), req.params.org, 'viewer');
-        return { members: memberList(req.params.org) };
+        return { members: memberList(requireTenant(req, access, 'viewer').org) };
       },
     );
 
@@ -85,13 +85,12 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        const p = principal(req);
-        const myRole = access.requireOrg(p, req.params.org, 'admin');
+        const { org, role: myRole } = requireTenant(req, access, 'admin');
         if (req.body.role === 'owner' && myRole !== 'owner')
           throw errors.FORBIDDEN('only owners grant owner');
         const user = userIdForEmail(req.body.email);
         if (!tenancy.users.has(user)) throw errors.NOT_FOUND('no registered user with that email');
-        await ctx.tenancyCommand(req.params.org, 'membership', req.params.org, 'member.add', {
+        await ctx.tenancyCommand(org, 'membership', org, 'member.add', {
           user,
           role: req.body.role,
         });
@@ -110,13 +109,12 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const p = principal(req);
-        const myRole = access.requireOrg(p, req.params.org, 'admin');
-        const current = tenancy.orgs.get(req.params.org)?.members.get(req.params.user);
+        const { org, role: myRole } = requireTenant(req, access, 'admin');
+        const current = tenancy.orgs.get(org)?.members.get(req.params.user);
         if (!current) throw errors.NOT_FOUND(`member ${req.params.user}`);
         if ((req.body.role === 'owner' || current === 'owner') && myRole !== 'owner')
           throw errors.FORBIDDEN('only owners change owners');
-        await ctx.tenancyCommand(req.params.org, 'membership', req.params.org, 'member.role.set', {
+        await ctx.tenancyCommand(org, 'membership', org, 'member.role.set', {
           user: req.params.user,
           role: req.body.role,
         });
@@ -130,11 +128,11 @@ export function orgRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const p = principal(req);
         const self = p.kind === 'user' && p.userId === req.params.user;
-        const myRole = access.requireOrg(p, req.params.org, self ? 'viewer' : 'admin');
-        const current = tenancy.orgs.get(req.params.org)?.members.get(req.params.user);
+        const { org, role: myRole } = requireTenant(req, access, self ? 'viewer' : 'admin');
+        const current = tenancy.orgs.get(org)?.members.get(req.params.user);
         if (!current) throw errors.NOT_FOUND(`member ${req.params.user}`);
         if (current === 'owner' && myRole !== 'owner') throw errors.FORBIDDEN('only owners remove owners');
-        await ctx.tenancyCommand(req.params.org, 'membership', req.params.org, 'member.remove', {
+        await ctx.tenancyCommand(org, 'membership', org, 'member.remove', {
           user: req.params.user,
         });
         return reply.status(204).send();

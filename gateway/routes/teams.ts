@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Principal } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';
 import {
@@ -32,8 +33,8 @@ export function teamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/orgs/:org/teams',
       { schema: { tags: ['teams'], params: OrgParams, response: errorResponses(404) } },
       async (req) => {
-        access.requireOrg(principal(req), req.params.org, 'viewer');
-        return { teams: [...tenancy.teams.values()].filter((t) => t.org === req.params.org).map(view) };
+        const { org } = requireTenant(req, access, 'viewer');
+        return { teams: [...tenancy.teams.values()].filter((t) => t.org === org).map(view) };
       },
     );
 
@@ -49,11 +50,11 @@ export function teamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         const p = principal(req);
-        access.requireOrg(p, req.params.org, 'admin');
+        const { org } = requireTenant(req, access, 'admin');
         const c = creation(req, p);
         const id = c.id('m');
         await ctx.tenancyCommand(
-          req.params.org,
+          org,
           'team',
           id,
           'team.create',

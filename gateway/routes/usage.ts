@@ -8,6 +8,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { atLeast } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { errorResponses, UsageQuery } from '../httpSchemas.js';
 import { addTotals, emptyTotals, type UsageRow } from '../usageProjection.js';
 
@@ -20,16 +21,16 @@ export function usageRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req) => {
         const p = principal(req);
         const q = req.query;
-        const role = access.requireOrg(p, q.org, 'viewer');
+        const { org, role } = requireTenant(req, access, 'viewer');
         if (q.project !== undefined) access.requireProject(p, q.project);
         const seesAll = atLeast(role, 'admin') && !(p.kind === 'apikey' && p.project !== null);
         // rows outside any project of this org (`project: null`, or a project since deleted) show to admins
         const visible = (r: UsageRow) => {
           const pv = r.project === null ? undefined : tenancy.projects.get(r.project);
-          return pv && pv.org === q.org ? access.canSeeProject(p, pv) : seesAll;
+          return pv && pv.org === org ? access.canSeeProject(p, pv) : seesAll;
         };
         const rows = usage
-          .rowsOf(q.org)
+          .rowsOf(org)
           .filter(
             (r) =>
               (q.project === undefined || r.project === q.project) &&
@@ -40,7 +41,7 @@ export function usageRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           )
           .map((r) => ({ ...r }));
         const total = rows.reduce((t, r) => addTotals(t, r), emptyTotals());
-        return { org: q.org, currency: 'USD', unit: 'micros', complete: usage.ready, rows, total };
+        return { org, currency: 'USD', unit: 'micros', complete: usage.ready, rows, total };
       },
     );
   };

@@ -1,13 +1,17 @@
 /**
  * Workspaces (seed 002 `/api/workspaces`): list the ones I can see, create (org admins), read,
- * update, delete. The org actor is told about a new workspace too (`workspace.add`), best effort.
+ * update, delete. The org actor is told about a new workspace too (`workspace.add`); when that
+ * command cannot be stored the create answers 503 MOE_ERR_NATS_UNAVAILABLE with retry-after, and a
+ * retry with the same Idempotency-Key finishes the job without a second workspace.
  * Creating accepts an Idempotency-Key (see ../idempotency.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TENANCY_WS } from '../../schemas/index.js';
+import { isMoeError, TENANCY_WS } from '../../schemas/index.js';
 import { principal, type GatewayContext } from '../context.js';
+import { requireTenant } from '../requestOrg.js';
 import { errors } from '../errors.js';
 import { creation } from '../idempotency.js';
+import { natsUnavailable } from '../natsLink.js';
 import {
   CreateWorkspaceBody,
   errorResponses,
@@ -46,11 +50,11 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
       { schema: { tags: ['workspaces'], body: CreateWorkspaceBody, response: errorResponses(403, 404) } },
       async (req, reply) => {
         const p = principal(req);
-        access.requireOrg(p, req.body.org, 'admin');
+        const { org } = requireTenant(req, access, 'admin');
         const c = creation(req, p);
         const id = c.id('w');
         await ctx.tenancyCommand(
-          req.body.org,
+          org,
           'workspace',
           id,
           'workspace.create',
@@ -61,14 +65,17 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
           },
           c.cmd(1),
         );
-        ctx.bus
+        await ctx.bus
           .publish(
-            { org: req.body.org, ws: TENANCY_WS, kind: 'org', id: req.body.org },
+            { org, ws: TENANCY_WS, kind: 'org', id: org },
             'workspace.add',
             { workspace: id, name: req.body.name },
             { id: c.cmd(2) },
           )
-          .catch((err: unknown) => req.log.warn({ err }, 'workspace.add to org actor failed'));
+          .catch((err: unknown) => {
+            req.log.warn({ err }, 'workspace.add to org actor failed');
+            throw isMoeError(err) ? err : natsUnavailable('workspace.add to the org actor', err);
+          });
         const created = tenancy.workspaces.get(id);
         if (!created) throw errors.NOT_FOUND(`workspace ${id} (deleted since)`);
         return reply.status(201).send(view(created));

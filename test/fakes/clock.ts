@@ -1,31 +1,38 @@
 /**
- * A simulated clock for tests: `sleep` returns at once after advancing time and records the
- * requested wait, so tests assert on the waits a retry policy chose without really waiting.
+ * The simulated clock (simulatedClock.ts) for code that retries: `sleep` returns at once after
+ * moving time on by the wait, and records the wait, so tests assert on the waits a retry policy
+ * chose without really waiting. Timers still fire only when time is moved on (by `advance` or by
+ * a sleep).
  */
-import type { Clock } from '../../workspace-node/providers/index.js';
+import { simulatedClock, type SimulatedClock } from './simulatedClock.js';
 
-export interface FakeClock extends Clock {
+export interface FakeClock extends SimulatedClock {
   /** every wait requested, in order */
   readonly sleeps: number[];
-  advance(ms: number): void;
-  set(epochMs: number): void;
 }
 
 export function fakeClock(start = Date.UTC(2025, 5, 1, 12, 0, 0)): FakeClock {
-  let t = start;
+  const sim = simulatedClock(start);
   const sleeps: number[] = [];
   return {
     sleeps,
-    now: () => t,
-    sleep: async (ms) => {
+    now: () => sim.now(),
+    setTimeout: (fn, ms) => sim.setTimeout(fn, ms),
+    clearTimeout: (handle) => sim.clearTimeout(handle),
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw signal.reason;
       sleeps.push(ms);
-      t += ms;
+      sim.advance(ms);
     },
-    advance: (ms) => {
-      t += ms;
+    advance: (ms) => sim.advance(ms),
+    get pending() {
+      return sim.pending;
     },
-    set: (epochMs) => {
-      t = epochMs;
+    get pendingDue() {
+      return sim.pendingDue;
+    },
+    get fired() {
+      return sim.fired;
     },
   };
 }

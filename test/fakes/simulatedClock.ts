@@ -1,7 +1,7 @@
 /**
  * A simulated kernel clock for tests about time: timers and sleeps fire only when the test moves
  * time on with `advance`, never because the machine was slow. `now()` starts at the wall-clock time
- * the clock was made and moves only with `advance`, so it is comparable with the `at` NATS stamps
+ * the clock was made (or `start`) and moves only with `advance`, so it is comparable with the `at` NATS stamps
  * on commands, and a timer for `fireAt` is due at exactly `fireAt`.
  *
  * @example
@@ -33,8 +33,8 @@ export interface SimulatedClock extends Clock {
   readonly fired: readonly FiredTimer[];
 }
 
-export function simulatedClock(): SimulatedClock {
-  let time = Date.now();
+export function simulatedClock(start = Date.now()): SimulatedClock {
+  let time = start;
   let nextId = 1;
   const timers = new Map<number, Timer>();
   const fired: FiredTimer[] = [];

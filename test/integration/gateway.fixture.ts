@@ -21,9 +21,9 @@ export interface Stack {
 }
 
 export async function startStack(
-  opts: { node?: boolean; gateway?: Partial<GatewayOptions> } = {},
+  opts: { node?: boolean; gateway?: Partial<GatewayOptions>; natsConfig?: string } = {},
 ): Promise<Stack> {
-  const ns = await startNatsServer();
+  const ns = await startNatsServer(opts.natsConfig !== undefined ? { config: opts.natsConfig } : {});
   const nc = await connect({ servers: ns.url });
   await ensureStreams(nc, await jetstreamManager(nc));
   const dir = tempDir('moe-gw-');

@@ -1,30 +1,14 @@
 /**
- * Optimistic concurrency on one JetStream KV key: read the value and its revision, compute the
- * next value, write it only if the revision is still the one read (`kv.update(key, value,
- * revision)`; `kv.create` for a key that does not exist yet). Losing the race ("wrong last
- * sequence") means another process wrote first: read again and recompute. This is what lets
- * several nodes share one counter without ever overshooting a limit: a write is based on exactly
- * the value it replaces. Uses nothing newer than nats-server 2.9.
+ * The node's door to the one KV compare-and-set (actors/kernel/kvCas.ts), for its provider rate
+ * windows and org budgets: the same update, with failures named in the node's codes: KV not
+ * answering → MOE_ERR_LIMITS_UNAVAILABLE, every attempt lost → MOE_ERR_LIMITS_CONTENDED.
  */
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { kvCas, KvCasContended, type KvCasOptions } from '../../actors/kernel/index.js';
 import { isMoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 
-export interface CasOptions {
-  readonly maxAttempts?: number;
-  readonly random?: () => number;
-}
-
-const encoder = new TextEncoder();
-
-function lostRace(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
+export type CasOptions = Pick<KvCasOptions, 'maxAttempts' | 'random'>;
 
 /**
  * Applies `next` to the key's current value (undefined when absent) until the write wins.
@@ -39,27 +23,11 @@ export async function casUpdate<T>(
   next: (current: T | undefined) => T,
   options: CasOptions = {},
 ): Promise<T> {
-  const maxAttempts = options.maxAttempts ?? 500;
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    try {
-      const entry = await kv.get(key);
-      const current = entry !== null && entry.operation === 'PUT' ? entry.json<T>() : undefined;
-      const value = next(current);
-      // `next` returning the value it was given means "no change": nothing to write.
-      if (value === current) return value;
-      const bytes = encoder.encode(JSON.stringify(value));
-      // A deleted key still has a revision (its delete marker) to compare against.
-      if (entry !== null) await kv.update(key, bytes, entry.revision);
-      else await kv.create(key, bytes);
-      return value;
-    } catch (err) {
-      if (isMoeError(err)) throw err;
-      if (!lostRace(err)) throw errors.LIMITS_UNAVAILABLE(key, { cause: err });
-    }
-    // Back off a little, more after each lost race, so contenders spread out.
-    const ms = Math.min(50, attempt) * random();
-    if (ms >= 1) await new Promise((r) => setTimeout(r, ms));
+  try {
+    return await kvCas(kv, key, next, options);
+  } catch (err) {
+    if (isMoeError(err)) throw err;
+    if (err instanceof KvCasContended) throw errors.LIMITS_CONTENDED(`${key} after ${err.attempts} attempts`);
+    throw errors.LIMITS_UNAVAILABLE(key, { cause: err });
   }
-  throw errors.LIMITS_CONTENDED(`${key} after ${maxAttempts} attempts`);
 }

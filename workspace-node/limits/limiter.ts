@@ -15,14 +15,9 @@
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { systemClock, type Clock } from '../../actors/kernel/index.js';
 import { KV_BUCKETS } from '../../schemas/index.js';
-import {
-  systemClock,
-  type CallGate,
-  type Clock,
-  type GateRequest,
-  type GateTicket,
-} from '../providers/index.js';
+import type { CallGate, GateRequest, GateTicket } from '../providers/index.js';
 import {
   adjustBudget,
   budgetKey,

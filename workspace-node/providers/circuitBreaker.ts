@@ -11,7 +11,7 @@
  *                                        ▲                    │
  *                                        └────probe failed────┘
  */
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../actors/kernel/index.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -14,13 +14,7 @@ export { scriptedProvider, demoScript, SCRIPTED_MODEL, type ScriptedOptions } fr
 export { anthropicProvider, type AnthropicProviderOptions } from './anthropic.js';
 export { openAiCompatibleProvider, type OpenAiCompatibleOptions } from './openaiCompatible.js';
 export { classifyProviderError, parseRetryAfter, type ClassifyContext } from './classify.js';
-export {
-  withRetry,
-  backoffDelay,
-  DEFAULT_RETRY_POLICY,
-  type RetryPolicy,
-  type RetryOptions,
-} from './retry.js';
+export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions } from './retry.js';
 export {
   CircuitBreaker,
   BreakerRegistry,
@@ -29,7 +23,6 @@ export {
   type BreakerSnapshot,
   type BreakerState,
 } from './circuitBreaker.js';
-export { systemClock, type Clock } from './clock.js';
 export {
   costOf,
   costPicos,

@@ -2,24 +2,17 @@
  * Our one retry policy for provider calls. The SDKs' own retries are disabled (`maxRetries: 0`)
  * so attempts, waits and breaker accounting all happen here, where they are visible and testable.
  *
- * Waits: a server hint (`retryAfterMs`, from `retry-after` / `retry-after-ms`) is used as given;
- * otherwise exponential backoff with "equal jitter" (half fixed, half random) so many nodes that
- * failed together do not retry together. A hint longer than `maxWaitMs` is not slept on: the call
- * gives up on this provider (the router falls back, or the kernel re-drives the effect later
- * with the hint as its delay) rather than holding a turn open for minutes.
+ * Waits follow the one backoff and retry-after rule (actors/kernel/backoff.ts): jittered
+ * exponential backoff, never shorter than a server hint (`retryAfterMs`, from `retry-after` /
+ * `retry-after-ms`). A hint longer than `maxWaitMs` is not slept on: the call gives up on this
+ * provider (the router falls back, or the kernel re-drives the effect later with the hint as its
+ * delay) rather than holding a turn open for minutes.
  */
+import { retryDelay, systemClock, type Clock, type RetryPolicy } from '../../actors/kernel/index.js';
 import { isMoeError, type MoeError } from '../../schemas/index.js';
 import { errors } from '../errors.js';
-import { systemClock, type Clock } from './clock.js';
 
-export interface RetryPolicy {
-  /** attempts per provider, the first one included */
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  /** longest server-requested wait we sleep on in-process */
-  readonly maxWaitMs: number;
-}
+export type { RetryPolicy } from '../../actors/kernel/index.js';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 3,
@@ -27,18 +20,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 8_000,
   maxWaitMs: 30_000,
 };
-
-/** The wait before attempt `attempt + 1` after `err` failed attempt `attempt` (1-based). */
-export function backoffDelay(
-  attempt: number,
-  err: MoeError,
-  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
-  random: () => number = Math.random,
-): number {
-  if (err.retryAfterMs !== undefined) return err.retryAfterMs;
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
-}
 
 export interface RetryOptions {
   readonly policy?: RetryPolicy;
@@ -72,10 +53,14 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
     }
     const keepGoing = opts.onFailure?.(error, attempt) !== false;
     if (!error.retryable || !keepGoing || attempt >= policy.maxAttempts) throw error;
-    const delayMs = backoffDelay(attempt, error, policy, opts.random);
-    if (delayMs > policy.maxWaitMs) throw error;
+    const delayMs = retryDelay(attempt, policy, error.retryAfterMs, opts.random);
+    if (delayMs === undefined) throw error;
     if (opts.signal?.aborted) throw errors.LLM_CANCELLED('aborted before retrying', { cause: error });
     opts.onRetry?.({ attempt, delayMs, error });
-    await clock.sleep(delayMs, opts.signal);
+    // the kernel's clock rejects with the signal's reason; the caller of a provider sees LLM_CANCELLED
+    await clock.sleep(delayMs, opts.signal).catch((err: unknown) => {
+      if (opts.signal?.aborted) throw errors.LLM_CANCELLED('aborted while waiting to retry', { cause: err });
+      throw err;
+    });
   }
 }

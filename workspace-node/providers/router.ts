@@ -23,7 +23,7 @@ import {
   type BreakerOptions,
   type BreakerSnapshot,
 } from './circuitBreaker.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../actors/kernel/index.js';
 import { estimateUsage, totalTokens } from './estimate.js';
 import { providerFailure } from './failure.js';
 import type { CallGate, GateTicket } from './gate.js';
