@@ -45,12 +45,11 @@ export async function prepareBody(
     return prepared;
   }
   const path = join(tmpdir(), `moe-storage-${randomUUID()}`);
-  const hash = createHash('sha256');
-  let size = 0;
+  const tap = hashTap();
   const dispose = () => rm(path, { force: true });
   try {
-    await pipeline(body, tap(hash, (n) => (size += n)), createWriteStream(path));
-    const sha256 = hash.digest('hex');
+    await pipeline(body, tap.stream, createWriteStream(path));
+    const { size, sha256 } = tap.result();
     checkSha(key, sha256, expectedSha256);
     return { size, sha256, buffer: undefined, open: () => createReadStream(path), dispose };
   } catch (err) {
@@ -114,12 +113,16 @@ export function toStream(body: Buffer | Readable): Readable {
   return Buffer.isBuffer(body) ? Readable.from([body]) : body;
 }
 
-function tap(hash: ReturnType<typeof createHash>, count: (n: number) => void): Transform {
-  return new Transform({
+/** A pass-through that counts and hashes what flows through it. */
+export function hashTap(): { stream: Transform; result(): { size: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
-      count(chunk.length);
+      size += chunk.length;
       done(null, chunk);
     },
   });
+  return { stream, result: () => ({ size, sha256: hash.digest('hex') }) };
 }
