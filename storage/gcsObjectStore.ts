@@ -27,6 +27,8 @@ export interface GcsStoreOptions {
   readonly endpoint?: string;
   /** anything else for the client (projectId, retryOptions, …) */
   readonly client?: StorageOptions;
+  /** objects per list request (default 1000, the API's maximum) */
+  readonly pageSize?: number;
 }
 
 export class GcsObjectStore implements ObjectStore {
@@ -34,11 +36,13 @@ export class GcsObjectStore implements ObjectStore {
   private readonly storage: Storage;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly pageSize: number;
 
   /** @example new GcsObjectStore({ bucket: 'moe-backups', prefix: 'prod' }) */
   constructor(options: GcsStoreOptions) {
     this.bucket = options.bucket;
     this.prefix = normalisePrefix(options.prefix ?? '');
+    this.pageSize = options.pageSize ?? 1000;
     this.url = `gs://${this.bucket}/${this.prefix}${options.endpoint ? ` (${options.endpoint})` : ''}`;
     this.storage = new Storage({
       ...(options.endpoint ? { apiEndpoint: options.endpoint } : {}),
@@ -107,7 +111,7 @@ export class GcsObjectStore implements ObjectStore {
         const [files, next] = await bucket.getFiles({
           prefix: joinKey(this.prefix, prefix),
           autoPaginate: false,
-          maxResults: 1000,
+          maxResults: this.pageSize,
           ...(pageToken ? { pageToken } : {}),
         });
         for (const f of files) yield { key: stripPrefix(this.prefix, f.name), size: Number(f.metadata.size ?? 0) };

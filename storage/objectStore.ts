@@ -44,7 +44,10 @@ export interface ObjectStore {
   getStream(key: string, options?: GetOptions): Promise<Readable>;
   /** Size and sha256, or undefined when there is no such object. */
   head(key: string): Promise<ObjectInfo | undefined>;
-  /** Every object whose key starts with `prefix` (a string prefix, not only a folder). */
+  /**
+   * Every object whose key starts with `prefix` (a string prefix, not only a folder). fs, GCS and
+   * AWS S3 list in key order; not every S3-compatible server does, so callers must not rely on it.
+   */
   list(prefix?: string): AsyncIterable<ListEntry>;
   /** Removes the object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
