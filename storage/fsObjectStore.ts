@@ -12,14 +12,13 @@
  * Unlike a bucket, a directory cannot hold both `a` and `a/b`: such a put fails with
  * MOE_ERR_STORAGE_KEY.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { isMoeError } from '../schemas/index.js';
-import { checkSha, hashTap, sha256Hex, verifyBuffer, verifyingStream } from './body.js';
+import { checkSha, sha256Hex, verifyBuffer, verifyingStream } from './body.js';
 import { errors } from './errors.js';
 import { checkKey } from './keys.js';
 import type { GetOptions, ListEntry, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './objectStore.js';
@@ -188,10 +187,16 @@ async function writeDurably(path: string, body: Buffer | Readable): Promise<{ si
       await handle.sync();
       return { size: body.length, sha256: sha256Hex(body) };
     }
-    const tap = hashTap();
-    await pipeline(body, tap.stream, handle.createWriteStream({ autoClose: false }));
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of body) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      hash.update(bytes);
+      size += bytes.length;
+      await handle.write(bytes);
+    }
     await handle.sync();
-    return tap.result();
+    return { size, sha256: hash.digest('hex') };
   } finally {
     await handle.close();
   }

@@ -71,6 +71,9 @@ export function parseStoreUrl(raw: string): StoreConfig {
   }
   if (scheme !== 'gs' && scheme !== 's3')
     throw errors.URL(`${redact(text)}: unknown scheme '${scheme}:' (file:, gs: or s3:)`);
+  // URL() resolves '..' away; a prefix must say what it means.
+  const rawPath = /^[a-z0-9]+:\/\/[^/?#]*([^?#]*)/i.exec(text)?.[1] ?? '';
+  if (/(^|\/)\.\.?(\/|$)/.test(rawPath)) throw errors.URL(`${text}: bad prefix '${rawPath}' ('.' or '..')`);
   const bucket = url.hostname;
   if (!/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(bucket))
     throw errors.URL(`${text}: '${bucket}' is not a bucket name (3-63 of a-z 0-9 . _ -)`);
