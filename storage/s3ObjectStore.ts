@@ -35,6 +35,8 @@ export interface S3StoreOptions {
   readonly client?: Partial<S3ClientConfig>;
 }
 
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 export class S3ObjectStore implements ObjectStore {
   readonly url: string;
   private readonly s3: S3Client;
@@ -52,6 +54,9 @@ export class S3ObjectStore implements ObjectStore {
       forcePathStyle: options.forcePathStyle ?? false,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Without a logger the SDK writes some warnings to console; every failure reaches the
+      // caller as a coded error anyway. Pass `client.logger` (e.g. a pino child) to see them.
+      logger: SILENT,
       ...options.client,
     });
   }
