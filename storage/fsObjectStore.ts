@@ -21,7 +21,14 @@ import { isMoeError } from '../schemas/index.js';
 import { checkSha, sha256Hex, verifyBuffer, verifyingStream } from './body.js';
 import { errors } from './errors.js';
 import { checkKey } from './keys.js';
-import type { GetOptions, ListEntry, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './objectStore.js';
+import type {
+  GetOptions,
+  ListEntry,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './objectStore.js';
 
 interface Sidecar {
   readonly sha256: string;
@@ -41,7 +48,11 @@ export class FsObjectStore implements ObjectStore {
     this.metaDir = join(root, '.moe-meta');
   }
 
-  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<ObjectInfo & { sha256: string }> {
+  async put(
+    key: string,
+    body: ObjectBody,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo & { sha256: string }> {
     checkKey(key);
     const target = this.pathOf(key);
     const tmp = join(this.tmpDir, randomUUID());
@@ -179,7 +190,10 @@ export class FsObjectStore implements ObjectStore {
 }
 
 /** Writes, fsyncs and closes `path`; returns the body's size and sha256. */
-async function writeDurably(path: string, body: Buffer | Readable): Promise<{ size: number; sha256: string }> {
+async function writeDurably(
+  path: string,
+  body: Buffer | Readable,
+): Promise<{ size: number; sha256: string }> {
   const handle = await open(path, 'w');
   try {
     if (Buffer.isBuffer(body)) {

@@ -16,7 +16,14 @@ import { isMoeError } from '../schemas/index.js';
 import { prepareBody, toStream, verifyBuffer, verifyingStream } from './body.js';
 import { errors } from './errors.js';
 import { checkKey, joinKey, normalisePrefix, stripPrefix } from './keys.js';
-import type { GetOptions, ListEntry, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './objectStore.js';
+import type {
+  GetOptions,
+  ListEntry,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './objectStore.js';
 
 export const RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 
@@ -52,7 +59,11 @@ export class GcsObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<ObjectInfo & { sha256: string }> {
+  async put(
+    key: string,
+    body: ObjectBody,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo & { sha256: string }> {
     const file = this.file(key);
     const prepared = await prepareBody(key, body, options.sha256);
     const metadata = {
@@ -114,7 +125,8 @@ export class GcsObjectStore implements ObjectStore {
           maxResults: this.pageSize,
           ...(pageToken ? { pageToken } : {}),
         });
-        for (const f of files) yield { key: stripPrefix(this.prefix, f.name), size: Number(f.metadata.size ?? 0) };
+        for (const f of files)
+          yield { key: stripPrefix(this.prefix, f.name), size: Number(f.metadata.size ?? 0) };
         pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
       } while (pageToken);
     } catch (err) {

@@ -10,8 +10,7 @@ export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set(['.moe-tmp', '.moe
 
 /** Throws MOE_ERR_STORAGE_KEY unless `key` is a clean relative path. */
 export function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 1024)
-    throw errors.KEY(JSON.stringify(key));
+  if (typeof key !== 'string' || key.length === 0 || key.length > 1024) throw errors.KEY(JSON.stringify(key));
   if (/[\\\0]/.test(key)) throw errors.KEY(`${JSON.stringify(key)} contains '\\' or NUL`);
   const segments = key.split('/');
   for (const s of segments) {

@@ -22,7 +22,14 @@ import { isMoeError, type MoeError } from '../schemas/index.js';
 import { prepareBody } from './body.js';
 import { errors } from './errors.js';
 import { checkKey } from './keys.js';
-import type { GetOptions, ListEntry, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './objectStore.js';
+import type {
+  GetOptions,
+  ListEntry,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './objectStore.js';
 
 export type Copy = 'primary' | 'mirror';
 
@@ -30,7 +37,12 @@ export type StorageEvent =
   | { readonly type: 'write-failed'; readonly copy: Copy; readonly key: string; readonly error: MoeError }
   | { readonly type: 'delete-failed'; readonly copy: Copy; readonly key: string; readonly error: MoeError }
   | { readonly type: 'read-fallback'; readonly copy: Copy; readonly key: string; readonly error: MoeError }
-  | { readonly type: 'integrity-mismatch'; readonly copy: Copy; readonly key: string; readonly error: MoeError }
+  | {
+      readonly type: 'integrity-mismatch';
+      readonly copy: Copy;
+      readonly key: string;
+      readonly error: MoeError;
+    }
   | { readonly type: 'list-failed'; readonly copy: Copy; readonly error: MoeError }
   | { readonly type: 'caught-up'; readonly copy: Copy; readonly key: string }
   | {
@@ -102,13 +114,17 @@ export class MirroredStore implements ObjectStore {
     this.url = `${this.primary.url} + mirror ${this.mirror.url}`;
   }
 
-  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<ObjectInfo & { sha256: string }> {
+  async put(
+    key: string,
+    body: ObjectBody,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo & { sha256: string }> {
     checkKey(key);
     // A stream is read once (spooled) so that both copies get the same bytes.
     const prepared = await prepareBody(key, body, options.sha256);
     try {
       const opts = { ...options, sha256: prepared.sha256 };
-        const primaryError = await attempt(key, () => this.primary.put(key, prepared.open(), opts));
+      const primaryError = await attempt(key, () => this.primary.put(key, prepared.open(), opts));
       const mirrorError = await attempt(key, () => this.mirror.put(key, prepared.open(), opts));
       if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
       this.pendingCopies.delete(key);
@@ -152,7 +168,8 @@ export class MirroredStore implements ObjectStore {
     const failures: MoeError[] = [];
     for (const copy of ['primary', 'mirror'] as const) {
       try {
-        for await (const entry of this.store(copy).list(prefix)) if (!merged.has(entry.key)) merged.set(entry.key, entry);
+        for await (const entry of this.store(copy).list(prefix))
+          if (!merged.has(entry.key)) merged.set(entry.key, entry);
       } catch (err) {
         const error = coded(prefix, err);
         failures.push(error);
@@ -213,7 +230,12 @@ export class MirroredStore implements ObjectStore {
     }
     const integrity = firstError.code === errors.INTEGRITY.spec.code;
     if (integrity) this.counters.integrityMismatches++;
-    this.report({ type: integrity ? 'integrity-mismatch' : 'read-fallback', copy: first, key, error: firstError });
+    this.report({
+      type: integrity ? 'integrity-mismatch' : 'read-fallback',
+      copy: first,
+      key,
+      error: firstError,
+    });
     let value: T;
     try {
       value = await op(this.store(second));
@@ -307,7 +329,14 @@ export class MirroredStore implements ObjectStore {
       const attempts = p.attempts + 1;
       const retryInMs = backoffMs(this.retry, attempts, error.retryAfterMs, this.random());
       this.pendingCopies.set(p.key, { ...p, attempts, dueAt: this.clock.now() + retryInMs });
-      this.report({ type: 'catch-up-failed', copy: p.target, key: p.key, error, attempt: attempts, retryInMs });
+      this.report({
+        type: 'catch-up-failed',
+        copy: p.target,
+        key: p.key,
+        error,
+        attempt: attempts,
+        retryInMs,
+      });
     }
   }
 

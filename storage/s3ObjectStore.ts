@@ -22,7 +22,14 @@ import { prepareBody, readAll, verifyBuffer, verifyingStream } from './body.js';
 import { isMoeError } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { checkKey, joinKey, normalisePrefix, stripPrefix } from './keys.js';
-import type { GetOptions, ListEntry, ObjectBody, ObjectInfo, ObjectStore, PutOptions } from './objectStore.js';
+import type {
+  GetOptions,
+  ListEntry,
+  ObjectBody,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './objectStore.js';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -61,7 +68,11 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<ObjectInfo & { sha256: string }> {
+  async put(
+    key: string,
+    body: ObjectBody,
+    options: PutOptions = {},
+  ): Promise<ObjectInfo & { sha256: string }> {
     checkKey(key);
     const prepared = await prepareBody(key, body, options.sha256);
     try {
@@ -101,7 +112,9 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     checkKey(key);
     try {
-      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }));
+      const out = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }),
+      );
       return { size: out.ContentLength ?? 0, sha256: out.Metadata?.sha256, contentType: out.ContentType };
     } catch (err) {
       const coded = s3Error(key, err);
@@ -144,7 +157,9 @@ export class S3ObjectStore implements ObjectStore {
   private async open(key: string): Promise<{ stream: Readable; sha256: string | undefined }> {
     checkKey(key);
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }));
+      const out = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: joinKey(this.prefix, key) }),
+      );
       return { stream: out.Body as Readable, sha256: out.Metadata?.sha256 };
     } catch (err) {
       throw s3Error(key, err);
@@ -158,9 +173,9 @@ function s3Error(key: string, err: unknown): Error & { code: string } {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   const status = e?.$metadata?.httpStatusCode;
   const detail = `${key}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
-  if (status === 404 || e?.name === 'NoSuchKey' || e?.name === 'NotFound') return errors.NOT_FOUND(key, { cause: err });
+  if (status === 404 || e?.name === 'NoSuchKey' || e?.name === 'NotFound')
+    return errors.NOT_FOUND(key, { cause: err });
   if (status === 401 || status === 403) return errors.DENIED(detail, { cause: err });
   if (e?.name === 'BadDigest' || e?.name === 'InvalidDigest') return errors.INTEGRITY(detail, { cause: err });
   return errors.UNAVAILABLE(detail, { cause: err });
 }
-

@@ -86,7 +86,9 @@ export function parseStoreUrl(raw: string): StoreConfig {
   const params = Object.fromEntries(url.searchParams);
   for (const k of Object.keys(params))
     if (!QUERY_KEYS[scheme].includes(k))
-      throw errors.URL(`${text}: unknown parameter '${k}' (${scheme}: takes ${QUERY_KEYS[scheme].join(', ')})`);
+      throw errors.URL(
+        `${text}: unknown parameter '${k}' (${scheme}: takes ${QUERY_KEYS[scheme].join(', ')})`,
+      );
   const endpoint = params.endpoint === undefined ? undefined : checkEndpoint(text, params.endpoint);
   if (scheme === 'gs') return { kind: 'gcs', bucket, prefix, ...(endpoint ? { endpoint } : {}) };
   return {

@@ -57,7 +57,7 @@ export async function startGcsWire(): Promise<GcsWire> {
 
   const bucketOf = (name: string) => {
     let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = new Map()));
+    if (!b) buckets.set(name, (b = new Map<string, StoredObject>()));
     return b;
   };
 
@@ -116,13 +116,18 @@ export async function startGcsWire(): Promise<GcsWire> {
           meta.contentType = req.headers['x-upload-content-type'];
         const id = randomUUID();
         sessions.set(id, { bucket, name, meta, chunks: [], received: 0 });
-        res.setHeader('Location', `${endpoint}/upload/storage/v1/b/${bucket}/o?uploadType=resumable&upload_id=${id}`);
+        res.setHeader(
+          'Location',
+          `${endpoint}/upload/storage/v1/b/${bucket}/o?uploadType=resumable&upload_id=${id}`,
+        );
         return sendJson(res, 200, {});
       }
       if (method === 'PUT' && uploadType === 'resumable') {
         const s = sessions.get(url.searchParams.get('upload_id') ?? '');
         if (!s) return sendError(res, 404, 'notFound', 'no such upload session');
-        const range = /^bytes (\*|(\d+)-(\d+|\*))\/(\d+|\*)$/.exec(String(req.headers['content-range'] ?? ''));
+        const range = /^bytes (\*|(\d+)-(\d+|\*))\/(\d+|\*)$/.exec(
+          String(req.headers['content-range'] ?? ''),
+        );
         if (!range) return sendError(res, 400, 'invalid', 'bad Content-Range');
         if (range[1] !== '*') {
           const start = Number(range[2]);
@@ -257,10 +262,15 @@ function parseMultipart(contentType: string, body: Buffer): Buffer[] {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, status: number, reason: string, message: string): void {
-  sendJson(res, status, { error: { code: status, message, errors: [{ domain: 'global', reason, message }] } });
+  sendJson(res, status, {
+    error: { code: status, message, errors: [{ domain: 'global', reason, message }] },
+  });
 }

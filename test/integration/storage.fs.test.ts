@@ -71,7 +71,10 @@ describe('FsObjectStore', () => {
 
 describe('storage URLs', () => {
   it('file URLs and plain paths open the fs backend', () => {
-    expect(parseStoreUrl('file:///var/lib/moe/backups')).toEqual({ kind: 'fs', root: '/var/lib/moe/backups' });
+    expect(parseStoreUrl('file:///var/lib/moe/backups')).toEqual({
+      kind: 'fs',
+      root: '/var/lib/moe/backups',
+    });
     expect(parseStoreUrl('/srv/b')).toEqual({ kind: 'fs', root: '/srv/b' });
     expect(openStore(dir.path)).toBeInstanceOf(FsObjectStore);
   });
@@ -84,7 +87,9 @@ describe('storage URLs', () => {
       endpoint: 'http://127.0.0.1:4443',
     });
     expect(
-      parseStoreUrl('s3://moe/backups?endpoint=https://acct.r2.cloudflarestorage.com&region=auto&forcePathStyle=true'),
+      parseStoreUrl(
+        's3://moe/backups?endpoint=https://acct.r2.cloudflarestorage.com&region=auto&forcePathStyle=true',
+      ),
     ).toEqual({
       kind: 's3',
       bucket: 'moe',
@@ -93,7 +98,12 @@ describe('storage URLs', () => {
       region: 'auto',
       forcePathStyle: true,
     });
-    expect(parseStoreUrl('s3://moe')).toEqual({ kind: 's3', bucket: 'moe', prefix: '', forcePathStyle: false });
+    expect(parseStoreUrl('s3://moe')).toEqual({
+      kind: 's3',
+      bucket: 'moe',
+      prefix: '',
+      forcePathStyle: false,
+    });
     expect(openStore('gs://moe/p')).toBeInstanceOf(GcsObjectStore);
     expect(openStore('s3://moe/p?region=eu-west-1')).toBeInstanceOf(S3ObjectStore);
   });
@@ -123,11 +133,19 @@ describe('storage URLs', () => {
   });
 
   it('the environment picks the primary (default under MOE_DATA_DIR) and an optional mirror', () => {
-    expect(storageUrlsFromEnv({ MOE_DATA_DIR: '/data' })).toEqual({ primary: '/data/backups', mirror: undefined });
+    expect(storageUrlsFromEnv({ MOE_DATA_DIR: '/data' })).toEqual({
+      primary: '/data/backups',
+      mirror: undefined,
+    });
     expect(storeFromEnv({ MOE_DATA_DIR: dir.path })).toBeInstanceOf(FsObjectStore);
-    const both = storeFromEnv({ MOE_STORAGE_PRIMARY: 'gs://moe/p', MOE_STORAGE_MIRROR: 's3://moe/p?region=auto' });
+    const both = storeFromEnv({
+      MOE_STORAGE_PRIMARY: 'gs://moe/p',
+      MOE_STORAGE_MIRROR: 's3://moe/p?region=auto',
+    });
     expect(both).toBeInstanceOf(MirroredStore);
     (both as MirroredStore).close();
-    expect(() => storageUrlsFromEnv({ MOE_STORAGE_MIRROR: 'r2://moe' })).toThrow(/MOE_STORAGE_MIRROR: .*unknown scheme/);
+    expect(() => storageUrlsFromEnv({ MOE_STORAGE_MIRROR: 'r2://moe' })).toThrow(
+      /MOE_STORAGE_MIRROR: .*unknown scheme/,
+    );
   });
 });

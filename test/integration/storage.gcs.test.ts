@@ -38,7 +38,13 @@ describe('GcsObjectStore', () => {
 
   it('lists across pages (pageToken)', async () => {
     const p = uniquePrefix();
-    const paged = new GcsObjectStore({ bucket: BUCKET, prefix: 'backups', endpoint: gcs.endpoint, pageSize: 2, client });
+    const paged = new GcsObjectStore({
+      bucket: BUCKET,
+      prefix: 'backups',
+      endpoint: gcs.endpoint,
+      pageSize: 2,
+      client,
+    });
     const keys = ['a', 'b', 'c', 'd', 'e'].map((k) => `${p}/${k}`);
     for (const k of keys) await paged.put(k, Buffer.from(k));
     const before = gcs.requests.length;

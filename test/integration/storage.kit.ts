@@ -48,7 +48,8 @@ export async function startS3rver(): Promise<RunningS3> {
   };
   return {
     endpoint,
-    url: (prefix) => `s3://${S3_BUCKET}/${prefix}?endpoint=${encodeURIComponent(endpoint)}&forcePathStyle=true`,
+    url: (prefix) =>
+      `s3://${S3_BUCKET}/${prefix}?endpoint=${encodeURIComponent(endpoint)}&forcePathStyle=true`,
     stop,
     start: async () => {
       if (server) return;
@@ -121,7 +122,9 @@ export function objectStoreContract(name: string, store: () => ObjectStore): voi
       const s = store();
       const p = uniquePrefix();
       for (const k of ['b/2', 'a-c', 'a/1', 'a/2/deep', 'ab']) await s.put(`${p}/${k}`, Buffer.from(k));
-      expect(await keysOf(s, `${p}/`)).toEqual(['a-c', 'a/1', 'a/2/deep', 'ab', 'b/2'].map((k) => `${p}/${k}`));
+      expect(await keysOf(s, `${p}/`)).toEqual(
+        ['a-c', 'a/1', 'a/2/deep', 'ab', 'b/2'].map((k) => `${p}/${k}`),
+      );
       expect(await keysOf(s, `${p}/a/`)).toEqual([`${p}/a/1`, `${p}/a/2/deep`]);
       expect(await keysOf(s, `${p}/a`)).toEqual(['a-c', 'a/1', 'a/2/deep', 'ab'].map((k) => `${p}/${k}`));
       expect(await keysOf(s, `${p}/nothing/`)).toEqual([]);
@@ -160,7 +163,9 @@ export function objectStoreContract(name: string, store: () => ObjectStore): voi
     it('a body that does not match the given sha256 is refused and not stored', async () => {
       const s = store();
       const key = `${uniquePrefix()}/bad`;
-      await expect(s.put(key, Buffer.from('abc'), { sha256: sha256Hex(Buffer.from('abd')) })).rejects.toMatchObject({
+      await expect(
+        s.put(key, Buffer.from('abc'), { sha256: sha256Hex(Buffer.from('abd')) }),
+      ).rejects.toMatchObject({
         code: 'MOE_ERR_STORAGE_INTEGRITY',
       });
       await expect(
@@ -183,7 +188,9 @@ export function objectStoreContract(name: string, store: () => ObjectStore): voi
     it('keys that could escape the prefix are MOE_ERR_STORAGE_KEY', async () => {
       const s = store();
       for (const key of ['', '/abs', 'a//b', '../x', 'a/./b', 'a\\b', '.moe-tmp/x'])
-        await expect(s.put(key, Buffer.from('x')), key).rejects.toMatchObject({ code: 'MOE_ERR_STORAGE_KEY' });
+        await expect(s.put(key, Buffer.from('x')), key).rejects.toMatchObject({
+          code: 'MOE_ERR_STORAGE_KEY',
+        });
     });
   });
 }

@@ -81,7 +81,11 @@ describe('MirroredStore', () => {
     await s3.stop();
     await store.put(`${p}/a`, Buffer.from('alpha'));
     await store.put(`${p}/b`, Readable.from([Buffer.from('be'), Buffer.from('ta')]));
-    expect(events.filter((e) => e.type === 'write-failed').map((e) => [e.copy, e.type === 'write-failed' && e.error.code])).toEqual([
+    expect(
+      events
+        .filter((e) => e.type === 'write-failed')
+        .map((e) => [e.copy, e.type === 'write-failed' && e.error.code]),
+    ).toEqual([
       ['mirror', 'MOE_ERR_STORAGE_UNAVAILABLE'],
       ['mirror', 'MOE_ERR_STORAGE_UNAVAILABLE'],
     ]);
@@ -111,9 +115,13 @@ describe('MirroredStore', () => {
     expect(store.pending()[0]).toMatchObject({ attempts: 1, dueAt: clock.now() + 1_000 });
 
     clock.advance(1_000); // first retry: the mirror is still down
-    const failed = await eventually(() => events.find((e) => e.type === 'catch-up-failed'), { what: 'a failed retry' });
+    const failed = await eventually(() => events.find((e) => e.type === 'catch-up-failed'), {
+      what: 'a failed retry',
+    });
     expect(failed).toMatchObject({ copy: 'mirror', key, attempt: 2, retryInMs: 2_000 });
-    await eventually(() => (clock.pendingDue.length === 1 ? true : undefined), { what: 'the next retry timer' });
+    await eventually(() => (clock.pendingDue.length === 1 ? true : undefined), {
+      what: 'the next retry timer',
+    });
 
     await s3.start();
     clock.advance(2_000);
@@ -147,7 +155,9 @@ describe('MirroredStore', () => {
     rot(mirror, key, 'evil bytes');
 
     expect((await store.get(key)).toString()).toBe('good bytes');
-    expect(events).toMatchObject([{ type: 'integrity-mismatch', copy: 'mirror', key, error: { code: 'MOE_ERR_STORAGE_INTEGRITY' } }]);
+    expect(events).toMatchObject([
+      { type: 'integrity-mismatch', copy: 'mirror', key, error: { code: 'MOE_ERR_STORAGE_INTEGRITY' } },
+    ]);
     expect(store.stats()).toMatchObject({ integrityMismatches: 1, pending: 1 });
 
     await store.catchUp();

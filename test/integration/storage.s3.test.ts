@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type ObjectStore } from '../../storage/index.js';
-import { objectStoreContract, S3RVER_CLIENT, startS3rver, uniquePrefix, type RunningS3 } from './storage.kit.js';
+import {
+  objectStoreContract,
+  S3RVER_CLIENT,
+  startS3rver,
+  uniquePrefix,
+  type RunningS3,
+} from './storage.kit.js';
 
 let s3: RunningS3;
 let store: ObjectStore;
