@@ -75,21 +75,25 @@ export function verifyBuffer(key: string, data: Buffer, ...expected: (string | u
   return data;
 }
 
-/** Pipes `source` through a hash; the returned stream errors at its end on a mismatch. */
+/**
+ * Pipes `source` through a hash; the returned stream errors at its end on a mismatch. Errors of
+ * the source pass through `mapError` (a backend's SDK error → the catalogue).
+ */
 export function verifyingStream(
   key: string,
   source: Readable,
-  ...expected: (string | undefined)[]
+  expected: readonly (string | undefined)[],
+  mapError: (err: unknown) => Error = (err) => err as Error,
 ): Readable {
   const wanted = expected.filter((e): e is string => e !== undefined);
-  if (wanted.length === 0) return source;
   const hash = createHash('sha256');
   const check = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
+      if (wanted.length > 0) hash.update(chunk);
       done(null, chunk);
     },
     flush(done) {
+      if (wanted.length === 0) return done();
       const actual = hash.digest('hex');
       try {
         for (const e of wanted) checkSha(key, actual, e);
@@ -99,7 +103,7 @@ export function verifyingStream(
       }
     },
   });
-  source.on('error', (err) => check.destroy(err));
+  source.on('error', (err) => check.destroy(mapError(err)));
   return source.pipe(check);
 }
 

@@ -98,7 +98,7 @@ export class FsObjectStore implements ObjectStore {
       const meta = await this.readSidecar(key);
       const handle = await open(this.pathOf(key), 'r');
       const stream = handle.createReadStream();
-      return verifyingStream(key, stream, meta?.sha256, options.sha256);
+      return verifyingStream(key, stream, [meta?.sha256, options.sha256], (err) => fsError(key, err));
     } catch (err) {
       throw fsError(key, err);
     }

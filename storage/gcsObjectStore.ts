@@ -96,7 +96,9 @@ export class GcsObjectStore implements ObjectStore {
 
   async getStream(key: string, options: GetOptions = {}): Promise<Readable> {
     const { file, sha256 } = await this.current(key);
-    return verifyingStream(key, file.createReadStream(), sha256, options.sha256);
+    return verifyingStream(key, file.createReadStream(), [sha256, options.sha256], (err) =>
+      gcsError(key, err),
+    );
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

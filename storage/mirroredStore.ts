@@ -13,8 +13,9 @@
  * - `getStream` falls back only when opening fails: a mismatch found at the end of a stream cannot
  *   be undone (use `get` when the fallback matters).
  *
- * The pending list lives in memory: after a restart, a full comparison is the backup layer's job
- * (its manifests list every object).
+ * Operations on one key run one at a time, so a catch-up copy can never land an older version
+ * over a newer write. The pending list lives in memory: after a restart, a full comparison is the
+ * backup layer's job (its manifests list every object). `list` merges both listings in memory.
  */
 import type { Readable } from 'node:stream';
 import { backoffMs, systemClock, type Clock, type RetryPolicy } from '../actors/kernel/index.js';
@@ -93,6 +94,8 @@ export class MirroredStore implements ObjectStore {
   private readonly random: () => number;
   private readonly onEvent: (event: StorageEvent) => void;
   private readonly pendingCopies = new Map<string, PendingCopy>();
+  /** the last operation on each key: writes, deletes and catch-up copies of one key never overlap */
+  private readonly keyQueues = new Map<string, Promise<unknown>>();
   private readonly counters = {
     writeFailures: { primary: 0, mirror: 0 },
     readFallbacks: 0,
@@ -122,7 +125,7 @@ export class MirroredStore implements ObjectStore {
     checkKey(key);
     // A stream is read once (spooled) so that both copies get the same bytes.
     const prepared = await prepareBody(key, body, options.sha256);
-    try {
+    return this.serial(key, async () => {
       const opts = { ...options, sha256: prepared.sha256 };
       const primaryError = await attempt(key, () => this.primary.put(key, prepared.open(), opts));
       const mirrorError = await attempt(key, () => this.mirror.put(key, prepared.open(), opts));
@@ -131,9 +134,7 @@ export class MirroredStore implements ObjectStore {
       if (primaryError) this.behind('write-failed', 'primary', key, 'put', primaryError);
       if (mirrorError) this.behind('write-failed', 'mirror', key, 'put', mirrorError);
       return { size: prepared.size, sha256: prepared.sha256, contentType: options.contentType };
-    } finally {
-      await prepared.dispose();
-    }
+    }).finally(() => prepared.dispose());
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Buffer> {
@@ -184,6 +185,10 @@ export class MirroredStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     checkKey(key);
+    return this.serial(key, () => this.deleteNow(key));
+  }
+
+  private async deleteNow(key: string): Promise<void> {
     const primaryError = await attempt(key, () => this.primary.delete(key));
     const mirrorError = await attempt(key, () => this.mirror.delete(key));
     if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
@@ -283,7 +288,8 @@ export class MirroredStore implements ObjectStore {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pendingCopies.size === 0) return;
-    const due = Math.min(...[...this.pendingCopies.values()].map((p) => p.dueAt));
+    let due = Infinity;
+    for (const p of this.pendingCopies.values()) due = Math.min(due, p.dueAt);
     this.timer = this.clock.setTimeout(
       () => {
         this.timer = undefined;
@@ -296,7 +302,8 @@ export class MirroredStore implements ObjectStore {
   /** Drains run one after another (chained), so one object is never copied twice at once. */
   private drain(which: (p: PendingCopy) => boolean): Promise<void> {
     const run = this.drains.then(async () => {
-      for (const p of [...this.pendingCopies.values()].filter(which)) await this.copyOne(p);
+      for (const p of [...this.pendingCopies.values()].filter(which))
+        await this.serial(p.key, () => this.copyOne(p));
       this.schedule();
     });
     this.drains = run.catch(() => {});
@@ -312,7 +319,8 @@ export class MirroredStore implements ObjectStore {
       } else {
         const info = await source.head(p.key);
         if (info !== undefined) {
-          const body = await source.get(p.key);
+          // Streamed, and checked against the source's sha256 before the target commits it.
+          const body = await source.getStream(p.key);
           await target.put(p.key, body, {
             ...(info.sha256 ? { sha256: info.sha256 } : {}),
             ...(info.contentType ? { contentType: info.contentType } : {}),
@@ -338,6 +346,18 @@ export class MirroredStore implements ObjectStore {
         retryInMs,
       });
     }
+  }
+
+  /** Runs `op` after every earlier operation on `key` has settled. */
+  private serial<T>(key: string, op: () => Promise<T>): Promise<T> {
+    const before = this.keyQueues.get(key) ?? Promise.resolve();
+    const run = before.then(op, op);
+    const settled = run.catch(() => {});
+    this.keyQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.keyQueues.get(key) === settled) this.keyQueues.delete(key);
+    });
+    return run;
   }
 
   private report(event: StorageEvent): void {

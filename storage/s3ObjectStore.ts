@@ -106,7 +106,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async getStream(key: string, options: GetOptions = {}): Promise<Readable> {
     const { stream, sha256 } = await this.open(key);
-    return verifyingStream(key, stream, sha256, options.sha256);
+    return verifyingStream(key, stream, [sha256, options.sha256], (err) => s3Error(key, err));
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

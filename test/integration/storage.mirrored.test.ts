@@ -18,6 +18,7 @@ import {
   type ObjectStore,
   type StorageEvent,
 } from '../../storage/index.js';
+import { startGcsWire } from '../fakes/gcsWire.js';
 import { simulatedClock } from '../fakes/simulatedClock.js';
 import { eventually, tempDir } from '../harness/util.js';
 import { S3RVER_CLIENT, startS3rver, uniquePrefix, type RunningS3 } from './storage.kit.js';
@@ -191,6 +192,41 @@ describe('MirroredStore', () => {
       details: { primary: 'MOE_ERR_STORAGE_UNAVAILABLE', mirror: 'MOE_ERR_STORAGE_UNAVAILABLE' },
     });
     expect(down.stats().pending).toBe(0);
+  });
+
+  it('a write racing a catch-up copy of the same key wins: the copies run one at a time per key', async () => {
+    const mirror = fsStore();
+    const { store } = mirrored({ primary: s3Store, mirror });
+    const key = `${uniquePrefix()}/latest`;
+    await s3.stop();
+    await store.put(key, Buffer.from('v1')); // on the mirror only; the primary is behind
+    await s3.start();
+    const catchUp = store.catchUp();
+    const write = store.put(key, Buffer.from('v2'));
+    await Promise.all([catchUp, write]);
+    expect((await s3Store.get(key)).toString()).toBe('v2');
+    expect((await mirror.get(key)).toString()).toBe('v2');
+    expect(store.stats().pending).toBe(0);
+  });
+
+  it('production layout: GCS primary answering 503, S3 mirror; the primary catches up', async () => {
+    const gcs = await startGcsWire();
+    try {
+      const primary = openStore(`gs://moe-test/backups?endpoint=${encodeURIComponent(gcs.endpoint)}`, {
+        gcs: { projectId: 'moe-test', retryOptions: { maxRetries: 1, maxRetryDelay: 1, totalTimeout: 10 } },
+      });
+      const { store, events } = mirrored({ primary, mirror: s3Store });
+      const key = `${uniquePrefix()}/manifest.json`;
+      gcs.down = true;
+      await store.put(key, Buffer.from('{}'));
+      expect(events).toMatchObject([{ type: 'write-failed', copy: 'primary' }]);
+      gcs.down = false;
+      await store.catchUp();
+      expect(gcs.objectNames('moe-test')).toEqual([`backups/${key}`]);
+      expect((await primary.get(key)).toString()).toBe('{}');
+    } finally {
+      await gcs.close();
+    }
   });
 
   it('deletes reach both copies; one copy down is caught up, and list hides the deleted key', async () => {
