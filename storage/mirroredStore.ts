@@ -202,7 +202,7 @@ export class MirroredStore implements ObjectStore {
     await this.drain(() => true);
   }
 
-  /** What one copy still lacks, oldest first. */
+  /** What one copy still lacks (or still holds, for deletes), in the order it was recorded. */
   pending(): readonly PendingCopy[] {
     return [...this.pendingCopies.values()];
   }
