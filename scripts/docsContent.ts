@@ -7,6 +7,7 @@ import '../workspace-node/errors.js';
 import '../gateway/errors.js';
 import '../cli/errors.js';
 import '../supervisor/errors.js';
+import '../storage/errors.js';
 
 export function errorsMarkdown(): string {
   const lines = [
