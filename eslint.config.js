@@ -16,13 +16,14 @@ const LAYERS = {
   schemas: [],
   devkit: [],
   actors: ['schemas'],
+  storage: ['schemas', 'actors'],
   client: ['schemas', 'actors'],
-  'workspace-node': ['schemas', 'actors'],
+  'workspace-node': ['schemas', 'actors', 'storage'],
   gateway: ['schemas', 'actors'],
   supervisor: ['schemas', 'actors'],
-  cli: ['schemas', 'actors', 'client', 'devkit', 'workspace-node', 'gateway', 'supervisor'],
-  bench: ['schemas', 'actors', 'client', 'devkit', 'workspace-node', 'gateway', 'supervisor'],
-  scripts: ['schemas', 'actors', 'workspace-node', 'gateway', 'supervisor', 'cli'],
+  cli: ['schemas', 'actors', 'storage', 'client', 'devkit', 'workspace-node', 'gateway', 'supervisor'],
+  bench: ['schemas', 'actors', 'storage', 'client', 'devkit', 'workspace-node', 'gateway', 'supervisor'],
+  scripts: ['schemas', 'actors', 'storage', 'workspace-node', 'gateway', 'supervisor', 'cli'],
   examples: ['schemas', 'client'],
   test: ['*'],
 };
@@ -55,7 +56,7 @@ const PURE_EXCEPT = ['actors/kernel/**'];
 const IO_MODULES = [
   ...['node:*', 'fs', 'fs/*', 'net', 'http', 'https', 'child_process', 'worker_threads', 'os', 'crypto'],
   ...['nats', '@nats-io/*', 'better-sqlite3', 'fastify', '@fastify/*', 'pino', 'prom-client', 'ws'],
-  ...['@anthropic-ai/*', 'openai', 'openai/*'],
+  ...['@anthropic-ai/*', 'openai', 'openai/*', '@google-cloud/*', '@aws-sdk/*'],
 ];
 
 // ── Rules built from the table ────────────────────────────────────────────────────────────────────

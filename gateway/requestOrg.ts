@@ -8,7 +8,7 @@
  * ({@link requireTenant}) instead of working it out again.
  */
 import type { FastifyRequest } from 'fastify';
-import type { OrgRole } from '../schemas/tenancy.js';
+import type { OrgRole } from '../schemas/index.js';
 import type { Access, Principal } from './access.js';
 import { parseSessionId, parseTaskId } from './crypto.js';
 import { errors } from './errors.js';

@@ -18,7 +18,13 @@
  * backup layer's job (its manifests list every object). `list` merges both listings in memory.
  */
 import type { Readable } from 'node:stream';
-import { backoffMs, systemClock, type Clock, type RetryPolicy } from '../actors/kernel/index.js';
+import {
+  backoffDelay,
+  retryDelay,
+  systemClock,
+  type Clock,
+  type RetryPolicy,
+} from '../actors/kernel/index.js';
 import { isMoeError, type MoeError } from '../schemas/index.js';
 import { prepareBody } from './body.js';
 import { errors } from './errors.js';
@@ -277,7 +283,7 @@ export class MirroredStore implements ObjectStore {
   }
 
   private enqueue(key: string, target: Copy, op: 'put' | 'delete', attempts: number): void {
-    const delay = attempts === 0 ? 0 : backoffMs(this.retry, attempts, undefined, this.random());
+    const delay = attempts === 0 ? 0 : backoffDelay(attempts, this.retry, this.random);
     this.pendingCopies.set(key, { key, target, op, attempts, dueAt: this.clock.now() + delay });
     this.schedule();
   }
@@ -335,7 +341,8 @@ export class MirroredStore implements ObjectStore {
       if (this.pendingCopies.get(p.key) !== p) return;
       const error = coded(p.key, err);
       const attempts = p.attempts + 1;
-      const retryInMs = backoffMs(this.retry, attempts, error.retryAfterMs, this.random());
+      const retryInMs =
+        retryDelay(attempts, this.retry, error.retryAfterMs, this.random) ?? this.retry.maxDelayMs;
       this.pendingCopies.set(p.key, { ...p, attempts, dueAt: this.clock.now() + retryInMs });
       this.report({
         type: 'catch-up-failed',
