@@ -4,7 +4,7 @@
  * `usage.recorded` domain event (seed 002's usage event) built from one journaled `llm.call`
  * result. No I/O: everything here is read from journaled effect results.
  */
-import type { ToolCall, Usage } from '../schemas/index.js';
+import type { EventOf, ToolCall, Usage } from '../schemas/index.js';
 import type { EffectRequest, EmitRequest } from './contract.js';
 
 /** The `enqueue` of an `enqueueActions` body, narrowed to the kernel's two actions. */
@@ -78,7 +78,7 @@ export function agentReplied(
   reply: LlmReply,
   step: number,
   tools: number,
-): Record<string, unknown> & { type: string } {
+): EventOf<'agent.replied'> {
   return {
     type: 'agent.replied',
     step,
@@ -97,7 +97,7 @@ export function usageRecorded(
   reply: LlmReply,
   effectId: string,
   step: number,
-): Record<string, unknown> & { type: string } {
+): EventOf<'usage.recorded'> {
   return {
     type: 'usage.recorded',
     effectId,

@@ -13,6 +13,8 @@
  * Effect ids are chosen by the machine from the turn number (`fx(event, i)`), so a machine can
  * correlate results without any randomness, and a re-driven effect keeps its id.
  */
+import type { MachineEvent } from '../schemas/index.js';
+
 /** What a machine sees for every command. */
 export interface KernelEvent<T extends string = string, D = Record<string, unknown>> {
   readonly type: T;
@@ -34,10 +36,8 @@ export interface EffectRequest {
   readonly [key: string]: unknown;
 }
 
-export interface EmitRequest {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+/** A domain event a machine emits: one of the event schemas of `schemas/` (a union on `type`). */
+export type EmitRequest = MachineEvent;
 
 export interface CancelRequest {
   readonly effectId: string;

@@ -8,3 +8,6 @@ export * from './errors.js';
 export * from './journalCodec.js';
 export * from './limits.js';
 export { TENANCY_COMMANDS_BY_KIND, TENANCY_WS } from './tenancy.js';
+export * from './events.js';
+export * from './tenancyEvents.js';
+export * from './eventCodec.js';
