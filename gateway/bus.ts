@@ -32,6 +32,7 @@ import {
   deadLetterSubject,
   decodeTurns,
   eventSubject,
+  findEvent,
   STREAMS,
   type JournalRecord,
   type ActorAddress,
@@ -237,8 +238,6 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
 
 /** The `command.rejected` event of a turn, when the machine could not accept the command. */
 export function rejection(rec: JournalRecord): string | null {
-  const ev = rec.events.find((e) => e.type === 'command.rejected');
-  if (!ev) return null;
-  const reason = (ev as { reason?: unknown }).reason;
-  return typeof reason === 'string' ? reason : 'rejected';
+  const ev = findEvent(rec.events, 'command.rejected');
+  return ev ? ev.reason : null;
 }

@@ -87,11 +87,43 @@ export function decodeEvent(value: unknown): KnownEvent {
 export function knownEvents(events: readonly unknown[]): KnownEvent[] {
   const out: KnownEvent[] = [];
   for (const e of events) {
-    const type = (e as { type?: unknown } | null)?.type;
-    if (typeof type === 'string' && !isEventType(type)) continue;
-    out.push(decodeEvent(e));
+    const known = decodeKnownEvent(e);
+    if (known) out.push(known);
   }
   return out;
+}
+
+/**
+ * The events of a turn that decode; unknown and invalid ones are left out. For folds that must go on
+ * past one bad event (a projection transaction over many turns); `onInvalid` hears about each.
+ */
+export function validEvents(
+  events: readonly unknown[],
+  onInvalid: (err: EventDecodeError) => void = () => undefined,
+): KnownEvent[] {
+  const out: KnownEvent[] = [];
+  for (const e of events) {
+    try {
+      const known = decodeKnownEvent(e);
+      if (known) out.push(known);
+    } catch (err) {
+      if (!(err instanceof EventDecodeError)) throw err;
+      onInvalid(err);
+    }
+  }
+  return out;
+}
+
+/** {@link decodeEvent}, but `undefined` for an event whose type this version does not know. */
+export function decodeKnownEvent(value: unknown): KnownEvent | undefined {
+  const type = (value as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && !isEventType(type) ? undefined : decodeEvent(value);
+}
+
+/** Whether actors of `kind` emit events of `type` (the kernel's `command.rejected` excepted). */
+export function emittedBy(kind: string, type: EventType): boolean {
+  const events: Record<string, unknown> | undefined = (EVENTS_BY_KIND as Record<string, Record<string, unknown>>)[kind];
+  return events !== undefined && Object.hasOwn(events, type);
 }
 
 /** A type guard for one or more event types: `knownEvents(evs).filter(ofType('task.completed'))`. */
