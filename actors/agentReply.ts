@@ -74,11 +74,7 @@ export function addSpend(total: Spend, reply: Pick<LlmReply, 'usage' | 'costMicr
 }
 
 /** The `agent.replied` event of one LLM call: what live views and the messages projection show. */
-export function agentReplied(
-  reply: LlmReply,
-  step: number,
-  tools: number,
-): EventOf<'agent.replied'> {
+export function agentReplied(reply: LlmReply, step: number, tools: number): EventOf<'agent.replied'> {
   return {
     type: 'agent.replied',
     step,
@@ -93,11 +89,7 @@ export function agentReplied(
 }
 
 /** The `usage.recorded` event of one call: what billing and metrics aggregate. */
-export function usageRecorded(
-  reply: LlmReply,
-  effectId: string,
-  step: number,
-): EventOf<'usage.recorded'> {
+export function usageRecorded(reply: LlmReply, effectId: string, step: number): EventOf<'usage.recorded'> {
   return {
     type: 'usage.recorded',
     effectId,

@@ -75,7 +75,6 @@ export interface ApiKeyView {
 
 type Waiter = { resolve: (rec: JournalRecord) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
-
 export class TenancyProjection {
   readonly users = new Map<string, UserView>();
   readonly usersByEmail = new Map<string, string>();

@@ -11,14 +11,21 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { SchemaError } from './codec.js';
-import { AgentEvents, CoordinatorEvents, KernelEvents, OrgEvents, SessionEvents } from './events.js';
+import {
+  AgentEvents,
+  CoordinatorEvents,
+  KernelEvents,
+  OrgEvents,
+  SessionEvents,
+  TaskEvents,
+} from './events.js';
 import { TENANCY_EVENTS_BY_KIND } from './tenancyEvents.js';
 
 /** The events each actor kind emits (the kernel's `command.rejected` can follow any command). */
 export const EVENTS_BY_KIND = {
   session: SessionEvents,
-  agent: AgentEvents,
-  coordinator: { ...AgentEvents, ...CoordinatorEvents },
+  agent: { ...TaskEvents, ...AgentEvents },
+  coordinator: { ...TaskEvents, ...CoordinatorEvents },
   org: OrgEvents,
   ...TENANCY_EVENTS_BY_KIND,
 };
@@ -27,6 +34,7 @@ export const EVENTS_BY_KIND = {
 export const EVENT_SCHEMAS = {
   ...KernelEvents,
   ...SessionEvents,
+  ...TaskEvents,
   ...AgentEvents,
   ...CoordinatorEvents,
   ...OrgEvents,
@@ -72,9 +80,15 @@ export function isEventType(type: string): type is EventType {
 export function decodeEvent(value: unknown): KnownEvent {
   const type = (value as { type?: unknown } | null)?.type;
   if (typeof value !== 'object' || value === null || typeof type !== 'string')
-    throw new EventDecodeError('not-an-event', 'DomainEvent', '/type', 'an event is an object with a string type');
+    throw new EventDecodeError(
+      'not-an-event',
+      'DomainEvent',
+      '/type',
+      'an event is an object with a string type',
+    );
   const checker = checkers.get(type);
-  if (!checker) throw new EventDecodeError('unknown-type', 'DomainEvent', '/type', `unknown event type ${type}`);
+  if (!checker)
+    throw new EventDecodeError('unknown-type', 'DomainEvent', '/type', `unknown event type ${type}`);
   if (checker.Check(value)) return value as KnownEvent;
   const first = checker.Errors(value).First();
   throw new EventDecodeError('invalid', `event.${type}`, first?.path ?? '', first?.message ?? 'invalid');
@@ -122,7 +136,9 @@ export function decodeKnownEvent(value: unknown): KnownEvent | undefined {
 
 /** Whether actors of `kind` emit events of `type` (the kernel's `command.rejected` excepted). */
 export function emittedBy(kind: string, type: EventType): boolean {
-  const events: Record<string, unknown> | undefined = (EVENTS_BY_KIND as Record<string, Record<string, unknown>>)[kind];
+  const events: Record<string, unknown> | undefined = (
+    EVENTS_BY_KIND as Record<string, Record<string, unknown>>
+  )[kind];
   return events !== undefined && Object.hasOwn(events, type);
 }
 
@@ -145,5 +161,7 @@ export function findLastEvent<const T extends EventType>(
   events: readonly unknown[],
   ...types: T[]
 ): EventOf<T> | undefined {
-  return knownEvents(events).filter(ofType(...types)).at(-1);
+  return knownEvents(events)
+    .filter(ofType(...types))
+    .at(-1);
 }

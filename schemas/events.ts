@@ -55,8 +55,8 @@ const CallFields = {
   usage: Usage,
 };
 
-/** Agent and coordinator events (a coordinator adds the `subtask.*`, `plan.*` and `aggregation.*` ones). */
-export const AgentEvents = {
+/** Events of a task, emitted by agents and coordinators alike. */
+export const TaskEvents = {
   'task.accepted': eventSchema(
     'task.accepted',
     { prompt: Type.String(), parent: Type.Optional(ParentRef) },
@@ -92,6 +92,18 @@ export const AgentEvents = {
     },
     'one provider call as billing counts it: tokens, provider cost and customer price (µ$)',
   ),
+  'task.completed': Type.Object(TaskCompleted.properties, {
+    additionalProperties: false,
+    description: 'the task is done: its result, and the usage and money of all its calls (children included)',
+  }),
+  'task.failed': Type.Object(TaskFailed.properties, {
+    additionalProperties: false,
+    description: 'the task failed (code: an error code, or cancelled)',
+  }),
+};
+
+/** Events only an agent emits: tool calls and their approval. */
+export const AgentEvents = {
   'approval.requested': eventSchema(
     'approval.requested',
     {
@@ -116,14 +128,17 @@ export const AgentEvents = {
     { name: Type.String(), isError: Type.Boolean() },
     'a tool call returned (isError: the tool reported a failure to the model)',
   ),
-  'task.completed': TaskCompleted,
-  'task.failed': TaskFailed,
 };
 
+/** Events only a coordinator emits: its plan and its child agents. */
 export const CoordinatorEvents = {
   'plan.ready': eventSchema(
     'plan.ready',
-    { subtasks: Type.Array(Type.Object({ ref: Type.String(), profile: Type.String() }, { additionalProperties: false })) },
+    {
+      subtasks: Type.Array(
+        Type.Object({ ref: Type.String(), profile: Type.String() }, { additionalProperties: false }),
+      ),
+    },
     'the subtasks the coordinator started, one child agent each',
   ),
   'plan.fallback': eventSchema(

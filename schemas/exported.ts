@@ -26,10 +26,6 @@ export function exportedSchemas(): Record<string, TSchema> {
   for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
     for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;
   }
-  // one file per event type; `$id` is left out (task.completed/failed also have their own file)
-  for (const [type, schema] of Object.entries(EVENT_SCHEMAS)) {
-    const { $id: _id, ...rest } = schema as TSchema;
-    out[`event.${type}`] = rest as TSchema;
-  }
+  for (const [type, schema] of Object.entries(EVENT_SCHEMAS)) out[`event.${type}`] = schema;
   return out;
 }

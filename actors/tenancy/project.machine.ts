@@ -19,7 +19,6 @@ export interface ProjectContext {
   createdAt: number;
 }
 
-
 type ProjectEvent = CommandEvents<typeof ProjectCommands>;
 
 const withGrant = (list: string[], id: string | undefined) =>
