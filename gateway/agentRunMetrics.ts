@@ -3,14 +3,14 @@
  * and money per provider call. Fed by the usage projection for records journaled after the gateway
  * started (replicas count what they saw, not history; Prometheus sums rates across replicas).
  */
-import { knownEvents, ofType, type JournalRecord } from '../schemas/index.js';
+import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { UsageCall } from './usageProjection.js';
 
 /** @example const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls)); */
 export function observeAgentRecord(metrics: GatewayMetrics, rec: JournalRecord, calls: UsageCall[]): void {
   metrics.agentTurns.inc();
-  for (const e of knownEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
+  for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
     if (e.type === 'task.completed') metrics.agentRuns.inc({ status: 'completed', provider: e.provider });
     else metrics.agentRuns.inc({ status: 'failed', provider: 'unknown' });
   }

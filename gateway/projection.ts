@@ -10,10 +10,10 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import {
-  decodeKnownEvent,
   decodeTurns,
   emittedBy,
   STREAMS,
+  validEvents,
   type JournalRecord,
   type KnownEvent,
 } from '../schemas/index.js';
@@ -187,16 +187,10 @@ export class TenancyProjection {
   /** Applies one turn (exported for tests: the projection is a pure fold over turns). */
   apply(rec: JournalRecord): void {
     const { org, kind, id } = rec.actor;
-    for (const raw of rec.events) {
-      let e: KnownEvent | undefined;
-      try {
-        e = decodeKnownEvent(raw);
-      } catch (err) {
-        this.log.warn({ err, cmd: rec.cmd.id }, 'tenancy projection skipped an invalid event');
-        continue;
-      }
-      if (e && emittedBy(kind, e.type)) this.applyEvent(org, id, e, rec.cmd.at);
-    }
+    const events = validEvents(rec.events, (err) =>
+      this.log.warn({ err, cmd: rec.cmd.id }, 'tenancy projection skipped an invalid event'),
+    );
+    for (const e of events) if (emittedBy(kind, e.type)) this.applyEvent(org, id, e, rec.cmd.at);
     if (isIdempotentCommandId(rec.cmd.id)) this.idempotent.set(rec.cmd.id, rec);
     const list = this.waiters.get(rec.cmd.id);
     this.waiters.delete(rec.cmd.id);

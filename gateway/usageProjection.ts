@@ -15,7 +15,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { knownEvents, ofType, type JournalRecord } from '../schemas/index.js';
+import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 
 export interface UsageTotals {
@@ -91,9 +91,12 @@ export function addTotals(into: UsageTotals, t: UsageTotals): UsageTotals {
   return into;
 }
 
-/** The calls a record reports: its `usage.recorded` events, else (older records) `agent.replied`. */
+/**
+ * The calls a record reports: its `usage.recorded` events, else (older records) `agent.replied`.
+ * Events that do not decode are left out (the fold goes on past them).
+ */
 export function callsOf(rec: JournalRecord): UsageCall[] {
-  const events = knownEvents(rec.events);
+  const events = validEvents(rec.events);
   const recorded = events.filter(ofType('usage.recorded'));
   const source = recorded.length > 0 ? recorded : events.filter(ofType('agent.replied'));
   return source.map((e) => ({
@@ -168,7 +171,7 @@ export class UsageProjection {
       row.priceMicros = addNullable(row.priceMicros, c.priceMicros);
       if (c.costMicros === null || c.priceMicros === null) row.unpricedCalls += 1;
     }
-    for (const e of knownEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
+    for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
       const provider = e.type === 'task.completed' ? e.provider : task.provider;
       const row = this.row(
         rec.actor.org,

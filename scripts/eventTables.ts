@@ -23,10 +23,11 @@ export function describeSchema(s: TSchema): string {
   if (s === Usage) return 'usage (below)';
   if (Array.isArray(s.anyOf)) return (s.anyOf as TSchema[]).map(describeSchema).join(' \\| ');
   if (s.const !== undefined) return JSON.stringify(s.const);
-  switch (s.type) {
+  const type = s.type as string | undefined;
+  switch (type) {
     case 'integer':
     case 'number':
-      return bounds(s) ? `${s.type} (${bounds(s)})` : s.type;
+      return bounds(s) ? `${type} (${bounds(s)})` : type;
     case 'array':
       return `${describeSchema(s.items as TSchema)}[]`;
     case 'object': {
@@ -37,7 +38,7 @@ export function describeSchema(s: TSchema): string {
     case undefined:
       return 'any JSON';
     default:
-      return String(s.type);
+      return type;
   }
 }
 
