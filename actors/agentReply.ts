@@ -4,7 +4,7 @@
  * `usage.recorded` domain event (seed 002's usage event) built from one journaled `llm.call`
  * result. No I/O: everything here is read from journaled effect results.
  */
-import type { ToolCall, Usage } from '../schemas/index.js';
+import type { EventOf, ToolCall, Usage } from '../schemas/index.js';
 import type { EffectRequest, EmitRequest } from './contract.js';
 
 /** The `enqueue` of an `enqueueActions` body, narrowed to the kernel's two actions. */
@@ -74,11 +74,7 @@ export function addSpend(total: Spend, reply: Pick<LlmReply, 'usage' | 'costMicr
 }
 
 /** The `agent.replied` event of one LLM call: what live views and the messages projection show. */
-export function agentReplied(
-  reply: LlmReply,
-  step: number,
-  tools: number,
-): Record<string, unknown> & { type: string } {
+export function agentReplied(reply: LlmReply, step: number, tools: number): EventOf<'agent.replied'> {
   return {
     type: 'agent.replied',
     step,
@@ -93,11 +89,7 @@ export function agentReplied(
 }
 
 /** The `usage.recorded` event of one call: what billing and metrics aggregate. */
-export function usageRecorded(
-  reply: LlmReply,
-  effectId: string,
-  step: number,
-): Record<string, unknown> & { type: string } {
+export function usageRecorded(reply: LlmReply, effectId: string, step: number): EventOf<'usage.recorded'> {
   return {
     type: 'usage.recorded',
     effectId,

@@ -13,6 +13,7 @@
  * Effect ids are chosen by the machine from the turn number (`fx(event, i)`), so a machine can
  * correlate results without any randomness, and a re-driven effect keeps its id.
  */
+import type { MachineEvent } from '../schemas/index.js';
 import type { EffectRequest } from './effects.js';
 
 /** What a machine sees for every command. */
@@ -32,10 +33,8 @@ export interface KernelEvent<T extends string = string, D = Record<string, unkno
 /** An effect a machine asks for (`id` unique within the actor: use {@link fx}): one of `effects.ts`. */
 export type { EffectRequest };
 
-export interface EmitRequest {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+/** A domain event a machine emits: one of the event schemas of `schemas/` (a union on `type`). */
+export type EmitRequest = MachineEvent;
 
 export interface CancelRequest {
   readonly effectId: string;

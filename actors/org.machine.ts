@@ -36,7 +36,10 @@ export const orgMachine = setup({
           target: 'active',
           actions: [
             assign(({ event }) => ({ name: event.data.name, createdAt: event.at })),
-            { type: 'emit', params: ({ event }) => ({ type: 'org.created', name: event.data.name }) },
+            {
+              type: 'emit',
+              params: ({ event }) => ({ type: 'org.created', name: event.data.name, createdAt: event.at }),
+            },
           ],
         },
       },

@@ -1,5 +1,6 @@
 /** Terminal output helpers for the CLI: aligned tables and the journal timeline. */
 import type { RecordWithSeq } from '../client/index.js';
+import { decodeKnownEvent, type KnownEvent } from '../schemas/index.js';
 
 export function table(rows: string[][]): string {
   const widths: number[] = [];
@@ -9,18 +10,25 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function describeEvent(e: { type: string; [k: string]: unknown }): string {
-  switch (e.type) {
+/** One event in a line of the timeline; an event this version cannot decode shows its type only. */
+export function describeEvent(raw: { type: string }): string {
+  let e: KnownEvent | undefined;
+  try {
+    e = decodeKnownEvent(raw);
+  } catch {
+    e = undefined;
+  }
+  switch (e?.type) {
     case 'agent.replied':
-      return `agent.replied(step ${String(e.step)}, ${String(e.tools)} tool call(s), ${String(e.provider)})`;
+      return `agent.replied(step ${e.step}, ${e.tools} tool call(s), ${e.provider})`;
     case 'tool.finished':
-      return `tool.finished(${String(e.name)}${e.isError ? ', error' : ''})`;
+      return `tool.finished(${e.name}${e.isError ? ', error' : ''})`;
     case 'task.completed':
-      return `task.completed(${String(e.steps)} steps)`;
+      return `task.completed(${e.steps} steps)`;
     case 'task.failed':
-      return `task.failed(${String(e.code)})`;
+      return `task.failed(${e.code})`;
     default:
-      return e.type;
+      return raw.type;
   }
 }
 

@@ -1,2 +1,2 @@
 /** Client library for NATS users: send commands, follow journals, run tasks. */
-export { MoeClient, type RecordWithSeq } from './taskClient.js';
+export { MoeClient, type RecordWithSeq, type TaskOutcome } from './taskClient.js';

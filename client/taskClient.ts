@@ -9,6 +9,8 @@ import { JournalReader, publishCommand } from '../actors/kernel/index.js';
 import {
   eventSubject,
   type CommandEnvelope,
+  findEvent,
+  type EventOf,
   type JournalRecord,
   type ActorAddress,
   type TaskSubmit,
@@ -19,6 +21,12 @@ export interface RecordWithSeq {
   readonly seq: number;
   readonly record: JournalRecord;
 }
+
+/** How a task ended: completed, failed, or its `task.submit` was rejected. */
+export type TaskOutcome = EventOf<'task.completed' | 'task.failed' | 'command.rejected'>;
+
+const outcomeOf = (r: RecordWithSeq): TaskOutcome | undefined =>
+  findEvent(r.record.events, 'task.completed', 'task.failed', 'command.rejected');
 
 export class MoeClient {
   readonly js: JetStreamClient;
@@ -92,12 +100,9 @@ export class MoeClient {
     taskId: string,
     submit: TaskSubmit,
     opts: { session?: string; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
-  ): Promise<{ outcome: Record<string, unknown>; records: RecordWithSeq[] }> {
+  ): Promise<{ outcome: TaskOutcome; records: RecordWithSeq[] }> {
     const actor: ActorAddress = { org, ws, kind: 'agent', id: taskId };
-    const isEnd = (r: RecordWithSeq) =>
-      r.record.events.some(
-        (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
-      );
+    const isEnd = (r: RecordWithSeq) => outcomeOf(r) !== undefined;
     const waiting = this.follow(actor, isEnd, {
       timeoutMs: opts.timeoutMs ?? 120_000,
       ...(opts.onRecord ? { onRecord: opts.onRecord } : {}),
@@ -110,9 +115,7 @@ export class MoeClient {
     });
     const records = await waiting;
     const last = records[records.length - 1]!;
-    const outcome = last.record.events.find(
-      (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
-    )!;
+    const outcome = outcomeOf(last)!;
     return { outcome, records };
   }
 }

@@ -3,17 +3,16 @@
  * and money per provider call. Fed by the usage projection for records journaled after the gateway
  * started (replicas count what they saw, not history; Prometheus sums rates across replicas).
  */
-import type { JournalRecord } from '../schemas/index.js';
+import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { UsageCall } from './usageProjection.js';
 
 /** @example const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls)); */
 export function observeAgentRecord(metrics: GatewayMetrics, rec: JournalRecord, calls: UsageCall[]): void {
   metrics.agentTurns.inc();
-  for (const e of rec.events as (Record<string, unknown> & { type: string })[]) {
-    const provider = typeof e.provider === 'string' ? e.provider : 'unknown';
-    if (e.type === 'task.completed') metrics.agentRuns.inc({ status: 'completed', provider });
-    else if (e.type === 'task.failed') metrics.agentRuns.inc({ status: 'failed', provider });
+  for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
+    if (e.type === 'task.completed') metrics.agentRuns.inc({ status: 'completed', provider: e.provider });
+    else metrics.agentRuns.inc({ status: 'failed', provider: 'unknown' });
   }
   for (const c of calls) {
     const { provider, model } = c;

@@ -31,6 +31,7 @@ import {
   deadLetterSubject,
   eventSubject,
   turnsOf,
+  findEvent,
   type JournalRecord,
   type ActorAddress,
   type CommandEnvelope,
@@ -212,8 +213,6 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
 
 /** The `command.rejected` event of a turn, when the machine could not accept the command. */
 export function rejection(rec: JournalRecord): string | null {
-  const ev = rec.events.find((e) => e.type === 'command.rejected');
-  if (!ev) return null;
-  const reason = (ev as { reason?: unknown }).reason;
-  return typeof reason === 'string' ? reason : 'rejected';
+  const ev = findEvent(rec.events, 'command.rejected');
+  return ev ? ev.reason : null;
 }

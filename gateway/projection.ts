@@ -11,8 +11,11 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   TENANCY_WS,
+  emittedBy,
+  validEvents,
   type AgentConfig,
   type JournalRecord,
+  type KnownEvent,
   type OrgRole,
   type PasswordHash,
 } from '../schemas/index.js';
@@ -73,10 +76,6 @@ export interface ApiKeyView {
 }
 
 type Waiter = { resolve: (rec: JournalRecord) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
-
-type Ev = Record<string, unknown> & { type: string };
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 
 export class TenancyProjection {
   readonly users = new Map<string, UserView>();
@@ -163,7 +162,10 @@ export class TenancyProjection {
   /** Applies one turn (exported for tests: the projection is a pure fold over turns). */
   apply(rec: JournalRecord): void {
     const { org, kind, id } = rec.actor;
-    for (const e of rec.events as Ev[]) this.applyEvent(org, kind, id, e);
+    const events = validEvents(rec.events, (err) =>
+      this.log.warn({ err, cmd: rec.cmd.id }, 'tenancy projection skipped an invalid event'),
+    );
+    for (const e of events) if (emittedBy(kind, e.type)) this.applyEvent(org, id, e, rec.cmd.at);
     if (isIdempotentCommandId(rec.cmd.id)) this.idempotent.set(rec.cmd.id, rec);
     const list = this.waiters.get(rec.cmd.id);
     this.waiters.delete(rec.cmd.id);
@@ -173,120 +175,122 @@ export class TenancyProjection {
     }
   }
 
-  private applyEvent(org: string, kind: string, id: string, e: Ev): void {
-    switch (`${kind}:${e.type}`) {
-      case 'user:user.registered': {
-        const email = str(e.email).trim().toLowerCase();
-        this.users.set(id, { id, email, name: str(e.name), password: e.password as PasswordHash });
+  /** One event of actor `id` of `org` (its kind emits it); `at` is the time of the turn's command. */
+  private applyEvent(org: string, id: string, e: KnownEvent, at: number): void {
+    switch (e.type) {
+      case 'user.registered': {
+        const email = e.email.trim().toLowerCase();
+        this.users.set(id, { id, email, name: e.name, password: e.password });
         this.usersByEmail.set(email, id);
         return;
       }
-      case 'user:user.password.changed': {
+      case 'user.password.changed': {
         const u = this.users.get(id);
-        if (u) u.password = e.password as PasswordHash;
+        if (u) u.password = e.password;
         return;
       }
-      case 'org:org.created': {
+      case 'org.created': {
         const members = this.pendingMembers.get(org) ?? new Map<string, OrgRole>();
         this.pendingMembers.delete(org);
-        this.orgs.set(org, { id: org, name: str(e.name), createdAt: 0, members });
+        // journals written before org.created carried createdAt: the time of the org.create command
+        this.orgs.set(org, { id: org, name: e.name, createdAt: e.createdAt ?? at, members });
         return;
       }
-      case 'membership:member.added':
-      case 'membership:member.role.changed':
-        this.membersOf(org).set(str(e.user), e.role as OrgRole);
+      case 'member.added':
+      case 'member.role.changed':
+        this.membersOf(org).set(e.user, e.role);
         return;
-      case 'membership:member.removed': {
-        const user = str(e.user);
+      case 'member.removed': {
+        const user = e.user;
         this.membersOf(org).delete(user);
         for (const t of this.teams.values()) if (t.org === org) t.members.delete(user);
         for (const p of this.projects.values()) if (p.org === org) p.users.delete(user);
         return;
       }
-      case 'team:team.created':
-        this.teams.set(id, { id, org, name: str(e.name), members: new Set(), createdBy: str(e.createdBy) });
+      case 'team.created':
+        this.teams.set(id, { id, org, name: e.name, members: new Set(), createdBy: e.createdBy });
         return;
-      case 'team:team.member.added':
-        this.teams.get(id)?.members.add(str(e.user));
+      case 'team.member.added':
+        this.teams.get(id)?.members.add(e.user);
         return;
-      case 'team:team.member.removed':
-        this.teams.get(id)?.members.delete(str(e.user));
+      case 'team.member.removed':
+        this.teams.get(id)?.members.delete(e.user);
         return;
-      case 'team:team.deleted':
+      case 'team.deleted':
         this.teams.delete(id);
         for (const p of this.projects.values()) p.teams.delete(id);
         return;
-      case 'workspace:workspace.created':
+      case 'workspace.created':
         this.workspaces.set(id, {
           id,
           org,
-          name: str(e.name),
-          description: str(e.description),
-          createdBy: str(e.createdBy),
-          createdAt: num(e.createdAt),
+          name: e.name,
+          description: e.description,
+          createdBy: e.createdBy,
+          createdAt: e.createdAt,
         });
         return;
-      case 'workspace:workspace.updated': {
+      case 'workspace.updated': {
         const w = this.workspaces.get(id);
-        if (w) Object.assign(w, { name: str(e.name), description: str(e.description) });
+        if (w) Object.assign(w, { name: e.name, description: e.description });
         return;
       }
-      case 'workspace:workspace.deleted':
+      case 'workspace.deleted':
         this.workspaces.delete(id);
         for (const [pid, p] of this.projects) if (p.workspace === id) this.projects.delete(pid);
         return;
-      case 'project:project.created':
+      case 'project.created':
         this.projects.set(id, {
           id,
           org,
-          workspace: str(e.workspace),
-          name: str(e.name),
-          description: str(e.description),
+          workspace: e.workspace,
+          name: e.name,
+          description: e.description,
           users: new Set(),
           teams: new Set(),
           agents: [],
-          createdBy: str(e.createdBy),
-          createdAt: num(e.createdAt),
+          createdBy: e.createdBy,
+          createdAt: e.createdAt,
         });
         return;
-      case 'project:project.updated': {
+      case 'project.updated': {
         const p = this.projects.get(id);
-        if (p) Object.assign(p, { name: str(e.name), description: str(e.description) });
+        if (p) Object.assign(p, { name: e.name, description: e.description });
         return;
       }
-      case 'project:project.access.changed': {
+      case 'project.access.changed': {
         const p = this.projects.get(id);
-        if (p) Object.assign(p, { users: new Set(e.users as string[]), teams: new Set(e.teams as string[]) });
+        if (p) Object.assign(p, { users: new Set(e.users), teams: new Set(e.teams) });
         return;
       }
-      case 'project:project.agents.changed': {
+      case 'project.agents.changed': {
         const p = this.projects.get(id);
-        if (p) p.agents = e.agents as AgentConfig[];
+        if (p) p.agents = e.agents;
         return;
       }
-      case 'project:project.deleted':
+      case 'project.deleted':
         this.projects.delete(id);
         return;
-      case 'apikey:apikey.created':
+      case 'apikey.created':
         this.apiKeys.set(id, {
           id,
           org,
-          name: str(e.name),
-          hash: str(e.hash),
-          role: e.role as OrgRole,
-          project: typeof e.project === 'string' ? e.project : null,
-          createdBy: str(e.createdBy),
-          createdAt: num(e.createdAt),
+          name: e.name,
+          hash: e.hash,
+          role: e.role,
+          project: e.project,
+          createdBy: e.createdBy,
+          createdAt: e.createdAt,
           lastUsedAt: null,
           revoked: false,
         });
         return;
-      case 'apikey:apikey.used': {
+      case 'apikey.used': {
         const k = this.apiKeys.get(id);
-        if (k) k.lastUsedAt = num(e.at);
+        if (k) k.lastUsedAt = e.at;
         return;
       }
-      case 'apikey:apikey.revoked': {
+      case 'apikey.revoked': {
         const k = this.apiKeys.get(id);
         if (k) k.revoked = true;
         return;

@@ -15,7 +15,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { JournalRecord } from '../schemas/index.js';
+import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 
 export interface UsageTotals {
@@ -51,7 +51,6 @@ export interface UsageCall {
   priceMicros: number | null;
 }
 
-type Ev = Record<string, unknown> & { type: string };
 interface TaskInfo {
   project: string | null;
   agent: string;
@@ -61,7 +60,6 @@ interface TaskInfo {
 
 const LOOSE_TASK_RE = /^w[0-9a-f]{16}-(p[0-9a-f]{16})-/;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const micros = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const addNullable = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
 
 export function emptyTotals(): UsageTotals {
@@ -93,17 +91,20 @@ export function addTotals(into: UsageTotals, t: UsageTotals): UsageTotals {
   return into;
 }
 
-/** The calls a record reports: its `usage.recorded` events, else (older records) `agent.replied`. */
+/**
+ * The calls a record reports: its `usage.recorded` events, else (older records) `agent.replied`.
+ * Events that do not decode are left out (the fold goes on past them).
+ */
 export function callsOf(rec: JournalRecord): UsageCall[] {
-  const events = rec.events as Ev[];
-  const recorded = events.filter((e) => e.type === 'usage.recorded');
-  const source = recorded.length > 0 ? recorded : events.filter((e) => e.type === 'agent.replied');
+  const events = validEvents(rec.events);
+  const recorded = events.filter(ofType('usage.recorded'));
+  const source = recorded.length > 0 ? recorded : events.filter(ofType('agent.replied'));
   return source.map((e) => ({
-    provider: typeof e.provider === 'string' ? e.provider : 'unknown',
-    model: typeof e.model === 'string' ? e.model : 'unknown',
-    usage: (e.usage ?? {}) as Record<string, number>,
-    costMicros: micros(e.costMicros),
-    priceMicros: micros(e.priceMicros),
+    provider: e.provider,
+    model: e.model,
+    usage: e.usage,
+    costMicros: e.costMicros ?? null,
+    priceMicros: e.priceMicros ?? null,
   }));
 }
 
@@ -170,9 +171,8 @@ export class UsageProjection {
       row.priceMicros = addNullable(row.priceMicros, c.priceMicros);
       if (c.costMicros === null || c.priceMicros === null) row.unpricedCalls += 1;
     }
-    for (const e of rec.events as Ev[]) {
-      if (e.type !== 'task.completed' && e.type !== 'task.failed') continue;
-      const provider = typeof e.provider === 'string' ? e.provider : task.provider;
+    for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
+      const provider = e.type === 'task.completed' ? e.provider : task.provider;
       const row = this.row(
         rec.actor.org,
         task,

@@ -1,4 +1,4 @@
-/** The schemas exported as JSON Schema files to docs/schemas/ (a test fails when they drift). */
+/** The schemas exported as JSON Schema files to docs/schemas/ (a test fails when they drift): envelopes, command data, events. */
 import type { TSchema } from '@sinclair/typebox';
 import {
   CommandEnvelope,
@@ -8,6 +8,7 @@ import {
   JsonlLine,
   TurnRecord,
 } from './envelope.js';
+import { EVENT_SCHEMAS } from './eventCodec.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
@@ -25,5 +26,6 @@ export function exportedSchemas(): Record<string, TSchema> {
   for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
     for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;
   }
+  for (const [type, schema] of Object.entries(EVENT_SCHEMAS)) out[`event.${type}`] = schema;
   return out;
 }

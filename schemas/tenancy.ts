@@ -12,7 +12,7 @@
  *
  * Secrets never reach a machine in clear: password and key hashes are computed by the gateway.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { TOKEN_PATTERN } from './subjects.js';
 
 const Id = Type.String({ pattern: TOKEN_PATTERN });
@@ -58,7 +58,7 @@ export const AgentConfig = Type.Object(
 );
 export type AgentConfig = Static<typeof AgentConfig>;
 
-const obj = (props: Record<string, TSchema>) => Type.Object(props, { additionalProperties: false });
+const obj = <P extends TProperties>(props: P) => Type.Object(props, { additionalProperties: false });
 const Grant = obj({ user: Type.Optional(Id), team: Type.Optional(Id) });
 
 export const UserCommands = {

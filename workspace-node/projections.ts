@@ -6,7 +6,14 @@
  * a workspace runs it on a worker thread (projectionWorker.ts), off the turn loop.
  */
 import type Database from 'better-sqlite3';
-import { addressKey, turnsOf, type JournalRecord, type JsonlLine, type Usage } from '../schemas/index.js';
+import {
+  addressKey,
+  ofType,
+  turnsOf,
+  validEvents,
+  type JournalRecord,
+  type JsonlLine,
+} from '../schemas/index.js';
 
 /** The three query databases projections write to. */
 export interface ProjectionDatabases {
@@ -51,10 +58,8 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
         const actor = addressKey(r.actor);
         if (r.cmd.type === 'task.submit')
           msg.run(seq, r.turn, actor, r.session, 'user', str(r.cmd.data?.prompt), r.cmd.at);
-        for (const e of r.events) {
-          if (e.type === 'agent.replied')
-            msg.run(seq, r.turn, actor, r.session, 'assistant', str(e.text), r.cmd.at);
-        }
+        for (const e of validEvents(r.events).filter(ofType('agent.replied')))
+          msg.run(seq, r.turn, actor, r.session, 'assistant', e.text, r.cmd.at);
       },
     },
     {
@@ -74,30 +79,29 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
       // One row per provider call: from `usage.recorded` (exact cost and price); journals written
       // before that event existed have only `agent.replied` with tokens.
       apply(r, seq) {
-        const recorded = r.events.filter((e) => e.type === 'usage.recorded');
-        const calls = recorded.length
-          ? recorded
-          : r.events.filter((e) => e.type === 'agent.replied' && e.usage);
+        const events = validEvents(r.events);
+        const recorded = events.filter(ofType('usage.recorded'));
+        const calls = recorded.length ? recorded : events.filter(ofType('agent.replied'));
         for (const e of calls) {
-          const u = e.usage as Usage;
-          const num = (v: unknown) => (typeof v === 'number' ? v : null);
+          const u = e.usage;
+          const recordedOnly = e.type === 'usage.recorded' ? e : undefined;
           call.run(
             seq,
             r.turn,
             addressKey(r.actor),
             r.session,
-            String(e.provider),
-            String(e.model),
+            e.provider,
+            e.model,
             u.inputTokens,
             u.outputTokens,
             u.cacheReadTokens,
             u.cacheWriteTokens,
             r.cmd.at,
-            str(e.effectId ?? r.cmd.data?.effectId),
-            num(e.costMicros) ?? 0,
-            num(e.priceMicros) ?? 0,
-            num(e.markup),
-            num(e.durationMs),
+            recordedOnly?.effectId ?? str(r.cmd.data?.effectId),
+            e.costMicros ?? 0,
+            e.priceMicros ?? 0,
+            recordedOnly?.markup ?? null,
+            recordedOnly?.durationMs ?? null,
           );
         }
       },

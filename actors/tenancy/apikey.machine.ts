@@ -4,8 +4,9 @@
  * last-used time (the gateway sends it at most once a minute per key); a revoked key is final.
  */
 import { assign, setup } from 'xstate';
-import type { OrgRole } from '../../schemas/index.js';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { ApiKeyCommands, OrgRole } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface ApiKeyContext {
   name: string;
@@ -17,13 +18,7 @@ export interface ApiKeyContext {
   lastUsedAt: number | null;
 }
 
-type ApiKeyEvent =
-  | KernelEvent<
-      'apikey.create',
-      { name: string; hash: string; role: OrgRole; project?: string; createdBy: string }
-    >
-  | KernelEvent<'apikey.touch', Record<string, never>>
-  | KernelEvent<'apikey.revoke', Record<string, never>>;
+type ApiKeyEvent = CommandEvents<typeof ApiKeyCommands>;
 
 export const apikeyMachine = setup({
   types: { context: {} as ApiKeyContext, events: {} as ApiKeyEvent },

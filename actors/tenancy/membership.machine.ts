@@ -4,17 +4,15 @@
  * leave the org without one: the invariant lives here, so every gateway replica gets it for free.
  */
 import { assign, setup } from 'xstate';
-import type { OrgRole } from '../../schemas/index.js';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { MembershipCommands, OrgRole } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface MembershipContext {
   members: Record<string, OrgRole>;
 }
 
-type MembershipEvent =
-  | KernelEvent<'member.add', { user: string; role: OrgRole }>
-  | KernelEvent<'member.role.set', { user: string; role: OrgRole }>
-  | KernelEvent<'member.remove', { user: string }>;
+type MembershipEvent = CommandEvents<typeof MembershipCommands>;
 
 function owners(members: Record<string, OrgRole>): number {
   return Object.values(members).filter((r) => r === 'owner').length;

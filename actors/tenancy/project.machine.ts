@@ -4,8 +4,9 @@
  * admins see every project; other members see the projects granted to them or to one of their teams.
  */
 import { assign, setup } from 'xstate';
-import type { AgentConfig } from '../../schemas/index.js';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { ProjectCommands, AgentConfig } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface ProjectContext {
   workspace: string;
@@ -18,18 +19,7 @@ export interface ProjectContext {
   createdAt: number;
 }
 
-type Grant = { user?: string; team?: string };
-
-type ProjectEvent =
-  | KernelEvent<
-      'project.create',
-      { workspace: string; name: string; description?: string; createdBy: string }
-    >
-  | KernelEvent<'project.update', { name?: string; description?: string }>
-  | KernelEvent<'project.grant', Grant>
-  | KernelEvent<'project.revoke', Grant>
-  | KernelEvent<'project.agents.set', { agents: AgentConfig[] }>
-  | KernelEvent<'project.delete', Record<string, never>>;
+type ProjectEvent = CommandEvents<typeof ProjectCommands>;
 
 const withGrant = (list: string[], id: string | undefined) =>
   id === undefined || list.includes(id) ? list : [...list, id];

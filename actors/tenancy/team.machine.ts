@@ -3,7 +3,9 @@
  * access to teams; a deleted team grants nothing and accepts no command.
  */
 import { assign, setup } from 'xstate';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { TeamCommands } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface TeamContext {
   name: string;
@@ -12,11 +14,7 @@ export interface TeamContext {
   createdAt: number;
 }
 
-type TeamEvent =
-  | KernelEvent<'team.create', { name: string; createdBy: string }>
-  | KernelEvent<'team.member.add', { user: string }>
-  | KernelEvent<'team.member.remove', { user: string }>
-  | KernelEvent<'team.delete', Record<string, never>>;
+type TeamEvent = CommandEvents<typeof TeamCommands>;
 
 export const teamMachine = setup({
   types: { context: {} as TeamContext, events: {} as TeamEvent },

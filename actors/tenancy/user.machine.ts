@@ -4,8 +4,9 @@
  * second is rejected. Holds only the password hash (computed outside: machines stay pure).
  */
 import { assign, setup } from 'xstate';
-import type { PasswordHash } from '../../schemas/index.js';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { UserCommands, PasswordHash } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface UserContext {
   email: string;
@@ -14,9 +15,7 @@ export interface UserContext {
   registeredAt: number;
 }
 
-type UserEvent =
-  | KernelEvent<'user.register', { email: string; name: string; password: PasswordHash }>
-  | KernelEvent<'user.password.set', { password: PasswordHash }>;
+type UserEvent = CommandEvents<typeof UserCommands>;
 
 export const userMachine = setup({
   types: { context: {} as UserContext, events: {} as UserEvent },

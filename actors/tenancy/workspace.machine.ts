@@ -4,7 +4,9 @@
  * `moe.cmd.<org>.<wsId>.…`; this actor only says the workspace exists and who created it.
  */
 import { assign, setup } from 'xstate';
-import { kernelActions, type KernelEvent } from '../contract.js';
+import type { WorkspaceCommands } from '../../schemas/index.js';
+import type { CommandEvents } from '../commandEvents.js';
+import { kernelActions } from '../contract.js';
 
 export interface WorkspaceContext {
   name: string;
@@ -13,10 +15,7 @@ export interface WorkspaceContext {
   createdAt: number;
 }
 
-type WorkspaceEvent =
-  | KernelEvent<'workspace.create', { name: string; description?: string; createdBy: string }>
-  | KernelEvent<'workspace.update', { name?: string; description?: string }>
-  | KernelEvent<'workspace.delete', Record<string, never>>;
+type WorkspaceEvent = CommandEvents<typeof WorkspaceCommands>;
 
 export const workspaceMachine = setup({
   types: { context: {} as WorkspaceContext, events: {} as WorkspaceEvent },

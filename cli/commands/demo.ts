@@ -13,15 +13,13 @@ import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
-import { KV_BUCKETS, type ActorAddress, type ScriptStep } from '../../schemas/index.js';
+import { findEvent, KV_BUCKETS, type ActorAddress, type ScriptStep } from '../../schemas/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
 import { timeline } from '../output.js';
 import { moeCommandLine } from '../selfCommand.js';
 
 const isEnd = (r: RecordWithSeq) =>
-  r.record.events.some(
-    (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'command.rejected',
-  );
+  findEvent(r.record.events, 'task.completed', 'task.failed', 'command.rejected') !== undefined;
 
 /** An expert's script: write its part to a file, then answer. */
 function expert(file: string, content: string, answer: string): ScriptStep[] {
@@ -147,18 +145,17 @@ export async function runDemo(
   print(`Timeline (${records.length} turns from the journal; coordinator + experts ${id}-e1, ${id}-e2):`);
   print(timeline(records));
   print('');
-  const outcome = coordRecords
-    .at(-1)
-    ?.record.events.find((e) => e.type === 'task.completed' || e.type === 'task.failed');
+  const last = coordRecords.at(-1);
+  const outcome = last && findEvent(last.record.events, 'task.completed', 'task.failed');
   if (outcome?.type !== 'task.completed') {
-    print(`Task failed: ${typeof outcome?.reason === 'string' ? outcome.reason : 'no outcome'}`);
+    print(`Task failed: ${outcome?.reason ?? 'no outcome'}`);
     return 1;
   }
-  const usage = outcome.usage as { inputTokens: number; outputTokens: number };
-  print(`Result (aggregated from ${String(outcome.subtasks)} experts):\n${String(outcome.result)}\n`);
+  const usage = outcome.usage;
+  print(`Result (aggregated from ${String(outcome.subtasks)} experts):\n${outcome.result}\n`);
   print(
     `Steps: ${String(outcome.steps)} coordinator call(s), tokens in/out: ${usage.inputTokens}/${usage.outputTokens}, ` +
-      `cost ${String(outcome.costMicros)} µ$, price ${String(outcome.priceMicros)} µ$ (provider: ${String(outcome.provider)})`,
+      `cost ${String(outcome.costMicros)} µ$, price ${String(outcome.priceMicros)} µ$ (provider: ${outcome.provider})`,
   );
   const dir = workspaceDir(dataDir, org, ws);
   const log = join(dir, 'sessions', `${session}.jsonl`);

@@ -5,7 +5,7 @@
  * the workspace decides the tenant. The list reads the journal's last record per session subject.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { eventSubject, STREAMS } from '../../schemas/index.js';
+import { eventSubject, findLastEvent, STREAMS } from '../../schemas/index.js';
 import type { OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
@@ -19,10 +19,7 @@ import { CloseBody, errorResponses, IdParams, OpenSessionBody, RenewBody } from 
 export const SESSION_LIST_LIMIT = 200;
 
 export function sessionView(id: string, ws: string, r: SeqRecord) {
-  const last = [...r.rec.events]
-    .reverse()
-    .find((e) => typeof (e as { expiresAt?: unknown }).expiresAt === 'number') as
-    { expiresAt: number } | undefined;
+  const last = findLastEvent(r.rec.events, 'session.opened', 'session.renewed');
   return {
     id,
     workspace: ws,

@@ -7,7 +7,7 @@
  * locates the actor and its access rule.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { eventSubject, STREAMS } from '../../schemas/index.js';
+import { eventSubject, findEvent, findLastEvent, STREAMS } from '../../schemas/index.js';
 import type { OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
@@ -18,19 +18,15 @@ import { ApprovalBody, CancelBody, errorResponses, IdParams, SubmitTaskBody } fr
 import { creation } from '../idempotency.js';
 import { taskSubmitData } from '../taskData.js';
 
-type Ev = Record<string, unknown> & { type: string };
-
 /** The tool calls a task waits on: from the `approval.requested` event that led to the current state. */
 export interface PendingApproval {
   callIds: string[];
   tools: string[];
 }
 
-export function approvalOf(events: readonly Ev[]): PendingApproval | null {
-  const e = [...events].reverse().find((x) => x.type === 'approval.requested');
-  if (!e) return null;
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  return { callIds: list(e.callIds), tools: list(e.tools) };
+export function approvalOf(events: readonly unknown[]): PendingApproval | null {
+  const e = findLastEvent(events, 'approval.requested');
+  return e ? { callIds: e.callIds, tools: e.tools } : null;
 }
 
 export const isAwaitingApproval = (state: string) => state.includes('awaiting_approval');
@@ -42,9 +38,9 @@ export function taskView(
   r: SeqRecord,
   approval: PendingApproval | null = null,
 ) {
-  const events = r.rec.events as Ev[];
-  const completed = events.find((e) => e.type === 'task.completed');
-  const failed = events.find((e) => e.type === 'task.failed');
+  const events = r.rec.events;
+  const completed = findEvent(events, 'task.completed');
+  const failed = findEvent(events, 'task.failed');
   return {
     id,
     project,
@@ -54,10 +50,10 @@ export function taskView(
     status: r.rec.status,
     turn: r.rec.turn,
     seq: r.seq,
-    result: completed ? (completed.result as string) : null,
+    result: completed ? completed.result : null,
     usage: completed ? completed.usage : null,
-    provider: completed ? (completed.provider as string) : null,
-    failure: failed ? { code: failed.code as string, reason: failed.reason as string } : null,
+    provider: completed ? completed.provider : null,
+    failure: failed ? { code: failed.code, reason: failed.reason } : null,
     approval: isAwaitingApproval(r.rec.state) ? (approvalOf(events) ?? approval) : null,
   };
 }
@@ -87,7 +83,7 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     const own = approvalOf(last.rec.events);
     if (own) return own;
     const all = await bus.records(addr);
-    return approvalOf(all.flatMap((r) => r.rec.events as Ev[]));
+    return approvalOf(all.flatMap((r) => r.rec.events));
   };
 
   return async (app) => {

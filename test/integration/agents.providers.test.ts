@@ -178,7 +178,7 @@ describe('agents on the real SDKs through the kernel', () => {
       { timeoutMs: 15_000 },
     );
     expect(outcome).toMatchObject({ type: 'task.failed', code: 'MOE_ERR_BUDGET_EXCEEDED' });
-    expect(String(outcome.reason)).toContain('budget');
+    expect(outcome.type === 'task.failed' && outcome.reason).toContain('budget');
     expect(records.at(-1)?.record.state).toBe('failed');
     expect(records.find((r) => r.record.cmd.type === 'effect.failed')?.record.cmd.data?.error).toMatchObject({
       code: 'MOE_ERR_BUDGET_EXCEEDED',

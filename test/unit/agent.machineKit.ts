@@ -1,8 +1,11 @@
 /**
  * Walks a pure machine with xstate's `transition()` the way the kernel does: every event is a
  * KernelEvent with the next turn number; the effects and emitted events of each turn are returned.
+ * Every emitted event is decoded against its schema, so a machine test fails on an event that
+ * breaks its schema in `schemas/events.ts`.
  */
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { decodeEvent } from '../../schemas/index.js';
 
 export interface Turn {
   readonly snapshot: AnyMachineSnapshot;
@@ -27,7 +30,9 @@ export function walker(machine: AnyStateMachine) {
       snapshot = next;
       const params = (t: string) =>
         actions.filter((a) => a.type === t).map((a) => a.params as Record<string, unknown>);
-      return { snapshot, effects: params('effect'), emits: params('emit') };
+      const emits = params('emit');
+      for (const e of emits) decodeEvent(e);
+      return { snapshot, effects: params('effect'), emits };
     },
   };
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorsMarkdown, schemaFiles } from '../../scripts/docsContent.js';
+import { EVENT_TABLES_START, withEventTables } from '../../scripts/eventTables.js';
 import { allCatalogues } from '../../schemas/index.js';
 
 const docs = resolve(import.meta.dirname, '..', '..', 'docs');
@@ -36,5 +37,12 @@ describe('generated docs', () => {
     const actual = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(actual.sort()).toEqual([...expected.keys()].sort());
     for (const [name, text] of expected) expect(readFileSync(join(dir, name), 'utf8'), name).toBe(text);
+  });
+
+  it('docs/subjects.md lists every domain event with the fields of its schema', async () => {
+    const path = join(docs, 'subjects.md');
+    const onDisk = readFileSync(path, 'utf8');
+    expect(onDisk).toContain(EVENT_TABLES_START);
+    expect(onDisk, 'event tables drifted — run npm run docs:gen').toBe(await withEventTables(onDisk, path));
   });
 });

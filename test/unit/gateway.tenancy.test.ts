@@ -1,8 +1,13 @@
 /** The tenancy machines are pure and keep their invariants; the projection is a fold over records. */
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { FastifyBaseLogger } from 'fastify';
+import { orgMachine } from '../../actors/index.js';
 import { membershipMachine, userMachine } from '../../actors/tenancy/index.js';
-import { TENANCY_COMMANDS_BY_KIND } from '../../schemas/tenancy.js';
+import { TenancyProjection } from '../../gateway/projection.js';
+import type { DomainEvent, JournalRecord } from '../../schemas/index.js';
+import { TENANCY_COMMANDS_BY_KIND, TENANCY_WS } from '../../schemas/tenancy.js';
 
 function run(machine: AnyStateMachine, commands: { type: string; data: Record<string, unknown> }[]) {
   let [snap] = initialTransition(machine) as [AnyMachineSnapshot, unknown[]];
@@ -55,5 +60,64 @@ describe('tenancy machines', () => {
       'user',
       'workspace',
     ]);
+  });
+});
+
+describe('tenancy projection', () => {
+  const silent = { warn: () => undefined } as unknown as FastifyBaseLogger;
+  const projection = () => new TenancyProjection({} as JetStreamClient, silent);
+  const record = (
+    org: string,
+    kind: string,
+    at: number,
+    events: JournalRecord['events'],
+    cmd = 'c1',
+  ): JournalRecord => ({
+    actor: { org, ws: TENANCY_WS, kind, id: org },
+    session: 'tenancy',
+    turn: 1,
+    cmd: { id: cmd, type: 'org.create', at },
+    state: 'active',
+    status: 'active',
+    events,
+    effects: [],
+    cancels: [],
+  });
+
+  it('an org keeps the time it was created: org.created carries createdAt', () => {
+    const [snap] = initialTransition(orgMachine);
+    const [, actions] = transition(orgMachine, snap, {
+      type: 'org.create',
+      data: { name: 'Acme' },
+      id: 'c1',
+      at: 1_700_000_000_123,
+      turn: 1,
+      session: 's',
+    });
+    const emitted = actions.filter((a) => a.type === 'emit').map((a) => a.params as DomainEvent);
+    expect(emitted).toEqual([{ type: 'org.created', name: 'Acme', createdAt: 1_700_000_000_123 }]);
+    const p = projection();
+    p.apply(record('acme', 'org', 1_700_000_000_999, emitted));
+    expect(p.orgs.get('acme')).toMatchObject({ name: 'Acme', createdAt: 1_700_000_000_123 });
+  });
+
+  it('an org.created journaled without createdAt takes the time of its org.create command', () => {
+    const p = projection();
+    p.apply(record('old', 'org', 1_600_000_000_000, [{ type: 'org.created', name: 'Old' }]));
+    expect(p.orgs.get('old')).toMatchObject({ name: 'Old', createdAt: 1_600_000_000_000 });
+  });
+
+  it('an invalid event is skipped and the turn still answers its waiter', async () => {
+    const p = projection();
+    const waiting = p.waitFor('c2', 1_000);
+    p.apply(record('bad', 'org', 1, [{ type: 'org.created', name: 42 }], 'c2'));
+    await expect(waiting).resolves.toMatchObject({ cmd: { id: 'c2' } });
+    expect(p.orgs.has('bad')).toBe(false);
+  });
+
+  it('an event is applied only from the kind that emits it', () => {
+    const p = projection();
+    p.apply(record('x', 'team', 1, [{ type: 'org.created', name: 'Forged' }]));
+    expect(p.orgs.has('x')).toBe(false);
   });
 });

@@ -35,6 +35,9 @@ function rec(
 
 const replied = (extra: Record<string, unknown> = {}) => ({
   type: 'agent.replied',
+  step: 1,
+  text: 'hi',
+  tools: 0,
   provider: 'anthropic',
   model: 'claude-x',
   usage,
@@ -42,6 +45,8 @@ const replied = (extra: Record<string, unknown> = {}) => ({
 });
 const recorded = {
   type: 'usage.recorded',
+  effectId: '1.0',
+  step: 1,
   provider: 'anthropic',
   model: 'claude-x',
   usage,
@@ -53,7 +58,10 @@ describe('usage projection', () => {
   it('sums tokens, cost and price per project, agent, provider and model, counting each call once', () => {
     const u = new UsageProjection();
     u.apply(
-      rec([{ type: 'task.accepted' }], { cmd: 'task.submit', data: { prompt: 'x', profile: 'coder' } }),
+      rec([{ type: 'task.accepted', prompt: 'x' }], {
+        cmd: 'task.submit',
+        data: { prompt: 'x', profile: 'coder' },
+      }),
     );
     u.apply(rec([replied({ costMicros: 700, priceMicros: 1050 }), recorded]));
     u.apply(
@@ -61,7 +69,7 @@ describe('usage projection', () => {
         [
           replied({ costMicros: 700, priceMicros: 1050 }),
           recorded,
-          { type: 'task.completed', provider: 'anthropic' },
+          { type: 'task.completed', result: 'ok', steps: 2, provider: 'anthropic', usage },
         ],
         { status: 'done' },
       ),
@@ -89,7 +97,7 @@ describe('usage projection', () => {
   it('records journaled before pricing existed count their tokens and report cost as null', () => {
     const u = new UsageProjection();
     const id = 'w0123456789abcdef-p0123456789abcdef-t00000000000000aa';
-    u.apply(rec([{ type: 'task.accepted' }], { id, cmd: 'task.submit', data: { prompt: 'x' } }));
+    u.apply(rec([{ type: 'task.accepted', prompt: 'x' }], { id, cmd: 'task.submit', data: { prompt: 'x' } }));
     u.apply(rec([replied(), { type: 'task.failed', code: 'x', reason: 'y' }], { id, status: 'error' }));
     const [row] = u.rowsOf('o1');
     expect(row).toMatchObject({ agent: 'default', calls: 1, runs: 1, failed: 1, inputTokens: 10 });

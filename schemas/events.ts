@@ -1,0 +1,192 @@
+/**
+ * Schemas of the domain events the runtime actors (session, agent, coordinator, org) and the kernel
+ * write into a turn's `events`, one TypeBox schema per event type, the way `commands.ts` defines
+ * command data. The tenancy actors' events are in `tenancyEvents.ts`; `eventCodec.ts` joins both
+ * into one catalogue and decodes journal events against it.
+ *
+ * Events are kept forever in the journal: a field added later is optional here (older journals
+ * lack it), and a field is never removed or retyped.
+ */
+import { Type, type TProperties } from '@sinclair/typebox';
+import { ParentRef, TaskCompleted, TaskFailed, Usage } from './commands.js';
+
+const Micros = Type.Integer({ minimum: 0 });
+
+/** An event schema: a closed object whose `type` is the literal `type`. */
+export function eventSchema<T extends string, P extends TProperties>(type: T, props: P, description: string) {
+  return Type.Object({ type: Type.Literal(type), ...props }, { additionalProperties: false, description });
+}
+
+/** Emitted by the kernel, not by a machine: the actor could not accept the command in its state. */
+export const KernelEvents = {
+  'command.rejected': eventSchema(
+    'command.rejected',
+    { command: Type.String(), state: Type.String(), reason: Type.String() },
+    'the command was valid but not accepted in the actor state; the state is unchanged',
+  ),
+};
+
+export const SessionEvents = {
+  'session.opened': eventSchema(
+    'session.opened',
+    { expiresAt: Type.Number(), user: Type.Union([Type.String(), Type.Null()]) },
+    'the session is open until expiresAt (epoch ms)',
+  ),
+  'session.renewed': eventSchema(
+    'session.renewed',
+    { expiresAt: Type.Number() },
+    'the lease was renewed until expiresAt (epoch ms)',
+  ),
+  'session.expired': eventSchema(
+    'session.expired',
+    { expiredAt: Type.Number() },
+    'the lease ran out; renewing brings the session back',
+  ),
+  'session.closed': eventSchema(
+    'session.closed',
+    { reason: Type.Union([Type.String(), Type.Null()]) },
+    'the session is closed (final)',
+  ),
+};
+
+const CallFields = {
+  provider: Type.String(),
+  model: Type.String(),
+  usage: Usage,
+};
+
+/** Events of a task, emitted by agents and coordinators alike. */
+export const TaskEvents = {
+  'task.accepted': eventSchema(
+    'task.accepted',
+    { prompt: Type.String(), parent: Type.Optional(ParentRef) },
+    'the task was accepted; a child agent names its coordinator in parent',
+  ),
+  'agent.replied': eventSchema(
+    'agent.replied',
+    {
+      step: Type.Integer({ minimum: 0 }),
+      text: Type.String(),
+      tools: Type.Integer({ minimum: 0 }),
+      ...CallFields,
+      /** absent in journals written before calls were priced */
+      costMicros: Type.Optional(Micros),
+      priceMicros: Type.Optional(Micros),
+    },
+    'one LLM reply: its text, how many tool calls it made, and its usage',
+  ),
+  'usage.recorded': eventSchema(
+    'usage.recorded',
+    {
+      effectId: Type.String(),
+      step: Type.Integer({ minimum: 0 }),
+      ...CallFields,
+      costMicros: Micros,
+      priceMicros: Micros,
+      markup: Type.Optional(Type.Number()),
+      priceTable: Type.Optional(Type.String()),
+      durationMs: Type.Optional(Type.Number({ minimum: 0 })),
+      org: Type.Optional(Type.String()),
+      ws: Type.Optional(Type.String()),
+      actor: Type.Optional(Type.String()),
+    },
+    'one provider call as billing counts it: tokens, provider cost and customer price (µ$)',
+  ),
+  'task.completed': Type.Object(TaskCompleted.properties, {
+    additionalProperties: false,
+    description: 'the task is done: its result, and the usage and money of all its calls (children included)',
+  }),
+  'task.failed': Type.Object(TaskFailed.properties, {
+    additionalProperties: false,
+    description: 'the task failed (code: an error code, or cancelled)',
+  }),
+};
+
+/** Events only an agent emits: tool calls and their approval. */
+export const AgentEvents = {
+  'approval.requested': eventSchema(
+    'approval.requested',
+    {
+      step: Type.Integer({ minimum: 0 }),
+      callIds: Type.Array(Type.String()),
+      tools: Type.Array(Type.String()),
+    },
+    'tool calls wait for task.approve / task.deny',
+  ),
+  'approval.decided': eventSchema(
+    'approval.decided',
+    {
+      callId: Type.String(),
+      tool: Type.String(),
+      approved: Type.Boolean(),
+      reason: Type.Optional(Type.String()),
+    },
+    'a waiting tool call was approved or denied',
+  ),
+  'tool.finished': eventSchema(
+    'tool.finished',
+    { name: Type.String(), isError: Type.Boolean() },
+    'a tool call returned (isError: the tool reported a failure to the model)',
+  ),
+};
+
+/** Events only a coordinator emits: its plan and its child agents. */
+export const CoordinatorEvents = {
+  'plan.ready': eventSchema(
+    'plan.ready',
+    {
+      subtasks: Type.Array(
+        Type.Object({ ref: Type.String(), profile: Type.String() }, { additionalProperties: false }),
+      ),
+    },
+    'the subtasks the coordinator started, one child agent each',
+  ),
+  'plan.fallback': eventSchema(
+    'plan.fallback',
+    { reason: Type.String() },
+    'the plan reply held no plan: every expert gets the whole task',
+  ),
+  'subtask.started': eventSchema(
+    'subtask.started',
+    { ref: Type.String(), profile: Type.String(), prompt: Type.String() },
+    'a child agent was sent its subtask',
+  ),
+  'subtask.completed': eventSchema(
+    'subtask.completed',
+    {
+      ref: Type.String(),
+      provider: Type.String(),
+      steps: Type.Integer({ minimum: 0 }),
+      costMicros: Micros,
+      priceMicros: Micros,
+    },
+    'a child agent completed its subtask',
+  ),
+  'subtask.failed': eventSchema(
+    'subtask.failed',
+    { ref: Type.String(), code: Type.String(), reason: Type.String() },
+    'a child agent failed: the coordinator fails too',
+  ),
+  'aggregation.started': eventSchema(
+    'aggregation.started',
+    { subtasks: Type.Integer({ minimum: 0 }) },
+    'every subtask completed; the aggregation call was started',
+  ),
+};
+
+export const OrgEvents = {
+  'org.created': eventSchema(
+    'org.created',
+    {
+      name: Type.String(),
+      /** absent in journals written before it was recorded: readers use the turn's `cmd.at` */
+      createdAt: Type.Optional(Type.Number()),
+    },
+    'the org exists (createdAt: epoch ms)',
+  ),
+  'workspace.added': eventSchema(
+    'workspace.added',
+    { workspace: Type.String() },
+    'a workspace was added to the org',
+  ),
+};
