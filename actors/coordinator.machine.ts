@@ -28,8 +28,9 @@ import {
 import type { AgentMessage } from './agent.machine.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { aggregatePrompt, concatResults, parsePlan, planPrompt, type ChildState } from './coordinatorPlan.js';
+import { kernelErrors } from './kernel/errors.js';
 
-export const PLAN_INVALID = 'MOE_ERR_PLAN_INVALID';
+export const PLAN_INVALID = kernelErrors.PLAN_INVALID.spec.code;
 
 export interface CoordinatorContext {
   prompt: string;

@@ -29,4 +29,5 @@ export {
 export { coordinatorMachine, PLAN_INVALID, type CoordinatorContext } from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';
 export { orgMachine, type OrgContext } from './org.machine.js';
+export { kernelErrors } from './kernel/errors.js';
 export { defaultRegistry, defineActorKind, type ActorKind, type ActorRegistry } from './registry.js';

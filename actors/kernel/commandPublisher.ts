@@ -18,7 +18,7 @@ import {
   addressKey,
   type ActorAddress,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 import type { Clock } from './clock.js';
 
 export const envelopeCodec = codec(CommandEnvelope, 'CommandEnvelope');

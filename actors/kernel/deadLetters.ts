@@ -7,6 +7,7 @@
 import type { JsMsg, JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { codec, DeadLetter, deadLetterSubject, SchemaError, type MoeError } from '../../schemas/index.js';
+import { kernelErrors } from './errors.js';
 
 const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
 const decoder = new TextDecoder();
@@ -14,7 +15,7 @@ const decoder = new TextDecoder();
 export function deadLetterOf(msg: JsMsg, err: MoeError | SchemaError, at: number): DeadLetter {
   return {
     reason: err.message,
-    code: err instanceof SchemaError ? 'MOE_ERR_BAD_COMMAND' : err.code,
+    code: err instanceof SchemaError ? kernelErrors.BAD_COMMAND.spec.code : err.code,
     subject: msg.subject,
     at,
     payload: decoder.decode(msg.data).slice(0, 64 * 1024),

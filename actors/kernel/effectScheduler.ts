@@ -14,6 +14,7 @@ import { addressKey, type ActorAddress, type EffectSpec } from '../../schemas/in
 import type { Clock } from './clock.js';
 import type { CommandPublisher } from './commandPublisher.js';
 import type { EffectOutcomes } from './effectOutcomes.js';
+import { kernelErrors } from './errors.js';
 import { runWithRetry, type EffectHandler, type EffectOutcome, type RetryPolicy } from './effects.js';
 
 export function effectCommandId(address: ActorAddress, effectId: string): string {
@@ -117,7 +118,7 @@ export class EffectScheduler {
         : {
             ok: false,
             error: {
-              code: 'MOE_ERR_EFFECT_UNKNOWN',
+              code: kernelErrors.EFFECT_UNKNOWN.spec.code,
               message: `no handler for effect ${effect.kind}`,
               attempts: 1,
             },

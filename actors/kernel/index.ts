@@ -27,3 +27,4 @@ export {
   type ParallelReplayResult,
   type ParallelReplayedActor,
 } from './parallelReplay.js';
+export { kernelErrors } from './errors.js';

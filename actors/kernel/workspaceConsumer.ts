@@ -28,7 +28,7 @@ import {
   workspaceCommandFilter,
   workspaceConsumerName,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes

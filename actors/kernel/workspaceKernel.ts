@@ -47,7 +47,7 @@ import {
   type JournalEntry,
   type MoeError,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';

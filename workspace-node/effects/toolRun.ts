@@ -25,7 +25,11 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandler {
     const callId = String(effect.callId);
     const tool = deps.tools.get(String(effect.name));
     if (!tool)
-      return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${String(effect.name)}`, isError: true };
+      return {
+        callId,
+        output: `${errors.TOOL_UNKNOWN.spec.code}: no tool named ${String(effect.name)}`,
+        isError: true,
+      };
     if (tool.needsApproval === true && effect.approved !== true) {
       const e = errors.APPROVAL_REQUIRED(tool.name);
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
