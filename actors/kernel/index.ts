@@ -14,7 +14,16 @@ export {
   type RetryPolicy,
 } from './effects.js';
 export { CommandPublisher, envelopeCodec } from './commandPublisher.js';
-export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+export { DeadLetters, type LetterDestination } from './deadLetters.js';
+export {
+  dispositionOf,
+  HELD_NAK_MS,
+  RETRY_NAK_MS,
+  UNSTORED_LETTER_NAK_MS,
+  type CommandFate,
+  type Disposition,
+} from './disposition.js';
+export { settle, type Refuser } from './settle.js';
 export { effectCommandId } from './effectScheduler.js';
 export { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 export type { ActorCell } from './actorCell.js';

@@ -31,7 +31,6 @@ import {
   eventSubject,
   isMoeError,
   parseActorSubject,
-  SchemaError,
   validator,
   workspaceConsumerName,
   entryBudget,
@@ -45,16 +44,17 @@ import {
   type AnyJournalEntry,
   type CommandEnvelope,
   type JournalEntry,
-  type MoeError,
 } from '../../schemas/index.js';
 import { kernelErrors as errors } from './errors.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
-import { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+import { DeadLetters } from './deadLetters.js';
+import { dispositionOf, type CommandFate, type Disposition } from './disposition.js';
 import { EffectOutcomes } from './effectOutcomes.js';
 import { RepeatLog } from './repeatLog.js';
+import { settle } from './settle.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
@@ -71,10 +71,10 @@ import type { SessionStore } from './sessionStore.js';
 const MAX_FENCE_RETRIES = 20;
 /** a command nak'ed for a retry holds its actor's later commands back at most this long (ms) */
 const HOLD_MS = 120_000;
-/** redelivery delay of a command held back behind an earlier one (ms) */
-const HELD_NAK_MS = 250;
 /** turns per journal entry at most (bounds an entry's size and a batch's latency) */
 const MAX_TURNS_PER_ENTRY = 64;
+const APPLIED: CommandFate = { step: 'applied' };
+const HELD: CommandFate = { step: 'held' };
 
 export interface WorkspaceKernelOptions {
   readonly org: string;
@@ -135,6 +135,7 @@ export class WorkspaceKernel {
   private readonly publisher: CommandPublisher;
   private readonly scheduler: EffectScheduler;
   private readonly committer: GroupCommitter;
+  private readonly deadLetters: DeadLetters;
   private readonly clock: Clock;
   private resolvedConsumerName: string | undefined;
   private readonly stopper = new AbortController();
@@ -166,6 +167,8 @@ export class WorkspaceKernel {
     this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal, o.log);
     this.committer = new GroupCommitter(o.store, o.jsonl);
     this.failures = new RepeatLog(o.log, () => this.clock.now());
+    const workspace = { org: o.org, ws: o.ws };
+    this.deadLetters = new DeadLetters(o.js, o.log, this.clock, () => workspace);
     this.scheduler = new EffectScheduler(
       o.effects,
       this.publisher,
@@ -235,13 +238,13 @@ export class WorkspaceKernel {
 
   private dispatch(msg: JsMsg): void {
     const address = parseActorSubject(msg.subject);
-    if (!address) return void this.deadLetter(msg, errors.BAD_SUBJECT(msg.subject));
+    if (!address) return void this.refuse(msg, errors.BAD_SUBJECT(msg.subject));
     const kind = this.o.registry.get(address.kind);
-    if (!kind) return void this.deadLetter(msg, errors.UNKNOWN_KIND(address.kind));
+    if (!kind) return void this.refuse(msg, errors.UNKNOWN_KIND(address.kind));
     if (address.ws !== TENANCY_WS && kind.kind in TENANCY_COMMANDS_BY_KIND)
-      return void this.deadLetter(msg, errors.KIND_NOT_IN_WORKSPACE(`${kind.kind} in ${address.ws}`));
+      return void this.refuse(msg, errors.KIND_NOT_IN_WORKSPACE(`${kind.kind} in ${address.ws}`));
     if (msg.data.length > MAX_COMMAND_BYTES)
-      return void this.deadLetter(
+      return void this.refuse(
         msg,
         errors.COMMAND_TOO_LARGE(`${msg.data.length} bytes > ${MAX_COMMAND_BYTES}`),
       );
@@ -249,11 +252,10 @@ export class WorkspaceKernel {
     try {
       cmd = envelopeCodec.decode(msg.data);
       const check = this.validatorFor(kind, cmd.type);
-      if (!check)
-        return void this.deadLetter(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
+      if (!check) return void this.refuse(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
       check(cmd.data ?? {});
     } catch (err) {
-      return void this.deadLetter(msg, err instanceof SchemaError ? err : errors.BAD_COMMAND(String(err)));
+      return void this.refuse(msg, err);
     }
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
@@ -262,7 +264,8 @@ export class WorkspaceKernel {
       cell = this.cellFor(address, kind);
     } catch (err) {
       // Not acked: ack_wait redelivers the command, and activation is tried again.
-      return void this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+      this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+      return void this.settle(msg, dispositionOf({ step: 'activation-failed', error: err }));
     }
     this.deliver(cell, mail);
   }
@@ -316,14 +319,16 @@ export class WorkspaceKernel {
   private async process(cell: ActorCell, batch: Mail[]): Promise<void> {
     try {
       const rest = await this.applyCommands(cell, batch);
-      for (const m of batch) if (!m.settled && !rest.includes(m)) m.msg.ack();
+      for (const m of batch)
+        if (!m.settled && !rest.includes(m)) void this.settle(m.msg, dispositionOf(APPLIED));
       // Cut by bytes: the commands that did not fit go first in the next entry.
       cell.mailbox.unshift(...rest);
       this.failures.clear(cell.key);
     } catch (err) {
       const open = batch.filter((m) => !m.settled);
-      if (isMoeError(err) && !err.retryable) {
-        for (const m of open) await this.deadLetter(m.msg, err);
+      const disposition = dispositionOf({ step: 'turn', error: err });
+      if (disposition.action === 'dead-letter') {
+        for (const m of open) await this.settle(m.msg, disposition);
         return;
       }
       // Retryable MoeErrors and NATS errors (timeouts, disconnects): transient. The commands are
@@ -335,11 +340,7 @@ export class WorkspaceKernel {
       this.stats.repeatedFailures = this.failures.repeats;
       this.hold(cell.key, open);
       const later = cell.mailbox.splice(0);
-      try {
-        for (const m of [...open, ...later]) m.msg.nak(1000);
-      } catch {
-        /* connection down: ack_wait redelivers */
-      }
+      for (const m of [...open, ...later]) void this.settle(m.msg, disposition);
     } finally {
       if (this.o.alwaysReplay && cell.mailbox.length === 0 && cell.queued <= 1) this.cells.delete(cell.key);
     }
@@ -375,11 +376,15 @@ export class WorkspaceKernel {
       for (const { mail, error } of out.threw) {
         mail.settled = true;
         const reason = error instanceof Error ? error.message : String(error);
-        await this.deadLetter(mail.msg, errors.MACHINE_THREW(reason, { cause: error }));
+        await this.settle(
+          mail.msg,
+          dispositionOf({ step: 'turn', error: errors.MACHINE_THREW(reason, { cause: error }) }),
+        );
       }
       for (const { mail, bytes } of out.tooLarge) {
         mail.settled = true;
-        await this.deadLetter(mail.msg, errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`));
+        const error = errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`);
+        await this.settle(mail.msg, dispositionOf({ step: 'turn', error }));
       }
       const rest = open.slice(out.consumed);
       if (turns.length === 0) return rest;
@@ -396,10 +401,8 @@ export class WorkspaceKernel {
         } else {
           const lone = open.find((m) => m.cmd.id === turns[0]!.cmd.id)!;
           lone.settled = true;
-          await this.deadLetter(
-            lone.msg,
-            errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err }),
-          );
+          const error = errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err });
+          await this.settle(lone.msg, dispositionOf({ step: 'turn', error }));
         }
         attempt--; // not a fence retry
         continue;
@@ -424,13 +427,8 @@ export class WorkspaceKernel {
   private async recordTooLargeResult(mail: Mail, bytes: number): Promise<void> {
     this.stats.deadLetters++;
     const err = errors.RESULT_TOO_LARGE(`${bytes} bytes; applied as effect.failed`);
-    await publishDeadLetter(
-      this.o.js,
-      this.o.log,
-      this.o,
-      mail.msg,
-      deadLetterOf(mail.msg, err, this.clock.now()),
-    );
+    const { msg } = mail;
+    await this.deadLetters.publish(msg.subject, msg.info.streamSequence, msg.data, err);
   }
 
   // ---------------------------------------------------------------- order under retries
@@ -465,7 +463,7 @@ export class WorkspaceKernel {
       return false;
     }
     this.stats.heldBack++;
-    msg.nak(HELD_NAK_MS);
+    void this.settle(msg, dispositionOf(HELD));
     return true;
   }
 
@@ -608,10 +606,16 @@ export class WorkspaceKernel {
     }
   }
 
-  // ---------------------------------------------------------------- dead letters
+  // ---------------------------------------------------------------- settling
 
-  private async deadLetter(msg: JsMsg, err: MoeError | SchemaError): Promise<void> {
-    this.stats.deadLetters++;
-    await sendToDeadLetters(this.o.js, this.o.log, this.o, msg, deadLetterOf(msg, err, this.clock.now()));
+  /** Dead-letters a command refused at intake (see disposition.ts). */
+  private refuse(msg: JsMsg, error: unknown): Promise<void> | undefined {
+    return this.settle(msg, dispositionOf({ step: 'intake', error }));
+  }
+
+  /** Acks, naks, dead-letters or leaves a command, as {@link dispositionOf} decided. */
+  private settle(msg: JsMsg, disposition: Disposition): Promise<void> | undefined {
+    if (disposition.action === 'dead-letter') this.stats.deadLetters++;
+    return settle(msg, disposition, this.deadLetters);
   }
 }
