@@ -48,6 +48,7 @@ import {
 import { kernelErrors as errors } from './errors.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
+import { cachedActivation, replayingActivation, type Activation } from './activation.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
 import { DeadLetters } from './deadLetters.js';
@@ -66,13 +67,11 @@ import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString } from './machineHost.js';
 import { eventFromRecord } from './replay.js';
 import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
-import type { SessionStore } from './sessionStore.js';
+import type { PendingEffect, SessionStore } from './sessionStore.js';
 
 const MAX_FENCE_RETRIES = 20;
 /** a command nak'ed for a retry holds its actor's later commands back at most this long (ms) */
 const HOLD_MS = 120_000;
-/** turns per journal entry at most (bounds an entry's size and a batch's latency) */
-const MAX_TURNS_PER_ENTRY = 64;
 const APPLIED: CommandFate = { step: 'applied' };
 const HELD: CommandFate = { step: 'held' };
 
@@ -91,7 +90,7 @@ export interface WorkspaceKernelOptions {
   readonly retry?: RetryPolicy;
   /** passivate actors idle this long (ms); default 60 s */
   readonly idleMs?: number;
-  /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay) */
+  /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay, activation.ts) */
   readonly alwaysReplay?: boolean;
   /** durable consumer name (default: the workspace's, see workspaceConsumer.ts) */
   readonly consumerName?: string;
@@ -136,6 +135,7 @@ export class WorkspaceKernel {
   private readonly scheduler: EffectScheduler;
   private readonly committer: GroupCommitter;
   private readonly deadLetters: DeadLetters;
+  private readonly activation: Activation;
   private readonly clock: Clock;
   private resolvedConsumerName: string | undefined;
   private readonly stopper = new AbortController();
@@ -169,6 +169,7 @@ export class WorkspaceKernel {
     this.failures = new RepeatLog(o.log, () => this.clock.now());
     const workspace = { org: o.org, ws: o.ws };
     this.deadLetters = new DeadLetters(o.js, o.log, this.clock, () => workspace);
+    this.activation = o.alwaysReplay ? replayingActivation : cachedActivation(o.store);
     this.scheduler = new EffectScheduler(
       o.effects,
       this.publisher,
@@ -177,6 +178,7 @@ export class WorkspaceKernel {
       o.log,
       new EffectOutcomes(o.store.db),
       o.afterOutcomeRecorded,
+      this.stats,
     );
   }
 
@@ -224,14 +226,19 @@ export class WorkspaceKernel {
       const address = parseActorSubject(`moe.cmd.${p.key}`);
       const kind = address && this.o.registry.get(address.kind);
       if (!address || !kind) continue;
-      const cell = this.cellFor(address, kind);
+      this.redrive(this.cellFor(address, kind), [p]);
+    }
+  }
+
+  /** Starts again the effects the actor started that have no outcome yet (idempotent). */
+  private redrive(cell: ActorCell, pending: readonly PendingEffect[]): void {
+    for (const p of pending)
       this.scheduler.start(
-        address,
+        cell.address,
         JSON.parse(p.spec) as never,
         cell.snapshot.context,
         cell.session ?? WORKSPACE_SESSION,
       );
-    }
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -296,7 +303,7 @@ export class WorkspaceKernel {
 
   /** Appends the mailbox's commands, a batch at a time, until it is empty. */
   private async drain(cell: ActorCell): Promise<void> {
-    const batchSize = this.o.alwaysReplay ? 1 : MAX_TURNS_PER_ENTRY;
+    const batchSize = this.activation.maxTurnsPerEntry;
     try {
       while (cell.mailbox.length > 0) await this.process(cell, cell.mailbox.splice(0, batchSize));
     } finally {
@@ -342,7 +349,7 @@ export class WorkspaceKernel {
       const later = cell.mailbox.splice(0);
       for (const m of [...open, ...later]) void this.settle(m.msg, disposition);
     } finally {
-      if (this.o.alwaysReplay && cell.mailbox.length === 0 && cell.queued <= 1) this.cells.delete(cell.key);
+      this.activation.afterBatch(cell, this.cells);
     }
   }
 
@@ -547,14 +554,7 @@ export class WorkspaceKernel {
       last = this.commit(cell, entry, seq, snapshot);
     }
     await last;
-    for (const p of this.o.store.pendingEffects(cell.key)) {
-      this.scheduler.start(
-        cell.address,
-        JSON.parse(p.spec) as never,
-        cell.snapshot.context,
-        cell.session ?? WORKSPACE_SESSION,
-      );
-    }
+    this.redrive(cell, this.o.store.pendingEffects(cell.key));
   }
 
   // ---------------------------------------------------------------- activation
@@ -568,7 +568,7 @@ export class WorkspaceKernel {
       host = new MachineHost(kind.machine);
       this.hosts.set(kind.kind, host);
     }
-    const row = this.o.alwaysReplay ? undefined : this.o.store.load(key);
+    const row = this.activation.cachedRow(key);
     const cell: ActorCell = {
       address,
       key,
@@ -586,15 +586,17 @@ export class WorkspaceKernel {
     };
     this.cells.set(key, cell);
     this.stats.activations++;
-    // Queued first, so every command that finds this cell runs after the rebuild.
-    if (this.o.alwaysReplay)
-      void enqueue(
-        cell,
-        () => this.catchUp(cell),
-        () => this.clock.now(),
-      ).catch(() => undefined);
+    this.activation.activated(cell, this.queueCatchUp);
     return cell;
   }
+
+  /** Queues a rebuild from the journal first, so every command that finds the cell runs after it. */
+  private readonly queueCatchUp = (cell: ActorCell): void =>
+    void enqueue(
+      cell,
+      () => this.catchUp(cell),
+      () => this.clock.now(),
+    ).catch(() => undefined);
 
   private passivateIdle(idleMs: number): void {
     const now = this.clock.now();

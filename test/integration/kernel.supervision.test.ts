@@ -1,7 +1,8 @@
 /**
  * Supervision inside a node: an effect that throws a retryable error is retried with backoff and
  * its result journaled once; one that keeps failing (or fails terminally) ends as `effect.failed`
- * with the reason journaled, and the agent goes to `failed` — the node keeps running.
+ * with the reason journaled, and the agent goes to `failed` — the node keeps running. The kernel's
+ * stats count each effect once when it starts and once more if it ends failed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EffectHandler } from '../../actors/kernel/index.js';
@@ -49,6 +50,8 @@ describe('effect supervision', () => {
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(25);
     expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(50);
     expect(records.filter((r) => r.record.cmd.type === 'effect.result')).toHaveLength(1);
+    // Counted once however often it was retried; a success is no failure.
+    expect(n.hosts.get('sv.a')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 0 });
     await n.stop();
   });
 
@@ -74,6 +77,7 @@ describe('effect supervision', () => {
       type: 'effect.failed',
       data: { error: { code: 'MOE_ERR_TEST_FLAKY', attempts: 3 } },
     });
+    expect(n.hosts.get('sv.b')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 1 });
     await n.stop();
   });
 
@@ -92,6 +96,7 @@ describe('effect supervision', () => {
     const { outcome } = await p.client.runTask('sv', 'c', 't3', { prompt: 'go' });
     expect(calls).toBe(1);
     expect(outcome).toMatchObject({ type: 'task.failed', code: 'MOE_ERR_TEST_FATAL' });
+    expect(n.hosts.get('sv.c')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 1 });
     // The node is still serving.
     const again = await p.client.request(
       { org: 'sv', ws: 'c', kind: 'org', id: 'o' },
