@@ -14,16 +14,9 @@
  *
  * Letters go to `moe.dlq.<org>.<ws>` with each invalid or missing token replaced by `_invalid`.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { DeadLetters, type Clock } from '../actors/kernel/index.js';
+import { addCommandConsumer, consumeCommands, DeadLetters, type Clock } from '../actors/kernel/index.js';
 import { isToken, STREAMS } from '../schemas/index.js';
 import { errors } from './errors.js';
 
@@ -63,16 +56,12 @@ export class BadSubjects {
     for (const [name, filter] of Object.entries(BAD_SUBJECT_CONSUMERS)) {
       const exists = await this.jsm.consumers.info(STREAMS.commands, name).catch(() => null);
       if (!exists)
-        await this.jsm.consumers
-          .add(STREAMS.commands, {
-            durable_name: name,
-            filter_subject: filter,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-          })
-          .catch((err: unknown) => this.log.debug({ err, name }, 'bad-subject consumer exists'));
-      const consumer = await this.js.consumers.get(STREAMS.commands, name);
-      this.loops.push(await consumer.consume({ max_messages: 64, callback: (m) => void this.refuse(m) }));
+        await addCommandConsumer(this.jsm, { name, filter }).catch((err: unknown) =>
+          this.log.debug({ err, name }, 'bad-subject consumer exists'),
+        );
+      const consumer = { js: this.js, log: this.log, name, pullBatch: 64 };
+      const { messages } = await consumeCommands(consumer, (m) => void this.refuse(m));
+      this.loops.push(messages);
     }
   }
 

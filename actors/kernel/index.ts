@@ -37,3 +37,4 @@ export {
   type ParallelReplayedActor,
 } from './parallelReplay.js';
 export { kernelErrors } from './errors.js';
+export { addCommandConsumer, consumeCommands, type CommandConsumerSpec } from './workspaceConsumer.js';
