@@ -43,8 +43,6 @@ const DEEP_IMPORTERS = ['test'];
 
 /** Imports the table forbids but that are still there, each with the reason: `from` may import `to`. */
 const EXCEPTIONS = [
-  // removed when the kernel owns its codes
-  { from: 'actors', to: 'workspace-node/errors.ts' },
   // projectionWorker.ts is a worker thread's entry: the kernel's index would add ~0.3 s of module
   // loading to every projection worker's start, for one function (openSqlite)
   { from: 'workspace-node', to: 'actors/kernel/sessionStore.ts' },

@@ -29,8 +29,9 @@ import type { AgentMessage } from './agent.machine.js';
 import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 import { aggregatePrompt, concatResults, parsePlan, planPrompt, type ChildState } from './coordinatorPlan.js';
+import { machineErrors } from './errors.js';
 
-export const PLAN_INVALID = 'MOE_ERR_PLAN_INVALID';
+export const PLAN_INVALID = machineErrors.PLAN_INVALID.spec.code;
 
 export interface CoordinatorContext {
   prompt: string;

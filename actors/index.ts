@@ -53,4 +53,5 @@ export {
 } from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';
 export { orgMachine, type OrgContext } from './org.machine.js';
+export { machineErrors } from './errors.js';
 export { defaultRegistry, defineActorKind, type ActorKind, type ActorRegistry } from './registry.js';

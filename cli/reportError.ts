@@ -43,7 +43,7 @@ export function toMoeError(err: unknown): MoeError {
 
 /** The exit code of an error: 2 for a bad command line or configuration, else 1. */
 export function exitCodeOf(err: MoeError): number {
-  return err.code === 'MOE_ERR_USAGE' || err.code === 'MOE_ERR_CONFIG' ? 2 : 1;
+  return err.code === errors.USAGE.spec.code || err.code === errors.CONFIG.spec.code ? 2 : 1;
 }
 
 /** Prints the error the documented way and returns the exit code. */

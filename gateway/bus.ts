@@ -20,6 +20,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   JournalReader,
+  kernelErrors,
   lastJournalEntry,
   publishCommand,
   type EncodedCommand,
@@ -100,7 +101,8 @@ function deadLetterOf(payload: Uint8Array, id: string): DeadLetter | null {
 /** What a dead-lettered command means for the HTTP caller. */
 function refused(type: string, letter: DeadLetter) {
   const detail = `${type}: ${letter.reason}`;
-  return letter.code === 'MOE_ERR_UNKNOWN_COMMAND' || letter.code === 'MOE_ERR_UNKNOWN_KIND'
+  return letter.code === kernelErrors.UNKNOWN_COMMAND.spec.code ||
+    letter.code === kernelErrors.UNKNOWN_KIND.spec.code
     ? errors.NOT_SUPPORTED(detail)
     : errors.COMMAND_REFUSED(detail);
 }

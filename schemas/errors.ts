@@ -4,8 +4,8 @@
  * folder keeps ONE catalogue built with {@link defineErrors}; docs/errors.md is generated from all
  * catalogues and a test fails when it drifts.
  *
- * The kernel decides ack / retry / dead-letter from `retryable` alone (see actors/kernel/disposition.ts),
- * the way Restate splits TerminalError from RetryableError.
+ * The kernel decides retry or dead-letter for a command whose turn failed from `retryable` alone
+ * (see actors/kernel/disposition.ts), the way Restate splits TerminalError from RetryableError.
  */
 
 export interface ErrorSpec {

@@ -14,17 +14,10 @@
  *
  * Letters go to `moe.dlq.<org>.<ws>` with each invalid or missing token replaced by `_invalid`.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { deadLetterOf, sendToDeadLetters, type Clock } from '../actors/kernel/index.js';
-import { codec, DeadLetter, deadLetterSubject, isToken, STREAMS } from '../schemas/index.js';
+import { addCommandConsumer, consumeCommands, DeadLetters, type Clock } from '../actors/kernel/index.js';
+import { isToken, STREAMS } from '../schemas/index.js';
 import { errors } from './errors.js';
 
 /** durable name → filter: every command subject that is not `moe.cmd.<4 tokens>` */
@@ -36,8 +29,6 @@ export const BAD_SUBJECT_CONSUMERS: Readonly<Record<string, string>> = {
 };
 
 const INVALID = '_invalid';
-const letters = codec(DeadLetter, 'DeadLetter');
-const decoder = new TextDecoder();
 
 /** The workspace whose dead-letter subject a bad command subject's letter goes to. */
 export function deadLetterWorkspace(subject: string): { org: string; ws: string } {
@@ -50,28 +41,27 @@ export function deadLetterWorkspace(subject: string): { org: string; ws: string 
 
 export class BadSubjects {
   private readonly loops: ConsumerMessages[] = [];
+  private readonly letters: DeadLetters;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly log: Logger,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.letters = new DeadLetters(js, log, clock, deadLetterWorkspace);
+  }
 
   async start(): Promise<void> {
     for (const [name, filter] of Object.entries(BAD_SUBJECT_CONSUMERS)) {
       const exists = await this.jsm.consumers.info(STREAMS.commands, name).catch(() => null);
       if (!exists)
-        await this.jsm.consumers
-          .add(STREAMS.commands, {
-            durable_name: name,
-            filter_subject: filter,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-          })
-          .catch((err: unknown) => this.log.debug({ err, name }, 'bad-subject consumer exists'));
-      const consumer = await this.js.consumers.get(STREAMS.commands, name);
-      this.loops.push(await consumer.consume({ max_messages: 64, callback: (m) => void this.refuse(m) }));
+        await addCommandConsumer(this.jsm, { name, filter }).catch((err: unknown) =>
+          this.log.debug({ err, name }, 'bad-subject consumer exists'),
+        );
+      const consumer = { js: this.js, log: this.log, name, pullBatch: 64 };
+      const { messages } = await consumeCommands(consumer, (m) => void this.refuse(m));
+      this.loops.push(messages);
     }
   }
 
@@ -89,23 +79,12 @@ export class BadSubjects {
     if (parts.length !== 6 || (isToken(parts[2]!) && isToken(parts[3]!))) return;
     const m = await this.jsm.streams.getMessage(STREAMS.commands, { seq }).catch(() => null);
     if (!m) return;
-    const err = errors.BAD_SUBJECT(subject);
-    const letter: DeadLetter = {
-      reason: err.message,
-      code: err.code,
-      subject,
-      at: this.clock.now(),
-      payload: decoder.decode(m.data).slice(0, 64 * 1024),
-    };
-    const to = deadLetterWorkspace(subject);
-    this.log.warn({ subject, code: err.code }, 'dead letter');
-    await this.js
-      .publish(deadLetterSubject(to.org, to.ws), letters.encode(letter), { msgID: `dlq:${seq}` })
+    await this.letters
+      .publish(subject, seq, m.data, errors.BAD_SUBJECT(subject))
       .catch((e: unknown) => this.log.error({ err: e, subject }, 'dead letter publish failed'));
   }
 
-  private async refuse(msg: JsMsg): Promise<void> {
-    const letter = deadLetterOf(msg, errors.BAD_SUBJECT(msg.subject), this.clock.now());
-    await sendToDeadLetters(this.js, this.log, deadLetterWorkspace(msg.subject), msg, letter);
+  private refuse(msg: JsMsg): Promise<void> {
+    return this.letters.refuse(msg, errors.BAD_SUBJECT(msg.subject));
   }
 }

@@ -1,70 +1,18 @@
 /**
- * The workspace-node's error catalogue (kernel, effects, providers, tools): stable codes that
- * journal records, dead letters and logs carry. Documented in docs/errors.md (generated).
+ * The workspace-node's error catalogue: the kernel's codes (actors/kernel/errors.ts, which the
+ * kernel owns), the machines' (actors/errors.ts) and the node's own (effects, providers, tools,
+ * limits): stable codes that journal records, dead letters and logs carry. One catalogue per
+ * process. Documented in docs/errors.md (generated).
  */
+import { kernelErrors } from '../actors/kernel/errors.js';
+import { machineErrors } from '../actors/errors.js';
 import { defineErrors } from '../schemas/index.js';
 
-export const errors = defineErrors('workspace-node', {
-  BAD_COMMAND: { code: 'MOE_ERR_BAD_COMMAND', message: 'command does not match its schema', status: 400 },
-  UNKNOWN_KIND: { code: 'MOE_ERR_UNKNOWN_KIND', message: 'no actor kind with that name', status: 400 },
-  UNKNOWN_COMMAND: {
-    code: 'MOE_ERR_UNKNOWN_COMMAND',
-    message: 'command type not known for this actor kind',
-    status: 400,
-  },
-  BAD_SUBJECT: {
-    code: 'MOE_ERR_BAD_SUBJECT',
-    message: 'subject is not moe.cmd.<org>.<ws>.<kind>.<id>',
-    status: 400,
-  },
-  COMMAND_TOO_LARGE: {
-    code: 'MOE_ERR_COMMAND_TOO_LARGE',
-    message: 'command is larger than the maximum command size (MAX_COMMAND_BYTES, docs/subjects.md)',
-    status: 413,
-  },
-  TURN_TOO_LARGE: {
-    code: 'MOE_ERR_TURN_TOO_LARGE',
-    message: "the command's turn does not fit in one journal entry (server max_payload)",
-    status: 413,
-  },
-  RESULT_TOO_LARGE: {
-    code: 'MOE_ERR_RESULT_TOO_LARGE',
-    message: "an effect's result does not fit in a command or journal entry",
-    status: 413,
-  },
+const nodeErrors = defineErrors('workspace-node', {
   REPLY_TOO_LARGE: {
     code: 'MOE_ERR_REPLY_TOO_LARGE',
     message: "the LLM reply's tool calls exceed the reply size cap (MAX_LLM_REPLY_BYTES)",
     status: 413,
-  },
-  KIND_NOT_IN_WORKSPACE: {
-    code: 'MOE_ERR_KIND_NOT_IN_WORKSPACE',
-    message: 'tenancy actors live only in the _tenancy workspace',
-    status: 400,
-  },
-  MACHINE_THREW: {
-    code: 'MOE_ERR_MACHINE_THREW',
-    message: 'the actor machine threw while applying a command',
-    status: 500,
-  },
-  FENCED: {
-    code: 'MOE_ERR_FENCED',
-    message: 'another node appended to this actor first (fenced)',
-    status: 409,
-    retryable: true,
-  },
-  JOURNAL_UNAVAILABLE: {
-    code: 'MOE_ERR_JOURNAL_UNAVAILABLE',
-    message: 'journal append failed',
-    status: 503,
-    retryable: true,
-  },
-  EFFECT_UNKNOWN: { code: 'MOE_ERR_EFFECT_UNKNOWN', message: 'no handler for this effect kind', status: 500 },
-  EFFECT_FAILED: { code: 'MOE_ERR_EFFECT_FAILED', message: 'effect failed', status: 500, retryable: true },
-  EFFECT_RETRIES_EXHAUSTED: {
-    code: 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED',
-    message: 'effect failed after all retries',
-    status: 500,
   },
   PROVIDER_UNKNOWN: {
     code: 'MOE_ERR_PROVIDER_UNKNOWN',
@@ -198,11 +146,6 @@ export const errors = defineErrors('workspace-node', {
     message: 'this tool runs only after task.approve',
     status: 403,
   },
-  PLAN_INVALID: {
-    code: 'MOE_ERR_PLAN_INVALID',
-    message: 'the coordinator could not read a plan from the reply and no experts were named',
-    status: 422,
-  },
   PROJECT_CONFIG: {
     code: 'MOE_ERR_PROJECT_CONFIG',
     message: 'the project config file is invalid',
@@ -213,9 +156,6 @@ export const errors = defineErrors('workspace-node', {
     message: 'the data directory is in use by another node process',
     status: 409,
   },
-  CONSUMER_CONFLICT: {
-    code: 'MOE_ERR_CONSUMER_CONFLICT',
-    message: "a durable consumer with the workspace's consumer name filters another workspace's commands",
-    status: 409,
-  },
 });
+
+export const errors = { ...kernelErrors, ...machineErrors, ...nodeErrors };

@@ -25,8 +25,8 @@ import {
   SchemaError,
   type ActorAddress,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
 import { exponentialDelay } from './backoff.js';
+import { kernelErrors as errors } from './errors.js';
 import type { Clock } from './clock.js';
 
 /** while NATS is down: 100 ms doubling to 5 s, without jitter (the schedule this loop always had) */

@@ -8,7 +8,7 @@
  * with a terminal `MOE_ERR_EFFECT_UNKNOWN`, which ends in `effect.failed`.
  */
 import type { ActorAddress, EffectSpec } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 import type { EffectKind, EffectRequest, SpecOf } from '../effects.js';
 import type { ActorRegistry } from '../registry.js';
 import type { EffectHandler, EffectInvocation } from './effects.js';

@@ -21,12 +21,16 @@ export function effectCommandId(address: ActorAddress, effectId: string): string
   return `fx:${addressKey(address)}:${effectId}`;
 }
 
+/** Where the scheduler counts the effects it started and those that ended failed (KernelStats). */
+export interface EffectCounters {
+  effectsStarted: number;
+  effectsFailed: number;
+}
+
 export class EffectScheduler {
   private readonly running = new Map<string, AbortController>();
   private readonly timers = new Map<string, unknown>();
   private readonly stopper = new AbortController();
-  started = 0;
-  failed = 0;
   /** effects whose recorded outcome was published instead of running them again */
   reused = 0;
 
@@ -39,6 +43,7 @@ export class EffectScheduler {
     private readonly outcomes?: EffectOutcomes,
     /** called right after an outcome is recorded, before it is published (fault injection in tests) */
     private readonly afterRecord?: (kind: string) => void,
+    readonly counters: EffectCounters = { effectsStarted: 0, effectsFailed: 0 },
   ) {}
 
   /**
@@ -54,7 +59,7 @@ export class EffectScheduler {
     // signal (a restart re-driving many effects would pass Node's limit of ten and warn).
     const ac = new AbortController();
     this.running.set(gid, ac);
-    this.started++;
+    this.counters.effectsStarted++;
     void this.execute(address, spec, session, ac.signal).finally(() => {
       this.running.delete(gid);
     });
@@ -121,7 +126,7 @@ export class EffectScheduler {
       return undefined;
     }
     if (!outcome.ok) {
-      this.failed++;
+      this.counters.effectsFailed++;
       this.log.warn(
         { actor: addressKey(address), effect: effect.id, kind: effect.kind, error: outcome.error },
         'effect failed',

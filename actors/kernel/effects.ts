@@ -10,6 +10,7 @@
 import { isMoeError, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
+import { kernelErrors } from './errors.js';
 
 export type { RetryPolicy } from './backoff.js';
 
@@ -54,7 +55,9 @@ export async function runWithRetry(
         return {
           ok: false,
           error: {
-            code: moe?.code ?? (retryable ? 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED' : 'MOE_ERR_EFFECT_FAILED'),
+            code:
+              moe?.code ??
+              (retryable ? kernelErrors.EFFECT_RETRIES_EXHAUSTED : kernelErrors.EFFECT_FAILED).spec.code,
             message: err instanceof Error ? err.message : String(err),
             attempts: attempt,
           },

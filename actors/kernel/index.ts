@@ -26,7 +26,16 @@ export {
   publishCommand,
   type EncodedCommand,
 } from './commandPublisher.js';
-export { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+export { DeadLetters, type LetterDestination } from './deadLetters.js';
+export {
+  dispositionOf,
+  HELD_NAK_MS,
+  RETRY_NAK_MS,
+  UNSTORED_LETTER_NAK_MS,
+  type CommandFate,
+  type Disposition,
+} from './disposition.js';
+export { settle, type Refuser } from './settle.js';
 export { effectCommandId } from './effectScheduler.js';
 export {
   EffectDispatch,
@@ -51,3 +60,5 @@ export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';
 export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
+export { kernelErrors } from './errors.js';
+export { addCommandConsumer, consumeCommands, type CommandConsumerSpec } from './workspaceConsumer.js';

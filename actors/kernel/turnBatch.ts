@@ -13,7 +13,7 @@
  * command makes no turn and is returned in `tooLarge`.
  */
 import { jsonBytes, type TurnRecord } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 import type { KernelEvent } from '../contract.js';
 import type { Mail } from './actorCell.js';
 import { SETTLING } from './entryEffects.js';

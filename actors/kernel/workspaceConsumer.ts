@@ -2,6 +2,8 @@
  * The durable pull consumer that feeds one workspace's commands to its kernel: created once per
  * workspace (explicit acks, from the start of MOE_CMD), and consumed with a callback so no promise
  * is made per message. Its window sizes are what let a backlog group into multi-turn entries.
+ * Every durable consumer on MOE_CMD (the node's bad-subject ones too) is made by
+ * {@link addCommandConsumer} and read by {@link consumeCommands}.
  *
  * Names: a workspace's consumer is `workspaceConsumerName` (`ws-<len(org)>-<org>-<ws>`, unambiguous).
  * Earlier versions named it `ws_<org>_<ws>`, which two workspaces could share. Migration: an
@@ -28,7 +30,7 @@ import {
   workspaceCommandFilter,
   workspaceConsumerName,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
@@ -94,20 +96,34 @@ export async function ensureWorkspaceConsumer(o: WorkspaceConsumerOptions): Prom
         .catch((err: unknown) => o.log.warn({ err, consumer: name }, 'max_ack_pending not updated'));
     return name;
   }
-  await o.jsm.consumers.add(STREAMS.commands, {
-    durable_name: name,
-    filter_subject: filter,
+  await addCommandConsumer(o.jsm, { name, filter, ackWaitMs: o.ackWaitMs ?? 30_000, maxAckPending });
+  return name;
+}
+
+export interface CommandConsumerSpec {
+  readonly name: string;
+  readonly filter: string;
+  /** server default when absent */
+  readonly ackWaitMs?: number;
+  /** server default when absent */
+  readonly maxAckPending?: number;
+}
+
+/** Creates a durable pull consumer on MOE_CMD: explicit acks, from the start of the stream. */
+export async function addCommandConsumer(jsm: JetStreamManager, spec: CommandConsumerSpec): Promise<void> {
+  await jsm.consumers.add(STREAMS.commands, {
+    durable_name: spec.name,
+    filter_subject: spec.filter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(o.ackWaitMs ?? 30_000),
-    max_ack_pending: maxAckPending,
+    ...(spec.ackWaitMs !== undefined ? { ack_wait: nanos(spec.ackWaitMs) } : {}),
+    ...(spec.maxAckPending !== undefined ? { max_ack_pending: spec.maxAckPending } : {}),
   });
-  return name;
 }
 
 /** Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. */
 export async function consumeCommands(
-  o: WorkspaceConsumerOptions & { readonly name: string },
+  o: Pick<WorkspaceConsumerOptions, 'js' | 'log' | 'pullBatch'> & { readonly name: string },
   onMessage: (m: JsMsg) => void,
 ): Promise<{ messages: ConsumerMessages; closed: Promise<void> }> {
   const consumer = await o.js.consumers.get(STREAMS.commands, o.name);

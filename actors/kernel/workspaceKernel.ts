@@ -31,7 +31,6 @@ import {
   eventSubject,
   isMoeError,
   parseActorSubject,
-  SchemaError,
   validator,
   workspaceConsumerName,
   entryBudget,
@@ -45,17 +44,19 @@ import {
   type AnyJournalEntry,
   type CommandEnvelope,
   type JournalEntry,
-  type MoeError,
 } from '../../schemas/index.js';
-import { errors } from '../../workspace-node/errors.js';
+import { kernelErrors as errors } from './errors.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
+import { cachedActivation, replayingActivation, type Activation } from './activation.js';
 import { systemClock, type Clock } from './clock.js';
 import { CommandPublisher, envelopeCodec } from './commandPublisher.js';
-import { deadLetterOf, publishDeadLetter, sendToDeadLetters } from './deadLetters.js';
+import { DeadLetters } from './deadLetters.js';
+import { dispositionOf, type CommandFate, type Disposition } from './disposition.js';
 import { EffectDispatch } from './effectDispatch.js';
 import { EffectOutcomes } from './effectOutcomes.js';
 import { RepeatLog } from './repeatLog.js';
+import { settle } from './settle.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
@@ -67,15 +68,13 @@ import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString } from './machineHost.js';
 import { eventFromRecord } from './replay.js';
 import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
-import type { SessionStore } from './sessionStore.js';
+import type { PendingEffect, SessionStore } from './sessionStore.js';
 
 const MAX_FENCE_RETRIES = 20;
 /** a command nak'ed for a retry holds its actor's later commands back at most this long (ms) */
 const HOLD_MS = 120_000;
-/** redelivery delay of a command held back behind an earlier one (ms) */
-const HELD_NAK_MS = 250;
-/** turns per journal entry at most (bounds an entry's size and a batch's latency) */
-const MAX_TURNS_PER_ENTRY = 64;
+const APPLIED: CommandFate = { step: 'applied' };
+const HELD: CommandFate = { step: 'held' };
 
 export interface WorkspaceKernelOptions {
   readonly org: string;
@@ -92,7 +91,7 @@ export interface WorkspaceKernelOptions {
   readonly retry?: RetryPolicy;
   /** passivate actors idle this long (ms); default 60 s */
   readonly idleMs?: number;
-  /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay) */
+  /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay, activation.ts) */
   readonly alwaysReplay?: boolean;
   /** durable consumer name (default: the workspace's, see workspaceConsumer.ts) */
   readonly consumerName?: string;
@@ -136,6 +135,8 @@ export class WorkspaceKernel {
   private readonly publisher: CommandPublisher;
   private readonly scheduler: EffectScheduler;
   private readonly committer: GroupCommitter;
+  private readonly deadLetters: DeadLetters;
+  private readonly activation: Activation;
   private readonly clock: Clock;
   private resolvedConsumerName: string | undefined;
   private readonly stopper = new AbortController();
@@ -167,6 +168,9 @@ export class WorkspaceKernel {
     this.publisher = new CommandPublisher(o.js, this.clock, this.stopper.signal, o.log);
     this.committer = new GroupCommitter(o.store, o.jsonl);
     this.failures = new RepeatLog(o.log, () => this.clock.now());
+    const workspace = { org: o.org, ws: o.ws };
+    this.deadLetters = new DeadLetters(o.js, o.log, this.clock, () => workspace);
+    this.activation = o.alwaysReplay ? replayingActivation : cachedActivation(o.store);
     this.scheduler = new EffectScheduler(
       new EffectDispatch(o.effects, o.registry),
       this.publisher,
@@ -175,6 +179,7 @@ export class WorkspaceKernel {
       o.log,
       new EffectOutcomes(o.store.db),
       o.afterOutcomeRecorded,
+      this.stats,
     );
   }
 
@@ -222,27 +227,32 @@ export class WorkspaceKernel {
       const address = parseActorSubject(`moe.cmd.${p.key}`);
       const kind = address && this.o.registry.get(address.kind);
       if (!address || !kind) continue;
-      const cell = this.cellFor(address, kind);
+      this.redrive(this.cellFor(address, kind), [p]);
+    }
+  }
+
+  /** Starts again the effects the actor started that have no outcome yet (idempotent). */
+  private redrive(cell: ActorCell, pending: readonly PendingEffect[]): void {
+    for (const p of pending)
       this.scheduler.start(
-        address,
+        cell.address,
         JSON.parse(p.spec) as never,
         cell.snapshot.context,
         cell.session ?? WORKSPACE_SESSION,
       );
-    }
   }
 
   // ---------------------------------------------------------------- dispatch
 
   private dispatch(msg: JsMsg): void {
     const address = parseActorSubject(msg.subject);
-    if (!address) return void this.deadLetter(msg, errors.BAD_SUBJECT(msg.subject));
+    if (!address) return void this.refuse(msg, errors.BAD_SUBJECT(msg.subject));
     const kind = this.o.registry.get(address.kind);
-    if (!kind) return void this.deadLetter(msg, errors.UNKNOWN_KIND(address.kind));
+    if (!kind) return void this.refuse(msg, errors.UNKNOWN_KIND(address.kind));
     if (address.ws !== TENANCY_WS && kind.kind in TENANCY_COMMANDS_BY_KIND)
-      return void this.deadLetter(msg, errors.KIND_NOT_IN_WORKSPACE(`${kind.kind} in ${address.ws}`));
+      return void this.refuse(msg, errors.KIND_NOT_IN_WORKSPACE(`${kind.kind} in ${address.ws}`));
     if (msg.data.length > MAX_COMMAND_BYTES)
-      return void this.deadLetter(
+      return void this.refuse(
         msg,
         errors.COMMAND_TOO_LARGE(`${msg.data.length} bytes > ${MAX_COMMAND_BYTES}`),
       );
@@ -250,11 +260,10 @@ export class WorkspaceKernel {
     try {
       cmd = envelopeCodec.decode(msg.data);
       const check = this.validatorFor(kind, cmd.type);
-      if (!check)
-        return void this.deadLetter(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
+      if (!check) return void this.refuse(msg, errors.UNKNOWN_COMMAND(`${cmd.type} for kind ${kind.kind}`));
       check(cmd.data ?? {});
     } catch (err) {
-      return void this.deadLetter(msg, err instanceof SchemaError ? err : errors.BAD_COMMAND(String(err)));
+      return void this.refuse(msg, err);
     }
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
@@ -263,7 +272,8 @@ export class WorkspaceKernel {
       cell = this.cellFor(address, kind);
     } catch (err) {
       // Not acked: ack_wait redelivers the command, and activation is tried again.
-      return void this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+      this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+      return void this.settle(msg, dispositionOf({ step: 'activation-failed', error: err }));
     }
     this.deliver(cell, mail);
   }
@@ -294,7 +304,7 @@ export class WorkspaceKernel {
 
   /** Appends the mailbox's commands, a batch at a time, until it is empty. */
   private async drain(cell: ActorCell): Promise<void> {
-    const batchSize = this.o.alwaysReplay ? 1 : MAX_TURNS_PER_ENTRY;
+    const batchSize = this.activation.maxTurnsPerEntry;
     try {
       while (cell.mailbox.length > 0) await this.process(cell, cell.mailbox.splice(0, batchSize));
     } finally {
@@ -317,14 +327,16 @@ export class WorkspaceKernel {
   private async process(cell: ActorCell, batch: Mail[]): Promise<void> {
     try {
       const rest = await this.applyCommands(cell, batch);
-      for (const m of batch) if (!m.settled && !rest.includes(m)) m.msg.ack();
+      for (const m of batch)
+        if (!m.settled && !rest.includes(m)) void this.settle(m.msg, dispositionOf(APPLIED));
       // Cut by bytes: the commands that did not fit go first in the next entry.
       cell.mailbox.unshift(...rest);
       this.failures.clear(cell.key);
     } catch (err) {
       const open = batch.filter((m) => !m.settled);
-      if (isMoeError(err) && !err.retryable) {
-        for (const m of open) await this.deadLetter(m.msg, err);
+      const disposition = dispositionOf({ step: 'turn', error: err });
+      if (disposition.action === 'dead-letter') {
+        for (const m of open) await this.settle(m.msg, disposition);
         return;
       }
       // Retryable MoeErrors and NATS errors (timeouts, disconnects): transient. The commands are
@@ -336,13 +348,9 @@ export class WorkspaceKernel {
       this.stats.repeatedFailures = this.failures.repeats;
       this.hold(cell.key, open);
       const later = cell.mailbox.splice(0);
-      try {
-        for (const m of [...open, ...later]) m.msg.nak(1000);
-      } catch {
-        /* connection down: ack_wait redelivers */
-      }
+      for (const m of [...open, ...later]) void this.settle(m.msg, disposition);
     } finally {
-      if (this.o.alwaysReplay && cell.mailbox.length === 0 && cell.queued <= 1) this.cells.delete(cell.key);
+      this.activation.afterBatch(cell, this.cells);
     }
   }
 
@@ -376,11 +384,15 @@ export class WorkspaceKernel {
       for (const { mail, error } of out.threw) {
         mail.settled = true;
         const reason = error instanceof Error ? error.message : String(error);
-        await this.deadLetter(mail.msg, errors.MACHINE_THREW(reason, { cause: error }));
+        await this.settle(
+          mail.msg,
+          dispositionOf({ step: 'turn', error: errors.MACHINE_THREW(reason, { cause: error }) }),
+        );
       }
       for (const { mail, bytes } of out.tooLarge) {
         mail.settled = true;
-        await this.deadLetter(mail.msg, errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`));
+        const error = errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`);
+        await this.settle(mail.msg, dispositionOf({ step: 'turn', error }));
       }
       const rest = open.slice(out.consumed);
       if (turns.length === 0) return rest;
@@ -397,10 +409,8 @@ export class WorkspaceKernel {
         } else {
           const lone = open.find((m) => m.cmd.id === turns[0]!.cmd.id)!;
           lone.settled = true;
-          await this.deadLetter(
-            lone.msg,
-            errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err }),
-          );
+          const error = errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err });
+          await this.settle(lone.msg, dispositionOf({ step: 'turn', error }));
         }
         attempt--; // not a fence retry
         continue;
@@ -425,13 +435,8 @@ export class WorkspaceKernel {
   private async recordTooLargeResult(mail: Mail, bytes: number): Promise<void> {
     this.stats.deadLetters++;
     const err = errors.RESULT_TOO_LARGE(`${bytes} bytes; applied as effect.failed`);
-    await publishDeadLetter(
-      this.o.js,
-      this.o.log,
-      this.o,
-      mail.msg,
-      deadLetterOf(mail.msg, err, this.clock.now()),
-    );
+    const { msg } = mail;
+    await this.deadLetters.publish(msg.subject, msg.info.streamSequence, msg.data, err);
   }
 
   // ---------------------------------------------------------------- order under retries
@@ -466,7 +471,7 @@ export class WorkspaceKernel {
       return false;
     }
     this.stats.heldBack++;
-    msg.nak(HELD_NAK_MS);
+    void this.settle(msg, dispositionOf(HELD));
     return true;
   }
 
@@ -550,14 +555,7 @@ export class WorkspaceKernel {
       last = this.commit(cell, entry, seq, snapshot);
     }
     await last;
-    for (const p of this.o.store.pendingEffects(cell.key)) {
-      this.scheduler.start(
-        cell.address,
-        JSON.parse(p.spec) as never,
-        cell.snapshot.context,
-        cell.session ?? WORKSPACE_SESSION,
-      );
-    }
+    this.redrive(cell, this.o.store.pendingEffects(cell.key));
   }
 
   // ---------------------------------------------------------------- activation
@@ -571,7 +569,7 @@ export class WorkspaceKernel {
       host = new MachineHost(kind.machine);
       this.hosts.set(kind.kind, host);
     }
-    const row = this.o.alwaysReplay ? undefined : this.o.store.load(key);
+    const row = this.activation.cachedRow(key);
     const cell: ActorCell = {
       address,
       key,
@@ -589,15 +587,17 @@ export class WorkspaceKernel {
     };
     this.cells.set(key, cell);
     this.stats.activations++;
-    // Queued first, so every command that finds this cell runs after the rebuild.
-    if (this.o.alwaysReplay)
-      void enqueue(
-        cell,
-        () => this.catchUp(cell),
-        () => this.clock.now(),
-      ).catch(() => undefined);
+    this.activation.activated(cell, this.queueCatchUp);
     return cell;
   }
+
+  /** Queues a rebuild from the journal first, so every command that finds the cell runs after it. */
+  private readonly queueCatchUp = (cell: ActorCell): void =>
+    void enqueue(
+      cell,
+      () => this.catchUp(cell),
+      () => this.clock.now(),
+    ).catch(() => undefined);
 
   private passivateIdle(idleMs: number): void {
     const now = this.clock.now();
@@ -609,10 +609,16 @@ export class WorkspaceKernel {
     }
   }
 
-  // ---------------------------------------------------------------- dead letters
+  // ---------------------------------------------------------------- settling
 
-  private async deadLetter(msg: JsMsg, err: MoeError | SchemaError): Promise<void> {
-    this.stats.deadLetters++;
-    await sendToDeadLetters(this.o.js, this.o.log, this.o, msg, deadLetterOf(msg, err, this.clock.now()));
+  /** Dead-letters a command refused at intake (see disposition.ts). */
+  private refuse(msg: JsMsg, error: unknown): Promise<void> | undefined {
+    return this.settle(msg, dispositionOf({ step: 'intake', error }));
+  }
+
+  /** Acks, naks, dead-letters or leaves a command, as {@link dispositionOf} decided. */
+  private settle(msg: JsMsg, disposition: Disposition): Promise<void> | undefined {
+    if (disposition.action === 'dead-letter') this.stats.deadLetters++;
+    return settle(msg, disposition, this.deadLetters);
   }
 }

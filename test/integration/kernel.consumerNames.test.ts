@@ -71,6 +71,8 @@ describe('workspace consumer names', () => {
     await p.client.request(session('mig', 'w', 'later'), { id: 'open', type: 'session.open', data: {} });
     const kernel = node.hosts.get('mig.w')!.kernel;
     expect(kernel.consumerName).toBe(legacy);
+    // The answer is read from MOE_EVT; the kernel counts the turn when its PubAck arrives, just after.
+    await eventually(() => (kernel.stats.turns > 0 ? true : undefined));
     expect(kernel.stats.turns).toBe(1);
     expect(kernel.stats.duplicates).toBe(0);
     const info = await eventually(

@@ -1,7 +1,8 @@
 /**
  * Supervision inside a node: an effect that throws a retryable error is retried with backoff and
  * its result journaled once; one that keeps failing (or fails terminally) ends as `effect.failed`
- * with the reason journaled, and the agent goes to `failed` — the node keeps running.
+ * with the reason journaled, and the agent goes to `failed` — the node keeps running. The kernel's
+ * stats count each effect once when it starts and once more if it ends failed.
  *
  * Backoffs run on the simulated clock (test/fakes/simulatedClock.ts): a retry happens only when
  * the test moves time on, so the waits measured are the waits the policy chose, whatever the load.
@@ -70,6 +71,8 @@ describe('effect supervision', () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(50);
     expect(gaps[1]).toBeLessThanOrEqual(105);
     expect(records.filter((r) => r.record.cmd.type === 'effect.result')).toHaveLength(1);
+    // Counted once however often it was retried; a success is no failure.
+    expect(n.hosts.get('sv.a')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 0 });
     await n.stop();
   });
 
@@ -97,6 +100,7 @@ describe('effect supervision', () => {
       type: 'effect.failed',
       data: { error: { code: 'MOE_ERR_TEST_FLAKY', attempts: 3 } },
     });
+    expect(n.hosts.get('sv.b')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 1 });
     await n.stop();
   });
 
@@ -115,6 +119,7 @@ describe('effect supervision', () => {
     const { outcome } = await p.client.runTask('sv', 'c', 't3', { prompt: 'go' });
     expect(calls).toBe(1);
     expect(outcome).toMatchObject({ type: 'task.failed', code: 'MOE_ERR_TEST_FATAL' });
+    expect(n.hosts.get('sv.c')!.kernel.stats).toMatchObject({ effectsStarted: 1, effectsFailed: 1 });
     // The node is still serving.
     const again = await p.client.request(
       { org: 'sv', ws: 'c', kind: 'org', id: 'o' },

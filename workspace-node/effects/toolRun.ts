@@ -24,7 +24,12 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
   return async ({ address, effect, signal }): Promise<ToolReply> => {
     const { callId } = effect;
     const tool = deps.tools.get(effect.name);
-    if (!tool) return { callId, output: `MOE_ERR_TOOL_UNKNOWN: no tool named ${effect.name}`, isError: true };
+    if (!tool)
+      return {
+        callId,
+        output: `${errors.TOOL_UNKNOWN.spec.code}: no tool named ${effect.name}`,
+        isError: true,
+      };
     if (tool.needsApproval === true && effect.approved !== true) {
       const e = errors.APPROVAL_REQUIRED(tool.name);
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
