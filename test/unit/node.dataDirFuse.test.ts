@@ -2,7 +2,7 @@
  * A node refuses a data dir on FUSE (MOE_ERR_DATA_DIR_ON_FUSE): the mount of the resolved data dir
  * is the longest mount point prefix in the mount table, fed here as a synthetic table.
  */
-import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertDataDirNotOnFuse, isFuse, mountOf, parseMountTable } from '../../workspace-node/dataDirFs.js';
@@ -132,5 +132,6 @@ describe('data dir on FUSE', () => {
     await expect(
       startWorkspaceNode({ dataDir, mountTable, natsUrl: 'nats://127.0.0.1:1' }),
     ).rejects.toMatchObject({ code: FUSE });
+    expect(existsSync(join(dataDir, 'node.lock'))).toBe(false);
   });
 });
