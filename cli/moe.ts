@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       checkJwtSecret();
-      checkNodeEnv(process.env);
+      checkNodeEnv(process.env, { dataDir: args.dataDir });
       return upCommand(args, print);
     }
     case 'node': {
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.id ? { nodeId: String(values.id) } : {}),
       };
       checkLogLevel();
-      checkNodeEnv(process.env);
+      checkNodeEnv(process.env, { dataDir: args.dataDir });
       return nodeCommand(args, print);
     }
     case 'gateway': {

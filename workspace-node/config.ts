@@ -1,7 +1,8 @@
 /**
  * Workspace-node configuration: flags and env vars with documented defaults, validated once.
  *   NATS_URL           nats://127.0.0.1:4222
- *   MOE_DATA_DIR       ./.moe
+ *   MOE_DATA_DIR       ./.moe  SQLite + session logs; refused on a FUSE filesystem (dataDirFs.ts)
+ *   MOE_FILES_ROOT     unset   workspace files under the data dir; set: <root>/<org>/<ws>/files (filesRoot.ts)
  *   MOE_NODE_ID        node-<hostname>-<pid>
  *   MOE_IDLE_MS        60000   passivate actors idle this long
  *   MOE_LEASE_MS       15000   placement lease
@@ -20,6 +21,8 @@ import { errors } from './errors.js';
 export interface NodeConfig {
   natsUrl: string;
   dataDir: string;
+  /** shared root of workspace files (MOE_FILES_ROOT); undefined → under the data dir */
+  filesRoot?: string;
   nodeId: string;
   idleMs: number;
   leaseMs: number;
@@ -35,6 +38,11 @@ function int(name: string, raw: string | undefined, fallback: number): number {
   return n;
 }
 
+function filesRoot(raw: string | undefined): { filesRoot?: string } {
+  const root = raw?.trim();
+  return root ? { filesRoot: root } : {};
+}
+
 export function nodeConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<NodeConfig> = {},
@@ -42,6 +50,7 @@ export function nodeConfigFromEnv(
   return {
     natsUrl: overrides.natsUrl ?? env.NATS_URL ?? 'nats://127.0.0.1:4222',
     dataDir: overrides.dataDir ?? env.MOE_DATA_DIR ?? './.moe',
+    ...filesRoot(overrides.filesRoot ?? env.MOE_FILES_ROOT),
     nodeId: overrides.nodeId ?? env.MOE_NODE_ID ?? `node-${hostname()}-${process.pid}`,
     idleMs: overrides.idleMs ?? int('MOE_IDLE_MS', env.MOE_IDLE_MS, 60_000),
     leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),

@@ -156,6 +156,11 @@ const nodeErrors = defineErrors('workspace-node', {
     message: 'the data directory is in use by another node process',
     status: 409,
   },
+  DATA_DIR_ON_FUSE: {
+    code: 'MOE_ERR_DATA_DIR_ON_FUSE',
+    message: 'the data directory is on a FUSE filesystem (SQLite and session logs need a local disk)',
+    status: 500,
+  },
 });
 
 export const errors = { ...kernelErrors, ...machineErrors, ...nodeErrors };

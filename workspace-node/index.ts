@@ -6,6 +6,8 @@ export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluste
 export { PlacementLeases, type Lease } from './placement.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
 export { lockDataDir, type DataDirLock } from './dataDirLock.js';
+export { sharedFilesDir } from './filesRoot.js';
+export { assertDataDirNotOnFuse } from './dataDirFs.js';
 export { checkNodeEnv } from './checkNodeEnv.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';

@@ -6,8 +6,10 @@
  * can tell a dead node from a live one long before a long lease runs out). The heartbeat also lists
  * what runs degraded here (a workspace whose projection worker was given up on), for the dashboard.
  *
- * A node first takes its data dir's lock (`node.lock`, dataDirLock.ts): one node process per
- * `--data-dir`, released on stop.
+ * A node first refuses a data dir on a FUSE filesystem (MOE_ERR_DATA_DIR_ON_FUSE, dataDirFs.ts:
+ * SQLite and JSONL need a local disk), then takes its data dir's lock (`node.lock`, dataDirLock.ts):
+ * one node process per `--data-dir`, released on stop. Workspace files may live on a shared root
+ * instead (MOE_FILES_ROOT, filesRoot.ts), e.g. a gcsfuse mount every node sees.
  *
  * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
  * of every subject (so commands sent while no node ran are found) and then follows new ones.
@@ -21,6 +23,7 @@ import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '.
 import { KV_BUCKETS, NODE_HEARTBEAT_MS, parseActorSubject, STREAMS } from '../schemas/index.js';
 import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
+import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
@@ -60,6 +63,8 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly pullBatch?: number;
   /** skip placement leases (tests that force two owners) */
   readonly ignorePlacement?: boolean;
+  /** the mount table read to refuse a data dir on FUSE (default /proc/self/mountinfo, tests pass a synthetic one) */
+  readonly mountTable?: string;
 }
 
 export interface WorkspaceNode {
@@ -79,6 +84,8 @@ export interface WorkspaceNode {
 
 export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Promise<WorkspaceNode> {
   const config = nodeConfigFromEnv(process.env, options);
+  // SQLite and session logs never on FUSE (MOE_ERR_DATA_DIR_ON_FUSE says why); files may be.
+  assertDataDirNotOnFuse(config.dataDir, options.mountTable);
   // Before anything else: one node process per data dir (MOE_ERR_DATA_DIR_LOCKED names the holder).
   const lock = lockDataDir(config.dataDir, config.nodeId);
   try {
@@ -146,6 +153,7 @@ async function startLocked(
         org,
         ws,
         dataDir: config.dataDir,
+        ...(config.filesRoot !== undefined ? { filesRoot: config.filesRoot } : {}),
         nc,
         js,
         jsm,
@@ -172,7 +180,7 @@ async function startLocked(
       });
       await h.start();
       hosts.set(key, h);
-      log.info({ org, ws, node: config.nodeId }, 'workspace hosted');
+      log.info({ org, ws, node: config.nodeId, files: h.filesDir }, 'workspace hosted');
       return h;
     })();
     starting.set(key, p);

@@ -4,7 +4,8 @@
  *
  *   <dataDir>/workspaces/<org>/<ws>/db/*.db          SQLite cluster (local disk only)
  *   <dataDir>/workspaces/<org>/<ws>/sessions/*.jsonl session logs
- *   <dataDir>/workspaces/<org>/<ws>/files/           the agents' working tree
+ *   <dataDir>/workspaces/<org>/<ws>/files/           the agents' working tree (default), or
+ *   <filesRoot>/<org>/<ws>/files/                    with MOE_FILES_ROOT: shared by every node (filesRoot.ts)
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +27,7 @@ import {
 import { actorSendHandler } from './effects/actorSend.js';
 import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
+import { sharedFilesDir } from './filesRoot.js';
 import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
@@ -36,6 +38,8 @@ export interface WorkspaceHostOptions {
   readonly org: string;
   readonly ws: string;
   readonly dataDir: string;
+  /** MOE_FILES_ROOT: files at `<filesRoot>/<org>/<ws>/files` instead of under the data dir */
+  readonly filesRoot?: string;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -74,7 +78,8 @@ export class WorkspaceHost {
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
-    this.filesDir = join(this.dir, 'files');
+    this.filesDir =
+      o.filesRoot !== undefined ? sharedFilesDir(o.filesRoot, o.org, o.ws) : join(this.dir, 'files');
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});

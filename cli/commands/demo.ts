@@ -14,7 +14,7 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { findEvent, KV_BUCKETS, type ActorAddress, type ScriptStep } from '../../schemas/index.js';
-import { workspaceDir } from '../../workspace-node/index.js';
+import { nodeConfigFromEnv, sharedFilesDir, workspaceDir } from '../../workspace-node/index.js';
 import { timeline } from '../output.js';
 import { moeCommandLine } from '../selfCommand.js';
 
@@ -160,7 +160,9 @@ export async function runDemo(
   const dir = workspaceDir(dataDir, org, ws);
   const log = join(dir, 'sessions', `${session}.jsonl`);
   if (await appears(log, 3000)) {
-    print(`Files written by the agents: ${join(dir, 'files')}`);
+    const { filesRoot } = nodeConfigFromEnv(process.env, { dataDir });
+    const files = filesRoot !== undefined ? sharedFilesDir(filesRoot, org, ws) : join(dir, 'files');
+    print(`Files written by the agents: ${files}`);
     print(`Session log: ${log}`);
     print(`Verify it:   ${moeCommandLine('replay', log)}`);
     return 0;
