@@ -4,7 +4,8 @@
  * one, cancel, and approve / deny a tool call the agent is waiting on (`task.approve` /
  * `task.deny` with `{ callId?, reason? }`; the actor answers `command.rejected` → 409 when it is
  * not awaiting approval). Task ids embed workspace and project (`<ws>-<project>-t…`), so a URL
- * locates the actor and its access rule.
+ * locates the actor and its access rule. A task with a `session` is submitted through that session
+ * actor, which refuses it once the lease has ended (410 MOE_ERR_SESSION_EXPIRED).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventSubject, findEvent, findLastEvent, STREAMS } from '../../schemas/index.js';
