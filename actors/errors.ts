@@ -12,4 +12,9 @@ export const machineErrors = defineErrors('machines', {
     message: 'the coordinator could not read a plan from the reply and no experts were named',
     status: 422,
   },
+  SESSION_EXPIRED: {
+    code: 'MOE_ERR_SESSION_EXPIRED',
+    message: 'the session lease has expired; renew the session to send it tasks',
+    status: 410,
+  },
 });

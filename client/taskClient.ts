@@ -22,8 +22,12 @@ export interface RecordWithSeq {
   readonly record: JournalRecord;
 }
 
-/** How a task ended: completed, failed, or its `task.submit` was rejected. */
-export type TaskOutcome = EventOf<'task.completed' | 'task.failed' | 'command.rejected'>;
+/**
+ * How a task ended: completed, failed, its `task.submit` was rejected, or (in a session) the
+ * session refused it (`task.refused`, code MOE_ERR_SESSION_EXPIRED) or could not take it
+ * (`command.rejected`: never opened, or closed).
+ */
+export type TaskOutcome = EventOf<'task.completed' | 'task.failed' | 'command.rejected' | 'task.refused'>;
 
 const outcomeOf = (r: RecordWithSeq): TaskOutcome | undefined =>
   findEvent(r.record.events, 'task.completed', 'task.failed', 'command.rejected');
@@ -93,6 +97,10 @@ export class MoeClient {
   /**
    * Submits a task to a new agent actor (`taskId` is its id) and waits for `task.completed` or
    * `task.failed`. `onRecord` sees every turn on the way (the session timeline).
+   *
+   * With `session`, the task goes through that session actor (`session.submit`), which admits it
+   * while its lease holds and forwards it to the agent; a refusal is the outcome, from the
+   * session's turn, and no agent runs.
    */
   async runTask(
     org: string,
@@ -102,17 +110,27 @@ export class MoeClient {
     opts: { session?: string; timeoutMs?: number; onRecord?: (r: RecordWithSeq) => void } = {},
   ): Promise<{ outcome: TaskOutcome; records: RecordWithSeq[] }> {
     const actor: ActorAddress = { org, ws, kind: 'agent', id: taskId };
+    if (opts.session) {
+      const s = await this.request(
+        { org, ws, kind: 'session', id: opts.session },
+        {
+          id: `task-${taskId}`,
+          type: 'session.submit',
+          data: { task: taskId, submit },
+          session: opts.session,
+        },
+        opts.timeoutMs ?? 120_000,
+      );
+      opts.onRecord?.(s);
+      const refused = findEvent(s.record.events, 'task.refused', 'command.rejected');
+      if (refused) return { outcome: refused, records: [s] };
+    }
     const isEnd = (r: RecordWithSeq) => outcomeOf(r) !== undefined;
     const waiting = this.follow(actor, isEnd, {
       timeoutMs: opts.timeoutMs ?? 120_000,
       ...(opts.onRecord ? { onRecord: opts.onRecord } : {}),
     });
-    await this.send(actor, {
-      id: `task-${taskId}`,
-      type: 'task.submit',
-      data: submit,
-      ...(opts.session ? { session: opts.session } : {}),
-    });
+    if (!opts.session) await this.send(actor, { id: `task-${taskId}`, type: 'task.submit', data: submit });
     const records = await waiting;
     const last = records[records.length - 1]!;
     const outcome = outcomeOf(last)!;

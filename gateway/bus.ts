@@ -78,6 +78,15 @@ export interface Bus {
   lastRecord(addr: ActorAddress): Promise<SeqRecord | null>;
   /** Every turn of one actor, oldest first (for short-lived actors: agents, sessions). */
   records(addr: ActorAddress): Promise<SeqRecord[]>;
+  /**
+   * Waits for the first turn of the actor that `match`es, reading its journal from the start (for
+   * short-lived actors: a task's agent after its session forwarded the task to it).
+   */
+  awaitTurn(
+    addr: ActorAddress,
+    match: (rec: JournalRecord) => boolean,
+    timeoutMs?: number,
+  ): Promise<SeqRecord>;
   /** Publishes a command and resolves with the turn that applied it. */
   request(
     addr: ActorAddress,
@@ -192,6 +201,18 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     }
   };
 
+  const awaitTurn: Bus['awaitTurn'] = async (addr, match, timeoutMs = defaultTimeoutMs) => {
+    const reader = await follow(eventSubject(addr), { afterSeq: 0 }, true);
+    const timer = setTimeout(() => void reader.close(), timeoutMs);
+    try {
+      for await (const { seq, rec } of reader.turns()) if (match(rec)) return { seq, rec };
+      throw errors.TIMEOUT(`${addr.kind} ${addr.id}`);
+    } finally {
+      clearTimeout(timer);
+      await reader.close();
+    }
+  };
+
   const records: Bus['records'] = async (addr) => {
     const last = await lastRecord(addr);
     if (!last) return [];
@@ -210,7 +231,7 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     return out;
   };
 
-  return { nc, js, jsm, link, publish, lastRecord, records, request };
+  return { nc, js, jsm, link, publish, lastRecord, records, request, awaitTurn };
 }
 
 /** The `command.rejected` event of a turn, when the machine could not accept the command. */

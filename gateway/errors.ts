@@ -3,6 +3,7 @@
  * stable codes in `{ error: { code, message } }`. Documented in docs/errors.md (generated from all
  * catalogues; a test fails when it drifts).
  */
+import { machineErrors } from '../actors/index.js';
 import { defineErrors } from '../schemas/index.js';
 
 export const errors = defineErrors('gateway', {
@@ -37,6 +38,8 @@ export const errors = defineErrors('gateway', {
     message: 'the resource is not in a state that accepts this',
     status: 409,
   },
+  /** the session actor's refusal (`task.refused`), same code and status as the machine's catalogue */
+  SESSION_EXPIRED: machineErrors.SESSION_EXPIRED.spec,
   EMAIL_TAKEN: { code: 'MOE_ERR_EMAIL_TAKEN', message: 'a user with this email already exists', status: 409 },
   NOT_SUPPORTED: {
     code: 'MOE_ERR_NOT_SUPPORTED',

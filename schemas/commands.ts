@@ -55,25 +55,6 @@ export const SystemCommands = {
   'timer.fired': Type.Object({ effectId: Type.String() }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
-export const SessionCommands = {
-  'session.open': Type.Object(
-    {
-      user: Type.Optional(Token),
-      title: Type.Optional(Type.String({ maxLength: 200 })),
-      leaseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600_000 })),
-    },
-    { additionalProperties: false },
-  ),
-  'session.renew': Type.Object(
-    { leaseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600_000 })) },
-    { additionalProperties: false },
-  ),
-  'session.close': Type.Object(
-    { reason: Type.Optional(Type.String({ maxLength: 500 })) },
-    { additionalProperties: false },
-  ),
-} satisfies Record<string, TSchema>;
-
 /** Where a child agent reports back (`subtask.completed` / `subtask.failed`): its coordinator. */
 export const ParentRef = Type.Object(
   { kind: Token, id: Token, ref: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -111,6 +92,36 @@ export const TaskSubmit = Type.Object(
   },
 );
 export type TaskSubmit = Static<typeof TaskSubmit>;
+
+export const SessionCommands = {
+  'session.open': Type.Object(
+    {
+      user: Type.Optional(Token),
+      title: Type.Optional(Type.String({ maxLength: 200 })),
+      leaseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600_000 })),
+    },
+    { additionalProperties: false },
+  ),
+  'session.renew': Type.Object(
+    { leaseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600_000 })) },
+    { additionalProperties: false },
+  ),
+  'session.close': Type.Object(
+    { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+    { additionalProperties: false },
+  ),
+  /**
+   * A task in this session: the session checks its lease at the command's `at` and forwards
+   * `submit` as `task.submit` to agent `task`, or refuses it (`task.refused`, MOE_ERR_SESSION_EXPIRED).
+   */
+  'session.submit': Type.Object(
+    { task: Token, submit: TaskSubmit },
+    {
+      additionalProperties: false,
+      description: 'data of session.submit to moe.cmd.<org>.<ws>.session.<sessionId>',
+    },
+  ),
+} satisfies Record<string, TSchema>;
 
 const TaskCancel = Type.Object(
   {

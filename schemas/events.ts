@@ -40,7 +40,17 @@ export const SessionEvents = {
   'session.expired': eventSchema(
     'session.expired',
     { expiredAt: Type.Number() },
-    'the lease ran out; renewing brings the session back',
+    'the lease ran out (its timer fired, or a task came after expiredAt); renewing brings the session back. A final backup of the session reacts to this event',
+  ),
+  'task.admitted': eventSchema(
+    'task.admitted',
+    { task: Type.String() },
+    'session.submit was inside the lease: the session sent task.submit to agent task',
+  ),
+  'task.refused': eventSchema(
+    'task.refused',
+    { task: Type.String(), code: Type.String(), reason: Type.String() },
+    'session.submit was refused (code MOE_ERR_SESSION_EXPIRED: the lease ended before the command); no agent runs',
   ),
   'session.closed': eventSchema(
     'session.closed',

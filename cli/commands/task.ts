@@ -1,6 +1,8 @@
 /**
  * `moe task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S] [--id ID]`:
- * publishes a task over NATS; with --wait, follows its journal and prints the outcome.
+ * publishes a task over NATS; with --wait, follows its journal and prints the outcome. With
+ * `--session` the task goes through that session, which refuses it once its lease has ended
+ * (`task.refused` MOE_ERR_SESSION_EXPIRED: renew the session).
  *
  * `--project` runs the task in a gateway project (its id `p…`; `--workspace` is then the project's
  * workspace id `w…`): the task id gets the gateway's form `<ws>-<project>-t…`, so the gateway lists
@@ -47,16 +49,23 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
     const client = new MoeClient(nc);
     const actor = { org: a.org, ws: a.workspace, kind: 'agent', id };
     if (!a.wait) {
-      const seq = await client.send(actor, {
-        id: `task-${id}`,
-        type: 'task.submit',
-        data: { prompt: a.prompt },
-        ...(a.session ? { session: a.session } : {}),
-      });
+      // in a session the task goes through the session actor, which checks its lease (docs/subjects.md)
+      const to = a.session ? { ...actor, kind: 'session', id: a.session } : actor;
+      const seq = await client.send(
+        to,
+        a.session
+          ? {
+              id: `task-${id}`,
+              type: 'session.submit',
+              data: { task: id, submit: { prompt: a.prompt } },
+              session: a.session,
+            }
+          : { id: `task-${id}`, type: 'task.submit', data: { prompt: a.prompt } },
+      );
       print(
         a.json
-          ? JSON.stringify({ task: id, project: a.project ?? null, subject: commandSubject(actor), seq })
-          : `submitted task ${id} (MOE_CMD seq ${seq}) on ${commandSubject(actor)}`,
+          ? JSON.stringify({ task: id, project: a.project ?? null, subject: commandSubject(to), seq })
+          : `submitted task ${id} (MOE_CMD seq ${seq}) on ${commandSubject(to)}`,
       );
       return 0;
     }

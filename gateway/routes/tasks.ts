@@ -4,7 +4,8 @@
  * one, cancel, and approve / deny a tool call the agent is waiting on (`task.approve` /
  * `task.deny` with `{ callId?, reason? }`; the actor answers `command.rejected` → 409 when it is
  * not awaiting approval). Task ids embed workspace and project (`<ws>-<project>-t…`), so a URL
- * locates the actor and its access rule.
+ * locates the actor and its access rule. A task with a `session` is submitted through that session
+ * actor, which refuses it once the lease has ended (410 MOE_ERR_SESSION_EXPIRED).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventSubject, findEvent, findLastEvent, STREAMS } from '../../schemas/index.js';
@@ -86,6 +87,33 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     return approvalOf(all.flatMap((r) => r.rec.events));
   };
 
+  /**
+   * A task in a session goes through the session actor, which checks its lease at the command's
+   * `at`: refused → 410 MOE_ERR_SESSION_EXPIRED; admitted → the agent's first turn (the forwarded
+   * `task.submit`). A session that was never opened is 404, a closed one 409.
+   */
+  const throughSession = async (
+    agent: { org: string; ws: string; kind: string; id: string },
+    session: string,
+    submit: Record<string, unknown>,
+    c: ReturnType<typeof creation>,
+  ): Promise<SeqRecord> => {
+    const sessionAddr = { org: agent.org, ws: agent.ws, kind: 'session', id: session };
+    // a session never opened has no journal: 404 without creating its actor
+    if (!(await bus.lastRecord(sessionAddr))) throw errors.NOT_FOUND(`session ${session}`);
+    const s = await bus.request(
+      sessionAddr,
+      'session.submit',
+      { task: agent.id, submit },
+      { id: c.cmd(1), session, replay: c.keyed },
+    );
+    const refused = findEvent(s.rec.events, 'task.refused');
+    if (refused) throw errors.SESSION_EXPIRED(`session ${session}: ${refused.reason}`);
+    if (rejection(s.rec) && s.rec.state === 'new') throw errors.NOT_FOUND(`session ${session}`);
+    if (!findEvent(s.rec.events, 'task.admitted')) return s; // the caller answers its rejection (409)
+    return bus.awaitTurn(agent, (rec) => rec.cmd.type === 'task.submit');
+  };
+
   return async (app) => {
     app.post(
       '/api/projects/:id/tasks',
@@ -94,7 +122,7 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           tags: ['tasks'],
           params: IdParams,
           body: SubmitTaskBody,
-          response: errorResponses(403, 404, 409, 504),
+          response: errorResponses(403, 404, 409, 410, 504),
         },
       },
       async (req, reply) => {
@@ -107,12 +135,11 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         if (agent !== undefined && !config) throw errors.NOT_FOUND(`agent ${agent} in project ${project.id}`);
         const c = creation(req, p);
         const id = `${project.workspace}-${project.id}-${c.id('t')}`;
-        const r = await bus.request(
-          { org: project.org, ws: project.workspace, kind: 'agent', id },
-          'task.submit',
-          { ...taskSubmitData(config, rest), project: project.id }, // the tools work in the project's folder
-          { id: c.cmd(1), ...(session ? { session } : {}), replay: c.keyed },
-        );
+        const addr = { org: project.org, ws: project.workspace, kind: 'agent', id };
+        const submit = { ...taskSubmitData(config, rest), project: project.id }; // the tools work in the project's folder
+        const r = session
+          ? await throughSession(addr, session, submit, c)
+          : await bus.request(addr, 'task.submit', submit, { id: c.cmd(1), replay: c.keyed });
         const reason = rejection(r.rec);
         if (reason) throw errors.CONFLICT(reason);
         return reply.status(202).send(taskView(id, project.id, project.workspace, r));

@@ -242,7 +242,7 @@ describe('effect types', () => {
 
     expect(registry.get('agent')!.effects).toEqual(['llm.call', 'tool.run', 'actor.send']);
     expect(registry.get('coordinator')!.effects).toEqual(['llm.call', 'actor.send']);
-    expect(registry.get('session')!.effects).toEqual(['timer']);
+    expect(registry.get('session')!.effects).toEqual(['timer', 'actor.send']);
     expect(registry.get('org')!.effects).toEqual([]);
   });
 });

@@ -64,8 +64,10 @@ const SCENARIOS: Record<string, Step[][]> = {
   session: [
     [
       cmd('session.open', { leaseMs: 400 }),
+      cmd('session.submit', { task: 't1', submit: { prompt: 'in the lease' } }),
       cmd('session.renew', { leaseMs: 500 }),
-      cmd('timer.fired', { effectId: '2.0' }),
+      cmd('timer.fired', { effectId: '3.0' }),
+      cmd('session.submit', { task: 't2', submit: { prompt: 'after it' } }),
       cmd('session.renew'),
       cmd('session.close', { reason: 'done' }),
     ],

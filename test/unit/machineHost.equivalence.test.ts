@@ -47,6 +47,18 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'session.close', data: { reason: 'done' } },
       { type: 'session.renew', data: {} }, // closed is final
     ],
+    [
+      { type: 'session.submit', data: { task: 't0', submit: { prompt: 'early' } } }, // not open yet
+      { type: 'session.open', data: { leaseMs: 5 } },
+      { type: 'session.submit', data: { task: 't1', submit: { prompt: 'in time' } } },
+      { type: 'session.submit', data: { task: 't2', submit: { prompt: 'late' } }, at: 1_800_000_000_000 },
+      { type: 'session.submit', data: { task: 't3', submit: { prompt: 'still late' } } },
+      { type: 'timer.fired', data: { effectId: '2.0' } }, // cancelled at expiry: ignored
+      { type: 'session.renew', data: {} },
+      { type: 'session.submit', data: { task: 't4', submit: { prompt: 'renewed' } } },
+      { type: 'session.close', data: {} },
+      { type: 'session.submit', data: { task: 't5', submit: { prompt: 'closed' } } },
+    ],
   ],
   agent: [
     [

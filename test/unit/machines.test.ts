@@ -43,6 +43,69 @@ describe('session machine', () => {
     expect(host.apply(closed.next, ev('session.renew', {}, 3)).accepted).toBe(false);
   });
 
+  it('forwards a task inside the lease to its agent as task.submit', () => {
+    const opened = host.apply(host.initial(), ev('session.open', { leaseMs: 100 }, 1, 1_000));
+    const sent = host.apply(
+      opened.next,
+      ev('session.submit', { task: 't1', submit: { prompt: 'hi' } }, 2, 1_100),
+    );
+    expect(sent.accepted).toBe(true);
+    expect(stateString(sent.next)).toBe('active');
+    expect(sent.emits).toEqual([{ type: 'task.admitted', task: 't1' }]);
+    expect(sent.effects).toEqual([
+      {
+        id: '2.0',
+        kind: 'actor.send',
+        to: { kind: 'agent', id: 't1' },
+        type: 'task.submit',
+        data: { prompt: 'hi' },
+      },
+    ]);
+  });
+
+  it('refuses a task whose at is after the lease end even before the timer fired, and expires', () => {
+    const opened = host.apply(host.initial(), ev('session.open', { leaseMs: 100 }, 1, 1_000));
+    const late = host.apply(
+      opened.next,
+      ev('session.submit', { task: 't1', submit: { prompt: 'hi' } }, 2, 1_101),
+    );
+    expect(stateString(late.next)).toBe('expired');
+    expect(late.effects).toEqual([]);
+    expect(late.cancels).toEqual(['1.0']);
+    expect(late.emits).toEqual([
+      { type: 'session.expired', expiredAt: 1_100 },
+      { type: 'task.refused', task: 't1', code: 'MOE_ERR_SESSION_EXPIRED', reason: expect.any(String) },
+    ]);
+    const again = host.apply(
+      late.next,
+      ev('session.submit', { task: 't2', submit: { prompt: 'hi' } }, 3, 1_200),
+    );
+    expect(again.accepted).toBe(true);
+    expect(again.emits).toMatchObject([
+      { type: 'task.refused', task: 't2', code: 'MOE_ERR_SESSION_EXPIRED' },
+    ]);
+    expect(again.effects).toEqual([]);
+  });
+
+  it('admits tasks again once renewed, and never after close', () => {
+    const opened = host.apply(host.initial(), ev('session.open', { leaseMs: 100 }, 1, 1_000));
+    const expired = host.apply(opened.next, ev('timer.fired', { effectId: '1.0' }, 2, 1_100));
+    const renewed = host.apply(expired.next, ev('session.renew', { leaseMs: 100 }, 3, 5_000));
+    const sent = host.apply(
+      renewed.next,
+      ev('session.submit', { task: 't1', submit: { prompt: 'a' } }, 4, 5_050),
+    );
+    expect(sent.emits).toEqual([{ type: 'task.admitted', task: 't1' }]);
+    const closed = host.apply(sent.next, ev('session.close', {}, 5, 5_060));
+    expect(host.apply(closed.next, ev('session.renew', {}, 6, 5_070)).accepted).toBe(false);
+    const refused = host.apply(
+      closed.next,
+      ev('session.submit', { task: 't2', submit: { prompt: 'a' } }, 6, 5_070),
+    );
+    expect(refused.accepted).toBe(false);
+    expect(refused.effects).toEqual([]);
+  });
+
   it('behaves the same after a persist/restore round trip', () => {
     const opened = host.apply(host.initial(), ev('session.open', { leaseMs: 50 }, 1));
     const restored = host.restore(JSON.parse(JSON.stringify(host.persist(opened.next))));
