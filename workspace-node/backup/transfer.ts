@@ -6,8 +6,8 @@
  * MOE_ERR_BACKUP_INTEGRITY (a {@link MirroredStore} has already tried its other copy by then).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { createReadStream, createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { ObjectStore } from '../../storage/index.js';
@@ -40,15 +40,30 @@ export async function hashFile(path: string, range?: Range): Promise<Digest> {
   return { sha256: hash.digest('hex'), size };
 }
 
+/** Puts `body` (made from local files); destroys it when the put fails before reading it all. */
+async function putStream(
+  store: ObjectStore,
+  key: string,
+  body: Readable,
+  options: Parameters<ObjectStore['put']>[2],
+): Promise<StoredObject> {
+  try {
+    const info = await store.put(key, body, options);
+    return { key, sha256: info.sha256, size: info.size };
+  } catch (err) {
+    body.destroy();
+    throw err;
+  }
+}
+
 /** Uploads the file's bytes as they are, checked against `expected` by the store. */
-export async function putFile(
+export function putFile(
   store: ObjectStore,
   key: string,
   path: string,
   expected: Digest,
 ): Promise<StoredObject> {
-  const info = await store.put(key, readRange(path), { sha256: expected.sha256 });
-  return { key, sha256: info.sha256, size: info.size };
+  return putStream(store, key, readRange(path), { sha256: expected.sha256 });
 }
 
 /** Uploads the file (or a range of it) gzip-compressed; `raw` is the digest of the uncompressed bytes. */
@@ -59,10 +74,12 @@ export async function putCompressed(
   raw: Digest,
   range?: Range,
 ): Promise<CompressedObject> {
-  const info = await store.put(key, readRange(path, range).pipe(createGzip()), {
-    contentType: 'application/gzip',
-  });
-  return { key, sha256: info.sha256, size: info.size, rawSha256: raw.sha256, rawSize: raw.size };
+  const source = readRange(path, range);
+  const gzip = createGzip();
+  source.on('error', (e) => gzip.destroy(e));
+  gzip.on('close', () => source.destroy());
+  const stored = await putStream(store, key, source.pipe(gzip), { contentType: 'application/gzip' });
+  return { ...stored, rawSha256: raw.sha256, rawSize: raw.size };
 }
 
 function integrity(key: string, cause: unknown): Error {
@@ -95,12 +112,32 @@ function checkDigest(key: string, got: Digest, want: Digest): void {
     );
 }
 
+/**
+ * The object's bytes as a stream. A stream detects a sha256 mismatch only at its end, when a
+ * MirroredStore can no longer switch copies; so after a mismatch (or any failure) `retry` asks
+ * again with a buffered get, which a MirroredStore answers from the other copy (and repairs).
+ */
+async function download(
+  store: ObjectStore,
+  object: StoredObject,
+  sink: (body: Readable) => Promise<void>,
+): Promise<void> {
+  try {
+    await sink(await store.getStream(object.key, { sha256: object.sha256 }));
+  } catch (first) {
+    if ((first as { code?: string }).code !== 'MOE_ERR_STORAGE_INTEGRITY') throw first;
+    await sink(Readable.from([await store.get(object.key, { sha256: object.sha256 })]));
+  }
+}
+
 /** Downloads an object to `dest` (created), checking its sha256 and size against the manifest. */
 export async function getFile(store: ObjectStore, object: StoredObject, dest: string): Promise<void> {
-  const count = counting();
+  let count = counting();
   try {
-    const body = await store.getStream(object.key, { sha256: object.sha256 });
-    await pipeline(body, count.stream, createWriteStream(dest, { flags: 'w' }));
+    await download(store, object, (body) => {
+      count = counting();
+      return pipeline(body, count.stream, createWriteStream(dest, { flags: 'w' }));
+    });
   } catch (cause) {
     throw integrity(object.key, cause);
   }
@@ -117,17 +154,23 @@ export async function getDecompressed(
   dest: string,
   append = false,
 ): Promise<void> {
-  const stored = counting();
-  const raw = counting();
+  let stored = counting();
+  let raw = counting();
+  // where an append starts, so that a retry overwrites what a failed attempt wrote
+  const at = append && existsSync(dest) ? statSync(dest).size : 0;
   try {
-    const body = await store.getStream(object.key, { sha256: object.sha256 });
-    await pipeline(
-      body,
-      stored.stream,
-      createGunzip(),
-      raw.stream,
-      createWriteStream(dest, { flags: append ? 'a' : 'w' }),
-    );
+    await download(store, object, (body) => {
+      stored = counting();
+      raw = counting();
+      if (append) truncateSync(dest, at);
+      return pipeline(
+        body,
+        stored.stream,
+        createGunzip(),
+        raw.stream,
+        createWriteStream(dest, append ? { flags: 'r+', start: at } : { flags: 'w' }),
+      );
+    });
   } catch (cause) {
     throw integrity(object.key, cause);
   }
