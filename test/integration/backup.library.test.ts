@@ -5,8 +5,9 @@
  * blob; a crash mid-backup leaves no manifest and the next run completes; a corrupted blob is a
  * coded sha mismatch (and a MirroredStore reads the good copy); the same against s3rver.
  */
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore, MirroredStore, openStore } from '../../storage/index.js';
 import {
@@ -167,6 +168,25 @@ describe('backupWorkspace / restoreBackup / verifyBackup', () => {
     } finally {
       mirrored.close();
     }
+  }, 60_000);
+
+  it('a sessions.db whose actor snapshot the logs do not reproduce fails verification with MOE_ERR_BACKUP_REPLAY', async () => {
+    const copy = join(dir('moe-backup-tampered-'), 'ws');
+    cpSync(ws, copy, { recursive: true });
+    const db = new Database(join(copy, 'db', 'sessions.db'));
+    const { key } = db.prepare<[], { key: string }>("SELECT key FROM actors WHERE kind = 'session'").get()!;
+    db.prepare("UPDATE actors SET snapshot = json_set(snapshot, '$.context.tampered', 1) WHERE key = ?").run(
+      key,
+    );
+    db.close();
+    const store = new FsObjectStore(dir('moe-store-'));
+    const { manifest } = await backupWorkspace(store, { dir: copy });
+    const verified = await verifyBackup(store, manifest);
+    expect(verified.ok).toBe(false);
+    expect(verified.problems).toEqual([expect.objectContaining({ code: 'MOE_ERR_BACKUP_REPLAY' })]);
+    const actor = verified.replay.flatMap((r) => r.actors).find((a) => a.actor === key)!;
+    expect(actor.match).toBe(false);
+    expect(actor.diff.join()).toMatch(/tampered/);
   }, 60_000);
 
   it('backs up to and restores from an S3-compatible store (real @aws-sdk/client-s3 against s3rver)', async () => {

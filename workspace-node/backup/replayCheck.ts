@@ -37,13 +37,13 @@ async function cutToCoverage(src: string, dest: string, covered: ReadonlyMap<str
   const out = createWriteStream(dest);
   for await (const line of createInterface({ input: createReadStream(src), crlfDelay: Infinity })) {
     if (!line.trim()) continue;
-    let keep = true; // a line that does not parse is kept: the replay reports it
+    let keep: boolean;
     try {
       const { seq, rec } = JSON.parse(line) as { seq: number; rec: { actor: ActorAddress } };
       const last = covered.get(addressKey(rec.actor));
       keep = last !== undefined && seq <= last;
     } catch {
-      keep = true;
+      keep = true; // a line that does not parse is kept: the replay reports it
     }
     if (keep && !out.write(`${line}\n`)) await once(out, 'drain');
   }
