@@ -132,6 +132,14 @@ describe('backupWorkspace / restoreBackup / verifyBackup', () => {
     await expect(readManifest(store, 'no-such-backup')).rejects.toMatchObject({
       code: 'MOE_ERR_BACKUP_NOT_FOUND',
     });
+    // a manifest of a version this build does not know is refused, not half-read
+    await store.put('manifests/future.json', Buffer.from(JSON.stringify({ ...manifest, version: 2 })));
+    await expect(readManifest(store, 'future')).rejects.toMatchObject({ code: 'MOE_ERR_BACKUP_MANIFEST' });
+    const unreadable: string[] = [];
+    const listed = await listBackups(store, (id) => unreadable.push(id));
+    expect(listed.map((m) => m.backupId)).toEqual([manifest.backupId]);
+    expect(unreadable).toEqual(['future']);
+    expect((await latestBackup(store))?.backupId).toBe(manifest.backupId);
   }, 60_000);
 
   it('a corrupted blob: verify reports the sha mismatch with its code, restore refuses; a mirror serves the good copy', async () => {

@@ -28,22 +28,39 @@ export async function readManifest(store: ObjectStore, backupId: string): Promis
   return parseManifest(bytes, key);
 }
 
-/** Every backup with a manifest, oldest first (by creation time, then id). */
-export async function listBackups(store: ObjectStore): Promise<BackupManifest[]> {
+/**
+ * Every backup with a readable manifest, oldest first (by creation time, then id). A manifest this
+ * build cannot read (corrupt, or a newer schema version) is passed to `onUnreadable` and left
+ * out, so one bad manifest never hides the good ones; a store failure still throws.
+ */
+export async function listBackups(
+  store: ObjectStore,
+  onUnreadable: (backupId: string, error: Error) => void = () => {},
+): Promise<BackupManifest[]> {
   const ids: string[] = [];
   for await (const e of store.list(MANIFESTS_PREFIX)) {
     const name = e.key.slice(MANIFESTS_PREFIX.length);
     if (name.endsWith('.json') && !name.includes('/')) ids.push(name.slice(0, -'.json'.length));
   }
-  const manifests = await Promise.all(ids.map((id) => readManifest(store, id)));
-  return manifests.sort((a, b) =>
-    a.createdAt === b.createdAt
-      ? a.backupId.localeCompare(b.backupId)
-      : a.createdAt.localeCompare(b.createdAt),
+  const read = await Promise.all(
+    ids.map((id) =>
+      readManifest(store, id).catch((err: Error & { code?: string }) => {
+        if (err.code !== 'MOE_ERR_BACKUP_MANIFEST' && err.code !== 'MOE_ERR_BACKUP_NOT_FOUND') throw err;
+        onUnreadable(id, err);
+        return undefined;
+      }),
+    ),
   );
+  return read
+    .filter((m): m is BackupManifest => m !== undefined)
+    .sort((a, b) =>
+      a.createdAt === b.createdAt
+        ? a.backupId.localeCompare(b.backupId)
+        : a.createdAt.localeCompare(b.createdAt),
+    );
 }
 
-/** The newest backup, or undefined when the store holds none. */
+/** The newest backup with a readable manifest, or undefined when the store holds none. */
 export async function latestBackup(store: ObjectStore): Promise<BackupManifest | undefined> {
   return (await listBackups(store)).at(-1);
 }

@@ -31,6 +31,9 @@ export interface RestoreResult {
   readonly bytes: number;
 }
 
+/** Files downloaded at once. */
+const FILE_DOWNLOADS = 8;
+
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function checkPath(path: string): string {
@@ -93,15 +96,19 @@ export async function restoreBackup(
       if (!(await step(s.key, s.size, () => getDecompressed(store, s, path, true)))) break;
     }
   }
-  for (const f of manifest.files) {
-    const path = join(targetDir, 'files', ...checkPath(f.path).split('/'));
-    mkdirSync(dirname(path), { recursive: true });
-    const ok = await step(f.blob, f.size, () =>
-      getFile(store, { key: f.blob, sha256: f.sha256, size: f.size }, path),
-    );
-    if (!ok) continue;
-    chmodSync(path, f.mode);
-    utimesSync(path, f.mtimeMs / 1000, f.mtimeMs / 1000);
-  }
+  // Files are many and small: a few downloads at a time.
+  const queue = [...manifest.files];
+  const worker = async (): Promise<void> => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const file = f;
+      const path = join(targetDir, 'files', ...checkPath(file.path).split('/'));
+      mkdirSync(dirname(path), { recursive: true });
+      const blob = { key: file.blob, sha256: file.sha256, size: file.size };
+      if (!(await step(file.blob, file.size, () => getFile(store, blob, path)))) continue;
+      chmodSync(path, file.mode);
+      utimesSync(path, file.mtimeMs / 1000, file.mtimeMs / 1000);
+    }
+  };
+  await Promise.all(Array.from({ length: FILE_DOWNLOADS }, worker));
   return { dir: targetDir, objects, bytes };
 }

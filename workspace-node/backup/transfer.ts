@@ -87,8 +87,8 @@ function integrity(key: string, cause: unknown): Error {
   if (code === 'MOE_ERR_BACKUP_INTEGRITY') return cause as Error;
   if (code === 'MOE_ERR_STORAGE_INTEGRITY' || code === 'MOE_ERR_STORAGE_NOT_FOUND')
     return errors.BACKUP_INTEGRITY(`${key}: ${(cause as Error).message}`, { cause });
-  if (code === undefined && cause instanceof Error && /gzip|header|unexpected end/i.test(cause.message))
-    return errors.BACKUP_INTEGRITY(`${key}: not valid gzip (${cause.message})`, { cause });
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return errors.BACKUP_INTEGRITY(`${key}: not valid gzip (${(cause as Error).message})`, { cause });
   return cause as Error;
 }
 

@@ -91,7 +91,8 @@ export async function verifyBackup(
     const damaged = new Set(problems.map((p) => p.key));
     mkdirSync(join(work, 'replay'));
     for (const log of manifest.logs) {
-      if (log.segments.some((s) => damaged.has(s.key)) || !existsSync(sessionsDb)) continue;
+      const sessionsBad = manifest.databases.some((d) => d.name === 'sessions' && damaged.has(d.key));
+      if (sessionsBad || log.segments.some((s) => damaged.has(s.key)) || !existsSync(sessionsDb)) continue;
       const check = await replayAgainstSnapshot(
         join(dir, 'sessions', log.name),
         sessionsDb,
