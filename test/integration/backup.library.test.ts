@@ -153,13 +153,19 @@ describe('backupWorkspace / restoreBackup / verifyBackup', () => {
       const { manifest } = await backupWorkspace(mirrored, { dir: ws });
       const file = manifest.files.find((f) => f.path === 'data/deep/blob.bin')!;
       writeFileSync(join(mirrorDir, 'blobs', file.sha256), 'not the bytes');
+      const log = manifest.logs.find((l) => l.name.startsWith('s-'))!;
+      writeFileSync(join(mirrorDir, ...log.segments[0]!.key.split('/')), 'not gzip either');
 
       const mirrorOnly = new FsObjectStore(mirrorDir);
       const verified = await verifyBackup(mirrorOnly, manifest.backupId);
       expect(verified.ok).toBe(false);
       expect(verified.problems).toEqual([
+        expect.objectContaining({ code: 'MOE_ERR_BACKUP_INTEGRITY', key: log.segments[0]!.key }),
         expect.objectContaining({ code: 'MOE_ERR_BACKUP_INTEGRITY', key: `blobs/${file.sha256}` }),
       ]);
+      // the damaged log is not replayed; the others are
+      expect(verified.replay.map((r) => r.log)).not.toContain(expect.stringContaining(log.name));
+      expect(verified.replay.length).toBe(manifest.logs.length - 1);
       await expect(
         restoreBackup(mirrorOnly, manifest, join(dir('moe-restore-'), 'ws')),
       ).rejects.toMatchObject({

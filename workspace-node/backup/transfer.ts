@@ -113,9 +113,9 @@ function checkDigest(key: string, got: Digest, want: Digest): void {
 }
 
 /**
- * The object's bytes as a stream. A stream detects a sha256 mismatch only at its end, when a
- * MirroredStore can no longer switch copies; so after a mismatch (or any failure) `retry` asks
- * again with a buffered get, which a MirroredStore answers from the other copy (and repairs).
+ * Hands the object's bytes to `sink` as a stream. A stream detects a sha256 mismatch only at its
+ * end, when a MirroredStore can no longer switch copies; so after a mismatch (or a gzip error) the object is asked
+ * for again with a buffered get, which a MirroredStore answers from the other copy (and repairs).
  */
 async function download(
   store: ObjectStore,
@@ -125,7 +125,9 @@ async function download(
   try {
     await sink(await store.getStream(object.key, { sha256: object.sha256 }));
   } catch (first) {
-    if ((first as { code?: string }).code !== 'MOE_ERR_STORAGE_INTEGRITY') throw first;
+    // corrupt bytes may fail gunzip (Z_DATA_ERROR) before the stream reaches its sha256 check
+    const code = (first as { code?: string }).code ?? '';
+    if (code !== 'MOE_ERR_STORAGE_INTEGRITY' && !code.startsWith('Z_')) throw first;
     await sink(Readable.from([await store.get(object.key, { sha256: object.sha256 })]));
   }
 }
