@@ -114,8 +114,9 @@ function checkDigest(key: string, got: Digest, want: Digest): void {
 
 /**
  * Hands the object's bytes to `sink` as a stream. A stream detects a sha256 mismatch only at its
- * end, when a MirroredStore can no longer switch copies; so after a mismatch (or a gzip error) the object is asked
- * for again with a buffered get, which a MirroredStore answers from the other copy (and repairs).
+ * end, when a MirroredStore can no longer switch copies; so after a mismatch (or a gzip error) the
+ * object is asked for again with a buffered get, which a MirroredStore answers from the other copy
+ * (and repairs).
  */
 async function download(
   store: ObjectStore,
