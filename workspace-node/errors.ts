@@ -151,6 +151,32 @@ const nodeErrors = defineErrors('workspace-node', {
     message: 'the project config file is invalid',
     status: 500,
   },
+  // backups (workspace-node/backup/)
+  BACKUP_NOT_FOUND: {
+    code: 'MOE_ERR_BACKUP_NOT_FOUND',
+    message: 'no backup manifest with that id in the object store',
+    status: 404,
+  },
+  BACKUP_INTEGRITY: {
+    code: 'MOE_ERR_BACKUP_INTEGRITY',
+    message: "a backup object is missing or does not match the manifest's sha256 or size",
+    status: 502,
+  },
+  BACKUP_MANIFEST: {
+    code: 'MOE_ERR_BACKUP_MANIFEST',
+    message: 'the backup manifest is unreadable or of an unsupported schema version',
+    status: 500,
+  },
+  BACKUP_REPLAY: {
+    code: 'MOE_ERR_BACKUP_REPLAY',
+    message: "replaying the backup's session logs does not reproduce its actor snapshots",
+    status: 500,
+  },
+  BACKUP_TARGET: {
+    code: 'MOE_ERR_BACKUP_TARGET',
+    message: 'the restore target directory exists and is not empty',
+    status: 409,
+  },
   DATA_DIR_LOCKED: {
     code: 'MOE_ERR_DATA_DIR_LOCKED',
     message: 'the data directory is in use by another node process',

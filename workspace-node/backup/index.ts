@@ -1,0 +1,36 @@
+/**
+ * Workspace backups as a library (issue 8 items 3 and 5): what a backup is — SQLite snapshots,
+ * sealed log segments, content-addressed files and a manifest written last — and how it is
+ * restored and verified, on any {@link ObjectStore} (storage/). The backup actor, its schedule,
+ * restore on takeover and the CLI commands are not built yet. This file is the folder's entry point.
+ */
+export {
+  MANIFEST_SCHEMA,
+  MANIFEST_VERSION,
+  blobKey,
+  dbKey,
+  manifestKey,
+  segmentKey,
+  parseManifest,
+  type ActorCoverage,
+  type BackupManifest,
+  type CompressedObject,
+  type DatabaseEntry,
+  type FileEntry,
+  type LogEntry,
+  type SegmentEntry,
+  type StoredObject,
+} from './manifest.js';
+export { listBackups, latestBackup, newBackupId, readManifest } from './catalogue.js';
+export {
+  snapshotDatabases,
+  type ClusterSnapshot,
+  type DatabaseSnapshot,
+  type DatabaseSource,
+} from './snapshotDatabases.js';
+export { sealLogs, SEGMENT_BYTES, type SealedLogs } from './logSegments.js';
+export { backupFiles, listFiles, type BackedUpFiles } from './fileBlobs.js';
+export { backupWorkspace, type BackupOptions, type BackupResult } from './backupWorkspace.js';
+export { restoreBackup, type RestoreOptions, type RestoreResult } from './restoreBackup.js';
+export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
+export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
