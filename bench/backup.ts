@@ -32,6 +32,7 @@ export interface BackupFigures {
     turns_source: string;
     cp_backup_mb_per_s: number;
     cp_restore_mb_per_s: number;
+    cp_then_sync_mb_per_s: number;
     incremental_changed_files: number;
     incremental_uploaded_blobs: number;
     store: string;
@@ -115,6 +116,13 @@ export async function backupBench(
     // backup vs cp -r of the same workspace
     const cpA = join(root, 'cp-a');
     const cpBackupMs = timed(() => execFileSync('cp', ['-r', ws, cpA]));
+    // for context: cp -r followed by a sync of that filesystem (the store fsyncs every object)
+    rmSync(cpA, { recursive: true, force: true });
+    execFileSync('sync');
+    const cpSyncMs = timed(() => {
+      execFileSync('cp', ['-r', ws, cpA]);
+      execFileSync('sync', ['-f', cpA]);
+    });
     const storeDir = join(root, 'store');
     const store = new FsObjectStore(storeDir);
     let full!: Awaited<ReturnType<typeof backupWorkspace>>;
@@ -134,7 +142,7 @@ export async function backupBench(
     for (const p of changed)
       writeFileSync(
         p,
-        p.endsWith('.bin') ? randomBytes(statSync(p).size) : `${textFile(2048, Date.now())}\n`,
+        p.endsWith('.bin') ? randomBytes(statSync(p).size) : `${textFile(2048, Date.now())}\n${p}\n`,
       );
     let incr!: Awaited<ReturnType<typeof backupWorkspace>>;
     const incrementalMs = await timedAsync(async () => {
@@ -165,6 +173,7 @@ export async function backupBench(
           'the throughput bench’s first workspace: turns run by the real kernel (scripted commands), its session log and six databases copied after its node stopped',
         cp_backup_mb_per_s: cpBackupRate,
         cp_restore_mb_per_s: cpRestoreRate,
+        cp_then_sync_mb_per_s: mbps(total, cpSyncMs),
         incremental_changed_files: changed.length,
         incremental_uploaded_blobs: incr.uploaded.blobs,
         store: 'FsObjectStore in a temp dir on the same disk (fsync per object); MB = workspace bytes',

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
         [
           'backup_vs_cp_ratio',
           String(result.backup_vs_cp_ratio),
-          `vs cp -r of the same workspace in this run: ${bk.context.cp_backup_mb_per_s} MB/s (cp does not fsync; the store fsyncs each object)`,
+          `vs cp -r of the same workspace in this run: ${bk.context.cp_backup_mb_per_s} MB/s (cp does not fsync; the store fsyncs each object; cp -r + sync: ${bk.context.cp_then_sync_mb_per_s} MB/s)`,
         ],
         ['restore_mb_per_s', String(result.restore_mb_per_s), 'restore to a fresh dir, every sha256 checked'],
         [
