@@ -1,10 +1,13 @@
 /**
  * `npm run bench [-- --json] [-- --quick]`: measures the hot paths on this machine against a
  * private nats-server and prints a table (or one JSON object). Targets (2-core box):
- * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load.
+ * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load. Then backup and
+ * restore of a generated workspace against `cp -r` (bench/backup.ts).
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { backupBench } from './backup.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
 import { startBench } from './setup.js';
@@ -40,6 +43,9 @@ async function main(): Promise<void> {
     const a = await activation(b, 'bench', 't', actors);
     log('resident actor heap…');
     const mem = await residentBytes(b, quick ? 2000 : 10_000);
+    const backupMb = quick ? 20 : 200;
+    log(`backup / restore of a ~${backupMb} MB workspace vs cp -r…`);
+    const bk = await backupBench(dirname(dirname(t.jsonl)), t.commands, backupMb, b.dataDir);
     const result = {
       commands_per_s: t.commands_per_s,
       raw_publish_per_s: t.raw_publish_per_s,
@@ -50,6 +56,11 @@ async function main(): Promise<void> {
       activation_ms: a.snapshot_ms,
       activation_catchup10_ms: a.catchup10_ms,
       resident_actor_bytes: mem,
+      backup_mb_per_s: bk.backup_mb_per_s,
+      backup_vs_cp_ratio: bk.backup_vs_cp_ratio,
+      restore_mb_per_s: bk.restore_mb_per_s,
+      restore_vs_cp_ratio: bk.restore_vs_cp_ratio,
+      incremental_1pct_ms: bk.incremental_1pct_ms,
       context: {
         commands: t.commands,
         actors: t.actors,
@@ -67,6 +78,7 @@ async function main(): Promise<void> {
         node: process.version,
         nats_server: 'private nats-server on 127.0.0.1 (file store, temp dir)',
         fsync: 'JSONL group-commit fdatasync before every ack',
+        backup: { full_backup_ms: bk.full_backup_ms, ...bk.context },
       },
     };
     if (json) {
@@ -110,6 +122,27 @@ async function main(): Promise<void> {
           'resident_actor_bytes',
           String(result.resident_actor_bytes ?? 'n/a (run with --expose-gc)'),
           'heap per idle resident actor',
+        ],
+        [
+          'backup_mb_per_s',
+          String(result.backup_mb_per_s),
+          `full backup of a ${bk.context.workspace_mb} MB workspace (${bk.context.small_text_files} small text files, ${bk.context.binary_files} × ${bk.context.binary_file_mb} MB binaries, ${bk.context.turns} kernel turns: ${bk.context.log_mb} MB log, ${bk.context.db_mb} MB db) to an fs store, ${bk.full_backup_ms} ms`,
+        ],
+        [
+          'backup_vs_cp_ratio',
+          String(result.backup_vs_cp_ratio),
+          `vs cp -r of the same workspace in this run: ${bk.context.cp_backup_mb_per_s} MB/s (cp does not fsync; the store fsyncs each object; cp -r + sync: ${bk.context.cp_then_sync_mb_per_s} MB/s)`,
+        ],
+        ['restore_mb_per_s', String(result.restore_mb_per_s), 'restore to a fresh dir, every sha256 checked'],
+        [
+          'restore_vs_cp_ratio',
+          String(result.restore_vs_cp_ratio),
+          `vs cp -r of a copy into a fresh dir: ${bk.context.cp_restore_mb_per_s} MB/s`,
+        ],
+        [
+          'incremental_1pct_ms',
+          String(result.incremental_1pct_ms),
+          `backup after ${bk.context.incremental_changed_files} files (1%) changed: ${bk.context.incremental_uploaded_blobs} blobs uploaded (full: ${bk.full_backup_ms} ms)`,
         ],
       ];
       for (const [k, v, note] of rows) process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);

@@ -70,6 +70,17 @@ Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's sess
 what is missing, never doubles a row).
 
   --json   print the report as JSON`,
+  backup: `usage: moe backup list <org>/<ws> [--json]
+       moe backup verify <org>/<ws> [--id ID] [--json]
+
+Read a workspace's backups from the object store (MOE_STORAGE_PRIMARY, default
+<MOE_DATA_DIR>/backups; MOE_STORAGE_MIRROR), under the prefix <org>/<ws>/. Needs no NATS.
+
+  list     every backup, oldest first
+  verify   restore a backup into a temp dir, check every sha256, run integrity_check on every
+           database and replay every session log; exit 0 when sound, 1 with each problem's code
+  --id ID  the backup to verify (default the latest)
+  --json   print the result as JSON`,
 };
 
 export const USAGE = `usage: moe <command> [options]      (moe <command> --help for its options)
@@ -82,6 +93,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   task        submit a task over NATS (and wait for its result)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
+  backup      list or verify a workspace's backups (backup list|verify <org>/<ws>)
 
   --help, -h      this help          --version, -v   the version
 

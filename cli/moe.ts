@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`, `backup list|verify`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { checkNodeEnv } from '../workspace-node/index.js';
+import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './commands/backupVerify.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { reprojectCommand } from './commands/reproject.js';
@@ -172,6 +173,30 @@ async function main(argv: string[]): Promise<number> {
       const dir = positionals[0];
       if (!dir) throw errors.USAGE('moe reproject <workspace dir>');
       return reprojectCommand({ dir, json: Boolean(values.json) }, print);
+    }
+    case 'backup': {
+      // `list` and `verify` read the store offline (cli/commands/backupVerify.ts)
+      const sub = rest[0];
+      const { values, positionals } = parse({
+        id: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      });
+      const json = Boolean(values.json);
+      if (sub === 'list') {
+        if (values.id !== undefined) throw errors.USAGE('--id applies to moe backup verify only');
+        const w = parseWorkspaceArg(positionals[1], 'moe backup list <org>/<ws>');
+        return backupListCommand({ ...w, json }, print, (s) => process.stderr.write(`${s}\n`));
+      }
+      if (sub === 'verify') {
+        const w = parseWorkspaceArg(positionals[1], 'moe backup verify <org>/<ws> [--id ID]');
+        const progress = json ? (s: string) => process.stderr.write(`${s}\n`) : print;
+        return backupVerifyCommand(
+          { ...w, json, ...(values.id ? { id: String(values.id) } : {}) },
+          print,
+          progress,
+        );
+      }
+      throw errors.USAGE('moe backup list <org>/<ws> | moe backup verify <org>/<ws> [--id ID]');
     }
     case undefined:
     case 'help':

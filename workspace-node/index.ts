@@ -13,3 +13,14 @@ export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';
 export { createProjector, lineTurns } from './projections.js';
+export {
+  backupWorkspace,
+  restoreBackup,
+  verifyBackup,
+  listBackups,
+  readManifest,
+  workspaceBackupPrefix,
+  workspaceBackupStore,
+  type BackupManifest,
+  type VerifyResult,
+} from './backup/index.js';

@@ -2,7 +2,7 @@
  * Workspace backups as a library (issue 8 items 3 and 5): what a backup is — SQLite snapshots,
  * sealed log segments, content-addressed files and a manifest written last — and how it is
  * restored and verified, on any {@link ObjectStore} (storage/). The backup actor, its schedule,
- * restore on takeover and the CLI commands are not built yet. This file is the folder's entry point.
+ * restore on takeover and the on-demand CLI command are not built yet (`moe backup list|verify`: cli/commands/backupVerify.ts). This file is the folder's entry point.
  */
 export {
   MANIFEST_SCHEMA,
@@ -34,3 +34,5 @@ export { backupWorkspace, type BackupOptions, type BackupResult } from './backup
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restoreBackup.js';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
 export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
+export { PrefixedStore } from './prefixedStore.js';
+export { workspaceBackupPrefix, workspaceBackupStore } from './workspaceKey.js';
