@@ -13,15 +13,33 @@
  *
  * No backup: the workspace starts empty, as before (logged). A restore that fails is logged and
  * the workspace starts with whatever was restored, never half a database: each phase is staged in
- * a sibling directory and moved into place only when complete. The restore time (RTO) of each
+ * a sibling directory and moved into place only when complete. Files still to come back are named
+ * in `<dir>/.restore-files-pending` (the backup id): a node stopped before they were back resumes
+ * them at its next start. The restore time (RTO) of each
  * phase is logged. The store must be shared by the nodes (a shared path, gs:// or s3://): the
  * default `<MOE_DATA_DIR>/backups` is one node's own disk, where another node finds nothing.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../storage/index.js';
-import { latestBackup, restoreBackup, workspaceStore, type BackupManifest } from './backup/index.js';
+import {
+  latestBackup,
+  readManifest,
+  restoreBackup,
+  workspaceStore,
+  type BackupManifest,
+} from './backup/index.js';
 
 export interface TakeoverRestoreOptions {
   /** the configured store (all workspaces); the workspace's view is taken here */
@@ -42,6 +60,9 @@ export interface TakeoverRestore {
   readonly files: Promise<void>;
 }
 
+/** In the workspace dir while its files are still to be restored: the backup id. */
+export const PENDING_FILES = '.restore-files-pending';
+
 const NOTHING: TakeoverRestore = { backupId: undefined, files: Promise.resolve() };
 
 /** Whether the workspace directory already holds state (then nothing is restored). */
@@ -50,7 +71,7 @@ export function hasLocalState(dir: string): boolean {
 }
 
 function staging(dir: string, phase: string): string {
-  const path = join(dirname(dir), `.${phase}-${Date.now()}-${process.pid}-${dir.split('/').at(-1)}`);
+  const path = join(dirname(dir), `.${phase}-${Date.now()}-${process.pid}-${basename(dir)}`);
   rmSync(path, { recursive: true, force: true });
   return path;
 }
@@ -69,10 +90,23 @@ function moveInto(from: string, to: string): void {
 
 /** Restores the latest backup when the workspace has no local state; see the module comment. */
 export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<TakeoverRestore> {
-  if (hasLocalState(o.dir)) return NOTHING;
   const log = o.log.child({ org: o.org, ws: o.ws, restore: true });
   const store = workspaceStore(o.store, o.org, o.ws);
   const t0 = performance.now();
+  if (hasLocalState(o.dir)) {
+    // A node that stopped before its files came back resumes their restore.
+    const pending = pendingFiles(o.dir);
+    if (pending === undefined || o.filesDir === undefined) return NOTHING;
+    try {
+      const m = await readManifest(store, pending);
+      log.info({ backupId: m.backupId, files: m.files.length }, 'restore: resuming the files');
+      return { backupId: m.backupId, files: restoreFiles(store, m, o.dir, o.filesDir, log, t0) };
+    } catch (err) {
+      log.error({ err, backupId: pending }, 'restore: cannot resume the files; tools run on what is there');
+      rmSync(join(o.dir, PENDING_FILES), { force: true });
+      return NOTHING;
+    }
+  }
   let manifest: BackupManifest | undefined;
   try {
     manifest = await latestBackup(store);
@@ -85,6 +119,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     return NOTHING;
   }
   const m = manifest;
+  const filesDir = m.files.length > 0 ? o.filesDir : undefined;
   log.info(
     {
       backupId: m.backupId,
@@ -101,6 +136,12 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
   const stage = staging(o.dir, 'restore-db');
   try {
     const r = await restoreBackup(store, { ...m, files: [] }, stage);
+    // Written before the databases are in place: a node stopped before the files are back
+    // resumes them at its next start (the databases then say the workspace has state).
+    if (filesDir !== undefined) {
+      mkdirSync(o.dir, { recursive: true });
+      writeFileSync(join(o.dir, PENDING_FILES), `${m.backupId}\n`);
+    }
     moveInto(join(stage, 'db'), join(o.dir, 'db'));
     moveInto(join(stage, 'sessions'), join(o.dir, 'sessions'));
     log.info(
@@ -111,34 +152,49 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     log.error({ err, backupId: m.backupId }, 'restore: databases and logs failed; starting empty');
     rmSync(join(o.dir, 'db'), { recursive: true, force: true });
     rmSync(join(o.dir, 'sessions'), { recursive: true, force: true });
+    rmSync(join(o.dir, PENDING_FILES), { force: true });
     return NOTHING;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 
-  const filesDir = o.filesDir;
-  if (filesDir === undefined || m.files.length === 0)
-    return { backupId: m.backupId, files: Promise.resolve() };
+  if (filesDir === undefined) return { backupId: m.backupId, files: Promise.resolve() };
   // Phase 2, in the background: files. Tool calls wait for it.
-  const files = (async () => {
-    const stageFiles = staging(o.dir, 'restore-files');
-    try {
-      const r = await restoreBackup(store, { ...m, databases: [], logs: [] }, stageFiles);
-      moveInto(join(stageFiles, 'files'), filesDir);
-      log.info(
-        {
-          backupId: m.backupId,
-          files: m.files.length,
-          bytes: r.bytes,
-          rtoMs: Math.round(performance.now() - t0),
-        },
-        'restore: files back',
-      );
-    } catch (err) {
-      log.error({ err, backupId: m.backupId }, 'restore: files failed; tools run on what is there');
-    } finally {
-      rmSync(stageFiles, { recursive: true, force: true });
-    }
-  })();
-  return { backupId: m.backupId, files };
+  return { backupId: m.backupId, files: restoreFiles(store, m, o.dir, filesDir, log, t0) };
+}
+
+/** The backup whose files are still to come back, if any. */
+function pendingFiles(dir: string): string | undefined {
+  const path = join(dir, PENDING_FILES);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
+}
+
+/** Phase 2: the files of `m` into `filesDir`; never rejects (a failure is logged). */
+async function restoreFiles(
+  store: ObjectStore,
+  m: BackupManifest,
+  dir: string,
+  filesDir: string,
+  log: Logger,
+  t0: number,
+): Promise<void> {
+  const stage = staging(dir, 'restore-files');
+  try {
+    const r = await restoreBackup(store, { ...m, databases: [], logs: [] }, stage);
+    moveInto(join(stage, 'files'), filesDir);
+    rmSync(join(dir, PENDING_FILES), { force: true });
+    log.info(
+      {
+        backupId: m.backupId,
+        files: m.files.length,
+        bytes: r.bytes,
+        rtoMs: Math.round(performance.now() - t0),
+      },
+      'restore: files back',
+    );
+  } catch (err) {
+    log.error({ err, backupId: m.backupId }, 'restore: files failed; tools run on what is there');
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
 }

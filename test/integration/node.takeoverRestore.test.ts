@@ -14,6 +14,7 @@ import { replayFile } from '../../cli/commands/replay.js';
 import type { RecordWithSeq } from '../../client/index.js';
 import { FsObjectStore, type ObjectStore } from '../../storage/index.js';
 import { DATABASES, workspaceDir } from '../../workspace-node/index.js';
+import { PENDING_FILES } from '../../workspace-node/restoreOnTakeover.js';
 import {
   backupWorkspace,
   latestBackup,
@@ -146,5 +147,52 @@ describe('restore on takeover', () => {
       expect(report.ok, l).toBe(true);
       expect(report.applied).toBeGreaterThan(0);
     }
+  });
+
+  it('files that did not come back (the node stopped, the store failed) are restored at the next start', async () => {
+    const store = new FsObjectStore(dir('moe-store2-'));
+    const dataA = dir('moe-data-a2-');
+    const dataB = dir('moe-data-b2-');
+    const a = await p.node({ nodeId: 'a2', dataDir: dataA, leaseMs: 1500, storage: store });
+    await p.client.runTask('tr', 'w2', 'writer', { prompt: 'write', profile: 'scripted', script: write });
+    await a.stop();
+    await backupWorkspace(workspaceStore(store, 'tr', 'w2'), { dir: workspaceDir(dataA, 'tr', 'w2') });
+
+    // Every blob download fails: the databases come back, the files do not.
+    const failing: ObjectStore = {
+      url: store.url,
+      put: (k, b, o) => store.put(k, b, o),
+      get: (k, o) => (k.includes('/blobs/') ? Promise.reject(new Error('injected')) : store.get(k, o)),
+      getStream: (k, o) =>
+        k.includes('/blobs/') ? Promise.reject(new Error('injected')) : store.getStream(k, o),
+      head: (k) => store.head(k),
+      list: (prefix) => store.list(prefix),
+      delete: (k) => store.delete(k),
+    };
+    const dirB = workspaceDir(dataB, 'tr', 'w2');
+    const b = await p.node({
+      nodeId: 'b2',
+      dataDir: dataB,
+      leaseMs: 1500,
+      storage: failing,
+      only: ['tr.w2'],
+    });
+    await b.waitForWorkspace('tr', 'w2');
+    await b.stop();
+    expect(existsSync(join(dirB, 'db', 'sessions.db'))).toBe(true);
+    expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
+    expect(readFileSync(join(dirB, PENDING_FILES), 'utf8').trim()).not.toBe('');
+
+    // The same data dir, the store readable again: the files come back, the marker goes.
+    const b2 = await p.node({ nodeId: 'b3', dataDir: dataB, leaseMs: 1500, storage: store });
+    const got = await p.client.runTask('tr', 'w2', 'reader', {
+      prompt: 'read',
+      profile: 'scripted',
+      script: read,
+    });
+    const [readResult] = toolOutputs(got.records);
+    expect(readResult?.output).toContain('# restored on takeover');
+    expect(existsSync(join(dirB, PENDING_FILES))).toBe(false);
+    await b2.stop();
   });
 });
