@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayFile } from '../../cli/commands/replay.js';
 import type { RecordWithSeq } from '../../client/index.js';
@@ -110,11 +111,17 @@ describe('restore on takeover', () => {
     expect(existsSync(dirB)).toBe(false);
     const seen: string[] = [];
     const t0 = Date.now();
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+    );
     const b = await p.node({
       nodeId: 'b',
       dataDir: dataB,
       leaseMs: 1500,
       storage: slowBlobs(store, 1500, seen),
+      logger,
     });
     await b.waitForWorkspace('tr', 'w1');
     // Served before the files are back: the hold on blobs has not run out yet.
@@ -138,6 +145,17 @@ describe('restore on takeover', () => {
     expect(readResult?.output).toContain('# restored on takeover');
     expect(readFileSync(join(dirB, 'files', 'notes', 'x.md'), 'utf8')).toBe('# restored on takeover');
     await b.stop();
+    // Progress and the restore time (RTO) of each phase are logged.
+    const restoreLog = lines.filter((l) => l.restore === true).map((l) => l.msg);
+    expect(restoreLog).toEqual([
+      'restore: taking the workspace over from its latest backup',
+      'restore: databases and logs back; the kernel catches up from the journal',
+      'restore: files back',
+    ]);
+    for (const l of lines.filter((x) => x.restore === true && typeof x.rtoMs !== 'undefined'))
+      expect(l.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBeGreaterThanOrEqual(1500);
+    expect(lines.find((l) => l.msg === 'workspace hosted')?.restoredFrom).toBe(manifest.backupId);
 
     // `moe replay` on B's logs (restored, then continued by B): every actor matches its snapshot.
     const logs = readdirSync(join(dirB, 'sessions')).filter((l) => l.endsWith('.jsonl'));
