@@ -1,8 +1,9 @@
 /**
  * Workspace backups as a library (issue 8 items 3 and 5): what a backup is — SQLite snapshots,
  * sealed log segments, content-addressed files and a manifest written last — and how it is
- * restored and verified, on any {@link ObjectStore} (storage/). The backup actor, its schedule,
- * restore on takeover and the CLI commands are not built yet. This file is the folder's entry point.
+ * restored and verified, on any {@link ObjectStore} (storage/), one workspace per store prefix
+ * (workspaceStore.ts). Restore on takeover uses it (../restoreOnTakeover.ts); the backup actor, its
+ * schedule and the CLI commands are not built yet. This file is the folder's entry point.
  */
 export {
   MANIFEST_SCHEMA,
