@@ -149,6 +149,8 @@ async function startLocked(
   // The backup store, opened the first time a workspace without local state is hosted.
   let storage: ObjectStore | undefined = options.storage;
   let openedStorage: { close?: () => void } | undefined;
+  // Aborted on stop: a file restore still running then leaves the workspace alone.
+  const stopping = new AbortController();
   const backupStore = (): ObjectStore => {
     if (!storage) {
       storage = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
@@ -176,6 +178,7 @@ async function startLocked(
         dir,
         filesDir: config.filesRoot !== undefined ? undefined : join(dir, 'files'),
         log,
+        signal: stopping.signal,
       });
       const h = new WorkspaceHost({
         org,
@@ -316,6 +319,7 @@ async function startLocked(
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();

@@ -51,6 +51,11 @@ export interface TakeoverRestoreOptions {
   /** where the files go; undefined: shared files root, files are not restored */
   readonly filesDir: string | undefined;
   readonly log: Logger;
+  /**
+   * aborted when the node stops: files still downloading are then not moved into place (the
+   * pending marker stays, the next start resumes them), so nothing writes the workspace after stop
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface TakeoverRestore {
@@ -100,7 +105,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     try {
       const m = await readManifest(store, pending);
       log.info({ backupId: m.backupId, files: m.files.length }, 'restore: resuming the files');
-      return { backupId: m.backupId, files: restoreFiles(store, m, o.dir, o.filesDir, log, t0) };
+      return { backupId: m.backupId, files: restoreFiles(store, m, o, o.filesDir, log, t0) };
     } catch (err) {
       log.error({ err, backupId: pending }, 'restore: cannot resume the files; tools run on what is there');
       rmSync(join(o.dir, PENDING_FILES), { force: true });
@@ -160,7 +165,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
 
   if (filesDir === undefined) return { backupId: m.backupId, files: Promise.resolve() };
   // Phase 2, in the background: files. Tool calls wait for it.
-  return { backupId: m.backupId, files: restoreFiles(store, m, o.dir, filesDir, log, t0) };
+  return { backupId: m.backupId, files: restoreFiles(store, m, o, filesDir, log, t0) };
 }
 
 /** The backup whose files are still to come back, if any. */
@@ -173,7 +178,7 @@ function pendingFiles(dir: string): string | undefined {
 async function restoreFiles(
   store: ObjectStore,
   m: BackupManifest,
-  dir: string,
+  { dir, signal }: TakeoverRestoreOptions,
   filesDir: string,
   log: Logger,
   t0: number,
@@ -181,6 +186,10 @@ async function restoreFiles(
   const stage = staging(dir, 'restore-files');
   try {
     const r = await restoreBackup(store, { ...m, databases: [], logs: [] }, stage);
+    if (signal?.aborted) {
+      log.info({ backupId: m.backupId }, 'restore: node stopping; the files are resumed at its next start');
+      return;
+    }
     moveInto(join(stage, 'files'), filesDir);
     rmSync(join(dir, PENDING_FILES), { force: true });
     log.info(
