@@ -20,7 +20,7 @@ export {
   listBackups,
   readManifest,
   workspaceBackupPrefix,
-  workspaceBackupStore,
+  workspaceStore,
   type BackupManifest,
   type VerifyResult,
 } from './backup/index.js';

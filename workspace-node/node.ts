@@ -17,6 +17,7 @@
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
@@ -30,7 +31,9 @@ import { PlacementLeases } from './placement.js';
 import { killAfterOutcome } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
-import { WorkspaceHost } from './workspaceHost.js';
+import { restoreOnTakeover } from './restoreOnTakeover.js';
+import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
+import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */
@@ -65,6 +68,11 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly ignorePlacement?: boolean;
   /** the mount table read to refuse a data dir on FUSE (default /proc/self/mountinfo, tests pass a synthetic one) */
   readonly mountTable?: string;
+  /**
+   * where workspace backups are restored from on takeover (default: MOE_STORAGE_PRIMARY/MIRROR,
+   * opened when first needed; see restoreOnTakeover.ts)
+   */
+  readonly storage?: ObjectStore;
 }
 
 export interface WorkspaceNode {
@@ -138,6 +146,18 @@ async function startLocked(
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
   let stopped = false;
+  // The backup store, opened the first time a workspace without local state is hosted.
+  let storage: ObjectStore | undefined = options.storage;
+  let openedStorage: { close?: () => void } | undefined;
+  // Aborted on stop: a file restore still running then leaves the workspace alone.
+  const stopping = new AbortController();
+  const backupStore = (): ObjectStore => {
+    if (!storage) {
+      storage = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
+      openedStorage = storage as { close?: () => void };
+    }
+    return storage;
+  };
 
   const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
     const key = `${org}.${ws}`;
@@ -149,11 +169,23 @@ async function startLocked(
         return null;
       }
       waiting.delete(key);
+      // A workspace with no state here (a takeover, a fresh disk): its latest backup first.
+      const dir = workspaceDir(config.dataDir, org, ws);
+      const restored = await restoreOnTakeover({
+        store: backupStore(),
+        org,
+        ws,
+        dir,
+        filesDir: config.filesRoot !== undefined ? undefined : join(dir, 'files'),
+        log,
+        signal: stopping.signal,
+      });
       const h = new WorkspaceHost({
         org,
         ws,
         dataDir: config.dataDir,
         ...(config.filesRoot !== undefined ? { filesRoot: config.filesRoot } : {}),
+        filesReady: restored.files,
         nc,
         js,
         jsm,
@@ -180,7 +212,10 @@ async function startLocked(
       });
       await h.start();
       hosts.set(key, h);
-      log.info({ org, ws, node: config.nodeId, files: h.filesDir }, 'workspace hosted');
+      log.info(
+        { org, ws, node: config.nodeId, files: h.filesDir, restoredFrom: restored.backupId },
+        'workspace hosted',
+      );
       return h;
     })();
     starting.set(key, p);
@@ -284,6 +319,7 @@ async function startLocked(
     async stop() {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();
@@ -295,6 +331,7 @@ async function startLocked(
         if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
       }
       hosts.clear();
+      openedStorage?.close?.();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);
       releaseLock();

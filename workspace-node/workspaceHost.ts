@@ -40,6 +40,8 @@ export interface WorkspaceHostOptions {
   readonly dataDir: string;
   /** MOE_FILES_ROOT: files at `<filesRoot>/<org>/<ws>/files` instead of under the data dir */
   readonly filesRoot?: string;
+  /** resolves when the files are restored after a takeover (restoreOnTakeover.ts); tool calls wait */
+  readonly filesReady?: Promise<void>;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -100,6 +102,7 @@ export class WorkspaceHost {
         }),
         'tool.run': toolRunHandler({
           root: this.filesDir,
+          ...(o.filesReady ? { ready: o.filesReady } : {}),
           tools: new Map(o.tools.map((t) => [t.name, t])),
           recordArtifact: artifactRecorder(new ArtifactStore(this.cluster.artifacts), () =>
             (o.clock ?? systemClock).now(),

@@ -14,7 +14,7 @@ import {
   listBackups,
   readManifest,
   verifyBackup,
-  workspaceBackupStore,
+  workspaceStore,
   type BackupManifest,
 } from '../../workspace-node/index.js';
 import { errors } from '../errors.js';
@@ -33,7 +33,7 @@ export function parseWorkspaceArg(arg: string | undefined, usage: string): { org
 function openWorkspaceStore(org: string, ws: string): { store: ObjectStore; close: () => void } {
   const root = storeFromEnv(process.env);
   return {
-    store: workspaceBackupStore(root, org, ws),
+    store: workspaceStore(root, org, ws),
     close: () => (root as { close?: () => void }).close?.(),
   };
 }

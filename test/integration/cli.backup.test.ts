@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../storage/index.js';
 import {
   backupWorkspace,
-  workspaceBackupStore,
+  workspaceBackupPrefix,
+  workspaceStore,
   type BackupManifest,
 } from '../../workspace-node/backup/index.js';
 import { tempDir } from '../harness/index.js';
@@ -35,7 +36,7 @@ const env = () => ({ MOE_STORAGE_PRIMARY: storeDir, NATS_URL: 'nats://127.0.0.1:
 beforeAll(async () => {
   const ws = await demoWorkspace(dir('moe-cli-backup-demo-'));
   storeDir = dir('moe-cli-backup-store-');
-  const store = workspaceBackupStore(new FsObjectStore(storeDir), 'demo', 'main');
+  const store = workspaceStore(new FsObjectStore(storeDir), 'demo', 'main');
   first = (await backupWorkspace(store, { dir: ws, workspace: { org: 'demo', ws: 'main' } })).manifest;
   writeFileSync(join(ws, 'files', 'extra.txt'), 'one more file\n');
   second = (
@@ -113,7 +114,10 @@ describe('moe backup list / verify', () => {
 
   it('a corrupted blob in the store: verify exits 1 and names MOE_ERR_BACKUP_INTEGRITY and the blob', async () => {
     const file = second.files.find((f) => f.path === 'extra.txt')!;
-    writeFileSync(join(storeDir, 'demo', 'main', 'blobs', file.sha256), 'not the bytes');
+    writeFileSync(
+      join(storeDir, workspaceBackupPrefix('demo', 'main'), 'blobs', file.sha256),
+      'not the bytes',
+    );
     const r = await runMoe(['backup', 'verify', 'demo/main'], { env: env() });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain(`problem MOE_ERR_BACKUP_INTEGRITY blobs/${file.sha256}`);

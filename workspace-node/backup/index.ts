@@ -1,8 +1,10 @@
 /**
  * Workspace backups as a library (issue 8 items 3 and 5): what a backup is — SQLite snapshots,
  * sealed log segments, content-addressed files and a manifest written last — and how it is
- * restored and verified, on any {@link ObjectStore} (storage/). The backup actor, its schedule,
- * restore on takeover and the on-demand CLI command are not built yet (`moe backup list|verify`: cli/commands/backupVerify.ts). This file is the folder's entry point.
+ * restored and verified, on any {@link ObjectStore} (storage/), one workspace per store prefix
+ * (workspaceStore.ts). Restore on takeover uses it (../restoreOnTakeover.ts), and so do the offline
+ * `moe backup list|verify` (cli/commands/backupVerify.ts); the backup actor, its schedule and the
+ * on-demand command are not built yet. This file is the folder's entry point.
  */
 export {
   MANIFEST_SCHEMA,
@@ -34,5 +36,4 @@ export { backupWorkspace, type BackupOptions, type BackupResult } from './backup
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restoreBackup.js';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
 export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
-export { PrefixedStore } from './prefixedStore.js';
-export { workspaceBackupPrefix, workspaceBackupStore } from './workspaceKey.js';
+export { workspaceBackupPrefix, workspaceStore } from './workspaceStore.js';

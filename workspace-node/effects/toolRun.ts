@@ -4,6 +4,7 @@
  * result the model sees (`isError: true`), not an effect failure; only infrastructure errors throw.
  * A tool that needs approval runs only from an effect the agent machine marked `approved` (it
  * issues those after `task.approve`): defence in depth if a machine or a script forgets to ask.
+ * After a takeover, a call first waits until the workspace files are restored (`ready`).
  */
 import type { ToolReply } from '../../actors/index.js';
 import type { EffectHandlerOf } from '../../actors/kernel/index.js';
@@ -18,6 +19,8 @@ export interface ToolRunDeps {
   readonly tools: ReadonlyMap<string, Tool>;
   readonly recordArtifact?: ToolContext['recordArtifact'];
   readonly writes?: ToolContext['writes'];
+  /** resolves when the files are there (restore on takeover brings them back in the background) */
+  readonly ready?: Promise<void>;
 }
 
 export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
@@ -34,6 +37,8 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
       const e = errors.APPROVAL_REQUIRED(tool.name);
       return { callId, output: `${e.code}: ${e.message}`, isError: true };
     }
+    // Files restored in the background after a takeover (restoreOnTakeover.ts): wait for them.
+    if (deps.ready) await deps.ready;
     try {
       const r = await tool.run(effect.input, {
         root: await toolRootFor(deps.root, effect.project),

@@ -1,0 +1,207 @@
+/**
+ * Restore on takeover (issue 8 item 4, the issue's headline scenario): two nodes with SEPARATE
+ * data dirs share one fs backup store. Node A hosts a workspace and its agent writes `notes/x.md`;
+ * a backup is made with the library (under the shared per-workspace prefix, workspaceStore); A
+ * stops; node B takes the workspace over with nothing of it on its disk. B restores the databases
+ * and logs before serving (rows equal A's), the files in the background — delayed here so that
+ * B's `read_file` must wait for them — and `moe replay` passes on B's logs afterwards. The control
+ * (no backup store shared: B does not find the file) is in node.filesRoot.test.ts.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replayFile } from '../../cli/commands/replay.js';
+import type { RecordWithSeq } from '../../client/index.js';
+import { FsObjectStore, type ObjectStore } from '../../storage/index.js';
+import { DATABASES, workspaceDir } from '../../workspace-node/index.js';
+import { PENDING_FILES } from '../../workspace-node/restoreOnTakeover.js';
+import {
+  backupWorkspace,
+  latestBackup,
+  workspaceBackupPrefix,
+  workspaceStore,
+} from '../../workspace-node/backup/index.js';
+import { startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { rowsOf } from './backup.kit.js';
+
+let p: Platform;
+const dirs: ReturnType<typeof tempDir>[] = [];
+const dir = (prefix: string) => {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d.path;
+};
+
+beforeAll(async () => {
+  p = await startPlatform();
+});
+afterAll(async () => {
+  await p?.close();
+  for (const d of dirs) d.remove();
+});
+
+function toolOutputs(records: readonly RecordWithSeq[]): { output: string; isError: boolean }[] {
+  return records
+    .map((r) => r.record.cmd)
+    .filter((c) => c.type === 'effect.result')
+    .map((c) => c.data?.value as { callId?: unknown; output: string; isError: boolean })
+    .filter((v) => typeof v?.callId === 'string')
+    .map(({ output, isError }) => ({ output, isError }));
+}
+
+/** The store, with every file blob download held back `ms` (files come back in the background). */
+function slowBlobs(inner: ObjectStore, ms: number, seen: string[]): ObjectStore {
+  const hold = async (key: string) => {
+    if (key.includes('/blobs/')) {
+      seen.push(key);
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  };
+  return {
+    url: inner.url,
+    put: (k, b, o) => inner.put(k, b, o),
+    get: async (k, o) => (await hold(k), inner.get(k, o)),
+    getStream: async (k, o) => (await hold(k), inner.getStream(k, o)),
+    head: (k) => inner.head(k),
+    list: (prefix) => inner.list(prefix),
+    delete: (k) => inner.delete(k),
+  };
+}
+
+const write = [
+  {
+    text: 'writing',
+    toolCalls: [{ name: 'write_file', input: { path: 'notes/x.md', content: '# restored on takeover' } }],
+  },
+  { text: 'written' },
+];
+const read = [
+  { text: 'reading', toolCalls: [{ name: 'read_file', input: { path: 'notes/x.md' } }] },
+  { text: 'read' },
+];
+
+describe('restore on takeover', () => {
+  it('node B, with its own empty data dir, restores the latest backup: databases before serving, files before any tool call', async () => {
+    const storeDir = dir('moe-store-');
+    const store = new FsObjectStore(storeDir);
+    const dataA = dir('moe-data-a-');
+    const dataB = dir('moe-data-b-');
+    const a = await p.node({ nodeId: 'a', dataDir: dataA, leaseMs: 1500, storage: store });
+    const wrote = await p.client.runTask('tr', 'w1', 'writer', {
+      prompt: 'write',
+      profile: 'scripted',
+      script: write,
+    });
+    expect(wrote.outcome.type).toBe('task.completed');
+    expect(toolOutputs(wrote.records)).toMatchObject([{ isError: false }]);
+    await a.stop();
+
+    // The backup, by the library, under the same per-workspace prefix the node restores from.
+    const dirA = workspaceDir(dataA, 'tr', 'w1');
+    const { manifest } = await backupWorkspace(workspaceStore(store, 'tr', 'w1'), {
+      dir: dirA,
+      workspace: { org: 'tr', ws: 'w1' },
+    });
+    expect(manifest.files.map((f) => f.path)).toContain('notes/x.md');
+    expect(existsSync(join(storeDir, workspaceBackupPrefix('tr', 'w1'), 'manifests'))).toBe(true);
+    expect((await latestBackup(workspaceStore(store, 'tr', 'w1')))?.backupId).toBe(manifest.backupId);
+
+    const dirB = workspaceDir(dataB, 'tr', 'w1');
+    expect(existsSync(dirB)).toBe(false);
+    const seen: string[] = [];
+    const t0 = Date.now();
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+    );
+    const b = await p.node({
+      nodeId: 'b',
+      dataDir: dataB,
+      leaseMs: 1500,
+      storage: slowBlobs(store, 1500, seen),
+      logger,
+    });
+    await b.waitForWorkspace('tr', 'w1');
+    // Served before the files are back: the hold on blobs has not run out yet.
+    expect(Date.now() - t0).toBeLessThan(1500 + 1000);
+    expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
+    // Databases and logs came back first: the same rows as A's, the same logs.
+    for (const name of DATABASES)
+      expect(rowsOf(join(dirB, 'db', `${name}.db`)), name).toEqual(rowsOf(join(dirA, 'db', `${name}.db`)));
+    expect(readdirSync(join(dirB, 'sessions')).sort()).toEqual(readdirSync(join(dirA, 'sessions')).sort());
+
+    // B's agent reads the file: its tool call waited for the background restore.
+    const got = await p.client.runTask('tr', 'w1', 'reader', {
+      prompt: 'read',
+      profile: 'scripted',
+      script: read,
+    });
+    expect(got.outcome.type).toBe('task.completed');
+    expect(seen.length).toBeGreaterThan(0);
+    const [readResult] = toolOutputs(got.records);
+    expect(readResult?.isError).toBe(false);
+    expect(readResult?.output).toContain('# restored on takeover');
+    expect(readFileSync(join(dirB, 'files', 'notes', 'x.md'), 'utf8')).toBe('# restored on takeover');
+    await b.stop();
+    // Progress and the restore time (RTO) of each phase are logged.
+    const restoreLog = lines.filter((l) => l.restore === true).map((l) => l.msg);
+    expect(restoreLog).toEqual([
+      'restore: taking the workspace over from its latest backup',
+      'restore: databases and logs back; the kernel catches up from the journal',
+      'restore: files back',
+    ]);
+    for (const l of lines.filter((x) => x.restore === true && typeof x.rtoMs !== 'undefined'))
+      expect(l.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBeGreaterThanOrEqual(1500);
+    expect(lines.find((l) => l.msg === 'workspace hosted')?.restoredFrom).toBe(manifest.backupId);
+
+    // `moe replay` on B's logs (restored, then continued by B): every actor matches its snapshot.
+    const logs = readdirSync(join(dirB, 'sessions')).filter((l) => l.endsWith('.jsonl'));
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) {
+      const report = await replayFile(join(dirB, 'sessions', l));
+      expect(report.ok, l).toBe(true);
+      expect(report.applied).toBeGreaterThan(0);
+    }
+  });
+
+  it('files not yet back when the node stops are left alone, and restored at its next start', async () => {
+    const store = new FsObjectStore(dir('moe-store2-'));
+    const dataA = dir('moe-data-a2-');
+    const dataB = dir('moe-data-b2-');
+    const a = await p.node({ nodeId: 'a2', dataDir: dataA, leaseMs: 1500, storage: store });
+    await p.client.runTask('tr', 'w2', 'writer', { prompt: 'write', profile: 'scripted', script: write });
+    await a.stop();
+    await backupWorkspace(workspaceStore(store, 'tr', 'w2'), { dir: workspaceDir(dataA, 'tr', 'w2') });
+
+    const dirB = workspaceDir(dataB, 'tr', 'w2');
+    // B stops while its files are still downloading (held back 1.5 s): they are not moved in after stop.
+    const b = await p.node({
+      nodeId: 'b2',
+      dataDir: dataB,
+      leaseMs: 1500,
+      storage: slowBlobs(store, 1500, []),
+      only: ['tr.w2'],
+    });
+    await b.waitForWorkspace('tr', 'w2');
+    await b.stop();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(existsSync(join(dirB, 'db', 'sessions.db'))).toBe(true);
+    expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
+    expect(readFileSync(join(dirB, PENDING_FILES), 'utf8').trim()).not.toBe('');
+
+    // The same data dir, started again: the files come back, the marker goes.
+    const b2 = await p.node({ nodeId: 'b3', dataDir: dataB, leaseMs: 1500, storage: store });
+    const got = await p.client.runTask('tr', 'w2', 'reader', {
+      prompt: 'read',
+      profile: 'scripted',
+      script: read,
+    });
+    const [readResult] = toolOutputs(got.records);
+    expect(readResult?.output).toContain('# restored on takeover');
+    expect(existsSync(join(dirB, PENDING_FILES))).toBe(false);
+    await b2.stop();
+  });
+});
