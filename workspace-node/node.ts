@@ -31,6 +31,7 @@ import { killAfterOutcome } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { WorkspaceHost } from './workspaceHost.js';
+import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */
@@ -65,6 +66,11 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly ignorePlacement?: boolean;
   /** the mount table read to refuse a data dir on FUSE (default /proc/self/mountinfo, tests pass a synthetic one) */
   readonly mountTable?: string;
+  /**
+   * where workspace backups are restored from on takeover (default: MOE_STORAGE_PRIMARY/MIRROR,
+   * opened when first needed; see restoreOnTakeover.ts)
+   */
+  readonly storage?: ObjectStore;
 }
 
 export interface WorkspaceNode {
@@ -138,6 +144,16 @@ async function startLocked(
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
   let stopped = false;
+  // The backup store, opened the first time a workspace without local state is hosted.
+  let storage: ObjectStore | undefined = options.storage;
+  let openedStorage: { close?: () => void } | undefined;
+  const backupStore = (): ObjectStore => {
+    if (!storage) {
+      storage = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
+      openedStorage = storage as { close?: () => void };
+    }
+    return storage;
+  };
 
   const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
     const key = `${org}.${ws}`;
@@ -158,6 +174,7 @@ async function startLocked(
         js,
         jsm,
         registry,
+        backupStore,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),
@@ -295,6 +312,7 @@ async function startLocked(
         if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
       }
       hosts.clear();
+      openedStorage?.close?.();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);
       releaseLock();

@@ -34,3 +34,4 @@ export { backupWorkspace, type BackupOptions, type BackupResult } from './backup
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restoreBackup.js';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
 export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
+export { workspaceBackupPrefix, workspaceStore } from './workspaceStore.js';
