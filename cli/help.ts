@@ -58,6 +58,16 @@ completed).
   --id ID                  task id (default t-<random>)
   --timeout MS             how long --wait waits (default 120000)
   --nats URL               NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
+
+Ask the workspace's backup actor for a backup now (over NATS; a workspace-node runs it). Skipped
+when nothing changed since the last backup, unless --force. With --wait, wait for its outcome
+(exit 0 on backup.completed or backup.skipped, 1 on backup.failed).
+
+  --force        back up even when nothing changed
+  --wait         wait for the outcome (--timeout MS, default 300000)
+  --json         print JSON
+  --nats URL     NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
   replay: `usage: moe replay <session.jsonl> [--db sessions.db] [--json]
 
 Rebuild state from a session log and compare it with the stored snapshots (exit 0 when equal).
@@ -80,6 +90,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   supervisor  run a supervisor: node liveness, lease repair, dashboard
   node        run a workspace-node
   task        submit a task over NATS (and wait for its result)
+  backup      back a workspace up now (moe backup <org>/<workspace> [--wait])
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
 

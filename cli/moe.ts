@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { checkNodeEnv } from '../workspace-node/index.js';
+import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { reprojectCommand } from './commands/reproject.js';
@@ -123,6 +124,27 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       return supervisorCommand(args, print);
+    }
+    case 'backup': {
+      // `moe backup <org>/<ws>`: an on-demand backup by the workspace's backup actor (cli/commands/backup.ts)
+      const { values, positionals } = parse({
+        force: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        nats: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      return backupCommand(
+        {
+          ...parseWorkspaceRef(positionals[0]),
+          force: Boolean(values.force),
+          wait: Boolean(values.wait),
+          json: Boolean(values.json),
+          natsUrl: nats(values.nats),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '300000')),
+        },
+        print,
+      );
     }
     case 'task': {
       const { values, positionals } = parse({
