@@ -40,7 +40,7 @@ export const SessionEvents = {
   'session.expired': eventSchema(
     'session.expired',
     { expiredAt: Type.Number() },
-    'the lease ran out (its timer fired, or a task came after expiredAt); renewing brings the session back. A final backup of the session reacts to this event',
+    'the lease ran out (its timer fired, or a task came after expiredAt); renewing brings the session back. The session also sends backup.request (session-end) to the workspace backup actor',
   ),
   'task.admitted': eventSchema(
     'task.admitted',
@@ -55,7 +55,7 @@ export const SessionEvents = {
   'session.closed': eventSchema(
     'session.closed',
     { reason: Type.Union([Type.String(), Type.Null()]) },
-    'the session is closed (final)',
+    'the session is closed (final); it also sends backup.request (session-end) to the workspace backup actor',
   ),
 };
 
