@@ -1,7 +1,7 @@
 /**
  * Every effect a machine may ask for, as one union discriminated on `kind`, and what the handler
  * of each kind gets. The effect types themselves are declared beside the machines that emit them
- * (`kernelEffects.ts`, `agentEffects.ts`); this file only joins them.
+ * (`kernelEffects.ts`, `agentEffects.ts`, `backupEffects.ts`); this file only joins them.
  *
  *   RequestOf<K>  the effect as the machine emits it and the journal stores it
  *   InputsOf<K>   what its handler also needs from the emitting actor's context (the conversation
@@ -13,10 +13,11 @@
  * context reads it.
  */
 import type { AgentEffectRequest, LlmCallInputs, ToolRunInputs } from './agentEffects.js';
+import type { BackupEffectRequest } from './backupEffects.js';
 import type { KernelEffectRequest } from './kernelEffects.js';
 
 /** An effect a machine asks for. `id` must be unique within the actor: use `fx`. */
-export type EffectRequest = KernelEffectRequest | AgentEffectRequest;
+export type EffectRequest = KernelEffectRequest | AgentEffectRequest | BackupEffectRequest;
 
 export type EffectKind = EffectRequest['kind'];
 
@@ -31,6 +32,8 @@ interface InputsByKind {
   readonly 'actor.send': NoInputs;
   readonly 'llm.call': LlmCallInputs;
   readonly 'tool.run': ToolRunInputs;
+  readonly 'backup.run': NoInputs;
+  readonly 'backup.verify': NoInputs;
 }
 
 export type InputsOf<K extends EffectKind> = InputsByKind[K];

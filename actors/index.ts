@@ -21,6 +21,20 @@ export {
 } from './effects.js';
 export type { ActorSendRequest, SendTarget, TimerRequest } from './kernelEffects.js';
 export type { LlmCallInputs, LlmCallRequest, ToolRunInputs, ToolRunRequest } from './agentEffects.js';
+export type {
+  BackupRunRequest,
+  BackupRunResult,
+  BackupVerifyRequest,
+  BackupVerifyResult,
+} from './backupEffects.js';
+export {
+  backupMachine,
+  backupEffectInputs,
+  BACKUP_ACTOR_ID,
+  DEFAULT_BACKUP_INTERVAL_MS,
+  MAX_ATTEMPTS as MAX_BACKUP_ATTEMPTS,
+  type BackupContext,
+} from './backup.machine.js';
 export {
   sessionMachine,
   sessionEffectInputs,

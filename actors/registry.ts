@@ -7,6 +7,7 @@ import type { AnyStateMachine, ContextFrom } from 'xstate';
 import { COMMANDS_BY_KIND, SystemCommands } from '../schemas/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { agentEffectInputs, agentMachine } from './agent.machine.js';
+import { backupEffectInputs, backupMachine } from './backup.machine.js';
 import { coordinatorEffectInputs, coordinatorMachine } from './coordinator.machine.js';
 import {
   effectSpec,
@@ -60,6 +61,7 @@ export function defaultRegistry(extra: ActorKind[] = []): ActorRegistry {
     kind('agent', agentMachine, agentEffectInputs),
     kind('coordinator', coordinatorMachine, coordinatorEffectInputs),
     kind('org', orgMachine),
+    kind('backup', backupMachine, backupEffectInputs),
     ...Object.entries(TENANCY_MACHINES).map(([name, machine]) => kind(name, machine)),
     ...extra,
   ];

@@ -7,13 +7,15 @@
  * agent it names (`task.admitted`) while the lease holds at the command's `at`, and refused with
  * `task.refused` (MOE_ERR_SESSION_EXPIRED) once the lease end is before it — even when the timer has
  * not fired yet (a busy or recovering node): then the session moves to `expired` in that turn.
- * Either way `session.expired` is emitted once per expiry; a backup actor reacts to it.
+ * Either way `session.expired` is emitted once per expiry. On expiry and on close the session sends
+ * `backup.request {reason: 'session-end'}` to the workspace's backup actor (backup.machine.ts).
  *
  * Pure: the lease end is computed from the command's `at`; the timer is a kernel effect.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { TaskSubmit } from '../schemas/index.js';
-import { fx, kernelActions, type KernelEvent } from './contract.js';
+import { BACKUP_ACTOR_ID } from './backup.machine.js';
+import { fx, kernelActions, type EffectRequest, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 import { machineErrors } from './errors.js';
 
@@ -44,9 +46,18 @@ type SessionEvent =
   | KernelEvent<'effect.result', { effectId: string; value: unknown }>
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>;
 
+/** The session-end backup: an `actor.send` to the workspace's backup actor. */
+const sessionEndBackup = (event: { turn: number }): EffectRequest => ({
+  id: fx(event),
+  kind: 'actor.send',
+  to: { kind: 'backup', id: BACKUP_ACTOR_ID },
+  type: 'backup.request',
+  data: { reason: 'session-end' },
+});
+
 const leaseMs = (e: { data: { leaseMs?: number } }) => e.data.leaseMs ?? DEFAULT_LEASE_MS;
 
-/** The effects a session emits: its lease timer, and the tasks it admits. */
+/** The effects a session emits: its lease timer, the tasks it admits, its session-end backup. */
 export const sessionEffectInputs: EffectInputs<SessionContext> = { timer: noInputs, 'actor.send': noInputs };
 
 export const sessionMachine = setup({
@@ -66,6 +77,7 @@ export const sessionMachine = setup({
       if (context.leaseTimer) enqueue({ type: 'cancel', params: { effectId: context.leaseTimer } });
       enqueue.assign({ leaseTimer: null, closedReason: event.data.reason ?? null });
       enqueue({ type: 'emit', params: { type: 'session.closed', reason: event.data.reason ?? null } });
+      enqueue({ type: 'effect', params: sessionEndBackup(event) });
     }),
     /** The lease ran out: by its timer, or found at a task's `at` before the timer fired. */
     expire: enqueueActions(({ context, event, enqueue }) => {
@@ -73,6 +85,7 @@ export const sessionMachine = setup({
         enqueue({ type: 'cancel', params: { effectId: context.leaseTimer } });
       enqueue.assign({ leaseTimer: null });
       enqueue({ type: 'emit', params: { type: 'session.expired', expiredAt: context.expiresAt } });
+      enqueue({ type: 'effect', params: sessionEndBackup(event) });
     }),
     // Both assign a counter: a transition that changes nothing is "not accepted" for the kernel.
     admit: enqueueActions(({ context, event, enqueue }) => {

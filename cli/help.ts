@@ -58,6 +58,28 @@ completed).
   --id ID                  task id (default t-<random>)
   --timeout MS             how long --wait waits (default 120000)
   --nats URL               NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
+       moe backup list <org>/<ws> [--json]
+       moe backup verify <org>/<ws> [--id ID] [--json]
+
+moe backup <org>/<workspace>: ask the workspace's backup actor for a backup now (over NATS; a
+workspace-node runs it). Skipped when nothing changed since the last backup, unless --force. With
+--wait, wait for its outcome (exit 0 on backup.completed or backup.skipped, 1 on backup.failed).
+
+  --force        back up even when nothing changed
+  --wait         wait for the outcome (--timeout MS, default 300000)
+  --json         print JSON
+  --nats URL     NATS server (NATS_URL, default nats://127.0.0.1:4222)
+
+moe backup list|verify: read a workspace's backups from the object store (MOE_STORAGE_PRIMARY,
+default <MOE_DATA_DIR>/backups; MOE_STORAGE_MIRROR), under the prefix workspaces/<org>/<ws>/.
+Needs no NATS.
+
+  list     every backup, oldest first
+  verify   restore a backup into a temp dir, check every sha256, run integrity_check on every
+           database and replay every session log; exit 0 when sound, 1 with each problem's code
+  --id ID  the backup to verify (default the latest)
+  --json   print the result as JSON`,
   replay: `usage: moe replay <session.jsonl> [--db sessions.db] [--json]
 
 Rebuild state from a session log and compare it with the stored snapshots (exit 0 when equal).
@@ -70,17 +92,6 @@ Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's sess
 what is missing, never doubles a row).
 
   --json   print the report as JSON`,
-  backup: `usage: moe backup list <org>/<ws> [--json]
-       moe backup verify <org>/<ws> [--id ID] [--json]
-
-Read a workspace's backups from the object store (MOE_STORAGE_PRIMARY, default
-<MOE_DATA_DIR>/backups; MOE_STORAGE_MIRROR), under the prefix <org>/<ws>/. Needs no NATS.
-
-  list     every backup, oldest first
-  verify   restore a backup into a temp dir, check every sha256, run integrity_check on every
-           database and replay every session log; exit 0 when sound, 1 with each problem's code
-  --id ID  the backup to verify (default the latest)
-  --json   print the result as JSON`,
 };
 
 export const USAGE = `usage: moe <command> [options]      (moe <command> --help for its options)
@@ -91,9 +102,9 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   supervisor  run a supervisor: node liveness, lease repair, dashboard
   node        run a workspace-node
   task        submit a task over NATS (and wait for its result)
+  backup      back a workspace up now; list or verify its backups (backup list|verify <org>/<ws>)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
-  backup      list or verify a workspace's backups (backup list|verify <org>/<ws>)
 
   --help, -h      this help          --version, -v   the version
 

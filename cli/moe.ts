@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { checkNodeEnv } from '../workspace-node/index.js';
 import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './commands/backupVerify.js';
+import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { reprojectCommand } from './commands/reproject.js';
@@ -125,6 +126,50 @@ async function main(argv: string[]): Promise<number> {
       checkLogLevel();
       return supervisorCommand(args, print);
     }
+    case 'backup': {
+      const sub = rest[0];
+      if (sub === 'list' || sub === 'verify') {
+        // `list` and `verify` read the store offline (cli/commands/backupVerify.ts)
+        const { values, positionals } = parse({
+          id: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        });
+        const json = Boolean(values.json);
+        if (sub === 'list') {
+          if (values.id !== undefined) throw errors.USAGE('--id applies to moe backup verify only');
+          const w = parseWorkspaceArg(positionals[1], 'moe backup list <org>/<ws>');
+          return backupListCommand({ ...w, json }, print, (s) => process.stderr.write(`${s}\n`));
+        }
+        if (sub === 'verify') {
+          const w = parseWorkspaceArg(positionals[1], 'moe backup verify <org>/<ws> [--id ID]');
+          const progress = json ? (s: string) => process.stderr.write(`${s}\n`) : print;
+          return backupVerifyCommand(
+            { ...w, json, ...(values.id ? { id: String(values.id) } : {}) },
+            print,
+            progress,
+          );
+        }
+      }
+      // `moe backup <org>/<ws>`: an on-demand backup by the workspace's backup actor (cli/commands/backup.ts)
+      const { values, positionals } = parse({
+        force: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        nats: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      return backupCommand(
+        {
+          ...parseWorkspaceRef(positionals[0]),
+          force: Boolean(values.force),
+          wait: Boolean(values.wait),
+          json: Boolean(values.json),
+          natsUrl: nats(values.nats),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '300000')),
+        },
+        print,
+      );
+    }
     case 'task': {
       const { values, positionals } = parse({
         org: { type: 'string' },
@@ -173,30 +218,6 @@ async function main(argv: string[]): Promise<number> {
       const dir = positionals[0];
       if (!dir) throw errors.USAGE('moe reproject <workspace dir>');
       return reprojectCommand({ dir, json: Boolean(values.json) }, print);
-    }
-    case 'backup': {
-      // `list` and `verify` read the store offline (cli/commands/backupVerify.ts)
-      const sub = rest[0];
-      const { values, positionals } = parse({
-        id: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      });
-      const json = Boolean(values.json);
-      if (sub === 'list') {
-        if (values.id !== undefined) throw errors.USAGE('--id applies to moe backup verify only');
-        const w = parseWorkspaceArg(positionals[1], 'moe backup list <org>/<ws>');
-        return backupListCommand({ ...w, json }, print, (s) => process.stderr.write(`${s}\n`));
-      }
-      if (sub === 'verify') {
-        const w = parseWorkspaceArg(positionals[1], 'moe backup verify <org>/<ws> [--id ID]');
-        const progress = json ? (s: string) => process.stderr.write(`${s}\n`) : print;
-        return backupVerifyCommand(
-          { ...w, json, ...(values.id ? { id: String(values.id) } : {}) },
-          print,
-          progress,
-        );
-      }
-      throw errors.USAGE('moe backup list <org>/<ws> | moe backup verify <org>/<ws> [--id ID]');
     }
     case undefined:
     case 'help':

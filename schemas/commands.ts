@@ -216,6 +216,37 @@ export const OrgCommands = {
   ),
 } satisfies Record<string, TSchema>;
 
+/** Why a backup was asked for: by hand (REST, `moe backup`), the schedule, or a session ending. */
+export const BackupReason = Type.Union([
+  Type.Literal('manual'),
+  Type.Literal('schedule'),
+  Type.Literal('session-end'),
+]);
+export type BackupReason = Static<typeof BackupReason>;
+
+/** The backup actor's interval bounds: 1 minute to 1 day; default 15 minutes (backup.machine.ts). */
+const BackupIntervalMs = Type.Integer({ minimum: 60_000, maximum: 24 * 3600_000 });
+
+export const BackupCommands = {
+  /**
+   * Back the workspace up now (coalesced into one more run when a backup is running). Skipped when
+   * the workspace has no new turns since the last backup, unless `force`.
+   */
+  'backup.request': Type.Object(
+    { reason: BackupReason, force: Type.Optional(Type.Boolean()) },
+    {
+      $id: 'BackupRequest',
+      additionalProperties: false,
+      description: 'data of backup.request to moe.cmd.<org>.<ws>.backup.workspace',
+    },
+  ),
+  /** Change the recurring schedule (started by the first backup.request), or stop it (`enabled: false`). */
+  'backup.schedule': Type.Object(
+    { intervalMs: Type.Optional(BackupIntervalMs), enabled: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+} satisfies Record<string, TSchema>;
+
 /** The `task.completed` domain event of an agent: what a task submitter waits for. */
 export const TaskCompleted = Type.Object(
   {
@@ -246,5 +277,6 @@ export const COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
   agent: AgentCommands,
   coordinator: CoordinatorCommands,
   org: OrgCommands,
+  backup: BackupCommands,
   ...TENANCY_COMMANDS_BY_KIND,
 };

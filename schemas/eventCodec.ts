@@ -13,6 +13,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { SchemaError } from './codec.js';
 import {
   AgentEvents,
+  BackupEvents,
   CoordinatorEvents,
   KernelEvents,
   OrgEvents,
@@ -27,6 +28,7 @@ export const EVENTS_BY_KIND = {
   agent: { ...TaskEvents, ...AgentEvents },
   coordinator: { ...TaskEvents, ...CoordinatorEvents },
   org: OrgEvents,
+  backup: BackupEvents,
   ...TENANCY_EVENTS_BY_KIND,
 };
 
@@ -38,6 +40,7 @@ export const EVENT_SCHEMAS = {
   ...AgentEvents,
   ...CoordinatorEvents,
   ...OrgEvents,
+  ...BackupEvents,
   ...TENANCY_EVENTS_BY_KIND.user,
   ...TENANCY_EVENTS_BY_KIND.membership,
   ...TENANCY_EVENTS_BY_KIND.team,

@@ -8,7 +8,7 @@
  * lack it), and a field is never removed or retyped.
  */
 import { Type, type TProperties } from '@sinclair/typebox';
-import { ParentRef, TaskCompleted, TaskFailed, Usage } from './commands.js';
+import { BackupReason, ParentRef, TaskCompleted, TaskFailed, Usage } from './commands.js';
 
 const Micros = Type.Integer({ minimum: 0 });
 
@@ -40,7 +40,7 @@ export const SessionEvents = {
   'session.expired': eventSchema(
     'session.expired',
     { expiredAt: Type.Number() },
-    'the lease ran out (its timer fired, or a task came after expiredAt); renewing brings the session back. A final backup of the session reacts to this event',
+    'the lease ran out (its timer fired, or a task came after expiredAt); renewing brings the session back. The session also sends backup.request (session-end) to the workspace backup actor',
   ),
   'task.admitted': eventSchema(
     'task.admitted',
@@ -55,7 +55,7 @@ export const SessionEvents = {
   'session.closed': eventSchema(
     'session.closed',
     { reason: Type.Union([Type.String(), Type.Null()]) },
-    'the session is closed (final)',
+    'the session is closed (final); it also sends backup.request (session-end) to the workspace backup actor',
   ),
 };
 
@@ -198,5 +198,46 @@ export const OrgEvents = {
     'workspace.added',
     { workspace: Type.String() },
     'a workspace was added to the org',
+  ),
+};
+
+/** Events of the workspace's `backup` actor (actors/backup.machine.ts). */
+export const BackupEvents = {
+  'backup.started': eventSchema(
+    'backup.started',
+    { reason: BackupReason, attempt: Type.Integer({ minimum: 1 }) },
+    'a backup run started (snapshot, upload, then verify); attempt counts the machine-level retries',
+  ),
+  'backup.completed': eventSchema(
+    'backup.completed',
+    {
+      reason: BackupReason,
+      backupId: Type.String(),
+      journalSeq: Type.Integer({ minimum: 0 }),
+      objects: Type.Integer({ minimum: 0 }),
+      bytes: Type.Integer({ minimum: 0 }),
+      uploaded: Type.Integer({ minimum: 0 }),
+      attempts: Type.Integer({ minimum: 1 }),
+    },
+    'the backup is in the store and verified (objects/bytes: what its manifest references; uploaded: objects this run put)',
+  ),
+  'backup.skipped': eventSchema(
+    'backup.skipped',
+    {
+      reason: BackupReason,
+      journalSeq: Type.Integer({ minimum: 0 }),
+      backupId: Type.Union([Type.String(), Type.Null()]),
+    },
+    'no new turns since the last backup (backupId): nothing was written',
+  ),
+  'backup.failed': eventSchema(
+    'backup.failed',
+    {
+      reason: BackupReason,
+      code: Type.String(),
+      message: Type.String(),
+      attempts: Type.Integer({ minimum: 1 }),
+    },
+    'the backup failed after its retries (code: the error code, e.g. MOE_ERR_BACKUP_INTEGRITY from verification)',
   ),
 };

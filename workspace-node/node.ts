@@ -190,6 +190,7 @@ async function startLocked(
         js,
         jsm,
         registry,
+        backupStore,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),

@@ -24,7 +24,10 @@ import {
   type EffectHandler,
   type RetryPolicy,
 } from '../actors/kernel/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import { actorSendHandler } from './effects/actorSend.js';
+import { backupRunHandler } from './effects/backupRun.js';
+import { backupVerifyHandler } from './effects/backupVerify.js';
 import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
@@ -46,6 +49,8 @@ export interface WorkspaceHostOptions {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly registry: ActorRegistry;
+  /** the node's backup store (the backup actor's effects write to the workspace's prefix in it) */
+  readonly backupStore?: () => ObjectStore;
   readonly log: Logger;
   /** every \`llm.call\` goes through it: profiles, retries, fallbacks, limits, prices */
   readonly router: ProviderRouter;
@@ -110,6 +115,12 @@ export class WorkspaceHost {
           writes: sqliteWriteLedger(this.cluster.sessions, () => (o.clock ?? systemClock).now()),
         }),
         'actor.send': actorSendHandler(() => publisher),
+        ...(o.backupStore
+          ? {
+              'backup.run': backupRunHandler({ store: o.backupStore, dir: this.dir, cluster: this.cluster }),
+              'backup.verify': backupVerifyHandler(o.backupStore),
+            }
+          : {}),
       }),
       ...(o.extraEffects ?? new Map()),
     ]);

@@ -4,6 +4,7 @@ import type { GatewayContext } from '../context.js';
 import { agentRoutes } from './agents.js';
 import { apiKeyRoutes } from './apiKeys.js';
 import { authRoutes } from './auth.js';
+import { backupRoutes } from './backups.js';
 import { healthRoutes } from './health.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
@@ -29,6 +30,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       streamRoutes,
       agentRoutes,
       usageRoutes,
+      backupRoutes,
     ]) {
       await app.register(family(ctx));
     }

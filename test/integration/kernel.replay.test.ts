@@ -76,6 +76,8 @@ describe('replay', () => {
     expect(report.actors.map((a) => [a.actor, a.match])).toEqual([
       ['rp.normal.session.main', true],
       ['rp.normal.agent.job', true],
+      // the session's close asked the workspace's backup actor for a backup, in this session
+      ['rp.normal.backup.workspace', true],
     ]);
     expect(report.applied).toBeGreaterThanOrEqual(9);
   });

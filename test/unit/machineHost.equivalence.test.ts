@@ -37,6 +37,34 @@ const failed = (effectId: string) => ({
 
 /** Hand-written sequences per kind: accepted and refused commands, effects, timers, cancels. */
 const HAND_WRITTEN: Record<string, Command[][]> = {
+  backup: [
+    [
+      { type: 'backup.request', data: { reason: 'manual' } },
+      { type: 'backup.request', data: { reason: 'session-end' } }, // coalesced
+      {
+        type: 'effect.result',
+        data: {
+          effectId: '1.0',
+          value: {
+            skipped: false,
+            activitySeq: 4,
+            backupId: 'b1',
+            journalSeq: 5,
+            objects: 2,
+            bytes: 9,
+            uploaded: 2,
+          },
+        },
+      },
+      { type: 'effect.result', data: { effectId: '3.0', value: { ok: true } } },
+      { type: 'effect.result', data: { effectId: '4.0', value: { skipped: true, activitySeq: 4 } } },
+      { type: 'timer.fired', data: { effectId: '1.1' } },
+      failed('6.0'),
+      { type: 'backup.schedule', data: { intervalMs: 60_000 } },
+      { type: 'backup.schedule', data: { enabled: false } },
+      { type: 'timer.fired', data: { effectId: '8.0' } }, // cancelled: ignored
+    ],
+  ],
   session: [
     [
       { type: 'session.open', data: { leaseMs: 400 } },

@@ -26,6 +26,9 @@ describe('session machine', () => {
     const expired = host.apply(opened.next, ev('timer.fired', { effectId: '1.0' }, 2));
     expect(stateString(expired.next)).toBe('expired');
     expect(expired.emits).toEqual([{ type: 'session.expired', expiredAt: 1_000 + 8 * 3600_000 }]);
+    expect(expired.effects.map((e) => [e.kind, (e as { type?: string }).type])).toEqual([
+      ['actor.send', 'backup.request'],
+    ]);
   });
 
   it('ignores a timer that is not its current lease timer', () => {
@@ -40,6 +43,16 @@ describe('session machine', () => {
     const closed = host.apply(opened.next, ev('session.close', { reason: 'done' }, 2));
     expect(statusOf(closed.next)).toBe('done');
     expect(closed.cancels).toEqual(['1.0']);
+    // the session's end asks the workspace's backup actor for a backup
+    expect(closed.effects).toEqual([
+      {
+        id: '2.0',
+        kind: 'actor.send',
+        to: { kind: 'backup', id: 'workspace' },
+        type: 'backup.request',
+        data: { reason: 'session-end' },
+      },
+    ]);
     expect(host.apply(closed.next, ev('session.renew', {}, 3)).accepted).toBe(false);
   });
 
@@ -70,7 +83,8 @@ describe('session machine', () => {
       ev('session.submit', { task: 't1', submit: { prompt: 'hi' } }, 2, 1_101),
     );
     expect(stateString(late.next)).toBe('expired');
-    expect(late.effects).toEqual([]);
+    // no task.submit: only the session-end backup request
+    expect(late.effects.map((e) => (e as { type?: string }).type)).toEqual(['backup.request']);
     expect(late.cancels).toEqual(['1.0']);
     expect(late.emits).toEqual([
       { type: 'session.expired', expiredAt: 1_100 },

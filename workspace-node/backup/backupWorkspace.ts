@@ -1,6 +1,6 @@
 /**
- * One backup of one workspace, as a library call (the backup actor, its schedule and the CLI are
- * not built yet): snapshot the SQLite cluster, seal the session logs, upload the workspace files
+ * One backup of one workspace, as a library call (run by the backup actor's `backup.run` effect,
+ * workspace-node/effects/backupRun.ts): snapshot the SQLite cluster, seal the session logs, upload the workspace files
  * content-addressed, and write the manifest LAST. Until the manifest is written nothing of this
  * backup is visible (catalogue.ts reads manifests only): a crash or a failed put at any earlier
  * point leaves at most unreferenced objects, which the next run reuses where they match.

@@ -1,0 +1,47 @@
+/**
+ * The effects the `backup` actor emits (backup.machine.ts): `backup.run` (snapshot the workspace
+ * and upload it, through workspace-node/backup/) and `backup.verify` (restore it into a temp dir and
+ * check it). Their handlers are in workspace-node/effects/ (backupRun.ts, backupVerify.ts); each
+ * needs nothing from the actor's context beyond its request. The results below are what the
+ * handlers resolve with, as the machine reads them from `effect.result`.
+ */
+
+export type BackupRunRequest = {
+  readonly id: string;
+  readonly kind: 'backup.run';
+  /**
+   * The activity sequence (the newest journal sequence of any actor but the backup actor itself)
+   * of the last backup: the run is skipped when it is unchanged. null: always back up.
+   */
+  readonly skipIfSeq: number | null;
+};
+
+export type BackupRunResult =
+  | { readonly skipped: true; readonly activitySeq: number }
+  | {
+      readonly skipped: false;
+      readonly activitySeq: number;
+      readonly backupId: string;
+      readonly journalSeq: number;
+      /** objects the manifest references, and their stored bytes */
+      readonly objects: number;
+      readonly bytes: number;
+      /** objects this run put */
+      readonly uploaded: number;
+    };
+
+export type BackupVerifyRequest = {
+  readonly id: string;
+  readonly kind: 'backup.verify';
+  readonly backupId: string;
+};
+
+export type BackupVerifyResult = {
+  readonly ok: boolean;
+  /** the first problem's code and message when not ok */
+  readonly code?: string;
+  readonly message?: string;
+};
+
+/** Effects the backup actor emits, on `kind`. */
+export type BackupEffectRequest = BackupRunRequest | BackupVerifyRequest;
