@@ -35,6 +35,9 @@ export function listFiles(root: string, rel = ''): string[] {
   return out;
 }
 
+/** Files hashed and uploaded at once: overlaps each object's fsync with the next file's read. */
+const FILE_CONCURRENCY = 8;
+
 /** Backs up every file under `filesDir`; `known`: blob keys the store is known to hold (updated). */
 export async function backupFiles(
   store: ObjectStore,
@@ -43,10 +46,14 @@ export async function backupFiles(
   known: Set<string> = new Set(),
 ): Promise<BackedUpFiles> {
   const before = new Map(previous.map((f) => [f.path, f]));
-  const files: FileEntry[] = [];
+  const paths = listFiles(filesDir);
+  const files = new Array<FileEntry>(paths.length);
+  // one upload per blob, however many files share its bytes
+  const uploads = new Map<string, Promise<void>>();
   let uploaded = 0;
   let uploadedBytes = 0;
-  for (const path of listFiles(filesDir)) {
+
+  const backUp = async (path: string): Promise<FileEntry> => {
     const abs = join(filesDir, path);
     const st = statSync(abs);
     const prev = before.get(path);
@@ -56,14 +63,42 @@ export async function backupFiles(
         : await hashFile(abs);
     const blob = blobKey(digest.sha256);
     if (!known.has(blob)) {
-      if (!(await store.head(blob))) {
-        await putFile(store, blob, abs, digest);
-        uploaded++;
-        uploadedBytes += digest.size;
+      let upload = uploads.get(blob);
+      if (!upload) {
+        upload = (async () => {
+          if (!(await store.head(blob))) {
+            await putFile(store, blob, abs, digest);
+            uploaded++;
+            uploadedBytes += digest.size;
+          }
+          known.add(blob);
+        })();
+        uploads.set(blob, upload);
       }
-      known.add(blob);
+      await upload;
     }
-    files.push({ path, ...digest, blob, mode: st.mode & 0o777, mtimeMs: st.mtimeMs });
-  }
+    return { path, ...digest, blob, mode: st.mode & 0o777, mtimeMs: st.mtimeMs };
+  };
+
+  // A few workers take the files in order; after a failure they take no more, and the first
+  // failure is thrown once every upload in flight has ended (nothing keeps writing after we return).
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < paths.length) {
+      const i = next++;
+      try {
+        files[i] = await backUp(paths[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(FILE_CONCURRENCY, paths.length) }, worker),
+  );
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return { files, uploaded, uploadedBytes };
 }
