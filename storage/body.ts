@@ -119,7 +119,7 @@ export function toStream(body: Buffer | Readable): Readable {
 }
 
 /** A pass-through that counts and hashes what flows through it. */
-function hashTap(): { stream: Transform; result(): { size: number; sha256: string } } {
+export function hashTap(): { stream: Transform; result(): { size: number; sha256: string } } {
   const hash = createHash('sha256');
   let size = 0;
   const stream = new Transform({

@@ -26,4 +26,4 @@ export {
   type PendingCopy,
   type StorageEvent,
 } from './mirroredStore.js';
-export { sha256Hex } from './body.js';
+export { hashTap, sha256Hex } from './body.js';

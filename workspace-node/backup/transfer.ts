@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { ObjectStore } from '../../storage/index.js';
+import { hashTap, type ObjectStore } from '../../storage/index.js';
 import { errors } from '../errors.js';
 import type { CompressedObject, StoredObject } from './manifest.js';
 
@@ -92,19 +92,6 @@ function integrity(key: string, cause: unknown): Error {
   return cause as Error;
 }
 
-function counting(): { stream: Transform; digest: () => Digest } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return { stream, digest: () => ({ sha256: hash.digest('hex'), size }) };
-}
-
 function checkDigest(key: string, got: Digest, want: Digest): void {
   if (got.sha256 !== want.sha256 || got.size !== want.size)
     throw errors.BACKUP_INTEGRITY(
@@ -135,16 +122,16 @@ async function download(
 
 /** Downloads an object to `dest` (created), checking its sha256 and size against the manifest. */
 export async function getFile(store: ObjectStore, object: StoredObject, dest: string): Promise<void> {
-  let count = counting();
+  let count = hashTap();
   try {
     await download(store, object, (body) => {
-      count = counting();
+      count = hashTap();
       return pipeline(body, count.stream, createWriteStream(dest, { flags: 'w' }));
     });
   } catch (cause) {
     throw integrity(object.key, cause);
   }
-  checkDigest(object.key, count.digest(), object);
+  checkDigest(object.key, count.result(), object);
 }
 
 /**
@@ -157,14 +144,14 @@ export async function getDecompressed(
   dest: string,
   append = false,
 ): Promise<void> {
-  let stored = counting();
-  let raw = counting();
+  let stored = hashTap();
+  let raw = hashTap();
   // where an append starts, so that a retry overwrites what a failed attempt wrote
   const at = append && existsSync(dest) ? statSync(dest).size : 0;
   try {
     await download(store, object, (body) => {
-      stored = counting();
-      raw = counting();
+      stored = hashTap();
+      raw = hashTap();
       if (append) truncateSync(dest, at);
       return pipeline(
         body,
@@ -177,6 +164,6 @@ export async function getDecompressed(
   } catch (cause) {
     throw integrity(object.key, cause);
   }
-  checkDigest(object.key, stored.digest(), object);
-  checkDigest(object.key, raw.digest(), { sha256: object.rawSha256, size: object.rawSize });
+  checkDigest(object.key, stored.result(), object);
+  checkDigest(object.key, raw.result(), { sha256: object.rawSha256, size: object.rawSize });
 }
