@@ -60,9 +60,14 @@ export class EffectScheduler {
     const ac = new AbortController();
     this.running.set(gid, ac);
     this.counters.effectsStarted++;
-    void this.execute(address, spec, session, ac.signal).finally(() => {
-      this.running.delete(gid);
-    });
+    void this.execute(address, spec, session, ac.signal)
+      .catch((err: unknown) => {
+        // e.g. the store closed under a handler that ignored the abort: the next host re-drives it
+        this.log.warn({ err, actor: addressKey(address), effect: spec.id }, 'effect outcome not recorded');
+      })
+      .finally(() => {
+        this.running.delete(gid);
+      });
   }
 
   private async execute(
@@ -79,7 +84,9 @@ export class EffectScheduler {
     } else {
       if (this.outcomes && !this.outcomes.stillPending(key, effect.id)) return;
       const ran = await this.run(address, effect, session, signal);
-      if (!ran) return;
+      // Stopped while a handler that does not heed its signal ran on: its outcome is not recorded
+      // (the stores may be closed); whoever hosts the actor next re-drives the effect.
+      if (!ran || signal.aborted) return;
       outcome = this.outcomes
         ? this.outcomes.record(key, effect.id, effect.kind, ran, this.clock.now())
         : ran;

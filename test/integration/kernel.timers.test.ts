@@ -104,7 +104,10 @@ describe('durable timers', () => {
       },
       { what: 'the renewed lease expired' },
     );
-    expect(expired).toEqual(['active', 'active', 'expired']);
+    expect(expired.slice(0, 3)).toEqual(['active', 'active', 'expired']);
+    // Expiry asks the workspace's backup actor for a session-end backup (an actor.send effect):
+    // its result may already be a turn here; the session stays expired.
+    expect(expired.slice(3).every((state) => state === 'expired')).toBe(true);
     expect((await p.records(subject))[2]!.record.cmd.data).toEqual({ effectId: '2.0' });
     await n.stop();
   });

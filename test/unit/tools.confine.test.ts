@@ -14,7 +14,11 @@ let ctx: ToolContext;
 const toolset = createToolset();
 
 beforeEach(() => {
-  ws = tempDir('moe-ws-');
+  // The workspace is a folder inside a private temp dir, so `..` of the workspace is ours alone
+  // (a shared /tmp may hold an unrelated `x`).
+  const parent = tempDir('moe-ws-');
+  ws = { path: join(parent.path, 'ws'), remove: () => parent.remove() };
+  mkdirSync(ws.path);
   outside = tempDir('moe-outside-');
   writeFileSync(join(outside.path, 'secret.txt'), SECRET);
   ctx = { root: ws.path, producer: { address: 'agent/a1', effectId: 'e1' } };
