@@ -21,6 +21,7 @@ import {
   readManifest,
   restoreBackup,
   restorePlan,
+  workspaceBackupPrefix,
   workspaceStore,
   type BackupManifest,
   type RestoreProgress,
@@ -93,6 +94,7 @@ function undo(dir: string, existed: boolean): void {
 /** The backup `--backup` names, the newest at or before `--at`, or the latest. */
 async function chooseBackup(
   store: ObjectStore,
+  where: string,
   a: RestoreArgs,
   warn: (s: string) => void,
 ): Promise<BackupManifest> {
@@ -100,19 +102,20 @@ async function chooseBackup(
   const backups = await listBackups(store, (id, e) =>
     warn(`moe: ${(e as { code?: string }).code ?? 'unknown'}: backup ${id} skipped: ${e.message}`),
   );
-  const where = `${a.org}/${a.ws} in ${store.url}`;
-  if (backups.length === 0) throw nodeErrors.BACKUP_NOT_FOUND(`no backups of ${where}`);
+  if (backups.length === 0) throw nodeErrors.BACKUP_NOT_FOUND(`no backups of ${a.org}/${a.ws} in ${where}`);
   if (a.at === undefined) return backups.at(-1)!;
   const at = a.at.getTime();
   const before = backups.filter((m) => Date.parse(m.createdAt) <= at).at(-1);
   if (!before)
-    throw nodeErrors.BACKUP_NOT_FOUND(
-      `no backup of ${where} taken at or before ${a.at.toISOString()}: the oldest is ${backups[0]!.backupId}, taken ${backups[0]!.createdAt}`,
+    throw errors.RESTORE_NONE_AT(
+      `${a.org}/${a.ws} at ${a.at.toISOString()}: its oldest backup is ${backups[0]!.backupId}, taken ${backups[0]!.createdAt}`,
     );
   return before;
 }
 
-function mb(bytes: number): string {
+function size(bytes: number): string {
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
@@ -125,7 +128,7 @@ function progressPrinter(progress: (s: string) => void): (p: RestoreProgress) =>
     if (!edge && now - last < PROGRESS_EVERY_MS) return;
     last = now;
     progress(
-      `  ${p.phase.padEnd(9)} ${p.objects}/${p.totalObjects} objects, ${mb(p.bytes)} of ${mb(p.totalBytes)}`,
+      `  ${p.phase.padEnd(9)} ${p.objects}/${p.totalObjects} objects, ${size(p.bytes)} of ${size(p.totalBytes)}`,
     );
   };
 }
@@ -138,9 +141,12 @@ export async function restoreCommand(
   const to = resolve(a.to);
   const { existed } = checkTarget(to);
   const events: CopyEvent[] = [];
+  // while the backup is chosen, a manifest the mirror lacks is no news (e.g. an unknown --backup)
+  let choosing = true;
   const root = storeFromEnv(process.env, {
     onEvent: (e) => {
       if (e.type !== 'integrity-mismatch' && e.type !== 'read-fallback' && e.type !== 'caught-up') return;
+      if (choosing && e.type === 'read-fallback' && e.error.code === 'MOE_ERR_STORAGE_NOT_FOUND') return;
       events.push(e);
       if (e.type === 'caught-up') progress(`  repaired the ${e.copy}'s copy of ${e.key}`);
       else
@@ -150,12 +156,14 @@ export async function restoreCommand(
     },
   });
   const store = workspaceStore(root, a.org, a.ws);
+  const where = `${root.url} (under ${workspaceBackupPrefix(a.org, a.ws)}/)`;
   try {
-    const manifest = await chooseBackup(store, a, progress);
+    const manifest = await chooseBackup(store, where, a, progress);
+    choosing = false;
     const plan = restorePlan(manifest);
     const total = plan.databases.bytes + plan.logs.bytes + plan.files.bytes;
     progress(
-      `restoring backup ${manifest.backupId} of ${a.org}/${a.ws} (taken ${manifest.createdAt}; ${manifest.databases.length} databases, ${manifest.logs.length} logs, ${manifest.files.length} files, ${mb(total)} stored) from ${store.url} to ${to}`,
+      `restoring backup ${manifest.backupId} of ${a.org}/${a.ws} (taken ${manifest.createdAt}; ${manifest.databases.length} databases, ${manifest.logs.length} logs, ${manifest.files.length} files, ${size(total)} stored) from ${where} to ${to}`,
     );
     const started = Date.now();
     let result: Awaited<ReturnType<typeof restoreBackup>>;
@@ -178,7 +186,7 @@ export async function restoreCommand(
       print(
         JSON.stringify({
           workspace: `${a.org}/${a.ws}`,
-          store: store.url,
+          store: root.url,
           backupId: manifest.backupId,
           createdAt: manifest.createdAt,
           journalSeq: manifest.journalSeq,
@@ -195,10 +203,9 @@ export async function restoreCommand(
       return 0;
     }
     print(
-      `restored backup ${manifest.backupId} of ${a.org}/${a.ws} to ${to}: ${result.objects} objects, ${mb(result.bytes)}, every sha256 checked (${durationMs} ms)`,
+      `restored backup ${manifest.backupId} of ${a.org}/${a.ws} to ${to}: ${result.objects} objects, ${size(result.bytes)}, every sha256 checked (${durationMs} ms)`,
     );
-    const log = manifest.logs[0]?.name;
-    if (log) print(`check a session log with: moe replay ${resolve(to, 'sessions', log)}`);
+    for (const l of manifest.logs) print(`  replay a log: moe replay ${resolve(to, 'sessions', l.name)}`);
     return 0;
   } finally {
     (root as { close?: () => void }).close?.();
