@@ -186,7 +186,7 @@ describe('moe restore', () => {
       expect(u.code, u.stderr).toBe(2);
       expect(u.stderr).toMatch(/^moe: MOE_ERR_USAGE: /m);
     }
-    expect(usage[2]!.stderr).toContain('--at takes an ISO 8601 time');
+    expect(usage[2].stderr).toContain('--at takes an ISO 8601 time');
 
     const busy = target();
     mkdirSync(busy, { recursive: true });
