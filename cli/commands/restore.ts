@@ -40,7 +40,17 @@ export interface RestoreArgs {
 }
 
 /** What a restore reports of the two copies: a bad or missing copy passed over, and its repair. */
-type CopyEvent = Extract<StorageEvent, { type: 'integrity-mismatch' | 'read-fallback' | 'caught-up' }>;
+type CopyEvent = Extract<
+  StorageEvent,
+  { type: 'integrity-mismatch' | 'read-fallback' | 'caught-up' | 'catch-up-failed' }
+>;
+const COPY_EVENTS: ReadonlySet<string> = new Set([
+  'integrity-mismatch',
+  'read-fallback',
+  'caught-up',
+  'catch-up-failed',
+]);
+const isCopyEvent = (e: StorageEvent): e is CopyEvent => COPY_EVENTS.has(e.type);
 
 /** How often a long phase prints a progress line on stderr. */
 const PROGRESS_EVERY_MS = 1_000;
@@ -145,10 +155,12 @@ export async function restoreCommand(
   let choosing = true;
   const root = storeFromEnv(process.env, {
     onEvent: (e) => {
-      if (e.type !== 'integrity-mismatch' && e.type !== 'read-fallback' && e.type !== 'caught-up') return;
+      if (!isCopyEvent(e)) return;
       if (choosing && e.type === 'read-fallback' && e.error.code === 'MOE_ERR_STORAGE_NOT_FOUND') return;
       events.push(e);
       if (e.type === 'caught-up') progress(`  repaired the ${e.copy}'s copy of ${e.key}`);
+      else if (e.type === 'catch-up-failed')
+        progress(`  could not repair the ${e.copy}'s copy of ${e.key} (${e.error.code})`);
       else
         progress(
           `  the ${e.copy}'s copy of ${e.key} ${e.type === 'integrity-mismatch' ? 'does not match its sha256' : `could not be read (${e.error.code})`}: reading the other copy`,

@@ -9,7 +9,7 @@
  * MOE_ERR_BACKUP_INTEGRITY (and leaves no partial target) while the pair restores from the mirror;
  * only an object corrupt in both copies fails the restore.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore, MirroredStore } from '../../storage/index.js';
@@ -206,7 +206,7 @@ describe('moe restore', () => {
     expect(unknown.stderr).toMatch(/^moe: MOE_ERR_BACKUP_NOT_FOUND: /m);
   }, 60_000);
 
-  it('a corrupted object in the mirror: the primary copy is read, the mismatch is reported, and the mirror repaired', async () => {
+  it('a corrupted (or missing) object in the mirror: the primary copy is read, the mismatch is reported, and the mirror repaired', async () => {
     const s = copyStores();
     const blob = second.files.find((f) => f.path === 'extra.txt')!;
     const db = second.databases.find((d) => d.name === 'sessions')!;
@@ -249,6 +249,23 @@ describe('moe restore', () => {
         readFileSync(objectPath(s.mirror, key)).equals(readFileSync(objectPath(s.primary, key))),
         key,
       ).toBe(true);
+    // an object the mirror lacks: read from the primary, and copied back to the mirror
+    const missing = second.files.find((f) => f.path !== 'extra.txt')!;
+    rmSync(objectPath(s.mirror, `blobs/${missing.sha256}`));
+    const lacking = target();
+    const r2 = await runMoe(['restore', 'demo/main', '--to', lacking, '--json'], { env: env(s) });
+    expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+    expectSameWorkspace(ws, lacking);
+    expect((JSON.parse(r2.stdout) as RestoreJson).copies).toEqual([
+      {
+        type: 'read-fallback',
+        copy: 'mirror',
+        key: `${prefix}blobs/${missing.sha256}`,
+        code: 'MOE_ERR_STORAGE_NOT_FOUND',
+      },
+      { type: 'caught-up', copy: 'mirror', key: `${prefix}blobs/${missing.sha256}` },
+    ]);
+    expect(existsSync(objectPath(s.mirror, `blobs/${missing.sha256}`))).toBe(true);
     // a second restore from the repaired mirror finds nothing to pass over
     const again = await runMoe(['restore', 'demo/main', '--to', target(), '--json'], { env: env(s) });
     expect((JSON.parse(again.stdout) as RestoreJson).copies).toEqual([]);
