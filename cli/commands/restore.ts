@@ -73,7 +73,10 @@ export function parseAt(value: string, now: Date): Date {
     // a date alone is UTC midnight already; a time without a zone is taken as UTC too
     const utc = iso.length > 10 && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? `${iso}Z` : iso;
     const t = Date.parse(utc);
-    if (Number.isFinite(t)) return new Date(t);
+    // Date.parse rolls 2026-02-30 over into March: a day the month does not have is refused
+    const [y, m, d] = iso.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const real = new Date(Date.UTC(y, m - 1, d));
+    if (Number.isFinite(t) && real.getUTCMonth() === m - 1 && real.getUTCDate() === d) return new Date(t);
   }
   throw errors.USAGE(
     `--at takes an ISO 8601 time (2026-12-03T04:00:00Z, 2026-12-03) or a duration ago (30m, 2h, 7d), got ${JSON.stringify(value)}`,
