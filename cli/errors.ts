@@ -34,4 +34,9 @@ export const errors = defineErrors('cli', {
     code: 'MOE_ERR_REPLAY_MISMATCH',
     message: 'replayed state differs from the stored snapshot',
   },
+  RESTORE_NONE_AT: {
+    code: 'MOE_ERR_RESTORE_NONE_AT',
+    message: 'no backup of the workspace was taken at or before the --at time',
+    status: 404,
+  },
 });

@@ -92,6 +92,18 @@ Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's sess
 what is missing, never doubles a row).
 
   --json   print the report as JSON`,
+  restore: `usage: moe restore <org>/<workspace> [--backup ID | --at TIME] --to DIR [--json]
+
+Download a backup of the workspace from the object store (MOE_STORAGE_PRIMARY, default
+<MOE_DATA_DIR>/backups; read through MOE_STORAGE_MIRROR first when set) into DIR: db/, sessions/,
+files/, every object checked against its sha256. A copy that is missing or corrupt is read from
+the other copy and then repaired. Progress goes to stderr. Needs no NATS.
+
+  --backup ID  the backup to restore (moe backup list shows the ids; default the latest)
+  --at TIME    the newest backup taken at or before TIME: ISO 8601 (2026-12-03T04:00:00Z; UTC
+               unless a zone is given) or a duration ago (90s, 30m, 2h, 7d)
+  --to DIR     where to restore: must not exist or be empty; removed again if the restore fails
+  --json       print the result as JSON`,
 };
 
 export const USAGE = `usage: moe <command> [options]      (moe <command> --help for its options)
@@ -105,6 +117,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   backup      back a workspace up now; list or verify its backups (backup list|verify <org>/<ws>)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
+  restore     download a workspace's backup into a directory (restore <org>/<ws> --to DIR)
 
   --help, -h      this help          --version, -v   the version
 

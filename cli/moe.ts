@@ -4,7 +4,8 @@
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
- * that command's help; `moe --version` the package version.
+ * that command's help; `moe --version` the package version. `moe restore` downloads a backup into a
+ * directory (cli/commands/restore.ts).
  */
 import { parseArgs } from 'node:util';
 import { checkNodeEnv } from '../workspace-node/index.js';
@@ -12,6 +13,7 @@ import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './com
 import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
+import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
 import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
 import { upCommand } from './commands/up.js';
@@ -218,6 +220,30 @@ async function main(argv: string[]): Promise<number> {
       const dir = positionals[0];
       if (!dir) throw errors.USAGE('moe reproject <workspace dir>');
       return reprojectCommand({ dir, json: Boolean(values.json) }, print);
+    }
+    case 'restore': {
+      const { values, positionals } = parse({
+        backup: { type: 'string' },
+        at: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      });
+      const usage = 'moe restore <org>/<workspace> [--backup ID | --at TIME] --to DIR';
+      const w = parseWorkspaceArg(positionals[0], usage);
+      if (positionals.length > 1 || !values.to) throw errors.USAGE(usage);
+      if (values.backup !== undefined && values.at !== undefined)
+        throw errors.USAGE(`--backup and --at choose the backup two ways: give one (${usage})`);
+      return restoreCommand(
+        {
+          ...w,
+          to: String(values.to),
+          json: Boolean(values.json),
+          ...(values.backup !== undefined ? { backup: checkBackupId(String(values.backup)) } : {}),
+          ...(values.at !== undefined ? { at: parseAt(String(values.at), new Date()) } : {}),
+        },
+        print,
+        (s) => process.stderr.write(`${s}\n`),
+      );
     }
     case undefined:
     case 'help':

@@ -16,11 +16,13 @@ export { createProjector, lineTurns } from './projections.js';
 export {
   backupWorkspace,
   restoreBackup,
+  restorePlan,
   verifyBackup,
   listBackups,
   readManifest,
   workspaceBackupPrefix,
   workspaceStore,
   type BackupManifest,
+  type RestoreProgress,
   type VerifyResult,
 } from './backup/index.js';

@@ -33,7 +33,14 @@ export {
 export { sealLogs, SEGMENT_BYTES, type SealedLogs } from './logSegments.js';
 export { backupFiles, listFiles, type BackedUpFiles } from './fileBlobs.js';
 export { backupWorkspace, type BackupOptions, type BackupResult } from './backupWorkspace.js';
-export { restoreBackup, type RestoreOptions, type RestoreResult } from './restoreBackup.js';
+export {
+  restoreBackup,
+  restorePlan,
+  type RestoreOptions,
+  type RestorePhase,
+  type RestoreProgress,
+  type RestoreResult,
+} from './restoreBackup.js';
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
 export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
 export { workspaceBackupPrefix, workspaceStore } from './workspaceStore.js';

@@ -6,6 +6,7 @@
  * MOE_ERR_BACKUP_INTEGRITY. Give it a MirroredStore and a bad or missing copy is read from the
  * other one first (storage/mirroredStore.ts). The target must not exist or be empty
  * (MOE_ERR_BACKUP_TARGET); a failed restore leaves a partial directory for the caller to remove.
+ * Progress is reported per phase (databases, logs, files) after each object (`onProgress`).
  */
 import { existsSync, mkdirSync, readdirSync, chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,34 @@ export interface RestoreOptions {
    * with the next object (verifyBackup uses this to report every bad object, not just the first).
    */
   readonly onIntegrityError?: (key: string, error: Error) => void;
+  /** Called once at the start of each phase and after each object of it is restored and checked. */
+  readonly onProgress?: (progress: RestoreProgress) => void;
+}
+
+export type RestorePhase = 'databases' | 'logs' | 'files';
+
+/** Where a restore is: objects and stored bytes done in the current phase, and its totals. */
+export interface RestoreProgress {
+  readonly phase: RestorePhase;
+  readonly objects: number;
+  readonly totalObjects: number;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+/** What each phase of restoring `manifest` downloads: objects and their stored bytes. */
+export function restorePlan(
+  manifest: BackupManifest,
+): Record<RestorePhase, { readonly objects: number; readonly bytes: number }> {
+  const sum = (sizes: readonly { size: number }[]) => ({
+    objects: sizes.length,
+    bytes: sizes.reduce((n, o) => n + o.size, 0),
+  });
+  return {
+    databases: sum(manifest.databases),
+    logs: sum(manifest.logs.flatMap((l) => l.segments)),
+    files: sum(manifest.files),
+  };
 }
 
 export interface RestoreResult {
@@ -72,11 +101,32 @@ export async function restoreBackup(
   for (const sub of ['db', 'sessions', 'files']) mkdirSync(join(targetDir, sub), { recursive: true });
   let objects = 0;
   let bytes = 0;
+  const plan = restorePlan(manifest);
+  let phase: { name: RestorePhase; objects: number; bytes: number } = {
+    name: 'databases',
+    objects: 0,
+    bytes: 0,
+  };
+  const report = () =>
+    options.onProgress?.({
+      phase: phase.name,
+      objects: phase.objects,
+      totalObjects: plan[phase.name].objects,
+      bytes: phase.bytes,
+      totalBytes: plan[phase.name].bytes,
+    });
+  const startPhase = (name: RestorePhase) => {
+    phase = { name, objects: 0, bytes: 0 };
+    report();
+  };
   const step = async (key: string, size: number, run: () => Promise<void>): Promise<boolean> => {
     try {
       await run();
       objects++;
       bytes += size;
+      phase.objects++;
+      phase.bytes += size;
+      report();
       return true;
     } catch (err) {
       if (!options.onIntegrityError || (err as { code?: string }).code !== 'MOE_ERR_BACKUP_INTEGRITY')
@@ -86,8 +136,10 @@ export async function restoreBackup(
     }
   };
 
+  startPhase('databases');
   for (const d of manifest.databases)
     await step(d.key, d.size, () => getDecompressed(store, d, join(targetDir, 'db', `${d.name}.db`)));
+  startPhase('logs');
   for (const l of manifest.logs) {
     const path = join(targetDir, 'sessions', l.name);
     writeFileSync(path, '');
@@ -97,6 +149,7 @@ export async function restoreBackup(
     }
   }
   // Files are many and small: a few downloads at a time.
+  startPhase('files');
   const queue = [...manifest.files];
   const worker = async (): Promise<void> => {
     for (let f = queue.shift(); f; f = queue.shift()) {
