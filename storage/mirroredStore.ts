@@ -13,6 +13,13 @@
  * - `getStream` falls back only when opening fails: a mismatch found at the end of a stream cannot
  *   be undone (use `get` when the fallback matters).
  *
+ * - **Catch-up is in order, per copy**: a pending copy lands on a copy only after every copy
+ *   recorded before it for that copy has landed. A copy that fails with a retryable error (an
+ *   outage) holds back the ones after it until it lands, so a backup's manifest — written last —
+ *   reaches a catching-up copy last, after every object it lists: a reader of that copy alone never
+ *   sees a manifest whose objects are not there yet. A copy that cannot ever land (its source is
+ *   corrupt, the key is refused) holds nothing back; it is retried on its own.
+ *
  * Operations on one key run one at a time, so a catch-up copy can never land an older version
  * over a newer write. The pending list lives in memory: after a restart, a full comparison is the
  * backup layer's job (its manifests list every object). `list` merges both listings in memory.
@@ -288,14 +295,19 @@ export class MirroredStore implements ObjectStore {
     this.schedule();
   }
 
-  /** One timer for the earliest due copy. */
+  /** One timer for the earliest due copy among the first pending copy of each target (in order). */
   private schedule(): void {
     if (this.closed) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pendingCopies.size === 0) return;
     let due = Infinity;
-    for (const p of this.pendingCopies.values()) due = Math.min(due, p.dueAt);
+    const seen = new Set<Copy>();
+    for (const p of this.pendingCopies.values()) {
+      if (seen.has(p.target)) continue;
+      seen.add(p.target);
+      due = Math.min(due, p.dueAt);
+    }
     this.timer = this.clock.setTimeout(
       () => {
         this.timer = undefined;
@@ -305,18 +317,26 @@ export class MirroredStore implements ObjectStore {
     );
   }
 
-  /** Drains run one after another (chained), so one object is never copied twice at once. */
+  /**
+   * Drains run one after another (chained), so one object is never copied twice at once. Copies
+   * land in the order they were recorded, per target: the first one of a target that is not
+   * selected (not due yet) or fails retryably holds back the rest of that target's.
+   */
   private drain(which: (p: PendingCopy) => boolean): Promise<void> {
     const run = this.drains.then(async () => {
-      for (const p of [...this.pendingCopies.values()].filter(which))
-        await this.serial(p.key, () => this.copyOne(p));
+      const heldBack = new Set<Copy>();
+      for (const p of [...this.pendingCopies.values()]) {
+        if (heldBack.has(p.target)) continue;
+        if (!which(p) || !(await this.serial(p.key, () => this.copyOne(p)))) heldBack.add(p.target);
+      }
       this.schedule();
     });
     this.drains = run.catch(() => {});
     return run;
   }
 
-  private async copyOne(p: PendingCopy): Promise<void> {
+  /** false when the copy failed retryably: the copies after it to the same target wait for it */
+  private async copyOne(p: PendingCopy): Promise<boolean> {
     const target = this.store(p.target);
     const source = this.store(p.target === 'primary' ? 'mirror' : 'primary');
     try {
@@ -337,8 +357,9 @@ export class MirroredStore implements ObjectStore {
       if (this.pendingCopies.get(p.key) === p) this.pendingCopies.delete(p.key);
       this.counters.caughtUp++;
       this.report({ type: 'caught-up', copy: p.target, key: p.key });
+      return true;
     } catch (err) {
-      if (this.pendingCopies.get(p.key) !== p) return;
+      if (this.pendingCopies.get(p.key) !== p) return true;
       const error = coded(p.key, err);
       const attempts = p.attempts + 1;
       const retryInMs =
@@ -352,6 +373,7 @@ export class MirroredStore implements ObjectStore {
         attempt: attempts,
         retryInMs,
       });
+      return !error.retryable;
     }
   }
 
