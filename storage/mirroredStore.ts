@@ -10,6 +10,9 @@
  *   the primary on a miss, an outage or a sha256 mismatch; a key the mirror is known to lack
  *   (pending) is read from the primary directly. A copy found missing or corrupt while the other
  *   is good is queued for repair.
+ * - `head` is answered by either copy: an object one copy lacks while the other is down is
+ *   absent (a backup then uploads it), whichever copy is down — so a backup never fails on a
+ *   one-copy outage, primary or mirror.
  * - `getStream` falls back only when opening fails: a mismatch found at the end of a stream cannot
  *   be undone (use `get` when the fallback matters).
  *
@@ -172,7 +175,11 @@ export class MirroredStore implements ObjectStore {
     try {
       return await this.store(second).head(key);
     } catch (err) {
-      throw firstError ?? coded(key, err);
+      if (firstError) throw firstError;
+      // The first copy answered that it lacks the key and the other is down: absent, as with a
+      // mirror outage (a writer then puts it, and the put completes on the copy that is up).
+      this.report({ type: 'read-fallback', copy: second, key, error: coded(key, err) });
+      return undefined;
     }
   }
 

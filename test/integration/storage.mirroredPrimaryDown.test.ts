@@ -1,5 +1,7 @@
 /**
- * MirroredStore catch-up is in order per copy (storage/mirroredStore.ts): with the primary down, a
+ * MirroredStore with the primary down (storage/mirroredStore.ts). `head` of a key the mirror lacks
+ * answers "absent" (as with the mirror down), so a backup's dedupe check does not fail it.
+ * Catch-up is in order per copy: with the primary down, a
  * backup's objects and then its manifest complete on the mirror; when the primary is back and one
  * object's copy fails again (an outage), the manifest is held back until that object has landed,
  * both on the backoff timer and with catchUp(). So the primary never holds a manifest whose objects
@@ -65,7 +67,17 @@ function setup() {
 const BACKUP = ['b1/db/sessions.db.gz', 'b1/blobs/aa', 'b1/blobs/bb'];
 const MANIFEST = 'b1/manifests/b1.json';
 
-describe('MirroredStore catch-up order', () => {
+describe('MirroredStore with the primary down', () => {
+  it('head: a key the mirror lacks is absent, not an outage; one the mirror holds is found', async () => {
+    const { primary, store } = setup();
+    await store.put('b1/blobs/held', Buffer.from('held'));
+    primary.down = true;
+    expect(await store.head('b1/blobs/new')).toBeUndefined();
+    expect(await store.head('b1/blobs/held')).toMatchObject({ size: 4 });
+    await store.put('b1/blobs/new', Buffer.from('new')); // completes on the mirror
+    expect(await store.head('b1/blobs/new')).toMatchObject({ size: 3 });
+  });
+
   it('with catchUp(): a manifest waits for the objects written before it', async () => {
     const { primary, store, caughtUp } = setup();
     primary.down = true;
