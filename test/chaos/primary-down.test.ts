@@ -105,13 +105,17 @@ describe('primary store down', () => {
       await s3.start();
       const prefix = `backups/${workspaceBackupPrefix(ORG, WS)}/`;
       const wanted = [...manifest.objects.map((o) => o.key), `manifests/${outcome.backupId}.json`];
-      await eventually(
+      const held = await eventually(
         async () => {
-          const held = await s3Keys(prefix);
-          return wanted.every((k) => held.includes(k)) ? true : undefined;
+          const objects = await s3Objects(prefix);
+          return wanted.every((k) => objects.has(k)) ? objects : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 500, what: 'the primary caught up' },
       );
+      // the manifest landed last: no object of the backup is newer than it on the primary
+      const manifestAt = held.get(`manifests/${outcome.backupId}.json`)!;
+      for (const k of manifest.objects.map((o) => o.key))
+        expect(held.get(k)!, k).toBeLessThanOrEqual(manifestAt);
       const verifyPrimary = await runMoe(['backup', 'verify', `${ORG}/${WS}`, '--json'], {
         env: primaryOnlyEnv(),
         timeoutMs: 60_000,
@@ -164,8 +168,8 @@ describe('primary store down', () => {
   }, 300_000);
 });
 
-/** The keys under `prefix` in the s3rver bucket, relative to it (straight from the server). */
-async function s3Keys(prefix: string): Promise<string[]> {
+/** The objects under `prefix` in the s3rver bucket (key relative to it → last modified, ms), straight from the server. */
+async function s3Objects(prefix: string): Promise<Map<string, number>> {
   const { S3Client, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   const client = new S3Client({
     endpoint: s3.endpoint,
@@ -173,20 +177,21 @@ async function s3Keys(prefix: string): Promise<string[]> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
   });
+  const objects = new Map<string, number>();
   try {
-    const keys: string[] = [];
     let token: string | undefined;
     do {
       const page = await client.send(
         new ListObjectsV2Command({ Bucket: S3_BUCKET, Prefix: prefix, ContinuationToken: token }),
       );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(prefix.length));
+      for (const o of page.Contents ?? [])
+        if (o.Key) objects.set(o.Key.slice(prefix.length), o.LastModified?.getTime() ?? NaN);
       token = page.NextContinuationToken;
     } while (token);
-    return keys;
   } catch {
-    return [];
+    // the server is still coming back: nothing listed yet
   } finally {
     client.destroy();
   }
+  return objects;
 }
