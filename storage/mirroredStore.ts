@@ -110,6 +110,8 @@ export class MirroredStore implements ObjectStore {
   private readonly random: () => number;
   private readonly onEvent: (event: StorageEvent) => void;
   private readonly pendingCopies = new Map<string, PendingCopy>();
+  /** pending keys whose last copy failed for good (not retryable): they hold no other copy back */
+  private readonly unlandable = new Set<string>();
   /** the last operation on each key: writes, deletes and catch-up copies of one key never overlap */
   private readonly keyQueues = new Map<string, Promise<unknown>>();
   private readonly counters = {
@@ -147,6 +149,7 @@ export class MirroredStore implements ObjectStore {
       const mirrorError = await attempt(key, () => this.mirror.put(key, prepared.open(), opts));
       if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
       this.pendingCopies.delete(key);
+      this.unlandable.delete(key);
       if (primaryError) this.behind('write-failed', 'primary', key, 'put', primaryError);
       if (mirrorError) this.behind('write-failed', 'mirror', key, 'put', mirrorError);
       return { size: prepared.size, sha256: prepared.sha256, contentType: options.contentType };
@@ -213,6 +216,7 @@ export class MirroredStore implements ObjectStore {
     const mirrorError = await attempt(key, () => this.mirror.delete(key));
     if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
     this.pendingCopies.delete(key);
+    this.unlandable.delete(key);
     if (primaryError) this.behind('delete-failed', 'primary', key, 'delete', primaryError);
     if (mirrorError) this.behind('delete-failed', 'mirror', key, 'delete', mirrorError);
   }
@@ -298,6 +302,7 @@ export class MirroredStore implements ObjectStore {
 
   private enqueue(key: string, target: Copy, op: 'put' | 'delete', attempts: number): void {
     const delay = attempts === 0 ? 0 : backoffDelay(attempts, this.retry, this.random);
+    this.unlandable.delete(key);
     this.pendingCopies.set(key, { key, target, op, attempts, dueAt: this.clock.now() + delay });
     this.schedule();
   }
@@ -312,8 +317,8 @@ export class MirroredStore implements ObjectStore {
     const seen = new Set<Copy>();
     for (const p of this.pendingCopies.values()) {
       if (seen.has(p.target)) continue;
-      seen.add(p.target);
       due = Math.min(due, p.dueAt);
+      if (!this.unlandable.has(p.key)) seen.add(p.target);
     }
     this.timer = this.clock.setTimeout(
       () => {
@@ -334,7 +339,9 @@ export class MirroredStore implements ObjectStore {
       const heldBack = new Set<Copy>();
       for (const p of [...this.pendingCopies.values()]) {
         if (heldBack.has(p.target)) continue;
-        if (!which(p) || !(await this.serial(p.key, () => this.copyOne(p)))) heldBack.add(p.target);
+        if (!which(p)) {
+          if (!this.unlandable.has(p.key)) heldBack.add(p.target);
+        } else if (!(await this.serial(p.key, () => this.copyOne(p)))) heldBack.add(p.target);
       }
       this.schedule();
     });
@@ -361,7 +368,10 @@ export class MirroredStore implements ObjectStore {
         }
       }
       // A newer write of the same key may have replaced this entry meanwhile: keep that one.
-      if (this.pendingCopies.get(p.key) === p) this.pendingCopies.delete(p.key);
+      if (this.pendingCopies.get(p.key) === p) {
+        this.pendingCopies.delete(p.key);
+        this.unlandable.delete(p.key);
+      }
       this.counters.caughtUp++;
       this.report({ type: 'caught-up', copy: p.target, key: p.key });
       return true;
@@ -380,6 +390,8 @@ export class MirroredStore implements ObjectStore {
         attempt: attempts,
         retryInMs,
       });
+      if (error.retryable) this.unlandable.delete(p.key);
+      else this.unlandable.add(p.key);
       return !error.retryable;
     }
   }

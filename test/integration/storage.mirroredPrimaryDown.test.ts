@@ -130,4 +130,22 @@ describe('MirroredStore with the primary down', () => {
     expect(caughtUp()).toEqual(['b1/db/sessions.db.gz', 'b1/blobs/aa', MANIFEST]);
     expect(store.pending().map((p) => p.key)).toEqual(['b1/blobs/bb']);
   });
+
+  it('on the timer too: a copy that failed for good does not hold back copies recorded after it', async () => {
+    const { primary, mirror, clock, store, caughtUp } = setup();
+    primary.down = true;
+    await store.put('b1/blobs/bb', Buffer.from('b1/blobs/bb'));
+    writeFileSync(join(mirror.root, 'b1', 'blobs', 'bb'), 'b1/blobs/xx');
+    primary.down = false;
+    clock.advance(1_000); // bb fails for good; its next try is 2 s away
+    await eventually(() => (store.pending()[0]?.attempts === 2 ? true : undefined), { what: 'bb tried' });
+    primary.down = true;
+    await store.put('b2/blobs/cc', Buffer.from('cc')); // due in 1 s, before bb's next try
+    primary.down = false;
+    clock.advance(1_000);
+    await eventually(() => (caughtUp().includes('b2/blobs/cc') ? true : undefined), {
+      what: 'cc caught up before bb is due again',
+    });
+    expect(store.pending().map((p) => p.key)).toEqual(['b1/blobs/bb']);
+  });
 });
