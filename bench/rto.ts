@@ -12,7 +12,8 @@
  *
  * Every time runs from the call that starts the node (NATS connect, streams, lease, restore) to
  * the served turn seen on MOE_EVT, or to the node's `restore: files back` log line; the restore's
- * own phase times (logged `rtoMs`, from lease acquisition) are reported with them.
+ * own phase times (logged `rtoMs`, from lease acquisition) are reported with them. The pair runs
+ * `rounds` times, alternating, each on fresh dirs: the figures are medians, the spread is kept.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,10 +43,17 @@ export interface RtoFigures {
   /** baseline for files back: `cp -r` of the whole workspace directory */
   cp_r_ms: number;
   context: {
+    rounds: number;
+    spread: {
+      rto_first_turn_ms: number[];
+      local_first_turn_ms: number[];
+      rto_files_back_ms: number[];
+      cp_r_ms: number[];
+    };
     workspace_mb: number;
     files: number;
     turns: number;
-    /** the restore's logged phase times, from lease acquisition */
+    /** the restore's logged phase times (last round), from lease acquisition */
     logged_dbs_back_ms: number;
     logged_files_back_ms: number;
     restored_db_and_log_bytes: number;
@@ -103,11 +111,14 @@ async function serveFirstTurn(
   }
 }
 
+const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
 export async function rtoBench(
   b: Bench,
   k: KernelWorkspace,
   targetMb: number,
   tmp: string,
+  rounds: number,
 ): Promise<RtoFigures> {
   const root = mkdtempSync(join(tmp, 'moe-bench-rto-'));
   try {
@@ -123,35 +134,49 @@ export async function rtoBench(
       tmpDir: root,
     });
 
-    // Baseline: the data already local (cp -r of the workspace into the node's data dir).
-    const localData = join(root, 'local');
-    const localDir = workspaceDir(localData, k.org, k.ws);
-    mkdirSync(dirname(localDir), { recursive: true });
-    const cpMs = timed(() => execFileSync('cp', ['-r', source, localDir]));
-    const local = await serveFirstTurn(b, k, localData, store, 'rto-local', false);
-    rmSync(localData, { recursive: true, force: true });
+    const spread = { rto_first_turn_ms: [], local_first_turn_ms: [], rto_files_back_ms: [], cp_r_ms: [] } as {
+      [K in keyof RtoFigures['context']['spread']]: number[];
+    };
+    let last: { dbs: LogLine; files: LogLine } | undefined;
+    for (let round = 1; round <= rounds; round++) {
+      // Baseline: the data already local (cp -r of the workspace into the node's data dir).
+      const localData = join(root, `local${round}`);
+      const localDir = workspaceDir(localData, k.org, k.ws);
+      mkdirSync(dirname(localDir), { recursive: true });
+      const cpMs = timed(() => execFileSync('cp', ['-r', source, localDir]));
+      const local = await serveFirstTurn(b, k, localData, store, `rto-local-${round}`, false);
+      rmSync(localData, { recursive: true, force: true });
 
-    // Takeover on an empty data dir: restore from the store.
-    const emptyData = join(root, 'empty');
-    mkdirSync(emptyData);
-    const restored = await serveFirstTurn(b, k, emptyData, store, 'rto-restore', true);
-    const logged = (msg: string) => restored.lines.find((l) => l.msg === msg);
-    const dbs = logged('restore: databases and logs back; the kernel catches up from the journal');
-    const files = logged('restore: files back');
-    if (!dbs || !files) throw new Error('bench: the takeover did not restore from the backup');
+      // Takeover on an empty data dir: restore from the store.
+      const emptyData = join(root, `empty${round}`);
+      mkdirSync(emptyData);
+      const restored = await serveFirstTurn(b, k, emptyData, store, `rto-restore-${round}`, true);
+      rmSync(emptyData, { recursive: true, force: true });
+      const logged = (msg: string) => restored.lines.find((l) => l.msg === msg);
+      const dbs = logged('restore: databases and logs back; the kernel catches up from the journal');
+      const files = logged('restore: files back');
+      if (!dbs || !files) throw new Error('bench: the takeover did not restore from the backup');
+      last = { dbs, files };
+      spread.rto_first_turn_ms.push(Math.round(restored.firstTurnMs));
+      spread.local_first_turn_ms.push(Math.round(local.firstTurnMs));
+      spread.rto_files_back_ms.push(Math.round(restored.filesBackMs!));
+      spread.cp_r_ms.push(Math.round(cpMs));
+    }
 
     return {
-      rto_first_turn_ms: Math.round(restored.firstTurnMs),
-      local_first_turn_ms: Math.round(local.firstTurnMs),
-      rto_files_back_ms: Math.round(restored.filesBackMs!),
-      cp_r_ms: Math.round(cpMs),
+      rto_first_turn_ms: median(spread.rto_first_turn_ms),
+      local_first_turn_ms: median(spread.local_first_turn_ms),
+      rto_files_back_ms: median(spread.rto_files_back_ms),
+      cp_r_ms: median(spread.cp_r_ms),
       context: {
+        rounds,
+        spread,
         workspace_mb: Math.round(bytesUnder(source) / 1e5) / 10,
         files: generated.paths.length,
         turns: k.turns,
-        logged_dbs_back_ms: dbs.rtoMs ?? NaN,
-        logged_files_back_ms: files.rtoMs ?? NaN,
-        restored_db_and_log_bytes: dbs.bytes ?? NaN,
+        logged_dbs_back_ms: last!.dbs.rtoMs ?? NaN,
+        logged_files_back_ms: last!.files.rtoMs ?? NaN,
+        restored_db_and_log_bytes: last!.dbs.bytes ?? NaN,
         store: 'FsObjectStore in a temp dir on the same disk; node in this process, its own data dir',
       },
     };
