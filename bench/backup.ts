@@ -1,8 +1,7 @@
 /**
  * Backup and restore figures (issue 8): a generated workspace — mostly small text files plus some
- * larger random binaries under `files/`, and the session log and databases of a real kernel run
- * (the throughput bench's first workspace: turns of the scripted kernel, copied after its node
- * stopped) — backed up to an fs object store in a temp dir, restored to a fresh dir, and each
+ * larger random binaries under `files/` (generatedFiles.ts), and the session log and databases of a
+ * real kernel run (kernelWorkspace.ts: 10,000 turns, copied after its node stopped) — backed up to an fs object store in a temp dir, restored to a fresh dir, and each
  * compared with a plain `cp -r` of the same data measured in the same run. Then 1% of the files
  * change and an incremental backup runs against the full one.
  */
@@ -12,6 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFil
 import { join } from 'node:path';
 import { FsObjectStore } from '../storage/index.js';
 import { backupWorkspace, restoreBackup } from '../workspace-node/index.js';
+import { generateFiles, textFile } from './generatedFiles.js';
 
 export interface BackupFigures {
   backup_mb_per_s: number;
@@ -39,40 +39,26 @@ export interface BackupFigures {
   };
 }
 
-const WORDS = 'actor journal snapshot segment manifest replay tenant workspace session turn agent tool'.split(
-  ' ',
-);
-
-function textFile(bytes: number, seed: number): string {
-  let s = '';
-  let i = seed;
-  while (s.length < bytes) {
-    s += `${WORDS[i % WORDS.length]}${i % 7 === 0 ? '\n' : ' '}`;
-    i = (i * 31 + 17) % 1_000_003;
-  }
-  return s.slice(0, bytes);
-}
-
-function bytesUnder(dir: string): number {
+export function bytesUnder(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
     if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
   return n;
 }
 
-function timed(fn: () => void): number {
+export function timed(fn: () => void): number {
   const t0 = performance.now();
   fn();
   return performance.now() - t0;
 }
 
-async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
+export async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
 }
 
-const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+export const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
 
 /**
  * `kernelWorkspace`: a workspace dir whose node has stopped (its `db/` and `sessions/` are copied).
@@ -92,23 +78,7 @@ export async function backupBench(
     cpSync(join(kernelWorkspace, 'sessions'), join(ws, 'sessions'), { recursive: true });
 
     // files/: many small text files in nested folders, a few large binaries (incompressible)
-    const smallCount = Math.max(50, Math.round(targetMb * 15));
-    const binaryMb = targetMb >= 50 ? 5 : 1;
-    const binaryCount = Math.max(2, Math.round((targetMb * 0.88) / binaryMb));
-    const paths: string[] = [];
-    for (let i = 0; i < smallCount; i++) {
-      const dir = join(ws, 'files', `src${i % 20}`, `pkg${i % 7}`);
-      mkdirSync(dir, { recursive: true });
-      const p = join(dir, `file${i}.txt`);
-      writeFileSync(p, textFile(1024 + ((i * 7919) % 14_336), i));
-      paths.push(p);
-    }
-    mkdirSync(join(ws, 'files', 'assets'), { recursive: true });
-    for (let i = 0; i < binaryCount; i++) {
-      const p = join(ws, 'files', 'assets', `blob${i}.bin`);
-      writeFileSync(p, randomBytes(binaryMb * 1024 * 1024));
-      paths.push(p);
-    }
+    const { paths, smallCount, binaryCount, binaryMb } = generateFiles(join(ws, 'files'), targetMb);
     const total = bytesUnder(ws);
     const logBytes = bytesUnder(join(ws, 'sessions'));
     const dbBytes = bytesUnder(join(ws, 'db'));
@@ -170,7 +140,7 @@ export async function backupBench(
         db_mb: Math.round(dbBytes / 1e5) / 10,
         turns,
         turns_source:
-          'the throughput bench’s first workspace: turns run by the real kernel (scripted commands), its session log and six databases copied after its node stopped',
+          'turns run by the real kernel (org.create / workspace.add over 250 org actors, bench/kernelWorkspace.ts), its session log and six databases copied after its node stopped',
         cp_backup_mb_per_s: cpBackupRate,
         cp_restore_mb_per_s: cpRestoreRate,
         cp_then_sync_mb_per_s: mbps(total, cpSyncMs),

@@ -2,14 +2,17 @@
  * `npm run bench [-- --json] [-- --quick]`: measures the hot paths on this machine against a
  * private nats-server and prints a table (or one JSON object). Targets (2-core box):
  * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load. Then backup and
- * restore of a generated workspace against `cp -r` (bench/backup.ts).
+ * restore of a generated workspace (10,000 kernel turns + ~200 MB of files) against `cp -r`
+ * (bench/backup.ts), and the restore-to-serving time of a takeover against the same node with
+ * the data already local (bench/rto.ts).
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
 import { backupBench } from './backup.js';
+import { kernelWorkspace } from './kernelWorkspace.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
+import { rtoBench } from './rto.js';
 import { startBench } from './setup.js';
 import { throughput } from './throughput.js';
 
@@ -44,8 +47,13 @@ async function main(): Promise<void> {
     log('resident actor heap…');
     const mem = await residentBytes(b, quick ? 2000 : 10_000);
     const backupMb = quick ? 20 : 200;
+    const backupTurns = quick ? 2_000 : 10_000;
+    log(`a workspace of ${backupTurns} kernel turns…`);
+    const kw = await kernelWorkspace(b, 'bench', 'bk', 250, backupTurns);
     log(`backup / restore of a ~${backupMb} MB workspace vs cp -r…`);
-    const bk = await backupBench(dirname(dirname(t.jsonl)), t.commands, backupMb, b.dataDir);
+    const bk = await backupBench(kw.dir, kw.turns, backupMb, b.dataDir);
+    log('restore-to-serving time on takeover (RTO) vs data already local…');
+    const rto = await rtoBench(b, kw, backupMb, b.dataDir, quick ? 1 : 3);
     const result = {
       commands_per_s: t.commands_per_s,
       raw_publish_per_s: t.raw_publish_per_s,
@@ -61,6 +69,10 @@ async function main(): Promise<void> {
       restore_mb_per_s: bk.restore_mb_per_s,
       restore_vs_cp_ratio: bk.restore_vs_cp_ratio,
       incremental_1pct_ms: bk.incremental_1pct_ms,
+      rto_first_turn_ms: rto.rto_first_turn_ms,
+      local_first_turn_ms: rto.local_first_turn_ms,
+      rto_files_back_ms: rto.rto_files_back_ms,
+      cp_r_ms: rto.cp_r_ms,
       context: {
         commands: t.commands,
         actors: t.actors,
@@ -79,6 +91,7 @@ async function main(): Promise<void> {
         nats_server: 'private nats-server on 127.0.0.1 (file store, temp dir)',
         fsync: 'JSONL group-commit fdatasync before every ack',
         backup: { full_backup_ms: bk.full_backup_ms, ...bk.context },
+        rto: rto.context,
       },
     };
     if (json) {
@@ -143,6 +156,26 @@ async function main(): Promise<void> {
           'incremental_1pct_ms',
           String(result.incremental_1pct_ms),
           `backup after ${bk.context.incremental_changed_files} files (1%) changed: ${bk.context.incremental_uploaded_blobs} blobs uploaded (full: ${bk.full_backup_ms} ms)`,
+        ],
+        [
+          'rto_first_turn_ms',
+          String(result.rto_first_turn_ms),
+          `takeover on an empty data dir: node start → first turn served (databases + logs restored: ${(rto.context.restored_db_and_log_bytes / 1e6).toFixed(1)} MB downloaded; catch-up from MOE_EVT), median of ${rto.context.rounds}: ${rto.context.spread.rto_first_turn_ms.join(', ')}; logged: databases back ${rto.context.logged_dbs_back_ms} ms after the lease`,
+        ],
+        [
+          'local_first_turn_ms',
+          String(result.local_first_turn_ms),
+          `baseline, same run: the same node start → first turn with the workspace already on local disk: ${rto.context.spread.local_first_turn_ms.join(', ')}`,
+        ],
+        [
+          'rto_files_back_ms',
+          String(result.rto_files_back_ms),
+          `takeover on an empty data dir: node start → all ${rto.context.files} files (${rto.context.workspace_mb} MB workspace) back, in the background: ${rto.context.spread.rto_files_back_ms.join(', ')}; logged: ${rto.context.logged_files_back_ms} ms after the lease`,
+        ],
+        [
+          'cp_r_ms',
+          String(result.cp_r_ms),
+          `baseline, same run: cp -r of the same workspace directory: ${rto.context.spread.cp_r_ms.join(', ')}`,
         ],
       ];
       for (const [k, v, note] of rows) process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);

@@ -76,8 +76,11 @@ export function verifyBuffer(key: string, data: Buffer, ...expected: (string | u
 }
 
 /**
- * Pipes `source` through a hash; the returned stream errors at its end on a mismatch. Errors of
- * the source pass through `mapError` (a backend's SDK error → the catalogue).
+ * `source` read through a hash; the returned stream errors at its end on a mismatch. Errors of
+ * the source pass through `mapError` (a backend's SDK error → the catalogue). Lazy: nothing is
+ * read (and no error raised) until the stream is consumed, so a caller may await other work
+ * (open its target, mkdir) before it starts reading without a mismatch going unheard — a
+ * transform whose flush failed before anyone listened was an uncaught exception.
  */
 export function verifyingStream(
   key: string,
@@ -87,24 +90,24 @@ export function verifyingStream(
 ): Readable {
   const wanted = expected.filter((e): e is string => e !== undefined);
   const hash = createHash('sha256');
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (wanted.length > 0) hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      if (wanted.length === 0) return done();
-      const actual = hash.digest('hex');
-      try {
-        for (const e of wanted) checkSha(key, actual, e);
-        done();
-      } catch (err) {
-        done(err as Error);
+  async function* verified(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of source) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+        if (wanted.length > 0) hash.update(bytes);
+        yield bytes;
       }
-    },
-  });
-  source.on('error', (err) => check.destroy(mapError(err)));
-  return source.pipe(check);
+    } catch (err) {
+      throw mapError(err);
+    }
+    if (wanted.length === 0) return;
+    const actual = hash.digest('hex');
+    for (const e of wanted) checkSha(key, actual, e);
+  }
+  const out = Readable.from(verified(), { objectMode: false });
+  // a consumer that stops early (destroy) closes the source too
+  out.once('close', () => source.destroy());
+  return out;
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {

@@ -10,8 +10,18 @@
  *   the primary on a miss, an outage or a sha256 mismatch; a key the mirror is known to lack
  *   (pending) is read from the primary directly. A copy found missing or corrupt while the other
  *   is good is queued for repair.
+ * - `head` is answered by either copy: an object one copy lacks while the other is down is
+ *   absent (a backup then uploads it), whichever copy is down — so a backup never fails on a
+ *   one-copy outage, primary or mirror.
  * - `getStream` falls back only when opening fails: a mismatch found at the end of a stream cannot
  *   be undone (use `get` when the fallback matters).
+ *
+ * - **Catch-up is in order, per copy**: a pending copy lands on a copy only after every copy
+ *   recorded before it for that copy has landed. A copy that fails with a retryable error (an
+ *   outage) holds back the ones after it until it lands, so a backup's manifest — written last —
+ *   reaches a catching-up copy last, after every object it lists: a reader of that copy alone never
+ *   sees a manifest whose objects are not there yet. A copy that cannot ever land (its source is
+ *   corrupt, the key is refused) holds nothing back; it is retried on its own.
  *
  * Operations on one key run one at a time, so a catch-up copy can never land an older version
  * over a newer write. The pending list lives in memory: after a restart, a full comparison is the
@@ -100,6 +110,8 @@ export class MirroredStore implements ObjectStore {
   private readonly random: () => number;
   private readonly onEvent: (event: StorageEvent) => void;
   private readonly pendingCopies = new Map<string, PendingCopy>();
+  /** pending keys whose last copy failed for good (not retryable): they hold no other copy back */
+  private readonly unlandable = new Set<string>();
   /** the last operation on each key: writes, deletes and catch-up copies of one key never overlap */
   private readonly keyQueues = new Map<string, Promise<unknown>>();
   private readonly counters = {
@@ -137,6 +149,7 @@ export class MirroredStore implements ObjectStore {
       const mirrorError = await attempt(key, () => this.mirror.put(key, prepared.open(), opts));
       if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
       this.pendingCopies.delete(key);
+      this.unlandable.delete(key);
       if (primaryError) this.behind('write-failed', 'primary', key, 'put', primaryError);
       if (mirrorError) this.behind('write-failed', 'mirror', key, 'put', mirrorError);
       return { size: prepared.size, sha256: prepared.sha256, contentType: options.contentType };
@@ -165,7 +178,11 @@ export class MirroredStore implements ObjectStore {
     try {
       return await this.store(second).head(key);
     } catch (err) {
-      throw firstError ?? coded(key, err);
+      if (firstError) throw firstError;
+      // The first copy answered that it lacks the key and the other is down: absent, as with a
+      // mirror outage (a writer then puts it, and the put completes on the copy that is up).
+      this.report({ type: 'read-fallback', copy: second, key, error: coded(key, err) });
+      return undefined;
     }
   }
 
@@ -199,6 +216,7 @@ export class MirroredStore implements ObjectStore {
     const mirrorError = await attempt(key, () => this.mirror.delete(key));
     if (primaryError && mirrorError) throw bothFailed(key, primaryError, mirrorError);
     this.pendingCopies.delete(key);
+    this.unlandable.delete(key);
     if (primaryError) this.behind('delete-failed', 'primary', key, 'delete', primaryError);
     if (mirrorError) this.behind('delete-failed', 'mirror', key, 'delete', mirrorError);
   }
@@ -284,18 +302,24 @@ export class MirroredStore implements ObjectStore {
 
   private enqueue(key: string, target: Copy, op: 'put' | 'delete', attempts: number): void {
     const delay = attempts === 0 ? 0 : backoffDelay(attempts, this.retry, this.random);
+    this.unlandable.delete(key);
     this.pendingCopies.set(key, { key, target, op, attempts, dueAt: this.clock.now() + delay });
     this.schedule();
   }
 
-  /** One timer for the earliest due copy. */
+  /** One timer for the earliest due copy among the first pending copy of each target (in order). */
   private schedule(): void {
     if (this.closed) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pendingCopies.size === 0) return;
     let due = Infinity;
-    for (const p of this.pendingCopies.values()) due = Math.min(due, p.dueAt);
+    const seen = new Set<Copy>();
+    for (const p of this.pendingCopies.values()) {
+      if (seen.has(p.target)) continue;
+      due = Math.min(due, p.dueAt);
+      if (!this.unlandable.has(p.key)) seen.add(p.target);
+    }
     this.timer = this.clock.setTimeout(
       () => {
         this.timer = undefined;
@@ -305,18 +329,28 @@ export class MirroredStore implements ObjectStore {
     );
   }
 
-  /** Drains run one after another (chained), so one object is never copied twice at once. */
+  /**
+   * Drains run one after another (chained), so one object is never copied twice at once. Copies
+   * land in the order they were recorded, per target: the first one of a target that is not
+   * selected (not due yet) or fails retryably holds back the rest of that target's.
+   */
   private drain(which: (p: PendingCopy) => boolean): Promise<void> {
     const run = this.drains.then(async () => {
-      for (const p of [...this.pendingCopies.values()].filter(which))
-        await this.serial(p.key, () => this.copyOne(p));
+      const heldBack = new Set<Copy>();
+      for (const p of [...this.pendingCopies.values()]) {
+        if (heldBack.has(p.target)) continue;
+        if (!which(p)) {
+          if (!this.unlandable.has(p.key)) heldBack.add(p.target);
+        } else if (!(await this.serial(p.key, () => this.copyOne(p)))) heldBack.add(p.target);
+      }
       this.schedule();
     });
     this.drains = run.catch(() => {});
     return run;
   }
 
-  private async copyOne(p: PendingCopy): Promise<void> {
+  /** false when the copy failed retryably: the copies after it to the same target wait for it */
+  private async copyOne(p: PendingCopy): Promise<boolean> {
     const target = this.store(p.target);
     const source = this.store(p.target === 'primary' ? 'mirror' : 'primary');
     try {
@@ -334,11 +368,15 @@ export class MirroredStore implements ObjectStore {
         }
       }
       // A newer write of the same key may have replaced this entry meanwhile: keep that one.
-      if (this.pendingCopies.get(p.key) === p) this.pendingCopies.delete(p.key);
+      if (this.pendingCopies.get(p.key) === p) {
+        this.pendingCopies.delete(p.key);
+        this.unlandable.delete(p.key);
+      }
       this.counters.caughtUp++;
       this.report({ type: 'caught-up', copy: p.target, key: p.key });
+      return true;
     } catch (err) {
-      if (this.pendingCopies.get(p.key) !== p) return;
+      if (this.pendingCopies.get(p.key) !== p) return true;
       const error = coded(p.key, err);
       const attempts = p.attempts + 1;
       const retryInMs =
@@ -352,6 +390,9 @@ export class MirroredStore implements ObjectStore {
         attempt: attempts,
         retryInMs,
       });
+      if (error.retryable) this.unlandable.delete(p.key);
+      else this.unlandable.add(p.key);
+      return !error.retryable;
     }
   }
 

@@ -5,9 +5,13 @@
  *   MOE_FAULT_KILL_AFTER_OUTCOME=<effect kind>   SIGKILL the node right after the first outcome of
  *                                                that kind (`tool.run`, `llm.call`) is recorded
  *                                                and before its result is published
+ *   MOE_FAULT_KILL_DURING_BACKUP_UPLOAD=<n>      SIGKILL the node right after the n-th object of a
+ *                                                backup (not a manifest) is stored: mid-upload,
+ *                                                before the manifest is written
  *
- * Never set it in production: the node kills itself.
+ * Never set them in production: the node kills itself.
  */
+import type { ObjectStore } from '../storage/index.js';
 
 /** The hook to pass as `afterOutcomeRecorded`, or undefined when no fault is configured. */
 export function killAfterOutcome(env: NodeJS.ProcessEnv): ((kind: string) => void) | undefined {
@@ -15,5 +19,28 @@ export function killAfterOutcome(env: NodeJS.ProcessEnv): ((kind: string) => voi
   if (!kind) return undefined;
   return (recorded) => {
     if (recorded === kind) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/**
+ * The node's backup store, wrapped to SIGKILL the node after the n-th object put that is not a
+ * manifest (`…manifests/…`) when MOE_FAULT_KILL_DURING_BACKUP_UPLOAD=<n> is set; else `store`.
+ */
+export function killDuringBackupUpload(env: NodeJS.ProcessEnv, store: ObjectStore): ObjectStore {
+  const n = Number(env.MOE_FAULT_KILL_DURING_BACKUP_UPLOAD?.trim() || NaN);
+  if (!Number.isInteger(n) || n < 1) return store;
+  let stored = 0;
+  return {
+    url: store.url,
+    put: async (key, body, options) => {
+      const info = await store.put(key, body, options);
+      if (!key.includes('manifests/') && ++stored >= n) process.kill(process.pid, 'SIGKILL');
+      return info;
+    },
+    get: (key, options) => store.get(key, options),
+    getStream: (key, options) => store.getStream(key, options),
+    head: (key) => store.head(key),
+    list: (prefix) => store.list(prefix),
+    delete: (key) => store.delete(key),
   };
 }

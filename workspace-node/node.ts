@@ -28,7 +28,7 @@ import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
-import { killAfterOutcome } from './faults.js';
+import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
@@ -153,8 +153,9 @@ async function startLocked(
   const stopping = new AbortController();
   const backupStore = (): ObjectStore => {
     if (!storage) {
-      storage = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
-      openedStorage = storage as { close?: () => void };
+      const opened = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
+      openedStorage = opened as { close?: () => void };
+      storage = killDuringBackupUpload(process.env, opened);
     }
     return storage;
   };

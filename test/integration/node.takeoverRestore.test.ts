@@ -4,7 +4,8 @@
  * a backup is made with the library (under the shared per-workspace prefix, workspaceStore); A
  * stops; node B takes the workspace over with nothing of it on its disk. B restores the databases
  * and logs before serving (rows equal A's), the files in the background — delayed here so that
- * B's `read_file` must wait for them — and `moe replay` passes on B's logs afterwards. The control
+ * B's `read_file` must wait for them; then the whole files tree is byte-identical to A's — and `moe
+ * replay` (the library and the real CLI) passes on B's logs afterwards. The control
  * (no backup store shared: B does not find the file) is in node.filesRoot.test.ts.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -19,11 +20,13 @@ import { PENDING_FILES } from '../../workspace-node/restoreOnTakeover.js';
 import {
   backupWorkspace,
   latestBackup,
+  listFiles,
   workspaceBackupPrefix,
   workspaceStore,
 } from '../../workspace-node/backup/index.js';
 import { startPlatform, tempDir, type Platform } from '../harness/index.js';
 import { rowsOf } from './backup.kit.js';
+import { runMoe } from './cli.kit.js';
 
 let p: Platform;
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -76,6 +79,18 @@ const write = [
   },
   { text: 'written' },
 ];
+/** more files, nested and of several sizes: the whole tree must come back byte for byte */
+const writeMore = [
+  {
+    text: 'writing more',
+    toolCalls: [
+      { name: 'write_file', input: { path: 'src/deep/nested/a.ts', content: 'export const a = 1;\n' } },
+      { name: 'write_file', input: { path: 'data/big.csv', content: 'id,name,ünïcode\n'.repeat(4000) } },
+      { name: 'write_file', input: { path: 'empty.txt', content: '' } },
+    ],
+  },
+  { text: 'written' },
+];
 const read = [
   { text: 'reading', toolCalls: [{ name: 'read_file', input: { path: 'notes/x.md' } }] },
   { text: 'read' },
@@ -95,6 +110,12 @@ describe('restore on takeover', () => {
     });
     expect(wrote.outcome.type).toBe('task.completed');
     expect(toolOutputs(wrote.records)).toMatchObject([{ isError: false }]);
+    const more = await p.client.runTask('tr', 'w1', 'writer2', {
+      prompt: 'write more',
+      profile: 'scripted',
+      script: writeMore,
+    });
+    expect(toolOutputs(more.records).map((o) => o.isError)).toEqual([false, false, false]);
     await a.stop();
 
     // The backup, by the library, under the same per-workspace prefix the node restores from.
@@ -127,9 +148,15 @@ describe('restore on takeover', () => {
     // Served before the files are back: the hold on blobs has not run out yet.
     expect(Date.now() - t0).toBeLessThan(1500 + 1000);
     expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
-    // Databases and logs came back first: the same rows as A's, the same logs.
-    for (const name of DATABASES)
-      expect(rowsOf(join(dirB, 'db', `${name}.db`)), name).toEqual(rowsOf(join(dirA, 'db', `${name}.db`)));
+    // Databases and logs came back first: every row of every table of every database equals A's
+    // (A stopped before the backup, so its state is the manifest's), the same logs.
+    expect(manifest.databases.map((d) => d.name).sort()).toEqual([...DATABASES].sort());
+    for (const name of DATABASES) {
+      const original = rowsOf(join(dirA, 'db', `${name}.db`));
+      expect(Object.keys(original).length, name).toBeGreaterThan(0);
+      expect(rowsOf(join(dirB, 'db', `${name}.db`)), name).toEqual(original);
+    }
+    expect(Object.values(rowsOf(join(dirB, 'db', 'messages.db'))).flat().length).toBeGreaterThan(0);
     expect(readdirSync(join(dirB, 'sessions')).sort()).toEqual(readdirSync(join(dirA, 'sessions')).sort());
 
     // B's agent reads the file: its tool call waited for the background restore.
@@ -144,6 +171,12 @@ describe('restore on takeover', () => {
     expect(readResult?.isError).toBe(false);
     expect(readResult?.output).toContain('# restored on takeover');
     expect(readFileSync(join(dirB, 'files', 'notes', 'x.md'), 'utf8')).toBe('# restored on takeover');
+    // The whole files tree is back, byte for byte.
+    const files = listFiles(join(dirA, 'files'));
+    expect(files).toEqual(['data/big.csv', 'empty.txt', 'notes/x.md', 'src/deep/nested/a.ts']);
+    expect(listFiles(join(dirB, 'files'))).toEqual(files);
+    for (const f of files)
+      expect(readFileSync(join(dirB, 'files', f)).equals(readFileSync(join(dirA, 'files', f))), f).toBe(true);
     await b.stop();
     // Progress and the restore time (RTO) of each phase are logged.
     const restoreLog = lines.filter((l) => l.restore === true).map((l) => l.msg);
@@ -164,8 +197,12 @@ describe('restore on takeover', () => {
       const report = await replayFile(join(dirB, 'sessions', l));
       expect(report.ok, l).toBe(true);
       expect(report.applied).toBeGreaterThan(0);
+      // and the real CLI, as an operator runs it on the restored workspace
+      const cli = await runMoe(['replay', join(dirB, 'sessions', l), '--json']);
+      expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+      expect((JSON.parse(cli.stdout) as { applied: number }).applied).toBe(report.applied);
     }
-  });
+  }, 120_000);
 
   it('files not yet back when the node stops are left alone, and restored at its next start', async () => {
     const store = new FsObjectStore(dir('moe-store2-'));
