@@ -38,6 +38,7 @@ export {
   type FailureRecord,
   type VerifyRecord,
 } from './backup.machine.js';
+export { backupStatusOf, type BackupActorStatus } from './backupStatus.js';
 export {
   sessionMachine,
   sessionEffectInputs,
