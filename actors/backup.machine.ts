@@ -93,6 +93,11 @@ export interface BackupContext {
   verifyCheck?: { effectId: string; backupId: string } | null;
   /** when the last good backup was made (its manifest's time, epoch ms) */
   lastBackupAt?: number | null;
+  /**
+   * when the last good backup was last known to hold everything: made, or a later run skipped
+   * because no turn came since (the recovery point; an idle workspace loses nothing)
+   */
+  lastCurrentAt?: number | null;
   lastVerify?: VerifyRecord | null;
   lastFailure?: FailureRecord | null;
 }
@@ -296,7 +301,10 @@ export const backupMachine = setup({
             backupId: context.lastBackupId,
           },
         });
-        enqueue.assign(next(c, { skipped: context.skipped + 1, lastActivitySeq: result.activitySeq }));
+        const current = context.lastBackupId !== null ? { lastCurrentAt: event.at } : {};
+        enqueue.assign(
+          next(c, { skipped: context.skipped + 1, lastActivitySeq: result.activitySeq, ...current }),
+        );
         return;
       }
       const effectId = fx(event);
@@ -346,6 +354,7 @@ export const backupMachine = setup({
         lastActivitySeq: made.activitySeq,
         lastBackupId: made.backupId,
         lastBackupAt: made.createdAt ?? event.at,
+        lastCurrentAt: made.createdAt ?? event.at,
         lastVerify,
       };
       // the first good backup starts the verification schedule (index 1: `next` may use 0)
@@ -397,6 +406,7 @@ export const backupMachine = setup({
     verifyTimer: null,
     verifyCheck: null,
     lastBackupAt: null,
+    lastCurrentAt: null,
     lastVerify: null,
     lastFailure: null,
   },

@@ -16,7 +16,13 @@ export function backupStatusOf(context: BackupContext | undefined): BackupActorS
   if (!context) return { lastBackup: null, lastVerify: null, lastFailure: null, verifyIntervalMs: null };
   return {
     lastBackup:
-      context.lastBackupId === null ? null : { id: context.lastBackupId, at: context.lastBackupAt ?? null },
+      context.lastBackupId === null
+        ? null
+        : {
+            id: context.lastBackupId,
+            at: context.lastBackupAt ?? null,
+            currentAt: context.lastCurrentAt ?? context.lastBackupAt ?? null,
+          },
     lastVerify: context.lastVerify ?? null,
     lastFailure: context.lastFailure ?? null,
     verifyIntervalMs:

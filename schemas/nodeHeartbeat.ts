@@ -16,8 +16,13 @@ export const NODE_HEARTBEAT_MS = 1000;
  */
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export const WorkspaceBackupReport = Type.Object({
-  /** the last good (verified) backup; null before the first */
-  lastBackup: Nullable(Type.Object({ id: Type.String(), at: Nullable(Type.Number()) })),
+  /**
+   * the last good (verified) backup; null before the first. `at`: when it was made; `currentAt`:
+   * when it was last known to hold every turn (made, or a later run skipped: nothing new)
+   */
+  lastBackup: Nullable(
+    Type.Object({ id: Type.String(), at: Nullable(Type.Number()), currentAt: Nullable(Type.Number()) }),
+  ),
   /** the last verification: right after a backup was made, or on the verification schedule */
   lastVerify: Nullable(
     Type.Object({

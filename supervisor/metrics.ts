@@ -7,7 +7,7 @@
  * | metric                                        | meaning                                              |
  * | --------------------------------------------- | ---------------------------------------------------- |
  * | moe_backup_last_success_timestamp_seconds     | when the last good (verified) backup was made        |
- * | moe_backup_age_seconds                        | its age: the recovery point (RPO) right now          |
+ * | moe_backup_age_seconds                        | since it was last known current: the RPO right now   |
  * | moe_backup_last_verify_timestamp_seconds      | when a backup was last verified                      |
  * | moe_backup_last_verify_ok                     | 1 when that verification found no problem, else 0    |
  * | moe_backup_last_failure_timestamp_seconds     | when a backup last failed (`backup.failed`)          |
@@ -35,7 +35,7 @@ export async function renderMetrics(
   );
   const age = gauge(
     'moe_backup_age_seconds',
-    'age of the last good backup (the recovery point objective now)',
+    'seconds since the last good backup was last known to hold every turn (made, or a run skipped: nothing new): the RPO now',
     ws,
   );
   const verifyAt = gauge('moe_backup_last_verify_timestamp_seconds', 'when a backup was last verified', ws);

@@ -38,7 +38,10 @@ export interface WorkspaceStatus {
 export interface WorkspaceBackupStatus extends WorkspaceBackupReport {
   /** the node that reported it */
   readonly node: string;
-  /** ms since the last good backup was made: the RPO (null: no backup yet) */
+  /**
+   * ms since the last good backup was last known to hold every turn (made, or a run skipped since:
+   * nothing new): the RPO now (null: no backup yet)
+   */
   readonly ageMs: number | null;
   /** ms the lagging copy (mirror or primary) has been behind; 0 when both are in sync */
   readonly mirrorLagMs: number;
@@ -163,7 +166,8 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
     const r = reports.get(ws);
     if (!r) return null;
     const { report } = r;
-    const at = report.lastBackup?.at ?? null;
+    // the recovery point: when the backup was last known to hold every turn
+    const at = report.lastBackup?.currentAt ?? report.lastBackup?.at ?? null;
     return {
       node: r.node,
       ...report,

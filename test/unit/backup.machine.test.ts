@@ -299,4 +299,21 @@ describe('backup machine', () => {
       fireAt: 3_000 + DEFAULT_VERIFY_INTERVAL_MS,
     });
   });
+
+  it('moves the recovery point on when a run is skipped because nothing changed', () => {
+    const s3 = backedUp();
+    expect((s3.next.context as BackupContext).lastCurrentAt).toBe(900); // the manifest's time
+    const run = host.apply(s3.next, ev('backup.request', { reason: 'manual' }, 4, 7_000));
+    const skipped = host.apply(
+      run.next,
+      ev('effect.result', { effectId: '4.0', value: { skipped: true, activitySeq: 7 } }, 5, 8_000),
+    );
+    const ctx = skipped.next.context as BackupContext;
+    expect(ctx.lastBackupAt).toBe(900);
+    expect(ctx.lastCurrentAt).toBe(8_000);
+    // before any backup a skip says nothing about a backup
+    const none = host.apply(host.initial(), ev('backup.request', { reason: 'manual' }, 1));
+    const noneSkipped = host.apply(none.next, result('1.0', { skipped: true, activitySeq: 0 }, 2));
+    expect((noneSkipped.next.context as BackupContext).lastCurrentAt).toBeNull();
+  });
 });
