@@ -144,6 +144,11 @@ describe('restore on takeover', () => {
     expect(readResult?.isError).toBe(false);
     expect(readResult?.output).toContain('# restored on takeover');
     expect(readFileSync(join(dirB, 'files', 'notes', 'x.md'), 'utf8')).toBe('# restored on takeover');
+    // The restore's figures are in B's heartbeat report (the supervisor's moe_restore_duration_seconds).
+    const restore = b.backups()['tr.w1']?.restore;
+    expect(restore).toMatchObject({ backupId: manifest.backupId });
+    expect(restore!.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(restore!.filesRtoMs).toBeGreaterThanOrEqual(1500);
     await b.stop();
     // Progress and the restore time (RTO) of each phase are logged.
     const restoreLog = lines.filter((l) => l.restore === true).map((l) => l.msg);
@@ -156,6 +161,7 @@ describe('restore on takeover', () => {
       expect(l.rtoMs).toBeGreaterThanOrEqual(0);
     expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBeGreaterThanOrEqual(1500);
     expect(lines.find((l) => l.msg === 'workspace hosted')?.restoredFrom).toBe(manifest.backupId);
+    expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBe(restore!.filesRtoMs);
 
     // `moe replay` on B's logs (restored, then continued by B): every actor matches its snapshot.
     const logs = readdirSync(join(dirB, 'sessions')).filter((l) => l.endsWith('.jsonl'));
