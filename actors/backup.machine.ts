@@ -18,6 +18,12 @@
  * - The schedule: the first `backup.request` arms a durable timer every `intervalMs` (default
  *   {@link DEFAULT_BACKUP_INTERVAL_MS}); each tick is a `schedule` run, skipped when nothing changed.
  *   `backup.schedule` changes the interval or stops it.
+ * - The verification schedule (issue 8 item 5): once a backup exists, a second durable timer every
+ *   `verifyIntervalMs` (default {@link DEFAULT_VERIFY_INTERVAL_MS}) verifies the latest backup again
+ *   (`backup.verify`, in any state: it only reads the store) and journals `backup.verified`.
+ *   `backup.schedule {verifyIntervalMs?, verifyEnabled?}` changes or stops it.
+ * - Status for the node's heartbeat (backupStatus.ts): when the last good backup was made, the last
+ *   verification and the last failure are kept in the context.
  *
  * The actor never ends (no final state): `done`/`failed` are the events, not states. Pure: time
  * only from the commands' `at`, effect ids from the turn (`fx`).
@@ -31,6 +37,8 @@ import { noInputs, type EffectInputs } from './effects.js';
 /** The id of a workspace's backup actor: `moe.cmd.<org>.<ws>.backup.workspace`. */
 export const BACKUP_ACTOR_ID = 'workspace';
 export const DEFAULT_BACKUP_INTERVAL_MS = 15 * 60_000;
+/** How often the latest backup is verified again, by default: once a day. */
+export const DEFAULT_VERIFY_INTERVAL_MS = 24 * 3600_000;
 /** Whole runs (snapshot, upload, verify) tried before `backup.failed`. */
 export const MAX_ATTEMPTS = 3;
 
@@ -43,6 +51,24 @@ interface Run {
 }
 
 type Made = Extract<BackupRunResult, { skipped: false }>;
+
+/** The last verification of a backup: right after it was made, or on the verification schedule. */
+export interface VerifyRecord {
+  /** the turn's time (epoch ms) */
+  readonly at: number;
+  readonly backupId: string;
+  readonly ok: boolean;
+  /** the first problem's code when not ok */
+  readonly code: string | null;
+  readonly scheduled: boolean;
+}
+
+/** The last `backup.failed`. */
+export interface FailureRecord {
+  readonly at: number;
+  readonly code: string;
+  readonly message: string;
+}
 
 export interface BackupContext {
   intervalMs: number;
@@ -59,13 +85,31 @@ export interface BackupContext {
   completed: number;
   skipped: number;
   failed: number;
+  // The fields below are absent in snapshots taken before they existed: read them with `??`.
+  verifyIntervalMs?: number;
+  verifyEnabled?: boolean;
+  verifyTimer?: string | null;
+  /** a scheduled verification in flight */
+  verifyCheck?: { effectId: string; backupId: string } | null;
+  /** when the last good backup was made (its manifest's time, epoch ms) */
+  lastBackupAt?: number | null;
+  /**
+   * when the last good backup was last known to hold everything: made, or a later run skipped
+   * because no turn came since (the recovery point; an idle workspace loses nothing)
+   */
+  lastCurrentAt?: number | null;
+  lastVerify?: VerifyRecord | null;
+  lastFailure?: FailureRecord | null;
 }
 
 type Failure = { code: string; message: string };
 
 type BackupEvent =
   | KernelEvent<'backup.request', { reason: BackupReason; force?: boolean }>
-  | KernelEvent<'backup.schedule', { intervalMs?: number; enabled?: boolean }>
+  | KernelEvent<
+      'backup.schedule',
+      { intervalMs?: number; enabled?: boolean; verifyIntervalMs?: number; verifyEnabled?: boolean }
+    >
   | KernelEvent<'timer.fired', { effectId: string }>
   | KernelEvent<'effect.result', { effectId: string; value: unknown }>
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>;
@@ -109,6 +153,16 @@ function armSchedule({ context, event, enqueue }: Ctx, index: number): Partial<B
   return { scheduleTimer: id };
 }
 
+/** Arms the verification timer `fx(event, index)` when it is on, unarmed, and a backup exists. */
+function armVerify({ context, event, enqueue }: Ctx, index: number): Partial<BackupContext> {
+  if (context.verifyEnabled === false || (context.verifyTimer ?? null) !== null) return {};
+  if (context.lastBackupId === null) return {};
+  const id = fx(event, index);
+  const fireAt = event.at + (context.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS);
+  enqueue({ type: 'effect', params: { id, kind: 'timer', fireAt } });
+  return { verifyTimer: id };
+}
+
 /** After a run: the next one when a request was coalesced, else nothing in flight. */
 function next(c: Ctx, after: Partial<BackupContext>): Partial<BackupContext> {
   const { pending } = c.context;
@@ -125,7 +179,7 @@ function fail(c: Ctx, failure: Failure): Partial<BackupContext> {
     type: 'emit',
     params: { type: 'backup.failed', reason: run.reason, ...failure, attempts: run.attempt },
   });
-  return next(c, { failed: c.context.failed + 1 });
+  return next(c, { failed: c.context.failed + 1, lastFailure: { at: c.event.at, ...failure } });
 }
 
 const isRunning = (c: BackupContext) => c.run !== null;
@@ -154,22 +208,82 @@ export const backupMachine = setup({
       // index 0 is the run's)
       const fired = event.type === 'timer.fired' ? { scheduleTimer: null } : {};
       const armed = armSchedule({ ...c, context: { ...context, ...fired } }, 1);
-      enqueue.assign({ ...started, ...fired, ...armed });
+      // a workspace backed up before the verification schedule existed gets it here (index 2)
+      const verifyArmed = armVerify(c, 2);
+      enqueue.assign({ ...started, ...fired, ...armed, ...verifyArmed });
     }),
     schedule: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'backup.schedule') return;
-      const intervalMs = event.data.intervalMs ?? context.intervalMs;
-      const scheduleEnabled = event.data.enabled ?? true;
-      if (context.scheduleTimer) enqueue({ type: 'cancel', params: { effectId: context.scheduleTimer } });
-      let scheduleTimer: string | null = null;
-      if (scheduleEnabled) {
-        scheduleTimer = fx(event);
+      const { data } = event;
+      const aboutVerify = data.verifyIntervalMs !== undefined || data.verifyEnabled !== undefined;
+      const aboutBackup = data.intervalMs !== undefined || data.enabled !== undefined || !aboutVerify;
+      let changed: Partial<BackupContext> = {};
+      if (aboutBackup) {
+        const intervalMs = data.intervalMs ?? context.intervalMs;
+        const scheduleEnabled = data.enabled ?? true;
+        if (context.scheduleTimer) enqueue({ type: 'cancel', params: { effectId: context.scheduleTimer } });
+        let scheduleTimer: string | null = null;
+        if (scheduleEnabled) {
+          scheduleTimer = fx(event);
+          enqueue({
+            type: 'effect',
+            params: { id: scheduleTimer, kind: 'timer', fireAt: event.at + intervalMs },
+          });
+        }
+        changed = { intervalMs, scheduleEnabled, scheduleTimer };
+      }
+      if (aboutVerify) {
+        // the verification schedule restarts from now with the new interval (index 1)
+        if (context.verifyTimer) enqueue({ type: 'cancel', params: { effectId: context.verifyTimer } });
+        const verify: Partial<BackupContext> = {
+          verifyIntervalMs: data.verifyIntervalMs ?? context.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+          verifyEnabled: data.verifyEnabled ?? true,
+          verifyTimer: null,
+        };
+        const c: Ctx = { context: { ...context, ...verify }, event, enqueue: (a) => enqueue(a) };
+        changed = { ...changed, ...verify, ...armVerify(c, 1) };
+      }
+      enqueue.assign(changed);
+    }),
+    /** The verification timer fired: verify the latest backup (unless one is being checked), re-arm. */
+    scheduledVerify: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'timer.fired') return;
+      const c: Ctx = { context: { ...context, verifyTimer: null }, event, enqueue: (a) => enqueue(a) };
+      let check: Partial<BackupContext> = {};
+      if (context.lastBackupId !== null && !context.verifyCheck) {
+        const effectId = fx(event);
         enqueue({
           type: 'effect',
-          params: { id: scheduleTimer, kind: 'timer', fireAt: event.at + intervalMs },
+          params: { id: effectId, kind: 'backup.verify', backupId: context.lastBackupId },
         });
+        check = { verifyCheck: { effectId, backupId: context.lastBackupId } };
       }
-      enqueue.assign({ intervalMs, scheduleEnabled, scheduleTimer });
+      enqueue.assign({ verifyTimer: null, ...check, ...armVerify(c, 1) });
+    }),
+    /** A scheduled verification returned (or its effect gave up): `backup.verified`. */
+    scheduledVerified: enqueueActions(({ context, event, enqueue }) => {
+      const check = context.verifyCheck;
+      if (!check || (event.type !== 'effect.result' && event.type !== 'effect.failed')) return;
+      const result: BackupVerifyResult =
+        event.type === 'effect.result'
+          ? (event.data.value as BackupVerifyResult)
+          : { ok: false, code: event.data.error.code, message: event.data.error.message, problems: 1 };
+      const code = result.ok ? null : (result.code ?? 'MOE_ERR_BACKUP_INTEGRITY');
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'backup.verified',
+          backupId: check.backupId,
+          ok: result.ok,
+          problems: result.problems ?? (result.ok ? 0 : 1),
+          ...(code !== null ? { code, message: result.message ?? 'no detail' } : {}),
+          at: event.at,
+        },
+      });
+      enqueue.assign({
+        verifyCheck: null,
+        lastVerify: { at: event.at, backupId: check.backupId, ok: result.ok, code, scheduled: true },
+      });
     }),
     /** `backup.run` returned: skipped, or verify what it wrote. */
     ran: enqueueActions(({ context, event, enqueue }) => {
@@ -187,7 +301,10 @@ export const backupMachine = setup({
             backupId: context.lastBackupId,
           },
         });
-        enqueue.assign(next(c, { skipped: context.skipped + 1, lastActivitySeq: result.activitySeq }));
+        const current = context.lastBackupId !== null ? { lastCurrentAt: event.at } : {};
+        enqueue.assign(
+          next(c, { skipped: context.skipped + 1, lastActivitySeq: result.activitySeq, ...current }),
+        );
         return;
       }
       const effectId = fx(event);
@@ -201,13 +318,22 @@ export const backupMachine = setup({
       const result = event.data.value as BackupVerifyResult;
       const run = context.run!;
       const made = context.made!;
-      if (!result.ok) {
-        enqueue.assign(
-          fail(c, {
-            code: result.code ?? 'MOE_ERR_BACKUP_INTEGRITY',
+      const code = result.ok ? null : (result.code ?? 'MOE_ERR_BACKUP_INTEGRITY');
+      const lastVerify: VerifyRecord = {
+        at: event.at,
+        backupId: made.backupId,
+        ok: result.ok,
+        code,
+        scheduled: false,
+      };
+      if (code !== null) {
+        enqueue.assign({
+          ...fail(c, {
+            code,
             message: `backup ${made.backupId} did not verify: ${result.message ?? 'no detail'}`,
           }),
-        );
+          lastVerify,
+        });
         return;
       }
       enqueue({
@@ -223,13 +349,17 @@ export const backupMachine = setup({
           attempts: run.attempt,
         },
       });
-      enqueue.assign(
-        next(c, {
-          completed: context.completed + 1,
-          lastActivitySeq: made.activitySeq,
-          lastBackupId: made.backupId,
-        }),
-      );
+      const after: Partial<BackupContext> = {
+        completed: context.completed + 1,
+        lastActivitySeq: made.activitySeq,
+        lastBackupId: made.backupId,
+        lastBackupAt: made.createdAt ?? event.at,
+        lastCurrentAt: made.createdAt ?? event.at,
+        lastVerify,
+      };
+      // the first good backup starts the verification schedule (index 1: `next` may use 0)
+      const following = next(c, after);
+      enqueue.assign({ ...following, ...armVerify({ ...c, context: { ...context, ...after } }, 1) });
     }),
     effectFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'effect.failed') return;
@@ -238,6 +368,11 @@ export const backupMachine = setup({
     }),
   },
   guards: {
+    isVerifyTimer: ({ context, event }) =>
+      event.type === 'timer.fired' && event.data.effectId === (context.verifyTimer ?? null),
+    isScheduledVerify: ({ context, event }) =>
+      (event.type === 'effect.result' || event.type === 'effect.failed') &&
+      event.data.effectId === context.verifyCheck?.effectId,
     isScheduleTimer: ({ context, event }) =>
       event.type === 'timer.fired' && event.data.effectId === context.scheduleTimer,
     isCurrentEffect: ({ context, event }) =>
@@ -266,9 +401,22 @@ export const backupMachine = setup({
     completed: 0,
     skipped: 0,
     failed: 0,
+    verifyIntervalMs: DEFAULT_VERIFY_INTERVAL_MS,
+    verifyEnabled: true,
+    verifyTimer: null,
+    verifyCheck: null,
+    lastBackupAt: null,
+    lastCurrentAt: null,
+    lastVerify: null,
+    lastFailure: null,
   },
+  // Handled in every state (a state's own transitions for these events come first; when their
+  // guards do not match, these apply): the schedules and the scheduled verification.
   on: {
     'backup.schedule': { actions: 'schedule' },
+    'timer.fired': { guard: 'isVerifyTimer', actions: 'scheduledVerify' },
+    'effect.result': { guard: 'isScheduledVerify', actions: 'scheduledVerified' },
+    'effect.failed': { guard: 'isScheduledVerify', actions: 'scheduledVerified' },
   },
   states: {
     idle: {

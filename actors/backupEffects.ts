@@ -28,6 +28,8 @@ export type BackupRunResult =
       readonly bytes: number;
       /** objects this run put */
       readonly uploaded: number;
+      /** the manifest's creation time, epoch ms (absent in results recorded before it was) */
+      readonly createdAt?: number;
     };
 
 export type BackupVerifyRequest = {
@@ -41,6 +43,8 @@ export type BackupVerifyResult = {
   /** the first problem's code and message when not ok */
   readonly code?: string;
   readonly message?: string;
+  /** how many problems were found (absent in results recorded before it was) */
+  readonly problems?: number;
 };
 
 /** Effects the backup actor emits, on `kind`. */

@@ -32,9 +32,13 @@ export {
   backupEffectInputs,
   BACKUP_ACTOR_ID,
   DEFAULT_BACKUP_INTERVAL_MS,
+  DEFAULT_VERIFY_INTERVAL_MS,
   MAX_ATTEMPTS as MAX_BACKUP_ATTEMPTS,
   type BackupContext,
+  type FailureRecord,
+  type VerifyRecord,
 } from './backup.machine.js';
+export { backupStatusOf, type BackupActorStatus } from './backupStatus.js';
 export {
   sessionMachine,
   sessionEffectInputs,

@@ -226,6 +226,8 @@ export type BackupReason = Static<typeof BackupReason>;
 
 /** The backup actor's interval bounds: 1 minute to 1 day; default 15 minutes (backup.machine.ts). */
 const BackupIntervalMs = Type.Integer({ minimum: 60_000, maximum: 24 * 3600_000 });
+/** The verification schedule's bounds: 1 minute to 30 days; default 24 h (backup.machine.ts). */
+const VerifyIntervalMs = Type.Integer({ minimum: 60_000, maximum: 30 * 24 * 3600_000 });
 
 export const BackupCommands = {
   /**
@@ -240,9 +242,19 @@ export const BackupCommands = {
       description: 'data of backup.request to moe.cmd.<org>.<ws>.backup.workspace',
     },
   ),
-  /** Change the recurring schedule (started by the first backup.request), or stop it (`enabled: false`). */
+  /**
+   * Change the recurring schedule (started by the first backup.request), or stop it (`enabled:
+   * false`); `verifyIntervalMs` / `verifyEnabled` do the same for the verification schedule
+   * (default: every 24 h once a backup exists). A command with only verify fields leaves the backup
+   * schedule alone.
+   */
   'backup.schedule': Type.Object(
-    { intervalMs: Type.Optional(BackupIntervalMs), enabled: Type.Optional(Type.Boolean()) },
+    {
+      intervalMs: Type.Optional(BackupIntervalMs),
+      enabled: Type.Optional(Type.Boolean()),
+      verifyIntervalMs: Type.Optional(VerifyIntervalMs),
+      verifyEnabled: Type.Optional(Type.Boolean()),
+    },
     { additionalProperties: false },
   ),
 } satisfies Record<string, TSchema>;

@@ -240,4 +240,16 @@ export const BackupEvents = {
     },
     'the backup failed after its retries (code: the error code, e.g. MOE_ERR_BACKUP_INTEGRITY from verification)',
   ),
+  'backup.verified': eventSchema(
+    'backup.verified',
+    {
+      backupId: Type.String(),
+      ok: Type.Boolean(),
+      problems: Type.Integer({ minimum: 0 }),
+      code: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String()),
+      at: Type.Number(),
+    },
+    'the verification schedule checked the latest backup again (restored to a temp dir: sha256s, integrity_check, replay); ok false: problems found, code/message the first (at: epoch ms)',
+  ),
 };

@@ -87,6 +87,8 @@ export interface PendingCopy {
   readonly op: 'put' | 'delete';
   readonly attempts: number;
   readonly dueAt: number;
+  /** when this copy fell behind on the key (kept across retries): the mirror lag's start */
+  readonly since: number;
 }
 
 export interface MirroredStoreOptions {
@@ -303,7 +305,9 @@ export class MirroredStore implements ObjectStore {
   private enqueue(key: string, target: Copy, op: 'put' | 'delete', attempts: number): void {
     const delay = attempts === 0 ? 0 : backoffDelay(attempts, this.retry, this.random);
     this.unlandable.delete(key);
-    this.pendingCopies.set(key, { key, target, op, attempts, dueAt: this.clock.now() + delay });
+    const now = this.clock.now();
+    const since = this.pendingCopies.get(key)?.since ?? now;
+    this.pendingCopies.set(key, { key, target, op, attempts, dueAt: now + delay, since });
     this.schedule();
   }
 

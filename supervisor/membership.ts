@@ -1,10 +1,21 @@
 /**
  * Membership: which workspace-nodes are alive, read from their heartbeats in KV `moe_nodes`
- * (key = node id, value `{node, at, workspaces, degraded}`, written every NODE_HEARTBEAT_MS). A node is
+ * (key = node id, value `{node, at, workspaces, degraded, backups}`, written every NODE_HEARTBEAT_MS). A node is
  * dead when its last heartbeat is older than `staleMs` by the supervisor's clock. Keys under
  * {@link SUPERVISOR_KEY_PREFIX} belong to the supervisors, not to nodes, and are skipped.
  */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { WorkspaceBackupReport } from '../schemas/index.js';
 import type { KvMirror } from './kvMirror.js';
+
+const isBackupReport = TypeCompiler.Compile(WorkspaceBackupReport);
+
+/** A workspace's backup report and the node that sent it (in its heartbeat of time `at`). */
+export interface ReportedBackup {
+  readonly node: string;
+  readonly at: number;
+  readonly report: WorkspaceBackupReport;
+}
 
 /** Keys in `moe_nodes` that are not node heartbeats (the leader record lives here). */
 export const SUPERVISOR_KEY_PREFIX = '_supervisor.';
@@ -26,6 +37,7 @@ interface Heartbeat {
   at?: unknown;
   workspaces?: unknown;
   degraded?: unknown;
+  backups?: unknown;
 }
 
 export class Membership {
@@ -52,6 +64,27 @@ export class Membership {
       out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /**
+   * The backup reports in the heartbeats, by `org.ws`: of `preferred(ws)` (the lease holder) when it
+   * sent one, else the newest. A report that does not match its schema is left out.
+   */
+  backups(preferred: (ws: string) => string | null): Map<string, ReportedBackup> {
+    const out = new Map<string, ReportedBackup>();
+    for (const e of this.mirror.values()) {
+      if (e.key.startsWith(SUPERVISOR_KEY_PREFIX)) continue;
+      const hb = (e.value ?? {}) as Heartbeat;
+      if (typeof hb.backups !== 'object' || hb.backups === null) continue;
+      const at = typeof hb.at === 'number' ? hb.at : 0;
+      for (const [ws, report] of Object.entries(hb.backups as Record<string, unknown>)) {
+        if (!isBackupReport.Check(report)) continue;
+        const seen = out.get(ws);
+        const better = !seen || (seen.node !== preferred(ws) && (e.key === preferred(ws) || at > seen.at));
+        if (better) out.set(ws, { node: e.key, at, report });
+      }
+    }
+    return out;
   }
 
   /**

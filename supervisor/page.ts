@@ -1,6 +1,6 @@
 /**
  * The dashboard page: one HTML document with inline CSS and script (no external assets). It renders
- * `/api/status` as tables — nodes, workspaces, dead letters, streams — and refreshes every 2 s.
+ * `/api/status` as tables — nodes, workspaces, backups, dead letters, streams — and refreshes every 2 s.
  */
 export const PAGE = `<!doctype html>
 <html lang="en">
@@ -27,6 +27,7 @@ export const PAGE = `<!doctype html>
 <div id="err"></div>
 <h2>Nodes</h2><div id="nodes"></div>
 <h2>Workspaces</h2><div id="workspaces"></div>
+<h2>Backups</h2><div id="backups"></div>
 <h2>Dead letters</h2><div id="dlq"></div>
 <h2>Streams</h2><div id="streams"></div>
 <script>
@@ -55,6 +56,16 @@ async function refresh() {
     document.getElementById('workspaces').innerHTML = table(['workspace', 'holder', 'epoch', 'lease left', 'backlog'],
       s.workspaces.map((w) => [esc(w.workspace), w.holder ? esc(w.holder) + ' ' + state(w.holderLive) : '<span class="muted">none</span>',
         esc(w.epoch ?? '–'), secs(w.leaseRemainingMs), esc(w.backlog ?? '–')]));
+    const ago = (at) => (at == null ? '–' : secs(s.at - at) + ' ago');
+    const verify = (v) => (v ? (v.ok ? '<span class="live">ok</span>' : '<span class="dead">' + esc(v.code || 'failed') + '</span>') +
+      ' ' + ago(v.at) + (v.scheduled ? ' (scheduled)' : '') : '<span class="muted">never</span>');
+    const lag = (b) => (b.pending.mirror + b.pending.primary === 0 ? 'in sync'
+      : '<span class="dead">' + b.pending.mirror + ' to mirror, ' + b.pending.primary + ' to primary, ' + secs(b.mirrorLagMs) + '</span>');
+    document.getElementById('backups').innerHTML = table(['workspace', 'last good backup', 'age (RPO)', 'last verification', 'last failure', 'mirror lag', 'last restore'],
+      s.workspaces.filter((w) => w.backup).map((w) => { const b = w.backup; return [esc(w.workspace),
+        b.lastBackup ? esc(b.lastBackup.id) : '<span class="dead">none</span>', secs(b.ageMs), verify(b.lastVerify),
+        b.lastFailure ? '<span class="dead">' + esc(b.lastFailure.code) + '</span> ' + ago(b.lastFailure.at) : '–', lag(b),
+        b.restore ? esc(b.restore.backupId) + ' in ' + secs(b.restore.rtoMs) : '–']; }));
     document.getElementById('dlq').innerHTML = '<p>' + s.deadLetters.count + ' in MOE_DLQ; latest first:</p>' +
       table(['seq', 'code', 'subject', 'reason'], s.deadLetters.recent.map((d) => [d.seq, esc(d.code), esc(d.subject), esc(d.reason)]));
     document.getElementById('streams').innerHTML = table(['stream', 'messages', 'bytes', 'consumers'],

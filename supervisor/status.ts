@@ -1,6 +1,7 @@
 /**
  * The cluster status the dashboard shows and `/api/status` returns: nodes (heartbeat age, live or
- * dead, workspaces), workspaces (lease holder, epoch, lease remaining, consumer backlog), dead
+ * dead, workspaces), workspaces (lease holder, epoch, lease remaining, consumer backlog, backups as
+ * the hosting node reports them: last good backup and its age, verification, mirror lag), dead
  * letters (count and the last {@link RECENT_DEAD_LETTERS}) and stream sizes. Read on demand from
  * the supervisor's KV mirrors and the JetStream API.
  */
@@ -10,6 +11,7 @@ import {
   placementKey,
   STREAMS,
   workspaceConsumerName,
+  type WorkspaceBackupReport,
 } from '../schemas/index.js';
 import type { KvMirror } from './kvMirror.js';
 import type { LeaderRecord } from './leadership.js';
@@ -28,6 +30,21 @@ export interface WorkspaceStatus {
   readonly leaseRemainingMs: number | null;
   /** num_pending + num_ack_pending of the workspace's durable consumer (null: no consumer yet) */
   readonly backlog: number | null;
+  /** its backups, as the node hosting it reports them (null: no node reports it) */
+  readonly backup: WorkspaceBackupStatus | null;
+}
+
+/** A node's backup report of a workspace, with ages by the supervisor's clock. */
+export interface WorkspaceBackupStatus extends WorkspaceBackupReport {
+  /** the node that reported it */
+  readonly node: string;
+  /**
+   * ms since the last good backup was last known to hold every turn (made, or a run skipped since:
+   * nothing new): the RPO now (null: no backup yet)
+   */
+  readonly ageMs: number | null;
+  /** ms the lagging copy (mirror or primary) has been behind; 0 when both are in sync */
+  readonly mirrorLagMs: number;
 }
 
 export interface DeadLetterSummary {
@@ -139,6 +156,25 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
     deadLetters(s.jsm),
     streamSizes(s.jsm),
   ]);
+  const holders = new Map<string, string>();
+  for (const e of s.placement.values()) {
+    const lease = parseLease(e.value);
+    if (lease) holders.set(e.key, lease.node);
+  }
+  const reports = s.membership.backups((ws) => holders.get(ws) ?? null);
+  const backupOf = (ws: string): WorkspaceBackupStatus | null => {
+    const r = reports.get(ws);
+    if (!r) return null;
+    const { report } = r;
+    // the recovery point: when the backup was last known to hold every turn
+    const at = report.lastBackup?.currentAt ?? report.lastBackup?.at ?? null;
+    return {
+      node: r.node,
+      ...report,
+      ageMs: at === null ? null : Math.max(0, now - at),
+      mirrorLagMs: report.behindSince === null ? 0 : Math.max(0, now - report.behindSince),
+    };
+  };
   const byWs = new Map<string, WorkspaceStatus>();
   for (const e of s.placement.values()) {
     const lease = parseLease(e.value);
@@ -149,6 +185,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
       epoch: lease?.epoch ?? null,
       leaseRemainingMs: lease ? lease.until - now : null,
       backlog: backlog.get(e.key) ?? null,
+      backup: backupOf(e.key),
     });
   }
   for (const [ws, n] of backlog)
@@ -160,6 +197,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
         epoch: null,
         leaseRemainingMs: null,
         backlog: n,
+        backup: backupOf(ws),
       });
   return {
     supervisor: {

@@ -4,7 +4,9 @@
  * renews leases and publishes a heartbeat for the supervisor (key = node id in `moe_nodes`, every
  * {@link NODE_HEARTBEAT_MS} — at most lease/3 — independent of the lease length, so the supervisor
  * can tell a dead node from a live one long before a long lease runs out). The heartbeat also lists
- * what runs degraded here (a workspace whose projection worker was given up on), for the dashboard.
+ * what runs degraded here (a workspace whose projection worker was given up on), and each hosted
+ * workspace's backup status (backupReport.ts: last good backup, verification, mirror lag, last
+ * restore), for the dashboard and the supervisor's `/metrics`.
  *
  * A node first refuses a data dir on a FUSE filesystem (MOE_ERR_DATA_DIR_ON_FUSE, dataDirFs.ts:
  * SQLite and JSONL need a local disk), then takes its data dir's lock (`node.lock`, dataDirLock.ts):
@@ -21,7 +23,15 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
-import { KV_BUCKETS, NODE_HEARTBEAT_MS, parseActorSubject, STREAMS } from '../schemas/index.js';
+import {
+  KV_BUCKETS,
+  NODE_HEARTBEAT_MS,
+  parseActorSubject,
+  STREAMS,
+  TENANCY_WS,
+  type WorkspaceBackupReport,
+} from '../schemas/index.js';
+import { backupReport, type RestoreReport } from './backupReport.js';
 import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
@@ -85,6 +95,8 @@ export interface WorkspaceNode {
   readonly agents: AgentRuntime;
   /** what runs degraded on this node (also in its heartbeat): `<org>.<ws>: <reason>` per workspace */
   degraded(): string[];
+  /** each hosted workspace's backup status by `org.ws` (also in its heartbeat; tenancy workspaces left out) */
+  backups(): Record<string, WorkspaceBackupReport>;
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -145,6 +157,8 @@ async function startLocked(
   const hosts = new Map<string, WorkspaceHost>();
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
+  /** the last restore on takeover of each workspace, by `org.ws` */
+  const restores = new Map<string, RestoreReport>();
   let stopped = false;
   // The backup store, opened the first time a workspace without local state is hosted.
   let storage: ObjectStore | undefined = options.storage;
@@ -181,6 +195,14 @@ async function startLocked(
         log,
         signal: stopping.signal,
       });
+      if (restored.backupId !== undefined && restored.rtoMs !== undefined) {
+        const restore = { backupId: restored.backupId, at: clock.now(), rtoMs: restored.rtoMs };
+        restores.set(key, { ...restore, filesRtoMs: null });
+        void restored.filesRtoMs?.then((ms) => {
+          if (ms !== undefined && restores.get(key)?.at === restore.at)
+            restores.set(key, { ...restore, filesRtoMs: ms });
+        });
+      }
       const h = new WorkspaceHost({
         org,
         ws,
@@ -231,6 +253,25 @@ async function startLocked(
   };
 
   const degraded = () => [...hosts].flatMap(([key, h]) => (h.degraded ? [`${key}: ${h.degraded}`] : []));
+  const backups = (): Record<string, WorkspaceBackupReport> => {
+    const out: Record<string, WorkspaceBackupReport> = {};
+    for (const [key, h] of hosts) {
+      if (h.o.ws === TENANCY_WS) continue;
+      try {
+        const { org, ws } = h.o;
+        out[key] = backupReport({
+          org,
+          ws,
+          sessions: h.cluster.sessions,
+          store: storage,
+          restore: restores.get(key),
+        });
+      } catch {
+        // a workspace stopping meanwhile (its databases closed) is left out of this beat
+      }
+    }
+    return out;
+  };
 
   // Heartbeat and retry of waiting workspaces (a lease the supervisor released is taken at once).
   // The first beat goes out before any lease is taken. It also says what runs degraded here.
@@ -247,6 +288,7 @@ async function startLocked(
           at: clock.now(),
           workspaces: [...hosts.keys()],
           degraded: degraded(),
+          backups: backups(),
         }),
       )
       .catch(() => undefined);
@@ -309,6 +351,7 @@ async function startLocked(
     hosts,
     agents,
     degraded,
+    backups,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -63,6 +63,10 @@ export interface TakeoverRestore {
   readonly backupId: string | undefined;
   /** resolves when the workspace files are back (at once when there is nothing to restore) */
   readonly files: Promise<void>;
+  /** ms until the databases and logs were back (the time to serve); undefined: nothing restored */
+  readonly rtoMs?: number;
+  /** ms until the files were back too (undefined: none restored, or their restore failed) */
+  readonly filesRtoMs?: Promise<number | undefined>;
 }
 
 /** In the workspace dir while its files are still to be restored: the backup id. */
@@ -105,7 +109,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     try {
       const m = await readManifest(store, pending);
       log.info({ backupId: m.backupId, files: m.files.length }, 'restore: resuming the files');
-      return { backupId: m.backupId, files: restoreFiles(store, m, o, o.filesDir, log, t0) };
+      return withFiles(m.backupId, undefined, restoreFiles(store, m, o, o.filesDir, log, t0));
     } catch (err) {
       log.error({ err, backupId: pending }, 'restore: cannot resume the files; tools run on what is there');
       rmSync(join(o.dir, PENDING_FILES), { force: true });
@@ -139,6 +143,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
 
   // Phase 1, before serving: databases and logs.
   const stage = staging(o.dir, 'restore-db');
+  let rtoMs: number;
   try {
     const r = await restoreBackup(store, { ...m, files: [] }, stage);
     // Written before the databases are in place: a node stopped before the files are back
@@ -149,8 +154,9 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     }
     moveInto(join(stage, 'db'), join(o.dir, 'db'));
     moveInto(join(stage, 'sessions'), join(o.dir, 'sessions'));
+    rtoMs = Math.round(performance.now() - t0);
     log.info(
-      { backupId: m.backupId, objects: r.objects, bytes: r.bytes, rtoMs: Math.round(performance.now() - t0) },
+      { backupId: m.backupId, objects: r.objects, bytes: r.bytes, rtoMs },
       'restore: databases and logs back; the kernel catches up from the journal',
     );
   } catch (err) {
@@ -163,9 +169,18 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
     rmSync(stage, { recursive: true, force: true });
   }
 
-  if (filesDir === undefined) return { backupId: m.backupId, files: Promise.resolve() };
+  if (filesDir === undefined) return { backupId: m.backupId, files: Promise.resolve(), rtoMs };
   // Phase 2, in the background: files. Tool calls wait for it.
-  return { backupId: m.backupId, files: restoreFiles(store, m, o, filesDir, log, t0) };
+  return withFiles(m.backupId, rtoMs, restoreFiles(store, m, o, filesDir, log, t0));
+}
+
+/** A restore whose files come back in the background (`files` never rejects). */
+function withFiles(
+  backupId: string,
+  rtoMs: number | undefined,
+  filesRtoMs: Promise<number | undefined>,
+): TakeoverRestore {
+  return { backupId, files: filesRtoMs.then(() => undefined), rtoMs, filesRtoMs };
 }
 
 /** The backup whose files are still to come back, if any. */
@@ -174,7 +189,7 @@ function pendingFiles(dir: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
 }
 
-/** Phase 2: the files of `m` into `filesDir`; never rejects (a failure is logged). */
+/** Phase 2: the files of `m` into `filesDir`; resolves with its rtoMs, never rejects (a failure is logged). */
 async function restoreFiles(
   store: ObjectStore,
   m: BackupManifest,
@@ -182,27 +197,22 @@ async function restoreFiles(
   filesDir: string,
   log: Logger,
   t0: number,
-): Promise<void> {
+): Promise<number | undefined> {
   const stage = staging(dir, 'restore-files');
   try {
     const r = await restoreBackup(store, { ...m, databases: [], logs: [] }, stage);
     if (signal?.aborted) {
       log.info({ backupId: m.backupId }, 'restore: node stopping; the files are resumed at its next start');
-      return;
+      return undefined;
     }
     moveInto(join(stage, 'files'), filesDir);
     rmSync(join(dir, PENDING_FILES), { force: true });
-    log.info(
-      {
-        backupId: m.backupId,
-        files: m.files.length,
-        bytes: r.bytes,
-        rtoMs: Math.round(performance.now() - t0),
-      },
-      'restore: files back',
-    );
+    const rtoMs = Math.round(performance.now() - t0);
+    log.info({ backupId: m.backupId, files: m.files.length, bytes: r.bytes, rtoMs }, 'restore: files back');
+    return rtoMs;
   } catch (err) {
     log.error({ err, backupId: m.backupId }, 'restore: files failed; tools run on what is there');
+    return undefined;
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }

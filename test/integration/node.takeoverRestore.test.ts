@@ -177,6 +177,11 @@ describe('restore on takeover', () => {
     expect(listFiles(join(dirB, 'files'))).toEqual(files);
     for (const f of files)
       expect(readFileSync(join(dirB, 'files', f)).equals(readFileSync(join(dirA, 'files', f))), f).toBe(true);
+    // The restore's figures are in B's heartbeat report (the supervisor's moe_restore_duration_seconds).
+    const restore = b.backups()['tr.w1']?.restore;
+    expect(restore).toMatchObject({ backupId: manifest.backupId });
+    expect(restore!.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(restore!.filesRtoMs).toBeGreaterThanOrEqual(1500);
     await b.stop();
     // Progress and the restore time (RTO) of each phase are logged.
     const restoreLog = lines.filter((l) => l.restore === true).map((l) => l.msg);
@@ -189,6 +194,7 @@ describe('restore on takeover', () => {
       expect(l.rtoMs).toBeGreaterThanOrEqual(0);
     expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBeGreaterThanOrEqual(1500);
     expect(lines.find((l) => l.msg === 'workspace hosted')?.restoredFrom).toBe(manifest.backupId);
+    expect(lines.find((l) => l.msg === 'restore: files back')?.rtoMs).toBe(restore!.filesRtoMs);
 
     // `moe replay` on B's logs (restored, then continued by B): every actor matches its snapshot.
     const logs = readdirSync(join(dirB, 'sessions')).filter((l) => l.endsWith('.jsonl'));

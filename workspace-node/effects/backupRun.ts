@@ -48,6 +48,7 @@ export function backupRunHandler(deps: BackupRunDeps): EffectHandlerOf<'backup.r
       objects: manifest.objects.length,
       bytes: manifest.objects.reduce((n, o) => n + o.size, 0),
       uploaded: uploaded.databases + uploaded.segments + uploaded.blobs + 1,
+      createdAt: Date.parse(manifest.createdAt),
     };
   };
 }
