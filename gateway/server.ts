@@ -104,7 +104,9 @@ export interface Gateway {
 }
 
 function errorBody(err: MoeError) {
-  return { error: { code: err.code, message: err.message } };
+  return {
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
 }
 
 /** Maps anything thrown in Fastify to a catalogued {@link MoeError}. */
