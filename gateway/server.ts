@@ -77,8 +77,11 @@ export interface GatewayOptions {
    * 5 min); also written on close
    */
   snapshotIntervalMs?: number;
-  /** pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info') */
-  logger?: boolean | { level: string };
+  /**
+   * pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info'); `stream`
+   * receives the JSON lines instead of stdout
+   */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
 }
 
 export interface RateLimits {

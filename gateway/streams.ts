@@ -169,20 +169,25 @@ export async function openEventStream(
   const scope: StreamFilter = { ...filter, level: 'debug' };
   const cursor = resumeCursor(opts.start);
   const seen = new Set<string>();
-  /** throws when `rec`'s actor, met here for the first time past turn 1, has nothing held up to the cursor */
-  const checkHeld = async (seq: number, rec: JournalRecord) => {
+  /**
+   * Throws when `rec`'s actor, met here for the first time past turn 1 and not right after the
+   * cursor, has no entry held up to the cursor: its earlier turns are purged, and some may have
+   * come after the cursor (an entry of it held at or before the cursor means none did: a purge
+   * removes a prefix of a subject, and every entry after the cursor is read here first).
+   */
+  const checkHeld = async (seq: number, rec: JournalRecord, from: number) => {
     const subj = eventSubject(rec.actor);
     if (seen.has(subj)) return;
     seen.add(subj);
-    if (rec.turn <= 1) return;
+    if (rec.turn <= 1 || seq <= from + 1) return;
     const first = await firstJournalEntry(bus.jsm, subj);
-    if (!first || first.seq >= seq) throw cursorPurged(subj, cursor ?? 0, seq);
+    if (!first || first.seq >= seq) throw cursorPurged(subj, from, seq);
   };
   return {
     async *[Symbol.asyncIterator]() {
       for await (const { seq, rec, endsEntry } of reader.turns()) {
         const ev = toStreamEvent(seq, rec, endsEntry);
-        if (cursor !== null && matches(ev, scope)) await checkHeld(seq, rec);
+        if (cursor !== null && matches(ev, scope)) await checkHeld(seq, rec, cursor);
         if (matches(ev, filter)) yield ev;
       }
     },
