@@ -7,9 +7,8 @@
  * Records of commands sent with an Idempotency-Key are kept ({@link TenancyProjection.applied}), so
  * a retried request finds the outcome of the first one.
  *
- * Not snapshotted: the tenancy actors live in the `_tenancy` pseudo-workspace, which is never
- * backed up and so never purged by the node (only workspace journals are, behind verified
- * backups). Should its turns go missing anyway, the fold notices (turn numbers skip, see
+ * Not snapshotted: the tenancy actors live in the `_tenancy` pseudo-workspace, whose journal the
+ * node never purges (only real workspaces' journals are purged, behind verified backups). Should its turns go missing anyway, the fold notices (turn numbers skip, see
  * journalGap.ts) and says so: {@link TenancyProjection.incomplete}, `/readyz`, a coded log line.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
