@@ -24,6 +24,7 @@ import type { MoeError } from '../schemas/index.js';
 import { firstJournalEntry, JournalReader, type JournalStart } from '../actors/kernel/index.js';
 import { eventSubject, STREAMS, turnsOf, type JournalRecord } from '../schemas/index.js';
 import { errors } from './errors.js';
+import { natsUnavailable } from './natsLink.js';
 
 /** How far back (MOE_EVT sequences) a windowed `from=start` may begin. */
 export const REPLAY_WINDOW = 10_000;
@@ -134,6 +135,15 @@ export function cursorPurged(what: string, cursor: number, firstSeq: number): Mo
 
 const isWildcard = (subject: string) => subject.includes('*') || subject.includes('>');
 
+/** The first entry held on `subject`; a lookup NATS does not answer is a retryable 503. */
+async function firstHeld(jsm: JetStreamManager, subject: string) {
+  try {
+    return await firstJournalEntry(jsm, subject);
+  } catch (cause) {
+    throw natsUnavailable('journal read failed', cause);
+  }
+}
+
 /**
  * Before a stream on one actor's subject opens: throws {@link cursorPurged} when its first entry
  * still held comes after `start`'s cursor and is not its first turn (earlier turns were purged).
@@ -146,7 +156,7 @@ export async function assertCursorHeld(
 ): Promise<void> {
   const cursor = resumeCursor(start);
   if (cursor === null || isWildcard(subject)) return;
-  const first = await firstJournalEntry(jsm, subject);
+  const first = await firstHeld(jsm, subject);
   const firstTurn = first ? (turnsOf(first.entry)[0]?.turn ?? 1) : 1;
   if (first && firstTurn > 1 && first.seq > cursor + 1) throw cursorPurged(subject, cursor, first.seq);
 }
@@ -180,7 +190,7 @@ export async function openEventStream(
     if (seen.has(subj)) return;
     seen.add(subj);
     if (rec.turn <= 1 || seq <= from + 1) return;
-    const first = await firstJournalEntry(bus.jsm, subj);
+    const first = await firstHeld(bus.jsm, subj);
     if (!first || first.seq >= seq) throw cursorPurged(subj, from, seq);
   };
   return {

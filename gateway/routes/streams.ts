@@ -62,7 +62,7 @@ function startOf(req: FastifyRequest, q: Query, kind: TargetKind): StreamStart {
 const slotOf = new WeakMap<FastifyRequest, () => void>();
 const releaseSlot = (req: FastifyRequest) => slotOf.get(req)?.();
 
-/** WebSocket close code of a stream ended by an error frame (4000–4999: the application's). */
+/** WebSocket close code of a stream ended for a purged resume point (4000–4999: the application's). */
 export const STREAM_ERROR_CLOSE = 4410;
 
 /** The frame that ends a stream on an error the client can act on (same body as an HTTP error). */
@@ -158,7 +158,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       if (!isMoeError(err)) throw err;
       if (socket.readyState === socket.OPEN) {
         socket.send(errorFrame(err));
-        socket.close(STREAM_ERROR_CLOSE, err.code);
+        socket.close(err.code === errors.CURSOR_PURGED.spec.code ? STREAM_ERROR_CLOSE : 1011, err.code);
       }
     } finally {
       await stream.close();
