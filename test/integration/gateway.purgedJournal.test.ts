@@ -235,6 +235,15 @@ describe('stream resume over a purged journal', () => {
     const seqs = below.frames.slice(0, -1).map((f) => f.seq as number);
     expect(seqs.every((s) => s <= last.error.details.since)).toBe(true);
 
+    // over SSE the same condition is an `event: error` frame, after which the server ends the stream
+    const sse = await fetch(`${live.url}/api/workspaces/${ws}/events?since=0`, { headers: auth });
+    expect(sse.status).toBe(200);
+    const text = await sse.text();
+    const frame = /event: error\ndata: (.*)\n\n/.exec(text);
+    expect(JSON.parse(frame![1]!)).toMatchObject({
+      error: { code: 'MOE_ERR_CURSOR_PURGED', details: { since: last.error.details.since } },
+    });
+
     // resuming past every purge point: the kept entries stream with no error
     const since = Math.max(...held) - 1;
     const lastTask = [...firstHeld].find(([, s]) => s === since + 1)![0];
