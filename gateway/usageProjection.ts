@@ -26,7 +26,11 @@ import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import { journalGap, logJournalGap, type JournalGap } from './journalGap.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 import type { Coverage, SnapshotStore } from './snapshotStore.js';
-import { scheduleSnapshots, type SnapshotSchedule } from './snapshotSchedule.js';
+import {
+  DEFAULT_SNAPSHOT_INTERVAL_MS,
+  scheduleSnapshots,
+  type SnapshotSchedule,
+} from './snapshotSchedule.js';
 
 export interface UsageTotals {
   calls: number;
@@ -208,7 +212,7 @@ export class UsageProjection {
         opts.snapshots,
         USAGE_SNAPSHOT,
         () => this.snapshot(),
-        opts.snapshotEveryMs ?? 5 * 60_000,
+        opts.snapshotEveryMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
         log,
         this.loadedFrom ?? {},
       );
