@@ -123,5 +123,6 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
 
 env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe; never on FUSE), MOE_FILES_ROOT
      (unset: files in the data dir), MOE_PORT (8080), MOE_SUPERVISOR_PORT (8090), MOE_HOST,
-     MOE_JWT_SECRET, MOE_LOG_LEVEL, MOE_REPLICAS (1); see docs/operations.md
+     MOE_JWT_SECRET, MOE_GATEWAY_SNAPSHOT_MS (300000), MOE_LOG_LEVEL, MOE_REPLICAS (1); see
+     docs/operations.md
 exit: 0 ok, 1 failure, 2 bad command line or configuration (MOE_ERR_USAGE, MOE_ERR_CONFIG)`;

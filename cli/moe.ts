@@ -21,7 +21,16 @@ import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
 import { errors } from './errors.js';
 import { COMMAND_HELP, USAGE } from './help.js';
-import { checkJwtSecret, checkLogLevel, host, natsUrl, pick, port, positiveInt } from './options.js';
+import {
+  checkJwtSecret,
+  checkLogLevel,
+  checkSnapshotInterval,
+  host,
+  natsUrl,
+  pick,
+  port,
+  positiveInt,
+} from './options.js';
 import { reportError } from './reportError.js';
 import { packageVersion } from './version.js';
 
@@ -81,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       checkJwtSecret();
+      checkSnapshotInterval();
       checkNodeEnv(process.env, { dataDir: args.dataDir });
       return upCommand(args, print);
     }
@@ -112,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       checkJwtSecret();
+      checkSnapshotInterval();
       return gatewayCommand(args, print);
     }
     case 'supervisor': {

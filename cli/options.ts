@@ -84,3 +84,9 @@ export function checkLogLevel(env: NodeJS.ProcessEnv = process.env): void {
       `MOE_LOG_LEVEL must be one of ${[...Object.keys(levels.values), 'silent'].join(', ')}, got ${JSON.stringify(l)}`,
     );
 }
+
+/** MOE_GATEWAY_SNAPSHOT_MS, when set, must be a positive integer (the usage snapshot interval). */
+export function checkSnapshotInterval(): void {
+  const v = pick(undefined, '', 'MOE_GATEWAY_SNAPSHOT_MS', '');
+  if (v.from !== 'default') positiveInt(v);
+}

@@ -80,6 +80,17 @@ export const errors = defineErrors('gateway', {
     status: 503,
     retryable: true,
   },
+  CURSOR_PURGED: {
+    code: 'MOE_ERR_CURSOR_PURGED',
+    message:
+      'journal entries after this cursor were purged from MOE_EVT; resume from the first available sequence (details.since) or from=now',
+    status: 410,
+  },
+  JOURNAL_PURGED: {
+    code: 'MOE_ERR_JOURNAL_PURGED',
+    message: 'turns this projection needs were purged from the journal and no snapshot covers them',
+    status: 503,
+  },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
 });

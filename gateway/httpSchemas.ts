@@ -7,7 +7,17 @@ import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
-  { error: Type.Object({ code: Type.String({ pattern: '^MOE_ERR_' }), message: Type.String() }) },
+  {
+    error: Type.Object({
+      code: Type.String({ pattern: '^MOE_ERR_' }),
+      message: Type.String(),
+      details: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: 'what the code names, when it names something (e.g. `since` of MOE_ERR_CURSOR_PURGED)',
+        }),
+      ),
+    }),
+  },
   { $id: 'ErrorBody', description: 'every 4xx/5xx answer; codes are listed in docs/errors.md' },
 );
 

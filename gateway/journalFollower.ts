@@ -1,10 +1,11 @@
 /**
  * Follows part of the journal (MOE_EVT, one filter subject — nats-server 2.9 has no multi-filter
- * consumers) from the start with the kernel's journal reader, handing every turn to a fold. The
- * reader resumes after the last entry read when its consumer is lost, so a fold sees each turn
- * once and in order. `caughtUp` turns true once the records present at start are applied: the
- * gateway's in-memory projections (tenancy, usage) are rebuilt this way at every start, which
- * keeps the gateway stateless.
+ * consumers) from the start, or after the sequence a projection snapshot covers, with the kernel's
+ * journal reader, handing every turn to a fold. The reader resumes after the last entry read when
+ * its consumer is lost, so a fold sees each turn once and in order. `caughtUp` turns true once the
+ * records present at start are applied: the gateway's in-memory projections (tenancy, usage) are
+ * rebuilt this way at every start (usage from its snapshot, see snapshotStore.ts), which keeps the
+ * gateway stateless.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -21,27 +22,28 @@ export interface JournalFollower {
 
 /**
  * @example
- *   const f = followJournal(js, 'moe.evt.*.*.agent.*', (seq, rec) => fold(rec), log);
+ *   const f = followJournal(js, 'moe.evt.*.*.agent.*', (seq, rec) => fold(rec), log, snapshotSeq);
  *   await f.started();
  */
 export function followJournal(
   js: JetStreamClient,
   filter: string,
-  onRecord: (seq: number, rec: JournalRecord) => void,
+  onRecord: (seq: number, rec: JournalRecord, endsEntry: boolean) => void,
   log: FastifyBaseLogger,
+  afterSeq = 0,
 ): JournalFollower {
   const reader = new JournalReader(js, {
     filter,
-    start: { afterSeq: 0 },
+    start: { afterSeq },
     follow: true,
     onUnreadable: (err, seq) =>
       log.warn({ err, seq, filter }, 'journal follower skipped an unreadable record'),
     onRetry: (err) => log.debug({ err, filter }, 'journal follower not ready; retrying'),
   });
   const run = async () => {
-    for await (const { seq, rec } of reader.turns()) {
+    for await (const { seq, rec, endsEntry } of reader.turns()) {
       try {
-        onRecord(seq, rec);
+        onRecord(seq, rec, endsEntry);
       } catch (err) {
         log.warn({ err, seq, filter }, 'journal follower skipped an unreadable record');
       }

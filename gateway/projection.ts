@@ -6,6 +6,10 @@
  * which gives read-your-writes: when the route answers, the projection already shows the change.
  * Records of commands sent with an Idempotency-Key are kept ({@link TenancyProjection.applied}), so
  * a retried request finds the outcome of the first one.
+ *
+ * Not snapshotted: the tenancy actors live in the `_tenancy` pseudo-workspace, whose journal the
+ * node never purges (only real workspaces' journals are purged, behind verified backups). Should its turns go missing anyway, the fold notices (turn numbers skip, see
+ * journalGap.ts) and says so: {@link TenancyProjection.incomplete}, `/readyz`, a coded log line.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -22,6 +26,7 @@ import {
 import { errors } from './errors.js';
 import { isIdempotentCommandId } from './idempotency.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
+import { journalGap, logJournalGap, type JournalGap } from './journalGap.js';
 
 export interface UserView {
   id: string;
@@ -90,6 +95,9 @@ export class TenancyProjection {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly idempotent = new Map<string, JournalRecord>();
   private follower: JournalFollower | null = null;
+  /** the last turn applied per actor (`<kind>.<id>` of an org): how missing turns are noticed */
+  private readonly turns = new Map<string, number>();
+  private gap: JournalGap | null = null;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -98,6 +106,11 @@ export class TenancyProjection {
 
   get ready(): boolean {
     return this.follower?.caughtUp ?? false;
+  }
+
+  /** The first missing turn found (null: every tenancy turn was applied). */
+  get incomplete(): JournalGap | null {
+    return this.gap;
   }
 
   /** MOE_EVT sequence of the last tenancy entry applied (0: none). */
@@ -110,7 +123,7 @@ export class TenancyProjection {
     this.follower ??= followJournal(
       this.js,
       `moe.evt.*.${TENANCY_WS}.>`,
-      (_seq, rec) => this.apply(rec),
+      (seq, rec) => this.apply(rec, seq),
       this.log,
     );
     await this.follower.started(maxWaitMs);
@@ -160,8 +173,9 @@ export class TenancyProjection {
   }
 
   /** Applies one turn (exported for tests: the projection is a pure fold over turns). */
-  apply(rec: JournalRecord): void {
+  apply(rec: JournalRecord, seq = 0): void {
     const { org, kind, id } = rec.actor;
+    this.checkContinuity(rec, seq);
     const events = validEvents(rec.events, (err) =>
       this.log.warn({ err, cmd: rec.cmd.id }, 'tenancy projection skipped an invalid event'),
     );
@@ -173,6 +187,15 @@ export class TenancyProjection {
       clearTimeout(w.timer);
       w.resolve(rec);
     }
+  }
+
+  private checkContinuity(rec: JournalRecord, seq: number): void {
+    const key = `${rec.actor.org}.${rec.actor.kind}.${rec.actor.id}`;
+    const last = this.turns.get(key) ?? 0;
+    this.turns.set(key, Math.max(last, rec.turn));
+    if (this.gap || rec.turn <= last + 1) return;
+    this.gap = journalGap('tenancy', seq, rec, last === 0 ? null : last);
+    logJournalGap(this.log, 'tenancy', this.gap);
   }
 
   /** One event of actor `id` of `org` (its kind emits it); `at` is the time of the turn's command. */

@@ -5,7 +5,9 @@
  * or validated), rate limiting in a preHandler, `nosniff` / `no-store` headers on every answer,
  * metrics per request, and the route families. Its own NATS connection reconnects forever.
  * Stateless: all it keeps in memory are the tenancy and usage projections, rebuilt from the
- * journal at start. Rate limits charge the caller's bucket (API key or user) and, when the request
+ * journal at start (usage from its newest snapshot in `moe_gateway_snapshots` and the journal after
+ * it, since workspace journals are purged behind backups; tenancy from the `_tenancy` journal,
+ * which is never purged). Rate limits charge the caller's bucket (API key or user) and, when the request
  * concerns an org the caller belongs to, that org's bucket too — both in JetStream KV, so every
  * replica shares them.
  */
@@ -36,6 +38,8 @@ import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
+import { openSnapshotStore } from './snapshotStore.js';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorBody } from './httpSchemas.js';
 
@@ -68,8 +72,16 @@ export interface GatewayOptions {
   /** how long a route waits for the turn of an actor's command (default 10 s) */
   commandTimeoutMs?: number;
   rateLimits?: Partial<RateLimits>;
-  /** pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info') */
-  logger?: boolean | { level: string };
+  /**
+   * how often the usage projection's snapshot is written, ms (default: MOE_GATEWAY_SNAPSHOT_MS, else
+   * 5 min); also written on close
+   */
+  snapshotIntervalMs?: number;
+  /**
+   * pino logger options or false (default: level from MOE_LOG_LEVEL, else 'info'); `stream`
+   * receives the JSON lines instead of stdout
+   */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
 }
 
 export interface RateLimits {
@@ -95,7 +107,9 @@ export interface Gateway {
 }
 
 function errorBody(err: MoeError) {
-  return { error: { code: err.code, message: err.message } };
+  return {
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  };
 }
 
 /** Maps anything thrown in Fastify to a catalogued {@link MoeError}. */
@@ -118,6 +132,12 @@ export function toMoeError(err: unknown): MoeError {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return errors.BAD_REQUEST(e.message);
   return errors.INTERNAL(undefined, { cause: err });
+}
+
+/** MOE_GATEWAY_SNAPSHOT_MS when it is a positive integer (the CLI refuses other values), else the default. */
+function snapshotIntervalFromEnv(): number {
+  const n = Number(process.env.MOE_GATEWAY_SNAPSHOT_MS);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_SNAPSHOT_INTERVAL_MS;
 }
 
 /** @example const gw = await buildGateway({ natsUrl: 'nats://127.0.0.1:4222', jwtSecret }); await gw.app.listen({ port: 8080 }); */
@@ -270,7 +290,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     .info(STREAMS.events)
     .then((i) => i.state.last_seq)
     .catch(() => 0);
-  await Promise.all([tenancy.start(), usage.start(bus.js, app.log, startSeq)]);
+  const snapshots = await openSnapshotStore(nc, bus.jsm);
+  await Promise.all([
+    tenancy.start(),
+    usage.start(bus.js, app.log, startSeq, {
+      snapshots,
+      snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
+    }),
+  ]);
 
   return {
     app,

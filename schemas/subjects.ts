@@ -20,6 +20,8 @@ export const KV_BUCKETS = {
   limits: 'moe_limits',
   gatewayRateLimit: 'moe_gateway_ratelimit',
   gatewayRevoked: 'moe_gateway_revoked',
+  /** the gateway's projection snapshots (gateway/snapshotStore.ts) */
+  gatewaySnapshots: 'moe_gateway_snapshots',
 } as const;
 
 /** Buckets every process creates at start (the gateway creates its own, with TTLs). */

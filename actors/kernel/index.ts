@@ -7,6 +7,7 @@ export {
   JournalReader,
   readJournal,
   lastJournalEntry,
+  firstJournalEntry,
   type JournalStart,
   type JournalReaderOptions,
   type JournalEntryAt,

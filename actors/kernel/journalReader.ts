@@ -14,7 +14,8 @@
  * leaves one behind (the client would keep an abandoned one for its 5-minute inactivity threshold).
  * A reader is read once: one `entries()` or `turns()` per reader.
  *
- * `lastJournalEntry` reads the latest entry of one subject without a consumer.
+ * `lastJournalEntry` reads the latest entry of one subject without a consumer, `firstJournalEntry`
+ * the oldest one still held (after a per-subject purge of MOE_EVT, the first that survived it).
  */
 import {
   DeliverPolicy,
@@ -284,6 +285,21 @@ export async function lastJournalEntry(
     if (err instanceof Error && /no message found|not found/i.test(err.message)) return null;
     throw err;
   }
+}
+
+/**
+ * The oldest entry still held on `subject` (an actor's subject or a wildcard) with a sequence of at
+ * least `fromSeq`, or null when there is none. A direct get (MOE_EVT allows them), no consumer.
+ * After a per-subject purge this is the first entry that survived it: when its first turn is not
+ * turn 1, the actor's earlier entries are gone from the journal.
+ */
+export async function firstJournalEntry(
+  jsm: JetStreamManager,
+  subject: string,
+  fromSeq = 0,
+): Promise<JournalEntryAt | null> {
+  const m = await jsm.direct.getMessage(STREAMS.events, { seq: fromSeq, next_by_subj: subject });
+  return m ? { seq: m.seq, entry: journalCodec.decode(m.data) } : null;
 }
 
 /** `p`'s outcome, or undefined when it has not settled after `ms`. */

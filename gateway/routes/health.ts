@@ -1,6 +1,8 @@
 /**
  * `/healthz` (process up and its NATS connection not closed), `/readyz` (NATS connected, JetStream
- * answering, projections caught up), `/metrics` (Prometheus). `/metrics` is public for process and
+ * answering, projections caught up; each projection's `complete` is false with the code
+ * `MOE_ERR_JOURNAL_PURGED` when turns it needs were purged from the journal — the gateway stays
+ * ready, since everything else it serves is right), `/metrics` (Prometheus). `/metrics` is public for process and
  * HTTP metrics; the platform-wide usage and money counters are added only for the operator's
  * metrics token (`Authorization: Bearer <MOE_METRICS_TOKEN>`), never for a tenant's credentials.
  */
@@ -12,6 +14,7 @@ import type { GatewayContext } from '../context.js';
 import { constantTimeEqualHex, sha256Hex } from '../crypto.js';
 import { errors } from '../errors.js';
 import { errorResponses } from '../httpSchemas.js';
+import type { JournalGap } from '../journalGap.js';
 
 /** True when the request carries the configured operator metrics token. */
 function isOperator(req: FastifyRequest, token: string | null): boolean {
@@ -46,7 +49,18 @@ export function healthRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         }
         if (!ctx.tenancy.ready) throw errors.NOT_READY('tenancy projection is catching up');
         if (!ctx.usage.ready) throw errors.NOT_READY('usage projection is catching up');
-        return { status: 'ready', nats: 'ok', jetstream: 'ok', projectionSeq: ctx.tenancy.lastSeq };
+        const state = (gap: JournalGap | null) =>
+          gap ? { complete: false, code: gap.code, message: gap.message } : { complete: true };
+        return {
+          status: 'ready',
+          nats: 'ok',
+          jetstream: 'ok',
+          projectionSeq: ctx.tenancy.lastSeq,
+          projections: {
+            tenancy: state(ctx.tenancy.incomplete),
+            usage: { ...state(ctx.usage.incomplete), snapshot: ctx.usage.snapshotCoverage },
+          },
+        };
       },
     );
 

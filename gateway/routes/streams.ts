@@ -9,7 +9,11 @@
  * (one actor: its log is bounded by the run's steps). SSE frames are default `message` events, so
  * `EventSource.onmessage` receives them.
  * Tenant checks and the per-principal stream cap run in the HTTP phase, before any upgrade:
- * foreign ids are 404, one stream too many is 429 `MOE_ERR_TOO_MANY_STREAMS`.
+ * foreign ids are 404, one stream too many is 429 `MOE_ERR_TOO_MANY_STREAMS`, a resume point on a
+ * task's journal below what MOE_EVT still holds is 410 `MOE_ERR_CURSOR_PURGED`. On a workspace or
+ * session stream that condition is met while streaming: it ends the stream with an error frame
+ * (WebSocket: a `{ error }` message, then close code 4410; SSE: an `event: error` frame) naming the
+ * sequence to resume from.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -21,7 +25,14 @@ import { principal, type GatewayContext } from '../context.js';
 import { parseSessionId, parseTaskId } from '../crypto.js';
 import { errors } from '../errors.js';
 import { errorResponses, IdParams, StreamQuery } from '../httpSchemas.js';
-import { openEventStream, type StreamEvent, type StreamFilter, type StreamStart } from '../streams.js';
+import {
+  assertCursorHeld,
+  openEventStream,
+  type StreamEvent,
+  type StreamFilter,
+  type StreamStart,
+} from '../streams.js';
+import { isMoeError, type MoeError } from '../../schemas/index.js';
 
 type Query = Static<typeof StreamQuery>;
 interface Target {
@@ -50,6 +61,16 @@ function startOf(req: FastifyRequest, q: Query, kind: TargetKind): StreamStart {
 /** The slot each stream request holds from its HTTP phase until the stream ends. */
 const slotOf = new WeakMap<FastifyRequest, () => void>();
 const releaseSlot = (req: FastifyRequest) => slotOf.get(req)?.();
+
+/** WebSocket close code of a stream ended for a purged resume point (4000–4999: the application's). */
+export const STREAM_ERROR_CLOSE = 4410;
+
+/** The frame that ends a stream on an error the client can act on (same body as an HTTP error). */
+function errorFrame(err: MoeError): string {
+  return JSON.stringify({
+    error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+  });
+}
 
 export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access, tenancy } = ctx;
@@ -104,9 +125,16 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       clearInterval(ping);
       void stream.close();
     });
-    // no `event:` line: a default `message` event, which is what EventSource.onmessage receives
-    for await (const ev of stream) reply.raw.write(`id: ${ev.cursor}\ndata: ${JSON.stringify(ev)}\n\n`);
-    clearInterval(ping);
+    try {
+      // no `event:` line: a default `message` event, which is what EventSource.onmessage receives
+      for await (const ev of stream) reply.raw.write(`id: ${ev.cursor}\ndata: ${JSON.stringify(ev)}\n\n`);
+    } catch (err) {
+      if (!isMoeError(err)) throw err;
+      reply.raw.write(`event: error\ndata: ${errorFrame(err)}\n\n`);
+    } finally {
+      clearInterval(ping);
+      await stream.close();
+    }
     reply.raw.end();
   };
 
@@ -121,11 +149,20 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     }
     socket.on('close', () => void stream.close());
     socket.on('message', () => undefined);
-    for await (const ev of stream) {
-      if (socket.readyState !== socket.OPEN) break;
-      socket.send(JSON.stringify(ev));
+    try {
+      for await (const ev of stream) {
+        if (socket.readyState !== socket.OPEN) break;
+        socket.send(JSON.stringify(ev));
+      }
+    } catch (err) {
+      if (!isMoeError(err)) throw err;
+      if (socket.readyState === socket.OPEN) {
+        socket.send(errorFrame(err));
+        socket.close(err.code === errors.CURSOR_PURGED.spec.code ? STREAM_ERROR_CLOSE : 1011, err.code);
+      }
+    } finally {
+      await stream.close();
     }
-    await stream.close();
   };
 
   return async (app) => {
@@ -147,12 +184,14 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           tags: ['streams'],
           params: IdParams,
           querystring: StreamQuery,
-          response: errorResponses(404),
+          response: errorResponses(404, 410),
         },
-        // the tenant check and the stream cap run before the upgrade, so a foreign id or one
-        // stream too many never opens a socket; the slot is freed when the connection ends
+        // the tenant check, the purged-cursor check and the stream cap run before the upgrade, so a
+        // foreign id, a lost resume point or one stream too many never opens a socket; the slot is
+        // freed when the connection ends
         preHandler: async (req) => {
-          resolve(req);
+          const { target, start } = resolve(req);
+          await assertCursorHeld(ctx.bus.jsm, target.subject, start);
           const release = ctx.streamSlots.acquire(principal(req));
           const socket = req.raw.socket as typeof req.raw.socket | undefined;
           socket?.once('close', release);

@@ -4,6 +4,11 @@
  * from the gateway's usage projection (folded from the journal, rebuilt at start), so a request
  * never scans the journal. Scoped like everything else: rows of projects the caller cannot see are
  * left out; rows of tasks outside any project only show to org admins.
+ *
+ * `complete` is false while the projection catches up at start, and for good when turns it needs
+ * were purged from the journal with no snapshot covering them: the answer then carries
+ * `incomplete: { code: 'MOE_ERR_JOURNAL_PURGED', message }` (see gateway/journalGap.ts), so totals
+ * known to be short are never served as if whole.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { atLeast } from '../access.js';
@@ -41,7 +46,16 @@ export function usageRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           )
           .map((r) => ({ ...r }));
         const total = rows.reduce((t, r) => addTotals(t, r), emptyTotals());
-        return { org, currency: 'USD', unit: 'micros', complete: usage.ready, rows, total };
+        const gap = usage.incomplete;
+        return {
+          org,
+          currency: 'USD',
+          unit: 'micros',
+          complete: usage.ready && gap === null,
+          ...(gap ? { incomplete: { code: gap.code, message: gap.message } } : {}),
+          rows,
+          total,
+        };
       },
     );
   };

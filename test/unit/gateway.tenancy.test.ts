@@ -101,6 +101,18 @@ describe('tenancy projection', () => {
     expect(p.orgs.get('acme')).toMatchObject({ name: 'Acme', createdAt: 1_700_000_000_123 });
   });
 
+  it('a tenancy actor met past its first turn makes the projection incomplete with MOE_ERR_JOURNAL_PURGED', () => {
+    const lines: { code?: string }[] = [];
+    const log = { warn: () => undefined, error: (o: { code?: string }) => void lines.push(o) };
+    const p = new TenancyProjection({} as JetStreamClient, log as unknown as FastifyBaseLogger);
+    p.apply(record('a', 'org', 1, [{ type: 'org.created', name: 'A' }]), 1);
+    p.apply({ ...record('a', 'org', 2, [], 'c2'), turn: 2 }, 2);
+    expect(p.incomplete).toBeNull();
+    p.apply({ ...record('b', 'org', 3, [{ type: 'org.created', name: 'B' }], 'c3'), turn: 5 }, 9);
+    expect(p.incomplete).toMatchObject({ code: 'MOE_ERR_JOURNAL_PURGED', turn: 5, seq: 9, after: null });
+    expect(lines.map((l) => l.code)).toEqual(['MOE_ERR_JOURNAL_PURGED']);
+  });
+
   it('an org.created journaled without createdAt takes the time of its org.create command', () => {
     const p = projection();
     p.apply(record('old', 'org', 1_600_000_000_000, [{ type: 'org.created', name: 'Old' }]));

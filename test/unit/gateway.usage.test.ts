@@ -117,6 +117,79 @@ describe('usage projection', () => {
   });
 });
 
+describe('usage projection over a purged journal', () => {
+  const at = (r: JournalRecord, t: number): JournalRecord => ({ ...r, turn: t });
+  const errorLines: unknown[] = [];
+  const log = { error: (o: unknown) => void errorLines.push(o) } as never;
+  const withLog = () => {
+    const u = new UsageProjection();
+    (u as unknown as { log: unknown }).log = log;
+    return u;
+  };
+  const id = 'w0123456789abcdef-p0123456789abcdef-t00000000000000bb';
+  const submit = () =>
+    rec([{ type: 'task.accepted', prompt: 'x' }], { id, cmd: 'task.submit', data: { prompt: 'x' } });
+
+  it('consecutive turns of each task leave it complete', () => {
+    const u = withLog();
+    u.apply(at(submit(), 1), 1);
+    u.apply(at(rec([recorded], { id }), 2), 2);
+    u.apply(
+      at(
+        rec([recorded, { type: 'task.completed', result: 'ok', steps: 1, provider: 'anthropic', usage }], {
+          id,
+          status: 'done',
+        }),
+        3,
+      ),
+      3,
+    );
+    expect(u.incomplete).toBeNull();
+  });
+
+  it('a task met past its first turn with usage to count makes it incomplete with MOE_ERR_JOURNAL_PURGED', () => {
+    errorLines.length = 0;
+    const u = withLog();
+    u.apply(
+      at(
+        rec([recorded, { type: 'task.completed', result: 'ok', steps: 2, provider: 'anthropic', usage }], {
+          id,
+          status: 'done',
+        }),
+        4,
+      ),
+      40,
+    );
+    expect(u.incomplete).toMatchObject({ code: 'MOE_ERR_JOURNAL_PURGED', seq: 40, turn: 4, after: null });
+    expect(errorLines).toEqual([
+      expect.objectContaining({ code: 'MOE_ERR_JOURNAL_PURGED', projection: 'usage' }),
+    ]);
+  });
+
+  it('a running task whose turn number skips makes it incomplete', () => {
+    const u = withLog();
+    u.apply(at(submit(), 1), 1);
+    u.apply(at(rec([recorded], { id }), 3), 5);
+    expect(u.incomplete).toMatchObject({ turn: 3, after: 1, seq: 5 });
+  });
+
+  it('a late turn of a task that finished before (a refused command) is not a gap', () => {
+    const u = withLog();
+    u.apply(
+      at(
+        rec([{ type: 'command.rejected', reason: 'not accepted in state done' }], {
+          id,
+          status: 'done',
+          cmd: 'task.cancel',
+        }),
+        7,
+      ),
+      70,
+    );
+    expect(u.incomplete).toBeNull();
+  });
+});
+
 describe('task submit data', () => {
   it('passes the project agent’s approval list and step budget through, and the body wins', () => {
     const data = taskSubmitData(
