@@ -37,3 +37,23 @@ export { restoreBackup, type RestoreOptions, type RestoreResult } from './restor
 export { verifyBackup, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verifyBackup.js';
 export type { LogReplayCheck, ReplayedActorCheck } from './replayCheck.js';
 export { workspaceBackupPrefix, workspaceStore } from './workspaceStore.js';
+export {
+  DAY_MS,
+  DEFAULT_DELETED_RETENTION_MS,
+  DEFAULT_KEEP_LAST,
+  DEFAULT_KEEP_WITHIN_MS,
+  deletedWindowOver,
+  effectiveRules,
+  selectRetained,
+  type KeepReason,
+  type RetentionChoice,
+  type RetentionPolicy,
+} from './retention.js';
+export {
+  DATA_PREFIXES,
+  pruneBackups,
+  type PruneOptions,
+  type PruneProgress,
+  type PruneResult,
+} from './pruneBackups.js';
+export { DELETED_KEY, readDeletedMarker, writeDeletedMarker, type DeletedMarker } from './deletedMarker.js';
