@@ -21,7 +21,13 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
-import { KV_BUCKETS, NODE_HEARTBEAT_MS, parseActorSubject, STREAMS } from '../schemas/index.js';
+import {
+  KV_BUCKETS,
+  NODE_HEARTBEAT_MS,
+  parseActorSubject,
+  STREAMS,
+  type WorkspaceRetirement,
+} from '../schemas/index.js';
 import { BadSubjects } from './badSubjects.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
@@ -32,6 +38,7 @@ import { killAfterOutcome } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
+import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
 import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
@@ -125,6 +132,7 @@ async function startLocked(
   const kvm = new Kvm(nc);
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
+  const retiredKv: KV = await kvm.open(KV_BUCKETS.retired);
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
@@ -143,6 +151,7 @@ async function startLocked(
   const { toolset } = agents;
   const tools = options.tools ?? toolset.tools;
   const hosts = new Map<string, WorkspaceHost>();
+  const allowed = options.only ? new Set(options.only) : null;
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
   let stopped = false;
@@ -159,11 +168,53 @@ async function startLocked(
     return storage;
   };
 
+  // Deleted workspaces (retirement.ts): never hosted; torn down one at a time per workspace.
+  const retirement: RetirementDeps = {
+    nodeId: config.nodeId,
+    jsm,
+    retiredKv,
+    placementKv,
+    leases,
+    store: backupStore,
+    dataDir: config.dataDir,
+    ...(config.filesRoot !== undefined ? { filesRoot: config.filesRoot } : {}),
+    clock,
+    log,
+    ...(options.ignorePlacement ? { ignorePlacement: true } : {}),
+  };
+  const retiring = new Map<string, Promise<void>>();
+  /** Stops hosting a deleted workspace and tears it down (`local`: only this node's copy). */
+  const retire = (rec: WorkspaceRetirement, local: boolean): Promise<void> => {
+    const key = `${rec.org}.${rec.ws}`;
+    const run = (retiring.get(key) ?? Promise.resolve()).then(async () => {
+      if (stopped) return;
+      waiting.delete(key);
+      const pending = starting.get(key);
+      const h = hosts.get(key) ?? (pending ? await pending.catch(() => null) : null);
+      hosts.delete(key);
+      starting.delete(key);
+      if (h) await h.stop().catch((err: unknown) => log.error({ err, key }, 'stop failed'));
+      if (local && !h) await tearDown({ ...retirement, ignorePlacement: true, localOnly: true }, rec);
+      else await tearDown(retirement, rec);
+    });
+    const logged = run.catch((err: unknown) =>
+      log.error({ err, key }, 'tearing down a deleted workspace failed'),
+    );
+    retiring.set(key, logged);
+    return logged;
+  };
+
   const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
     const key = `${org}.${ws}`;
     const existing = starting.get(key);
     if (existing) return existing;
     const p = (async () => {
+      const deleted = await retirementOf(retiredKv, org, ws);
+      if (deleted) {
+        // a late command for a deleted workspace: purge it again, never host
+        void Promise.resolve().then(() => retire(deleted, false));
+        return null;
+      }
       if (!options.ignorePlacement && !(await leases.acquire(org, ws))) {
         waiting.add(key);
         return null;
@@ -257,6 +308,13 @@ async function startLocked(
   );
   heartbeat.unref();
 
+  // Deletions: every record now and later; a `deleted` one only clears this node's local copy.
+  const stopRetirements = await watchRetirements(retiredKv, (rec) => {
+    const key = `${rec.org}.${rec.ws}`;
+    if (allowed && !allowed.has(key)) return;
+    void retire(rec, rec.state === 'deleted');
+  });
+
   // Discovery: last message per command subject, then every new one; headers only.
   const discovery = await js.consumers.get(STREAMS.commands, {
     filter_subjects: 'moe.cmd.>',
@@ -267,7 +325,6 @@ async function startLocked(
   // Commands on subjects no workspace consumer takes are dead-lettered (see badSubjects.ts).
   const badSubjects = new BadSubjects(js, jsm, log, clock);
   await badSubjects.start();
-  const allowed = options.only ? new Set(options.only) : null;
   const discoveryLoop = (async () => {
     for await (const m of discovered) {
       const a = parseActorSubject(m.subject);
@@ -324,7 +381,9 @@ async function startLocked(
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();
+      stopRetirements();
       badSubjects.stop();
+      await Promise.all(retiring.values());
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {
