@@ -40,6 +40,7 @@ import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
 import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
+import type { LeaseEvent } from './workspaceDb.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
@@ -204,6 +205,20 @@ async function startLocked(
     return logged;
   };
 
+  /** the epoch of each lease held here, for workspace.db's lease history */
+  const epochs = new Map<string, number>();
+  const recordLease = (h: WorkspaceHost, event: LeaseEvent) => {
+    const key = `${h.o.org}.${h.o.ws}`;
+    const epoch = epochs.get(key);
+    if (epoch === undefined) return;
+    if (event !== 'acquired') epochs.delete(key);
+    try {
+      h.metadata.lease(event, config.nodeId, epoch, clock.now());
+    } catch (err) {
+      log.warn({ err, key, event }, 'could not record the lease in workspace.db');
+    }
+  };
+
   const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
     const key = `${org}.${ws}`;
     const existing = starting.get(key);
@@ -215,7 +230,8 @@ async function startLocked(
         void Promise.resolve().then(() => retire(deleted, false));
         return null;
       }
-      if (!options.ignorePlacement && !(await leases.acquire(org, ws))) {
+      const lease = options.ignorePlacement ? null : await leases.acquire(org, ws);
+      if (!options.ignorePlacement && !lease) {
         waiting.add(key);
         return null;
       }
@@ -263,6 +279,12 @@ async function startLocked(
         ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
       });
       await h.start();
+      // workspace.db: who hosts it, since when (workspaceDb.ts)
+      h.metadata.hosted(org, ws, config.nodeId, clock.now());
+      if (lease) {
+        epochs.set(key, lease.epoch);
+        recordLease(h, 'acquired');
+      }
       hosts.set(key, h);
       log.info(
         { org, ws, node: config.nodeId, files: h.filesDir, restoredFrom: restored.backupId },
@@ -347,6 +369,7 @@ async function startLocked(
           // Unreachable KV (NATS down) is not a lost lease: keep hosting; the journal fence covers the rest.
           if ((await leases.renew(h.o.org, h.o.ws).catch(() => 'unknown' as const)) === 'lost') {
             log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
+            recordLease(h, 'lost');
             hosts.delete(key);
             starting.delete(key);
             await h.stop().catch(() => undefined);
@@ -387,6 +410,7 @@ async function startLocked(
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {
+        if (!options.ignorePlacement) recordLease(h, 'released');
         await h.stop().catch((err: unknown) => log.error({ err, key }, 'stop failed'));
         if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
       }

@@ -34,6 +34,7 @@ import { sharedFilesDir } from './filesRoot.js';
 import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
+import { WorkspaceMetadata } from './workspaceDb.js';
 import { sqliteWriteLedger, type Tool } from './tools/index.js';
 import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 
@@ -82,6 +83,8 @@ export class WorkspaceHost {
   readonly kernel: WorkspaceKernel;
   /** turns → messages, full-text and metrics databases, on a worker thread */
   readonly projections: ProjectionQueue;
+  /** workspace.db: config and lease history (the node writes them; workspaceDb.ts) */
+  readonly metadata: WorkspaceMetadata;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -89,6 +92,7 @@ export class WorkspaceHost {
       o.filesRoot !== undefined ? sharedFilesDir(o.filesRoot, o.org, o.ws) : join(this.dir, 'files');
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
+    this.metadata = new WorkspaceMetadata(this.cluster.workspace);
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
     this.projections = new ProjectionQueue(
       join(this.dir, 'db'),
