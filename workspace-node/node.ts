@@ -43,6 +43,10 @@ import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
 import type { LeaseEvent } from './workspaceDb.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
+/** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
+const RETIRE_ATTEMPTS = 5;
+const RETIRE_RETRY_MS = 5_000;
+
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */
   readonly nc?: NatsConnection;
@@ -185,7 +189,7 @@ async function startLocked(
   };
   const retiring = new Map<string, Promise<void>>();
   /** Stops hosting a deleted workspace and tears it down (`local`: only this node's copy). */
-  const retire = (rec: WorkspaceRetirement, local: boolean): Promise<void> => {
+  const retire = (rec: WorkspaceRetirement, local: boolean, attempt = 1): Promise<void> => {
     const key = `${rec.org}.${rec.ws}`;
     const run = (retiring.get(key) ?? Promise.resolve()).then(async () => {
       if (stopped) return;
@@ -198,9 +202,16 @@ async function startLocked(
       if (local && !h) await tearDown({ ...retirement, ignorePlacement: true, localOnly: true }, rec);
       else await tearDown(retirement, rec);
     });
-    const logged = run.catch((err: unknown) =>
-      log.error({ err, key }, 'tearing down a deleted workspace failed'),
-    );
+    const logged = run
+      .catch((err: unknown) => {
+        // e.g. the store or NATS unreachable: tried again a few times, then at the next start
+        const again = attempt < RETIRE_ATTEMPTS && !stopped;
+        log.error({ err, key, attempt, again }, 'tearing down a deleted workspace failed');
+        if (again) setTimeout(() => void retire(rec, local, attempt + 1), RETIRE_RETRY_MS * attempt).unref();
+      })
+      .finally(() => {
+        if (retiring.get(key) === logged) retiring.delete(key);
+      });
     retiring.set(key, logged);
     return logged;
   };

@@ -127,9 +127,22 @@ describe('restore on takeover', () => {
     // Served before the files are back: the hold on blobs has not run out yet.
     expect(Date.now() - t0).toBeLessThan(1500 + 1000);
     expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
-    // Databases and logs came back first: the same rows as A's, the same logs.
-    for (const name of DATABASES)
-      expect(rowsOf(join(dirB, 'db', `${name}.db`)), name).toEqual(rowsOf(join(dirA, 'db', `${name}.db`)));
+    // Databases and logs came back first: the same rows as A's, the same logs — and, in workspace.db's
+    // lease history, B's own lease on top of A's.
+    for (const name of DATABASES) {
+      const got = rowsOf(join(dirB, 'db', `${name}.db`));
+      const want = rowsOf(join(dirA, 'db', `${name}.db`));
+      if (name === 'workspace') {
+        const [mine, restored] = [true, false].map((b) =>
+          got.lease_history!.filter((r) => ((JSON.parse(r) as unknown[])[1] === 'b') === b),
+        );
+        expect(mine!.map((r) => (JSON.parse(r) as unknown[]).slice(1, 4))).toEqual([['b', 1, 'acquired']]);
+        got.lease_history = restored!;
+        delete got.sqlite_sequence;
+        delete want.sqlite_sequence;
+      }
+      expect(got, name).toEqual(want);
+    }
     expect(readdirSync(join(dirB, 'sessions')).sort()).toEqual(readdirSync(join(dirA, 'sessions')).sort());
 
     // B's agent reads the file: its tool call waited for the background restore.
