@@ -103,8 +103,8 @@ Rebuild state from a session log and compare it with the stored snapshots (exit 
   --json      print the report as JSON`,
   reproject: `usage: moe reproject <workspace dir> [--json]
 
-Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's session logs (fills
-what is missing, never doubles a row).
+Rebuild messages.db, parsed_sessions.db, metrics.db and workspace.db's backup catalogue from the
+workspace's session logs (fills what is missing, never doubles a row).
 
   --json   print the report as JSON`,
 };
