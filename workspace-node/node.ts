@@ -41,6 +41,7 @@ import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
 import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
 import type { LeaseEvent } from './workspaceDb.js';
+import { TenancyMirror } from './tenancyMirror.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 
 /** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
@@ -188,6 +189,8 @@ async function startLocked(
     ...(options.ignorePlacement ? { ignorePlacement: true } : {}),
   };
   const retiring = new Map<string, Promise<void>>();
+  // workspace.db's config and members, from each org's tenancy journal (one reader per org)
+  const tenancyMirror = new TenancyMirror(js, log);
   /** Stops hosting a deleted workspace and tears it down (`local`: only this node's copy). */
   const retire = (rec: WorkspaceRetirement, local: boolean, attempt = 1): Promise<void> => {
     const key = `${rec.org}.${rec.ws}`;
@@ -269,6 +272,7 @@ async function startLocked(
         jsm,
         registry,
         backupStore,
+        tenancy: tenancyMirror,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),
@@ -426,6 +430,7 @@ async function startLocked(
         if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
       }
       hosts.clear();
+      await tenancyMirror.close();
       openedStorage?.close?.();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);

@@ -2,7 +2,9 @@
  * `workspace.db`, the workspace's own metadata (seed 000's sixth database; issue 8 item 8), backed
  * up and restored with the rest of the cluster:
  *
- *   config         key → value: org, ws, when this workspace was first hosted (and by which node)
+ *   config         key → value: org, ws, when this workspace was first hosted (and by which node);
+ *                  name, description, created_by, created_at from tenancy (tenancyMirror.ts)
+ *   members        the org's members and their roles, from tenancy (tenancyMirror.ts)
  *   lease_history  every placement lease this workspace's nodes acquired, released or lost:
  *                  node, epoch, event, time (written by the node, workspace-node/node.ts)
  *   backups        the backup catalogue: each `backup.completed` of the workspace's backup actor —
@@ -20,6 +22,7 @@ export const WORKSPACE_DB_VERSION = 1;
 
 export const WORKSPACE_DB_SCHEMA = `
   CREATE TABLE IF NOT EXISTS config (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS members (user TEXT PRIMARY KEY, role TEXT NOT NULL, at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS lease_history (
     id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, epoch INTEGER NOT NULL,
     event TEXT NOT NULL CHECK (event IN ('acquired', 'released', 'lost')), at INTEGER NOT NULL);
@@ -37,6 +40,14 @@ export function migrateWorkspaceDb(db: Database.Database): void {
 
 export type LeaseEvent = 'acquired' | 'released' | 'lost';
 
+/** The workspace as tenancy describes it. */
+export interface WorkspaceConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
 /** Writes the node's side of workspace.db: config on first hosting, and lease history. */
 export class WorkspaceMetadata {
   constructor(private readonly db: Database.Database) {}
@@ -49,6 +60,38 @@ export class WorkspaceMetadata {
       put.run('ws', ws);
       put.run('first_hosted_at', String(at));
       put.run('first_hosted_by', node);
+    })();
+  }
+
+  config(c: WorkspaceConfig): void {
+    const put = this.db.prepare(
+      'INSERT INTO config (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v',
+    );
+    this.db.transaction(() => {
+      put.run('name', c.name);
+      put.run('description', c.description);
+      put.run('created_by', c.createdBy);
+      put.run('created_at', String(c.createdAt));
+    })();
+  }
+
+  /** A member's role (null: no longer a member). */
+  member(user: string, role: string | null, at: number): void {
+    if (role === null) this.db.prepare('DELETE FROM members WHERE user = ?').run(user);
+    else
+      this.db
+        .prepare(
+          'INSERT INTO members (user, role, at) VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET role = excluded.role, at = excluded.at',
+        )
+        .run(user, role, at);
+  }
+
+  /** Every member at once (when the workspace is attached to the org's tenancy). */
+  replaceMembers(members: ReadonlyArray<{ user: string; role: string; at: number }>): void {
+    const put = this.db.prepare('INSERT INTO members (user, role, at) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM members').run();
+      for (const m of members) put.run(m.user, m.role, m.at);
     })();
   }
 

@@ -35,6 +35,7 @@ import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
 import { WorkspaceMetadata } from './workspaceDb.js';
+import type { TenancyMirror } from './tenancyMirror.js';
 import { sqliteWriteLedger, type Tool } from './tools/index.js';
 import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 
@@ -67,6 +68,8 @@ export interface WorkspaceHostOptions {
   readonly consumerName?: string;
   readonly pullBatch?: number;
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
+  /** keeps workspace.db's config and members current from the org's tenancy journal */
+  readonly tenancy?: TenancyMirror;
   /** called after an effect outcome is recorded, before it is published (fault injection in tests) */
   readonly afterOutcomeRecorded?: (kind: string) => void;
 }
@@ -155,11 +158,15 @@ export class WorkspaceHost {
     return this.projections.status.degraded;
   }
 
-  start(): Promise<void> {
-    return this.kernel.start();
+  private detachTenancy: (() => void) | undefined;
+
+  async start(): Promise<void> {
+    await this.kernel.start();
+    this.detachTenancy = this.o.tenancy?.attach(this.o.org, this.o.ws, this.metadata);
   }
 
   async stop(): Promise<void> {
+    this.detachTenancy?.();
     await this.kernel.stop();
     await this.jsonl.close();
     await this.projections.close();

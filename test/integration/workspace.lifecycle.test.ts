@@ -3,7 +3,8 @@
  * workspace-node, a real nats-server and an fs object store:
  * - creating a workspace provisions it: the node hosts it (lease, directory with its six
  *   databases, durable consumer) and its first backup manifest is in the store, verified; the API
- *   says `provisioning`, then `provisioned` with that backup's id;
+ *   says `provisioning`, then `provisioned` with that backup's id; its workspace.db holds its name
+ *   and the org's members from tenancy;
  * - deleting it (org admins only) tears it down: no consumer, no lease, no local directory, no
  *   MOE_EVT / MOE_CMD entries for it; its backups stay, marked deleted; a late command never
  *   brings it back.
@@ -11,6 +12,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import Database from 'better-sqlite3';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +138,27 @@ describe('workspace lifecycle', () => {
     expect(backups[0]!.databases.map((d) => d.name).sort()).toContain('workspace');
     const verified = await verifyBackup(workspaceStore(store, org, ws), p.firstBackupId!);
     expect(verified.problems).toEqual([]);
+    // workspace.db holds what tenancy says of it: its name and creator, the org's members and roles
+    const meta = await eventually(() => {
+      const db = new Database(join(dir, 'db', 'workspace.db'), { readonly: true });
+      try {
+        const config = Object.fromEntries(
+          (db.prepare('SELECT k, v FROM config').all() as Array<{ k: string; v: string }>).map((r) => [
+            r.k,
+            r.v,
+          ]),
+        );
+        const members = db.prepare('SELECT user, role FROM members ORDER BY role').all();
+        return config.name === 'provisioned' && members.length === 2 ? { config, members } : undefined;
+      } finally {
+        db.close();
+      }
+    });
+    expect(meta.config).toMatchObject({ org, ws, name: 'provisioned', created_by: owner.id });
+    expect(meta.members).toEqual([
+      { user: member.id, role: 'member' },
+      { user: owner.id, role: 'owner' },
+    ]);
     // the list shows it too
     const list = await call<{ workspaces: WorkspaceBody[] }>(
       gw,
