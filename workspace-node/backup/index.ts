@@ -1,7 +1,8 @@
 /**
  * Workspace backups as a library (issue 8 items 3 and 5): what a backup is — SQLite snapshots,
  * sealed log segments, content-addressed files and a manifest written last — and how it is
- * restored and verified, on any {@link ObjectStore} (storage/), one workspace per store prefix
+ * restored, verified and pruned to a retention policy (retention.ts, pruneBackups.ts), on any
+ * {@link ObjectStore} (storage/), one workspace per store prefix
  * (workspaceStore.ts). Restore on takeover uses it (../restoreOnTakeover.ts), and so do the offline
  * `moe backup list|verify` (cli/commands/backupVerify.ts); the backup actor, its schedule and the
  * on-demand command are not built yet. This file is the folder's entry point.
