@@ -4,8 +4,8 @@
  * restored, verified and pruned to a retention policy (retention.ts, pruneBackups.ts), on any
  * {@link ObjectStore} (storage/), one workspace per store prefix
  * (workspaceStore.ts). Restore on takeover uses it (../restoreOnTakeover.ts), and so do the offline
- * `moe backup list|verify` (cli/commands/backupVerify.ts); the backup actor, its schedule and the
- * on-demand command are not built yet. This file is the folder's entry point.
+ * `moe backup list|verify|prune` (cli/commands/backupVerify.ts, backupPrune.ts); the backup actor
+ * runs it (../effects/backupRun.ts). This file is the folder's entry point.
  */
 export {
   MANIFEST_SCHEMA,
