@@ -61,6 +61,8 @@ completed).
   backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
        moe backup list <org>/<ws> [--json]
        moe backup verify <org>/<ws> [--id ID] [--json]
+       moe backup prune <org>/<ws> [--keep-last N] [--keep-within DURATION] [--deleted-keep DURATION]
+                        [--dry-run] [--json]
 
 moe backup <org>/<workspace>: ask the workspace's backup actor for a backup now (over NATS; a
 workspace-node runs it). Skipped when nothing changed since the last backup, unless --force. With
@@ -79,7 +81,20 @@ Needs no NATS.
   verify   restore a backup into a temp dir, check every sha256, run integrity_check on every
            database and replay every session log; exit 0 when sound, 1 with each problem's code
   --id ID  the backup to verify (default the latest)
-  --json   print the result as JSON`,
+  --json   print the result as JSON
+
+moe backup prune: apply a retention policy to a workspace's backups. Deletes the manifests of the
+backups the policy drops first, then every object no remaining backup lists; an object a kept
+backup lists is never deleted, and a crash at any point leaves every kept backup restorable. A
+backup is kept when any rule keeps it; the newest backup of a live workspace is always kept.
+Without --keep-last and --keep-within, both defaults apply (the newest 10, and the last 7 days).
+
+  --keep-last N             keep the newest N backups (N >= 1)
+  --keep-within DURATION    keep every backup younger than DURATION (s, m, h, d, w: 36h, 7d, 2w)
+  --deleted-keep DURATION   a deleted workspace's backups are kept this long after its deletion,
+                            then all are deleted (default 30d)
+  --dry-run                 print what would be deleted, delete nothing
+  --json                    print the result as JSON (progress goes to stderr)`,
   replay: `usage: moe replay <session.jsonl> [--db sessions.db] [--json]
 
 Rebuild state from a session log and compare it with the stored snapshots (exit 0 when equal).
@@ -88,8 +103,8 @@ Rebuild state from a session log and compare it with the stored snapshots (exit 
   --json      print the report as JSON`,
   reproject: `usage: moe reproject <workspace dir> [--json]
 
-Rebuild messages.db, parsed_sessions.db and metrics.db from the workspace's session logs (fills
-what is missing, never doubles a row).
+Rebuild messages.db, parsed_sessions.db, metrics.db and workspace.db's backup catalogue from the
+workspace's session logs (fills what is missing, never doubles a row).
 
   --json   print the report as JSON`,
   restore: `usage: moe restore <org>/<workspace> [--backup ID | --at TIME] --to DIR [--json]
@@ -114,7 +129,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   supervisor  run a supervisor: node liveness, lease repair, dashboard
   node        run a workspace-node
   task        submit a task over NATS (and wait for its result)
-  backup      back a workspace up now; list or verify its backups (backup list|verify <org>/<ws>)
+  backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
   restore     download a workspace's backup into a directory (restore <org>/<ws> --to DIR)

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`, `backup list|verify`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { checkNodeEnv } from '../workspace-node/index.js';
 import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './commands/backupVerify.js';
 import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
+import { backupPruneCommand } from './commands/backupPrune.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
@@ -25,6 +26,7 @@ import {
   checkJwtSecret,
   checkLogLevel,
   checkSnapshotInterval,
+  duration,
   host,
   natsUrl,
   pick,
@@ -141,6 +143,38 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backup': {
       const sub = rest[0];
+      if (sub === 'prune') {
+        // a retention policy over the store's backups, offline (cli/commands/backupPrune.ts)
+        const { values, positionals } = parse({
+          'keep-last': { type: 'string' },
+          'keep-within': { type: 'string' },
+          'deleted-keep': { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        });
+        const w = parseWorkspaceArg(
+          positionals[1],
+          'moe backup prune <org>/<ws> [--keep-last N] [--keep-within DURATION] [--dry-run]',
+        );
+        const given = (v: unknown, flag: string) =>
+          typeof v === 'string' ? { raw: v, from: flag } : undefined;
+        const keepLast = given(values['keep-last'], '--keep-last');
+        const keepWithin = given(values['keep-within'], '--keep-within');
+        const deletedKeep = given(values['deleted-keep'], '--deleted-keep');
+        const json = Boolean(values.json);
+        return backupPruneCommand(
+          {
+            ...w,
+            ...(keepLast ? { keepLast: positiveInt(keepLast) } : {}),
+            ...(keepWithin ? { keepWithinMs: duration(keepWithin) } : {}),
+            ...(deletedKeep ? { deletedRetentionMs: duration(deletedKeep) } : {}),
+            dryRun: Boolean(values['dry-run']),
+            json,
+          },
+          print,
+          json ? (s) => process.stderr.write(`${s}\n`) : print,
+        );
+      }
       if (sub === 'list' || sub === 'verify') {
         // `list` and `verify` read the store offline (cli/commands/backupVerify.ts)
         const { values, positionals } = parse({

@@ -26,6 +26,22 @@ function bad(v: Sourced, what: string) {
   return v.from.startsWith('--') ? errors.USAGE(detail) : errors.CONFIG(detail);
 }
 
+const DURATION_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** A duration such as `90m`, `36h`, `7d`, `2w` (a number and one unit: s, m, h, d, w), in ms. */
+export function duration(v: Sourced): number {
+  const m = /^(\d+)([smhdw])$/.exec(v.raw.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw bad(v, 'must be a duration such as 12h, 7d or 2w');
+  return ms;
+}
+
 /** A TCP port, 0 (any free port) to 65535. */
 export function port(v: Sourced): number {
   const n = Number(v.raw);

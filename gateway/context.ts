@@ -13,6 +13,7 @@ import { errors } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { StreamSlots } from './streamSlots.js';
 import type { TenancyProjection } from './projection.js';
+import type { ProvisioningProjection } from './provisioning.js';
 import type { UsageProjection } from './usageProjection.js';
 
 export interface GatewayContext {
@@ -21,9 +22,13 @@ export interface GatewayContext {
   /** tokens and money per org / project / agent / provider / model, folded from the journal */
   readonly usage: UsageProjection;
   readonly access: Access;
+  /** where each workspace's provisioning stands (its first backup), folded from the journal */
+  readonly provisioning: ProvisioningProjection;
   readonly metrics: GatewayMetrics;
   /** revoked JWT ids (logout), shared by replicas, entries expire with the token lifetime */
   readonly revoked: KV;
+  /** deleted workspaces (`moe_retired`): the nodes tear them down (schemas/retirement.ts) */
+  readonly retired: KV;
   readonly tokenTtlSec: number;
   readonly commandTimeoutMs: number;
   /** the operator's token for the platform-wide part of `/metrics`; null: nobody gets it */

@@ -23,7 +23,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
@@ -34,6 +34,7 @@ import { createMetrics } from './metrics.js';
 import { isNatsOutage, natsUnavailable } from './natsLink.js';
 import { DEFAULT_MAX_STREAMS_PER_PRINCIPAL, streamSlots } from './streamSlots.js';
 import { TenancyProjection } from './projection.js';
+import { ProvisioningProjection } from './provisioning.js';
 import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
@@ -112,6 +113,12 @@ function errorBody(err: MoeError) {
   };
 }
 
+/** The deletion bucket: the nodes' (made with their replicas) when it exists, else made here. */
+async function openRetired(nc: NatsConnection): Promise<KV> {
+  const kvm = new Kvm(nc);
+  return kvm.open(KV_BUCKETS.retired).catch(() => kvm.create(KV_BUCKETS.retired, { history: 1 }));
+}
+
 /** Maps anything thrown in Fastify to a catalogued {@link MoeError}. */
 export function toMoeError(err: unknown): MoeError {
   if (isMoeError(err)) return err;
@@ -167,20 +174,24 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const bus = await createBus(nc, commandTimeoutMs);
   const tenancy = new TenancyProjection(bus.js, app.log);
+  const provisioning = new ProvisioningProjection(bus.js, app.log);
   const metrics = createMetrics();
   const revoked = await new Kvm(nc).create(KV_BUCKETS.gatewayRevoked, {
     ttl: tokenTtlSec * 1000,
     history: 1,
   });
   const limiter = await createRateLimiter(nc);
+  const retired = await openRetired(nc);
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
   const ctx: GatewayContext = {
     bus,
     tenancy,
     usage,
     access: new Access(tenancy),
+    provisioning,
     metrics,
     revoked,
+    retired,
     tokenTtlSec,
     commandTimeoutMs,
     metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
@@ -293,6 +304,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const snapshots = await openSnapshotStore(nc, bus.jsm);
   await Promise.all([
     tenancy.start(),
+    provisioning.start(),
     usage.start(bus.js, app.log, startSeq, {
       snapshots,
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
@@ -306,6 +318,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       await app.close();
       await usage.stop();
       await tenancy.stop();
+      await provisioning.stop();
       if (ownsConnection) await nc.close();
     },
   };

@@ -216,11 +216,15 @@ export const OrgCommands = {
   ),
 } satisfies Record<string, TSchema>;
 
-/** Why a backup was asked for: by hand (REST, `moe backup`), the schedule, or a session ending. */
+/**
+ * Why a backup was asked for: by hand (REST, `moe backup`), the schedule, a session ending, or a
+ * new workspace's first backup (`provision`, sent by the gateway when it creates the workspace).
+ */
 export const BackupReason = Type.Union([
   Type.Literal('manual'),
   Type.Literal('schedule'),
   Type.Literal('session-end'),
+  Type.Literal('provision'),
 ]);
 export type BackupReason = Static<typeof BackupReason>;
 

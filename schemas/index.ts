@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './journalCodec.js';
 export * from './limits.js';
 export * from './tenancy.js';
+export * from './retirement.js';
 export { NODE_HEARTBEAT_MS, WorkspaceBackupReport } from './nodeHeartbeat.js';
 export * from './events.js';
 export * from './tenancyEvents.js';

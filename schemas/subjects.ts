@@ -22,10 +22,17 @@ export const KV_BUCKETS = {
   gatewayRevoked: 'moe_gateway_revoked',
   /** the gateway's projection snapshots (gateway/snapshotStore.ts) */
   gatewaySnapshots: 'moe_gateway_snapshots',
+  /** deleted workspaces (schemas/retirement.ts): nodes tear them down and never host them again */
+  retired: 'moe_retired',
 } as const;
 
 /** Buckets every process creates at start (the gateway creates its own, with TTLs). */
-export const CORE_KV_BUCKETS = [KV_BUCKETS.placement, KV_BUCKETS.nodes, KV_BUCKETS.limits] as const;
+export const CORE_KV_BUCKETS = [
+  KV_BUCKETS.placement,
+  KV_BUCKETS.nodes,
+  KV_BUCKETS.limits,
+  KV_BUCKETS.retired,
+] as const;
 
 /** A token used in a subject: letters, digits, `_` and `-`, 1–64 chars. No dots, no wildcards. */
 export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';

@@ -30,6 +30,7 @@ import {
   STREAMS,
   TENANCY_WS,
   type WorkspaceBackupReport,
+  type WorkspaceRetirement,
 } from '../schemas/index.js';
 import { backupReport, type RestoreReport } from './backupReport.js';
 import { BadSubjects } from './badSubjects.js';
@@ -42,8 +43,15 @@ import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
+import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
 import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
+import type { LeaseEvent } from './workspaceDb.js';
+import { TenancyMirror } from './tenancyMirror.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
+
+/** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
+const RETIRE_ATTEMPTS = 5;
+const RETIRE_RETRY_MS = 5_000;
 
 export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** an existing connection (else one is opened to natsUrl and closed on stop) */
@@ -137,6 +145,7 @@ async function startLocked(
   const kvm = new Kvm(nc);
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
+  const retiredKv: KV = await kvm.open(KV_BUCKETS.retired);
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
@@ -155,6 +164,7 @@ async function startLocked(
   const { toolset } = agents;
   const tools = options.tools ?? toolset.tools;
   const hosts = new Map<string, WorkspaceHost>();
+  const allowed = options.only ? new Set(options.only) : null;
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
   /** the last restore on takeover of each workspace, by `org.ws` */
@@ -174,12 +184,78 @@ async function startLocked(
     return storage;
   };
 
+  // Deleted workspaces (retirement.ts): never hosted; torn down one at a time per workspace.
+  const retirement: RetirementDeps = {
+    nodeId: config.nodeId,
+    jsm,
+    retiredKv,
+    placementKv,
+    leases,
+    store: backupStore,
+    dataDir: config.dataDir,
+    ...(config.filesRoot !== undefined ? { filesRoot: config.filesRoot } : {}),
+    clock,
+    log,
+    ...(options.ignorePlacement ? { ignorePlacement: true } : {}),
+  };
+  const retiring = new Map<string, Promise<void>>();
+  // workspace.db's config and members, from each org's tenancy journal (one reader per org)
+  const tenancyMirror = new TenancyMirror(js, log);
+  /** Stops hosting a deleted workspace and tears it down (`local`: only this node's copy). */
+  const retire = (rec: WorkspaceRetirement, local: boolean, attempt = 1): Promise<void> => {
+    const key = `${rec.org}.${rec.ws}`;
+    const run = (retiring.get(key) ?? Promise.resolve()).then(async () => {
+      if (stopped) return;
+      waiting.delete(key);
+      const pending = starting.get(key);
+      const h = hosts.get(key) ?? (pending ? await pending.catch(() => null) : null);
+      hosts.delete(key);
+      starting.delete(key);
+      if (h) await h.stop().catch((err: unknown) => log.error({ err, key }, 'stop failed'));
+      if (local && !h) await tearDown({ ...retirement, ignorePlacement: true, localOnly: true }, rec);
+      else await tearDown(retirement, rec);
+    });
+    const logged = run
+      .catch((err: unknown) => {
+        // e.g. the store or NATS unreachable: tried again a few times, then at the next start
+        const again = attempt < RETIRE_ATTEMPTS && !stopped;
+        log.error({ err, key, attempt, again }, 'tearing down a deleted workspace failed');
+        if (again) setTimeout(() => void retire(rec, local, attempt + 1), RETIRE_RETRY_MS * attempt).unref();
+      })
+      .finally(() => {
+        if (retiring.get(key) === logged) retiring.delete(key);
+      });
+    retiring.set(key, logged);
+    return logged;
+  };
+
+  /** the epoch of each lease held here, for workspace.db's lease history */
+  const epochs = new Map<string, number>();
+  const recordLease = (h: WorkspaceHost, event: LeaseEvent) => {
+    const key = `${h.o.org}.${h.o.ws}`;
+    const epoch = epochs.get(key);
+    if (epoch === undefined) return;
+    if (event !== 'acquired') epochs.delete(key);
+    try {
+      h.metadata.lease(event, config.nodeId, epoch, clock.now());
+    } catch (err) {
+      log.warn({ err, key, event }, 'could not record the lease in workspace.db');
+    }
+  };
+
   const host = (org: string, ws: string): Promise<WorkspaceHost | null> => {
     const key = `${org}.${ws}`;
     const existing = starting.get(key);
     if (existing) return existing;
     const p = (async () => {
-      if (!options.ignorePlacement && !(await leases.acquire(org, ws))) {
+      const deleted = await retirementOf(retiredKv, org, ws);
+      if (deleted) {
+        // a late command for a deleted workspace: purge it again, never host
+        void Promise.resolve().then(() => retire(deleted, false));
+        return null;
+      }
+      const lease = options.ignorePlacement ? null : await leases.acquire(org, ws);
+      if (!options.ignorePlacement && !lease) {
         waiting.add(key);
         return null;
       }
@@ -214,6 +290,7 @@ async function startLocked(
         jsm,
         registry,
         backupStore,
+        tenancy: tenancyMirror,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),
@@ -235,6 +312,12 @@ async function startLocked(
         ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
       });
       await h.start();
+      // workspace.db: who hosts it, since when (workspaceDb.ts)
+      h.metadata.hosted(org, ws, config.nodeId, clock.now());
+      if (lease) {
+        epochs.set(key, lease.epoch);
+        recordLease(h, 'acquired');
+      }
       hosts.set(key, h);
       log.info(
         { org, ws, node: config.nodeId, files: h.filesDir, restoredFrom: restored.backupId },
@@ -300,6 +383,13 @@ async function startLocked(
   );
   heartbeat.unref();
 
+  // Deletions: every record now and later; a `deleted` one only clears this node's local copy.
+  const stopRetirements = await watchRetirements(retiredKv, (rec) => {
+    const key = `${rec.org}.${rec.ws}`;
+    if (allowed && !allowed.has(key)) return;
+    void retire(rec, rec.state === 'deleted');
+  });
+
   // Discovery: last message per command subject, then every new one; headers only.
   const discovery = await js.consumers.get(STREAMS.commands, {
     filter_subjects: 'moe.cmd.>',
@@ -310,7 +400,6 @@ async function startLocked(
   // Commands on subjects no workspace consumer takes are dead-lettered (see badSubjects.ts).
   const badSubjects = new BadSubjects(js, jsm, log, clock);
   await badSubjects.start();
-  const allowed = options.only ? new Set(options.only) : null;
   const discoveryLoop = (async () => {
     for await (const m of discovered) {
       const a = parseActorSubject(m.subject);
@@ -333,6 +422,7 @@ async function startLocked(
           // Unreachable KV (NATS down) is not a lost lease: keep hosting; the journal fence covers the rest.
           if ((await leases.renew(h.o.org, h.o.ws).catch(() => 'unknown' as const)) === 'lost') {
             log.warn({ workspace: key }, 'placement lease lost; releasing workspace');
+            recordLease(h, 'lost');
             hosts.delete(key);
             starting.delete(key);
             await h.stop().catch(() => undefined);
@@ -368,14 +458,18 @@ async function startLocked(
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();
+      stopRetirements();
       badSubjects.stop();
+      await Promise.all(retiring.values());
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {
+        if (!options.ignorePlacement) recordLease(h, 'released');
         await h.stop().catch((err: unknown) => log.error({ err, key }, 'stop failed'));
         if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws);
       }
       hosts.clear();
+      await tenancyMirror.close();
       openedStorage?.close?.();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);

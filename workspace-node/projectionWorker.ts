@@ -2,7 +2,7 @@
  * The projection worker thread of one workspace: receives batches of session-log lines
  * (`{"seq":…,"rec":<journal entry>}`) from the kernel's commit path, applies their turns to the
  * query databases, and answers each batch with its id once committed. It opens its own connections
- * to messages.db, parsed_sessions.db and metrics.db (WAL: readers on the main thread see each
+ * to messages.db, parsed_sessions.db, metrics.db and workspace.db (WAL: readers on the main thread see each
  * commit); the main thread created and migrated them before starting it.
  */
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ const dbs = {
   messages: openSqlite(join(dir, 'messages.db')),
   parsed_sessions: openSqlite(join(dir, 'parsed_sessions.db')),
   metrics: openSqlite(join(dir, 'metrics.db')),
+  workspace: openSqlite(join(dir, 'workspace.db')),
 };
 const project = createProjector(dbs);
 

@@ -1,5 +1,6 @@
 /**
- * Projections of journal turns into the query databases (messages, full-text, metrics). Rows are
+ * Projections of journal turns into the query databases (messages, full-text, metrics, and the
+ * backup catalogue in workspace.db). Rows are
  * keyed by (entry sequence, turn), so re-applying a turn (catch-up after a crash, a batch sent again
  * after a worker restart) is a no-op, and a projection can be rebuilt by replaying from sequence 0.
  * A batch of turns is applied in one transaction per database. The kernel does not wait for this:
@@ -15,11 +16,12 @@ import {
   type JsonlLine,
 } from '../schemas/index.js';
 
-/** The three query databases projections write to. */
+/** The query databases projections write to (workspace.db: its backup catalogue, workspaceDb.ts). */
 export interface ProjectionDatabases {
   readonly messages: Database.Database;
   readonly parsed_sessions: Database.Database;
   readonly metrics: Database.Database;
+  readonly workspace: Database.Database;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -50,6 +52,10 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
     `INSERT OR IGNORE INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
        cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const backup = cluster.workspace.prepare(
+    `INSERT OR IGNORE INTO backups (backup_id, reason, completed_at, journal_seq, objects, bytes, uploaded,
+       attempts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const projections: Projection[] = [
     {
@@ -104,6 +110,25 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
             recordedOnly?.durationMs ?? null,
           );
         }
+      },
+    },
+    {
+      db: cluster.workspace,
+      // the backup catalogue: one row per completed backup of this workspace's backup actor
+      apply(r, seq) {
+        if (r.actor.kind !== 'backup') return;
+        for (const e of validEvents(r.events).filter(ofType('backup.completed')))
+          backup.run(
+            e.backupId,
+            e.reason,
+            r.cmd.at,
+            e.journalSeq,
+            e.objects,
+            e.bytes,
+            e.uploaded,
+            e.attempts,
+            seq,
+          );
       },
     },
   ];

@@ -5,7 +5,7 @@
  *   artifacts.db        files agents produced, content-addressed    (written by tools)
  *   parsed_sessions.db  full-text index of session logs            (projection)
  *   metrics.db          per-call statistics: provider, model, tokens, cost, price, duration (projection)
- *   workspace.db        workspace config, members, file index
+ *   workspace.db        workspace config, lease history, backup catalogue (workspaceDb.ts)
  * Projections record the last journal sequence they applied and can be rebuilt from events.
  * Never put these files on a FUSE/object-store mount: SQLite needs real file locks.
  */
@@ -13,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../actors/kernel/index.js';
+import { migrateWorkspaceDb, WORKSPACE_DB_SCHEMA } from './workspaceDb.js';
 
 export const DATABASES = [
   'sessions',
@@ -43,7 +44,7 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
       cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
       cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
       duration_ms INTEGER, PRIMARY KEY (seq, turn));`,
-  workspace: `CREATE TABLE IF NOT EXISTS config (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
+  workspace: WORKSPACE_DB_SCHEMA,
 };
 
 /** Columns added after a database was first created: added in place (SQLite ADD COLUMN). */
@@ -97,6 +98,7 @@ export function openSqliteCluster(dir: string): SqliteCluster {
     migrate(db, name);
     const schema = PROJECTION_SCHEMA[name];
     if (schema) db.exec(schema);
+    if (name === 'workspace') migrateWorkspaceDb(db);
     dbs[name] = db;
   }
   return {

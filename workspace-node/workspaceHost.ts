@@ -34,6 +34,8 @@ import { sharedFilesDir } from './filesRoot.js';
 import { ProjectionQueue } from './projectionQueue.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
+import { WorkspaceMetadata } from './workspaceDb.js';
+import type { TenancyMirror } from './tenancyMirror.js';
 import { sqliteWriteLedger, type Tool } from './tools/index.js';
 import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 
@@ -66,6 +68,8 @@ export interface WorkspaceHostOptions {
   readonly consumerName?: string;
   readonly pullBatch?: number;
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
+  /** keeps workspace.db's config and members current from the org's tenancy journal */
+  readonly tenancy?: TenancyMirror;
   /** called after an effect outcome is recorded, before it is published (fault injection in tests) */
   readonly afterOutcomeRecorded?: (kind: string) => void;
 }
@@ -82,6 +86,8 @@ export class WorkspaceHost {
   readonly kernel: WorkspaceKernel;
   /** turns → messages, full-text and metrics databases, on a worker thread */
   readonly projections: ProjectionQueue;
+  /** workspace.db: config and lease history (the node writes them; workspaceDb.ts) */
+  readonly metadata: WorkspaceMetadata;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -89,6 +95,7 @@ export class WorkspaceHost {
       o.filesRoot !== undefined ? sharedFilesDir(o.filesRoot, o.org, o.ws) : join(this.dir, 'files');
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
+    this.metadata = new WorkspaceMetadata(this.cluster.workspace);
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
     this.projections = new ProjectionQueue(
       join(this.dir, 'db'),
@@ -151,11 +158,15 @@ export class WorkspaceHost {
     return this.projections.status.degraded;
   }
 
-  start(): Promise<void> {
-    return this.kernel.start();
+  private detachTenancy: (() => void) | undefined;
+
+  async start(): Promise<void> {
+    await this.kernel.start();
+    this.detachTenancy = this.o.tenancy?.attach(this.o.org, this.o.ws, this.metadata);
   }
 
   async stop(): Promise<void> {
+    this.detachTenancy?.();
     await this.kernel.stop();
     await this.jsonl.close();
     await this.projections.close();

@@ -1,6 +1,6 @@
 /**
  * `moe reproject <workspace dir> [--json]`: rebuilds a workspace's projections (messages.db,
- * parsed_sessions.db, metrics.db) from its session logs (`sessions/*.jsonl`), in batches of
+ * parsed_sessions.db, metrics.db, workspace.db's backup catalogue) from its session logs (`sessions/*.jsonl`), in batches of
  * entries. Rows are keyed by (seq, turn), so it fills what is missing — after a `projection batch
  * dropped`, or into fresh databases after the old ones were deleted — and never doubles a row.
  * Safe while a node runs (WAL; the node's own projections insert the same keys).

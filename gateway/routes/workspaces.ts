@@ -4,9 +4,20 @@
  * command cannot be stored the create answers 503 MOE_ERR_NATS_UNAVAILABLE with retry-after, and a
  * retry with the same Idempotency-Key finishes the job without a second workspace.
  * Creating accepts an Idempotency-Key (see ../idempotency.ts).
+ *
+ * Creating also provisions (seed 000 flow 1): the workspace's backup actor is asked for a first,
+ * forced backup (`backup.request {reason: 'provision'}`), which makes a workspace-node host it
+ * (lease, directories, databases, consumer) and write its first backup manifest. That happens
+ * after the 201, so every view carries `provisioning` (../provisioning.ts): `provisioning` until
+ * the first backup completes, then `provisioned` with its id.
+ *
+ * Deleting (org admins and owners) records the deletion in the `moe_retired` KV bucket
+ * (schemas/retirement.ts), then deletes the tenancy actor, and answers 202 `deleting`: the
+ * workspace-nodes tear it down (consumer, journal subjects, local data, lease) and keep its backups.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isMoeError, TENANCY_WS } from '../../schemas/index.js';
+import { BACKUP_ACTOR_ID } from '../../actors/index.js';
+import { isMoeError, retirementKey, TENANCY_WS, type WorkspaceRetirement } from '../../schemas/index.js';
 import { principal, type GatewayContext } from '../context.js';
 import { requireTenant } from '../requestOrg.js';
 import { errors } from '../errors.js';
@@ -22,7 +33,7 @@ import {
 import type { WorkspaceView } from '../projection.js';
 
 export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
-  const { tenancy, access } = ctx;
+  const { tenancy, access, provisioning } = ctx;
   const view = (w: WorkspaceView) => ({
     id: w.id,
     org: w.org,
@@ -30,7 +41,11 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
     description: w.description,
     createdBy: w.createdBy,
     createdAt: w.createdAt,
+    provisioning: provisioning.of(w.org, w.id),
   });
+  const unsent = (what: string) => (err: unknown) => {
+    throw isMoeError(err) ? err : natsUnavailable(what, err);
+  };
 
   return async (app) => {
     app.get(
@@ -74,8 +89,17 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
           )
           .catch((err: unknown) => {
             req.log.warn({ err }, 'workspace.add to org actor failed');
-            throw isMoeError(err) ? err : natsUnavailable('workspace.add to the org actor', err);
+            unsent('workspace.add to the org actor')(err);
           });
+        // provisioning: the first backup; its node hosts the workspace (a retry is deduplicated)
+        await ctx.bus
+          .publish(
+            { org, ws: id, kind: 'backup', id: BACKUP_ACTOR_ID },
+            'backup.request',
+            { reason: 'provision', force: true },
+            { id: c.cmd(3), session: BACKUP_ACTOR_ID },
+          )
+          .catch(unsent('backup.request (provision) to the workspace'));
         const created = tenancy.workspaces.get(id);
         if (!created) throw errors.NOT_FOUND(`workspace ${id} (deleted since)`);
         return reply.status(201).send(view(created));
@@ -107,11 +131,26 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
 
     app.delete(
       '/api/workspaces/:id',
-      { schema: { tags: ['workspaces'], params: IdParams, response: errorResponses(403, 404) } },
+      { schema: { tags: ['workspaces'], params: IdParams, response: errorResponses(403, 404, 503) } },
       async (req, reply) => {
-        const { ws } = access.requireWorkspace(principal(req), req.params.id, 'admin');
+        const p = principal(req);
+        const { ws } = access.requireWorkspace(p, req.params.id, 'admin');
+        // the record first: a delete that fails after it is retried and finds the workspace still listed
+        const record: WorkspaceRetirement = {
+          org: ws.org,
+          ws: ws.id,
+          deletedAt: Date.now(),
+          deletedBy: p.userId,
+          state: 'deleting',
+        };
+        await ctx.retired
+          .put(retirementKey(ws.org, ws.id), JSON.stringify(record))
+          .catch(unsent('the deletion record (moe_retired)'));
         await ctx.tenancyCommand(ws.org, 'workspace', ws.id, 'workspace.delete', {});
-        return reply.status(204).send();
+        // the teardown runs on the workspace-nodes (workspace-node/retirement.ts): accepted, not done
+        return reply
+          .status(202)
+          .send({ id: ws.id, org: ws.org, state: 'deleting', deletedAt: record.deletedAt });
       },
     );
   };

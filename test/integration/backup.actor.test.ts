@@ -4,6 +4,7 @@
  * workspace's backup actor journal `backup.completed` on MOE_EVT, with a manifest in the store that
  * verifies; a second request over NATS (`moe backup --wait`'s code) with no new turns is skipped;
  * closing a session asks for a `session-end` backup, which runs because the session added turns.
+ * (Creating the workspace made its first, `provision` backup before all of this.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_ACTOR_ID } from '../../actors/index.js';
@@ -29,6 +30,10 @@ beforeAll(async () => {
   auth = (await registerAndLogin(stack.gw, 'backer')).auth;
   org = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/orgs', { name: 'Backup' })).body.id;
   ws = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/workspaces', { org, name: 'w' })).body.id;
+  // creating the workspace provisions it with a first backup: the test's outcomes come after it
+  const provisioned = await untilOutcomes(1);
+  expect(outcomes(provisioned)[0]).toMatchObject({ type: 'backup.completed', reason: 'provision' });
+  afterSeq = provisioned.at(-1)!.seq;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -41,14 +46,19 @@ const backupActor = () => ({ org, ws, kind: 'backup', id: BACKUP_ACTOR_ID });
 const outcomes = (records: RecordWithSeq[]) =>
   records.flatMap((r) => r.record.events).filter((e) => outcomeTypes.includes(e.type));
 
-/** Follows the backup actor until it has journaled `n` outcomes in all. */
-const untilOutcomes = (n: number) => {
+/** Journal sequence of the provisioning backup's outcome: the test's own records come after it. */
+let afterSeq = 0;
+
+/** Follows the backup actor until it has journaled `n` outcomes after `afterSeq`; those records. */
+const untilOutcomes = async (n: number) => {
   let seen = 0;
-  return client.follow(
+  const records = await client.follow(
     backupActor(),
-    (r) => (seen += r.record.events.filter((e) => outcomeTypes.includes(e.type)).length) >= n,
+    (r) =>
+      r.seq > afterSeq && (seen += r.record.events.filter((e) => outcomeTypes.includes(e.type)).length) >= n,
     { timeoutMs: 60_000 },
   );
+  return records.filter((r) => r.seq > afterSeq);
 };
 
 describe('the backup actor', () => {

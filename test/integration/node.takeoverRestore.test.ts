@@ -149,12 +149,23 @@ describe('restore on takeover', () => {
     expect(Date.now() - t0).toBeLessThan(1500 + 1000);
     expect(existsSync(join(dirB, 'files', 'notes', 'x.md'))).toBe(false);
     // Databases and logs came back first: every row of every table of every database equals A's
-    // (A stopped before the backup, so its state is the manifest's), the same logs.
+    // (A stopped before the backup, so its state is the manifest's), the same logs — and, in
+    // workspace.db's lease history, B's own lease on top of A's.
     expect(manifest.databases.map((d) => d.name).sort()).toEqual([...DATABASES].sort());
     for (const name of DATABASES) {
-      const original = rowsOf(join(dirA, 'db', `${name}.db`));
-      expect(Object.keys(original).length, name).toBeGreaterThan(0);
-      expect(rowsOf(join(dirB, 'db', `${name}.db`)), name).toEqual(original);
+      const want = rowsOf(join(dirA, 'db', `${name}.db`));
+      expect(Object.keys(want).length, name).toBeGreaterThan(0);
+      const got = rowsOf(join(dirB, 'db', `${name}.db`));
+      if (name === 'workspace') {
+        const [mine, restored] = [true, false].map((b) =>
+          got.lease_history!.filter((r) => ((JSON.parse(r) as unknown[])[1] === 'b') === b),
+        );
+        expect(mine!.map((r) => (JSON.parse(r) as unknown[]).slice(1, 4))).toEqual([['b', 1, 'acquired']]);
+        got.lease_history = restored!;
+        delete got.sqlite_sequence;
+        delete want.sqlite_sequence;
+      }
+      expect(got, name).toEqual(want);
     }
     expect(Object.values(rowsOf(join(dirB, 'db', 'messages.db'))).flat().length).toBeGreaterThan(0);
     expect(readdirSync(join(dirB, 'sessions')).sort()).toEqual(readdirSync(join(dirA, 'sessions')).sort());
