@@ -2,14 +2,18 @@
  * The `backup` actor (issue 8 item 2): one per workspace (id {@link BACKUP_ACTOR_ID}), it backs the
  * workspace up through two effects and journals every outcome as a typed event.
  *
- *   idle ──backup.request / schedule timer──▶ running ──backup.run result──▶ verifying ──ok──▶ idle
- *                                               │  (snapshot + upload)            (backup.verify)
+ *   idle ──backup.request / schedule timer──▶ running ──backup.run result──▶ verifying ──ok──▶ purging ──▶ idle
+ *                                               │  (snapshot + upload)            (backup.verify)  (journal.purge)
  *                                               └─ skipped (no new turns) ─▶ idle
  *
  * - `backup.run` snapshots and uploads (workspace-node/effects/backupRun.ts); it is skipped when the
  *   workspace's activity sequence (newest journal sequence of any other actor) is the one of the
  *   last backup, unless the request said `force`. `backup.verify` restores the new backup into a
  *   temp dir and checks it. Only then is `backup.completed` emitted.
+ * - `journal.purge` (issue 8 item 7, the bounded journal) follows every verified backup: the node
+ *   purges the MOE_EVT entries that backup's manifest covers, keeping a tail per actor
+ *   (workspace-node/effects/journalPurge.ts, which also applies MOE_JOURNAL_PURGE / _KEEP). Its
+ *   outcome is `journal.purged` or `journal.purge.failed`; either way the backup stays completed.
  * - Retries: the kernel retries each effect (its retry policy); when an effect still fails, or the
  *   verification finds a problem, the machine starts the whole run again, up to
  *   {@link MAX_ATTEMPTS} attempts, then emits `backup.failed` and goes back to idle.
@@ -24,7 +28,7 @@
  */
 import { and, enqueueActions, setup } from 'xstate';
 import type { BackupReason } from '../schemas/index.js';
-import type { BackupRunResult, BackupVerifyResult } from './backupEffects.js';
+import type { BackupRunResult, BackupVerifyResult, JournalPurgeResult } from './backupEffects.js';
 import { fx, kernelActions, type EffectRequest, type EmitRequest, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 
@@ -38,7 +42,7 @@ interface Run {
   reason: BackupReason;
   force: boolean;
   attempt: number;
-  /** the effect in flight: backup.run while running, backup.verify while verifying */
+  /** the effect in flight: backup.run while running, backup.verify while verifying, journal.purge while purging */
   effectId: string;
 }
 
@@ -74,6 +78,7 @@ type BackupEvent =
 export const backupEffectInputs: EffectInputs<BackupContext> = {
   'backup.run': noInputs,
   'backup.verify': noInputs,
+  'journal.purge': noInputs,
   timer: noInputs,
 };
 
@@ -194,7 +199,7 @@ export const backupMachine = setup({
       enqueue({ type: 'effect', params: { id: effectId, kind: 'backup.verify', backupId: result.backupId } });
       enqueue.assign({ made: result, run: { ...run, effectId } });
     }),
-    /** `backup.verify` returned: completed, or the run failed. */
+    /** `backup.verify` returned: completed (then the journal purge), or the run failed. */
     verified: enqueueActions(({ context, event, enqueue }) => {
       const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
       if (event.type !== 'effect.result') return;
@@ -223,13 +228,37 @@ export const backupMachine = setup({
           attempts: run.attempt,
         },
       });
-      enqueue.assign(
-        next(c, {
-          completed: context.completed + 1,
-          lastActivitySeq: made.activitySeq,
-          lastBackupId: made.backupId,
-        }),
-      );
+      const effectId = fx(event);
+      enqueue({ type: 'effect', params: { id: effectId, kind: 'journal.purge', backupId: made.backupId } });
+      enqueue.assign({
+        completed: context.completed + 1,
+        lastActivitySeq: made.activitySeq,
+        lastBackupId: made.backupId,
+        run: { ...run, effectId },
+      });
+    }),
+    /** `journal.purge` returned or gave up: journal what it did, then the next run, if any. */
+    purged: enqueueActions(({ context, event, enqueue }) => {
+      const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
+      const backupId = context.made!.backupId;
+      if (event.type === 'effect.result') {
+        const r = event.data.value as JournalPurgeResult;
+        enqueue({
+          type: 'emit',
+          params: {
+            type: 'journal.purged',
+            backupId,
+            subjects: r.subjects,
+            entries: r.entries,
+            keep: r.keep,
+            ...(r.skipped ? { skipped: r.skipped } : {}),
+          },
+        });
+      } else if (event.type === 'effect.failed') {
+        const { code, message } = event.data.error;
+        enqueue({ type: 'emit', params: { type: 'journal.purge.failed', backupId, code, message } });
+      } else return;
+      enqueue.assign(next(c, {}));
     }),
     effectFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'effect.failed') return;
@@ -318,13 +347,33 @@ export const backupMachine = setup({
             target: 'running',
             actions: 'verified',
           },
-          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'verified' },
-          { guard: 'isCurrentEffect', target: 'idle', actions: 'verified' },
+          {
+            guard: and(['isCurrentEffect', 'verifyFailed', 'hasPending']),
+            target: 'running',
+            actions: 'verified',
+          },
+          { guard: and(['isCurrentEffect', 'verifyFailed']), target: 'idle', actions: 'verified' },
+          { guard: 'isCurrentEffect', target: 'purging', actions: 'verified' },
         ],
         'effect.failed': [
           { guard: and(['isCurrentEffect', 'canRetry']), target: 'running', actions: 'effectFailed' },
           { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'effectFailed' },
           { guard: 'isCurrentEffect', target: 'idle', actions: 'effectFailed' },
+        ],
+      },
+    },
+    /** The backup is completed; its journal purge runs. Requests wait for it (coalesced). */
+    purging: {
+      on: {
+        'backup.request': { actions: 'request' },
+        'timer.fired': { guard: 'isScheduleTimer', actions: 'request' },
+        'effect.result': [
+          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'purged' },
+          { guard: 'isCurrentEffect', target: 'idle', actions: 'purged' },
+        ],
+        'effect.failed': [
+          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'purged' },
+          { guard: 'isCurrentEffect', target: 'idle', actions: 'purged' },
         ],
       },
     },

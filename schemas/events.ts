@@ -240,4 +240,22 @@ export const BackupEvents = {
     },
     'the backup failed after its retries (code: the error code, e.g. MOE_ERR_BACKUP_INTEGRITY from verification)',
   ),
+  'journal.purged': eventSchema(
+    'journal.purged',
+    {
+      backupId: Type.String(),
+      subjects: Type.Integer({ minimum: 0 }),
+      entries: Type.Integer({ minimum: 0 }),
+      keep: Type.Integer({ minimum: 0 }),
+      skipped: Type.Optional(
+        Type.Union([Type.Literal('off'), Type.Literal('mirror-behind'), Type.Literal('tenancy')]),
+      ),
+    },
+    "after backup.completed: the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, mirror-behind: the manifest is not on the mirror yet, tenancy: the _tenancy workspace's journal is never purged)",
+  ),
+  'journal.purge.failed': eventSchema(
+    'journal.purge.failed',
+    { backupId: Type.String(), code: Type.String(), message: Type.String() },
+    'the purge after backup.completed failed after its retries; the journal is unchanged past what was purged, and the next backup purges again',
+  ),
 };

@@ -191,6 +191,7 @@ async function startLocked(
         jsm,
         registry,
         backupStore,
+        journalRetention: config.journal,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),
