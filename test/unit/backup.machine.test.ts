@@ -1,6 +1,7 @@
 /**
  * The backup actor's machine (actors/backup.machine.ts), driven as the kernel drives it: a request
- * runs `backup.run` then `backup.verify` and journals `backup.completed`; unchanged activity skips;
+ * runs `backup.run` then `backup.verify`, journals `backup.completed`, then purges the journal the
+ * backup covers (`journal.purge` → `journal.purged`); unchanged activity skips;
  * requests during a run are coalesced into one more run; failures retry up to MAX_ATTEMPTS; the
  * schedule is a durable timer re-armed on every tick.
  */
@@ -42,7 +43,8 @@ describe('backup machine', () => {
     expect(stateString(s2.next)).toBe('verifying');
     expect(s2.effects).toEqual([{ id: '2.0', kind: 'backup.verify', backupId: 'b1' }]);
     const s3 = host.apply(s2.next, result('2.0', { ok: true }, 3));
-    expect(stateString(s3.next)).toBe('idle');
+    expect(stateString(s3.next)).toBe('purging');
+    expect(s3.effects).toEqual([{ id: '3.0', kind: 'journal.purge', backupId: 'b1' }]);
     expect(s3.emits).toEqual([
       {
         type: 'backup.completed',
@@ -55,8 +57,14 @@ describe('backup machine', () => {
         attempts: 1,
       },
     ]);
+    const s3b = host.apply(s3.next, result('3.0', { subjects: 2, entries: 40, keep: 10 }, 4));
+    expect(stateString(s3b.next)).toBe('idle');
+    expect(s3b.emits).toEqual([
+      { type: 'journal.purged', backupId: 'b1', subjects: 2, entries: 40, keep: 10 },
+    ]);
+    expect(s3b.effects).toEqual([]);
     // the schedule tick: a run that skips when the activity sequence is unchanged, re-armed timer
-    const tick = host.apply(s3.next, ev('timer.fired', { effectId: '1.1' }, 4, 5_000));
+    const tick = host.apply(s3b.next, ev('timer.fired', { effectId: '1.1' }, 4, 5_000));
     expect(tick.effects).toEqual([
       { id: '4.0', kind: 'backup.run', skipIfSeq: 7 },
       { id: '4.1', kind: 'timer', fireAt: 5_000 + DEFAULT_BACKUP_INTERVAL_MS },
@@ -79,11 +87,22 @@ describe('backup machine', () => {
     const s3 = host.apply(s2.next, ev('backup.request', { reason: 'manual' }, 3));
     expect(s3.effects).toEqual([]);
     const s4 = host.apply(s3.next, result('1.0', made(7), 4));
-    const s5 = host.apply(s4.next, result('4.0', { ok: true }, 5));
-    expect(s5.emits.map((e) => e.type)).toEqual(['backup.completed', 'backup.started']);
-    expect(s5.effects).toEqual([{ id: '5.0', kind: 'backup.run', skipIfSeq: 7 }]);
+    const s4b = host.apply(s4.next, result('4.0', { ok: true }, 5));
+    expect(s4b.emits.map((e) => e.type)).toEqual(['backup.completed']);
+    expect(stateString(s4b.next)).toBe('purging');
+    // a request while purging waits too
+    const s4c = host.apply(s4b.next, ev('backup.request', { reason: 'manual' }, 6));
+    expect(s4c.effects).toEqual([]);
+    // a purge that gave up is journaled; the coalesced run starts after it
+    const error = { code: 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED', message: 'nats down', attempts: 5 };
+    const s5 = host.apply(s4c.next, ev('effect.failed', { effectId: '5.0', error }, 7));
+    expect(s5.emits).toEqual([
+      { type: 'journal.purge.failed', backupId: 'b1', code: error.code, message: 'nats down' },
+      { type: 'backup.started', reason: 'session-end', attempt: 1 },
+    ]);
+    expect(s5.effects).toEqual([{ id: '7.0', kind: 'backup.run', skipIfSeq: 7 }]);
     expect(stateString(s5.next)).toBe('running');
-    const s6 = host.apply(s5.next, result('5.0', { skipped: true, activitySeq: 7 }, 6));
+    const s6 = host.apply(s5.next, result('7.0', { skipped: true, activitySeq: 7 }, 8));
     expect(s6.emits).toEqual([
       { type: 'backup.skipped', reason: 'session-end', journalSeq: 7, backupId: 'b1' },
     ]);
