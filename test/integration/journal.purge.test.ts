@@ -65,7 +65,9 @@ const backupActor = (org: string, ws: string): ActorAddress => ({
 /** Asks the workspace's backup actor for a backup and resolves with its `journal.purged` event. */
 async function backupAndPurge(org: string, ws: string, id: string): Promise<Record<string, unknown>> {
   const purged = (r: RecordWithSeq) => r.record.events.find((e) => e.type === 'journal.purged');
-  const waiting = p.client.follow(backupActor(org, ws), (r) => purged(r) !== undefined, { timeoutMs: 90_000 });
+  const waiting = p.client.follow(backupActor(org, ws), (r) => purged(r) !== undefined, {
+    timeoutMs: 90_000,
+  });
   await p.client.send(backupActor(org, ws), { id, type: 'backup.request', data: { reason: 'manual' } });
   const records = await waiting;
   expect(records.flatMap((r) => r.record.events.map((e) => e.type))).toContain('backup.completed');
