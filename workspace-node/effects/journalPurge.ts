@@ -55,7 +55,8 @@ export function journalPurgeHandler(deps: JournalPurgeDeps): EffectHandlerOf<'jo
     if (!deps.retention.purge) return nothing('off');
     if (address.ws === TENANCY_WS) return nothing('tenancy');
     const root = deps.store();
-    if (copyBehind(root, `${workspaceBackupPrefix(address.org, address.ws)}/`)) return nothing('mirror-behind');
+    if (copyBehind(root, `${workspaceBackupPrefix(address.org, address.ws)}/`))
+      return nothing('mirror-behind');
     const manifest = await readManifest(workspaceStore(root, address.org, address.ws), effect.backupId);
     const owner = manifest.workspace;
     if (owner && (owner.org !== address.org || owner.ws !== address.ws))
