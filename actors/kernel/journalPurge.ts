@@ -8,7 +8,9 @@
  *
  * P is found by reading the subject's sequences (headers only, no bodies) from its first remaining
  * entry up to `coveredSeq`: after the first purge that is the kept tail plus what was appended since
- * the last backup, so each entry is read about once over the journal's life.
+ * the last backup, so each entry is read about once over the journal's life. A caller purging many
+ * subjects first asks {@link journalSubjectCounts} (one stream-info request) and skips the subjects
+ * that hold no more than `keep` entries in all: most actors (a finished task's agent) never grow again.
  *
  * Who calls it and what it may purge (only actors of a verified backup's manifest, never the
  * `_tenancy` workspace or the backup actor) is decided by workspace-node/effects/journalPurge.ts.
@@ -57,4 +59,13 @@ export async function purgeCoveredEntries(
   const keptFrom = keep > 0 ? tail[covered % keep]! : coveredSeq + 1;
   const r = await jsm.streams.purge(STREAMS.events, { filter: subject, seq: keptFrom });
   return { purged: r.purged, keptFrom };
+}
+
+/** Entries per subject on MOE_EVT under `filter` (e.g. `moe.evt.<org>.<ws>.>`), from one (paged) stream info. */
+export async function journalSubjectCounts(
+  jsm: JetStreamManager,
+  filter: string,
+): Promise<ReadonlyMap<string, number>> {
+  const info = await jsm.streams.info(STREAMS.events, { subjects_filter: filter });
+  return new Map(Object.entries(info.state.subjects ?? {}));
 }

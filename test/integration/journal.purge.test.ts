@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_ACTOR_ID } from '../../actors/index.js';
-import { JournalReader, purgeCoveredEntries } from '../../actors/kernel/index.js';
+import { JournalReader, journalSubjectCounts, purgeCoveredEntries } from '../../actors/kernel/index.js';
 import type { RecordWithSeq } from '../../client/index.js';
 import { eventSubject, type ActorAddress } from '../../schemas/index.js';
 import { FsObjectStore } from '../../storage/index.js';
@@ -88,6 +88,8 @@ describe('journal purge', () => {
     expect(before).toHaveLength(12);
     const covered = before[8]!; // entries 9..11 are newer than the "backup"
 
+    const counts = await journalSubjectCounts(p.jsm, 'moe.evt.jp.lib.>');
+    expect(Object.fromEntries(counts)).toEqual({ [mine]: 12, [other]: 12 });
     const r = await purgeCoveredEntries(js, p.jsm, mine, covered, 3);
     expect(await sequencesOf(mine)).toEqual(expectedAfter(before, covered, 3));
     expect(r).toEqual({ purged: 6, keptFrom: before[6] });

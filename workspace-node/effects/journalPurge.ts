@@ -19,7 +19,11 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { JournalPurgeResult } from '../../actors/index.js';
-import { purgeCoveredEntries, type EffectHandlerOf } from '../../actors/kernel/index.js';
+import {
+  journalSubjectCounts,
+  purgeCoveredEntries,
+  type EffectHandlerOf,
+} from '../../actors/kernel/index.js';
 import { eventSubject, parseActorSubject, TENANCY_WS } from '../../schemas/index.js';
 import { MirroredStore, type ObjectStore } from '../../storage/index.js';
 import { readManifest } from '../backup/catalogue.js';
@@ -61,6 +65,8 @@ export function journalPurgeHandler(deps: JournalPurgeDeps): EffectHandlerOf<'jo
     const owner = manifest.workspace;
     if (owner && (owner.org !== address.org || owner.ws !== address.ws))
       throw errors.BACKUP_MANIFEST(`${effect.backupId} is the backup of ${owner.org}/${owner.ws}`);
+    // a subject with no more than `keep` entries in all has nothing to purge: not read at all
+    const counts = await journalSubjectCounts(deps.jsm, `moe.evt.${address.org}.${address.ws}.>`);
     let subjects = 0;
     let entries = 0;
     for (const covered of manifest.actors) {
@@ -68,7 +74,9 @@ export function journalPurgeHandler(deps: JournalPurgeDeps): EffectHandlerOf<'jo
       const actor = parseActorSubject(`moe.evt.${covered.key}`);
       if (!actor || actor.org !== address.org || actor.ws !== address.ws || actor.kind === BACKUP_KIND)
         continue;
-      const r = await purgeCoveredEntries(deps.js, deps.jsm, eventSubject(actor), covered.lastSeq, keep);
+      const subject = eventSubject(actor);
+      if ((counts.get(subject) ?? 0) <= keep) continue;
+      const r = await purgeCoveredEntries(deps.js, deps.jsm, subject, covered.lastSeq, keep);
       if (r.purged > 0) {
         subjects++;
         entries += r.purged;
