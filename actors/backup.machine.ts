@@ -1,6 +1,6 @@
 /**
  * The `backup` actor (issue 8 item 2): one per workspace (id {@link BACKUP_ACTOR_ID}), it backs the
- * workspace up through two effects and journals every outcome as a typed event.
+ * workspace up through its effects and journals every outcome as a typed event.
  *
  *   idle ──backup.request / schedule timer──▶ running ──backup.run result──▶ verifying ──ok──▶ purging ──▶ idle
  *                                               │  (snapshot + upload)            (backup.verify)  (journal.purge)
