@@ -4,16 +4,17 @@
  * `keep` of those on that subject alone; and a workspace-node whose backup actor completes a
  * verified backup purges each actor subject the manifest lists down to MOE_JOURNAL_KEEP covered
  * entries, never anything newer than the manifest's sequence, never the backup actor's own subject,
- * and nothing at all with MOE_JOURNAL_PURGE off.
+ * nothing at all with MOE_JOURNAL_PURGE off, and nothing while the mirror still lacks the backup.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_ACTOR_ID } from '../../actors/index.js';
 import { JournalReader, journalSubjectCounts, purgeCoveredEntries } from '../../actors/kernel/index.js';
 import type { RecordWithSeq } from '../../client/index.js';
 import { eventSubject, type ActorAddress } from '../../schemas/index.js';
-import { FsObjectStore } from '../../storage/index.js';
+import { FsObjectStore, MirroredStore } from '../../storage/index.js';
 import { latestBackup, workspaceStore } from '../../workspace-node/backup/index.js';
 import { startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { CountingStore } from './backup.kit.js';
 
 let p: Platform;
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -74,7 +75,7 @@ async function backupAndPurge(org: string, ws: string, id: string): Promise<Reco
   return purged(records[records.length - 1]!) as unknown as Record<string, unknown>;
 }
 
-describe('journal purge', () => {
+describe('journal purge', { timeout: 180_000 }, () => {
   it('removes only the covered entries older than the kept tail, on that subject alone', async () => {
     const js = p.client.js;
     const mine = 'moe.evt.jp.lib.agent.a1';
@@ -155,5 +156,32 @@ describe('journal purge', () => {
     expect(purged).toMatchObject({ subjects: 0, entries: 0, skipped: 'off' });
     expect(await sequencesOf(subject)).toEqual(before);
     await node.stop();
+  });
+
+  it('purges nothing while the mirror still lacks objects of the backup', async () => {
+    const mirror = new CountingStore(new FsObjectStore(dir('moe-purge-mirror-')));
+    mirror.failAfter(0); // the mirror is down: every put fails, the primary takes the backup
+    const store = new MirroredStore({ primary: new FsObjectStore(dir('moe-purge-primary-')), mirror });
+    const node = await p.node({
+      nodeId: 'jp3',
+      dataDir: dir('moe-purge-data3-'),
+      storage: store,
+      journal: { purge: true, keep: 1 },
+      only: ['jp.w3'],
+    });
+    try {
+      const r = await p.client.runTask('jp', 'w3', 't1', { prompt: 'go', profile: 'scripted', script });
+      expect(r.outcome.type).toBe('task.completed');
+      const subject = eventSubject({ org: 'jp', ws: 'w3', kind: 'agent', id: 't1' });
+      const before = await sequencesOf(subject);
+      expect(before.length).toBeGreaterThan(1);
+      const purged = await backupAndPurge('jp', 'w3', 'b-3');
+      expect(store.pending().length).toBeGreaterThan(0);
+      expect(purged).toMatchObject({ subjects: 0, entries: 0, skipped: 'mirror-behind' });
+      expect(await sequencesOf(subject)).toEqual(before);
+    } finally {
+      await node.stop();
+      store.close();
+    }
   });
 });
