@@ -54,13 +54,15 @@ export type JournalPurgeRequest = {
 /**
  * What a purge did: `subjects` actor subjects purged, `entries` entries removed in all, `keep`
  * the tail kept per subject. `skipped` when nothing was purged on purpose: `off` (MOE_JOURNAL_PURGE),
- * `mirror-behind` (the manifest is not on every copy of the store yet), `tenancy` (never purged).
+ * `local-store` (the backups are on this node's own disk: MOE_STORAGE_PRIMARY unset),
+ * `mirror-behind` (an object of the backup is not on every copy of the store yet), `tenancy`
+ * (never purged).
  */
 export type JournalPurgeResult = {
   readonly subjects: number;
   readonly entries: number;
   readonly keep: number;
-  readonly skipped?: 'off' | 'mirror-behind' | 'tenancy';
+  readonly skipped?: 'off' | 'local-store' | 'mirror-behind' | 'tenancy';
 };
 
 /** Effects the backup actor emits, on `kind`. */

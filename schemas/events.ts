@@ -248,10 +248,15 @@ export const BackupEvents = {
       entries: Type.Integer({ minimum: 0 }),
       keep: Type.Integer({ minimum: 0 }),
       skipped: Type.Optional(
-        Type.Union([Type.Literal('off'), Type.Literal('mirror-behind'), Type.Literal('tenancy')]),
+        Type.Union([
+          Type.Literal('off'),
+          Type.Literal('local-store'),
+          Type.Literal('mirror-behind'),
+          Type.Literal('tenancy'),
+        ]),
       ),
     },
-    "after backup.completed: the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, mirror-behind: an object of this workspace is not on every copy of the store yet, tenancy: the _tenancy workspace's journal is never purged)",
+    "after backup.completed: the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, local-store: the backups are on this node's own disk (MOE_STORAGE_PRIMARY unset), mirror-behind: an object of this workspace is not on every copy of the store yet, tenancy: the _tenancy workspace's journal is never purged)",
   ),
   'journal.purge.failed': eventSchema(
     'journal.purge.failed',

@@ -6,7 +6,8 @@
  *                             covers (entries newer than the backup are always kept); at least 1
  *
  * The purge itself runs after each verified backup (the backup actor's `journal.purge` effect,
- * effects/journalPurge.ts). KEEP is at least 1 so a purged subject is never empty: a node without
+ * effects/journalPurge.ts), and only when MOE_STORAGE_PRIMARY names the backup store: behind the
+ * node-local default store nothing is purged. KEEP is at least 1 so a purged subject is never empty: a node without
  * a snapshot of the actor then finds the turn gap at its first append (MOE_ERR_JOURNAL_PURGED),
  * instead of the fence taking an empty subject for a new actor.
  */

@@ -55,6 +55,8 @@ export interface WorkspaceHostOptions {
   readonly backupStore?: () => ObjectStore;
   /** what the backup actor's `journal.purge` removes after a verified backup (default: nothing) */
   readonly journalRetention?: JournalRetention;
+  /** the backup store is the node-local default: the journal is then never purged */
+  readonly backupStoreIsLocal?: boolean;
   readonly log: Logger;
   /** every \`llm.call\` goes through it: profiles, retries, fallbacks, limits, prices */
   readonly router: ProviderRouter;
@@ -128,6 +130,7 @@ export class WorkspaceHost {
                 js: o.js,
                 jsm: o.jsm,
                 retention: o.journalRetention ?? { purge: false, keep: DEFAULT_JOURNAL_KEEP },
+                storeIsLocal: o.backupStoreIsLocal ?? false,
               }),
             }
           : {}),

@@ -4,7 +4,8 @@
  * `keep` of those on that subject alone; and a workspace-node whose backup actor completes a
  * verified backup purges each actor subject the manifest lists down to MOE_JOURNAL_KEEP covered
  * entries, never anything newer than the manifest's sequence, never the backup actor's own subject,
- * nothing at all with MOE_JOURNAL_PURGE off, and nothing while the mirror still lacks the backup.
+ * and nothing at all with MOE_JOURNAL_PURGE off, with the node-local default store, or while the
+ * mirror still lacks the backup.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_ACTOR_ID } from '../../actors/index.js';
@@ -154,6 +155,26 @@ describe('journal purge', { timeout: 180_000 }, () => {
     expect(before.length).toBeGreaterThan(1);
     const purged = await backupAndPurge('jp', 'w2', 'b-2');
     expect(purged).toMatchObject({ subjects: 0, entries: 0, skipped: 'off' });
+    expect(await sequencesOf(subject)).toEqual(before);
+    await node.stop();
+  });
+
+  it("purges nothing while the backups are on the node's own disk (MOE_STORAGE_PRIMARY unset)", async () => {
+    expect(process.env.MOE_STORAGE_PRIMARY).toBeUndefined();
+    // no `storage`: the node's default store, <data dir>/backups
+    const node = await p.node({
+      nodeId: 'jp4',
+      dataDir: dir('moe-purge-data4-'),
+      journal: { purge: true, keep: 1 },
+      only: ['jp.w4'],
+    });
+    const r = await p.client.runTask('jp', 'w4', 't1', { prompt: 'go', profile: 'scripted', script });
+    expect(r.outcome.type).toBe('task.completed');
+    const subject = eventSubject({ org: 'jp', ws: 'w4', kind: 'agent', id: 't1' });
+    const before = await sequencesOf(subject);
+    expect(before.length).toBeGreaterThan(1);
+    const purged = await backupAndPurge('jp', 'w4', 'b-4');
+    expect(purged).toMatchObject({ subjects: 0, entries: 0, skipped: 'local-store' });
     expect(await sequencesOf(subject)).toEqual(before);
     await node.stop();
   });

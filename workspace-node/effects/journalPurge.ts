@@ -10,6 +10,9 @@
  *   purged entry (the session logs are sealed after the databases), so `moe replay` still works;
  * - never the backup actor's own subject (its history is how `moe backup --wait` and the gateway
  *   learn outcomes), never the `_tenancy` workspace (the gateway builds its tenancy view from it);
+ * - nothing while the backups live on this node's own disk (the default store, MOE_STORAGE_PRIMARY
+ *   unset): a node taking over elsewhere would find no backup, and without the purged entries it
+ *   could not rebuild the actors either;
  * - nothing while the store's mirror (or primary) still lacks an object of this workspace
  *   (MirroredStore's pending copies): the next backup purges instead;
  * - nothing with MOE_JOURNAL_PURGE=off.
@@ -37,6 +40,8 @@ export interface JournalPurgeDeps {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly retention: JournalRetention;
+  /** true: the store is the node-local default (`<MOE_DATA_DIR>/backups`), never purged behind */
+  readonly storeIsLocal: boolean;
 }
 
 /** The backup actor's kind: its subject is never purged. */
@@ -58,6 +63,7 @@ export function journalPurgeHandler(deps: JournalPurgeDeps): EffectHandlerOf<'jo
     });
     if (!deps.retention.purge) return nothing('off');
     if (address.ws === TENANCY_WS) return nothing('tenancy');
+    if (deps.storeIsLocal) return nothing('local-store');
     const root = deps.store();
     if (copyBehind(root, `${workspaceBackupPrefix(address.org, address.ws)}/`))
       return nothing('mirror-behind');
