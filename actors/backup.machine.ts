@@ -9,11 +9,13 @@
  * - `backup.run` snapshots and uploads (workspace-node/effects/backupRun.ts); it is skipped when the
  *   workspace's activity sequence (newest journal sequence of any other actor) is the one of the
  *   last backup, unless the request said `force`. `backup.verify` restores the new backup into a
- *   temp dir and checks it. Only then is `backup.completed` emitted.
+ *   temp dir and checks it.
  * - `journal.purge` (issue 8 item 7, the bounded journal) follows every verified backup: the node
  *   purges the MOE_EVT entries that backup's manifest covers, keeping a tail per actor
- *   (workspace-node/effects/journalPurge.ts, which also applies MOE_JOURNAL_PURGE / _KEEP). Its
- *   outcome is `journal.purged` or `journal.purge.failed`; either way the backup stays completed.
+ *   (workspace-node/effects/journalPurge.ts, which also applies MOE_JOURNAL_PURGE / _KEEP). When it
+ *   returns (or gives up) the run ends: `backup.completed` and, in the same turn, `journal.purged`
+ *   or `journal.purge.failed` (a failed purge does not fail the backup). So a run's outcome is
+ *   still its last turn, and a request coalesced during the purge gets the next run's outcome.
  * - Retries: the kernel retries each effect (its retry policy); when an effect still fails, or the
  *   verification finds a problem, the machine starts the whole run again, up to
  *   {@link MAX_ATTEMPTS} attempts, then emits `backup.failed` and goes back to idle.
@@ -199,7 +201,7 @@ export const backupMachine = setup({
       enqueue({ type: 'effect', params: { id: effectId, kind: 'backup.verify', backupId: result.backupId } });
       enqueue.assign({ made: result, run: { ...run, effectId } });
     }),
-    /** `backup.verify` returned: completed (then the journal purge), or the run failed. */
+    /** `backup.verify` returned: the journal purge (then `backup.completed`), or the run failed. */
     verified: enqueueActions(({ context, event, enqueue }) => {
       const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
       if (event.type !== 'effect.result') return;
@@ -215,19 +217,6 @@ export const backupMachine = setup({
         );
         return;
       }
-      enqueue({
-        type: 'emit',
-        params: {
-          type: 'backup.completed',
-          reason: run.reason,
-          backupId: made.backupId,
-          journalSeq: made.journalSeq,
-          objects: made.objects,
-          bytes: made.bytes,
-          uploaded: made.uploaded,
-          attempts: run.attempt,
-        },
-      });
       const effectId = fx(event);
       enqueue({ type: 'effect', params: { id: effectId, kind: 'journal.purge', backupId: made.backupId } });
       enqueue.assign({
@@ -237,10 +226,29 @@ export const backupMachine = setup({
         run: { ...run, effectId },
       });
     }),
-    /** `journal.purge` returned or gave up: journal what it did, then the next run, if any. */
+    /**
+     * `journal.purge` returned or gave up: the run's outcome, `backup.completed`, with what the purge
+     * did; then the next run, if any.
+     */
     purged: enqueueActions(({ context, event, enqueue }) => {
       const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
-      const backupId = context.made!.backupId;
+      if (event.type !== 'effect.result' && event.type !== 'effect.failed') return;
+      const run = context.run!;
+      const made = context.made!;
+      const backupId = made.backupId;
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'backup.completed',
+          reason: run.reason,
+          backupId,
+          journalSeq: made.journalSeq,
+          objects: made.objects,
+          bytes: made.bytes,
+          uploaded: made.uploaded,
+          attempts: run.attempt,
+        },
+      });
       if (event.type === 'effect.result') {
         const r = event.data.value as JournalPurgeResult;
         enqueue({
@@ -254,10 +262,10 @@ export const backupMachine = setup({
             ...(r.skipped ? { skipped: r.skipped } : {}),
           },
         });
-      } else if (event.type === 'effect.failed') {
+      } else {
         const { code, message } = event.data.error;
         enqueue({ type: 'emit', params: { type: 'journal.purge.failed', backupId, code, message } });
-      } else return;
+      }
       enqueue.assign(next(c, {}));
     }),
     effectFailed: enqueueActions(({ context, event, enqueue }) => {
@@ -362,7 +370,7 @@ export const backupMachine = setup({
         ],
       },
     },
-    /** The backup is completed; its journal purge runs. Requests wait for it (coalesced). */
+    /** The backup verified; its journal purge runs. Requests wait for it (coalesced). */
     purging: {
       on: {
         'backup.request': { actions: 'request' },

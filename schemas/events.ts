@@ -256,11 +256,11 @@ export const BackupEvents = {
         ]),
       ),
     },
-    "after backup.completed: the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, local-store: the backups are on this node's own disk (MOE_STORAGE_PRIMARY unset), mirror-behind: an object of this workspace is not on every copy of the store yet, tenancy: the _tenancy workspace's journal is never purged)",
+    "with backup.completed (same turn): the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, local-store: the backups are on this node's own disk (MOE_STORAGE_PRIMARY unset), mirror-behind: an object of this workspace is not on every copy of the store yet, tenancy: the _tenancy workspace's journal is never purged)",
   ),
   'journal.purge.failed': eventSchema(
     'journal.purge.failed',
     { backupId: Type.String(), code: Type.String(), message: Type.String() },
-    'the purge after backup.completed failed after its retries; the journal is unchanged past what was purged, and the next backup purges again',
+    'with backup.completed (same turn): the purge failed after its retries; the journal is unchanged past what was purged, and the next backup purges again',
   ),
 };

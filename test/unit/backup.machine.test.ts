@@ -45,7 +45,11 @@ describe('backup machine', () => {
     const s3 = host.apply(s2.next, result('2.0', { ok: true }, 3));
     expect(stateString(s3.next)).toBe('purging');
     expect(s3.effects).toEqual([{ id: '3.0', kind: 'journal.purge', backupId: 'b1' }]);
-    expect(s3.emits).toEqual([
+    expect(s3.emits).toEqual([]);
+    // the purge's result ends the run: backup.completed and journal.purged in one turn
+    const s3b = host.apply(s3.next, result('3.0', { subjects: 2, entries: 40, keep: 10 }, 4));
+    expect(stateString(s3b.next)).toBe('idle');
+    expect(s3b.emits).toEqual([
       {
         type: 'backup.completed',
         reason: 'manual',
@@ -56,10 +60,6 @@ describe('backup machine', () => {
         uploaded: 3,
         attempts: 1,
       },
-    ]);
-    const s3b = host.apply(s3.next, result('3.0', { subjects: 2, entries: 40, keep: 10 }, 4));
-    expect(stateString(s3b.next)).toBe('idle');
-    expect(s3b.emits).toEqual([
       { type: 'journal.purged', backupId: 'b1', subjects: 2, entries: 40, keep: 10 },
     ]);
     expect(s3b.effects).toEqual([]);
@@ -88,7 +88,7 @@ describe('backup machine', () => {
     expect(s3.effects).toEqual([]);
     const s4 = host.apply(s3.next, result('1.0', made(7), 4));
     const s4b = host.apply(s4.next, result('4.0', { ok: true }, 5));
-    expect(s4b.emits.map((e) => e.type)).toEqual(['backup.completed']);
+    expect(s4b.emits).toEqual([]);
     expect(stateString(s4b.next)).toBe('purging');
     // a request while purging waits too
     const s4c = host.apply(s4b.next, ev('backup.request', { reason: 'manual' }, 6));
@@ -96,10 +96,18 @@ describe('backup machine', () => {
     // a purge that gave up is journaled; the coalesced run starts after it
     const error = { code: 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED', message: 'nats down', attempts: 5 };
     const s5 = host.apply(s4c.next, ev('effect.failed', { effectId: '5.0', error }, 7));
-    expect(s5.emits).toEqual([
-      { type: 'journal.purge.failed', backupId: 'b1', code: error.code, message: 'nats down' },
-      { type: 'backup.started', reason: 'session-end', attempt: 1 },
+    expect(s5.emits.map((e) => e.type)).toEqual([
+      'backup.completed',
+      'journal.purge.failed',
+      'backup.started',
     ]);
+    expect(s5.emits[1]).toEqual({
+      type: 'journal.purge.failed',
+      backupId: 'b1',
+      code: error.code,
+      message: 'nats down',
+    });
+    expect(s5.emits[2]).toEqual({ type: 'backup.started', reason: 'session-end', attempt: 1 });
     expect(s5.effects).toEqual([{ id: '7.0', kind: 'backup.run', skipIfSeq: 7 }]);
     expect(stateString(s5.next)).toBe('running');
     const s6 = host.apply(s5.next, result('7.0', { skipped: true, activitySeq: 7 }, 8));
