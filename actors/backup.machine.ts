@@ -1,15 +1,21 @@
 /**
  * The `backup` actor (issue 8 item 2): one per workspace (id {@link BACKUP_ACTOR_ID}), it backs the
- * workspace up through two effects and journals every outcome as a typed event.
+ * workspace up through its effects and journals every outcome as a typed event.
  *
- *   idle ──backup.request / schedule timer──▶ running ──backup.run result──▶ verifying ──ok──▶ idle
- *                                               │  (snapshot + upload)            (backup.verify)
+ *   idle ──backup.request / schedule timer──▶ running ──backup.run result──▶ verifying ──ok──▶ purging ──▶ idle
+ *                                               │  (snapshot + upload)            (backup.verify)  (journal.purge)
  *                                               └─ skipped (no new turns) ─▶ idle
  *
  * - `backup.run` snapshots and uploads (workspace-node/effects/backupRun.ts); it is skipped when the
  *   workspace's activity sequence (newest journal sequence of any other actor) is the one of the
  *   last backup, unless the request said `force`. `backup.verify` restores the new backup into a
- *   temp dir and checks it. Only then is `backup.completed` emitted.
+ *   temp dir and checks it.
+ * - `journal.purge` (issue 8 item 7, the bounded journal) follows every verified backup: the node
+ *   purges the MOE_EVT entries that backup's manifest covers, keeping a tail per actor
+ *   (workspace-node/effects/journalPurge.ts, which also applies MOE_JOURNAL_PURGE / _KEEP). When it
+ *   returns (or gives up) the run ends: `backup.completed` and, in the same turn, `journal.purged`
+ *   or `journal.purge.failed` (a failed purge does not fail the backup). So a run's outcome is
+ *   still its last turn, and a request coalesced during the purge gets the next run's outcome.
  * - Retries: the kernel retries each effect (its retry policy); when an effect still fails, or the
  *   verification finds a problem, the machine starts the whole run again, up to
  *   {@link MAX_ATTEMPTS} attempts, then emits `backup.failed` and goes back to idle.
@@ -30,7 +36,7 @@
  */
 import { and, enqueueActions, setup } from 'xstate';
 import type { BackupReason } from '../schemas/index.js';
-import type { BackupRunResult, BackupVerifyResult } from './backupEffects.js';
+import type { BackupRunResult, BackupVerifyResult, JournalPurgeResult } from './backupEffects.js';
 import { fx, kernelActions, type EffectRequest, type EmitRequest, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 
@@ -46,7 +52,7 @@ interface Run {
   reason: BackupReason;
   force: boolean;
   attempt: number;
-  /** the effect in flight: backup.run while running, backup.verify while verifying */
+  /** the effect in flight: backup.run while running, backup.verify while verifying, journal.purge while purging */
   effectId: string;
 }
 
@@ -118,6 +124,7 @@ type BackupEvent =
 export const backupEffectInputs: EffectInputs<BackupContext> = {
   'backup.run': noInputs,
   'backup.verify': noInputs,
+  'journal.purge': noInputs,
   timer: noInputs,
 };
 
@@ -311,7 +318,7 @@ export const backupMachine = setup({
       enqueue({ type: 'effect', params: { id: effectId, kind: 'backup.verify', backupId: result.backupId } });
       enqueue.assign({ made: result, run: { ...run, effectId } });
     }),
-    /** `backup.verify` returned: completed, or the run failed. */
+    /** `backup.verify` returned: the journal purge (then `backup.completed`), or the run failed. */
     verified: enqueueActions(({ context, event, enqueue }) => {
       const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
       if (event.type !== 'effect.result') return;
@@ -336,12 +343,34 @@ export const backupMachine = setup({
         });
         return;
       }
+      const effectId = fx(event);
+      enqueue({ type: 'effect', params: { id: effectId, kind: 'journal.purge', backupId: made.backupId } });
+      enqueue.assign({
+        completed: context.completed + 1,
+        lastActivitySeq: made.activitySeq,
+        lastBackupId: made.backupId,
+        lastBackupAt: made.createdAt ?? event.at,
+        lastCurrentAt: made.createdAt ?? event.at,
+        lastVerify,
+        run: { ...run, effectId },
+      });
+    }),
+    /**
+     * `journal.purge` returned or gave up: the run's outcome, `backup.completed`, with what the purge
+     * did; then the next run, if any.
+     */
+    purged: enqueueActions(({ context, event, enqueue }) => {
+      const c: Ctx = { context, event, enqueue: (a) => enqueue(a) };
+      if (event.type !== 'effect.result' && event.type !== 'effect.failed') return;
+      const run = context.run!;
+      const made = context.made!;
+      const backupId = made.backupId;
       enqueue({
         type: 'emit',
         params: {
           type: 'backup.completed',
           reason: run.reason,
-          backupId: made.backupId,
+          backupId,
           journalSeq: made.journalSeq,
           objects: made.objects,
           bytes: made.bytes,
@@ -349,17 +378,25 @@ export const backupMachine = setup({
           attempts: run.attempt,
         },
       });
-      const after: Partial<BackupContext> = {
-        completed: context.completed + 1,
-        lastActivitySeq: made.activitySeq,
-        lastBackupId: made.backupId,
-        lastBackupAt: made.createdAt ?? event.at,
-        lastCurrentAt: made.createdAt ?? event.at,
-        lastVerify,
-      };
+      if (event.type === 'effect.result') {
+        const r = event.data.value as JournalPurgeResult;
+        enqueue({
+          type: 'emit',
+          params: {
+            type: 'journal.purged',
+            backupId,
+            subjects: r.subjects,
+            entries: r.entries,
+            keep: r.keep,
+            ...(r.skipped ? { skipped: r.skipped } : {}),
+          },
+        });
+      } else {
+        const { code, message } = event.data.error;
+        enqueue({ type: 'emit', params: { type: 'journal.purge.failed', backupId, code, message } });
+      }
       // the first good backup starts the verification schedule (index 1: `next` may use 0)
-      const following = next(c, after);
-      enqueue.assign({ ...following, ...armVerify({ ...c, context: { ...context, ...after } }, 1) });
+      enqueue.assign({ ...next(c, {}), ...armVerify(c, 1) });
     }),
     effectFailed: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'effect.failed') return;
@@ -466,13 +503,33 @@ export const backupMachine = setup({
             target: 'running',
             actions: 'verified',
           },
-          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'verified' },
-          { guard: 'isCurrentEffect', target: 'idle', actions: 'verified' },
+          {
+            guard: and(['isCurrentEffect', 'verifyFailed', 'hasPending']),
+            target: 'running',
+            actions: 'verified',
+          },
+          { guard: and(['isCurrentEffect', 'verifyFailed']), target: 'idle', actions: 'verified' },
+          { guard: 'isCurrentEffect', target: 'purging', actions: 'verified' },
         ],
         'effect.failed': [
           { guard: and(['isCurrentEffect', 'canRetry']), target: 'running', actions: 'effectFailed' },
           { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'effectFailed' },
           { guard: 'isCurrentEffect', target: 'idle', actions: 'effectFailed' },
+        ],
+      },
+    },
+    /** The backup verified; its journal purge runs. Requests wait for it (coalesced). */
+    purging: {
+      on: {
+        'backup.request': { actions: 'request' },
+        'timer.fired': { guard: 'isScheduleTimer', actions: 'request' },
+        'effect.result': [
+          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'purged' },
+          { guard: 'isCurrentEffect', target: 'idle', actions: 'purged' },
+        ],
+        'effect.failed': [
+          { guard: and(['isCurrentEffect', 'hasPending']), target: 'running', actions: 'purged' },
+          { guard: 'isCurrentEffect', target: 'idle', actions: 'purged' },
         ],
       },
     },

@@ -1,8 +1,9 @@
 /**
  * The effects the `backup` actor emits (backup.machine.ts): `backup.run` (snapshot the workspace
- * and upload it, through workspace-node/backup/) and `backup.verify` (restore it into a temp dir and
- * check it). Their handlers are in workspace-node/effects/ (backupRun.ts, backupVerify.ts); each
- * needs nothing from the actor's context beyond its request. The results below are what the
+ * and upload it, through workspace-node/backup/), `backup.verify` (restore it into a temp dir and
+ * check it) and `journal.purge` (after a verified backup: purge the journal entries it covers,
+ * keeping a tail). Their handlers are in workspace-node/effects/ (backupRun.ts, backupVerify.ts,
+ * journalPurge.ts); each needs nothing from the actor's context beyond its request. The results below are what the
  * handlers resolve with, as the machine reads them from `effect.result`.
  */
 
@@ -47,5 +48,26 @@ export type BackupVerifyResult = {
   readonly problems?: number;
 };
 
+/** Purge the MOE_EVT entries that the verified backup `backupId` covers (its manifest's sequences). */
+export type JournalPurgeRequest = {
+  readonly id: string;
+  readonly kind: 'journal.purge';
+  readonly backupId: string;
+};
+
+/**
+ * What a purge did: `subjects` actor subjects purged, `entries` entries removed in all, `keep`
+ * the tail kept per subject. `skipped` when nothing was purged on purpose: `off` (MOE_JOURNAL_PURGE),
+ * `local-store` (the backups are on this node's own disk: MOE_STORAGE_PRIMARY unset),
+ * `mirror-behind` (an object of the backup is not on every copy of the store yet), `tenancy`
+ * (never purged).
+ */
+export type JournalPurgeResult = {
+  readonly subjects: number;
+  readonly entries: number;
+  readonly keep: number;
+  readonly skipped?: 'off' | 'local-store' | 'mirror-behind' | 'tenancy';
+};
+
 /** Effects the backup actor emits, on `kind`. */
-export type BackupEffectRequest = BackupRunRequest | BackupVerifyRequest;
+export type BackupEffectRequest = BackupRunRequest | BackupVerifyRequest | JournalPurgeRequest;

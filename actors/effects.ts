@@ -34,6 +34,7 @@ interface InputsByKind {
   readonly 'tool.run': ToolRunInputs;
   readonly 'backup.run': NoInputs;
   readonly 'backup.verify': NoInputs;
+  readonly 'journal.purge': NoInputs;
 }
 
 export type InputsOf<K extends EffectKind> = InputsByKind[K];

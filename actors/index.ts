@@ -26,6 +26,8 @@ export type {
   BackupRunResult,
   BackupVerifyRequest,
   BackupVerifyResult,
+  JournalPurgeRequest,
+  JournalPurgeResult,
 } from './backupEffects.js';
 export {
   backupMachine,

@@ -252,4 +252,27 @@ export const BackupEvents = {
     },
     'the verification schedule checked the latest backup again (restored to a temp dir: sha256s, integrity_check, replay); ok false: problems found, code/message the first (at: epoch ms)',
   ),
+  'journal.purged': eventSchema(
+    'journal.purged',
+    {
+      backupId: Type.String(),
+      subjects: Type.Integer({ minimum: 0 }),
+      entries: Type.Integer({ minimum: 0 }),
+      keep: Type.Integer({ minimum: 0 }),
+      skipped: Type.Optional(
+        Type.Union([
+          Type.Literal('off'),
+          Type.Literal('local-store'),
+          Type.Literal('mirror-behind'),
+          Type.Literal('tenancy'),
+        ]),
+      ),
+    },
+    "with backup.completed (same turn): the MOE_EVT entries the verified backup covers were purged per actor subject, keeping the newest `keep` of each (subjects, entries: what was removed); skipped: nothing purged on purpose (off: MOE_JOURNAL_PURGE, local-store: the backups are on this node's own disk (MOE_STORAGE_PRIMARY unset), mirror-behind: an object of this workspace is not on every copy of the store yet, tenancy: the _tenancy workspace's journal is never purged)",
+  ),
+  'journal.purge.failed': eventSchema(
+    'journal.purge.failed',
+    { backupId: Type.String(), code: Type.String(), message: Type.String() },
+    'with backup.completed (same turn): the purge failed after its retries; the journal is unchanged past what was purged, and the next backup purges again',
+  ),
 };

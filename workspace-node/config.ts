@@ -8,6 +8,8 @@
  *   MOE_LEASE_MS       15000   placement lease
  *   MOE_STEP_DELAY_MS  0       extra delay per scripted-provider step
  *   MOE_REPLICAS       1       JetStream replicas for streams and buckets (3 in a cluster)
+ *   MOE_JOURNAL_PURGE  on      purge MOE_EVT entries a verified backup covers (journalRetention.ts)
+ *   MOE_JOURNAL_KEEP   1000    covered entries kept per actor subject when purging
  * Agents (read by effects/agentRuntime.ts at node start; docs/agents.md):
  *   <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL   anthropic, openai, gemini, kimi; none → offline `scripted`
  *   MOE_PROJECT_CONFIG  path of the project config JSON (profiles, tools, approval, limits, plans)
@@ -17,6 +19,7 @@
  */
 import { hostname } from 'node:os';
 import { errors } from './errors.js';
+import { journalRetentionFromEnv, type JournalRetention } from './journalRetention.js';
 
 export interface NodeConfig {
   natsUrl: string;
@@ -28,6 +31,8 @@ export interface NodeConfig {
   leaseMs: number;
   stepDelayMs: number;
   replicas: number;
+  /** what of MOE_EVT is purged after a verified backup */
+  journal: JournalRetention;
 }
 
 function int(name: string, raw: string | undefined, fallback: number): number {
@@ -56,5 +61,6 @@ export function nodeConfigFromEnv(
     leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),
     stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
     replicas: overrides.replicas ?? int('MOE_REPLICAS', env.MOE_REPLICAS, 1),
+    journal: overrides.journal ?? journalRetentionFromEnv(env),
   };
 }

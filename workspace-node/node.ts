@@ -175,6 +175,8 @@ async function startLocked(
   let openedStorage: { close?: () => void } | undefined;
   // Aborted on stop: a file restore still running then leaves the workspace alone.
   const stopping = new AbortController();
+  // The default store is this node's own disk: the journal is not purged behind it (journalPurge.ts).
+  const backupStoreIsLocal = options.storage === undefined && !process.env.MOE_STORAGE_PRIMARY?.trim();
   const backupStore = (): ObjectStore => {
     if (!storage) {
       const opened = storeFromEnv({ ...process.env, MOE_DATA_DIR: config.dataDir });
@@ -291,6 +293,8 @@ async function startLocked(
         registry,
         backupStore,
         tenancy: tenancyMirror,
+        journalRetention: config.journal,
+        backupStoreIsLocal,
         log,
         router: agents.router,
         needsApproval: (name) => toolset.needsApproval(name),

@@ -28,6 +28,8 @@ import type { ObjectStore } from '../storage/index.js';
 import { actorSendHandler } from './effects/actorSend.js';
 import { backupRunHandler } from './effects/backupRun.js';
 import { backupVerifyHandler } from './effects/backupVerify.js';
+import { journalPurgeHandler } from './effects/journalPurge.js';
+import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.js';
 import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
@@ -53,6 +55,10 @@ export interface WorkspaceHostOptions {
   readonly registry: ActorRegistry;
   /** the node's backup store (the backup actor's effects write to the workspace's prefix in it) */
   readonly backupStore?: () => ObjectStore;
+  /** what the backup actor's `journal.purge` removes after a verified backup (default: nothing) */
+  readonly journalRetention?: JournalRetention;
+  /** the backup store is the node-local default: the journal is then never purged */
+  readonly backupStoreIsLocal?: boolean;
   readonly log: Logger;
   /** every \`llm.call\` goes through it: profiles, retries, fallbacks, limits, prices */
   readonly router: ProviderRouter;
@@ -126,6 +132,13 @@ export class WorkspaceHost {
           ? {
               'backup.run': backupRunHandler({ store: o.backupStore, dir: this.dir, cluster: this.cluster }),
               'backup.verify': backupVerifyHandler(o.backupStore),
+              'journal.purge': journalPurgeHandler({
+                store: o.backupStore,
+                js: o.js,
+                jsm: o.jsm,
+                retention: o.journalRetention ?? { purge: false, keep: DEFAULT_JOURNAL_KEEP },
+                storeIsLocal: o.backupStoreIsLocal ?? false,
+              }),
             }
           : {}),
       }),

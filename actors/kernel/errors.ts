@@ -58,6 +58,12 @@ export const kernelErrors = defineErrors('kernel', {
     status: 503,
     retryable: true,
   },
+  JOURNAL_PURGED: {
+    code: 'MOE_ERR_JOURNAL_PURGED',
+    message:
+      "the actor's journal entries it needs were purged after a verified backup, and no snapshot here covers them (restore the workspace's backup: sessions.db from it covers the purge point)",
+    status: 500,
+  },
   CONSUMER_CONFLICT: {
     code: 'MOE_ERR_CONSUMER_CONFLICT',
     message: "a durable consumer with the workspace's consumer name filters another workspace's commands",

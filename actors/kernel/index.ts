@@ -13,6 +13,7 @@ export {
   type JournalEntryAt,
   type JournalTurnAt,
 } from './journalReader.js';
+export { journalSubjectCounts, purgeCoveredEntries, type SubjectPurge } from './journalPurge.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
 export { DEFAULT_RETRY, runWithRetry, type EffectHandler, type EffectInvocation } from './effects.js';

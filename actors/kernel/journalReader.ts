@@ -4,7 +4,9 @@
  * from a start — after sequence N, or only what is appended from now on — either up to the end of
  * the stream (`follow: false`, the catch-up path) or live until closed (`follow: true`).
  * `entries()` yields the stored messages; `turns()` splits each into the turns it carries (group
- * commit stores 1..64 turns per message, see groupCommit.ts / turnBatch.ts) and marks the last.
+ * commit stores 1..64 turns per message, see groupCommit.ts / turnBatch.ts) and marks the last;
+ * `sequences()` yields only the sequences (with `headersOnly`, the server sends no bodies: how the
+ * journal purge finds the tail it keeps, journalPurge.ts).
  *
  * It reads with an ordered consumer (in order, no gaps, no duplicates) and remembers the last
  * sequence it delivered. A following reader whose consumer is lost (deleted on the server, its
@@ -47,6 +49,8 @@ export interface JournalReaderOptions {
   readonly onRetry?: (err: unknown) => void;
   /** the consumer's idle heartbeat: how soon a lost consumer is noticed (two missed); default 2 s */
   readonly heartbeatMs?: number;
+  /** the server sends headers only, no bodies: for {@link JournalReader.sequences} */
+  readonly headersOnly?: boolean;
 }
 
 /** One stored journal message and its MOE_EVT sequence. */
@@ -133,6 +137,18 @@ export class JournalReader {
 
   /** The stored messages in order, each decoded (see {@link JournalReaderOptions.onUnreadable}). */
   async *entries(): AsyncGenerator<JournalEntryAt> {
+    for await (const { seq, data } of this.stored()) {
+      const entry = this.decode(seq, data);
+      if (entry) yield { seq, entry };
+    }
+  }
+
+  /** The sequences of the stored messages in order, nothing decoded. */
+  async *sequences(): AsyncGenerator<number> {
+    for await (const { seq } of this.stored()) yield seq;
+  }
+
+  private async *stored(): AsyncGenerator<{ seq: number; data: Uint8Array }> {
     try {
       while (!this.closed) {
         let failure: unknown;
@@ -149,8 +165,7 @@ export class JournalReader {
           this.watchForLoss(messages);
           for await (const m of messages) {
             this.cursor = this.delivered = m.seq;
-            const entry = this.decode(m.seq, m.data);
-            if (entry) yield { seq: m.seq, entry };
+            yield { seq: m.seq, data: m.data };
             if (m.info.pending === 0) {
               this.markCaughtUp();
               if (!this.opts.follow) return;
@@ -201,6 +216,7 @@ export class JournalReader {
     const consumer = await this.js.consumers.get(STREAMS.events, {
       filter_subjects: this.opts.filter,
       ...this.startOptions(),
+      ...(this.opts.headersOnly ? { headers_only: true } : {}),
     });
     if (this.closed) {
       await consumer.delete().catch(() => undefined);

@@ -540,7 +540,15 @@ export class WorkspaceKernel {
     let last: Promise<unknown> = Promise.resolve();
     for await (const { seq, entry } of this.journal.readAfter(eventSubject(cell.address), cell.lastSeq)) {
       let snapshot = cell.snapshot;
+      let next = cell.turn + 1;
       for (const record of turnsOf(entry)) {
+        // Turns are consecutive per actor: a later one means the entries in between were purged
+        // (bounded journal), and this actor has no snapshot that covers them. Never build on it.
+        if (record.turn > next) {
+          await last;
+          throw this.purgedGap(cell, seq, record.turn);
+        }
+        next = record.turn + 1;
         const out = cell.host.apply(snapshot, eventFromRecord(record));
         if (stateString(out.next) !== record.state) {
           this.stats.divergences++;
@@ -556,6 +564,15 @@ export class WorkspaceKernel {
     }
     await last;
     this.redrive(cell, this.o.store.pendingEffects(cell.key));
+  }
+
+  /** MOE_ERR_JOURNAL_PURGED for an actor whose next turn is no longer in the journal (logged). */
+  private purgedGap(cell: ActorCell, seq: number, turn: number): Error {
+    const detail =
+      `${cell.key} is at turn ${cell.turn} (seq ${cell.lastSeq}) but the journal continues at turn ` +
+      `${turn} (seq ${seq})`;
+    this.o.log.error({ actor: cell.key, turn: cell.turn, lastSeq: cell.lastSeq, seq, next: turn }, detail);
+    return errors.JOURNAL_PURGED(detail);
   }
 
   // ---------------------------------------------------------------- activation

@@ -1,6 +1,7 @@
 /**
  * The backup actor's machine (actors/backup.machine.ts), driven as the kernel drives it: a request
- * runs `backup.run` then `backup.verify` and journals `backup.completed`; unchanged activity skips;
+ * runs `backup.run` then `backup.verify`, journals `backup.completed`, then purges the journal the
+ * backup covers (`journal.purge` → `journal.purged`); unchanged activity skips;
  * requests during a run are coalesced into one more run; failures retry up to MAX_ATTEMPTS; the
  * schedule is a durable timer re-armed on every tick; the verification schedule (a second durable
  * timer, armed by the first good backup) verifies the latest backup again and journals
@@ -51,8 +52,13 @@ describe('backup machine', () => {
     expect(stateString(s2.next)).toBe('verifying');
     expect(s2.effects).toEqual([{ id: '2.0', kind: 'backup.verify', backupId: 'b1' }]);
     const s3 = host.apply(s2.next, result('2.0', { ok: true }, 3));
-    expect(stateString(s3.next)).toBe('idle');
-    expect(s3.emits).toEqual([
+    expect(stateString(s3.next)).toBe('purging');
+    expect(s3.effects).toEqual([{ id: '3.0', kind: 'journal.purge', backupId: 'b1' }]);
+    expect(s3.emits).toEqual([]);
+    // the purge's result ends the run: backup.completed and journal.purged in one turn
+    const s3b = host.apply(s3.next, result('3.0', { subjects: 2, entries: 40, keep: 10 }, 4));
+    expect(stateString(s3b.next)).toBe('idle');
+    expect(s3b.emits).toEqual([
       {
         type: 'backup.completed',
         reason: 'manual',
@@ -63,21 +69,24 @@ describe('backup machine', () => {
         uploaded: 3,
         attempts: 1,
       },
+      { type: 'journal.purged', backupId: 'b1', subjects: 2, entries: 40, keep: 10 },
     ]);
+    // the first good backup arms the verification schedule
+    expect(s3b.effects).toEqual([{ id: '4.1', kind: 'timer', fireAt: 1_000 + DEFAULT_VERIFY_INTERVAL_MS }]);
     // the schedule tick: a run that skips when the activity sequence is unchanged, re-armed timer
-    const tick = host.apply(s3.next, ev('timer.fired', { effectId: '1.1' }, 4, 5_000));
+    const tick = host.apply(s3b.next, ev('timer.fired', { effectId: '1.1' }, 5, 5_000));
     expect(tick.effects).toEqual([
-      { id: '4.0', kind: 'backup.run', skipIfSeq: 7 },
-      { id: '4.1', kind: 'timer', fireAt: 5_000 + DEFAULT_BACKUP_INTERVAL_MS },
+      { id: '5.0', kind: 'backup.run', skipIfSeq: 7 },
+      { id: '5.1', kind: 'timer', fireAt: 5_000 + DEFAULT_BACKUP_INTERVAL_MS },
     ]);
-    const skipped = host.apply(tick.next, result('4.0', { skipped: true, activitySeq: 7 }, 5));
+    const skipped = host.apply(tick.next, result('5.0', { skipped: true, activitySeq: 7 }, 6));
     expect(stateString(skipped.next)).toBe('idle');
     expect(skipped.emits).toEqual([
       { type: 'backup.skipped', reason: 'schedule', journalSeq: 7, backupId: 'b1' },
     ]);
     expect(skipped.effects).toEqual([]);
     // a stale timer is not a tick
-    expect(host.apply(skipped.next, ev('timer.fired', { effectId: '1.1' }, 6)).accepted).toBe(false);
+    expect(host.apply(skipped.next, ev('timer.fired', { effectId: '1.1' }, 7)).accepted).toBe(false);
   });
 
   it('coalesces requests during a run into one more run afterwards', () => {
@@ -88,14 +97,31 @@ describe('backup machine', () => {
     const s3 = host.apply(s2.next, ev('backup.request', { reason: 'manual' }, 3));
     expect(s3.effects).toEqual([]);
     const s4 = host.apply(s3.next, result('1.0', made(7), 4));
-    const s5 = host.apply(s4.next, result('4.0', { ok: true }, 5));
-    expect(s5.emits.map((e) => e.type)).toEqual(['backup.completed', 'backup.started']);
-    expect(s5.effects).toEqual([
-      { id: '5.0', kind: 'backup.run', skipIfSeq: 7 },
-      { id: '5.1', kind: 'timer', fireAt: 1_000 + DEFAULT_VERIFY_INTERVAL_MS }, // verification schedule
+    const s4b = host.apply(s4.next, result('4.0', { ok: true }, 5));
+    expect(s4b.emits).toEqual([]);
+    expect(stateString(s4b.next)).toBe('purging');
+    // a request while purging waits too
+    const s4c = host.apply(s4b.next, ev('backup.request', { reason: 'manual' }, 6));
+    // no run; only the verification schedule, armed now that a verified backup exists
+    expect(s4c.effects).toEqual([{ id: '6.2', kind: 'timer', fireAt: 1_000 + DEFAULT_VERIFY_INTERVAL_MS }]);
+    // a purge that gave up is journaled; the coalesced run starts after it
+    const error = { code: 'MOE_ERR_EFFECT_RETRIES_EXHAUSTED', message: 'nats down', attempts: 5 };
+    const s5 = host.apply(s4c.next, ev('effect.failed', { effectId: '5.0', error }, 7));
+    expect(s5.emits.map((e) => e.type)).toEqual([
+      'backup.completed',
+      'journal.purge.failed',
+      'backup.started',
     ]);
+    expect(s5.emits[1]).toEqual({
+      type: 'journal.purge.failed',
+      backupId: 'b1',
+      code: error.code,
+      message: 'nats down',
+    });
+    expect(s5.emits[2]).toEqual({ type: 'backup.started', reason: 'session-end', attempt: 1 });
+    expect(s5.effects).toEqual([{ id: '7.0', kind: 'backup.run', skipIfSeq: 7 }]);
     expect(stateString(s5.next)).toBe('running');
-    const s6 = host.apply(s5.next, result('5.0', { skipped: true, activitySeq: 7 }, 6));
+    const s6 = host.apply(s5.next, result('7.0', { skipped: true, activitySeq: 7 }, 8));
     expect(s6.emits).toEqual([
       { type: 'backup.skipped', reason: 'session-end', journalSeq: 7, backupId: 'b1' },
     ]);
@@ -143,9 +169,11 @@ describe('backup machine', () => {
 
   /** A workspace with one good backup (b1, made at 900), idle, its verification timer '3.1' armed. */
   const backedUp = () => {
-    const s1 = host.apply(host.initial(), ev('backup.request', { reason: 'manual' }, 1));
-    const s2 = host.apply(s1.next, result('1.0', made(7, 'b1', 900), 2));
-    return host.apply(s2.next, result('2.0', { ok: true, problems: 0 }, 3));
+    // request (turn 0), run (1), verify (2), journal purge (3): the run ends at turn 3
+    const s0 = host.apply(host.initial(), ev('backup.request', { reason: 'manual' }, 0));
+    const s1 = host.apply(s0.next, result('0.0', made(7, 'b1', 900), 1));
+    const s2 = host.apply(s1.next, result('1.0', { ok: true, problems: 0 }, 2));
+    return host.apply(s2.next, result('2.0', { subjects: 0, entries: 0, keep: 1000 }, 3));
   };
 
   it('verifies the latest backup on its own schedule and journals backup.verified', () => {
@@ -237,9 +265,11 @@ describe('backup machine', () => {
     expect(checked.emits).toEqual([
       { type: 'backup.verified', backupId: 'b1', ok: true, problems: 0, at: 1_000 },
     ]);
-    const done = host.apply(checked.next, result('6.0', { ok: true, problems: 0 }, 8));
+    const verified = host.apply(checked.next, result('6.0', { ok: true, problems: 0 }, 8));
+    expect(stateString(verified.next)).toBe('purging');
+    const done = host.apply(verified.next, result('8.0', { subjects: 1, entries: 3, keep: 1000 }, 9));
     expect(stateString(done.next)).toBe('idle');
-    expect(done.emits.map((e) => e.type)).toEqual(['backup.completed']);
+    expect(done.emits.map((e) => e.type)).toEqual(['backup.completed', 'journal.purged']);
     expect((done.next.context as BackupContext).lastBackupId).toBe('b2');
   });
 
@@ -250,11 +280,15 @@ describe('backup machine', () => {
     expect(early.cancels).toEqual([]);
     const r = host.apply(early.next, ev('backup.request', { reason: 'manual' }, 2));
     const ran = host.apply(r.next, result('2.0', made(3), 3));
-    const done = host.apply(
+    const verified = host.apply(
       ran.next,
       ev('effect.result', { effectId: '3.0', value: { ok: true } }, 4, 5_000),
     );
-    expect(done.effects).toEqual([{ id: '4.1', kind: 'timer', fireAt: 125_000 }]);
+    const done = host.apply(
+      verified.next,
+      ev('effect.result', { effectId: '4.0', value: { subjects: 0, entries: 0, keep: 1000 } }, 5, 5_000),
+    );
+    expect(done.effects).toEqual([{ id: '5.1', kind: 'timer', fireAt: 125_000 }]);
 
     const s3 = backedUp();
     const scheduleTimer = (s3.next.context as BackupContext).scheduleTimer;
@@ -269,7 +303,10 @@ describe('backup machine', () => {
     // a later good backup does not arm it again while it is off
     const again = host.apply(off.next, ev('backup.request', { reason: 'manual', force: true }, 7));
     const ran2 = host.apply(again.next, result('7.0', made(9, 'b2'), 8));
-    expect(host.apply(ran2.next, result('8.0', { ok: true }, 9)).effects).toEqual([]);
+    const verified2 = host.apply(ran2.next, result('8.0', { ok: true }, 9));
+    expect(
+      host.apply(verified2.next, result('9.0', { subjects: 0, entries: 0, keep: 1000 }, 10)).effects,
+    ).toEqual([]);
   });
 
   it('records the last failure, and arms verification for a snapshot from before the schedule existed', () => {
