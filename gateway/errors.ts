@@ -88,7 +88,8 @@ export const errors = defineErrors('gateway', {
   },
   JOURNAL_PURGED: {
     code: 'MOE_ERR_JOURNAL_PURGED',
-    message: 'turns this projection needs were purged from the journal and no snapshot covers them',
+    message:
+      'journal entries this reader needs were purged after a verified backup, and no snapshot here covers them (restore from a snapshot or backup that covers the purge point)',
     status: 503,
   },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },

@@ -61,7 +61,7 @@ export const kernelErrors = defineErrors('kernel', {
   JOURNAL_PURGED: {
     code: 'MOE_ERR_JOURNAL_PURGED',
     message:
-      "the actor's journal entries it needs were purged after a verified backup, and no snapshot here covers them (restore the workspace's backup: sessions.db from it covers the purge point)",
+      'journal entries this reader needs were purged after a verified backup, and no snapshot here covers them (restore from a snapshot or backup that covers the purge point)',
     status: 500,
   },
   CONSUMER_CONFLICT: {
