@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- --json] [-- --quick]`: measures the hot paths on this machine against a
+ * `npm run bench [-- --json] [-- --quick] [-- --gateway]`: measures the hot paths on this machine against a
  * private nats-server and prints a table (or one JSON object). Targets (2-core box):
  * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load. Then backup and
  * restore of a generated workspace (10,000 kernel turns + ~200 MB of files) against `cp -r`
  * (bench/backup.ts), and the restore-to-serving time of a takeover against the same node with
- * the data already local (bench/rto.ts).
+ * the data already local (bench/rto.ts). First, the gateway's per-request cost: a REST task submit
+ * against the same command over NATS (bench/gatewayOverhead.ts; `-- --gateway` runs only that).
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { backupBench } from './backup.js';
+import { gatewayOverhead, type GatewayOverhead } from './gatewayOverhead.js';
 import { kernelWorkspace } from './kernelWorkspace.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
@@ -18,11 +20,42 @@ import { throughput } from './throughput.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
+/** `--gateway`: only the gateway's per-request cost (gatewayOverhead.ts) */
+const gatewayOnly = process.argv.includes('--gateway');
 const log = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
 
+function gatewayRows(g: GatewayOverhead): Array<[string, string, string]> {
+  return [
+    [
+      'gateway_overhead_ms',
+      String(g.overhead_p50),
+      `p50: REST task submit → 202 (${g.rest_p50} ms) minus the same task.submit over NATS → its accepting turn (${g.nats_p50} ms), ${g.samples} each, alternating; target <= 2`,
+    ],
+    [
+      'gateway_overhead_p99_ms',
+      String(g.overhead_p99),
+      `p99: REST ${g.rest_p99} ms minus NATS ${g.nats_p99} ms, same run`,
+    ],
+  ];
+}
+
+const printRows = (rows: Array<[string, string, string]>) => {
+  for (const [k, v, note] of rows) process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);
+};
+
 async function main(): Promise<void> {
+  log('gateway overhead: REST task submit vs the same command over NATS…');
+  const g = await gatewayOverhead(quick ? 100 : 300);
+  if (gatewayOnly) {
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ gateway_overhead_ms: g.overhead_p50, gateway_overhead_p99_ms: g.overhead_p99, context: { gateway: g } })}\n`,
+      );
+    else printRows(gatewayRows(g));
+    return;
+  }
   const b = await startBench();
   try {
     const actors = quick ? 200 : 500;
@@ -73,7 +106,10 @@ async function main(): Promise<void> {
       local_first_turn_ms: rto.local_first_turn_ms,
       rto_files_back_ms: rto.rto_files_back_ms,
       cp_r_ms: rto.cp_r_ms,
+      gateway_overhead_ms: g.overhead_p50,
+      gateway_overhead_p99_ms: g.overhead_p99,
       context: {
+        gateway: g,
         commands: t.commands,
         actors: t.actors,
         throughput_rounds: t.rounds,
@@ -177,8 +213,9 @@ async function main(): Promise<void> {
           String(result.cp_r_ms),
           `baseline, same run: cp -r of the same workspace directory: ${rto.context.spread.cp_r_ms.join(', ')}`,
         ],
+        ...gatewayRows(g),
       ];
-      for (const [k, v, note] of rows) process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);
+      printRows(rows);
     }
   } finally {
     await b.close();
