@@ -1,22 +1,24 @@
 /**
  * The gateway's only way into the runtime: publish a command to MOE_CMD, read an actor's last
- * turn, and wait for the turn a command produced. Waiting starts a journal reader on the
- * actor's MOE_EVT subject *after* the last entry seen before publishing, so the answer can only be
- * the turn of this command (or a later one, scanned until the command id matches). With
- * `replay: true` (an Idempotency-Key) it reads the actor's entries from the start instead, so a
- * command applied by an earlier request is found and answered again: command ids are deduped by
- * JetStream's duplicate window and, forever, per actor by the kernel, so nothing runs twice.
- * While waiting it also listens on the workspace's dead-letter subject: a command the kernel
- * refuses (unknown type, bad data) answers at once instead of timing out.
+ * turn, and wait for the turn a command produced. A request registers its command id with the
+ * gateway's one shared acceptance follower (acceptance.ts) and publishes: that is the only NATS
+ * round trip on its path, and the follower hands it the turn that applied the command, or the
+ * command's dead letter when the kernel refused it (unknown type, bad data: answered at once
+ * instead of timing out). With `replay: true` (an Idempotency-Key) the command may have been
+ * applied by an earlier request, whose turn the follower never sees: such a request also reads the
+ * actor's entries from the start, so the earlier turn is found and answered again — command ids
+ * are deduped by JetStream's duplicate window and, forever, per actor by the kernel, so nothing
+ * runs twice.
  *
  * Every request gets an answer within a bound: the envelope is checked against its schema, encoded
- * and size-checked before anything is subscribed (400 / 413, see commandSize.ts), a NATS link that
- * is down answers 503 at once, and the journal reader is closed with a bound and its consumer
- * deleted on the server, so no request leaves a consumer behind on MOE_EVT. Commands go out with
- * the kernel's `publishCommand` and the journal is read with its `JournalReader`, like every other
- * publisher and reader.
+ * and size-checked before anything is published (400 / 413, see commandSize.ts), a NATS link that
+ * is down answers 503 at once, a wait ends with 504 after the timeout, and a journal reader (replay
+ * only) is closed with a bound and its consumer deleted on the server, so no request leaves a
+ * consumer behind on MOE_EVT. Commands go out with the kernel's `publishCommand` and the journal is
+ * read with its `JournalReader`, like every other publisher and reader.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { FastifyBaseLogger } from 'fastify';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   JournalReader,
@@ -27,21 +29,18 @@ import {
   type JournalStart,
 } from '../actors/kernel/index.js';
 import {
-  codec,
-  DeadLetter,
-  deadLetterSubject,
   eventSubject,
   turnsOf,
+  type DeadLetter,
   findEvent,
   type JournalRecord,
   type ActorAddress,
   type CommandEnvelope,
 } from '../schemas/index.js';
+import { startAcceptance, type Accepted } from './acceptance.js';
 import { encodeCommand } from './commandSize.js';
 import { errors } from './errors.js';
 import { natsUnavailable, watchNatsLink, type NatsLink } from './natsLink.js';
-
-const deadLetterCodec = codec(DeadLetter, 'DeadLetter');
 
 const timedOut = Symbol('timedOut');
 
@@ -94,17 +93,8 @@ export interface Bus {
     data: Record<string, unknown>,
     opts: { id: string; session?: string; timeoutMs?: number; replay?: boolean },
   ): Promise<SeqRecord>;
-}
-
-/** The dead letter of command `id`, if `payload` is one (its envelope carries the command id). */
-function deadLetterOf(payload: Uint8Array, id: string): DeadLetter | null {
-  try {
-    const letter = deadLetterCodec.decode(payload);
-    const env = JSON.parse(letter.payload) as { id?: unknown };
-    return env.id === id ? letter : null;
-  } catch {
-    return null;
-  }
+  /** Stops the shared acceptance follower (the gateway closes it). */
+  close(): Promise<void>;
 }
 
 /** What a dead-lettered command means for the HTTP caller. */
@@ -116,10 +106,15 @@ function refused(type: string, letter: DeadLetter) {
     : errors.COMMAND_REFUSED(detail);
 }
 
-export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): Promise<Bus> {
+export async function createBus(
+  nc: NatsConnection,
+  defaultTimeoutMs: number,
+  log: FastifyBaseLogger,
+): Promise<Bus> {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const link = watchNatsLink(nc);
+  const acceptance = await startAcceptance(nc, js, log);
 
   const encode = (
     type: string,
@@ -172,32 +167,47 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     return reader;
   };
 
-  const request: Bus['request'] = async (addr, type, data, opts) => {
-    // encode first: a body that cannot be sent is answered before anything is subscribed
-    const command = encode(type, data, opts);
-    const before = opts.replay ? null : await lastRecord(addr);
-    const reader = await follow(eventSubject(addr), { afterSeq: before ? before.seq : 0 }, true);
-    const dead: { letter: DeadLetter | null } = { letter: null };
-    const dlq = nc.subscribe(deadLetterSubject(addr.org, addr.ws), {
-      callback: (err, m) => {
-        if (err || dead.letter) return;
-        dead.letter = deadLetterOf(m.data, opts.id);
-        if (dead.letter) void reader.close();
-      },
-    });
-    const timeoutMs = opts.timeoutMs ?? defaultTimeoutMs;
-    const timer = setTimeout(() => void reader.close(), timeoutMs);
+  /**
+   * The turn of the actor that applied command `id`, read from its first entry (for replays);
+   * null once `stop` was called, which closes the reader whether or not it has opened yet.
+   */
+  const scan = async (addr: ActorAddress, id: string, stop: { requested: boolean; close?: () => void }) => {
+    const reader = await follow(eventSubject(addr), { afterSeq: 0 }, true);
+    stop.close = () => void reader.close();
+    if (stop.requested) stop.close();
     try {
-      // the DLQ subscription must reach the server before the command can be refused
-      if ((await within(nc.flush(), timeoutMs)) === timedOut) throw natsUnavailable('NATS did not answer');
-      await publishEncoded(addr, command);
-      for await (const { seq, rec } of reader.turns()) if (rec.cmd.id === opts.id) return { seq, rec };
-      if (dead.letter) throw refused(type, dead.letter);
-      throw errors.TIMEOUT(`${type} to ${addr.kind} ${addr.id}`);
+      for await (const { seq, rec } of reader.turns()) if (rec.cmd.id === id) return { seq, rec } as Accepted;
+      return null;
     } finally {
-      clearTimeout(timer);
-      dlq.unsubscribe();
       await reader.close();
+    }
+  };
+
+  const request: Bus['request'] = async (addr, type, data, opts) => {
+    // encode first: a body that cannot be sent is answered before anything is awaited
+    const command = encode(type, data, opts);
+    link.assertUp('publish');
+    const pending = acceptance.expect(addr, opts.id);
+    const replay: { requested: boolean; close?: () => void } = { requested: false };
+    try {
+      const outcomes: Promise<Accepted | null>[] = [pending.outcome];
+      if (opts.replay) {
+        const earlier = scan(addr, opts.id, replay);
+        earlier.catch(() => undefined);
+        outcomes.push(earlier);
+      }
+      await publishEncoded(addr, command);
+      const settled = await within(
+        Promise.race(outcomes).then((o) => o ?? pending.outcome),
+        opts.timeoutMs ?? defaultTimeoutMs,
+      );
+      if (settled === timedOut) throw errors.TIMEOUT(`${type} to ${addr.kind} ${addr.id}`);
+      if ('deadLetter' in settled) throw refused(type, settled.deadLetter);
+      return settled;
+    } finally {
+      pending.cancel();
+      replay.requested = true;
+      replay.close?.();
     }
   };
 
@@ -231,7 +241,18 @@ export async function createBus(nc: NatsConnection, defaultTimeoutMs: number): P
     return out;
   };
 
-  return { nc, js, jsm, link, publish, lastRecord, records, request, awaitTurn };
+  return {
+    nc,
+    js,
+    jsm,
+    link,
+    publish,
+    lastRecord,
+    records,
+    request,
+    awaitTurn,
+    close: () => acceptance.stop(),
+  };
 }
 
 /** The `command.rejected` event of a turn, when the machine could not accept the command. */

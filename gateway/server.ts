@@ -172,7 +172,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const bus = await createBus(nc, commandTimeoutMs);
+  const bus = await createBus(nc, commandTimeoutMs, app.log);
   const tenancy = new TenancyProjection(bus.js, app.log);
   const provisioning = new ProvisioningProjection(bus.js, app.log);
   const metrics = createMetrics();
@@ -317,6 +317,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     async close() {
       await app.close();
       await usage.stop();
+      await bus.close();
       await tenancy.stop();
       await provisioning.stop();
       if (ownsConnection) await nc.close();
