@@ -14,6 +14,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { StreamSlots } from './streamSlots.js';
 import type { TenancyProjection } from './projection.js';
 import type { ProvisioningProjection } from './provisioning.js';
+import type { Revocations } from './revocations.js';
 import type { UsageProjection } from './usageProjection.js';
 
 export interface GatewayContext {
@@ -25,8 +26,8 @@ export interface GatewayContext {
   /** where each workspace's provisioning stands (its first backup), folded from the journal */
   readonly provisioning: ProvisioningProjection;
   readonly metrics: GatewayMetrics;
-  /** revoked JWT ids (logout), shared by replicas, entries expire with the token lifetime */
-  readonly revoked: KV;
+  /** revoked JWT ids (logout), shared by replicas and cached from a KV watch (revocations.ts) */
+  readonly revocations: Revocations;
   /** deleted workspaces (`moe_retired`): the nodes tear them down (schemas/retirement.ts) */
   readonly retired: KV;
   readonly tokenTtlSec: number;

@@ -28,6 +28,7 @@ import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
 import { createBus } from './bus.js';
+import { openRevocations } from './revocations.js';
 import { principal, tenancyCommander, type GatewayContext } from './context.js';
 import { errors } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -176,10 +177,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const tenancy = new TenancyProjection(bus.js, app.log);
   const provisioning = new ProvisioningProjection(bus.js, app.log);
   const metrics = createMetrics();
-  const revoked = await new Kvm(nc).create(KV_BUCKETS.gatewayRevoked, {
-    ttl: tokenTtlSec * 1000,
-    history: 1,
-  });
+  const revocations = await openRevocations(nc, tokenTtlSec, app.log);
   const limiter = await createRateLimiter(nc);
   const retired = await openRetired(nc);
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
@@ -190,7 +188,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     access: new Access(tenancy),
     provisioning,
     metrics,
-    revoked,
+    revocations,
     retired,
     tokenTtlSec,
     commandTimeoutMs,
@@ -318,6 +316,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       await app.close();
       await usage.stop();
       await bus.close();
+      await revocations.stop();
       await tenancy.stop();
       await provisioning.stop();
       if (ownsConnection) await nc.close();

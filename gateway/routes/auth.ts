@@ -80,7 +80,7 @@ export function authRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       { schema: { tags: ['auth'], response: errorResponses() } },
       async (req, reply) => {
         const p = principal(req);
-        if (p.kind === 'user') await ctx.revoked.put(p.jti, new TextEncoder().encode(String(p.exp)));
+        if (p.kind === 'user') await ctx.revocations.revoke(p.jti, p.exp);
         return reply.status(204).send();
       },
     );
