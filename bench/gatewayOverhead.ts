@@ -2,7 +2,8 @@
  * The gateway's per-request cost (`gateway_overhead_ms`): the same `task.submit` reaches the same
  * agent runtime two ways in one run, alternating, one request at a time:
  *
- * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback (a logged-in user's JWT, so the
+ * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback, one kept-alive connection (node:http),
+ *   with a logged-in user's JWT (so the
  *   revocation check and both rate limits run) until the gateway answers 202 — it answers once the
  *   turn that accepted the task is journaled;
  * - NATS: `publishCommand` of the same command to a new agent actor until the turn that accepted
@@ -12,6 +13,7 @@
  * in this process (like `moe up`), on its own private nats-server and workspace-node.
  */
 import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { publishCommand } from '../actors/kernel/index.js';
@@ -33,9 +35,36 @@ export interface GatewayOverhead {
 const NO_LIMIT = { limit: 1_000_000_000, windowMs: 60_000 };
 const round = (x: number) => Number(x.toFixed(2));
 
-async function json<T>(res: Response, expected: number, what: string): Promise<T> {
-  if (res.status !== expected) throw new Error(`bench: ${what} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One request on a kept-alive connection (node:http: the least client-side cost per request). */
+function send(agent: Agent, url: string, body: unknown, auth?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function json<T>(res: Answer, expected: number, what: string): T {
+  if (res.status !== expected) throw new Error(`bench: ${what} answered ${res.status}: ${res.body}`);
+  return JSON.parse(res.body) as T;
 }
 
 export async function gatewayOverhead(samples: number): Promise<GatewayOverhead> {
@@ -54,40 +83,26 @@ export async function gatewayOverhead(samples: number): Promise<GatewayOverhead>
     host: '127.0.0.1',
     rateLimits: { perApiKey: NO_LIMIT, perOrg: NO_LIMIT, perUser: NO_LIMIT, perIp: NO_LIMIT },
   });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const post = (path: string, body: unknown, auth?: string) =>
-      fetch(`${gw.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
-        body: JSON.stringify(body),
-      });
+    const post = (path: string, body: unknown, auth?: string) => send(agent, `${gw.url}${path}`, body, auth);
     const email = 'bench@example.com';
     const password = 'correct horse battery';
-    await json(await post('/auth/register', { email, password, name: 'bench' }), 201, 'register');
-    const { token } = await json<{ token: string }>(
-      await post('/auth/login', { email, password }),
-      200,
-      'login',
-    );
+    json(await post('/auth/register', { email, password, name: 'bench' }), 201, 'register');
+    const { token } = json<{ token: string }>(await post('/auth/login', { email, password }), 200, 'login');
     const auth = `Bearer ${token}`;
-    const org = (await json<{ id: string }>(await post('/api/orgs', { name: 'B' }, auth), 201, 'org')).id;
-    const ws = (
-      await json<{ id: string }>(await post('/api/workspaces', { org, name: 'w' }, auth), 201, 'workspace')
-    ).id;
-    const project = (
-      await json<{ id: string }>(
-        await post(`/api/workspaces/${ws}/projects`, { name: 'p' }, auth),
-        201,
-        'project',
-      )
-    ).id;
+    const created = async (path: string, body: unknown) =>
+      json<{ id: string }>(await post(path, body, auth), 201, path).id;
+    const org = await created('/api/orgs', { name: 'B' });
+    const ws = await created('/api/workspaces', { org, name: 'w' });
+    const project = await created(`/api/workspaces/${ws}/projects`, { name: 'p' });
     const body = { prompt: 'bench', script: [{ text: 'ok' }] };
 
     const rest = async (): Promise<number> => {
       const t0 = performance.now();
       const res = await post(`/api/projects/${project}/tasks`, body, auth);
       const took = performance.now() - t0;
-      await json(res, 202, 'task submit');
+      json(res, 202, 'task submit');
       return took;
     };
 
@@ -153,6 +168,7 @@ export async function gatewayOverhead(samples: number): Promise<GatewayOverhead>
       samples,
     };
   } finally {
+    agent.destroy();
     await gw.close();
     await node.stop();
     await b.close();
