@@ -9,7 +9,9 @@
  * it, since workspace journals are purged behind backups; tenancy from the `_tenancy` journal,
  * which is never purged). Rate limits charge the caller's bucket (API key or user) and, when the request
  * concerns an org the caller belongs to, that org's bucket too — both in JetStream KV, so every
- * replica shares them.
+ * replica shares them (leased into local buckets, rateLimit.ts). On the hot path a request costs
+ * one NATS round trip, its command's publish: revoked tokens are cached from a KV watch
+ * (revocations.ts), and turns reach requests through one shared journal follower (acceptance.ts).
  */
 import Fastify, {
   type FastifyError,
