@@ -49,9 +49,15 @@ async function submitRaw(payload: string) {
   return { status: res.statusCode, code: res.json<{ error?: { code: string } }>().error?.code };
 }
 
+/**
+ * Consumers on MOE_EVT that read one actor's subject: what a request's journal reader opens. The
+ * long-lived followers (the gateway's projections and shared acceptance follower, the node's
+ * tenancy mirror, which a node may open for an org at any time) read wildcards and are not counted.
+ */
 async function eventConsumers(): Promise<number> {
   let n = 0;
-  for await (const _ of stack.gw.ctx.bus.jsm.consumers.list(STREAMS.events)) n++;
+  for await (const c of stack.gw.ctx.bus.jsm.consumers.list(STREAMS.events))
+    if (!/[*>]/.test(c.config.filter_subject ?? '>')) n++;
   return n;
 }
 
