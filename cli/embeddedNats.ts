@@ -15,6 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort } from '../devkit/index.js';
 import { errors } from './errors.js';
 import { startNatsServerProcess } from './natsServerProcess.js';
+import { natsAuthOptions } from '../actors/kernel/index.js';
 
 export interface NatsEndpoint {
   readonly url: string;
@@ -51,6 +52,7 @@ async function tryConnect(url: string, timeoutMs: number): Promise<NatsConnectio
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       noAsyncTraces: true,
+      ...natsAuthOptions(),
     });
   } catch {
     return null;

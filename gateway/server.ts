@@ -43,6 +43,9 @@ import { openSnapshotStore } from './snapshotStore.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorBody } from './httpSchemas.js';
+import { natsAuthOptions } from '../actors/kernel/index.js';
+import { openAuthDir } from './natsCredentials/index.js';
+import { startReplayService } from './replayService.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
 export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
@@ -57,6 +60,11 @@ export interface GatewayOptions {
    * tests inject a small `maxReconnectAttempts` to see a closed connection
    */
   natsConnectOptions?: Partial<ConnectionOptions>;
+  /**
+   * the NATS auth directory (`moe creds init`) for `/api/orgs/:org/nats-credentials` (default:
+   * MOE_NATS_AUTH_DIR; unset: those routes answer 501)
+   */
+  natsAuthDir?: string;
   /** concurrent WebSocket/SSE streams per user or API key on this instance (default 16) */
   maxStreamsPerPrincipal?: number;
   /**
@@ -141,6 +149,14 @@ export function toMoeError(err: unknown): MoeError {
   return errors.INTERNAL(undefined, { cause: err });
 }
 
+/** The auth directory (option, else MOE_NATS_AUTH_DIR) and the URL to push revocations to; null when unset. */
+function natsAuthFrom(opts: GatewayOptions, nc: NatsConnection): GatewayContext['natsAuth'] {
+  const dir = opts.natsAuthDir ?? process.env.MOE_NATS_AUTH_DIR;
+  if (!dir) return null;
+  const url = opts.natsUrl ?? `nats://${nc.getServer()}`;
+  return { dir: openAuthDir(dir), natsUrl: Array.isArray(url) ? url.join(',') : url };
+}
+
 /** MOE_GATEWAY_SNAPSHOT_MS when it is a positive integer (the CLI refuses other values), else the default. */
 function snapshotIntervalFromEnv(): number {
   const n = Number(process.env.MOE_GATEWAY_SNAPSHOT_MS);
@@ -159,6 +175,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       // the client's default (10 attempts, 2 s apart) gives up after ~20 s and never comes back
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
+      ...natsAuthOptions(),
       ...opts.natsConnectOptions,
     }));
   const commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
@@ -195,6 +212,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenTtlSec,
     commandTimeoutMs,
     metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
+    natsAuth: natsAuthFrom(opts, nc),
     streamSlots: streamSlots(opts.maxStreamsPerPrincipal ?? DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
     tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
   };
@@ -310,12 +328,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
     }),
   ]);
+  const replay = startReplayService(nc, bus.jsm, app.log);
 
   return {
     app,
     ctx,
     async close() {
       await app.close();
+      await replay.stop();
       await usage.stop();
       await tenancy.stop();
       await provisioning.stop();

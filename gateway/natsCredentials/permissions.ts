@@ -23,11 +23,6 @@ export function orgInboxPrefix(org: string): string {
   return `_INBOX_${org}`;
 }
 
-/** The replay service's subject for one org. */
-export function replaySubject(org: string): string {
-  return `moe.api.${org}.replay`;
-}
-
 export function orgPermissions(org: string): SubjectPermissions {
   return {
     pub: {
