@@ -29,7 +29,7 @@ export function orgPermissions(org: string): SubjectPermissions {
       allow: [`moe.cmd.${org}.>`, `moe.api.${org}.>`],
       deny: [`moe.cmd.${org}.${TENANCY_WS}.>`],
     },
-    sub: { allow: [`moe.evt.${org}.>`, `moe.live.${org}.>`, `${orgInboxPrefix(org)}.>`] },
+    sub: { allow: [`moe.evt.${org}.>`, `moe.live.${org}.>`, `moe.dlq.${org}.>`, `${orgInboxPrefix(org)}.>`] },
   };
 }
 
