@@ -14,7 +14,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../../gateway/index.js';
-import { initAuthDir, type AuthDir } from '../../gateway/natsCredentials/index.js';
+import { initAuthDir } from '../../gateway/natsCredentials/index.js';
 import { ensureStreams } from '../../workspace-node/index.js';
 import { startSupervisor } from '../../supervisor/index.js';
 import {
@@ -29,7 +29,6 @@ import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
 
 const authTmp = tempDir('moe-auth-');
 const dataTmp = tempDir('moe-creds-node-');
-let auth: AuthDir;
 let ns: NatsServerHandle;
 let gwNc: NatsConnection;
 let gw: Gateway;
@@ -113,7 +112,7 @@ async function refusal(p: Promise<unknown>): Promise<Error> {
 }
 
 beforeAll(async () => {
-  auth = initAuthDir(authTmp.path);
+  initAuthDir(authTmp.path);
   ns = await startNatsServer({ config: readFileSync(join(authTmp.path, 'nats-auth.conf'), 'utf8') });
   gwNc = await connect({ servers: ns.url, authenticator: credsAuthenticator(serviceCreds('gateway')) });
   await ensureStreams(gwNc, await jetstreamManager(gwNc));
@@ -336,7 +335,7 @@ describe('per-org NATS credentials', () => {
       const lines = out.stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, any>);
+        .map((l) => JSON.parse(l) as { puback?: unknown; denied?: string; outcome?: unknown });
       expect(lines.find((l) => l.puback)?.puback).toMatchObject({ stream: 'MOE_CMD' });
       expect(lines.find((l) => l.denied)?.denied).toMatch(
         new RegExp(`Permissions Violation for Publish to "moe\\.cmd\\.${orgB}\\.`),
