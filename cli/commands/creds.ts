@@ -24,6 +24,7 @@ export function credsInitCommand(a: { dir: string }, print: (s: string) => void)
   print(`  operator   ${auth.operator.getPublicKey()}`);
   print(`  account    ${auth.account.getPublicKey()} (MOE: every stream and bucket)`);
   print(`  server     ${join(a.dir, 'nats-auth.conf')}  (copy it next to nats.conf and include it)`);
+  print(`  k8s        ${join(a.dir, 'nats-auth.k8s.conf')}  (the same, resolver on the NATS pods' volume)`);
   print(`  services   ${join(a.dir, 'creds')}/{node,gateway,supervisor}.creds  (MOE_NATS_CREDS)`);
   return 0;
 }
