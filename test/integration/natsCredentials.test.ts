@@ -33,6 +33,7 @@ let ns: NatsServerHandle;
 let gwNc: NatsConnection;
 let gw: Gateway;
 let node: ChildProcess;
+let nodeLog = '';
 let orgA: string;
 let orgB: string;
 let ownerA: { id: string; auth: { authorization: string } };
@@ -128,7 +129,7 @@ beforeAll(async () => {
       },
     },
   );
-  node.stderr?.resume();
+  node.stderr?.on('data', (d: Buffer) => (nodeLog += d.toString()));
   gw = await buildGateway({
     nc: gwNc,
     jwtSecret: JWT_SECRET,
@@ -187,6 +188,30 @@ describe('per-org NATS credentials', () => {
     expect(ack.stream).toBe('MOE_CMD');
     expect(ack.seq).toBeGreaterThan(0);
     expect(outcome.type).toBe('task.completed');
+  }, 90_000);
+
+  it('runs a task submitted over REST, the gateway and the node each on their own credential', async () => {
+    const ws = (
+      await call<{ id: string }>(gw, ownerA.auth, 'POST', '/api/workspaces', { org: orgA, name: 'w' })
+    ).body.id;
+    const project = (
+      await call<{ id: string }>(gw, ownerA.auth, 'POST', `/api/workspaces/${ws}/projects`, { name: 'p' })
+    ).body.id;
+    const sub = await call<{ id: string }>(gw, ownerA.auth, 'POST', `/api/projects/${project}/tasks`, {
+      prompt: 'hi',
+    });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(202);
+    let last = '';
+    const done = await eventually(
+      async () => {
+        const t = await call<{ status: string }>(gw, ownerA.auth, 'GET', `/api/tasks/${sub.body.id}`);
+        last = JSON.stringify(t.body);
+        return t.body.status === 'done' || t.body.status === 'failed' ? t.body.status : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the REST task to finish' },
+    );
+    expect(done, `${last}\n${nodeLog.slice(-3000)}`).toBe('done');
+    expect(JSON.parse(last)).toMatchObject({ provider: 'scripted', failure: null });
   }, 90_000);
 
   it('replays its own journal from a sequence through moe.api.<org>.replay, and only its own', async () => {
