@@ -18,8 +18,17 @@ import {
 } from '../../gateway/index.js';
 import { errors } from '../errors.js';
 
+/** The auth directory, opened (or created by `init`), with a coded error when it cannot be. */
+function authDir(dir: string, create = false): ReturnType<typeof openAuthDir> {
+  try {
+    return create ? initAuthDir(dir) : openAuthDir(dir);
+  } catch (err) {
+    throw errors.NATS_AUTH_DIR((err as Error).message);
+  }
+}
+
 export function credsInitCommand(a: { dir: string }, print: (s: string) => void): number {
-  const auth = initAuthDir(a.dir);
+  const auth = authDir(a.dir, true);
   print(`NATS auth directory ${a.dir}`);
   print(`  operator   ${auth.operator.getPublicKey()}`);
   print(`  account    ${auth.account.getPublicKey()} (MOE: every stream and bucket)`);
@@ -36,7 +45,7 @@ export function credsIssueCommand(
 ): number {
   if (!isIssuableOrg(a.org))
     throw errors.USAGE(`--org must be an org id (letters, digits, _ and -), got ${JSON.stringify(a.org)}`);
-  const issued = issueOrgCredentials(openAuthDir(a.dir), a.org);
+  const issued = issueOrgCredentials(authDir(a.dir), a.org);
   if (a.out) writeFileSync(a.out, issued.creds, { mode: 0o600 });
   else print(issued.creds);
   note(
@@ -50,7 +59,7 @@ export async function credsRevokeCommand(
   print: (s: string) => void,
 ): Promise<number> {
   if (!a.org === !a.user) throw errors.USAGE('moe creds revoke needs exactly one of --org O or --user UKEY');
-  const auth = openAuthDir(a.dir);
+  const auth = authDir(a.dir);
   const result = await revokeCredentials(auth, a.user ? { user: a.user } : { org: a.org! }, a.natsUrl);
   if (result.revoked.length === 0) throw errors.USAGE(`no credential issued for ${a.user ?? `org ${a.org}`}`);
   for (const u of result.revoked) print(`revoked ${u}`);
@@ -69,7 +78,7 @@ export async function credsPushCommand(
   a: { dir: string; natsUrl: string },
   print: (s: string) => void,
 ): Promise<number> {
-  const auth = openAuthDir(a.dir);
+  const auth = authDir(a.dir);
   await pushAccountJwt(auth, auth.accountJwt(), a.natsUrl).catch((err: unknown) => {
     throw errors.NATS_UNREACHABLE(`${a.natsUrl}: ${(err as Error).message}`);
   });
@@ -78,7 +87,7 @@ export async function credsPushCommand(
 }
 
 export function credsListCommand(a: { dir: string; org?: string }, print: (s: string) => void): number {
-  const auth = openAuthDir(a.dir);
+  const auth = authDir(a.dir);
   const revocations =
     (decodeJwtClaims(auth.accountJwt()).nats as { revocations?: Record<string, number> }).revocations ?? {};
   for (const e of auth.issued().filter((x) => !a.org || x.org === a.org)) {
