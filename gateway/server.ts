@@ -154,7 +154,11 @@ function natsAuthFrom(opts: GatewayOptions, nc: NatsConnection): GatewayContext[
   const dir = opts.natsAuthDir ?? process.env.MOE_NATS_AUTH_DIR;
   if (!dir) return null;
   const url = opts.natsUrl ?? `nats://${nc.getServer()}`;
-  return { dir: openAuthDir(dir), natsUrl: Array.isArray(url) ? url.join(',') : url };
+  try {
+    return { dir: openAuthDir(dir), natsUrl: Array.isArray(url) ? url.join(',') : url };
+  } catch (err) {
+    throw errors.NATS_AUTH_NOT_CONFIGURED((err as Error).message);
+  }
 }
 
 /** MOE_GATEWAY_SNAPSHOT_MS when it is a positive integer (the CLI refuses other values), else the default. */
