@@ -1,6 +1,8 @@
 /**
  * The embedded default: use the NATS server at NATS_URL when one answers; otherwise start a local
- * nats-server with JetStream (store under <dataDir>/nats) and stop it when we exit. Without a
+ * nats-server with JetStream (store under <dataDir>/nats) and stop it when we exit. The server we
+ * start is open (no authentication) and listens on the URL's host, loopback by default: for
+ * per-org credentials run your own server with `moe creds init`'s config (docs/deploy.md). Without a
  * nats-server binary, stop with the exact command that installs one.
  *
  * The server we start runs in its own process group (a terminal's Ctrl-C reaches `moe`, not the
@@ -15,6 +17,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort } from '../devkit/index.js';
 import { errors } from './errors.js';
 import { startNatsServerProcess } from './natsServerProcess.js';
+import { natsAuthOptions } from '../actors/kernel/index.js';
 
 export interface NatsEndpoint {
   readonly url: string;
@@ -51,6 +54,7 @@ async function tryConnect(url: string, timeoutMs: number): Promise<NatsConnectio
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       noAsyncTraces: true,
+      ...natsAuthOptions(),
     });
   } catch {
     return null;
@@ -155,6 +159,11 @@ async function startEmbedded(
     if (!nc) await new Promise((r) => setTimeout(r, 100));
   }
   log(`NATS: started nats-server (pid ${server.pid}) on ${url}, JetStream store ${storeDir}`);
+  // the embedded server has no authentication (docs/deploy.md, "Per-org NATS credentials")
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host))
+    log(
+      `NATS: warning: ${host} is not loopback and this server has no authentication: anyone who reaches it can read and write every org`,
+    );
   const conn = nc;
   return {
     url,

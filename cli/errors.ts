@@ -26,6 +26,10 @@ export const errors = defineErrors('cli', {
     message: 'could not start the embedded nats-server',
   },
   NATS_NO_JETSTREAM: { code: 'MOE_ERR_NATS_NO_JETSTREAM', message: 'the NATS server has JetStream disabled' },
+  NATS_AUTH_DIR: {
+    code: 'MOE_ERR_NATS_AUTH_DIR',
+    message: 'the NATS auth directory cannot be used (moe creds init creates it; MOE_NATS_AUTH_DIR, --dir)',
+  },
   NATS_UNREACHABLE: { code: 'MOE_ERR_NATS_UNREACHABLE', message: 'cannot connect to NATS', retryable: true },
   TASK_TIMEOUT: { code: 'MOE_ERR_TASK_TIMEOUT', message: 'the task did not finish in time', retryable: true },
   REPLAY_INPUT: { code: 'MOE_ERR_REPLAY_INPUT', message: 'cannot read the replay input' },

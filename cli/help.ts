@@ -101,6 +101,23 @@ Rebuild state from a session log and compare it with the stored snapshots (exit 
 
   --db FILE   the sessions.db to compare with (default ../db/sessions.db next to the log)
   --json      print the report as JSON`,
+  creds: `usage: moe creds init|issue|revoke|push|list [--dir DIR] [--org O] [--user UKEY] [--out FILE] [--nats URL]
+
+Per-org NATS credentials (decentralized JWT auth; docs/deploy.md, "Per-org NATS credentials").
+
+  init         create the auth directory: operator, system and MOE account keys, the server's
+               config include (nats-auth.conf) and the services' creds (creds/<service>.creds)
+  issue        write a .creds file for --org O (to --out FILE, else stdout), confined to the org's
+               subjects; the client connects with inboxPrefix _INBOX_<org>
+  revoke       revoke --user UKEY, or every credential of --org O, on the running server at once
+  push         send the MOE account JWT (its revocations) to the server again
+  list         the issued credentials (of --org O), revoked ones marked
+
+  --dir DIR    the auth directory (MOE_NATS_AUTH_DIR, default ./moe-nats-auth); keep it secret
+  --org O      the org
+  --user UKEY  one credential's public key (U…), as issue and list print it
+  --out FILE   where issue writes the .creds file (mode 0600)
+  --nats URL   NATS server for revoke and push (NATS_URL, default nats://127.0.0.1:4222)`,
   reproject: `usage: moe reproject <workspace dir> [--json]
 
 Rebuild messages.db, parsed_sessions.db, metrics.db and workspace.db's backup catalogue from the
@@ -133,11 +150,13 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
   restore     download a workspace's backup into a directory (restore <org>/<ws> --to DIR)
+  creds       per-org NATS credentials: init, issue --org O, revoke, push, list
 
   --help, -h      this help          --version, -v   the version
 
 env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe; never on FUSE), MOE_FILES_ROOT
      (unset: files in the data dir), MOE_PORT (8080), MOE_SUPERVISOR_PORT (8090), MOE_HOST,
-     MOE_JWT_SECRET, MOE_GATEWAY_SNAPSHOT_MS (300000), MOE_LOG_LEVEL, MOE_REPLICAS (1); see
+     MOE_JWT_SECRET, MOE_GATEWAY_SNAPSHOT_MS (300000), MOE_LOG_LEVEL, MOE_REPLICAS (1), MOE_NATS_CREDS,
+     MOE_NATS_AUTH_DIR (./moe-nats-auth); see
      docs/operations.md
 exit: 0 ok, 1 failure, 2 bad command line or configuration (MOE_ERR_USAGE, MOE_ERR_CONFIG)`;

@@ -14,6 +14,14 @@ import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
 import { backupPruneCommand } from './commands/backupPrune.js';
 import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
+import {
+  credsInitCommand,
+  credsIssueCommand,
+  credsListCommand,
+  credsPushCommand,
+  credsRevokeCommand,
+} from './commands/creds.js';
+import { authDirFromEnv } from '../gateway/index.js';
 import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
 import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
@@ -140,6 +148,42 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       return supervisorCommand(args, print);
+    }
+    case 'creds': {
+      // per-org NATS credentials (cli/commands/creds.ts)
+      const sub = rest[0];
+      const { values } = parse({
+        dir: { type: 'string' },
+        org: { type: 'string' },
+        user: { type: 'string' },
+        out: { type: 'string' },
+        nats: { type: 'string' },
+      });
+      const dir = values.dir ? authDirFromEnv({ MOE_NATS_AUTH_DIR: String(values.dir) }) : authDirFromEnv();
+      const org = values.org === undefined ? undefined : String(values.org);
+      const stderr = (s: string) => process.stderr.write(`${s}\n`);
+      if (sub === 'init') return credsInitCommand({ dir }, print);
+      if (sub === 'issue') {
+        if (!org) throw errors.USAGE('moe creds issue --org O [--out FILE]');
+        return credsIssueCommand(
+          { dir, org, ...(values.out ? { out: String(values.out) } : {}) },
+          print,
+          stderr,
+        );
+      }
+      if (sub === 'revoke')
+        return credsRevokeCommand(
+          {
+            dir,
+            natsUrl: nats(values.nats),
+            ...(org ? { org } : {}),
+            ...(values.user ? { user: String(values.user) } : {}),
+          },
+          print,
+        );
+      if (sub === 'push') return credsPushCommand({ dir, natsUrl: nats(values.nats) }, print);
+      if (sub === 'list') return credsListCommand({ dir, ...(org ? { org } : {}) }, print);
+      throw errors.USAGE('moe creds init|issue|revoke|push|list (moe creds --help)');
     }
     case 'backup': {
       const sub = rest[0];

@@ -11,6 +11,7 @@ import { rejection, type Bus } from './bus.js';
 import { newCommandId } from './commandId.js';
 import { errors } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { AuthDir } from './natsCredentials/index.js';
 import type { StreamSlots } from './streamSlots.js';
 import type { TenancyProjection } from './projection.js';
 import type { ProvisioningProjection } from './provisioning.js';
@@ -34,6 +35,8 @@ export interface GatewayContext {
   readonly commandTimeoutMs: number;
   /** the operator's token for the platform-wide part of `/metrics`; null: nobody gets it */
   readonly metricsToken: string | null;
+  /** the NATS auth directory and a URL to push revocations to; null: per-org NATS credentials are off */
+  readonly natsAuth: { readonly dir: AuthDir; readonly natsUrl: string } | null;
   /** concurrent WebSocket/SSE streams per principal */
   readonly streamSlots: StreamSlots;
   /**

@@ -92,6 +92,16 @@ export const errors = defineErrors('gateway', {
       'journal entries this reader needs were purged after a verified backup, and no snapshot here covers them (restore from a snapshot or backup that covers the purge point)',
     status: 503,
   },
+  REPLAY_REQUEST: {
+    code: 'MOE_ERR_REPLAY_REQUEST',
+    message: 'replay request is not valid (ReplayRequest.json; the filter must be inside moe.evt.<org>.>)',
+    status: 400,
+  },
+  NATS_AUTH_NOT_CONFIGURED: {
+    code: 'MOE_ERR_NATS_AUTH_NOT_CONFIGURED',
+    message: 'per-org NATS credentials are not set up on this gateway (moe creds init; MOE_NATS_AUTH_DIR)',
+    status: 501,
+  },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
 });

@@ -21,6 +21,16 @@ export {
   type RateLimits,
 } from './server.js';
 export { errors } from './errors.js';
+export {
+  decodeJwtClaims,
+  initAuthDir,
+  isIssuableOrg,
+  issueOrgCredentials,
+  openAuthDir,
+  authDirFromEnv,
+  pushAccountJwt,
+  revokeCredentials,
+} from './natsCredentials/index.js';
 export { newTaskId, parseTaskId } from './crypto.js';
 export { RATE_LIMIT_BUCKET, type RateLimitRule } from './rateLimit.js';
 export type { Principal } from './access.js';

@@ -46,6 +46,9 @@ import { openSnapshotStore } from './snapshotStore.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorBody } from './httpSchemas.js';
+import { natsAuthOptions } from '../actors/kernel/index.js';
+import { openAuthDir } from './natsCredentials/index.js';
+import { startReplayService } from './replayService.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
 export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
@@ -60,6 +63,11 @@ export interface GatewayOptions {
    * tests inject a small `maxReconnectAttempts` to see a closed connection
    */
   natsConnectOptions?: Partial<ConnectionOptions>;
+  /**
+   * the NATS auth directory (`moe creds init`) for `/api/orgs/:org/nats-credentials` (default:
+   * MOE_NATS_AUTH_DIR; unset: those routes answer 501)
+   */
+  natsAuthDir?: string;
   /** concurrent WebSocket/SSE streams per user or API key on this instance (default 16) */
   maxStreamsPerPrincipal?: number;
   /**
@@ -144,6 +152,18 @@ export function toMoeError(err: unknown): MoeError {
   return errors.INTERNAL(undefined, { cause: err });
 }
 
+/** The auth directory (option, else MOE_NATS_AUTH_DIR) and the URL to push revocations to; null when unset. */
+function natsAuthFrom(opts: GatewayOptions, nc: NatsConnection): GatewayContext['natsAuth'] {
+  const dir = opts.natsAuthDir ?? process.env.MOE_NATS_AUTH_DIR;
+  if (!dir) return null;
+  const url = opts.natsUrl ?? `nats://${nc.getServer()}`;
+  try {
+    return { dir: openAuthDir(dir), natsUrl: Array.isArray(url) ? url.join(',') : url };
+  } catch (err) {
+    throw errors.NATS_AUTH_NOT_CONFIGURED((err as Error).message);
+  }
+}
+
 /** MOE_GATEWAY_SNAPSHOT_MS when it is a positive integer (the CLI refuses other values), else the default. */
 function snapshotIntervalFromEnv(): number {
   const n = Number(process.env.MOE_GATEWAY_SNAPSHOT_MS);
@@ -164,6 +184,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       reconnectTimeWait: 1000,
       // no Error (stack capture) per request on the hot path, like the node and the supervisor
       noAsyncTraces: true,
+      ...natsAuthOptions(),
       ...opts.natsConnectOptions,
     }));
   const commandTimeoutMs = opts.commandTimeoutMs ?? 10_000;
@@ -197,6 +218,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenTtlSec,
     commandTimeoutMs,
     metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
+    natsAuth: natsAuthFrom(opts, nc),
     streamSlots: streamSlots(opts.maxStreamsPerPrincipal ?? DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
     tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
   };
@@ -312,12 +334,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
     }),
   ]);
+  const replay = startReplayService(nc, bus.jsm, app.log);
 
   return {
     app,
     ctx,
     async close() {
       await app.close();
+      await replay.stop();
       await usage.stop();
       await bus.close();
       await revocations.stop();

@@ -9,6 +9,7 @@ import {
   TurnRecord,
 } from './envelope.js';
 import { EVENT_SCHEMAS } from './eventCodec.js';
+import { ReplayRequest, ReplayResponse } from './replay.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
@@ -22,6 +23,8 @@ export function exportedSchemas(): Record<string, TSchema> {
     TaskSubmit,
     TaskCompleted,
     TaskFailed,
+    ReplayRequest,
+    ReplayResponse,
   };
   for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
     for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;

@@ -13,3 +13,4 @@ export { NODE_HEARTBEAT_MS, WorkspaceBackupReport } from './nodeHeartbeat.js';
 export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';
+export * from './replay.js';

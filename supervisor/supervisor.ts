@@ -8,7 +8,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ensureStreams } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions } from '../actors/kernel/index.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
 import { errors } from './errors.js';
@@ -80,6 +80,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       maxReconnectAttempts: -1,
       name: id,
       noAsyncTraces: true,
+      ...natsAuthOptions(),
     }));
   const jsm = await jetstreamManager(nc);
   await ensureStreams(nc, jsm, { replicas: o.replicas ?? Number(process.env.MOE_REPLICAS ?? 1) });

@@ -7,6 +7,11 @@
 import { defineErrors } from '../../schemas/index.js';
 
 export const kernelErrors = defineErrors('kernel', {
+  // connecting: MOE_NATS_CREDS names a file that is not there (actors/kernel/natsAuth.ts)
+  NATS_CREDS_MISSING: {
+    code: 'MOE_ERR_NATS_CREDS_MISSING',
+    message: 'the NATS credentials file named by MOE_NATS_CREDS does not exist',
+  },
   // intake: a command no actor can take (dead-lettered)
   BAD_COMMAND: { code: 'MOE_ERR_BAD_COMMAND', message: 'command does not match its schema', status: 400 },
   UNKNOWN_KIND: { code: 'MOE_ERR_UNKNOWN_KIND', message: 'no actor kind with that name', status: 400 },

@@ -64,3 +64,4 @@ export { spawnWorker } from './spawnWorker.js';
 export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
 export { kernelErrors } from './errors.js';
 export { addCommandConsumer, consumeCommands, type CommandConsumerSpec } from './workspaceConsumer.js';
+export { natsAuthOptions } from './natsAuth.js';

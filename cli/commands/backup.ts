@@ -12,6 +12,7 @@ import { BACKUP_ACTOR_ID } from '../../actors/index.js';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
 import { errors } from '../errors.js';
+import { natsAuthOptions } from '../../actors/kernel/index.js';
 
 export interface BackupArgs {
   org: string;
@@ -34,9 +35,11 @@ export function parseWorkspaceRef(arg: string | undefined): { org: string; works
 }
 
 export async function backupCommand(a: BackupArgs, print: (s: string) => void): Promise<number> {
-  const nc = await connect({ servers: a.natsUrl, timeout: 3000 }).catch((cause: unknown) => {
-    throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
-  });
+  const nc = await connect({ servers: a.natsUrl, timeout: 3000, ...natsAuthOptions() }).catch(
+    (cause: unknown) => {
+      throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
+    },
+  );
   try {
     const client = new MoeClient(nc);
     const actor = { org: a.org, ws: a.workspace, kind: 'backup', id: BACKUP_ACTOR_ID };

@@ -25,6 +25,20 @@ cleanup() {
 trap cleanup EXIT
 
 printf 'using %s (%s)\n' "$bin" "$("$bin" --version 2>&1)"
+# k8s/nats.conf includes ../nats-auth/nats-auth.conf (the Secret moe-nats-auth in the pod): lay it
+# out the same way, with a real include from `moe creds init` when the CLI is built, else a
+# placeholder that checks only nats.conf itself.
+mkdir -p "$work/k8s/nats" "$work/k8s/nats-auth"
+cp "$deploy/k8s/nats.conf" "$work/k8s/nats/nats.conf"
+moe_cli="$deploy/../dist/cli/moe.js"
+if [ -f "$moe_cli" ] && node "$moe_cli" creds init --dir "$work/auth" >/dev/null 2>&1; then
+  sed "s|/data/jwt|$work/k8s/jwt|" "$work/auth/nats-auth.k8s.conf" >"$work/k8s/nats-auth/nats-auth.conf"
+  k8s_label="k8s/nats.conf (+ moe creds init's nats-auth.k8s.conf)"
+else
+  printf 'authorization { token: "verify-only" }\n' >"$work/k8s/nats-auth/nats-auth.conf"
+  k8s_label="k8s/nats.conf (placeholder auth include: npm run build for the real one)"
+fi
+
 # label | the environment variable the file reads (if any) | file
 status=0
 for spec in \
@@ -32,7 +46,7 @@ for spec in \
   "cluster/n1.conf||$here/cluster/n1.conf" \
   "cluster/n2.conf||$here/cluster/n2.conf" \
   "cluster/n3.conf||$here/cluster/n3.conf" \
-  "k8s/nats.conf|POD_NAME=moe-nats-0|$deploy/k8s/nats.conf"; do
+  "$k8s_label|POD_NAME=moe-nats-0|$work/k8s/nats/nats.conf"; do
   IFS='|' read -r label var file <<<"$spec"
   if out=$(env ${var:+"$var"} "$bin" -c "$file" -t 2>&1); then
     printf 'ok    nats-server -t %s\n' "$label"

@@ -12,6 +12,7 @@ import { sessionRoutes } from './sessions.js';
 import { streamRoutes } from './streams.js';
 import { taskRoutes } from './tasks.js';
 import { teamRoutes } from './teams.js';
+import { natsCredentialRoutes } from './natsCredentials.js';
 import { usageRoutes } from './usage.js';
 import { workspaceRoutes } from './workspaces.js';
 
@@ -23,6 +24,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       orgRoutes,
       teamRoutes,
       apiKeyRoutes,
+      natsCredentialRoutes,
       workspaceRoutes,
       projectRoutes,
       sessionRoutes,
