@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# the docs' Python creds client, run by one test (see the script)
+bash scripts/ensure-python-crypto.sh
 status=0
 MOE_TEST_REPORT=.moe-test-report.json npm run verify || status=$?
 # One plain closing line with the counts (vitest's JSON report), then vitest's exit status.
