@@ -17,7 +17,6 @@
  * Each figure is the median of `--trials` runs, alternating the paths. Also reported: messages
  * each path read, the publish rate, and nats-server's resident memory with the stream loaded.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import {
   startWorkspaceNode,
   WorkspaceRegistry,
 } from '../workspace-node/index.js';
+import { rssMb } from './scale/kit.js';
 import { pipelined } from './setup.js';
 
 const args = process.argv.slice(2);
@@ -51,17 +51,6 @@ const log = (s: string) => {
 const silent = pino({ level: 'silent' });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x * 10) / 10;
-
-/** nats-server's resident set in MB (Linux /proc), or null elsewhere. */
-export function rssMb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The pre-registry discovery: last message of every command subject, headers only. */
 async function legacyScan(js: JetStreamClient): Promise<{ ms: number; read: number; workspaces: number }> {
