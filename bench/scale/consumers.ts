@@ -55,8 +55,10 @@ export async function consumersCost(n: number, log: (s: string) => void): Promis
     log('consumers: kill -9 and restart of nats-server…');
     await s.ns.kill();
     const tr = performance.now();
-    await s.ns.restart();
-    for (;;) {
+    // devkit waits 10 s for the port; with thousands of consumers the server can take longer to
+    // listen (it recovers JetStream first): keep waiting for the consumers here instead.
+    await s.ns.restart().catch(() => undefined);
+    for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
       const ok = await s.jsm.consumers
         .info(STREAMS.commands, workspaceConsumerName(org(n - 1), `w${n - 1}`))
         .catch(() => null);

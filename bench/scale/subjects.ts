@@ -4,7 +4,8 @@
  * days. Publishes `n` journal-sized messages (300 B) to `n` distinct actor subjects of MOE_EVT
  * (100 actors per workspace), then measures the server's memory and disk per subject, the
  * per-subject operations the platform uses (last entry of a subject by direct get; one
- * workspace's purge by filter, as deletion and journal purge do; stream info) and the time the
+ * workspace's purge by filter, as deletion does; one actor's purge below a sequence, as the journal
+ * purge does; stream info) and the time the
  * server takes to come back after a kill -9 with that stream (index recovery).
  */
 import { STREAMS } from '../../schemas/index.js';
@@ -34,6 +35,12 @@ export async function subjectsCost(n: number, log: (s: string) => void): Promise
     const purgeMs = await timeMedian(5, (i) =>
       s.jsm.streams.purge(STREAMS.events, { filter: `${ws(i * 37)}.>` }),
     );
+    // one actor subject purged below a sequence, as the journal purge does after a verified backup
+    const actorPurgeMs = await timeMedian(5, async (i) => {
+      const subj = subject((i * 104_729) % n);
+      const last = await s.jsm.direct.getMessage(STREAMS.events, { last_by_subj: subj });
+      return s.jsm.streams.purge(STREAMS.events, { filter: subj, seq: last?.seq ?? 1 });
+    });
     log('subjects: kill -9 and restart of nats-server…');
     await s.ns.kill();
     const tr = performance.now();
@@ -60,6 +67,7 @@ export async function subjectsCost(n: number, log: (s: string) => void): Promise
       stream_info_ms: r3(infoMs),
       direct_get_last_by_subject_ms: r3(lastBySubjectMs),
       purge_one_workspace_ms: r3(purgeMs),
+      purge_one_actor_below_seq_ms: r3(actorPurgeMs),
       recover_after_kill9_s: r1(recoverS),
     };
   } finally {
