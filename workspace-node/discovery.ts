@@ -23,7 +23,7 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Clock } from '../actors/kernel/index.js';
-import { parseActorSubject, parseRegistration, registryKey, STREAMS } from '../schemas/index.js';
+import { isToken, parseActorSubject, registryKey, STREAMS } from '../schemas/index.js';
 import type { WorkspaceRegistry } from './workspaceRegistry.js';
 
 export interface DiscoveryOptions {
@@ -88,16 +88,15 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
   const registryRead = new Promise<void>((r) => (registryCaughtUp = r));
   if (registryTarget === 0) registryCaughtUp();
   let inSnapshot = registryTarget > 0;
-  const watch = await registry.kv.watch({ key: '*.*' });
+  // Headers only: the key is `<org>.<ws>`, all discovery needs (tokens have no dots).
+  const watch = await registry.kv.watch({ key: '*.*', headers_only: true });
   const watchLoop = (async () => {
     for await (const e of watch) {
       if (inSnapshot) stats.registryRead++;
-      if (e.operation === 'PUT') {
-        const reg = parseRegistration(e.value);
-        if (reg) {
-          known.add(e.key);
-          o.onWorkspace(reg.org, reg.ws);
-        }
+      const [org, ws] = e.key.split('.') as [string, string];
+      if (e.operation === 'PUT' && isToken(org) && isToken(ws)) {
+        known.add(e.key);
+        o.onWorkspace(org, ws);
       } else known.delete(e.key);
       if (inSnapshot && e.revision >= registryTarget) {
         inSnapshot = false;
