@@ -6,9 +6,10 @@
  *   2. the registry `moe_workspaces`: one entry per workspace, watched from its current values on
  *      (entries other nodes add later arrive live; a deleted one goes away);
  *   3. MOE_CMD from sequence M+1 with an ordered, headers-only consumer, then every new command.
- *      A command whose workspace is not in the registry gets it registered (awaited), so the
- *      registry never lags behind the commands read; the mark then moves to what was read
- *      (every {@link DiscoveryOptions.markEveryMs}, when caught up, and at stop).
+ *      A command whose workspace is not in the registry gets it registered (up to 64 at once,
+ *      each retried until it succeeds); the mark moves only up to the command before the oldest
+ *      registration still in flight (every {@link DiscoveryOptions.markEveryMs}, when caught up,
+ *      and at stop), so it never passes a workspace that is not in the registry yet.
  *
  * Reading the mark before the registry is what makes this complete: everything at or below M was
  * registered before M was written. Commands published while no node ran are above the mark and
@@ -64,6 +65,8 @@ export interface Discovery {
 }
 
 const REGISTER_RETRY_MS = 1_000;
+/** new workspaces registered at once (a first start after an upgrade registers every workspace) */
+const MAX_REGISTERING = 64;
 
 export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
   const { registry, log } = o;
@@ -106,10 +109,21 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
   })();
 
   // 3. Commands after the mark, then new ones.
-  let readUpTo = startMark;
+  let lastRead = startMark;
+  /**
+   * Registrations in flight, by the sequence of the command that started each (inserted in
+   * stream order, so the first key is the lowest). Up to {@link MAX_REGISTERING} run at once.
+   */
+  const registering = new Map<number, Promise<void>>();
+  /** every command at or below this has its workspace registered: what the mark may say */
+  const markable = (): number => {
+    const oldest = registering.keys().next();
+    return oldest.done ? lastRead : oldest.value - 1;
+  };
   let commandsCaughtUp!: () => void;
   const commandsRead = new Promise<void>((r) => (commandsCaughtUp = r));
-  if (lastAtStart <= startMark) commandsCaughtUp();
+  let caughtUp = lastAtStart <= startMark;
+  if (caughtUp) commandsCaughtUp();
   const consumer = await o.js.consumers.get(STREAMS.commands, {
     filter_subjects: 'moe.cmd.>',
     deliver_policy: DeliverPolicy.StartSequence,
@@ -122,7 +136,6 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
       try {
         const reg = { org, ws, firstSeq: seq, registeredAt: o.clock.now(), by: o.nodeId };
         if (await registry.register(reg)) stats.registered++;
-        known.add(registryKey(org, ws));
         return;
       } catch (err) {
         // NATS unreachable: the mark waits for this registration, however long it takes
@@ -137,12 +150,24 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
       stats.commandsRead++;
       const a = parseActorSubject(m.subject);
       if (!a) await o.onBadSubject(m.subject, m.seq);
+      else if (known.has(registryKey(a.org, a.ws))) o.onWorkspace(a.org, a.ws);
       else {
-        if (!known.has(registryKey(a.org, a.ws))) await register(a.org, a.ws, m.seq);
-        o.onWorkspace(a.org, a.ws);
+        // a new workspace: registered (retried until it is) before the mark passes this command
+        known.add(registryKey(a.org, a.ws));
+        const seq = m.seq;
+        const done = register(a.org, a.ws, seq).then(() => {
+          registering.delete(seq);
+          o.onWorkspace(a.org, a.ws);
+        });
+        done.catch(() => undefined); // only when stopping: the mark stays below it
+        registering.set(seq, done);
+        if (registering.size >= MAX_REGISTERING) await registering.values().next().value;
       }
-      readUpTo = m.seq;
-      if (m.seq >= lastAtStart) commandsCaughtUp();
+      lastRead = m.seq;
+      if (m.seq >= lastAtStart && !caughtUp) {
+        caughtUp = true;
+        void Promise.allSettled([...registering.values()]).then(() => commandsCaughtUp());
+      }
     }
   })();
 
@@ -150,9 +175,10 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
   let writing: Promise<void> = Promise.resolve();
   const writeMark = (): Promise<void> => {
     writing = writing.then(async () => {
-      if (readUpTo <= stats.mark) return;
+      const upTo = markable();
+      if (upTo <= stats.mark) return;
       stats.mark = await registry
-        .advanceMark(readUpTo)
+        .advanceMark(upTo)
         .catch((err: unknown) => (log.warn({ err }, 'could not write the discovery mark'), stats.mark));
     });
     return writing;
@@ -172,6 +198,7 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
       messages.stop();
       watch.stop();
       await commandLoop.catch(() => undefined);
+      await Promise.allSettled([...registering.values()]);
       await watchLoop.catch(() => undefined);
       await writeMark();
     },
