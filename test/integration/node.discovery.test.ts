@@ -128,4 +128,26 @@ describe('workspace discovery', () => {
     expect(after.discovery.stats().registryRead).toBe(5); // four entries and acme.first's purge marker
     await after.stop();
   }, 90_000);
+
+  it('the first start on a stream without a registry (an upgrade) reads every command once and registers each workspace', async () => {
+    for (let w = 0; w < 300; w++)
+      await p.client.js.publish(`moe.cmd.upgrade.u${w}.agent.a1`, enc({ id: `u${w}`, type: 'task.cancel' }));
+    // as before issue 14: no registry, no mark
+    await p.jsm.streams.purge(`KV_${KV_BUCKETS.workspaces}`);
+    await p.jsm.streams.purge(`KV_${KV_BUCKETS.discovery}`);
+    const info = await p.jsm.streams.info(STREAMS.commands, { subjects_filter: 'moe.cmd.>' });
+    const withCommands = new Set(
+      Object.keys(info.state.subjects ?? {}).map((s) => s.split('.').slice(2, 4).join('.')),
+    );
+
+    const node = await p.node({ nodeId: 'd7', only: ['none.none'] });
+    await node.discovery.ready;
+    const s = node.discovery.stats();
+    expect(s.startMark).toBe(0);
+    expect(s.commandsRead).toBe(info.state.messages);
+    expect(s.registered).toBe(withCommands.size);
+    expect(await registered()).toEqual([...withCommands].sort());
+    await node.stop();
+    expect(await storedMark()).toBe(info.state.last_seq);
+  }, 90_000);
 });
