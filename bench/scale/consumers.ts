@@ -9,7 +9,7 @@
 import { addCommandConsumer } from '../../actors/kernel/index.js';
 import { STREAMS, workspaceCommandFilter, workspaceConsumerName } from '../../schemas/index.js';
 import { pipelined } from '../setup.js';
-import { median, r1, r3, scaleServer } from './kit.js';
+import { median, publishPatiently, r1, r3, scaleServer } from './kit.js';
 
 export async function consumersCost(n: number, log: (s: string) => void): Promise<Record<string, unknown>> {
   const s = await scaleServer();
@@ -20,7 +20,7 @@ export async function consumersCost(n: number, log: (s: string) => void): Promis
       const t = performance.now();
       await pipelined(count, 1_000, (i) => {
         const w = (i * 7919) % n;
-        return s.js.publish(`moe.cmd.${org(w)}.w${w}.agent.a${i % 100}`, body);
+        return publishPatiently(s.js, `moe.cmd.${org(w)}.w${w}.agent.a${i % 100}`, body);
       });
       return Math.round(count / ((performance.now() - t) / 1000));
     };

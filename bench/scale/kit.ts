@@ -67,6 +67,26 @@ export async function timeMedian(n: number, fn: (i: number) => Promise<unknown>)
   return median(xs);
 }
 
+/**
+ * A publish that tries again after a timeout: on a box loaded by other work a PubAck can take
+ * longer than the client's default 5 s, and one lost publish should not end a long run. A retried
+ * message may be stored twice (no message id); the figures count subjects, not messages.
+ */
+export async function publishPatiently(
+  js: JetStreamClient,
+  subject: string,
+  body: Uint8Array,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await js.publish(subject, body, { timeout: 30_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 /** This process's thread count (Linux), or null. */
 export function threads(): number | null {
   try {

@@ -10,7 +10,7 @@
  */
 import { STREAMS } from '../../schemas/index.js';
 import { pipelined } from '../setup.js';
-import { r1, r3, scaleServer, timeMedian } from './kit.js';
+import { publishPatiently, r1, r3, scaleServer, timeMedian } from './kit.js';
 
 export async function subjectsCost(n: number, log: (s: string) => void): Promise<Record<string, unknown>> {
   const s = await scaleServer();
@@ -22,7 +22,7 @@ export async function subjectsCost(n: number, log: (s: string) => void): Promise
     const subject = (i: number) => `${ws(Math.floor(i / 100))}.agent.a${i % 100}`;
     log(`subjects: publishing ${n} messages on ${n} subjects…`);
     const t0 = performance.now();
-    await pipelined(n, 1_000, (i) => s.js.publish(subject(i), body));
+    await pipelined(n, 1_000, (i) => publishPatiently(s.js, subject(i), body));
     const publishS = (performance.now() - t0) / 1000;
     const info = await s.jsm.streams.info(STREAMS.events);
     const rssLoaded = s.rss();
