@@ -6,11 +6,14 @@
  * (bench/backup.ts), and the restore-to-serving time of a takeover against the same node with
  * the data already local (bench/rto.ts). First, the gateway's per-request cost: a REST task submit
  * against the same command over NATS (bench/gatewayOverhead.ts; `-- --gateway` runs only that).
+ * Last, discovery at node start over 100 actors per workspace
+ * (1,000 workspaces), the earlier scan against the workspace registry (bench/discoveryStart.ts).
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { backupBench } from './backup.js';
 import { gatewayOverhead, type GatewayOverhead } from './gatewayOverhead.js';
+import { discoveryStartBench } from './discoveryStart.js';
 import { kernelWorkspace } from './kernelWorkspace.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
@@ -87,6 +90,9 @@ async function main(): Promise<void> {
     const bk = await backupBench(kw.dir, kw.turns, backupMb, b.dataDir);
     log('restore-to-serving time on takeover (RTO) vs data already local…');
     const rto = await rtoBench(b, kw, backupMb, b.dataDir, quick ? 1 : 3);
+    const discoveryWorkspaces = quick ? 200 : 1_000;
+    log(`discovery at node start: ${discoveryWorkspaces} workspaces × 100 actors, legacy scan vs registry…`);
+    const disc = await discoveryStartBench({ workspaces: discoveryWorkspaces, actors: 100, trials: 1, log });
     const result = {
       commands_per_s: t.commands_per_s,
       raw_publish_per_s: t.raw_publish_per_s,
@@ -108,6 +114,8 @@ async function main(): Promise<void> {
       cp_r_ms: rto.cp_r_ms,
       gateway_overhead_ms: g.overhead_p50,
       gateway_overhead_p99_ms: g.overhead_p99,
+      discovery_legacy_ms: disc.legacy_scan_ms,
+      discovery_warm_ms: disc.registry_warm_ms,
       context: {
         gateway: g,
         commands: t.commands,
@@ -128,6 +136,11 @@ async function main(): Promise<void> {
         fsync: 'JSONL group-commit fdatasync before every ack',
         backup: { full_backup_ms: bk.full_backup_ms, ...bk.context },
         rto: rto.context,
+        discovery: {
+          ...disc.context,
+          registry_cold_ms: disc.registry_cold_ms,
+          node_start_warm_ms: disc.node_start_warm_ms,
+        },
       },
     };
     if (json) {
@@ -214,6 +227,16 @@ async function main(): Promise<void> {
           `baseline, same run: cp -r of the same workspace directory: ${rto.context.spread.cp_r_ms.join(', ')}`,
         ],
         ...gatewayRows(g),
+        [
+          'discovery_legacy_ms',
+          String(result.discovery_legacy_ms),
+          `node-start discovery before issue 14: last message of each of ${disc.context.legacy_messages_read} actor subjects`,
+        ],
+        [
+          'discovery_warm_ms',
+          String(result.discovery_warm_ms),
+          `with the registry: ${disc.context.warm_registry_entries_read} registry entries + ${disc.context.warm_commands_read} commands after the mark (npm run bench:discovery)`,
+        ],
       ];
       printRows(rows);
     }

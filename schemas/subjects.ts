@@ -24,6 +24,10 @@ export const KV_BUCKETS = {
   gatewaySnapshots: 'moe_gateway_snapshots',
   /** deleted workspaces (schemas/retirement.ts): nodes tear them down and never host them again */
   retired: 'moe_retired',
+  /** every workspace that has received a command (schemas/workspaceRegistry.ts): discovery reads it */
+  workspaces: 'moe_workspaces',
+  /** the discovery mark: the MOE_CMD sequence up to which `moe_workspaces` is complete */
+  discovery: 'moe_discovery',
 } as const;
 
 /** Buckets every process creates at start (the gateway creates its own, with TTLs). */
@@ -32,6 +36,8 @@ export const CORE_KV_BUCKETS = [
   KV_BUCKETS.nodes,
   KV_BUCKETS.limits,
   KV_BUCKETS.retired,
+  KV_BUCKETS.workspaces,
+  KV_BUCKETS.discovery,
 ] as const;
 
 /** A token used in a subject: letters, digits, `_` and `-`, 1–64 chars. No dots, no wildcards. */

@@ -4,6 +4,8 @@ export { WorkspaceHost, workspaceDir, type WorkspaceHostOptions } from './worksp
 export { ensureStreams, type StreamOptions } from '../actors/kernel/index.js';
 export { openSqliteCluster, DATABASES, type SqliteCluster } from './sqliteCluster.js';
 export { PlacementLeases, type Lease } from './placement.js';
+export { startDiscovery, type Discovery, type DiscoveryOptions, type DiscoveryStats } from './discovery.js';
+export { WorkspaceRegistry } from './workspaceRegistry.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
 export { lockDataDir, type DataDirLock } from './dataDirLock.js';
 export { sharedFilesDir } from './filesRoot.js';

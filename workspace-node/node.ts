@@ -13,10 +13,11 @@
  * one node process per `--data-dir`, released on stop. Workspace files may live on a shared root
  * instead (MOE_FILES_ROOT, filesRoot.ts), e.g. a gcsfuse mount every node sees.
  *
- * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
- * of every subject (so commands sent while no node ran are found) and then follows new ones.
+ * Discovery (discovery.ts) reads the workspace registry in KV (one entry per workspace) and the
+ * commands after the discovery mark, then follows new ones: O(workspaces) at start, not O(actors),
+ * and a command sent to a new workspace while no node ran is still found.
  */
-import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { join } from 'node:path';
@@ -26,14 +27,13 @@ import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '.
 import {
   KV_BUCKETS,
   NODE_HEARTBEAT_MS,
-  parseActorSubject,
-  STREAMS,
   TENANCY_WS,
   type WorkspaceBackupReport,
   type WorkspaceRetirement,
 } from '../schemas/index.js';
 import { backupReport, type RestoreReport } from './backupReport.js';
 import { BadSubjects } from './badSubjects.js';
+import { startDiscovery, type Discovery } from './discovery.js';
 import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
@@ -48,6 +48,7 @@ import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
 import type { LeaseEvent } from './workspaceDb.js';
 import { TenancyMirror } from './tenancyMirror.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
+import { WorkspaceRegistry } from './workspaceRegistry.js';
 
 /** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
 const RETIRE_ATTEMPTS = 5;
@@ -105,6 +106,8 @@ export interface WorkspaceNode {
   degraded(): string[];
   /** each hosted workspace's backup status by `org.ws` (also in its heartbeat; tenancy workspaces left out) */
   backups(): Record<string, WorkspaceBackupReport>;
+  /** what discovery read (registry entries, commands after the mark); `ready` once caught up */
+  readonly discovery: Pick<Discovery, 'ready' | 'stats'>;
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -147,6 +150,10 @@ async function startLocked(
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
   const retiredKv: KV = await kvm.open(KV_BUCKETS.retired);
+  const workspaceRegistry = new WorkspaceRegistry(
+    await kvm.open(KV_BUCKETS.workspaces),
+    await kvm.open(KV_BUCKETS.discovery),
+  );
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
@@ -193,6 +200,7 @@ async function startLocked(
     jsm,
     retiredKv,
     placementKv,
+    registry: workspaceRegistry,
     leases,
     store: backupStore,
     dataDir: config.dataDir,
@@ -395,28 +403,24 @@ async function startLocked(
     void retire(rec, rec.state === 'deleted');
   });
 
-  // Discovery: last message per command subject, then every new one; headers only.
-  const discovery = await js.consumers.get(STREAMS.commands, {
-    filter_subjects: 'moe.cmd.>',
-    deliver_policy: DeliverPolicy.LastPerSubject,
-    headers_only: true,
-  });
-  const discovered: ConsumerMessages = await discovery.consume({ max_messages: 256 });
   // Commands on subjects no workspace consumer takes are dead-lettered (see badSubjects.ts).
   const badSubjects = new BadSubjects(js, jsm, log, clock);
   await badSubjects.start();
-  const discoveryLoop = (async () => {
-    for await (const m of discovered) {
-      const a = parseActorSubject(m.subject);
-      if (!a) {
-        void badSubjects.fromDiscovery(m.subject, m.seq);
-        continue;
-      }
-      const key = `${a.org}.${a.ws}`;
-      if (allowed && !allowed.has(key)) continue;
-      if (!starting.has(key)) void host(a.org, a.ws);
-    }
-  })();
+  // Discovery: the registry and the commands after the mark, then every new command (discovery.ts).
+  const discovery = await startDiscovery({
+    js,
+    jsm,
+    registry: workspaceRegistry,
+    nodeId: config.nodeId,
+    clock,
+    log,
+    onWorkspace: (org, ws) => {
+      const key = `${org}.${ws}`;
+      if (allowed && !allowed.has(key)) return;
+      if (!starting.has(key)) void host(org, ws);
+    },
+    onBadSubject: (subject, seq) => badSubjects.fromDiscovery(subject, seq),
+  });
 
   // Lease renewal, takeover of expired leases, heartbeat.
   const tick = setInterval(
@@ -447,6 +451,7 @@ async function startLocked(
     agents,
     degraded,
     backups,
+    discovery: { ready: discovery.ready, stats: () => discovery.stats() },
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -462,11 +467,11 @@ async function startLocked(
       stopping.abort();
       clearInterval(tick);
       clearInterval(heartbeat);
-      discovered.stop();
+      const discoveryStopped = discovery.stop();
       stopRetirements();
       badSubjects.stop();
       await Promise.all(retiring.values());
-      await discoveryLoop.catch(() => undefined);
+      await discoveryStopped.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {
         if (!options.ignorePlacement) recordLease(h, 'released');

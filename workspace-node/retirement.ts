@@ -10,7 +10,8 @@
  *      MOE_CMD, MOE_EVT and MOE_DLQ, writes `deleted.json` into the workspace's backup prefix (the
  *      backups stay, for `moe backup prune` and its deleted-workspace window), removes the local
  *      directory (and its files under a shared MOE_FILES_ROOT), purges the lease key, and marks
- *      the record `deleted` with its node id and time.
+ *      the record `deleted` with its node id and time; the workspace leaves the registry
+ *      (`moe_workspaces`, workspaceRegistry.ts), so discovery no longer reads it at start.
  * Every step is idempotent: a node that dies half-way leaves the record `deleting`, and the next
  * node to start (or to see the record) does it again.
  */
@@ -36,6 +37,7 @@ import { writeDeletedMarker } from './backup/deletedMarker.js';
 import { workspaceStore } from './backup/workspaceStore.js';
 import { sharedFilesDir } from './filesRoot.js';
 import type { PlacementLeases } from './placement.js';
+import type { WorkspaceRegistry } from './workspaceRegistry.js';
 import { workspaceDir } from './workspaceHost.js';
 
 export interface RetirementDeps {
@@ -43,6 +45,8 @@ export interface RetirementDeps {
   readonly jsm: JetStreamManager;
   readonly retiredKv: KV;
   readonly placementKv: KV;
+  /** the workspace registry the torn-down workspace leaves */
+  readonly registry?: WorkspaceRegistry;
   readonly leases: PlacementLeases;
   readonly store: () => ObjectStore;
   readonly dataDir: string;
@@ -105,6 +109,7 @@ export async function tearDown(d: RetirementDeps, rec: WorkspaceRetirement): Pro
   removeLocal(d, org, ws);
   await d.leases.release(org, ws);
   await d.placementKv.purge(placementKey(org, ws));
+  await d.registry?.remove(org, ws);
   const done: WorkspaceRetirement = { ...rec, state: 'deleted', node: d.nodeId, tornDownAt: at };
   await d.retiredKv.put(retirementKey(org, ws), JSON.stringify(done));
   d.log.info({ org, ws, node: d.nodeId, purged }, 'deleted workspace torn down');
