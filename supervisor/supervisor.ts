@@ -18,8 +18,14 @@ import { Membership } from './membership.js';
 import { releaseDeadLeases, type Release } from './repair.js';
 import { collectStatus, type SupervisorStatus } from './status.js';
 
-/** A node is dead after this long without a heartbeat: 3 heartbeat intervals (3 s). */
-export const DEFAULT_STALE_MS = 3 * NODE_HEARTBEAT_MS;
+/**
+ * A node is dead after this long without a heartbeat: 4 heartbeat intervals (1 s). Override with
+ * `staleMs` or `MOE_NODE_STALE_MS`; keep it several beats, and the machines' clocks within a
+ * fraction of it (ages compare the supervisor's clock with the node's `at`).
+ */
+export const DEFAULT_STALE_MS = 4 * NODE_HEARTBEAT_MS;
+/** How often the leader checks membership and releases dead nodes' leases (`MOE_SUPERVISOR_INTERVAL_MS`). */
+export const DEFAULT_SUPERVISOR_INTERVAL_MS = NODE_HEARTBEAT_MS;
 export const DEFAULT_SUPERVISOR_PORT = 8090;
 export const DEFAULT_LEADER_LEASE_MS = 10_000;
 
@@ -34,11 +40,11 @@ export interface SupervisorOptions {
   readonly port?: number | null;
   /** dashboard host (default 127.0.0.1) */
   readonly host?: string;
-  /** heartbeat age after which a node is dead (default {@link DEFAULT_STALE_MS}) */
+  /** heartbeat age after which a node is dead (default $MOE_NODE_STALE_MS, else {@link DEFAULT_STALE_MS}) */
   readonly staleMs?: number;
   /** how long a leader record lasts without renewal (default 10 s; renewed every third) */
   readonly leaderLeaseMs?: number;
-  /** how often membership is checked and leases repaired (default 1 s) */
+  /** how often membership is checked and leases repaired (default $MOE_SUPERVISOR_INTERVAL_MS, else 250 ms) */
   readonly intervalMs?: number;
   /** time source for heartbeat ages and leases (tests) */
   readonly clock?: { now(): number };
@@ -66,10 +72,20 @@ function positive(name: string, v: number | undefined, fallback: number): number
   return v;
 }
 
+/** A duration from the environment (validated by {@link positive}); undefined when unset. */
+function envMs(name: string): number | undefined {
+  const raw = process.env[name]?.trim();
+  return raw ? Number(raw) : undefined;
+}
+
 export async function startSupervisor(o: SupervisorOptions = {}): Promise<Supervisor> {
-  const staleMs = positive('staleMs', o.staleMs, DEFAULT_STALE_MS);
+  const staleMs = positive('staleMs', o.staleMs ?? envMs('MOE_NODE_STALE_MS'), DEFAULT_STALE_MS);
   const leaderLeaseMs = positive('leaderLeaseMs', o.leaderLeaseMs, DEFAULT_LEADER_LEASE_MS);
-  const intervalMs = positive('intervalMs', o.intervalMs, 1000);
+  const intervalMs = positive(
+    'intervalMs',
+    o.intervalMs ?? envMs('MOE_SUPERVISOR_INTERVAL_MS'),
+    DEFAULT_SUPERVISOR_INTERVAL_MS,
+  );
   const id = o.id ?? `supervisor-${hostname()}-${process.pid}`;
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const log = o.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
