@@ -72,7 +72,8 @@ export function nodeConfigFromEnv(
     nodeId: overrides.nodeId ?? env.MOE_NODE_ID ?? `node-${hostname()}-${process.pid}`,
     idleMs: overrides.idleMs ?? int('MOE_IDLE_MS', env.MOE_IDLE_MS, 60_000),
     leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),
-    heartbeatMs: overrides.heartbeatMs ?? positiveInt('MOE_HEARTBEAT_MS', env.MOE_HEARTBEAT_MS, NODE_HEARTBEAT_MS),
+    heartbeatMs:
+      overrides.heartbeatMs ?? positiveInt('MOE_HEARTBEAT_MS', env.MOE_HEARTBEAT_MS, NODE_HEARTBEAT_MS),
     ackWaitMs: overrides.ackWaitMs ?? positiveInt('MOE_ACK_WAIT_MS', env.MOE_ACK_WAIT_MS, 30_000),
     stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
     replicas: overrides.replicas ?? int('MOE_REPLICAS', env.MOE_REPLICAS, 1),
