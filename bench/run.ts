@@ -4,11 +4,13 @@
  * ratio >= 0.5, replay >= 200,000 events/s, turn p99 <= 10 ms at moderate load. Then backup and
  * restore of a generated workspace (10,000 kernel turns + ~200 MB of files) against `cp -r`
  * (bench/backup.ts), and the restore-to-serving time of a takeover against the same node with
- * the data already local (bench/rto.ts).
+ * the data already local (bench/rto.ts). Last, the failover time after a kill -9 of the node hosting
+ * a workspace (bench/failover.ts). `-- --only failover` runs that part alone.
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { backupBench } from './backup.js';
+import { failoverBench, failoverRows } from './failover.js';
 import { kernelWorkspace } from './kernelWorkspace.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
@@ -18,6 +20,7 @@ import { throughput } from './throughput.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const log = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
@@ -25,6 +28,15 @@ const log = (s: string) => {
 async function main(): Promise<void> {
   const b = await startBench();
   try {
+    if (only === 'failover') {
+      log('failover after kill -9…');
+      const f = await failoverBench(b, b.dataDir, quick ? 2 : 5);
+      if (json) process.stdout.write(`${JSON.stringify(f)}\n`);
+      else
+        for (const [k, v, note] of failoverRows(f))
+          process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);
+      return;
+    }
     const actors = quick ? 200 : 500;
     const perActor = quick ? 15 : 40;
     const rounds = quick ? 1 : 5;
@@ -54,6 +66,8 @@ async function main(): Promise<void> {
     const bk = await backupBench(kw.dir, kw.turns, backupMb, b.dataDir);
     log('restore-to-serving time on takeover (RTO) vs data already local…');
     const rto = await rtoBench(b, kw, backupMb, b.dataDir, quick ? 1 : 3);
+    log('failover after kill -9 (supervisor + 2 nodes, separate data dirs)…');
+    const fo = await failoverBench(b, b.dataDir, quick ? 2 : 5);
     const result = {
       commands_per_s: t.commands_per_s,
       raw_publish_per_s: t.raw_publish_per_s,
@@ -73,6 +87,10 @@ async function main(): Promise<void> {
       local_first_turn_ms: rto.local_first_turn_ms,
       rto_files_back_ms: rto.rto_files_back_ms,
       cp_r_ms: rto.cp_r_ms,
+      failover_ms: fo.failover_ms,
+      failover_max_ms: fo.failover_max_ms,
+      inflight_max_ms: fo.inflight_max_ms,
+      tasks_pending_10s: fo.tasks_pending_10s,
       context: {
         commands: t.commands,
         actors: t.actors,
@@ -92,6 +110,7 @@ async function main(): Promise<void> {
         fsync: 'JSONL group-commit fdatasync before every ack',
         backup: { full_backup_ms: bk.full_backup_ms, ...bk.context },
         rto: rto.context,
+        failover: fo.context,
       },
     };
     if (json) {
@@ -177,6 +196,7 @@ async function main(): Promise<void> {
           String(result.cp_r_ms),
           `baseline, same run: cp -r of the same workspace directory: ${rto.context.spread.cp_r_ms.join(', ')}`,
         ],
+        ...failoverRows(fo),
       ];
       for (const [k, v, note] of rows) process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);
     }
