@@ -40,6 +40,11 @@ export interface FailoverFigures {
   context: {
     trials: number;
     spread: { failover_ms: number[]; inflight_max_ms: number[] };
+    /**
+     * per trial: kill → the supervisor expired the lease (detection); → the other node's lease
+     * (takeover); → its first turn (host the workspace, catch up, serve)
+     */
+    phases: { detect_ms: number[]; take_ms: number[]; serve_ms: number[] };
     /** commands published before the kill and served after it, per trial */
     inflight_commands: number[];
     tasks_at_kill: number[];
@@ -102,6 +107,7 @@ export async function failoverBench(b: Bench, tmp: string, trials: number): Prom
   };
   const spread = { failover_ms: [] as number[], inflight_max_ms: [] as number[] };
   const inflightCommands: number[] = [];
+  const phases = { detect_ms: [] as number[], take_ms: [] as number[], serve_ms: [] as number[] };
   const tasksAtKill: number[] = [];
   let pending10s = 0;
   try {
@@ -163,11 +169,15 @@ export async function failoverBench(b: Bench, tmp: string, trials: number): Prom
         if (!lease || !holder) throw new Error(`bench: no live holder of ${org}.${ws}`);
         // the other node's lease, when it is written
         let takeoverAt: number | undefined;
+        let expiredAt: number | undefined;
         const watch = await placementKv.watch({ key: placementKey(org, ws) });
         void (async () => {
-          for await (const e of watch)
-            if (e.operation === 'PUT' && e.json<{ node: string }>().node !== holder.id)
-              takeoverAt ??= Date.now();
+          for await (const e of watch) {
+            if (e.operation !== 'PUT') continue;
+            const l = e.json<{ node: string; until: number }>();
+            if (l.node !== holder.id) takeoverAt ??= Date.now();
+            else if (l.until === 0) expiredAt ??= Date.now();
+          }
         })().catch(() => undefined);
         const killedAt = Date.now();
         holder.child.kill('SIGKILL');
@@ -184,6 +194,9 @@ export async function failoverBench(b: Bench, tmp: string, trials: number): Prom
         );
         const first = entriesAt.find((at) => at >= takeoverAt!)!;
         spread.failover_ms.push(first - killedAt);
+        phases.detect_ms.push((expiredAt ?? takeoverAt!) - killedAt);
+        phases.take_ms.push(takeoverAt! - (expiredAt ?? takeoverAt!));
+        phases.serve_ms.push(first - takeoverAt!);
         await new Promise((r) => setTimeout(r, Math.max(0, killedAt + PENDING_AFTER_MS - Date.now())));
         watch.stop();
         pending10s += submittedBefore.filter((a) => !completed.has(a)).length;
@@ -216,6 +229,7 @@ export async function failoverBench(b: Bench, tmp: string, trials: number): Prom
     context: {
       trials,
       spread,
+      phases,
       inflight_commands: inflightCommands,
       tasks_at_kill: tasksAtKill,
       commands_per_s: 1000 / COMMAND_EVERY_MS,
@@ -238,7 +252,7 @@ export function failoverRows(f: FailoverFigures): Array<[string, string, string]
     [
       'failover_ms',
       String(f.failover_ms),
-      `kill -9 of the node hosting a workspace (supervisor + 2 nodes, separate data dirs, ${c.commands_per_s} commands/s + ${c.tasks_per_s} tasks/s, ${timings}) → first turn served by the other node; median of ${c.trials}: ${c.spread.failover_ms.join(', ')}`,
+      `kill -9 of the node hosting a workspace (supervisor + 2 nodes, separate data dirs, ${c.commands_per_s} commands/s + ${c.tasks_per_s} tasks/s, ${timings}) → first turn served by the other node; median of ${c.trials}: ${c.spread.failover_ms.join(', ')}; of which detection (lease expired) ${c.phases.detect_ms.join(', ')}, lease taken ${c.phases.take_ms.join(', ')}, first turn ${c.phases.serve_ms.join(', ')}`,
     ],
     ['failover_max_ms', String(f.failover_max_ms), 'the slowest of those trials; target < 2,000'],
     [

@@ -25,7 +25,9 @@ import { collectStatus, type SupervisorStatus } from './status.js';
  */
 export const DEFAULT_STALE_MS = 4 * NODE_HEARTBEAT_MS;
 /** How often the leader checks membership and releases dead nodes' leases (`MOE_SUPERVISOR_INTERVAL_MS`). */
-export const DEFAULT_SUPERVISOR_INTERVAL_MS = NODE_HEARTBEAT_MS;
+export const DEFAULT_SUPERVISOR_INTERVAL_MS = 100;
+/** Election rounds at most this often (and every leader lease / 3 at the latest). */
+const ELECTION_EVERY_MS = 1000;
 export const DEFAULT_SUPERVISOR_PORT = 8090;
 export const DEFAULT_LEADER_LEASE_MS = 10_000;
 
@@ -44,7 +46,7 @@ export interface SupervisorOptions {
   readonly staleMs?: number;
   /** how long a leader record lasts without renewal (default 10 s; renewed every third) */
   readonly leaderLeaseMs?: number;
-  /** how often membership is checked and leases repaired (default $MOE_SUPERVISOR_INTERVAL_MS, else 250 ms) */
+  /** how often membership is checked and leases repaired (default $MOE_SUPERVISOR_INTERVAL_MS, else 100 ms) */
   readonly intervalMs?: number;
   /** time source for heartbeat ages and leases (tests) */
   readonly clock?: { now(): number };
@@ -111,11 +113,18 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   let wasLeader = false;
   let stopped = false;
 
-  const tick = async (): Promise<readonly Release[]> => {
-    const leading = await leadership.tick();
-    if (leading !== wasLeader) log.info({ supervisor: id }, leading ? 'became leader' : 'no longer leader');
-    wasLeader = leading;
-    if (!leading || stopped) return [];
+  // Election rounds (a KV write each) need not run as often as repair rounds (memory only, until
+  // a lease is released): at most every second, and every leaderLeaseMs/3 at the latest.
+  const electionEveryMs = Math.min(ELECTION_EVERY_MS, Math.floor(leaderLeaseMs / 3));
+  let lastElection = -Infinity;
+  const tick = async (election = true): Promise<readonly Release[]> => {
+    if (election || Date.now() - lastElection >= electionEveryMs) {
+      lastElection = Date.now();
+      const leading = await leadership.tick();
+      if (leading !== wasLeader) log.info({ supervisor: id }, leading ? 'became leader' : 'no longer leader');
+      wasLeader = leading;
+    }
+    if (!leadership.isLeader || stopped) return [];
     const r = await releaseDeadLeases({ kv: placementKv, placement, membership, now: now(), log });
     released += r.length;
     return r;
@@ -123,14 +132,14 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   let running: Promise<unknown> = tick();
   await running;
   let busy = false;
-  // Elections run every leaderLeaseMs/3 at the latest, repair every intervalMs; a slow round is
-  // not queued up behind (the next one is skipped).
+  // Elections run every second (leaderLeaseMs/3 at the latest), repair every intervalMs; a slow
+  // round is not queued up behind (the next one is skipped).
   const timer = setInterval(
     () => {
       if (busy) return;
       busy = true;
       running = running
-        .then(tick)
+        .then(() => tick(false))
         .catch((err: unknown) => log.error({ err }, 'supervisor round failed'))
         .finally(() => (busy = false));
     },
@@ -175,7 +184,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     },
     status,
     tick: () => {
-      const r = running.then(tick);
+      const r = running.then(() => tick());
       running = r.catch(() => undefined);
       return r;
     },
