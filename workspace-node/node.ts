@@ -395,7 +395,13 @@ async function startLocked(
     placementKv,
     () => clock.now(),
     (org, ws) => {
-      if (!stopped && waiting.has(`${org}.${ws}`)) void host(org, ws);
+      const key = `${org}.${ws}`;
+      if (stopped || !waiting.has(key)) return;
+      // An attempt under way (a heartbeat's retry) may have read the lease before it was freed:
+      // try again once it is done, rather than at the next beat.
+      void (starting.get(key) ?? Promise.resolve(null))
+        .then((h) => (h || stopped ? h : host(org, ws)))
+        .catch(() => undefined);
     },
   );
 
