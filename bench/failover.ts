@@ -1,6 +1,6 @@
 /**
- * Failover time (issue 14): a supervisor and two `moe node` processes with separate data dirs, all
- * with default timings. Per trial a fresh workspace gets a steady flow of commands (20 commands/s
+ * Failover time (issue 14), on its own nats-server: a supervisor and two `moe node` processes with
+ * separate data dirs, all with default timings. Per trial a fresh workspace gets a steady flow of commands (20 commands/s
  * to org actors, and 2 tasks/s whose one LLM step takes 1 s on the offline `scripted` provider);
  * after 2 s the node holding the workspace is killed with SIGKILL. Measured from the kill:
  *
@@ -20,7 +20,11 @@ import { pino } from 'pino';
 import { publishCommand } from '../actors/kernel/index.js';
 import { decodeTurns, KV_BUCKETS, placementKey } from '../schemas/index.js';
 import { startSupervisor } from '../supervisor/index.js';
-import { waitFor, type Bench } from './setup.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { ensureStreams } from '../actors/kernel/index.js';
+import { startNatsServer } from '../devkit/index.js';
+import { waitFor } from './setup.js';
 
 const MOE_BIN = new URL('../cli/moe.js', import.meta.url).pathname;
 const COMMAND_EVERY_MS = 50;
@@ -76,10 +80,17 @@ function childEnv(): NodeJS.ProcessEnv {
 
 const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
-export async function failoverBench(b: Bench, tmp: string, trials: number): Promise<FailoverFigures> {
+export async function failoverBench(tmp: string, trials: number): Promise<FailoverFigures> {
+  // Its own nats-server: the nodes discover every workspace with commands, and the earlier
+  // benches' workspaces would have them host (and catch up) thousands of turns at each takeover.
+  const ns = await startNatsServer();
+  const nc = await connect({ servers: ns.url, noAsyncTraces: true });
+  await ensureStreams(nc, await jetstreamManager(nc));
+  const js = jetstream(nc);
+  const b = { ns, nc, js };
   const root = mkdtempSync(join(tmp, 'moe-bench-failover-'));
-  const sup = await startSupervisor({ natsUrl: b.ns.url, port: null, logger: pino({ level: 'silent' }) });
-  const kvm = new Kvm(b.nc);
+  const sup = await startSupervisor({ natsUrl: ns.url, port: null, logger: pino({ level: 'silent' }) });
+  const kvm = new Kvm(nc);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodes: Node[] = [];
@@ -216,6 +227,8 @@ export async function failoverBench(b: Bench, tmp: string, trials: number): Prom
       if (x.child.exitCode === null && x.child.signalCode === null) x.child.kill('SIGTERM');
     await Promise.all(nodes.map((x) => exited(x.child)));
     await sup.stop();
+    await nc.close();
+    await ns.stop();
     rmSync(root, { recursive: true, force: true });
   }
   const env: Record<string, string> = {};

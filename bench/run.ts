@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   try {
     if (only === 'failover') {
       log('failover after kill -9…');
-      const f = await failoverBench(b, b.dataDir, quick ? 2 : 5);
+      const f = await failoverBench(b.dataDir, quick ? 2 : 5);
       if (json) process.stdout.write(`${JSON.stringify(f)}\n`);
       else
         for (const [k, v, note] of failoverRows(f))
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     log('restore-to-serving time on takeover (RTO) vs data already local…');
     const rto = await rtoBench(b, kw, backupMb, b.dataDir, quick ? 1 : 3);
     log('failover after kill -9 (supervisor + 2 nodes, separate data dirs)…');
-    const fo = await failoverBench(b, b.dataDir, quick ? 2 : 5);
+    const fo = await failoverBench(b.dataDir, quick ? 2 : 5);
     const result = {
       commands_per_s: t.commands_per_s,
       raw_publish_per_s: t.raw_publish_per_s,
