@@ -8,12 +8,15 @@
  * against the same command over NATS (bench/gatewayOverhead.ts; `-- --gateway` runs only that).
  * Last, discovery at node start over 100 actors per workspace
  * (1,000 workspaces), the earlier scan against the workspace registry (bench/discoveryStart.ts).
+ * Then the failover time after a kill -9 of the node hosting a workspace (bench/failover.ts);
+ * `-- --only failover` runs that part alone.
  */
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { backupBench } from './backup.js';
 import { gatewayOverhead, type GatewayOverhead } from './gatewayOverhead.js';
 import { discoveryStartBench } from './discoveryStart.js';
+import { failoverBench, failoverRows } from './failover.js';
 import { kernelWorkspace } from './kernelWorkspace.js';
 import { activation, residentBytes } from './replayAndActivation.js';
 import { latency } from './latency.js';
@@ -25,6 +28,7 @@ const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 /** `--gateway`: only the gateway's per-request cost (gatewayOverhead.ts) */
 const gatewayOnly = process.argv.includes('--gateway');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const log = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
@@ -61,6 +65,15 @@ async function main(): Promise<void> {
   }
   const b = await startBench();
   try {
+    if (only === 'failover') {
+      log('failover after kill -9…');
+      const f = await failoverBench(b.dataDir, quick ? 2 : 5);
+      if (json) process.stdout.write(`${JSON.stringify(f)}\n`);
+      else
+        for (const [k, v, note] of failoverRows(f))
+          process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}   ${note}\n`);
+      return;
+    }
     const actors = quick ? 200 : 500;
     const perActor = quick ? 15 : 40;
     const rounds = quick ? 1 : 5;
@@ -90,6 +103,8 @@ async function main(): Promise<void> {
     const bk = await backupBench(kw.dir, kw.turns, backupMb, b.dataDir);
     log('restore-to-serving time on takeover (RTO) vs data already local…');
     const rto = await rtoBench(b, kw, backupMb, b.dataDir, quick ? 1 : 3);
+    log('failover after kill -9 (supervisor + 2 nodes, separate data dirs)…');
+    const fo = await failoverBench(b.dataDir, quick ? 2 : 5);
     const discoveryWorkspaces = quick ? 200 : 1_000;
     log(`discovery at node start: ${discoveryWorkspaces} workspaces × 100 actors, legacy scan vs registry…`);
     const disc = await discoveryStartBench({ workspaces: discoveryWorkspaces, actors: 100, trials: 1, log });
@@ -116,6 +131,10 @@ async function main(): Promise<void> {
       gateway_overhead_p99_ms: g.overhead_p99,
       discovery_legacy_ms: disc.legacy_scan_ms,
       discovery_warm_ms: disc.registry_warm_ms,
+      failover_ms: fo.failover_ms,
+      failover_max_ms: fo.failover_max_ms,
+      inflight_max_ms: fo.inflight_max_ms,
+      tasks_pending_10s: fo.tasks_pending_10s,
       context: {
         gateway: g,
         commands: t.commands,
@@ -141,6 +160,7 @@ async function main(): Promise<void> {
           registry_cold_ms: disc.registry_cold_ms,
           node_start_warm_ms: disc.node_start_warm_ms,
         },
+        failover: fo.context,
       },
     };
     if (json) {
@@ -237,6 +257,7 @@ async function main(): Promise<void> {
           String(result.discovery_warm_ms),
           `with the registry: ${disc.context.warm_registry_entries_read} registry entries + ${disc.context.warm_commands_read} commands after the mark (npm run bench:discovery)`,
         ],
+        ...failoverRows(fo),
       ];
       printRows(rows);
     }

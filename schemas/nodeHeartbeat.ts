@@ -5,8 +5,12 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-/** How often a node writes its heartbeat and retries the workspaces it waits for (at most lease/3). */
-export const NODE_HEARTBEAT_MS = 1000;
+/**
+ * How often a node writes its heartbeat and retries the workspaces it waits for (at most lease/3;
+ * `MOE_HEARTBEAT_MS` on the node). 250 ms: with the supervisor's 1 s stale threshold (4 beats) a
+ * killed node's workspaces serve again elsewhere in well under 2 s (docs/operations.md, Failover).
+ */
+export const NODE_HEARTBEAT_MS = 250;
 
 /**
  * What a node reports about one hosted workspace's backups, in its heartbeat (`backups`, keyed

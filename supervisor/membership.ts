@@ -94,4 +94,9 @@ export class Membership {
   isLive(nodeId: string): boolean {
     return this.nodes().some((n) => n.id === nodeId && n.live);
   }
+
+  /** The ids of the live nodes (see {@link isLive}). */
+  live(): string[] {
+    return this.nodes().flatMap((n) => (n.live ? [n.id] : []));
+  }
 }

@@ -39,9 +39,10 @@ export async function releaseDeadLeases(o: {
   log: Logger;
 }): Promise<Release[]> {
   const released: Release[] = [];
+  const live = new Set(o.membership.live()); // once per round, not per lease
   for (const e of o.placement.values()) {
     const lease = parseLease(e.value);
-    if (!lease || lease.until <= o.now || o.membership.isLive(lease.node)) continue;
+    if (!lease || lease.until <= o.now || live.has(lease.node)) continue;
     const expired: LeaseView = { ...lease, until: 0 };
     try {
       await o.kv.update(e.key, JSON.stringify(expired), e.revision);

@@ -18,8 +18,16 @@ import { Membership } from './membership.js';
 import { releaseDeadLeases, type Release } from './repair.js';
 import { collectStatus, type SupervisorStatus } from './status.js';
 
-/** A node is dead after this long without a heartbeat: 3 heartbeat intervals (3 s). */
-export const DEFAULT_STALE_MS = 3 * NODE_HEARTBEAT_MS;
+/**
+ * A node is dead after this long without a heartbeat: 4 heartbeat intervals (1 s). Override with
+ * `staleMs` or `MOE_NODE_STALE_MS`; keep it several beats, and the machines' clocks within a
+ * fraction of it (ages compare the supervisor's clock with the node's `at`).
+ */
+export const DEFAULT_STALE_MS = 4 * NODE_HEARTBEAT_MS;
+/** How often the leader checks membership and releases dead nodes' leases (`MOE_SUPERVISOR_INTERVAL_MS`). */
+export const DEFAULT_SUPERVISOR_INTERVAL_MS = 100;
+/** Election rounds at most this often (and every leader lease / 3 at the latest). */
+const ELECTION_EVERY_MS = 1000;
 export const DEFAULT_SUPERVISOR_PORT = 8090;
 export const DEFAULT_LEADER_LEASE_MS = 10_000;
 
@@ -34,11 +42,11 @@ export interface SupervisorOptions {
   readonly port?: number | null;
   /** dashboard host (default 127.0.0.1) */
   readonly host?: string;
-  /** heartbeat age after which a node is dead (default {@link DEFAULT_STALE_MS}) */
+  /** heartbeat age after which a node is dead (default $MOE_NODE_STALE_MS, else {@link DEFAULT_STALE_MS}) */
   readonly staleMs?: number;
   /** how long a leader record lasts without renewal (default 10 s; renewed every third) */
   readonly leaderLeaseMs?: number;
-  /** how often membership is checked and leases repaired (default 1 s) */
+  /** how often membership is checked and leases repaired (default $MOE_SUPERVISOR_INTERVAL_MS, else 100 ms) */
   readonly intervalMs?: number;
   /** time source for heartbeat ages and leases (tests) */
   readonly clock?: { now(): number };
@@ -66,10 +74,20 @@ function positive(name: string, v: number | undefined, fallback: number): number
   return v;
 }
 
+/** A duration from the environment (validated by {@link positive}); undefined when unset. */
+function envMs(name: string): number | undefined {
+  const raw = process.env[name]?.trim();
+  return raw ? Number(raw) : undefined;
+}
+
 export async function startSupervisor(o: SupervisorOptions = {}): Promise<Supervisor> {
-  const staleMs = positive('staleMs', o.staleMs, DEFAULT_STALE_MS);
+  const staleMs = positive('staleMs', o.staleMs ?? envMs('MOE_NODE_STALE_MS'), DEFAULT_STALE_MS);
   const leaderLeaseMs = positive('leaderLeaseMs', o.leaderLeaseMs, DEFAULT_LEADER_LEASE_MS);
-  const intervalMs = positive('intervalMs', o.intervalMs, 1000);
+  const intervalMs = positive(
+    'intervalMs',
+    o.intervalMs ?? envMs('MOE_SUPERVISOR_INTERVAL_MS'),
+    DEFAULT_SUPERVISOR_INTERVAL_MS,
+  );
   const id = o.id ?? `supervisor-${hostname()}-${process.pid}`;
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const log = o.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
@@ -96,11 +114,18 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   let wasLeader = false;
   let stopped = false;
 
-  const tick = async (): Promise<readonly Release[]> => {
-    const leading = await leadership.tick();
-    if (leading !== wasLeader) log.info({ supervisor: id }, leading ? 'became leader' : 'no longer leader');
-    wasLeader = leading;
-    if (!leading || stopped) return [];
+  // Election rounds (a KV write each) need not run as often as repair rounds (memory only, until
+  // a lease is released): at most every second, and every leaderLeaseMs/3 at the latest.
+  const electionEveryMs = Math.min(ELECTION_EVERY_MS, Math.floor(leaderLeaseMs / 3));
+  let lastElection = -Infinity;
+  const tick = async (election = true): Promise<readonly Release[]> => {
+    if (election || Date.now() - lastElection >= electionEveryMs) {
+      lastElection = Date.now();
+      const leading = await leadership.tick();
+      if (leading !== wasLeader) log.info({ supervisor: id }, leading ? 'became leader' : 'no longer leader');
+      wasLeader = leading;
+    }
+    if (!leadership.isLeader || stopped) return [];
     const r = await releaseDeadLeases({ kv: placementKv, placement, membership, now: now(), log });
     released += r.length;
     return r;
@@ -108,14 +133,14 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   let running: Promise<unknown> = tick();
   await running;
   let busy = false;
-  // Elections run every leaderLeaseMs/3 at the latest, repair every intervalMs; a slow round is
-  // not queued up behind (the next one is skipped).
+  // Elections run every second (leaderLeaseMs/3 at the latest), repair every intervalMs; a slow
+  // round is not queued up behind (the next one is skipped).
   const timer = setInterval(
     () => {
       if (busy) return;
       busy = true;
       running = running
-        .then(tick)
+        .then(() => tick(false))
         .catch((err: unknown) => log.error({ err }, 'supervisor round failed'))
         .finally(() => (busy = false));
     },
@@ -160,7 +185,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     },
     status,
     tick: () => {
-      const r = running.then(tick);
+      const r = running.then(() => tick());
       running = r.catch(() => undefined);
       return r;
     },

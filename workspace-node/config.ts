@@ -6,6 +6,8 @@
  *   MOE_NODE_ID        node-<hostname>-<pid>
  *   MOE_IDLE_MS        60000   passivate actors idle this long
  *   MOE_LEASE_MS       15000   placement lease
+ *   MOE_HEARTBEAT_MS   250     heartbeat to `moe_nodes` (at most lease/3; the supervisor's stale threshold is 4 beats)
+ *   MOE_ACK_WAIT_MS    30000   ack_wait of each workspace's command consumer (a takeover does not wait for it)
  *   MOE_STEP_DELAY_MS  0       extra delay per scripted-provider step
  *   MOE_REPLICAS       1       JetStream replicas for streams and buckets (3 in a cluster)
  *   MOE_JOURNAL_PURGE  on      purge MOE_EVT entries a verified backup covers (journalRetention.ts)
@@ -18,6 +20,7 @@
  *   MOE_TOOLS_SHELL     1 turns the shell tool on;  MOE_TOOLS_APPROVAL  tools needing approval, comma-separated
  */
 import { hostname } from 'node:os';
+import { NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { journalRetentionFromEnv, type JournalRetention } from './journalRetention.js';
 
@@ -29,6 +32,10 @@ export interface NodeConfig {
   nodeId: string;
   idleMs: number;
   leaseMs: number;
+  /** how often the heartbeat is written (ms) */
+  heartbeatMs: number;
+  /** ack_wait of the workspace command consumers (ms): when a delivered, unacked command is sent again */
+  ackWaitMs: number;
   stepDelayMs: number;
   replicas: number;
   /** what of MOE_EVT is purged after a verified backup */
@@ -40,6 +47,12 @@ function int(name: string, raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0)
     throw errors.CONFIG(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  const n = int(name, raw, fallback);
+  if (n === 0) throw errors.CONFIG(`${name} must be a positive integer, got "${raw}"`);
   return n;
 }
 
@@ -59,6 +72,9 @@ export function nodeConfigFromEnv(
     nodeId: overrides.nodeId ?? env.MOE_NODE_ID ?? `node-${hostname()}-${process.pid}`,
     idleMs: overrides.idleMs ?? int('MOE_IDLE_MS', env.MOE_IDLE_MS, 60_000),
     leaseMs: overrides.leaseMs ?? int('MOE_LEASE_MS', env.MOE_LEASE_MS, 15_000),
+    heartbeatMs:
+      overrides.heartbeatMs ?? positiveInt('MOE_HEARTBEAT_MS', env.MOE_HEARTBEAT_MS, NODE_HEARTBEAT_MS),
+    ackWaitMs: overrides.ackWaitMs ?? positiveInt('MOE_ACK_WAIT_MS', env.MOE_ACK_WAIT_MS, 30_000),
     stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
     replicas: overrides.replicas ?? int('MOE_REPLICAS', env.MOE_REPLICAS, 1),
     journal: overrides.journal ?? journalRetentionFromEnv(env),

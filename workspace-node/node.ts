@@ -2,8 +2,9 @@
  * The workspace-node process: connects to NATS, makes sure the streams exist, discovers workspaces
  * that have commands, takes their placement leases and hosts them (one {@link WorkspaceHost} each),
  * renews leases and publishes a heartbeat for the supervisor (key = node id in `moe_nodes`, every
- * {@link NODE_HEARTBEAT_MS} — at most lease/3 — independent of the lease length, so the supervisor
- * can tell a dead node from a live one long before a long lease runs out). The heartbeat also lists
+ * `MOE_HEARTBEAT_MS` (default NODE_HEARTBEAT_MS, 250 ms) — at most lease/3 — independent of the lease
+ * length, so the supervisor can tell a dead node from a live one long before a long lease runs out).
+ * A workspace it waits for is taken as soon as its lease is freed (leaseWatch.ts). The heartbeat also lists
  * what runs degraded here (a workspace whose projection worker was given up on), and each hosted
  * workspace's backup status (backupReport.ts: last good backup, verification, mirror lag, last
  * restore), for the dashboard and the supervisor's `/metrics`.
@@ -26,7 +27,6 @@ import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
 import {
   KV_BUCKETS,
-  NODE_HEARTBEAT_MS,
   TENANCY_WS,
   type WorkspaceBackupReport,
   type WorkspaceRetirement,
@@ -39,6 +39,7 @@ import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
+import { watchFreedLeases } from './leaseWatch.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams, natsAuthOptions } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
@@ -317,6 +318,9 @@ async function startLocked(
           : toolset.definitions(),
         clock,
         idleMs: config.idleMs,
+        ackWaitMs: config.ackWaitMs,
+        // the lease holder is the consumer's only reader: a dead holder's unacked commands come at once
+        ...(options.ignorePlacement ? {} : { soleReader: true }),
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.alwaysReplay ? { alwaysReplay: true } : {}),
         ...(options.fsync === false ? { fsync: false } : {}),
@@ -392,9 +396,23 @@ async function startLocked(
   await beat();
   const heartbeat = setInterval(
     () => void beat().catch(() => undefined),
-    Math.max(200, Math.min(NODE_HEARTBEAT_MS, Math.floor(config.leaseMs / 3))),
+    Math.max(50, Math.min(config.heartbeatMs, Math.floor(config.leaseMs / 3))),
   );
   heartbeat.unref();
+  // A lease the supervisor expires (or a node releases) is taken at once, not at the next beat.
+  const stopLeaseWatch = await watchFreedLeases(
+    placementKv,
+    () => clock.now(),
+    (org, ws) => {
+      const key = `${org}.${ws}`;
+      if (stopped || !waiting.has(key)) return;
+      // An attempt under way (a heartbeat's retry) may have read the lease before it was freed:
+      // try again once it is done, rather than at the next beat.
+      void (starting.get(key) ?? Promise.resolve(null))
+        .then((h) => (h || stopped ? h : host(org, ws)))
+        .catch(() => undefined);
+    },
+  );
 
   // Deletions: every record now and later; a `deleted` one only clears this node's local copy.
   const stopRetirements = await watchRetirements(retiredKv, (rec) => {
@@ -467,6 +485,7 @@ async function startLocked(
       stopping.abort();
       clearInterval(tick);
       clearInterval(heartbeat);
+      stopLeaseWatch();
       const discoveryStopped = discovery.stop();
       stopRetirements();
       badSubjects.stop();

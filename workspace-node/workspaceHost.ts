@@ -73,6 +73,10 @@ export interface WorkspaceHostOptions {
   readonly fsync?: boolean;
   readonly consumerName?: string;
   readonly pullBatch?: number;
+  /** ack_wait of the workspace's command consumer (ms; default 30 s) */
+  readonly ackWaitMs?: number;
+  /** this node holds the workspace's lease (see WorkspaceKernelOptions.soleReader) */
+  readonly soleReader?: boolean;
   readonly extraEffects?: ReadonlyMap<string, EffectHandler>;
   /** keeps workspace.db's config and members current from the org's tenancy journal */
   readonly tenancy?: TenancyMirror;
@@ -161,6 +165,8 @@ export class WorkspaceHost {
       ...(o.alwaysReplay ? { alwaysReplay: true } : {}),
       ...(o.consumerName ? { consumerName: o.consumerName } : {}),
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
+      ...(o.ackWaitMs !== undefined ? { ackWaitMs: o.ackWaitMs } : {}),
+      ...(o.soleReader ? { soleReader: true } : {}),
       onEntry: (line) => this.projections.push(line),
       ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
     });

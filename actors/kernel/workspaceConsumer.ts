@@ -45,6 +45,12 @@ export const DEFAULT_MAX_ACK_PENDING = 16_384;
  * entry where 1,024 gave ~10, and a steadier rate).
  */
 export const DEFAULT_PULL_BATCH = 8_192;
+/**
+ * How long a delivered command may stay unacked before JetStream delivers it again (MOE_ACK_WAIT_MS
+ * on the node). Long, because a turn may wait for a slow append; a takeover does not wait for it
+ * (consumerResume.ts delivers the previous holder's unacked commands again at once).
+ */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
 
 export interface WorkspaceConsumerOptions {
   readonly org: string;
@@ -86,36 +92,44 @@ export async function ensureWorkspaceConsumer(o: WorkspaceConsumerOptions): Prom
     }
   }
   const maxAckPending = o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING;
+  const ackWaitMs = o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   if (exists) {
     const found = filterOf(exists);
     if (found !== filter)
       throw errors.CONSUMER_CONFLICT(`${name} filters ${found ?? 'several subjects'}, not ${filter}`);
-    if (exists.config.max_ack_pending !== maxAckPending)
+    if (exists.config.max_ack_pending !== maxAckPending || exists.config.ack_wait !== nanos(ackWaitMs))
       await o.jsm.consumers
-        .update(STREAMS.commands, name, { max_ack_pending: maxAckPending })
-        .catch((err: unknown) => o.log.warn({ err, consumer: name }, 'max_ack_pending not updated'));
+        .update(STREAMS.commands, name, { max_ack_pending: maxAckPending, ack_wait: nanos(ackWaitMs) })
+        .catch((err: unknown) => o.log.warn({ err, consumer: name }, 'max_ack_pending/ack_wait not updated'));
     return name;
   }
-  await addCommandConsumer(o.jsm, { name, filter, ackWaitMs: o.ackWaitMs ?? 30_000, maxAckPending });
+  await addCommandConsumer(o.jsm, { name, filter, ackWaitMs, maxAckPending });
   return name;
 }
 
 export interface CommandConsumerSpec {
   readonly name: string;
   readonly filter: string;
+  /** the first stream sequence delivered; default: the start of the stream */
+  readonly startSeq?: number;
   /** server default when absent */
   readonly ackWaitMs?: number;
   /** server default when absent */
   readonly maxAckPending?: number;
 }
 
-/** Creates a durable pull consumer on MOE_CMD: explicit acks, from the start of the stream. */
-export async function addCommandConsumer(jsm: JetStreamManager, spec: CommandConsumerSpec): Promise<void> {
-  await jsm.consumers.add(STREAMS.commands, {
+/** Creates a durable pull consumer on MOE_CMD: explicit acks, from the start of the stream (or `startSeq`). */
+export async function addCommandConsumer(
+  jsm: JetStreamManager,
+  spec: CommandConsumerSpec,
+): Promise<ConsumerInfo> {
+  return jsm.consumers.add(STREAMS.commands, {
     durable_name: spec.name,
     filter_subject: spec.filter,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...(spec.startSeq !== undefined
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: spec.startSeq }
+      : { deliver_policy: DeliverPolicy.All }),
     ...(spec.ackWaitMs !== undefined ? { ack_wait: nanos(spec.ackWaitMs) } : {}),
     ...(spec.maxAckPending !== undefined ? { max_ack_pending: spec.maxAckPending } : {}),
   });

@@ -63,6 +63,9 @@ import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.j
 import { entryEffects } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
 import { consumeCommands, ensureWorkspaceConsumer } from './workspaceConsumer.js';
+import { resumeInFlight } from './consumerResume.js';
+import { actorsToRecover } from './journalRecovery.js';
+import { RedriveGate } from './redriveGate.js';
 import { Journal } from './journal.js';
 import type { JsonlLog } from './jsonlLog.js';
 import { MachineHost, stateString } from './machineHost.js';
@@ -71,6 +74,8 @@ import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { PendingEffect, SessionStore } from './sessionStore.js';
 
 const MAX_FENCE_RETRIES = 20;
+/** actors recovered from the journal (caught up) at a time on start */
+const RECOVERY_CONCURRENCY = 16;
 /** a command nak'ed for a retry holds its actor's later commands back at most this long (ms) */
 const HOLD_MS = 120_000;
 const APPLIED: CommandFate = { step: 'applied' };
@@ -103,6 +108,13 @@ export interface WorkspaceKernelOptions {
   readonly onEntry?: (line: string) => void;
   /** called after an effect's outcome is recorded and before it is published (fault injection) */
   readonly afterOutcomeRecorded?: (kind: string) => void;
+  /**
+   * This kernel holds the workspace's placement lease, so it is the consumer's only reader: commands
+   * a previous holder was delivered and never acked are delivered again at once (consumerResume.ts),
+   * and pending effects are re-driven after that backlog (redriveGate.ts). Off by default (tests
+   * that run two kernels on one workspace).
+   */
+  readonly soleReader?: boolean;
 }
 
 export interface KernelStats {
@@ -146,6 +158,8 @@ export class WorkspaceKernel {
   /** actor key → stream sequences of its commands nak'ed for a retry → since (ms) */
   private readonly holds = new Map<string, Map<number, number>>();
   private readonly failures: RepeatLog;
+  /** re-drives wait for the takeover's backlog (open unless `soleReader` found one) */
+  private gate = new RedriveGate(0, () => Promise.resolve());
   readonly stats: KernelStats = {
     turns: 0,
     entries: 0,
@@ -188,18 +202,32 @@ export class WorkspaceKernel {
     return this.resolvedConsumerName ?? this.o.consumerName ?? workspaceConsumerName(this.o.org, this.o.ws);
   }
 
-  /** Re-drives pending effects and timers from sessions.db, then starts consuming commands. */
+  /**
+   * Re-drives pending effects and timers from sessions.db, then starts consuming commands; then,
+   * in the background, recovers from the journal the actors with pending effects the cache does not
+   * know (journalRecovery.ts). As sole reader, first takes over the previous holder's unacked
+   * commands (consumerResume.ts), and holds the re-drives until they and the backlog had their turns.
+   */
   async start(): Promise<void> {
     const { consumerName, ...rest } = this.o;
-    this.resolvedConsumerName = await ensureWorkspaceConsumer({
-      ...rest,
-      ...(consumerName !== undefined ? { name: consumerName } : {}),
-    });
+    const ensure = () =>
+      ensureWorkspaceConsumer({ ...rest, ...(consumerName !== undefined ? { name: consumerName } : {}) });
+    this.resolvedConsumerName = await ensure();
+    if (this.o.soleReader) await this.resumeDeliveries(ensure);
     const consumer = { ...rest, name: this.resolvedConsumerName };
     await this.redrivePending();
-    const { messages, closed } = await consumeCommands(consumer, (m) => this.dispatch(m));
+    const { messages, closed } = await consumeCommands(consumer, (m) => {
+      this.gate.delivered();
+      this.dispatch(m);
+    });
     this.messages = messages;
     this.loop = closed;
+    void this.recoverFromJournal().catch((err: unknown) =>
+      this.o.log.warn(
+        { err },
+        'pending effects not recovered from the journal; the next command re-drives them',
+      ),
+    );
     const idleMs = this.o.idleMs ?? 60_000;
     this.sweeper = setInterval(() => this.passivateIdle(idleMs), Math.max(50, idleMs / 2));
     this.sweeper.unref();
@@ -207,6 +235,7 @@ export class WorkspaceKernel {
 
   async stop(): Promise<void> {
     this.stopper.abort();
+    this.gate.close();
     if (this.sweeper) clearInterval(this.sweeper);
     this.messages?.stop();
     await this.loop;
@@ -231,15 +260,70 @@ export class WorkspaceKernel {
     }
   }
 
-  /** Starts again the effects the actor started that have no outcome yet (idempotent). */
+  /**
+   * Starts again the effects the actor started that have no outcome yet (idempotent), once the
+   * takeover's backlog is through (an effect its results settled is then skipped).
+   */
   private redrive(cell: ActorCell, pending: readonly PendingEffect[]): void {
-    for (const p of pending)
-      this.scheduler.start(
-        cell.address,
-        JSON.parse(p.spec) as never,
-        cell.snapshot.context,
-        cell.session ?? WORKSPACE_SESSION,
-      );
+    if (pending.length === 0) return;
+    const context: unknown = cell.snapshot.context;
+    const session = cell.session ?? WORKSPACE_SESSION;
+    this.gate.after(() => {
+      for (const p of pending)
+        this.scheduler.start(cell.address, JSON.parse(p.spec) as never, context, session);
+    });
+  }
+
+  /**
+   * Delivers again at once what a previous holder was delivered and never acked, and arms the gate
+   * that holds re-drives until the backlog had its turns. On failure the consumer is made sure of
+   * again (recreated from the start of the stream if it went missing; dedupe skips what was applied).
+   */
+  private async resumeDeliveries(ensure: () => Promise<string>): Promise<void> {
+    const resumed = await resumeInFlight(this.o.jsm, this.consumerName, this.o.log).catch(
+      async (err: unknown) => {
+        this.o.log.warn(
+          { err, consumer: this.consumerName },
+          'in-flight commands not resumed; ack_wait redelivers them',
+        );
+        await ensure();
+        return null;
+      },
+    );
+    if (!resumed || resumed.backlog === 0) return;
+    this.gate = new RedriveGate(resumed.backlog, async () => {
+      // the last delivery's turn is queued on the next setImmediate (deliver); then wait for every cell
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([...this.cells.values()].map((c) => c.tail));
+    });
+  }
+
+  /**
+   * Activates the actors the journal holds with effects still pending and the cache does not know
+   * (journalRecovery.ts): each is caught up from the journal, which re-drives its pending effects.
+   * A few at a time, so a workspace of many actors does not open a reader for each at once.
+   */
+  private async recoverFromJournal(): Promise<void> {
+    const { org, ws, js, jsm, registry, store, log } = this.o;
+    const scan = await actorsToRecover(js, jsm, org, ws, (key) => store.load(key) !== undefined);
+    if (scan.unknown === 0) return;
+    log.info(
+      { unknown: scan.unknown, withPendingEffects: scan.pending.length },
+      'actors recovered from the journal',
+    );
+    for (let i = 0; i < scan.pending.length; i += RECOVERY_CONCURRENCY) {
+      const cells: ActorCell[] = [];
+      for (const address of scan.pending.slice(i, i + RECOVERY_CONCURRENCY)) {
+        const kind = registry.get(address.kind);
+        if (this.stopper.signal.aborted) return;
+        if (!kind || this.cells.has(addressKey(address))) continue; // a command activated it: it caught up then
+        const cell = this.cellFor(address, kind);
+        if (!this.o.alwaysReplay) this.queueCatchUp(cell); // alwaysReplay queues it on activation
+        cells.push(cell);
+      }
+      await Promise.all(cells.map((c) => c.tail));
+    }
   }
 
   // ---------------------------------------------------------------- dispatch
