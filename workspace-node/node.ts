@@ -40,7 +40,7 @@ import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
-import { ensureStreams } from '../actors/kernel/index.js';
+import { ensureStreams, natsServers } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
@@ -134,7 +134,7 @@ async function startLocked(
   const nc =
     options.nc ??
     (await connect({
-      servers: config.natsUrl,
+      servers: natsServers(config.natsUrl),
       maxReconnectAttempts: -1,
       name: config.nodeId,
       noAsyncTraces: true,

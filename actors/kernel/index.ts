@@ -58,6 +58,7 @@ export {
   type ParallelReplayedActor,
 } from './parallelReplay.js';
 export { ensureStreams, type StreamOptions } from './streams.js';
+export { natsServers } from './natsServers.js';
 export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';

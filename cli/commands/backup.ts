@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
+import { natsServers } from '../../actors/kernel/index.js';
 import { BACKUP_ACTOR_ID } from '../../actors/index.js';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
@@ -34,7 +35,7 @@ export function parseWorkspaceRef(arg: string | undefined): { org: string; works
 }
 
 export async function backupCommand(a: BackupArgs, print: (s: string) => void): Promise<number> {
-  const nc = await connect({ servers: a.natsUrl, timeout: 3000 }).catch((cause: unknown) => {
+  const nc = await connect({ servers: natsServers(a.natsUrl), timeout: 3000 }).catch((cause: unknown) => {
     throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
   });
   try {

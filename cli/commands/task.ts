@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
+import { natsServers } from '../../actors/kernel/index.js';
 import { MoeClient } from '../../client/index.js';
 import { newTaskId, parseTaskId } from '../../gateway/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
@@ -42,7 +43,7 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
       throw errors.USAGE(`${name} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
   }
   const id = taskId(a);
-  const nc = await connect({ servers: a.natsUrl, timeout: 3000 }).catch((cause: unknown) => {
+  const nc = await connect({ servers: natsServers(a.natsUrl), timeout: 3000 }).catch((cause: unknown) => {
     throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
   });
   try {
