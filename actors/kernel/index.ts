@@ -64,4 +64,9 @@ export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';
 export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
 export { kernelErrors } from './errors.js';
-export { addCommandConsumer, consumeCommands, type CommandConsumerSpec } from './workspaceConsumer.js';
+export {
+  addCommandConsumer,
+  consumeCommands,
+  type CommandConsumerSpec,
+  type CommandLoop,
+} from './workspaceConsumer.js';
