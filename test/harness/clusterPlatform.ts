@@ -30,8 +30,8 @@ export interface ClusterPlatform {
   node(opts: WorkspaceNodeOptions & { dataDir: string }): Promise<WorkspaceNode>;
   /** a `moe node` child process on all three servers, with MOE_REPLICAS=3 */
   spawnNode(id: string, dataDir: string, env?: Record<string, string>): ChildProcess;
-  /** the last lines a spawned node wrote to stderr (its warnings and errors), for failure messages */
-  stderrOf(id: string): string;
+  /** the last lines a spawned node logged (MOE_LOG_LEVEL=warn: its warnings and errors), for failure messages */
+  logsOf(id: string): string;
   /** every turn of the journal entries on a subject filter (default: all) */
   records(filter?: string): Promise<RecordWithSeq[]>;
   close(): Promise<void>;
@@ -71,7 +71,7 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
         process.execPath,
         [MOE_BIN, 'node', '--nats', cluster.url, '--data-dir', dataDir, '--id', id],
         {
-          stdio: ['ignore', 'ignore', 'pipe'],
+          stdio: ['ignore', 'pipe', 'pipe'],
           env: {
             ...process.env,
             MOE_LOG_LEVEL: 'warn',
@@ -83,15 +83,18 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
       );
       const lines: string[] = [];
       stderr.set(id, lines);
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (chunk: string) => {
-        lines.push(...chunk.split('\n').filter(Boolean));
-        lines.splice(0, Math.max(0, lines.length - 200));
-      });
+      // pino logs to stdout; stderr has what the process prints outside its logger
+      for (const out of [child.stdout, child.stderr]) {
+        out?.setEncoding('utf8');
+        out?.on('data', (chunk: string) => {
+          lines.push(...chunk.split('\n').filter(Boolean));
+          lines.splice(0, Math.max(0, lines.length - 200));
+        });
+      }
       children.push(child);
       return child;
     },
-    stderrOf(id) {
+    logsOf(id) {
       return (stderr.get(id) ?? []).join('\n');
     },
     async records(filter = 'moe.evt.>') {
