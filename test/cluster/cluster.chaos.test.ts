@@ -267,7 +267,14 @@ describe('the platform on a 3-server JetStream cluster', () => {
         const inJournal = (await journal(`moe.evt.${ORG}.>`)).filter((r) =>
           r.record.events.some((e) => e.type === 'task.completed'),
         ).length;
+        const dlq = await p.jsm.streams.info(STREAMS.deadLetters);
+        const letters: string[] = [];
+        for (let seq = dlq.state.first_seq; dlq.state.messages > 0 && seq <= dlq.state.last_seq; seq++) {
+          const m = await p.jsm.streams.getMessage(STREAMS.deadLetters, { seq }).catch(() => null);
+          if (m) letters.push(new TextDecoder().decode(m.data).slice(0, 400));
+        }
         return [
+          `dead letters: ${letters.length}\n${letters.slice(0, 5).join('\n')}`,
           `load: ${load.acked.size} acked, ${load.sendFailures} failed sends; MOE_EVT last ${before} → ${await evtLast()} in 3 s; ` +
             `completions in the journal ${inJournal}, seen by the live reader ${completions.at.length} (${completions.retries} retries)`,
           `faults ${JSON.stringify(faults)}`,
