@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort } from '../devkit/index.js';
+import { natsServers } from '../actors/kernel/index.js';
 import { errors } from './errors.js';
 import { startNatsServerProcess } from './natsServerProcess.js';
 import { natsAuthOptions } from '../actors/kernel/index.js';
@@ -49,7 +50,7 @@ async function tryConnect(url: string, timeoutMs: number): Promise<NatsConnectio
   try {
     // noAsyncTraces: no Error (stack capture) per request on the node's hot path.
     return await connect({
-      servers: url,
+      servers: natsServers(url),
       timeout: timeoutMs,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

@@ -65,8 +65,16 @@ export function host(v: Sourced): string {
   return v.raw;
 }
 
-/** A NATS server URL (`nats://host:port`; `host:port` is taken as nats://). */
+/**
+ * A NATS server URL (`nats://host:port`; `host:port` is taken as nats://), or the servers of one
+ * cluster separated by commas (`nats://h1:4222,nats://h2:4222`), each checked the same way.
+ */
 export function natsUrl(v: Sourced): string {
+  const urls = v.raw.split(',').map((one) => oneNatsUrl({ ...v, raw: one.trim() }));
+  return urls.join(',');
+}
+
+function oneNatsUrl(v: Sourced): string {
   const withScheme = /^[a-z]+:\/\//i.test(v.raw) ? v.raw : `nats://${v.raw}`;
   let url: URL;
   try {

@@ -27,6 +27,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index.js';
+import { natsServers } from '../actors/kernel/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
 import { createBus } from './bus.js';
@@ -177,7 +178,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const nc =
     opts.nc ??
     (await connect({
-      servers: opts.natsUrl ?? 'nats://127.0.0.1:4222',
+      servers: natsServers(opts.natsUrl ?? 'nats://127.0.0.1:4222'),
       name: 'moe-gateway',
       // the client's default (10 attempts, 2 s apart) gives up after ~20 s and never comes back
       maxReconnectAttempts: -1,

@@ -8,7 +8,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ensureStreams, natsAuthOptions } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
 import { errors } from './errors.js';
@@ -94,7 +94,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   const nc =
     o.nc ??
     (await connect({
-      servers: o.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      servers: natsServers(o.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222'),
       maxReconnectAttempts: -1,
       name: id,
       noAsyncTraces: true,

@@ -14,9 +14,15 @@
  *
  * Letters go to `moe.dlq.<org>.<ws>` with each invalid or missing token replaced by `_invalid`.
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { addCommandConsumer, consumeCommands, DeadLetters, type Clock } from '../actors/kernel/index.js';
+import {
+  addCommandConsumer,
+  consumeCommands,
+  DeadLetters,
+  type Clock,
+  type CommandLoop,
+} from '../actors/kernel/index.js';
 import { isToken, STREAMS } from '../schemas/index.js';
 import { errors } from './errors.js';
 
@@ -40,7 +46,7 @@ export function deadLetterWorkspace(subject: string): { org: string; ws: string 
 }
 
 export class BadSubjects {
-  private readonly loops: ConsumerMessages[] = [];
+  private readonly loops: CommandLoop[] = [];
   private readonly letters: DeadLetters;
 
   constructor(

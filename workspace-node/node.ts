@@ -41,7 +41,7 @@ import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from 
 import { PlacementLeases } from './placement.js';
 import { watchFreedLeases } from './leaseWatch.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
-import { ensureStreams, natsAuthOptions } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
@@ -138,7 +138,7 @@ async function startLocked(
   const nc =
     options.nc ??
     (await connect({
-      servers: config.natsUrl,
+      servers: natsServers(config.natsUrl),
       maxReconnectAttempts: -1,
       name: config.nodeId,
       noAsyncTraces: true,

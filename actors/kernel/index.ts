@@ -58,10 +58,16 @@ export {
   type ParallelReplayedActor,
 } from './parallelReplay.js';
 export { ensureStreams, type StreamOptions } from './streams.js';
+export { natsServers } from './natsServers.js';
 export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';
 export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
 export { kernelErrors } from './errors.js';
-export { addCommandConsumer, consumeCommands, type CommandConsumerSpec } from './workspaceConsumer.js';
+export {
+  addCommandConsumer,
+  consumeCommands,
+  type CommandConsumerSpec,
+  type CommandLoop,
+} from './workspaceConsumer.js';
 export { natsAuthOptions } from './natsAuth.js';

@@ -33,6 +33,7 @@ import {
   type AnyJournalEntry,
   type JournalRecord,
 } from '../../schemas/index.js';
+import { watchLiveness, type Liveness } from './consumerLiveness.js';
 
 /** `afterSeq`: the entries with a higher sequence (0: from the first); `now`: only entries appended after opening. */
 export type JournalStart = { readonly afterSeq: number } | { readonly from: 'now' };
@@ -162,8 +163,9 @@ export class JournalReader {
           });
           this.messages = messages;
           if (this.closed) return;
-          this.watchForLoss(messages);
+          const liveness = this.watchForLoss(messages);
           for await (const m of messages) {
+            liveness.alive();
             this.cursor = this.delivered = m.seq;
             yield { seq: m.seq, data: m.data };
             if (m.info.pending === 0) {
@@ -232,8 +234,23 @@ export class JournalReader {
   /**
    * Ends the current iteration when the server has lost the consumer, so {@link entries} opens a
    * new one after the last sequence read (the client's own reset does not recover on 2.9.10).
+   * A following reader also gives up a consumer it hears nothing from (no entry, heartbeat or
+   * status) for three heartbeats: in a cluster, the server holding it, or the one the client was
+   * connected to, may have died (consumerLiveness.ts).
    */
-  private watchForLoss(messages: ConsumerMessages): void {
+  private watchForLoss(messages: ConsumerMessages): Liveness {
+    const heartbeatMs = this.opts.heartbeatMs ?? 2000;
+    const liveness = this.opts.follow
+      ? watchLiveness(
+          messages,
+          (silentMs) => {
+            if (this.closed) return;
+            this.lost = new Error(`journal consumer for ${this.opts.filter} silent for ${silentMs} ms`);
+            messages.stop();
+          },
+          3 * heartbeatMs,
+        )
+      : { alive: () => undefined, stop: () => undefined };
     void (async () => {
       for await (const s of messages.status()) {
         const gone =
@@ -247,6 +264,7 @@ export class JournalReader {
         }
       }
     })().catch(() => undefined);
+    return liveness;
   }
 
   private markCaughtUp(): void {

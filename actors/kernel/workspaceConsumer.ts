@@ -31,6 +31,7 @@ import {
   workspaceConsumerName,
 } from '../../schemas/index.js';
 import { kernelErrors as errors } from './errors.js';
+import { PULL_EXPIRES_MS, PULL_HEARTBEAT_MS, watchLiveness, type Liveness } from './consumerLiveness.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
@@ -135,21 +136,62 @@ export async function addCommandConsumer(
   });
 }
 
-/** Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. */
+/** What {@link consumeCommands} returns: stop it; `closed` settles when consuming has ended. */
+export interface CommandLoop {
+  stop(): void;
+}
+
+/**
+ * Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. A pull
+ * that goes silent (its consumer leader or the client's server lost in a cluster: see
+ * consumerLiveness.ts) is replaced by a new one on the same durable consumer, so delivery goes on
+ * after a failover within about SILENT_AFTER_MS (3 s) instead of the client's 30 s+ reset.
+ */
 export async function consumeCommands(
   o: Pick<WorkspaceConsumerOptions, 'js' | 'log' | 'pullBatch'> & { readonly name: string },
   onMessage: (m: JsMsg) => void,
-): Promise<{ messages: ConsumerMessages; closed: Promise<void> }> {
+): Promise<{ messages: CommandLoop; closed: Promise<void> }> {
   const consumer = await o.js.consumers.get(STREAMS.commands, o.name);
-  const messages = await consumer.consume({
-    max_messages: o.pullBatch ?? DEFAULT_PULL_BATCH,
-    callback: onMessage,
-  });
-  const closed = messages
-    .closed()
-    .then((err) => {
-      if (err) o.log.error({ err }, 'command loop ended');
-    })
-    .catch((err: unknown) => o.log.error({ err }, 'command loop ended'));
-  return { messages, closed };
+  let stopped = false;
+  let current: ConsumerMessages | undefined;
+  let liveness: Liveness | undefined;
+  let ended!: () => void;
+  const closed = new Promise<void>((resolve) => (ended = resolve));
+  const consume = async (): Promise<void> => {
+    const messages = await consumer.consume({
+      max_messages: o.pullBatch ?? DEFAULT_PULL_BATCH,
+      expires: PULL_EXPIRES_MS,
+      idle_heartbeat: PULL_HEARTBEAT_MS,
+      callback: (m) => {
+        watch.alive();
+        onMessage(m);
+      },
+    });
+    const watch = watchLiveness(messages, (silentMs) => {
+      o.log.warn({ consumer: o.name, silentMs }, 'command pull went silent; pulling again');
+      messages.stop();
+    });
+    current = messages;
+    liveness = watch;
+    if (stopped) messages.stop();
+    const err = await messages.closed().catch((e: unknown) => e);
+    watch.stop();
+    if (stopped) return;
+    if (err) o.log.warn({ err, consumer: o.name }, 'command pull ended; pulling again');
+    await new Promise((r) => setTimeout(r, 100));
+    return consume();
+  };
+  // the first consume() is awaited so a caller learns at once that the consumer is missing
+  const first = consume();
+  void first.catch((err: unknown) => o.log.error({ err }, 'command loop ended')).finally(() => ended());
+  return {
+    messages: {
+      stop() {
+        stopped = true;
+        liveness?.stop();
+        current?.stop();
+      },
+    },
+    closed,
+  };
 }

@@ -22,7 +22,7 @@
  * as they come) until the earlier ones are applied or dead-lettered, so no command overtakes one
  * that is being retried.
  */
-import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { AnyMachineSnapshot } from 'xstate';
@@ -62,7 +62,7 @@ import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
 import { entryEffects } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
-import { consumeCommands, ensureWorkspaceConsumer } from './workspaceConsumer.js';
+import { consumeCommands, ensureWorkspaceConsumer, type CommandLoop } from './workspaceConsumer.js';
 import { resumeInFlight } from './consumerResume.js';
 import { actorsToRecover } from './journalRecovery.js';
 import { RedriveGate } from './redriveGate.js';
@@ -152,7 +152,7 @@ export class WorkspaceKernel {
   private readonly clock: Clock;
   private resolvedConsumerName: string | undefined;
   private readonly stopper = new AbortController();
-  private messages: ConsumerMessages | undefined;
+  private messages: CommandLoop | undefined;
   private loop: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   /** actor key → stream sequences of its commands nak'ed for a retry → since (ms) */

@@ -12,7 +12,7 @@ import { BACKUP_ACTOR_ID } from '../../actors/index.js';
 import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
 import { errors } from '../errors.js';
-import { natsAuthOptions } from '../../actors/kernel/index.js';
+import { natsAuthOptions, natsServers } from '../../actors/kernel/index.js';
 
 export interface BackupArgs {
   org: string;
@@ -35,7 +35,7 @@ export function parseWorkspaceRef(arg: string | undefined): { org: string; works
 }
 
 export async function backupCommand(a: BackupArgs, print: (s: string) => void): Promise<number> {
-  const nc = await connect({ servers: a.natsUrl, timeout: 3000, ...natsAuthOptions() }).catch(
+  const nc = await connect({ servers: natsServers(a.natsUrl), timeout: 3000, ...natsAuthOptions() }).catch(
     (cause: unknown) => {
       throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
     },

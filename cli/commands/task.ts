@@ -16,7 +16,7 @@ import { newTaskId, parseTaskId } from '../../gateway/index.js';
 import { commandSubject, isToken } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import { timeline } from '../output.js';
-import { natsAuthOptions } from '../../actors/kernel/index.js';
+import { natsAuthOptions, natsServers } from '../../actors/kernel/index.js';
 
 export interface TaskArgs {
   prompt: string;
@@ -43,7 +43,7 @@ export async function taskCommand(a: TaskArgs, print: (s: string) => void): Prom
       throw errors.USAGE(`${name} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
   }
   const id = taskId(a);
-  const nc = await connect({ servers: a.natsUrl, timeout: 3000, ...natsAuthOptions() }).catch(
+  const nc = await connect({ servers: natsServers(a.natsUrl), timeout: 3000, ...natsAuthOptions() }).catch(
     (cause: unknown) => {
       throw errors.NATS_UNREACHABLE(`${a.natsUrl} (start one with \`moe up\`)`, { cause });
     },

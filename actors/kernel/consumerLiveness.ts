@@ -1,0 +1,65 @@
+/**
+ * Notices a pull consumer that went silent, however it happened. A consumer (or the server the
+ * client was connected to) lost in a cluster leaves the client waiting: nats.js stops its
+ * missed-heartbeat monitor on a disconnect and resumes it only after its own reset, which retries
+ * `consumer.info` with a backoff as long as the pull's expiry (30 s by default) through an election;
+ * a pull request held by a killed consumer leader is never answered. Measured on a 3-server
+ * nats-server 2.9.10 cluster (test/cluster/cluster.chaos.test.ts): a node's workspace consumer
+ * and a following journal reader each stopped receiving for more than 90 s after one server's
+ * kill -9. Here every sign of life counts (a message, a heartbeat, a new pull, any status) and,
+ * when none came for `silentMs`, the caller is told to consume again (a new pull; the durable or
+ * the reader's cursor keeps the place).
+ */
+import type { ConsumerMessages } from '@nats-io/jetstream';
+
+/** Idle heartbeat asked of the server for every pull (ms); a pull expires after PULL_EXPIRES_MS. */
+export const PULL_HEARTBEAT_MS = 1_000;
+export const PULL_EXPIRES_MS = 10_000;
+/** silence (no message, heartbeat or status) after which a consumer is taken as lost */
+export const SILENT_AFTER_MS = 3 * PULL_HEARTBEAT_MS;
+
+export interface Liveness {
+  /** a message arrived */
+  alive(): void;
+  /** stops watching */
+  stop(): void;
+}
+
+/**
+ * Watches `messages` (its status events, and {@link Liveness.alive} for each message) and calls
+ * `onSilent` once if nothing was heard for `silentMs`.
+ */
+export function watchLiveness(
+  messages: ConsumerMessages,
+  onSilent: (silentMs: number) => void,
+  silentMs = SILENT_AFTER_MS,
+): Liveness {
+  let last = Date.now();
+  let stopped = false;
+  const timer = setInterval(
+    () => {
+      if (stopped || Date.now() - last < silentMs) return;
+      stop();
+      onSilent(Date.now() - last);
+    },
+    Math.max(100, silentMs / 3),
+  );
+  timer.unref();
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  void (async () => {
+    for await (const _ of messages.status()) {
+      if (stopped) return;
+      last = Date.now();
+    }
+  })().catch(() => undefined);
+  void messages.closed().finally(stop);
+  return {
+    alive: () => {
+      last = Date.now();
+    },
+    stop,
+  };
+}
