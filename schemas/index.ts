@@ -10,6 +10,7 @@ export * from './limits.js';
 export * from './tenancy.js';
 export * from './retirement.js';
 export { NODE_HEARTBEAT_MS, WorkspaceBackupReport } from './nodeHeartbeat.js';
+export * from './nodeControl.js';
 export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';

@@ -13,6 +13,10 @@
  * one node process per `--data-dir`, released on stop. Workspace files may live on a shared root
  * instead (MOE_FILES_ROOT, filesRoot.ts), e.g. a gcsfuse mount every node sees.
  *
+ * Drain and release (drain.ts): `moe node drain`, SIGTERM on `moe node`, and the supervisor's
+ * rebalancer hand workspaces over gracefully through `moe.ctl.node.<id>.*`; a draining node takes
+ * no new workspace (its heartbeat says `draining`).
+ *
  * Discovery reads MOE_CMD with an ordered, headers-only consumer that starts with the last message
  * of every subject (so commands sent while no node ran are found) and then follows new ones.
  */
@@ -39,6 +43,7 @@ import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
+import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
@@ -105,6 +110,16 @@ export interface WorkspaceNode {
   degraded(): string[];
   /** each hosted workspace's backup status by `org.ws` (also in its heartbeat; tenancy workspaces left out) */
   backups(): Record<string, WorkspaceBackupReport>;
+  /** whether the node is draining (takes no new workspace) */
+  readonly draining: boolean;
+  /** hands every workspace over to other nodes; resolves when none is left (drain.ts) */
+  drain(): Promise<void>;
+  /** takes workspaces again after a drain */
+  undrain(): void;
+  /** hands one workspace over (reserved for `to` when given); null when not hosted here */
+  handOver(workspace: string, to?: string): Promise<HandOverResult | null>;
+  /** the hand-overs this node did, oldest first */
+  readonly handOvers: readonly HandOverResult[];
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -250,6 +265,10 @@ async function startLocked(
     const existing = starting.get(key);
     if (existing) return existing;
     const p = (async () => {
+      if (drainer.draining) {
+        waiting.add(key); // a candidate again once undrained
+        return null;
+      }
       const deleted = await retirementOf(retiredKv, org, ws);
       if (deleted) {
         // a late command for a deleted workspace: purge it again, never host
@@ -339,6 +358,41 @@ async function startLocked(
     return p;
   };
 
+  // Graceful hand-over of one workspace (drain.ts): quiet, record, close, release (or reserve).
+  const handingOver = new Map<string, Promise<unknown>>();
+  const handOver = (key: string, to?: string): Promise<HandOverResult | null> => {
+    const h = hosts.get(key);
+    if (!h || stopped || handingOver.has(key)) return Promise.resolve(null);
+    const p = handOverHost(key, h, to).finally(() => handingOver.delete(key));
+    handingOver.set(
+      key,
+      p.catch(() => undefined),
+    );
+    return p;
+  };
+  const handOverHost = async (key: string, h: WorkspaceHost, to?: string): Promise<HandOverResult> => {
+    const started = Date.now();
+    let quiet = false;
+    try {
+      quiet = await h.handOver(drainConfig.timeoutMs, () => {
+        if (!options.ignorePlacement) recordLease(h, 'released');
+      });
+    } finally {
+      // closed or not, it is not served here any more: the lease goes (the fence covers the rest)
+      hosts.delete(key);
+      starting.delete(key);
+      if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws, to).catch(() => undefined);
+      waiting.add(key);
+    }
+    return { workspace: key, ms: Date.now() - started, quiet, ...(to !== undefined ? { to } : {}) };
+  };
+  const drainConfig = drainConfigFromEnv(process.env);
+  const drainer = new NodeDrain(
+    { nodeId: config.nodeId, hosted: () => [...hosts.keys()].filter((k) => !handingOver.has(k)), handOver },
+    drainConfig,
+    log,
+  );
+
   const degraded = () => [...hosts].flatMap(([key, h]) => (h.degraded ? [`${key}: ${h.degraded}`] : []));
   const backups = (): Record<string, WorkspaceBackupReport> => {
     const out: Record<string, WorkspaceBackupReport> = {};
@@ -374,6 +428,7 @@ async function startLocked(
           node: config.nodeId,
           at: clock.now(),
           workspaces: [...hosts.keys()],
+          draining: drainer.draining,
           degraded: degraded(),
           backups: backups(),
         }),
@@ -417,6 +472,8 @@ async function startLocked(
     }
   })();
 
+  drainer.serve(nc);
+
   // Lease renewal, takeover of expired leases, heartbeat.
   const tick = setInterval(
     () => {
@@ -446,6 +503,13 @@ async function startLocked(
     agents,
     degraded,
     backups,
+    get draining() {
+      return drainer.draining;
+    },
+    drain: () => drainer.drain(),
+    undrain: () => drainer.undrain(),
+    handOver,
+    handOvers: drainer.handOvers,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -459,12 +523,14 @@ async function startLocked(
       if (stopped) return;
       stopped = true;
       stopping.abort();
+      drainer.close();
       clearInterval(tick);
       clearInterval(heartbeat);
       discovered.stop();
       stopRetirements();
       badSubjects.stop();
       await Promise.all(retiring.values());
+      await Promise.all(handingOver.values());
       await discoveryLoop.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {

@@ -181,6 +181,24 @@ export class WorkspaceHost {
   async stop(): Promise<void> {
     this.detachTenancy?.();
     await this.kernel.stop();
+    await this.close();
+  }
+
+  /**
+   * Stops gracefully for another node to take over (drain.ts): new commands go back to the stream,
+   * effects already started finish here (at most `timeoutMs`), `beforeClose` runs (workspace.db is
+   * still open: the lease's release is recorded there), then everything closes. Resolves
+   * true when the workspace was quiet at the end.
+   */
+  async handOver(timeoutMs: number, beforeClose?: () => void): Promise<boolean> {
+    this.detachTenancy?.();
+    const quiet = await this.kernel.handOver(timeoutMs);
+    beforeClose?.();
+    await this.close();
+    return quiet;
+  }
+
+  private async close(): Promise<void> {
     await this.jsonl.close();
     await this.projections.close();
     this.cluster.close();

@@ -60,7 +60,7 @@ import { settle } from './settle.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
-import { entryEffects } from './entryEffects.js';
+import { entryEffects, SETTLING } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
 import { consumeCommands, ensureWorkspaceConsumer } from './workspaceConsumer.js';
 import { Journal } from './journal.js';
@@ -75,6 +75,9 @@ const MAX_FENCE_RETRIES = 20;
 const HOLD_MS = 120_000;
 const APPLIED: CommandFate = { step: 'applied' };
 const HELD: CommandFate = { step: 'held' };
+const HANDED_OVER: CommandFate = { step: 'handed-over' };
+/** how often a hand-over checks whether the workspace is quiet (ms) */
+const HANDOVER_POLL_MS = 25;
 
 export interface WorkspaceKernelOptions {
   readonly org: string;
@@ -146,6 +149,11 @@ export class WorkspaceKernel {
   /** actor key → stream sequences of its commands nak'ed for a retry → since (ms) */
   private readonly holds = new Map<string, Map<number, number>>();
   private readonly failures: RepeatLog;
+  /**
+   * set by {@link handOver}: `quieting` — only effect outcomes still get turns here, new work goes
+   * back to the stream; `closing` — everything goes back
+   */
+  private handingOver: false | 'quieting' | 'closing' = false;
   readonly stats: KernelStats = {
     turns: 0,
     entries: 0,
@@ -217,6 +225,38 @@ export class WorkspaceKernel {
     this.journal.close();
   }
 
+  /**
+   * A graceful hand-over (drain, rebalance): commands that start new work are nak'ed back to the
+   * stream (for whoever hosts the workspace next) while the effects already started finish and
+   * their outcomes get their turns here, so the next host neither waits for them nor runs them
+   * again. Then the kernel stops. False when `timeoutMs` ran out first: it stops anyway, and what
+   * is still pending is re-driven by the next host (at-least-once, as after a crash).
+   */
+  async handOver(timeoutMs: number): Promise<boolean> {
+    this.handingOver = 'quieting';
+    const deadline = Date.now() + timeoutMs;
+    let quiet = this.quiescent();
+    while (!quiet && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, HANDOVER_POLL_MS));
+      quiet = this.quiescent();
+    }
+    // Unsubscribing at once would drop what the server already sent us (it would wait ack_wait,
+    // 30 s, for redelivery): drain the pull subscription instead — the server stops delivering
+    // once it sees no interest, and what arrives until then is nak'ed back.
+    this.handingOver = 'closing';
+    const sub = (this.messages as unknown as { sub?: { drain(): Promise<void> } } | undefined)?.sub;
+    await sub?.drain().catch(() => undefined);
+    await this.stop();
+    return quiet;
+  }
+
+  /** No turn queued or running, no effect running, none started without an outcome (timers aside). */
+  private quiescent(): boolean {
+    if (this.scheduler.inFlight > 0 || this.toDrain.length > 0) return false;
+    for (const c of this.cells.values()) if (c.draining || c.mailbox.length > 0 || c.queued > 0) return false;
+    return !this.o.store.pendingEffects().some((p) => p.kind !== 'timer');
+  }
+
   /** Resident (activated) actors. */
   get resident(): number {
     return this.cells.size;
@@ -265,6 +305,8 @@ export class WorkspaceKernel {
     } catch (err) {
       return void this.refuse(msg, err);
     }
+    if (this.handingOver === 'closing' || (this.handingOver && !SETTLING.has(cmd.type)))
+      return void this.settle(msg, dispositionOf(HANDED_OVER));
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
     let cell: ActorCell;
