@@ -141,7 +141,7 @@ export class NodeDrain {
         nc.subscribe(nodeControlSubject(this.host.nodeId, verb), {
           callback: (err, m) => {
             if (err) return;
-            let data: unknown = {};
+            let data: unknown;
             try {
               data = m.data.length ? m.json() : {};
             } catch {

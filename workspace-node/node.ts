@@ -372,19 +372,24 @@ async function startLocked(
   };
   const handOverHost = async (key: string, h: WorkspaceHost, to?: string): Promise<HandOverResult> => {
     const started = Date.now();
-    let quiet = false;
-    try {
-      quiet = await h.handOver(drainConfig.timeoutMs, () => {
-        if (!options.ignorePlacement) recordLease(h, 'released');
-      });
-    } finally {
-      // closed or not, it is not served here any more: the lease goes (the fence covers the rest)
+    let releasedAfter: number | undefined;
+    // Once the kernel has stopped: recorded in workspace.db (still open), then the lease goes, and
+    // only then do the stores close (the next host opens its own copy; closing takes ~1 s).
+    const release = async () => {
+      if (releasedAfter !== undefined) return;
+      releasedAfter = Date.now() - started;
       hosts.delete(key);
       starting.delete(key);
-      if (!options.ignorePlacement) await leases.release(h.o.org, h.o.ws, to).catch(() => undefined);
+      if (!options.ignorePlacement) {
+        recordLease(h, 'released');
+        await leases.release(h.o.org, h.o.ws, to).catch(() => undefined);
+      }
       waiting.add(key);
-    }
-    return { workspace: key, ms: Date.now() - started, quiet, ...(to !== undefined ? { to } : {}) };
+      releasedAfter = Date.now() - started;
+    };
+    // closed or not, it is not served here any more: the lease goes (the fence covers the rest)
+    const quiet = await h.handOver(drainConfig.timeoutMs, release).finally(release);
+    return { workspace: key, ms: releasedAfter ?? 0, quiet, ...(to !== undefined ? { to } : {}) };
   };
   const drainConfig = drainConfigFromEnv(process.env);
   const drainer = new NodeDrain(

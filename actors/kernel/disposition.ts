@@ -17,8 +17,8 @@ import { kernelErrors } from './errors.js';
 export const RETRY_NAK_MS = 1000;
 /** redelivery delay of a command held back behind an earlier command of its actor (ms) */
 export const HELD_NAK_MS = 250;
-/** redelivery delay of a command refused by a workspace being handed over to another node (ms) */
-export const HANDOVER_NAK_MS = 200;
+/** redelivery delay of a command parked by a workspace handed over to another node (ms): at once */
+export const HANDOVER_NAK_MS = 0;
 /** redelivery delay of a command whose dead letter could not be stored (ms) */
 export const UNSTORED_LETTER_NAK_MS = 2000;
 

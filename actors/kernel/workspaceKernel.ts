@@ -154,6 +154,8 @@ export class WorkspaceKernel {
    * back to the stream; `closing` — everything goes back
    */
   private handingOver: false | 'quieting' | 'closing' = false;
+  /** commands that arrived during a hand-over: neither acked nor nak'ed until the kernel stopped */
+  private readonly parked: JsMsg[] = [];
   readonly stats: KernelStats = {
     turns: 0,
     entries: 0,
@@ -226,10 +228,12 @@ export class WorkspaceKernel {
   }
 
   /**
-   * A graceful hand-over (drain, rebalance): commands that start new work are nak'ed back to the
-   * stream (for whoever hosts the workspace next) while the effects already started finish and
+   * A graceful hand-over (drain, rebalance): commands that start new work are parked (not acked)
+   * while the effects already started finish and
    * their outcomes get their turns here, so the next host neither waits for them nor runs them
-   * again. Then the kernel stops. False when `timeoutMs` ran out first: it stops anyway, and what
+   * again. Then the kernel stops, and the parked commands are nak'ed (no delay) for whoever hosts
+   * the workspace next. Parked commands stay within ack_wait (30 s) when `timeoutMs` is below it;
+   * past it JetStream delivers them again (and they are parked again). False when `timeoutMs` ran out first: it stops anyway, and what
    * is still pending is re-driven by the next host (at-least-once, as after a crash).
    */
   async handOver(timeoutMs: number): Promise<boolean> {
@@ -241,12 +245,15 @@ export class WorkspaceKernel {
       quiet = this.quiescent();
     }
     // Unsubscribing at once would drop what the server already sent us (it would wait ack_wait,
-    // 30 s, for redelivery): drain the pull subscription instead — the server stops delivering
-    // once it sees no interest, and what arrives until then is nak'ed back.
+    // 30 s, for redelivery): drain the pull subscription instead — what arrives until the server
+    // has seen the unsubscribe is parked too.
     this.handingOver = 'closing';
     const sub = (this.messages as unknown as { sub?: { drain(): Promise<void> } } | undefined)?.sub;
     await sub?.drain().catch(() => undefined);
     await this.stop();
+    // Only now, with nothing left pulling here, do the parked commands go back (for the next host).
+    for (const msg of this.parked.splice(0)) void this.settle(msg, dispositionOf(HANDED_OVER));
+    await this.o.nc.flush().catch(() => undefined);
     return quiet;
   }
 
@@ -306,7 +313,7 @@ export class WorkspaceKernel {
       return void this.refuse(msg, err);
     }
     if (this.handingOver === 'closing' || (this.handingOver && !SETTLING.has(cmd.type)))
-      return void this.settle(msg, dispositionOf(HANDED_OVER));
+      return void this.parked.push(msg);
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
     let cell: ActorCell;
