@@ -353,6 +353,9 @@ async function startLocked(
       if (!h) starting.delete(key);
     }).catch((err: unknown) => {
       starting.delete(key);
+      // e.g. NATS slow under load while opening it: tried again on the next heartbeat (a lease
+      // taken meanwhile is ours, so the retry keeps it)
+      if (!stopped) waiting.add(key);
       log.error({ err, org, ws }, 'could not host workspace');
     });
     return p;

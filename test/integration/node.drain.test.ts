@@ -123,7 +123,7 @@ describe('node drain', () => {
     );
     const r = await a.handOver('hm.w1', 'hm-b');
     const released = Date.now() - t0;
-    await eventually(() => b.hosts.get('hm.w1'), { what: 'b hosts it' });
+    await eventually(() => b.hosts.get('hm.w1'), { timeoutMs: 30_000, what: 'b hosts it' });
     const hosted = Date.now() - t0;
     expect((await task).outcome.type).toBe('task.completed');
     const served = Date.now() - t0;

@@ -85,6 +85,11 @@ describe('rebalance on join', () => {
     const converged = Date.now() - started;
     expect(sup.rebalanceMoves).toBe(3);
     expect(b.handOvers).toEqual([]);
+    // each hand-over is recorded once the old copy has closed too (it may take seconds on a busy box)
+    await eventually(() => (a.handOvers.length === 3 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the three hand-overs closed on a',
+    });
     expect(a.handOvers.map((h) => h.to)).toEqual(['rb-b', 'rb-b', 'rb-b']);
     console.log(
       `rebalance: converged in ${converged} ms, ${sup.rebalanceMoves} moves; hand-overs ${a.handOvers.map((h) => h.ms).join(', ')} ms`,
