@@ -31,6 +31,16 @@ export const errors = defineErrors('cli', {
     message: 'the NATS auth directory cannot be used (moe creds init creates it; MOE_NATS_AUTH_DIR, --dir)',
   },
   NATS_UNREACHABLE: { code: 'MOE_ERR_NATS_UNREACHABLE', message: 'cannot connect to NATS', retryable: true },
+  NODE_UNREACHABLE: {
+    code: 'MOE_ERR_NODE_UNREACHABLE',
+    message: 'the workspace-node did not answer its control request',
+    retryable: true,
+  },
+  DRAIN_TIMEOUT: {
+    code: 'MOE_ERR_DRAIN_TIMEOUT',
+    message: 'the node still hosted workspaces when the drain timeout passed',
+    retryable: true,
+  },
   TASK_TIMEOUT: { code: 'MOE_ERR_TASK_TIMEOUT', message: 'the task did not finish in time', retryable: true },
   REPLAY_INPUT: { code: 'MOE_ERR_REPLAY_INPUT', message: 'cannot read the replay input' },
   REPROJECT_INPUT: { code: 'MOE_ERR_REPROJECT_INPUT', message: 'cannot read the workspace to reproject' },

@@ -38,12 +38,26 @@ Run a supervisor: node liveness, release of dead nodes' leases, dashboard.
   --host H     dashboard address (MOE_HOST, default 127.0.0.1)
   --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
   node: `usage: moe node [--data-dir DIR] [--nats URL] [--id ID]
+       moe node drain <id> [--timeout MS] [--json] [--nats URL]
+       moe node undrain <id> [--json] [--nats URL]
+       moe node list [--json] [--nats URL]
 
-Run one workspace-node.
+Run one workspace-node. SIGTERM or Ctrl-C drains it first (its workspaces are handed to other
+nodes), then it stops; a second signal stops it at once.
 
   --data-dir DIR   local data (MOE_DATA_DIR, default ./.moe)
   --nats URL       NATS server (NATS_URL, default nats://127.0.0.1:4222)
-  --id ID          node id (MOE_NODE_ID, default node-<hostname>-<pid>)`,
+  --id ID          node id (MOE_NODE_ID, default node-<hostname>-<pid>)
+
+moe node drain: hand every workspace of a running node to the others (new commands go back to the
+stream, started effects finish, leases are released) and print the progress; exit 0 when the node
+hosts nothing. The node stays up and takes no new workspace until undrained or restarted.
+
+  --timeout MS     give up after MS (default 300000): MOE_ERR_DRAIN_TIMEOUT, exit 1
+  --json           print the result as JSON
+
+moe node undrain: let a drained node take workspaces again.
+moe node list: the nodes with a heartbeat: hosted workspaces, draining, heartbeat age.`,
   task: `usage: moe task "<prompt>" --org O --workspace W [--project P] [--wait] [--json] [--session S]
                 [--id ID] [--timeout MS] [--nats URL]
 
@@ -144,7 +158,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
               (--demo runs a sample task first)
   gateway     run the REST/WebSocket gateway
   supervisor  run a supervisor: node liveness, lease repair, dashboard
-  node        run a workspace-node
+  node        run a workspace-node; drain, undrain or list nodes (node drain <id>)
   task        submit a task over NATS (and wait for its result)
   backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots

@@ -13,6 +13,7 @@ import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './com
 import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
 import { backupPruneCommand } from './commands/backupPrune.js';
 import { nodeCommand } from './commands/node.js';
+import { nodeDrainCommand, nodeListCommand, nodeUndrainCommand } from './commands/nodeControl.js';
 import { replayCommand } from './commands/replay.js';
 import {
   credsInitCommand,
@@ -105,6 +106,29 @@ async function main(argv: string[]): Promise<number> {
       return upCommand(args, print);
     }
     case 'node': {
+      const sub = rest[0];
+      if (sub === 'drain' || sub === 'undrain' || sub === 'list') {
+        // a running node's placement (cli/commands/nodeControl.ts)
+        const { values, positionals } = parse({
+          nats: { type: 'string' },
+          timeout: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        });
+        const json = Boolean(values.json);
+        if (sub === 'list') return nodeListCommand({ natsUrl: nats(values.nats), json }, print);
+        const nodeId = positionals[1];
+        if (!nodeId) throw errors.USAGE(`moe node ${sub} <node id> (moe node list shows them)`);
+        if (sub === 'undrain') return nodeUndrainCommand({ natsUrl: nats(values.nats), nodeId, json }, print);
+        return nodeDrainCommand(
+          {
+            natsUrl: nats(values.nats),
+            nodeId,
+            json,
+            timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '300000')),
+          },
+          print,
+        );
+      }
       const { values } = parse({
         'data-dir': { type: 'string' },
         nats: { type: 'string' },

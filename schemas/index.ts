@@ -11,6 +11,7 @@ export * from './tenancy.js';
 export * from './retirement.js';
 export * from './workspaceRegistry.js';
 export { NODE_HEARTBEAT_MS, WorkspaceBackupReport } from './nodeHeartbeat.js';
+export * from './nodeControl.js';
 export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';

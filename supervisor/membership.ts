@@ -1,6 +1,6 @@
 /**
  * Membership: which workspace-nodes are alive, read from their heartbeats in KV `moe_nodes`
- * (key = node id, value `{node, at, workspaces, degraded, backups}`, written every NODE_HEARTBEAT_MS). A node is
+ * (key = node id, value `{node, at, workspaces, draining, degraded, backups}`, written every NODE_HEARTBEAT_MS). A node is
  * dead when its last heartbeat is older than `staleMs` by the supervisor's clock. Keys under
  * {@link SUPERVISOR_KEY_PREFIX} belong to the supervisors, not to nodes, and are skipped.
  */
@@ -30,6 +30,8 @@ export interface NodeView {
   readonly live: boolean;
   /** what the node reports running degraded (`<org>.<ws>: <reason>`); empty when healthy */
   readonly degraded: readonly string[];
+  /** the node is draining (`moe node drain`, SIGTERM): it takes no new workspace */
+  readonly draining: boolean;
 }
 
 interface Heartbeat {
@@ -38,6 +40,7 @@ interface Heartbeat {
   workspaces?: unknown;
   degraded?: unknown;
   backups?: unknown;
+  draining?: unknown;
 }
 
 export class Membership {
@@ -61,7 +64,8 @@ export class Membership {
         ? hb.degraded.filter((d): d is string => typeof d === 'string')
         : [];
       const ageMs = Math.max(0, now - at);
-      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded });
+      const draining = hb.draining === true;
+      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded, draining });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -1,7 +1,7 @@
 /**
  * The supervisor process: mirrors `moe_nodes` and `moe_placement` (KV watches), takes part in the
  * leader election, and — while leader — releases the placement leases of dead nodes every
- * `intervalMs`. Every supervisor (leader or not) serves the dashboard and `/api/status`.
+ * `intervalMs`, and evens out the workspaces per node (rebalance.ts). Every supervisor (leader or not) serves the dashboard and `/api/status`.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -16,6 +16,7 @@ import { KvMirror } from './kvMirror.js';
 import { Leadership } from './leadership.js';
 import { Membership } from './membership.js';
 import { releaseDeadLeases, type Release } from './repair.js';
+import { Rebalancer, rebalanceConfigFromEnv, type RebalanceConfig } from './rebalance.js';
 import { collectStatus, type SupervisorStatus } from './status.js';
 
 /**
@@ -53,6 +54,8 @@ export interface SupervisorOptions {
   readonly logger?: Logger;
   /** JetStream replicas when the supervisor creates the streams (default $MOE_REPLICAS or 1) */
   readonly replicas?: number;
+  /** rebalance settings over the environment's (MOE_REBALANCE_*, rebalance.ts) */
+  readonly rebalance?: Partial<RebalanceConfig>;
 }
 
 export interface Supervisor {
@@ -62,6 +65,8 @@ export interface Supervisor {
   readonly isLeader: boolean;
   /** leases released so far by this supervisor */
   readonly leasesReleased: number;
+  /** workspace hand-overs this supervisor asked for to rebalance */
+  readonly rebalanceMoves: number;
   status(): Promise<SupervisorStatus>;
   /** one membership/election/repair round now (the loop runs it every intervalMs) */
   tick(): Promise<readonly Release[]>;
@@ -110,6 +115,13 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
   await Promise.all([nodes.start(), placement.start()]);
   const membership = new Membership(nodes, staleMs, now);
   const leadership = new Leadership(nodesKv, id, leaderLeaseMs, now);
+  const rebalancer = new Rebalancer({
+    nc,
+    placement,
+    membership,
+    config: { ...rebalanceConfigFromEnv(process.env), ...o.rebalance },
+    log,
+  });
   let released = 0;
   let wasLeader = false;
   let stopped = false;
@@ -128,6 +140,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     if (!leadership.isLeader || stopped) return [];
     const r = await releaseDeadLeases({ kv: placementKv, placement, membership, now: now(), log });
     released += r.length;
+    if (r.length === 0) await rebalancer.tick(now());
     return r;
   };
   let running: Promise<unknown> = tick();
@@ -182,6 +195,9 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     },
     get leasesReleased() {
       return released;
+    },
+    get rebalanceMoves() {
+      return rebalancer.moves;
     },
     status,
     tick: () => {

@@ -6,6 +6,7 @@
  */
 import { nodeConfigFromEnv } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
+import { drainConfigFromEnv } from './drain.js';
 import { toolsetOptions } from './effects/agentRuntime.js';
 import { limitsConfigFromEnv } from './limits/index.js';
 import { loadProjectConfig, providersConfigFromEnv } from './providers/index.js';
@@ -22,6 +23,7 @@ export function checkNodeEnv(env: NodeJS.ProcessEnv = process.env, options: Chec
   assertDataDirNotOnFuse(config.dataDir, options.mountTable);
   providersConfigFromEnv(env);
   limitsConfigFromEnv(env);
+  drainConfigFromEnv(env);
   const project = env.MOE_PROJECT_CONFIG?.trim();
   toolsetOptions(project ? loadProjectConfig(project).tools : undefined, env);
 }

@@ -12,6 +12,7 @@
  *   MOE_REPLICAS       1       JetStream replicas for streams and buckets (3 in a cluster)
  *   MOE_JOURNAL_PURGE  on      purge MOE_EVT entries a verified backup covers (journalRetention.ts)
  *   MOE_JOURNAL_KEEP   1000    covered entries kept per actor subject when purging
+ *   MOE_DRAIN_TIMEOUT_MS 30000, MOE_DRAIN_PARALLEL 4: graceful hand-overs (drain.ts)
  * Agents (read by effects/agentRuntime.ts at node start; docs/agents.md):
  *   <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL   anthropic, openai, gemini, kimi; none → offline `scripted`
  *   MOE_PROJECT_CONFIG  path of the project config JSON (profiles, tools, approval, limits, plans)

@@ -17,6 +17,10 @@
  * Discovery (discovery.ts) reads the workspace registry in KV (one entry per workspace) and the
  * commands after the discovery mark, then follows new ones: O(workspaces) at start, not O(actors),
  * and a command sent to a new workspace while no node ran is still found.
+ *
+ * Drain and release (drain.ts): `moe node drain`, SIGTERM on `moe node`, and the supervisor's
+ * rebalancer hand workspaces over gracefully through `moe.ctl.node.<id>.*`; a draining node takes
+ * no new workspace (its heartbeat says `draining`).
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -40,6 +44,7 @@ import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
 import { PlacementLeases } from './placement.js';
 import { watchFreedLeases } from './leaseWatch.js';
+import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
 import type { Tool } from './tools/index.js';
@@ -109,6 +114,16 @@ export interface WorkspaceNode {
   backups(): Record<string, WorkspaceBackupReport>;
   /** what discovery read (registry entries, commands after the mark); `ready` once caught up */
   readonly discovery: Pick<Discovery, 'ready' | 'stats'>;
+  /** whether the node is draining (takes no new workspace) */
+  readonly draining: boolean;
+  /** hands every workspace over to other nodes; resolves when none is left (drain.ts) */
+  drain(): Promise<void>;
+  /** takes workspaces again after a drain */
+  undrain(): void;
+  /** hands one workspace over (reserved for `to` when given); null when not hosted here */
+  handOver(workspace: string, to?: string): Promise<HandOverResult | null>;
+  /** the hand-overs this node did, oldest first */
+  readonly handOvers: readonly HandOverResult[];
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -260,6 +275,10 @@ async function startLocked(
     const existing = starting.get(key);
     if (existing) return existing;
     const p = (async () => {
+      if (drainer.draining) {
+        waiting.add(key); // a candidate again once undrained
+        return null;
+      }
       const deleted = await retirementOf(retiredKv, org, ws);
       if (deleted) {
         // a late command for a deleted workspace: purge it again, never host
@@ -347,10 +366,53 @@ async function startLocked(
       if (!h) starting.delete(key);
     }).catch((err: unknown) => {
       starting.delete(key);
+      // e.g. NATS slow under load while opening it: tried again on the next heartbeat (a lease
+      // taken meanwhile is ours, so the retry keeps it)
+      if (!stopped) waiting.add(key);
       log.error({ err, org, ws }, 'could not host workspace');
     });
     return p;
   };
+
+  // Graceful hand-over of one workspace (drain.ts): quiet, record, close, release (or reserve).
+  const handingOver = new Map<string, Promise<unknown>>();
+  const handOver = (key: string, to?: string): Promise<HandOverResult | null> => {
+    const h = hosts.get(key);
+    if (!h || stopped || handingOver.has(key)) return Promise.resolve(null);
+    const p = handOverHost(key, h, to).finally(() => handingOver.delete(key));
+    handingOver.set(
+      key,
+      p.catch(() => undefined),
+    );
+    return p;
+  };
+  const handOverHost = async (key: string, h: WorkspaceHost, to?: string): Promise<HandOverResult> => {
+    const started = Date.now();
+    let releasedAfter: number | undefined;
+    // Once the kernel has stopped: recorded in workspace.db (still open), then the lease goes, and
+    // only then do the stores close (the next host opens its own copy; closing takes ~1 s).
+    const release = async () => {
+      if (releasedAfter !== undefined) return;
+      releasedAfter = Date.now() - started;
+      hosts.delete(key);
+      starting.delete(key);
+      if (!options.ignorePlacement) {
+        recordLease(h, 'released');
+        await leases.release(h.o.org, h.o.ws, to).catch(() => undefined);
+      }
+      waiting.add(key);
+      releasedAfter = Date.now() - started;
+    };
+    // closed or not, it is not served here any more: the lease goes (the fence covers the rest)
+    const quiet = await h.handOver(drainConfig.timeoutMs, release).finally(release);
+    return { workspace: key, ms: releasedAfter ?? 0, quiet, ...(to !== undefined ? { to } : {}) };
+  };
+  const drainConfig = drainConfigFromEnv(process.env);
+  const drainer = new NodeDrain(
+    { nodeId: config.nodeId, hosted: () => [...hosts.keys()].filter((k) => !handingOver.has(k)), handOver },
+    drainConfig,
+    log,
+  );
 
   const degraded = () => [...hosts].flatMap(([key, h]) => (h.degraded ? [`${key}: ${h.degraded}`] : []));
   const backups = (): Record<string, WorkspaceBackupReport> => {
@@ -387,6 +449,7 @@ async function startLocked(
           node: config.nodeId,
           at: clock.now(),
           workspaces: [...hosts.keys()],
+          draining: drainer.draining,
           degraded: degraded(),
           backups: backups(),
         }),
@@ -440,6 +503,8 @@ async function startLocked(
     onBadSubject: (subject, seq) => badSubjects.fromDiscovery(subject, seq),
   });
 
+  drainer.serve(nc);
+
   // Lease renewal, takeover of expired leases, heartbeat.
   const tick = setInterval(
     () => {
@@ -470,6 +535,13 @@ async function startLocked(
     degraded,
     backups,
     discovery: { ready: discovery.ready, stats: () => discovery.stats() },
+    get draining() {
+      return drainer.draining;
+    },
+    drain: () => drainer.drain(),
+    undrain: () => drainer.undrain(),
+    handOver,
+    handOvers: drainer.handOvers,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -483,6 +555,7 @@ async function startLocked(
       if (stopped) return;
       stopped = true;
       stopping.abort();
+      drainer.close();
       clearInterval(tick);
       clearInterval(heartbeat);
       stopLeaseWatch();
@@ -490,6 +563,7 @@ async function startLocked(
       stopRetirements();
       badSubjects.stop();
       await Promise.all(retiring.values());
+      await Promise.all(handingOver.values());
       await discoveryStopped.catch(() => undefined);
       await Promise.all([...starting.values()].map((p) => p.catch(() => null)));
       for (const [key, h] of hosts) {

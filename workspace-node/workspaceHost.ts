@@ -187,6 +187,25 @@ export class WorkspaceHost {
   async stop(): Promise<void> {
     this.detachTenancy?.();
     await this.kernel.stop();
+    await this.close();
+  }
+
+  /**
+   * Stops gracefully for another node to take over (drain.ts): new commands go back to the stream,
+   * effects already started finish here (at most `timeoutMs`), `beforeClose` runs (workspace.db is
+   * still open: the lease's release is recorded there, and the lease is released before the slow
+   * part of closing), then everything closes. Resolves
+   * true when the workspace was quiet at the end.
+   */
+  async handOver(timeoutMs: number, beforeClose?: () => Promise<void>): Promise<boolean> {
+    this.detachTenancy?.();
+    const quiet = await this.kernel.handOver(timeoutMs);
+    await beforeClose?.();
+    await this.close();
+    return quiet;
+  }
+
+  private async close(): Promise<void> {
     await this.jsonl.close();
     await this.projections.close();
     this.cluster.close();

@@ -17,6 +17,8 @@ import { kernelErrors } from './errors.js';
 export const RETRY_NAK_MS = 1000;
 /** redelivery delay of a command held back behind an earlier command of its actor (ms) */
 export const HELD_NAK_MS = 250;
+/** redelivery delay of a command parked by a workspace handed over to another node (ms): at once */
+export const HANDOVER_NAK_MS = 0;
 /** redelivery delay of a command whose dead letter could not be stored (ms) */
 export const UNSTORED_LETTER_NAK_MS = 2000;
 
@@ -32,6 +34,8 @@ export type CommandFate =
   | { readonly step: 'turn'; readonly error: unknown }
   /** an earlier command of its actor is being retried: it waits for that one */
   | { readonly step: 'held' }
+  /** the workspace is being handed over (drain, rebalance): the next host takes it */
+  | { readonly step: 'handed-over' }
   /** publishing its dead letter failed */
   | { readonly step: 'letter-unstored'; readonly error: unknown }
   /** its actor could not be activated (the cache could not be read) */
@@ -48,6 +52,7 @@ const ACK: Disposition = { action: 'ack' };
 const WAIT: Disposition = { action: 'wait' };
 const RETRY: Disposition = { action: 'retry', delayMs: RETRY_NAK_MS };
 const HELD: Disposition = { action: 'retry', delayMs: HELD_NAK_MS };
+const HANDED_OVER: Disposition = { action: 'retry', delayMs: HANDOVER_NAK_MS };
 const UNSTORED: Disposition = { action: 'retry', delayMs: UNSTORED_LETTER_NAK_MS };
 
 export function dispositionOf(fate: CommandFate): Disposition {
@@ -57,6 +62,8 @@ export function dispositionOf(fate: CommandFate): Disposition {
       return ACK;
     case 'held':
       return HELD;
+    case 'handed-over':
+      return HANDED_OVER;
     case 'letter-unstored':
       return UNSTORED;
     case 'activation-failed':

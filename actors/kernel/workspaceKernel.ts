@@ -60,7 +60,7 @@ import { settle } from './settle.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
 import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
-import { entryEffects } from './entryEffects.js';
+import { entryEffects, SETTLING } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
 import { consumeCommands, ensureWorkspaceConsumer, type CommandLoop } from './workspaceConsumer.js';
 import { resumeInFlight } from './consumerResume.js';
@@ -80,6 +80,9 @@ const RECOVERY_CONCURRENCY = 16;
 const HOLD_MS = 120_000;
 const APPLIED: CommandFate = { step: 'applied' };
 const HELD: CommandFate = { step: 'held' };
+const HANDED_OVER: CommandFate = { step: 'handed-over' };
+/** how often a hand-over checks whether the workspace is quiet (ms) */
+const HANDOVER_POLL_MS = 25;
 
 export interface WorkspaceKernelOptions {
   readonly org: string;
@@ -160,6 +163,13 @@ export class WorkspaceKernel {
   private readonly failures: RepeatLog;
   /** re-drives wait for the takeover's backlog (open unless `soleReader` found one) */
   private gate = new RedriveGate(0, () => Promise.resolve());
+  /**
+   * set by {@link handOver}: `quieting` — only effect outcomes still get turns here, new work goes
+   * back to the stream; `closing` — everything goes back
+   */
+  private handingOver: false | 'quieting' | 'closing' = false;
+  /** commands that arrived during a hand-over: neither acked nor nak'ed until the kernel stopped */
+  private readonly parked: JsMsg[] = [];
   readonly stats: KernelStats = {
     turns: 0,
     entries: 0,
@@ -244,6 +254,43 @@ export class WorkspaceKernel {
     await Promise.all([...this.cells.values()].map((c) => c.tail));
     this.cells.clear();
     this.journal.close();
+  }
+
+  /**
+   * A graceful hand-over (drain, rebalance): commands that start new work are parked (not acked)
+   * while the effects already started finish and
+   * their outcomes get their turns here, so the next host neither waits for them nor runs them
+   * again. Then the kernel stops, and the parked commands are nak'ed (no delay) for whoever hosts
+   * the workspace next. Parked commands stay within ack_wait (30 s) when `timeoutMs` is below it;
+   * past it JetStream delivers them again (and they are parked again). False when `timeoutMs` ran out first: it stops anyway, and what
+   * is still pending is re-driven by the next host (at-least-once, as after a crash).
+   */
+  async handOver(timeoutMs: number): Promise<boolean> {
+    this.handingOver = 'quieting';
+    const deadline = Date.now() + timeoutMs;
+    let quiet = this.quiescent();
+    while (!quiet && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, HANDOVER_POLL_MS));
+      quiet = this.quiescent();
+    }
+    // Unsubscribing at once would drop what the server already sent us (it would wait ack_wait,
+    // 30 s, for redelivery): drain the pull subscription instead — what arrives until the server
+    // has seen the unsubscribe is parked too.
+    this.handingOver = 'closing';
+    const sub = (this.messages as unknown as { sub?: { drain(): Promise<void> } } | undefined)?.sub;
+    await sub?.drain().catch(() => undefined);
+    await this.stop();
+    // Only now, with nothing left pulling here, do the parked commands go back (for the next host).
+    for (const msg of this.parked.splice(0)) void this.settle(msg, dispositionOf(HANDED_OVER));
+    await this.o.nc.flush().catch(() => undefined);
+    return quiet;
+  }
+
+  /** No turn queued or running, no effect running, none started without an outcome (timers aside). */
+  private quiescent(): boolean {
+    if (this.scheduler.inFlight > 0 || this.toDrain.length > 0) return false;
+    for (const c of this.cells.values()) if (c.draining || c.mailbox.length > 0 || c.queued > 0) return false;
+    return !this.o.store.pendingEffects().some((p) => p.kind !== 'timer');
   }
 
   /** Resident (activated) actors. */
@@ -349,6 +396,8 @@ export class WorkspaceKernel {
     } catch (err) {
       return void this.refuse(msg, err);
     }
+    if (this.handingOver === 'closing' || (this.handingOver && !SETTLING.has(cmd.type)))
+      return void this.parked.push(msg);
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
     let cell: ActorCell;

@@ -1,4 +1,8 @@
-/** `moe node`: a workspace-node process on its own (cluster deployments, chaos tests). */
+/**
+ * `moe node`: a workspace-node process on its own (cluster deployments, chaos tests). SIGTERM or
+ * SIGINT drains it (its workspaces go to other nodes, drain.ts) before it stops; a second signal
+ * stops it without waiting for the drain.
+ */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { startWorkspaceNode } from '../../workspace-node/index.js';
@@ -16,9 +20,14 @@ export async function nodeCommand(
   });
   print(`workspace-node ${node.nodeId} on ${a.natsUrl}, data ${resolve(a.dataDir)} (Ctrl-C to stop)`);
   await new Promise<void>((done) => {
-    const onSignal = () => void node.stop().finally(done);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) void node.drain().finally(() => void node.stop().finally(done));
+      else void node.stop().finally(done);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   return 0;
 }

@@ -45,8 +45,8 @@ export const SERVICE_NAMES: readonly ServiceName[] = ['node', 'gateway', 'superv
  *   deltas, and sends commands between actors (also to tenancy actors, e.g. workspace teardown).
  * - gateway: the only writer of tenancy commands from outside (REST), reads every journal, hosts
  *   the replay service (answers on the org's inbox), never writes the journal.
- * - supervisor: membership and placement KV, reads commands and events; never writes a tenancy
- *   actor or the journal.
+ * - supervisor: membership and placement KV, asks nodes to hand workspaces over (`moe.ctl`, the
+ *   rebalancer), reads commands and events; never writes a tenancy actor or the journal.
  */
 export function servicePermissions(service: ServiceName): SubjectPermissions {
   switch (service) {
@@ -64,7 +64,11 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
       };
     case 'supervisor':
       return {
-        pub: { allow: ['moe.cmd.>', 'moe.dlq.>', ...PLATFORM_JS], deny: [`moe.cmd.*.${TENANCY_WS}.>`] },
+        pub: {
+          // moe.ctl: the rebalancer asks nodes to hand workspaces over (drain.ts)
+          allow: ['moe.cmd.>', 'moe.dlq.>', 'moe.ctl.>', ...PLATFORM_JS],
+          deny: [`moe.cmd.*.${TENANCY_WS}.>`],
+        },
         sub: { allow: ['moe.>', ...PLATFORM_JS] },
         responses: true,
       };
