@@ -24,21 +24,17 @@ import {
 } from '../../schemas/index.js';
 import { FsObjectStore } from '../../storage/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
-import { eventually, startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { eventually, startPlatform, tempDirs, type Platform } from '../harness/index.js';
 
 let p: Platform;
-const dirs: ReturnType<typeof tempDir>[] = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(async () => {
   await p?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 const ORG = 'jt';

@@ -30,7 +30,7 @@ import {
   MOE_BIN,
   silent,
   startClusterPlatform,
-  tempDir,
+  tempDirs,
   type ClusterPlatform,
   type ClusterServer,
 } from '../harness/index.js';
@@ -46,12 +46,8 @@ const SETTLE_MS = 10_000;
 
 let p: ClusterPlatform;
 let sup: Supervisor;
-const dirs: ReturnType<typeof tempDir>[] = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 beforeAll(async () => {
   p = await startClusterPlatform();
   sup = await startSupervisor({
@@ -71,7 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sup?.stop();
   await p?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ export {
   natsServerBinary,
   type NatsServerHandle,
 } from '../../devkit/natsServer.js';
-export { tempDir, eventually, exited } from './util.js';
+export { tempDir, tempDirs, eventually, exited } from './util.js';
 export { startPlatform, assertCleanJournal, silent, MOE_BIN, type Platform } from './platform.js';
 export { startClusterPlatform, CLUSTER_REPLICAS, type ClusterPlatform } from './clusterPlatform.js';
 export { startNatsCluster, type ClusterServer, type NatsClusterHandle } from '../../devkit/natsCluster.js';

@@ -8,6 +8,25 @@ export function tempDir(prefix = 'moe-test-'): { path: string; remove(): void } 
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * The temp dirs of one test file, removed together: `const dirs = tempDirs()`, then
+ * `dirs.make('moe-x-')` for a new dir's path, `dirs.paths()` for all of them, `dirs.removeAll()` in afterAll.
+ */
+export function tempDirs(): { make(prefix?: string): string; paths(): string[]; removeAll(): void } {
+  const made: Array<{ path: string; remove(): void }> = [];
+  return {
+    make: (prefix?: string) => {
+      const d = tempDir(prefix);
+      made.push(d);
+      return d.path;
+    },
+    paths: () => made.map((d) => d.path),
+    removeAll: () => {
+      for (const d of made.splice(0)) d.remove();
+    },
+  };
+}
+
 /** Polls `probe` until it returns a non-undefined value, or throws after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => T | undefined | Promise<T | undefined>,

@@ -20,17 +20,13 @@ import {
   verifyBackup,
 } from '../../workspace-node/backup/index.js';
 import { openSqliteCluster } from '../../workspace-node/sqliteCluster.js';
-import { tempDir } from '../harness/index.js';
+import { tempDirs } from '../harness/index.js';
 import { CountingStore, demoWorkspace, expectSameWorkspace, rowsOf } from './backup.kit.js';
 import { reapAll } from './cli.kit.js';
 import { S3RVER_CLIENT, startS3rver, uniquePrefix } from './storage.kit.js';
 
-const dirs: Array<{ path: string; remove(): void }> = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-}
+const dirs = tempDirs();
+const dir = (prefix: string): string => dirs.make(prefix);
 
 let ws: string;
 beforeAll(async () => {
@@ -42,8 +38,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
-  for (const d of dirs) d.remove();
+  await reapAll(dirs.paths());
+  dirs.removeAll();
 });
 
 describe('backupWorkspace / restoreBackup / verifyBackup', () => {

@@ -16,17 +16,13 @@ import {
   DELETED_KEY,
   blobKey,
 } from '../../workspace-node/backup/index.js';
-import { tempDir } from '../harness/index.js';
+import { tempDirs } from '../harness/index.js';
 import { backupsAt, CrashingDeletes, dataKeys, smallWorkspace, versionBlob } from './prune.kit.js';
 
-const dirs: Array<{ remove(): void }> = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-}
+const dirs = tempDirs();
+const dir = (prefix: string): string => dirs.make(prefix);
 afterEach(() => {
-  for (const d of dirs.splice(0)) d.remove();
+  dirs.removeAll();
 });
 
 const NOW = Date.parse('2026-12-03T12:00:00Z');

@@ -7,16 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../storage/index.js';
 import { DAY_MS, listBackups, verifyBackup, workspaceStore } from '../../workspace-node/backup/index.js';
-import { tempDir } from '../harness/index.js';
+import { tempDirs } from '../harness/index.js';
 import { reapAll, runMoe } from './cli.kit.js';
 import { backupsAt, dataKeys, smallWorkspace, versionBlob } from './prune.kit.js';
 
-const dirs: Array<{ path: string; remove(): void }> = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-}
+const dirs = tempDirs();
+const dir = (prefix: string): string => dirs.make(prefix);
 
 let storeDir: string;
 let ids: string[];
@@ -36,8 +32,8 @@ beforeAll(async () => {
   ids = made.map((m) => m.backupId);
 });
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
-  for (const d of dirs) d.remove();
+  await reapAll(dirs.paths());
+  dirs.removeAll();
 });
 
 describe('moe backup prune', () => {

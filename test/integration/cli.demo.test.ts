@@ -8,23 +8,19 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, freePort, startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { eventually, freePort, startPlatform, tempDirs, type Platform } from '../harness/index.js';
 import { isAlive, reapAll, runMoe, startMoeInTerminal } from './cli.kit.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const dirs: Array<{ path: string; remove(): void }> = [];
+const dirs = tempDirs();
 let platform: Platform | undefined;
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
+  await reapAll(dirs.paths());
   await platform?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
-function dataDir(): string {
-  const d = tempDir('moe-demo-');
-  dirs.push(d);
-  return d.path;
-}
+const dataDir = (): string => dirs.make('moe-demo-');
 
 function sh(command: string, cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((done) =>

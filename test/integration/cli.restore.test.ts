@@ -19,16 +19,12 @@ import {
   workspaceStore,
   type BackupManifest,
 } from '../../workspace-node/backup/index.js';
-import { tempDir } from '../harness/index.js';
+import { tempDirs } from '../harness/index.js';
 import { demoWorkspace, expectSameWorkspace } from './backup.kit.js';
 import { reapAll, runMoe } from './cli.kit.js';
 
-const dirs: Array<{ path: string; remove(): void }> = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-}
+const dirs = tempDirs();
+const dir = (prefix: string): string => dirs.make(prefix);
 
 let ws: string;
 let primaryDir: string;
@@ -71,8 +67,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
-  for (const d of dirs) d.remove();
+  await reapAll(dirs.paths());
+  dirs.removeAll();
 });
 
 /** A private copy of both stores, for a test that damages them. */

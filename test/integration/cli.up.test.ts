@@ -10,22 +10,18 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MoeClient } from '../../client/index.js';
 import { KV_BUCKETS } from '../../schemas/index.js';
-import { eventually, freePort, startNatsServer, tempDir } from '../harness/index.js';
+import { eventually, freePort, startNatsServer, tempDirs } from '../harness/index.js';
 import { isAlive, natsServersOf, reapAll, runMoe, startMoe, startMoeInTerminal } from './cli.kit.js';
 
-const dirs: Array<{ path: string; remove(): void }> = [];
+const dirs = tempDirs();
 const listeners: Server[] = [];
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
+  await reapAll(dirs.paths());
   for (const l of listeners) l.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
-function dataDir(): string {
-  const d = tempDir('moe-up-');
-  dirs.push(d);
-  return d.path;
-}
+const dataDir = (): string => dirs.make('moe-up-');
 
 /** A port some other program holds. */
 async function busyPort(): Promise<number> {

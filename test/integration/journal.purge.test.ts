@@ -14,23 +14,19 @@ import type { RecordWithSeq } from '../../client/index.js';
 import { eventSubject, type ActorAddress } from '../../schemas/index.js';
 import { FsObjectStore, MirroredStore } from '../../storage/index.js';
 import { latestBackup, workspaceStore } from '../../workspace-node/backup/index.js';
-import { startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { startPlatform, tempDirs, type Platform } from '../harness/index.js';
 import { CountingStore } from './backup.kit.js';
 
 let p: Platform;
-const dirs: ReturnType<typeof tempDir>[] = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(async () => {
   await p?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 /** The MOE_EVT sequences stored on one subject, oldest first. */

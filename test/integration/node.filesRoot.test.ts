@@ -10,22 +10,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordWithSeq } from '../../client/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
-import { startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { startPlatform, tempDirs, type Platform } from '../harness/index.js';
 
 let p: Platform;
-const dirs: ReturnType<typeof tempDir>[] = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(async () => {
   await p?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 /** The tool results an agent's turns received, in call order. */

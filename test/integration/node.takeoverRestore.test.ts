@@ -24,24 +24,20 @@ import {
   workspaceBackupPrefix,
   workspaceStore,
 } from '../../workspace-node/backup/index.js';
-import { startPlatform, tempDir, type Platform } from '../harness/index.js';
+import { startPlatform, tempDirs, type Platform } from '../harness/index.js';
 import { rowsOf } from './backup.kit.js';
 import { runMoe } from './cli.kit.js';
 
 let p: Platform;
-const dirs: ReturnType<typeof tempDir>[] = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(async () => {
   await p?.close();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 function toolOutputs(records: readonly RecordWithSeq[]): { output: string; isError: boolean }[] {

@@ -18,24 +18,20 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles } from '../../workspace-node/backup/index.js';
-import { startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
+import { startNatsServer, tempDirs, type NatsServerHandle } from '../harness/index.js';
 import { reapAll, runMoe, startMoe } from './cli.kit.js';
 
-const dirs: Array<{ path: string; remove(): void }> = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-}
+const dirs = tempDirs();
+const dir = (prefix: string): string => dirs.make(prefix);
 
 let ns: NatsServerHandle;
 beforeAll(async () => {
   ns = await startNatsServer();
 });
 afterAll(async () => {
-  await reapAll(dirs.map((d) => d.path));
+  await reapAll(dirs.paths());
   await ns?.stop();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 const BACKUP_ACTOR = 'demo.main.backup.workspace';

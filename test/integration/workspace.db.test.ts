@@ -17,19 +17,15 @@ import { MoeClient } from '../../client/index.js';
 import { FsObjectStore } from '../../storage/index.js';
 import { readManifest, restoreBackup, workspaceStore } from '../../workspace-node/backup/index.js';
 import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../../workspace-node/index.js';
-import { eventually, startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
+import { eventually, startNatsServer, tempDirs, type NatsServerHandle } from '../harness/index.js';
 
 let ns: NatsServerHandle;
 let nc: NatsConnection;
 let client: MoeClient;
 let store: FsObjectStore;
 const nodes: WorkspaceNode[] = [];
-const dirs: Array<{ path: string; remove(): void }> = [];
-const dir = (prefix: string) => {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d.path;
-};
+const dirs = tempDirs();
+const dir = (prefix: string) => dirs.make(prefix);
 
 beforeAll(async () => {
   ns = await startNatsServer();
@@ -42,7 +38,7 @@ afterAll(async () => {
   for (const n of nodes) await n.stop();
   await nc?.close();
   await ns?.stop();
-  for (const d of dirs) d.remove();
+  dirs.removeAll();
 });
 
 const actor = { org: 'acme', ws: 'main', kind: 'backup', id: BACKUP_ACTOR_ID };
