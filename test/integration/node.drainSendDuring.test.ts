@@ -1,7 +1,10 @@
 /**
  * Tasks sent *while* their workspace is handed over (two in-process nodes sharing one NATS
  * connection): a task submitted just before the drain, and tasks sent during it, all complete on
- * the new host within seconds, not after `ack_wait` (30 s).
+ * the new host within seconds, not after `ack_wait` (30 s). Without the takeover's resume
+ * (consumerResume.ts) the first command the old host held and nak'ed is stranded in its closed pull
+ * and completes only after ack_wait (docs/operations.md, Placement). SD_DELAYS (comma-separated
+ * ms) runs other timings.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
