@@ -138,7 +138,20 @@ export async function addCommandConsumer(
 
 /** What {@link consumeCommands} returns: stop it; `closed` settles when consuming has ended. */
 export interface CommandLoop {
+  /** Unsubscribes at once: what the server already sent and has not arrived is dropped (ack_wait). */
   stop(): void;
+  /**
+   * Stops pulling without dropping anything: the pull subscription is drained (unsubscribed, then
+   * what the server sent before it saw the unsubscribe is still delivered), and no new pull
+   * follows. Resolves when the server has seen the unsubscribe and the last delivery was made.
+   */
+  drain(): Promise<void>;
+}
+
+/** The subscription under a nats.js pull (a private field: nats.js has no public drain for it). */
+function pullSubscription(m: ConsumerMessages): { drain(): Promise<void> } | undefined {
+  const sub = (m as unknown as { sub?: { drain?: () => Promise<void> } }).sub;
+  return typeof sub?.drain === 'function' ? (sub as { drain(): Promise<void> }) : undefined;
 }
 
 /**
@@ -189,6 +202,13 @@ export async function consumeCommands(
       stop() {
         stopped = true;
         liveness?.stop();
+        current?.stop();
+      },
+      async drain() {
+        stopped = true;
+        liveness?.stop();
+        const sub = current && pullSubscription(current);
+        if (sub) await sub.drain().catch(() => undefined);
         current?.stop();
       },
     },

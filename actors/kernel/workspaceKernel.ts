@@ -277,8 +277,7 @@ export class WorkspaceKernel {
     // 30 s, for redelivery): drain the pull subscription instead — what arrives until the server
     // has seen the unsubscribe is parked too.
     this.handingOver = 'closing';
-    const sub = (this.messages as unknown as { sub?: { drain(): Promise<void> } } | undefined)?.sub;
-    await sub?.drain().catch(() => undefined);
+    await this.messages?.drain();
     await this.stop();
     // Only now, with nothing left pulling here, do the parked commands go back (for the next host).
     for (const msg of this.parked.splice(0)) void this.settle(msg, dispositionOf(HANDED_OVER));

@@ -68,8 +68,7 @@ describe('node drain', () => {
     ).json<NodeControlReply>();
     expect(reply).toMatchObject({ node: 'dr-a', draining: true });
     await a.drain();
-    // new work is served by b (KNOWN GAP: a task sent *during* the drain window can stall on the
-    // new host in this in-process setup; see docs/operations.md, Placement)
+    // new work is served by b (tasks sent *during* the drain: node.drainSendDuring.test.ts)
     const later = p.client.runTask(
       'dr',
       'w1',
