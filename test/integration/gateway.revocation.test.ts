@@ -119,3 +119,30 @@ function silentLog() {
   const l = { info: noop, warn: noop, error: noop, debug: noop, trace: noop, fatal: noop, child: () => l };
   return l as never;
 }
+
+describe('verification cache (server.ts: a verified token is remembered)', () => {
+  it('a remembered token is refused once it expires, and a forged signature never matches it', async () => {
+    const shortLived = await buildGateway({
+      nc: stack.nc,
+      jwtSecret: JWT_SECRET,
+      logger: false,
+      tokenTtlSec: 2,
+    });
+    try {
+      const u = await registerAndLogin(shortLived, 'expiring');
+      expect(await me(shortLived, u.auth)).toBe(200);
+      expect(await me(shortLived, u.auth)).toBe(200); // answered from the cache
+      const forged = `${u.token.slice(0, -2)}${u.token.endsWith('AA') ? 'BB' : 'AA'}`;
+      expect(await me(shortLived, { authorization: `Bearer ${forged}` })).toBe(401);
+      const exp = (JSON.parse(Buffer.from(u.token.split('.')[1]!, 'base64url').toString()) as { exp: number })
+        .exp;
+      await eventually(async () => ((await me(shortLived, u.auth)) === 401 ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'the expired token refused',
+      });
+      expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    } finally {
+      await shortLived.close();
+    }
+  });
+});
