@@ -72,7 +72,7 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
 }
 
 /** A random id: one letter of kind + 16 hex digits (`w3f…`, `p…`, `t…`). */
-export function newId(prefix: 'o' | 'w' | 'p' | 'm' | 'k' | 's' | 't' | 'c'): string {
+export function newId(prefix: 'o' | 'w' | 'p' | 'm' | 'k' | 's' | 't' | 'c' | 'b' | 'r'): string {
   return `${prefix}${randomBytes(8).toString('hex')}`;
 }
 
@@ -83,6 +83,8 @@ export function userIdForEmail(email: string): string {
 
 const SESSION_RE = /^(w[0-9a-f]{16})-(s[0-9a-f]{16})$/;
 const TASK_RE = /^(w[0-9a-f]{16})-(p[0-9a-f]{16})-(t[0-9a-f]{16})$/;
+const BOARD_RE = /^(w[0-9a-f]{16})-(p[0-9a-f]{16})-(b[0-9a-f]{16})$/;
+const CARD_RE = /^(w[0-9a-f]{16})-(p[0-9a-f]{16})-(c[0-9a-f]{16})$/;
 
 export function newSessionId(ws: string): string {
   return `${ws}-${newId('s')}`;
@@ -99,5 +101,25 @@ export function parseSessionId(id: string): { ws: string } | null {
 
 export function parseTaskId(id: string): { ws: string; project: string } | null {
   const m = TASK_RE.exec(id);
+  return m?.[1] && m[2] ? { ws: m[1], project: m[2] } : null;
+}
+
+/** A board of a project (seed 002): `<ws>-<project>-b…`, actor `moe.cmd.<org>.<ws>.board.<id>`. */
+export function newBoardId(ws: string, project: string): string {
+  return `${ws}-${project}-${newId('b')}`;
+}
+
+/** A card on a board (seed 002): `<ws>-<project>-c…`, actor `moe.cmd.<org>.<ws>.card.<id>`. */
+export function newCardId(ws: string, project: string): string {
+  return `${ws}-${project}-${newId('c')}`;
+}
+
+export function parseBoardId(id: string): { ws: string; project: string } | null {
+  const m = BOARD_RE.exec(id);
+  return m?.[1] && m[2] ? { ws: m[1], project: m[2] } : null;
+}
+
+export function parseCardId(id: string): { ws: string; project: string } | null {
+  const m = CARD_RE.exec(id);
   return m?.[1] && m[2] ? { ws: m[1], project: m[2] } : null;
 }
