@@ -14,6 +14,8 @@
  *
  *   MOE_DRAIN_TIMEOUT_MS  30000  how long one hand-over waits for started effects to finish
  *   MOE_DRAIN_PARALLEL    4      workspaces handed over at once by a drain
+ *   MOE_DRAIN_DEADLINE_MS 45000  how long a shutdown drain (SIGTERM) may take before the node stops
+ *                                anyway (what is left is closed by stop; its lease lapses)
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -25,6 +27,8 @@ export interface DrainConfig {
   readonly timeoutMs: number;
   /** workspaces handed over at once by a drain */
   readonly parallel: number;
+  /** ms a shutdown drain may take in all before the node stops anyway */
+  readonly deadlineMs: number;
 }
 
 function int(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -39,6 +43,7 @@ export function drainConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DrainC
   return {
     timeoutMs: int('MOE_DRAIN_TIMEOUT_MS', env.MOE_DRAIN_TIMEOUT_MS, 30_000, 0),
     parallel: int('MOE_DRAIN_PARALLEL', env.MOE_DRAIN_PARALLEL, 4, 1),
+    deadlineMs: int('MOE_DRAIN_DEADLINE_MS', env.MOE_DRAIN_DEADLINE_MS, 45_000, 0),
   };
 }
 

@@ -11,6 +11,7 @@ export { lockDataDir, type DataDirLock } from './dataDirLock.js';
 export { sharedFilesDir } from './filesRoot.js';
 export { assertDataDirNotOnFuse } from './dataDirFs.js';
 export { checkNodeEnv } from './checkNodeEnv.js';
+export { drainConfigFromEnv, type DrainConfig } from './drain.js';
 export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';

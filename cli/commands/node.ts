@@ -1,17 +1,20 @@
 /**
  * `moe node`: a workspace-node process on its own (cluster deployments, chaos tests). SIGTERM or
  * SIGINT drains it (its workspaces go to other nodes, drain.ts) before it stops; a second signal
- * stops it without waiting for the drain.
+ * stops it without waiting for the drain. The drain is bounded by `MOE_DRAIN_DEADLINE_MS`: a
+ * hand-over that cannot finish never keeps the process alive (what is left is closed by stop, and
+ * its lease lapses as after a crash).
  */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { startWorkspaceNode } from '../../workspace-node/index.js';
+import { drainConfigFromEnv, startWorkspaceNode } from '../../workspace-node/index.js';
 
 export async function nodeCommand(
   a: { natsUrl: string; dataDir: string; nodeId?: string },
   print: (s: string) => void,
 ): Promise<number> {
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
+  const { deadlineMs } = drainConfigFromEnv(process.env);
   const node = await startWorkspaceNode({
     natsUrl: a.natsUrl,
     dataDir: resolve(a.dataDir),
@@ -21,9 +24,20 @@ export async function nodeCommand(
   print(`workspace-node ${node.nodeId} on ${a.natsUrl}, data ${resolve(a.dataDir)} (Ctrl-C to stop)`);
   await new Promise<void>((done) => {
     let signals = 0;
+    const boundedDrain = async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadlineMs)));
+      const outcome = await Promise.race([node.drain().then(() => 'drained' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late')
+        logger.warn(
+          { node: node.nodeId, deadlineMs, left: node.hosts.size },
+          'drain deadline passed; stopping with workspaces still hosted (their leases lapse)',
+        );
+    };
     const onSignal = () => {
       signals++;
-      if (signals === 1) void node.drain().finally(() => void node.stop().finally(done));
+      if (signals === 1) void boundedDrain().finally(() => void node.stop().finally(done));
       else void node.stop().finally(done);
     };
     process.on('SIGINT', onSignal);
