@@ -6,12 +6,14 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { startWorkspaceNode } from '../../workspace-node/index.js';
+import { processTracing } from '../tracing.js';
 
 export async function nodeCommand(
   a: { natsUrl: string; dataDir: string; nodeId?: string },
   print: (s: string) => void,
 ): Promise<number> {
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
+  const tracing = await processTracing('moe-node', print);
   const node = await startWorkspaceNode({
     natsUrl: a.natsUrl,
     dataDir: resolve(a.dataDir),
@@ -23,8 +25,9 @@ export async function nodeCommand(
     let signals = 0;
     const onSignal = () => {
       signals++;
-      if (signals === 1) void node.drain().finally(() => void node.stop().finally(done));
-      else void node.stop().finally(done);
+      const flushed = () => void (tracing?.shutdown() ?? Promise.resolve()).finally(done);
+      if (signals === 1) void node.drain().finally(() => void node.stop().finally(flushed));
+      else void node.stop().finally(flushed);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
