@@ -534,6 +534,7 @@ export class WorkspaceKernel {
       );
       const { turns, contexts, snapshot } = out;
       this.stats.duplicates += out.duplicates.length;
+      for (const d of out.duplicates) endTurnSpan(d, 'duplicate');
       for (const { mail, error } of out.threw) {
         mail.settled = true;
         endTurnSpan(mail, 'dead-lettered', error);
@@ -585,7 +586,7 @@ export class WorkspaceKernel {
       }
       const traces = turnMails?.map(turnTrace);
       const effects = await this.commit(cell, entry, appended.seq, snapshot, json, traces);
-      if (turnMails) markTurns(turnMails, turns, appended.seq, out.duplicates);
+      if (turnMails) markTurns(turnMails, turns, appended.seq);
       for (const t of turns) for (const id of t.cancels) this.scheduler.cancel(cell.address, id);
       for (const e of effects.started)
         this.scheduler.start(
@@ -815,12 +816,7 @@ export class WorkspaceKernel {
 }
 
 /** Sets what the turn spans of an entry learned: their turn, the state it left, the entry's sequence. */
-function markTurns(
-  mails: ReadonlyArray<Mail | undefined>,
-  turns: JournalEntry['turns'],
-  seq: number,
-  duplicates: readonly Mail[],
-): void {
+function markTurns(mails: ReadonlyArray<Mail | undefined>, turns: JournalEntry['turns'], seq: number): void {
   turns.forEach((t, i) =>
     mails[i]?.span?.setAttributes({
       [ATTR.turn]: t.turn,
@@ -829,5 +825,4 @@ function markTurns(
       [ATTR.entryTurns]: turns.length,
     }),
   );
-  for (const d of duplicates) d.span?.setAttribute(ATTR.outcome, 'duplicate');
 }
