@@ -2,8 +2,8 @@
  * Tracing through the OpenTelemetry API only: product code starts spans and carries W3C trace
  * context (`traceparent` / `tracestate`) in NATS headers; which SDK records them, and where they go,
  * is the process entry's business (tracingSetup.ts, off by default). With no SDK registered every
- * call here is the API's no-op, and the hot paths ask {@link tracingOn} first so they skip even
- * that: no header is read or written, no span object is made.
+ * call here is the API's no-op, and the hot paths ask {@link tracingOn} (a flag) first so they skip
+ * even that: no header is read or written, no span object is made.
  *
  * One task is one trace: the gateway's request span is the root; the command it publishes carries
  * its context to the node; the turn that applies the command, the effects that turn starts (their
@@ -54,12 +54,21 @@ export const ATTR = {
   reused: 'moe.effect.reused',
 } as const;
 
+let sdkRegistered = false;
+
 /**
- * Whether an SDK is on: a propagator is registered (tracingSetup.ts registers the W3C one with its
- * provider). The hot paths check this before touching headers or spans.
+ * Whether an SDK is on: {@link startTracing} (tracingSetup.ts) registered one in this process. The
+ * hot paths check this before touching headers or spans. A plain flag, not a question to the API
+ * (`propagation.fields()` costs ~200 ns a call through the API's global registry, this ~1 ns); an
+ * application that embeds the platform registers its SDK through `startTracing({ spanProcessors })`.
  */
 export function tracingOn(): boolean {
-  return propagation.fields().length > 0;
+  return sdkRegistered;
+}
+
+/** Set by tracingSetup.ts when it registers or unregisters the SDK. */
+export function markTracingRegistered(on: boolean): void {
+  sdkRegistered = on;
 }
 
 /** The W3C headers of `ctx` (default: the active context); undefined when it holds no span. */

@@ -15,6 +15,7 @@
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { markTracingRegistered } from './tracing.js';
 
 /** A running SDK: `shutdown` flushes what is buffered and unregisters it. */
 export interface Tracing {
@@ -66,9 +67,11 @@ export async function startTracing(o: {
   context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  markTracingRegistered(true);
   return {
     exporter: o.spanProcessors ? 'custom' : 'otlp',
     async shutdown() {
+      markTracingRegistered(false);
       await provider.shutdown().catch(() => undefined);
       trace.disable();
       propagation.disable();
