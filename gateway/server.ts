@@ -13,6 +13,7 @@
  * one NATS round trip, its command's publish: revoked tokens are cached from a KV watch
  * (revocations.ts), and turns reach requests through one shared journal follower (acceptance.ts).
  */
+import { traceRequests } from './tracing.js';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -285,6 +286,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics.errorsTotal.inc({ route: 'unknown', code: moe.code });
     return reply.status(404).send(errorBody(moe));
   });
+
+  traceRequests(app);
 
   app.addHook('onResponse', async (req, reply) => {
     metrics.requestDuration.observe(

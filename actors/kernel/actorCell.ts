@@ -8,6 +8,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { ActorAddress, CommandEnvelope } from '../../schemas/index.js';
 import type { ActorKind } from '../registry.js';
 import type { MachineHost } from './machineHost.js';
+import type { Span } from './tracing.js';
 
 export interface ActorCell {
   readonly address: ActorAddress;
@@ -37,6 +38,8 @@ export interface Mail {
   readonly at: number;
   readonly msg: JsMsg;
   settled: boolean;
+  /** the span of this command's turn, while tracing is on (turnSpans.ts) */
+  span?: Span | undefined;
 }
 
 /** Runs `work` after every earlier piece of work queued on this cell. */

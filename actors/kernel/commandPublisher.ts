@@ -28,6 +28,7 @@ import {
 import { exponentialDelay } from './backoff.js';
 import { kernelErrors as errors } from './errors.js';
 import type { Clock } from './clock.js';
+import { ATTR, inSpan, otelTrace, SpanKind, traceHeaders, tracingOn } from './tracing.js';
 
 /** while NATS is down: 100 ms doubling to 5 s, without jitter (the schedule this loop always had) */
 const PUBLISH_BACKOFF = { baseDelayMs: 100, maxDelayMs: 5_000 };
@@ -108,15 +109,57 @@ export async function publishCommand(
   opts: { headers?: Readonly<Record<string, string>>; maxBytes?: number } = {},
 ): Promise<PubAck> {
   const encoded = 'bytes' in command ? command : encodeCommandEnvelope(command, opts.maxBytes);
+  // Traced: a producer span under the caller's (the gateway request, the effect), whose context
+  // rides in the headers to the turn that applies the command. Only inside a trace: a publish with
+  // no active span (tracing off, a CLI) makes no span and writes no header.
+  if (tracingOn() && otelTrace.getActiveSpan()) return publishTraced(js, to, encoded, opts.headers);
+  return publishWith(js, to, encoded, opts.headers);
+}
+
+function publishWith(
+  js: JetStreamClient,
+  to: ActorAddress,
+  encoded: EncodedCommand,
+  headers: Readonly<Record<string, string>> | undefined,
+): Promise<PubAck> {
   let h;
-  if (opts.headers) {
+  if (headers) {
     h = natsHeaders();
-    for (const [k, v] of Object.entries(opts.headers)) h.set(k, v);
+    for (const [k, v] of Object.entries(headers)) h.set(k, v);
   }
   return js.publish(commandSubject(to), encoded.bytes, {
     msgID: commandMsgId(to, encoded.id),
     ...(h ? { headers: h } : {}),
   });
+}
+
+function publishTraced(
+  js: JetStreamClient,
+  to: ActorAddress,
+  encoded: EncodedCommand,
+  headers: Readonly<Record<string, string>> | undefined,
+): Promise<PubAck> {
+  const subject = commandSubject(to);
+  return inSpan(
+    `send ${encoded.type}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': subject,
+        [ATTR.actor]: addressKey(to),
+        [ATTR.commandId]: encoded.id,
+        [ATTR.commandType]: encoded.type,
+      },
+    },
+    async (span) => {
+      const ack = await publishWith(js, to, encoded, { ...headers, ...traceHeaders() });
+      span?.setAttribute('messaging.message.id', String(ack.seq));
+      if (ack.duplicate) span?.setAttribute('moe.command.duplicate', true);
+      return ack;
+    },
+  );
 }
 
 export class CommandPublisher {

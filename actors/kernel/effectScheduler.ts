@@ -16,6 +16,15 @@ import type { CommandPublisher } from './commandPublisher.js';
 import type { EffectDispatch } from './effectDispatch.js';
 import type { EffectOutcomes } from './effectOutcomes.js';
 import { runWithRetry, type EffectOutcome, type RetryPolicy } from './effects.js';
+import {
+  ATTR,
+  deserializeTrace,
+  inSpan,
+  otelContext,
+  otelTrace,
+  SpanStatusCode,
+  tracingOn,
+} from './tracing.js';
 
 export function effectCommandId(address: ActorAddress, effectId: string): string {
   return `fx:${addressKey(address)}:${effectId}`;
@@ -49,9 +58,18 @@ export class EffectScheduler {
   /**
    * Starts an effect unless it is already running in this process (idempotent). `actorContext` is
    * the context of the actor after the turn that started it: its kind reads the effect's inputs.
+   * `trace` is the stored trace context of that turn (tracing on): the effect's span, the calls
+   * it makes and the outcome it publishes join that trace, also when it is `redriven` after a restart.
    */
-  start(address: ActorAddress, effect: EffectSpec, actorContext: unknown, session: string): void {
-    if (effect.kind === 'timer') return this.schedule(address, effect);
+  start(
+    address: ActorAddress,
+    effect: EffectSpec,
+    actorContext: unknown,
+    session: string,
+    trace?: string,
+    redriven = false,
+  ): void {
+    if (effect.kind === 'timer') return this.schedule(address, effect, trace);
     const gid = `${addressKey(address)}/${effect.id}`;
     if (this.running.has(gid) || this.stopper.signal.aborted) return;
     const spec = this.dispatch.specOf(address, effect, actorContext);
@@ -60,7 +78,8 @@ export class EffectScheduler {
     const ac = new AbortController();
     this.running.set(gid, ac);
     this.counters.effectsStarted++;
-    void this.execute(address, spec, session, ac.signal)
+    const run = () => this.execute(address, spec, session, ac.signal);
+    void (tracingOn() ? effectSpan(address, spec, trace, redriven, run) : run())
       .catch((err: unknown) => {
         // e.g. the store closed under a handler that ignored the abort: the next host re-drives it
         this.log.warn({ err, actor: addressKey(address), effect: spec.id }, 'effect outcome not recorded');
@@ -80,18 +99,23 @@ export class EffectScheduler {
     let outcome = this.outcomes?.recorded(key, effect.id);
     if (outcome) {
       this.reused++;
+      otelTrace.getActiveSpan()?.setAttribute(ATTR.reused, true);
       this.log.debug({ actor: key, effect: effect.id }, 'effect outcome recorded earlier: published again');
     } else {
       if (this.outcomes && !this.outcomes.stillPending(key, effect.id)) return;
       const ran = await this.run(address, effect, session, signal);
       // Stopped while a handler that does not heed its signal ran on: its outcome is not recorded
       // (the stores may be closed); whoever hosts the actor next re-drives the effect.
-      if (!ran || signal.aborted) return;
+      if (!ran || signal.aborted) {
+        otelTrace.getActiveSpan()?.setAttribute(ATTR.outcome, 'aborted');
+        return;
+      }
       outcome = this.outcomes
         ? this.outcomes.record(key, effect.id, effect.kind, ran, this.clock.now())
         : ran;
       this.afterRecord?.(effect.kind);
     }
+    if (!outcome.ok) markFailed(outcome.error);
     const id = effectCommandId(address, effect.id);
     await this.publisher.publishDurably(
       address,
@@ -142,13 +166,16 @@ export class EffectScheduler {
     return outcome;
   }
 
-  private schedule(address: ActorAddress, effect: EffectSpec): void {
+  private schedule(address: ActorAddress, effect: EffectSpec, trace?: string): void {
     const gid = `${addressKey(address)}/${effect.id}`;
     if (this.timers.has(gid) || this.stopper.signal.aborted) return;
     const fire = () => {
       this.timers.delete(gid);
       const id = effectCommandId(address, effect.id);
-      void this.publisher.publishDurably(address, { id, type: 'timer.fired', data: { effectId: effect.id } });
+      const publish = () =>
+        this.publisher.publishDurably(address, { id, type: 'timer.fired', data: { effectId: effect.id } });
+      // traced: `timer.fired` is sent under the turn that set the timer
+      void (trace && tracingOn() ? otelContext.with(deserializeTrace(trace), publish) : publish());
     };
     this.timers.set(gid, this.clock.setTimeout(fire, (effect.fireAt ?? 0) - this.clock.now()));
   }
@@ -178,4 +205,39 @@ export class EffectScheduler {
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
   }
+}
+
+/**
+ * Runs an effect inside its span: `effect <kind>`, a child of the turn that started it (the stored
+ * `trace`; a root span when the effect has none, e.g. started before tracing was on).
+ */
+function effectSpan(
+  address: ActorAddress,
+  effect: EffectSpec,
+  trace: string | undefined,
+  redriven: boolean,
+  run: () => Promise<void>,
+): Promise<void> {
+  return inSpan(
+    `effect ${effect.kind}`,
+    {
+      parent: deserializeTrace(trace),
+      attributes: {
+        [ATTR.actor]: addressKey(address),
+        [ATTR.actorKind]: address.kind,
+        [ATTR.effectId]: effect.id,
+        [ATTR.effectKind]: effect.kind,
+        [ATTR.redriven]: redriven,
+      },
+    },
+    run,
+  );
+}
+
+/** Marks the running effect's span failed with the outcome's error (the effect ended `effect.failed`). */
+function markFailed(error: { code: string; message: string; attempts: number }): void {
+  const span = otelTrace.getActiveSpan();
+  if (!span) return;
+  span.setAttributes({ 'error.type': error.code, 'moe.effect.attempts': error.attempts });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
 }

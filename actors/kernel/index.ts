@@ -71,3 +71,25 @@ export {
   type CommandLoop,
 } from './workspaceConsumer.js';
 export { natsAuthOptions } from './natsAuth.js';
+export {
+  ATTR,
+  contextFromHeaders,
+  contextFromHttpHeaders,
+  deserializeTrace,
+  failSpan,
+  inSpan,
+  otelContext,
+  otelTrace,
+  ROOT_CONTEXT,
+  serializeTrace,
+  SpanKind,
+  SpanStatusCode,
+  traceHeaders,
+  tracer,
+  tracingOn,
+  TRACER_NAME,
+  type Attributes,
+  type Context,
+  type Span,
+} from './tracing.js';
+export { startTracing, tracingMode, type Tracing } from './tracingSetup.js';

@@ -59,9 +59,15 @@ export class JetStreamAppender {
   publish(
     subject: string,
     data: Uint8Array,
-    opts: { msgID?: string; expectedLastSubjectSequence?: number } = {},
+    opts: {
+      msgID?: string;
+      expectedLastSubjectSequence?: number;
+      /** extra headers (the W3C trace context of the append, when traced) */
+      headers?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<AppendAck> {
     const h = headers();
+    if (opts.headers) for (const [k, v] of Object.entries(opts.headers)) h.set(k, v);
     if (opts.msgID !== undefined) h.set('Nats-Msg-Id', opts.msgID);
     if (opts.expectedLastSubjectSequence !== undefined)
       h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectedLastSubjectSequence));

@@ -39,6 +39,8 @@ export class Journal {
     entry: JournalEntry,
     expectedLastSeq: number,
     json = JSON.stringify(entry),
+    /** the W3C trace context of the append (traced: readers of MOE_EVT can join the trace) */
+    trace?: Readonly<Record<string, string>>,
   ): Promise<AppendResult> {
     const first = entry.turns[0]!;
     try {
@@ -46,6 +48,7 @@ export class Journal {
         // Deterministic id: the same command applied at the same turn yields the same bytes.
         msgID: `${addressKey(address)}#${first.turn}#${first.cmd.id}`,
         expectedLastSubjectSequence: expectedLastSeq,
+        ...(trace ? { headers: trace } : {}),
       });
       if (ack.duplicate) return { ok: false, reason: 'duplicate', seq: ack.seq };
       return { ok: true, seq: ack.seq };

@@ -27,6 +27,8 @@ export interface PendingEffect {
   kind: string;
   spec: string;
   fire_at: number | null;
+  /** the W3C trace context of the turn that started it (tracing.ts `serializeTrace`), or null */
+  trace: string | null;
 }
 
 /** What one journal entry (one or more turns of one actor) changes in the cache. */
@@ -37,6 +39,8 @@ export interface TurnCommit {
   readonly seq: number;
   /** effects started by the entry and still pending at its end */
   readonly startedEffects: readonly EffectSpec[];
+  /** per started effect, the trace context to run it under (tracing on), stored with the effect */
+  readonly effectTraces?: ReadonlyArray<string | null>;
   /** effect ids the entry resolved (effect.result / effect.failed / timer.fired) or cancelled */
   readonly settledEffects: readonly string[];
 }
@@ -49,8 +53,14 @@ CREATE TABLE IF NOT EXISTS applied (
   key TEXT NOT NULL, cmd_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, cmd_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS effects (
   key TEXT NOT NULL, effect_id TEXT NOT NULL, kind TEXT NOT NULL, spec TEXT NOT NULL, fire_at INTEGER,
-  PRIMARY KEY (key, effect_id)) WITHOUT ROWID;
+  trace TEXT, PRIMARY KEY (key, effect_id)) WITHOUT ROWID;
 `;
+
+/** sessions.db files made before effects kept their trace context get the column (null: no trace). */
+function addTraceColumn(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(effects)').all();
+  if (!columns.some((c) => c.name === 'trace')) db.exec('ALTER TABLE effects ADD COLUMN trace TEXT');
+}
 
 export function openSqlite(path: string): Database.Database {
   const db = new Database(path);
@@ -68,6 +78,7 @@ export class SessionStore {
 
   constructor(readonly db: Database.Database) {
     db.exec(SCHEMA);
+    addTraceColumn(db);
     db.exec(EFFECT_OUTCOMES_SCHEMA);
     this.stmts = {
       load: db.prepare<[string], ActorRow>('SELECT * FROM actors WHERE key = ?'),
@@ -87,7 +98,7 @@ export class SessionStore {
         .pluck(),
       apply: db.prepare('INSERT OR IGNORE INTO applied (key, cmd_id, seq) VALUES (?, ?, ?)'),
       addEffect: db.prepare(
-        'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO effects (key, effect_id, kind, spec, fire_at, trace) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       delEffect: db.prepare('DELETE FROM effects WHERE key = ? AND effect_id = ?'),
       delOutcome: db.prepare('DELETE FROM effect_outcomes WHERE key = ? AND effect_id = ?'),
@@ -102,15 +113,16 @@ export class SessionStore {
         s.delEffect.run(c.row.key, id);
         s.delOutcome.run(c.row.key, id); // applied: the recorded outcome is no longer needed
       }
-      for (const e of c.startedEffects) {
+      c.startedEffects.forEach((e, i) =>
         s.addEffect.run(
           c.row.key,
           e.id,
           e.kind,
           JSON.stringify(e),
           typeof e.fireAt === 'number' ? e.fireAt : null,
-        );
-      }
+          c.effectTraces?.[i] ?? null,
+        ),
+      );
     };
     this.commitMany = db.transaction((cs: readonly TurnCommit[]) => {
       for (const c of cs) one(c);

@@ -72,6 +72,9 @@ import { MachineHost, stateString } from './machineHost.js';
 import { eventFromRecord } from './replay.js';
 import { sessionFor, WORKSPACE_SESSION } from './sessionKey.js';
 import type { PendingEffect, SessionStore } from './sessionStore.js';
+import { endTurnSpan, startTurnSpan, turnTrace } from './turnSpans.js';
+import { appendSpan } from './appendSpan.js';
+import { ATTR, tracingOn } from './tracing.js';
 
 const MAX_FENCE_RETRIES = 20;
 /** actors recovered from the journal (caught up) at a time on start */
@@ -316,7 +319,14 @@ export class WorkspaceKernel {
     const session = cell.session ?? WORKSPACE_SESSION;
     this.gate.after(() => {
       for (const p of pending)
-        this.scheduler.start(cell.address, JSON.parse(p.spec) as never, context, session);
+        this.scheduler.start(
+          cell.address,
+          JSON.parse(p.spec) as never,
+          context,
+          session,
+          p.trace ?? undefined,
+          true,
+        );
     });
   }
 
@@ -399,12 +409,14 @@ export class WorkspaceKernel {
       return void this.parked.push(msg);
     if (this.heldBack(addressKey(address), msg)) return;
     const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
+    if (tracingOn()) mail.span = startTurnSpan(msg, address, cmd);
     let cell: ActorCell;
     try {
       cell = this.cellFor(address, kind);
     } catch (err) {
       // Not acked: ack_wait redelivers the command, and activation is tried again.
       this.o.log.error({ err, subject: msg.subject }, 'activation failed');
+      endTurnSpan(mail, 'activation-failed', err);
       return void this.settle(msg, dispositionOf({ step: 'activation-failed', error: err }));
     }
     this.deliver(cell, mail);
@@ -460,7 +472,10 @@ export class WorkspaceKernel {
     try {
       const rest = await this.applyCommands(cell, batch);
       for (const m of batch)
-        if (!m.settled && !rest.includes(m)) void this.settle(m.msg, dispositionOf(APPLIED));
+        if (!m.settled && !rest.includes(m)) {
+          endTurnSpan(m, 'applied');
+          void this.settle(m.msg, dispositionOf(APPLIED));
+        }
       // Cut by bytes: the commands that did not fit go first in the next entry.
       cell.mailbox.unshift(...rest);
       this.failures.clear(cell.key);
@@ -468,7 +483,10 @@ export class WorkspaceKernel {
       const open = batch.filter((m) => !m.settled);
       const disposition = dispositionOf({ step: 'turn', error: err });
       if (disposition.action === 'dead-letter') {
-        for (const m of open) await this.settle(m.msg, disposition);
+        for (const m of open) {
+          endTurnSpan(m, 'dead-lettered', err);
+          await this.settle(m.msg, disposition);
+        }
         return;
       }
       // Retryable MoeErrors and NATS errors (timeouts, disconnects): transient. The commands are
@@ -480,7 +498,10 @@ export class WorkspaceKernel {
       this.stats.repeatedFailures = this.failures.repeats;
       this.hold(cell.key, open);
       const later = cell.mailbox.splice(0);
-      for (const m of [...open, ...later]) void this.settle(m.msg, disposition);
+      for (const m of [...open, ...later]) {
+        endTurnSpan(m, 'retry', err);
+        void this.settle(m.msg, disposition);
+      }
     } finally {
       this.activation.afterBatch(cell, this.cells);
     }
@@ -513,8 +534,10 @@ export class WorkspaceKernel {
       );
       const { turns, contexts, snapshot } = out;
       this.stats.duplicates += out.duplicates.length;
+      for (const d of out.duplicates) endTurnSpan(d, 'duplicate');
       for (const { mail, error } of out.threw) {
         mail.settled = true;
+        endTurnSpan(mail, 'dead-lettered', error);
         const reason = error instanceof Error ? error.message : String(error);
         await this.settle(
           mail.msg,
@@ -524,15 +547,23 @@ export class WorkspaceKernel {
       for (const { mail, bytes } of out.tooLarge) {
         mail.settled = true;
         const error = errors.TURN_TOO_LARGE(`${bytes} bytes > ${entryBytes}`);
+        endTurnSpan(mail, 'dead-lettered', error);
         await this.settle(mail.msg, dispositionOf({ step: 'turn', error }));
       }
       const rest = open.slice(out.consumed);
       if (turns.length === 0) return rest;
       const entry: JournalEntry = { v: 2, actor: { ...cell.address }, session, turns };
       const json = `${head}${out.turnJson.join(',')}]}`;
+      // traced: each turn's mail (its span parents the append and the effects the turn starts)
+      const mailOf = tracingOn() ? new Map(open.map((m) => [m.cmd.id, m])) : undefined;
+      const turnMails = mailOf ? turns.map((t) => mailOf.get(t.cmd.id)) : undefined;
       let appended;
       try {
-        appended = await this.journal.append(cell.address, entry, cell.lastSeq, json);
+        appended = await (turnMails
+          ? appendSpan(turnMails, cell.address, (trace) =>
+              this.journal.append(cell.address, entry, cell.lastSeq, json, trace),
+            )
+          : this.journal.append(cell.address, entry, cell.lastSeq, json));
       } catch (err) {
         if (!isMaxPayloadError(err)) throw err;
         // The server takes less than its INFO said: one turn fewer, or refuse the lone turn.
@@ -542,6 +573,7 @@ export class WorkspaceKernel {
           const lone = open.find((m) => m.cmd.id === turns[0]!.cmd.id)!;
           lone.settled = true;
           const error = errors.TURN_TOO_LARGE(`${Buffer.byteLength(json)} bytes`, { cause: err });
+          endTurnSpan(lone, 'dead-lettered', error);
           await this.settle(lone.msg, dispositionOf({ step: 'turn', error }));
         }
         attempt--; // not a fence retry
@@ -552,10 +584,18 @@ export class WorkspaceKernel {
         await this.catchUp(cell);
         continue;
       }
-      const effects = await this.commit(cell, entry, appended.seq, snapshot, json);
+      const traces = turnMails?.map(turnTrace);
+      const effects = await this.commit(cell, entry, appended.seq, snapshot, json, traces);
+      if (turnMails) markTurns(turnMails, turns, appended.seq);
       for (const t of turns) for (const id of t.cancels) this.scheduler.cancel(cell.address, id);
       for (const e of effects.started)
-        this.scheduler.start(cell.address, e.spec, contexts[e.turnIndex], session);
+        this.scheduler.start(
+          cell.address,
+          e.spec,
+          contexts[e.turnIndex],
+          session,
+          traces?.[e.turnIndex] ?? undefined,
+        );
       for (const { mail, bytes } of out.substituted)
         await this.recordTooLargeResult(mail, bytes).catch(() => undefined);
       return rest;
@@ -618,6 +658,8 @@ export class WorkspaceKernel {
     seq: number,
     next: AnyMachineSnapshot,
     json = JSON.stringify(entry),
+    /** per turn, the stored trace context of its turn span (tracing on) */
+    traces?: ReadonlyArray<string | null>,
   ): Promise<ReturnType<typeof entryEffects>> {
     const turns = entryTurns(entry);
     const last = turns[turns.length - 1]!;
@@ -640,6 +682,7 @@ export class WorkspaceKernel {
         commandIds: turns.map((t) => t.cmd.id),
         seq,
         startedEffects: effects.started.map((e) => e.spec),
+        ...(traces ? { effectTraces: effects.started.map((e) => traces[e.turnIndex] ?? null) } : {}),
         settledEffects: effects.settled,
       },
     });
@@ -770,4 +813,16 @@ export class WorkspaceKernel {
     if (disposition.action === 'dead-letter') this.stats.deadLetters++;
     return settle(msg, disposition, this.deadLetters);
   }
+}
+
+/** Sets what the turn spans of an entry learned: their turn, the state it left, the entry's sequence. */
+function markTurns(mails: ReadonlyArray<Mail | undefined>, turns: JournalEntry['turns'], seq: number): void {
+  turns.forEach((t, i) =>
+    mails[i]?.span?.setAttributes({
+      [ATTR.turn]: t.turn,
+      [ATTR.state]: t.state,
+      [ATTR.entrySeq]: seq,
+      [ATTR.entryTurns]: turns.length,
+    }),
+  );
 }

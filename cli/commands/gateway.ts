@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startGateway, type StartedGateway } from '../../gateway/index.js';
+import { processTracing } from '../tracing.js';
 
 export function jwtSecret(print: (s: string) => void): string {
   const configured = process.env.MOE_JWT_SECRET;
@@ -31,10 +32,15 @@ export async function gatewayCommand(
   a: { natsUrl: string; port: number; host: string },
   print: (s: string) => void,
 ): Promise<number> {
+  const tracing = await processTracing('moe-gateway', print);
   const gw = await serveGateway(a, print);
   print(`gateway listening on ${gw.url} (NATS ${a.natsUrl}); OpenAPI at ${gw.url}/docs — Ctrl-C to stop`);
   await new Promise<void>((done) => {
-    const onSignal = () => void gw.close().finally(done);
+    const onSignal = () =>
+      void gw
+        .close()
+        .then(() => tracing?.shutdown())
+        .finally(done);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { drainConfigFromEnv, startWorkspaceNode } from '../../workspace-node/index.js';
+import { processTracing } from '../tracing.js';
 
 export async function nodeCommand(
   a: { natsUrl: string; dataDir: string; nodeId?: string },
@@ -15,6 +16,7 @@ export async function nodeCommand(
 ): Promise<number> {
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const { deadlineMs } = drainConfigFromEnv(process.env);
+  const tracing = await processTracing('moe-node', print);
   const node = await startWorkspaceNode({
     natsUrl: a.natsUrl,
     dataDir: resolve(a.dataDir),
@@ -37,8 +39,9 @@ export async function nodeCommand(
     };
     const onSignal = () => {
       signals++;
-      if (signals === 1) void boundedDrain().finally(() => void node.stop().finally(done));
-      else void node.stop().finally(done);
+      const flushed = () => void (tracing?.shutdown() ?? Promise.resolve()).finally(done);
+      if (signals === 1) void boundedDrain().finally(() => void node.stop().finally(flushed));
+      else void node.stop().finally(flushed);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -6,6 +6,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
+import { processTracing } from '../tracing.js';
 
 export async function serveSupervisor(o: {
   nc?: NatsConnection;
@@ -25,12 +26,17 @@ export async function supervisorCommand(
   a: { natsUrl: string; port: number; host: string },
   print: (s: string) => void,
 ): Promise<number> {
+  const tracing = await processTracing('moe-supervisor', print);
   const sup = await serveSupervisor(a);
   print(
     `supervisor ${sup.id} on ${sup.url} (NATS ${a.natsUrl}; ${sup.isLeader ? 'leader' : 'follower'}) — Ctrl-C to stop`,
   );
   await new Promise<void>((done) => {
-    const onSignal = () => void sup.stop().finally(done);
+    const onSignal = () =>
+      void sup
+        .stop()
+        .then(() => tracing?.shutdown())
+        .finally(done);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });

@@ -19,6 +19,7 @@ import { runDemo } from './demo.js';
 import { serveGateway } from './gateway.js';
 import { serveSupervisor } from './supervisor.js';
 import { moeCommandLine } from '../selfCommand.js';
+import { processTracing } from '../tracing.js';
 
 /** How long stopping may take before the nats-server we started is killed. */
 export const STOP_BOUND_MS = 5000;
@@ -80,6 +81,9 @@ export async function upCommand(args: UpArgs, print: (s: string) => void): Promi
   const parts = new StartedParts();
   const stop = () => parts.stopAll(STOP_BOUND_MS, () => nats.kill());
   parts.add('NATS', () => nats.close(STOP_BOUND_MS));
+  const tracing = await processTracing('moe-up', print);
+  // stopped after the node, gateway and supervisor (newest first: just before NATS), so their last spans are flushed
+  if (tracing) parts.add('tracing', () => tracing.shutdown());
   let gatewayUrl: string | null = null;
   let supervisorUrl: string | null = null;
   let nodeId: string;

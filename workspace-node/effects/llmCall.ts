@@ -14,7 +14,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LlmReply } from '../../actors/index.js';
-import type { EffectHandlerOf } from '../../actors/kernel/index.js';
+import { ATTR, inSpan, SpanKind, type EffectHandlerOf, type Span } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, liveSubject, MoeError } from '../../schemas/index.js';
 import type { ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
@@ -82,24 +82,54 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
         }
         checkpoint?.(value);
       };
-      const routed = await deps.router.call({
-        org: address.org,
-        profile: effect.profile,
-        messages: effect.messages,
-        tools: effect.tools === false ? [] : deps.tools(),
-        idempotencyKey: `${addressKey(address)}/${effect.id}`,
-        step: effect.step,
-        script: effect.script,
-        signal,
-        onDelta: (d) => live?.push(d),
-        ...(checkpoint ? { onReply: record } : {}),
-      });
-      return valueOf(routed);
+      const call = async (span: Span | undefined) => {
+        const routed = await deps.router.call({
+          org: address.org,
+          profile: effect.profile,
+          messages: effect.messages,
+          tools: effect.tools === false ? [] : deps.tools(),
+          idempotencyKey: `${addressKey(address)}/${effect.id}`,
+          step: effect.step,
+          script: effect.script,
+          signal,
+          onDelta: (d) => live?.push(d),
+          ...(checkpoint ? { onReply: record } : {}),
+        });
+        span?.setAttributes(callAttributes(routed));
+        return valueOf(routed);
+      };
+      return await inSpan(
+        'llm.call',
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'moe.llm.profile': effect.profile,
+            'moe.llm.step': effect.step,
+            [ATTR.effectId]: effect.id,
+          },
+        },
+        call,
+      );
     } catch (err) {
       throw forKernel(err);
     } finally {
       live?.close();
     }
+  };
+}
+
+/** What a traced `llm.call` span learns from the routed reply (docs/operations.md, "Tracing"). */
+function callAttributes(r: RoutedReply) {
+  return {
+    'gen_ai.provider.name': r.provider,
+    'gen_ai.request.model': r.model,
+    'gen_ai.response.model': r.reply.model,
+    'gen_ai.usage.input_tokens': r.reply.usage.inputTokens,
+    'gen_ai.usage.output_tokens': r.reply.usage.outputTokens,
+    'moe.llm.cost_micros': r.costMicros,
+    'moe.llm.price_micros': r.priceMicros,
+    'moe.llm.attempts': r.attempts.length,
   };
 }
 
