@@ -25,6 +25,8 @@ export interface BoardContext {
   lanes: BoardLane[];
   /** card → how many placements the board has sent it (the `seq` of the last) */
   seqs: Record<string, number>;
+  /** placements refused so far (counting them also makes the refusal a journaled, accepted turn) */
+  refusals: number;
 }
 
 type BoardEvent = CommandEvents<typeof BoardCommands> | CommandEvents<typeof SystemCommands>;
@@ -41,6 +43,7 @@ export const boardMachine = setup({
       const adding = event.type === 'card.add';
       const out = place(context.lanes, d.card, d.lane, d.position, adding ? 'add' : 'move');
       if (!out.ok) {
+        enqueue.assign({ refusals: context.refusals + 1 });
         enqueue({
           type: 'emit',
           params: {
@@ -111,7 +114,7 @@ export const boardMachine = setup({
 }).createMachine({
   id: 'board',
   initial: 'new',
-  context: { id: '', project: '', name: '', lanes: [], seqs: {} },
+  context: { id: '', project: '', name: '', lanes: [], seqs: {}, refusals: 0 },
   states: {
     new: {
       on: {

@@ -11,13 +11,14 @@
  * its board (`card.move` with `byCard`).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ScriptStep, Usage } from './commands.js';
+import { Usage } from './commands.js';
+import { LaneId, LaneWorkflows } from './laneWorkflow.js';
 import { AgentConfig } from './tenancy.js';
 import { TOKEN_PATTERN } from './subjects.js';
 
+export { LaneId, LaneWorkflow, LaneWorkflows } from './laneWorkflow.js';
+
 const Id = Type.String({ pattern: TOKEN_PATTERN });
-/** A lane id: a token (seed 002 numbers its lanes: `"0"`, `"1"`, … are fine). */
-export const LaneId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
 const AgentName = Type.String({ pattern: TOKEN_PATTERN });
 const Title = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 10_000 });
@@ -34,36 +35,6 @@ export const LaneSpec = Type.Object(
   { additionalProperties: false },
 );
 export type LaneSpec = Static<typeof LaneSpec>;
-
-/**
- * The workflow of one lane, in seed 002's `LANE_WORKFLOWS` shape:
- *   autoTrigger    on enter, run `sequence` (or just this agent when there is no sequence)
- *   sequence       agents in order; each gets the card and the previous agents' output
- *   parallel       run the agents side by side (one step) and join
- *   manualTrigger  agents that run only when asked (`POST /api/cards/:id/agents/:agent/run`)
- *   exitCriteria   `approved`: wait for a person (card.approve / card.deny); anything else: every step completed
- *   exitLane       where the card goes when the exit criteria hold
- *   failureLane    where it goes when a step fails; absent: the card is blocked with the reason
- *   scripts        per agent, steps for the offline `scripted` provider (demos and tests)
- */
-export const LaneWorkflow = Type.Object(
-  {
-    autoTrigger: Type.Optional(AgentName),
-    sequence: Type.Optional(Type.Array(AgentName, { minItems: 1, maxItems: 16 })),
-    parallel: Type.Optional(Type.Boolean()),
-    manualTrigger: Type.Optional(Type.Array(AgentName, { minItems: 1, maxItems: 16 })),
-    exitCriteria: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    exitLane: Type.Optional(LaneId),
-    failureLane: Type.Optional(LaneId),
-    scripts: Type.Optional(Type.Record(AgentName, Type.Array(ScriptStep, { maxItems: 20 }))),
-  },
-  { additionalProperties: false },
-);
-export type LaneWorkflow = Static<typeof LaneWorkflow>;
-
-/** Lane id → its workflow (a project's `agent-config` `workflows`). */
-export const LaneWorkflows = Type.Record(LaneId, LaneWorkflow);
-export type LaneWorkflows = Static<typeof LaneWorkflows>;
 
 /**
  * What a card needs to run workflows: the project's lane workflows and agent configs at the time of
