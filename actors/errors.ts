@@ -17,4 +17,39 @@ export const machineErrors = defineErrors('machines', {
     message: 'the session lease has expired; renew the session to send it tasks',
     status: 410,
   },
+  WIP_LIMIT: {
+    code: 'MOE_ERR_WIP_LIMIT',
+    message: 'the lane is at its WIP limit: move a card out of it first',
+    status: 409,
+  },
+  LANE_UNKNOWN: {
+    code: 'MOE_ERR_LANE_UNKNOWN',
+    message: 'the board has no lane with this id',
+    status: 422,
+  },
+  CARD_UNKNOWN: {
+    code: 'MOE_ERR_CARD_UNKNOWN',
+    message: 'the card is not on this board (never added, or removed)',
+    status: 404,
+  },
+  CARD_EXISTS: {
+    code: 'MOE_ERR_CARD_EXISTS',
+    message: 'a card with this id is already on the board',
+    status: 409,
+  },
+  AGENT_UNKNOWN: {
+    code: 'MOE_ERR_AGENT_UNKNOWN',
+    message: "the agent is not in the project's agent-config (nor in the lane workflow)",
+    status: 422,
+  },
+  STEP_FAILED: {
+    code: 'MOE_ERR_WORKFLOW_STEP_FAILED',
+    message: 'an agent step of the lane workflow failed and the lane names no failureLane',
+    status: 409,
+  },
+  APPROVAL_DENIED: {
+    code: 'MOE_ERR_WORKFLOW_DENIED',
+    message: 'a person denied the result of a lane workflow whose exitCriteria is approved',
+    status: 409,
+  },
 });

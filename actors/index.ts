@@ -73,5 +73,17 @@ export {
 } from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';
 export { orgMachine, type OrgContext } from './org.machine.js';
+export { boardMachine, boardEffectInputs, type BoardContext } from './board.machine.js';
+export { lanesOf, laneOf, place, removeCard, type BoardLane, type Placement } from './boardOrder.js';
+export {
+  cardMachine,
+  cardEffectInputs,
+  MAX_RUN_HISTORY,
+  type CardContext,
+  type CardPhase,
+  type RunRecord,
+  type WorkflowRun,
+} from './card.machine.js';
+export { autoAgents, cardPrompt, manualAgents, stepsOf, MAX_SUMMARY } from './cardWorkflow.js';
 export { machineErrors } from './errors.js';
 export { defaultRegistry, defineActorKind, type ActorKind, type ActorRegistry } from './registry.js';

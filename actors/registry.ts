@@ -4,10 +4,12 @@
  * here (with its effect table when it emits effects).
  */
 import type { AnyStateMachine, ContextFrom } from 'xstate';
-import { COMMANDS_BY_KIND, SystemCommands } from '../schemas/index.js';
+import { BOARD_COMMANDS_BY_KIND, COMMANDS_BY_KIND, SystemCommands } from '../schemas/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { agentEffectInputs, agentMachine } from './agent.machine.js';
 import { backupEffectInputs, backupMachine } from './backup.machine.js';
+import { boardEffectInputs, boardMachine } from './board.machine.js';
+import { cardEffectInputs, cardMachine } from './card.machine.js';
 import { coordinatorEffectInputs, coordinatorMachine } from './coordinator.machine.js';
 import {
   effectSpec,
@@ -46,7 +48,7 @@ function kind<M extends AnyStateMachine>(
   return {
     kind: name,
     machine,
-    commands: { ...COMMANDS_BY_KIND[name], ...SystemCommands },
+    commands: { ...(COMMANDS_BY_KIND[name] ?? BOARD_COMMANDS_BY_KIND[name]), ...SystemCommands },
     effects: Object.keys(effects) as EffectKind[],
     // the kernel passes the context of this kind's own machine
     effectSpec: (request, context) => effectSpec(effects, request, context as ContextFrom<M>),
@@ -62,6 +64,8 @@ export function defaultRegistry(extra: ActorKind[] = []): ActorRegistry {
     kind('coordinator', coordinatorMachine, coordinatorEffectInputs),
     kind('org', orgMachine),
     kind('backup', backupMachine, backupEffectInputs),
+    kind('board', boardMachine, boardEffectInputs),
+    kind('card', cardMachine, cardEffectInputs),
     ...Object.entries(TENANCY_MACHINES).map(([name, machine]) => kind(name, machine)),
     ...extra,
   ];

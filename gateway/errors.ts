@@ -104,4 +104,8 @@ export const errors = defineErrors('gateway', {
   },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
+  /** the board actor's refusals (`board.move.refused`), same codes and statuses as the machine's catalogue */
+  WIP_LIMIT: machineErrors.WIP_LIMIT.spec,
+  LANE_UNKNOWN: machineErrors.LANE_UNKNOWN.spec,
+  CARD_EXISTS: machineErrors.CARD_EXISTS.spec,
 });

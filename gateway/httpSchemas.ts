@@ -4,7 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
-import { AgentConfig, OrgRole } from '../schemas/index.js';
+import { AgentConfig, LaneWorkflows, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
   {
@@ -64,7 +64,14 @@ export const UpdateBody = Type.Object(
   strict,
 );
 export const CreateProjectBody = Type.Object({ name: Name, description: Type.Optional(Description) }, strict);
-export const AgentConfigBody = Type.Object({ agents: Type.Array(AgentConfig, { maxItems: 32 }) }, strict);
+export const AgentConfigBody = Type.Object(
+  {
+    agents: Type.Array(AgentConfig, { maxItems: 32 }),
+    /** lane id → workflow (seed 002 LANE_WORKFLOWS); absent: the project's workflows stay as they are */
+    workflows: Type.Optional(LaneWorkflows),
+  },
+  strict,
+);
 export const OpenSessionBody = Type.Object(
   {
     title: Type.Optional(Type.String({ maxLength: 200 })),

@@ -18,6 +18,7 @@ import {
   emittedBy,
   validEvents,
   type AgentConfig,
+  type LaneWorkflows,
   type JournalRecord,
   type KnownEvent,
   type OrgRole,
@@ -64,6 +65,8 @@ export interface ProjectView {
   users: Set<string>;
   teams: Set<string>;
   agents: AgentConfig[];
+  /** lane id → workflow (seed 002 agent-config) */
+  workflows: LaneWorkflows;
   createdBy: string;
   createdAt: number;
 }
@@ -272,6 +275,7 @@ export class TenancyProjection {
           users: new Set(),
           teams: new Set(),
           agents: [],
+          workflows: {},
           createdBy: e.createdBy,
           createdAt: e.createdAt,
         });
@@ -288,7 +292,7 @@ export class TenancyProjection {
       }
       case 'project.agents.changed': {
         const p = this.projects.get(id);
-        if (p) p.agents = e.agents;
+        if (p) Object.assign(p, { agents: e.agents, ...(e.workflows ? { workflows: e.workflows } : {}) });
         return;
       }
       case 'project.deleted':

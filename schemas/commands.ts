@@ -5,26 +5,12 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Token } from './envelope.js';
+import { ScriptStep } from './scriptStep.js';
 import { TENANCY_COMMANDS_BY_KIND } from './tenancy.js';
 
 const Json = Type.Unknown();
 
-export const ToolCall = Type.Object(
-  { id: Type.String(), name: Type.String(), input: Type.Record(Type.String(), Json) },
-  { additionalProperties: false },
-);
-export type ToolCall = Static<typeof ToolCall>;
-
-/** One step of the offline `scripted` provider: a reply, optionally with tool calls, after a delay. */
-export const ScriptStep = Type.Object(
-  {
-    text: Type.Optional(Type.String()),
-    toolCalls: Type.Optional(Type.Array(Type.Omit(ToolCall, ['id']))),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-  },
-  { additionalProperties: false },
-);
-export type ScriptStep = Static<typeof ScriptStep>;
+export { ToolCall, ScriptStep } from './scriptStep.js';
 
 export const EffectError = Type.Object(
   { code: Type.String(), message: Type.String(), attempts: Type.Integer({ minimum: 1 }) },

@@ -21,6 +21,7 @@ import {
   TaskEvents,
 } from './events.js';
 import { TENANCY_EVENTS_BY_KIND } from './tenancyEvents.js';
+import { BoardEvents, CardEvents } from './boardEvents.js';
 
 /** The events each actor kind emits (the kernel's `command.rejected` can follow any command). */
 export const EVENTS_BY_KIND = {
@@ -30,6 +31,8 @@ export const EVENTS_BY_KIND = {
   org: OrgEvents,
   backup: BackupEvents,
   ...TENANCY_EVENTS_BY_KIND,
+  board: BoardEvents,
+  card: CardEvents,
 };
 
 /** Every event type → its schema: one type has one shape, whichever kind emits it. */
@@ -47,6 +50,8 @@ export const EVENT_SCHEMAS = {
   ...TENANCY_EVENTS_BY_KIND.workspace,
   ...TENANCY_EVENTS_BY_KIND.project,
   ...TENANCY_EVENTS_BY_KIND.apikey,
+  ...BoardEvents,
+  ...CardEvents,
 };
 
 type Schemas = typeof EVENT_SCHEMAS;

@@ -10,6 +10,7 @@ import {
 } from './envelope.js';
 import { EVENT_SCHEMAS } from './eventCodec.js';
 import { ReplayRequest, ReplayResponse } from './replay.js';
+import { BOARD_COMMANDS_BY_KIND } from './boards.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
@@ -26,7 +27,11 @@ export function exportedSchemas(): Record<string, TSchema> {
     ReplayRequest,
     ReplayResponse,
   };
-  for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
+  for (const [kind, commands] of Object.entries({
+    ...COMMANDS_BY_KIND,
+    ...BOARD_COMMANDS_BY_KIND,
+    system: SystemCommands,
+  })) {
     for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;
   }
   for (const [type, schema] of Object.entries(EVENT_SCHEMAS)) out[`event.${type}`] = schema;

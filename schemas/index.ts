@@ -16,3 +16,5 @@ export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';
 export * from './replay.js';
+export * from './boards.js';
+export * from './boardEvents.js';

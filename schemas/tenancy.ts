@@ -13,6 +13,7 @@
  * Secrets never reach a machine in clear: password and key hashes are computed by the gateway.
  */
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
+import { LaneWorkflows } from './laneWorkflow.js';
 import { TOKEN_PATTERN } from './subjects.js';
 
 const Id = Type.String({ pattern: TOKEN_PATTERN });
@@ -109,7 +110,11 @@ export const ProjectCommands = {
   }),
   'project.grant': Grant,
   'project.revoke': Grant,
-  'project.agents.set': obj({ agents: Type.Array(AgentConfig, { maxItems: 32 }) }),
+  /** `workflows` (lane id → LaneWorkflow, seed 002): absent leaves the project's workflows as they are */
+  'project.agents.set': obj({
+    agents: Type.Array(AgentConfig, { maxItems: 32 }),
+    workflows: Type.Optional(LaneWorkflows),
+  }),
   'project.delete': obj({}),
 };
 

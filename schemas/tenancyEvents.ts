@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { eventSchema } from './events.js';
+import { LaneWorkflows } from './laneWorkflow.js';
 import { AgentConfig, OrgRole, PasswordHash } from './tenancy.js';
 
 const Id = Type.String();
@@ -66,8 +67,8 @@ export const ProjectEvents = {
   ),
   'project.agents.changed': eventSchema(
     'project.agents.changed',
-    { agents: Type.Array(AgentConfig) },
-    "the project's agent configuration",
+    { agents: Type.Array(AgentConfig), workflows: Type.Optional(LaneWorkflows) },
+    "the project's agent configuration (workflows: its lane workflows, when set)",
   ),
   'project.deleted': eventSchema('project.deleted', {}, 'the project was deleted (final)'),
 };

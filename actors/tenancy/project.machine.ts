@@ -4,7 +4,7 @@
  * admins see every project; other members see the projects granted to them or to one of their teams.
  */
 import { assign, setup } from 'xstate';
-import type { ProjectCommands, AgentConfig } from '../../schemas/index.js';
+import type { ProjectCommands, AgentConfig, LaneWorkflows } from '../../schemas/index.js';
 import type { CommandEvents } from '../commandEvents.js';
 import { kernelActions } from '../contract.js';
 
@@ -15,6 +15,8 @@ export interface ProjectContext {
   users: string[];
   teams: string[];
   agents: AgentConfig[];
+  /** lane id → workflow (seed 002 agent-config); absent in snapshots written before boards */
+  workflows?: LaneWorkflows;
   createdBy: string;
   createdAt: number;
 }
@@ -128,10 +130,17 @@ export const projectMachine = setup({
         },
         'project.agents.set': {
           actions: [
-            assign(({ event }) => ({ agents: event.data.agents })),
+            assign(({ event }) => ({
+              agents: event.data.agents,
+              ...(event.data.workflows ? { workflows: event.data.workflows } : {}),
+            })),
             {
               type: 'emit',
-              params: ({ event }) => ({ type: 'project.agents.changed', agents: event.data.agents }),
+              params: ({ context }) => ({
+                type: 'project.agents.changed',
+                agents: context.agents,
+                ...(context.workflows ? { workflows: context.workflows } : {}),
+              }),
             },
           ],
         },

@@ -5,6 +5,8 @@ import { agentRoutes } from './agents.js';
 import { apiKeyRoutes } from './apiKeys.js';
 import { authRoutes } from './auth.js';
 import { backupRoutes } from './backups.js';
+import { boardRoutes } from './boards.js';
+import { cardRoutes } from './cards.js';
 import { healthRoutes } from './health.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
@@ -33,6 +35,8 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       agentRoutes,
       usageRoutes,
       backupRoutes,
+      boardRoutes,
+      cardRoutes,
     ]) {
       await app.register(family(ctx));
     }

@@ -120,9 +120,10 @@ export function projectRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     app.get(
       '/api/projects/:id/agent-config',
       { schema: { tags: ['projects'], params: IdParams, response: errorResponses(404) } },
-      async (req) => ({
-        agents: access.requireProject(principal(req), req.params.id).project.agents,
-      }),
+      async (req) => {
+        const { project } = access.requireProject(principal(req), req.params.id);
+        return { agents: project.agents, workflows: project.workflows };
+      },
     );
 
     app.put(
@@ -139,8 +140,10 @@ export function projectRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const { project } = access.requireProject(principal(req), req.params.id, 'member');
         await ctx.tenancyCommand(project.org, 'project', project.id, 'project.agents.set', {
           agents: req.body.agents,
+          ...(req.body.workflows ? { workflows: req.body.workflows } : {}),
         });
-        return { agents: tenancy.projects.get(project.id)?.agents ?? [] };
+        const after = tenancy.projects.get(project.id);
+        return { agents: after?.agents ?? [], workflows: after?.workflows ?? {} };
       },
     );
 

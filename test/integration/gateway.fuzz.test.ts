@@ -79,6 +79,19 @@ beforeAll(async () => {
   const p = (
     await call<{ id: string }>(stack.gw, auth, 'POST', `/api/workspaces/${ws}/projects`, { name: 'p' })
   ).body.id;
+  const board = (
+    await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${p}/boards`, {
+      name: 'b',
+      lanes: [{ id: 'todo', name: 'To do' }],
+    })
+  ).body.id;
+  const card = (
+    await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${p}/cards`, {
+      board,
+      lane: 'todo',
+      title: 'c',
+    })
+  ).body.id;
   paths = [
     '/auth/register',
     '/auth/login',
@@ -91,6 +104,10 @@ beforeAll(async () => {
     `/api/workspaces/${ws}/sessions`,
     `/api/projects/${p}/tasks`,
     `/api/projects/${p}/agent-config`,
+    `/api/projects/${p}/boards`,
+    `/api/projects/${p}/cards`,
+    `/api/cards/${card}`,
+    `/api/cards/${card}/move`,
   ];
 });
 afterAll(async () => {
@@ -102,7 +119,7 @@ describe('malformed input', () => {
   it('300 random JSON bodies always get a 4xx with a code and never a 5xx', async () => {
     for (let i = 0; i < 300; i++) {
       const url = pick(paths);
-      const method = url.endsWith('agent-config') ? 'PUT' : 'POST';
+      const method = url.endsWith('agent-config') || url.startsWith('/api/cards/') ? 'PUT' : 'POST';
       const body = randomValue();
       const res = await stack.gw.app.inject({
         method,

@@ -47,6 +47,22 @@ beforeAll(async () => {
       script: [{ text: 'ok' }],
     })
   ).body.id;
+  ids.board = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/projects/${ids.project}/boards`, {
+      name: 'b',
+      lanes: [
+        { id: 'todo', name: 'To do' },
+        { id: 'done', name: 'Done' },
+      ],
+    })
+  ).body.id;
+  ids.card = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/projects/${ids.project}/cards`, {
+      board: ids.board,
+      lane: 'todo',
+      title: 'c',
+    })
+  ).body.id;
   await eventually(async () =>
     (await call<{ status: string }>(stack.gw, owner, 'GET', `/api/tasks/${ids.task}`)).body.status === 'done'
       ? true
@@ -98,6 +114,22 @@ const routes: Route[] = [
   ['GET', () => `/api/workspaces/${ids.ws}/events`],
   ['GET', () => `/api/usage?org=${ids.org}`],
   ['GET', () => `/api/agents?project=${ids.project}`],
+  ['GET', () => `/api/projects/${ids.project}/boards`],
+  ['POST', () => `/api/projects/${ids.project}/boards`, { name: 'x', lanes: [{ id: 'a', name: 'a' }] }],
+  ['GET', () => `/api/boards/${ids.board}`],
+  [
+    'POST',
+    () => `/api/projects/${ids.project}/cards`,
+    () => ({ board: ids.board, lane: 'todo', title: 'x' }),
+  ],
+  ['GET', () => `/api/cards/${ids.card}`],
+  ['PUT', () => `/api/cards/${ids.card}`, { title: 'x' }],
+  ['PUT', () => `/api/cards/${ids.card}/move`, { lane: 'done' }],
+  ['GET', () => `/api/cards/${ids.card}/runs`],
+  ['POST', () => `/api/cards/${ids.card}/agents/a1/run`],
+  ['POST', () => `/api/cards/${ids.card}/approve`, {}],
+  ['POST', () => `/api/cards/${ids.card}/deny`, {}],
+  ['DELETE', () => `/api/cards/${ids.card}`],
 ];
 
 describe('tenant isolation', () => {

@@ -117,6 +117,109 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'subtask.failed', data: { ref: 'x', code: 'MOE_ERR_X', reason: 'r' } },
     ],
   ],
+  board: [
+    [
+      { type: 'card.add', data: { card: 'c0', lane: 'todo', title: 'early' } },
+      {
+        type: 'board.create',
+        data: {
+          board: 'b1',
+          project: 'p1',
+          name: 'Main',
+          lanes: [
+            { id: 'todo', name: 'To do' },
+            { id: 'doing', name: 'Doing', wipLimit: 1 },
+          ],
+        },
+      },
+      { type: 'card.add', data: { card: 'c1', lane: 'todo', title: 'one' } },
+      { type: 'card.add', data: { card: 'c2', lane: 'todo', position: 0, title: 'two' } },
+      { type: 'card.move', data: { card: 'c1', lane: 'doing' } },
+      { type: 'card.move', data: { card: 'c2', lane: 'doing', byCard: true } },
+      { type: 'card.remove', data: { card: 'c1' } },
+      { type: 'card.remove', data: { card: 'c1' } },
+    ],
+  ],
+  card: [
+    [
+      { type: 'card.update', data: { title: 'too early' } },
+      {
+        type: 'card.placed',
+        data: {
+          card: 'c1',
+          board: 'b1',
+          project: 'p1',
+          lane: 'plan',
+          position: 0,
+          seq: 1,
+          title: 'Launch',
+          config: {
+            workflows: {
+              plan: { autoTrigger: 'a', sequence: ['a', 'b'], exitLane: 'review' },
+              review: { autoTrigger: 'r', exitCriteria: 'approved', exitLane: 'done' },
+              build: { manualTrigger: ['x', 'y'], parallel: true },
+            },
+            agents: [],
+          },
+        },
+      },
+      {
+        type: 'subtask.completed',
+        data: {
+          ref: 'w1s0a0',
+          result: 'A',
+          steps: 1,
+          provider: 'scripted',
+          usage: llmReply('x').usage,
+          costMicros: 1,
+          priceMicros: 5,
+        },
+      },
+      { type: 'card.update', data: { description: 'more' } },
+      {
+        type: 'subtask.completed',
+        data: {
+          ref: 'w1s1a0',
+          result: 'B',
+          steps: 1,
+          provider: 'scripted',
+          usage: llmReply('x').usage,
+          costMicros: 1,
+          priceMicros: 5,
+        },
+      },
+      {
+        type: 'card.placed',
+        data: { card: 'c1', board: 'b1', project: 'p1', lane: 'review', position: 0, seq: 2 },
+      },
+      {
+        type: 'card.placed',
+        data: { card: 'c1', board: 'b1', project: 'p1', lane: 'plan', position: 0, seq: 2 },
+      },
+      {
+        type: 'subtask.completed',
+        data: {
+          ref: 'w2s0a0',
+          result: 'R',
+          steps: 1,
+          provider: 'scripted',
+          usage: llmReply('x').usage,
+          costMicros: 1,
+          priceMicros: 5,
+        },
+      },
+      { type: 'card.deny', data: { reason: 'no' } },
+      {
+        type: 'card.placed',
+        data: { card: 'c1', board: 'b1', project: 'p1', lane: 'build', position: 0, seq: 3 },
+      },
+      { type: 'agent.run', data: { agent: 'x' } },
+      { type: 'subtask.failed', data: { ref: 'w3s0a1', code: 'MOE_ERR_X', reason: 'r' } },
+      { type: 'card.refused', data: { lane: 'done', code: 'MOE_ERR_WIP_LIMIT', reason: 'full' } },
+      { type: 'card.approve', data: {} },
+      { type: 'card.delete', data: {} },
+    ],
+  ],
   org: [
     [
       { type: 'workspace.add', data: { workspace: 'early' } },

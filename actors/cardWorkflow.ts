@@ -1,0 +1,81 @@
+/**
+ * Pure helpers of a card's lane workflow (seed 002 `LANE_WORKFLOWS`): which agents run in which
+ * steps, the prompt each agent gets (the card plus the previous agents' output), and the
+ * `task.submit` it is sent. No I/O: the card machine turns these into `actor.send` effects.
+ */
+import type { AgentConfig, CardConfig, LaneWorkflow } from '../schemas/index.js';
+
+/** What an agent is told of a previous agent's output, at most (the full text stays in its journal). */
+export const MAX_OUTPUT_IN_PROMPT = 4_000;
+/** The summary kept on a card and in `run.finished`. */
+export const MAX_SUMMARY = 500;
+
+export interface StepOutput {
+  agent: string;
+  result: string;
+}
+
+export const shorten = (text: string, max: number) =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+/** The agents an auto-triggered lane runs: `sequence`, else just `autoTrigger`; none without it. */
+export function autoAgents(workflow: LaneWorkflow | undefined): string[] {
+  if (!workflow?.autoTrigger) return [];
+  return workflow.sequence ?? [workflow.autoTrigger];
+}
+
+/** Steps of a run: one agent per step in a sequence, all agents in one step when `parallel`. */
+export function stepsOf(agents: readonly string[], parallel: boolean | undefined): string[][] {
+  if (agents.length === 0) return [];
+  return parallel ? [[...agents]] : agents.map((a) => [a]);
+}
+
+/**
+ * The agents a manual run of `agent` starts: the lane's whole `manualTrigger` list side by side when
+ * the lane is `parallel` and names the agent there, else the agent alone.
+ */
+export function manualAgents(workflow: LaneWorkflow | undefined, agent: string): string[][] {
+  const list = workflow?.manualTrigger;
+  if (list && workflow?.parallel && list.includes(agent)) return [[...list]];
+  return [[agent]];
+}
+
+export function cardPrompt(
+  card: { title: string; description: string; lane: string },
+  agent: string,
+  previous: readonly StepOutput[],
+): string {
+  const parts = [
+    `You are the ${agent} agent working on a card of a board.`,
+    `Card: ${card.title}`,
+    ...(card.description ? [card.description] : []),
+    `Lane: ${card.lane}`,
+  ];
+  if (previous.length > 0) {
+    parts.push("Previous agents' output:");
+    for (const p of previous) parts.push(`--- ${p.agent}:\n${shorten(p.result, MAX_OUTPUT_IN_PROMPT)}`);
+  }
+  return parts.join('\n\n');
+}
+
+/** The `task.submit` data of one agent step (the agent's project config, the lane's script for it). */
+export function agentSubmit(
+  config: CardConfig | null,
+  workflow: LaneWorkflow | undefined,
+  agent: string,
+  prompt: string,
+  project: string,
+  ref: string,
+): Record<string, unknown> {
+  const ac: AgentConfig | undefined = config?.agents.find((a) => a.name === agent);
+  const script = workflow?.scripts?.[agent];
+  return {
+    prompt,
+    profile: ac ? (ac.profile ?? ac.name) : 'default',
+    ...(ac?.maxSteps !== undefined ? { maxSteps: ac.maxSteps } : {}),
+    ...(ac?.approval && ac.approval.length > 0 ? { approvalRequired: ac.approval } : {}),
+    ...(script ? { script } : {}),
+    ...(project ? { project } : {}),
+    parent: { ref },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET /api/boards/:id`.
+ * A board is a `board` actor (`<ws>-<project>-b…`); its lanes and card order are folded from its
+ * journal (boardViews.ts). Unknown, foreign and malformed board ids are all 404.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { eventSubject, STREAMS, type OrgRole } from '../../schemas/index.js';
+import type { Principal } from '../access.js';
+import { rejection } from '../bus.js';
+import { CreateBoardBody } from '../boardSchemas.js';
+import { boardView } from '../boardViews.js';
+import { principal, type GatewayContext } from '../context.js';
+import { parseBoardId } from '../crypto.js';
+import { errors } from '../errors.js';
+import { errorResponses, IdParams } from '../httpSchemas.js';
+import { creation } from '../idempotency.js';
+
+/** The board's actor address after the tenant check (404 for anything the caller may not see). */
+export async function locateBoard(ctx: GatewayContext, p: Principal, id: string, min: OrgRole) {
+  const parsed = parseBoardId(id);
+  const project = parsed ? ctx.tenancy.projects.get(parsed.project) : undefined;
+  if (!parsed || !project || project.workspace !== parsed.ws || !ctx.access.canSeeProject(p, project))
+    throw errors.NOT_FOUND(`board ${id}`);
+  const addr = { org: project.org, ws: project.workspace, kind: 'board', id };
+  const records = await ctx.bus.records(addr);
+  const view = boardView(id, project.workspace, records);
+  if (!view) throw errors.NOT_FOUND(`board ${id}`);
+  ctx.access.requireProject(p, project.id, min);
+  return { addr, project, view };
+}
+
+export function boardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
+  const { access, bus } = ctx;
+  return async (app) => {
+    app.post(
+      '/api/projects/:id/boards',
+      {
+        schema: {
+          tags: ['boards'],
+          params: IdParams,
+          body: CreateBoardBody,
+          response: errorResponses(403, 404, 409, 504),
+        },
+      },
+      async (req, reply) => {
+        const p = principal(req);
+        const { project } = access.requireProject(p, req.params.id, 'member');
+        if (new Set(req.body.lanes.map((l) => l.id)).size !== req.body.lanes.length)
+          throw errors.VALIDATION('lane ids must be unique');
+        const c = creation(req, p);
+        const id = `${project.workspace}-${project.id}-${c.id('b')}`;
+        const addr = { org: project.org, ws: project.workspace, kind: 'board', id };
+        const r = await bus.request(
+          addr,
+          'board.create',
+          { board: id, project: project.id, ...req.body },
+          { id: c.cmd(1), replay: c.keyed },
+        );
+        const reason = rejection(r.rec);
+        if (reason) throw errors.CONFLICT(reason);
+        const view = boardView(id, project.workspace, await bus.records(addr));
+        return reply.status(201).send(view);
+      },
+    );
+
+    app.get(
+      '/api/projects/:id/boards',
+      { schema: { tags: ['boards'], params: IdParams, response: errorResponses(404) } },
+      async (req) => {
+        const { project } = access.requireProject(principal(req), req.params.id);
+        const info = await bus.jsm.streams.info(STREAMS.events, {
+          subjects_filter: eventSubject({ org: project.org, ws: project.workspace, kind: 'board', id: '*' }),
+        });
+        const prefix = `${project.workspace}-${project.id}-`;
+        const ids = Object.keys(info.state.subjects ?? {})
+          .map((s) => s.split('.').pop() ?? '')
+          .filter((id) => id.startsWith(prefix))
+          .slice(0, 200);
+        const boards = [];
+        for (const id of ids) {
+          const addr = { org: project.org, ws: project.workspace, kind: 'board', id };
+          const view = boardView(id, project.workspace, await bus.records(addr));
+          if (view) boards.push(view);
+        }
+        return { boards };
+      },
+    );
+
+    app.get(
+      '/api/boards/:id',
+      { schema: { tags: ['boards'], params: IdParams, response: errorResponses(404) } },
+      async (req) => (await locateBoard(ctx, principal(req), req.params.id, 'viewer')).view,
+    );
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Command data schemas of the `board` and `card` actor kinds (seed 002: boards → lanes → cards,
+ * lane workflows). Subjects:
+ *
+ *   moe.cmd.<org>.<ws>.board.<boardId>   a board: its lanes (WIP limits) and the order of its cards
+ *   moe.cmd.<org>.<ws>.card.<cardId>     a card: its lane, text, and the agent workflow running on it
+ *
+ * The board is the only writer of lanes and positions, so every placement (create, move, remove) of
+ * a card goes through it and positions stay a total order; it forwards the placement to the card
+ * (`card.placed`), which runs the lane's workflow. A card moves itself on (exitCriteria) by asking
+ * its board (`card.move` with `byCard`).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Usage } from './commands.js';
+import { LaneId, LaneWorkflows } from './laneWorkflow.js';
+import { AgentConfig } from './tenancy.js';
+import { TOKEN_PATTERN } from './subjects.js';
+
+export { LaneId, LaneWorkflow, LaneWorkflows } from './laneWorkflow.js';
+
+const Id = Type.String({ pattern: TOKEN_PATTERN });
+const AgentName = Type.String({ pattern: TOKEN_PATTERN });
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.String({ maxLength: 10_000 });
+const Position = Type.Integer({ minimum: 0, maximum: 100_000 });
+const Micros = Type.Integer({ minimum: 0 });
+
+export const LaneSpec = Type.Object(
+  {
+    id: LaneId,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    /** at most this many cards in the lane; a placement past it is refused (MOE_ERR_WIP_LIMIT) */
+    wipLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type LaneSpec = Static<typeof LaneSpec>;
+
+/**
+ * What a card needs to run workflows: the project's lane workflows and agent configs at the time of
+ * the command (the gateway stamps them from the project; a pure machine cannot read them).
+ */
+export const CardConfig = Type.Object(
+  { workflows: LaneWorkflows, agents: Type.Array(AgentConfig, { maxItems: 32 }) },
+  { additionalProperties: false },
+);
+export type CardConfig = Static<typeof CardConfig>;
+
+const obj = <P extends Record<string, TSchema>>(props: P, description?: string) =>
+  Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+export const BoardCommands = {
+  'board.create': obj(
+    {
+      /** the board's own id (a pure machine does not know its address; cards report to it) */
+      board: Id,
+      project: Id,
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      lanes: Type.Array(LaneSpec, { minItems: 1, maxItems: 32 }),
+    },
+    'data of board.create to moe.cmd.<org>.<ws>.board.<boardId>',
+  ),
+  /** Put a new card on the board (refused past the lane's WIP limit); the board creates the card actor. */
+  'card.add': obj(
+    {
+      card: Id,
+      lane: LaneId,
+      position: Type.Optional(Position),
+      title: Title,
+      description: Type.Optional(Description),
+      config: Type.Optional(CardConfig),
+    },
+    'data of card.add to moe.cmd.<org>.<ws>.board.<boardId>',
+  ),
+  /** Move a card to a lane and position (end of the lane when absent). `byCard`: the card asked (exitCriteria). */
+  'card.move': obj(
+    {
+      card: Id,
+      lane: LaneId,
+      position: Type.Optional(Position),
+      config: Type.Optional(CardConfig),
+      byCard: Type.Optional(Type.Boolean()),
+    },
+    'data of card.move to moe.cmd.<org>.<ws>.board.<boardId>',
+  ),
+  'card.remove': obj({ card: Id }, 'data of card.remove to moe.cmd.<org>.<ws>.board.<boardId>'),
+} satisfies Record<string, TSchema>;
+
+export const CardCommands = {
+  /** From the board: the card's lane and position now (`seq` orders placements; older ones are ignored). */
+  'card.placed': obj({
+    card: Id,
+    board: Id,
+    project: Id,
+    lane: LaneId,
+    position: Position,
+    seq: Type.Integer({ minimum: 1 }),
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    config: Type.Optional(CardConfig),
+  }),
+  'card.update': obj(
+    { title: Type.Optional(Title), description: Type.Optional(Description) },
+    'data of card.update to moe.cmd.<org>.<ws>.card.<cardId>',
+  ),
+  /** From the board after card.remove: the card is deleted (final); running agents are cancelled. */
+  'card.delete': obj({}),
+  /** From the board: a move the card asked for was refused (the card is blocked with the reason). */
+  'card.refused': obj({ lane: LaneId, code: Type.String(), reason: Type.String() }),
+  /** Run one agent of the project on the card now (seed 002 manualTrigger). */
+  'agent.run': obj(
+    { agent: AgentName, config: Type.Optional(CardConfig) },
+    'data of agent.run to moe.cmd.<org>.<ws>.card.<cardId>',
+  ),
+  /** The person's decision on a lane whose exitCriteria is `approved`. */
+  'card.approve': obj({ reason: Type.Optional(Type.String({ maxLength: 500 })) }),
+  'card.deny': obj({ reason: Type.Optional(Type.String({ maxLength: 500 })) }),
+  /** Reports of the card's agents (same shapes as a coordinator's children send). */
+  'subtask.completed': obj({
+    ref: Type.String({ maxLength: 64 }),
+    result: Type.String(),
+    steps: Type.Integer({ minimum: 0 }),
+    provider: Type.String(),
+    usage: Usage,
+    costMicros: Micros,
+    priceMicros: Micros,
+  }),
+  'subtask.failed': obj({ ref: Type.String({ maxLength: 64 }), code: Type.String(), reason: Type.String() }),
+} satisfies Record<string, TSchema>;
+
+/** Command schemas of the board kinds, merged into the registry and the exported schemas. */
+export const BOARD_COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
+  board: BoardCommands,
+  card: CardCommands,
+};

@@ -1,0 +1,211 @@
+/**
+ * Boards end to end through the gateway on a real nats-server and workspace-node: a project's lane
+ * workflow (agent-config `workflows`), a board with a WIP-limited lane, a card moved into an
+ * autoTrigger lane whose 3-agent sequence runs on the scripted provider and moves the card on to
+ * its exit lane with the results; WIP refusals, the runs list, and tenancy (another org sees 404).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../harness/index.js';
+import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+
+let stack: Stack;
+let auth: { authorization: string };
+let stranger: { authorization: string };
+let project: string;
+let board: string;
+
+interface Run {
+  runId: string;
+  step: number;
+  agent: string;
+  status: string;
+  summary: string | null;
+  actor: { kind: string; id: string };
+  journal: string;
+}
+interface Card {
+  id: string;
+  lane: string;
+  position: number;
+  title: string;
+  summary: string | null;
+  blocked: { code: string } | null;
+  runs: Run[];
+  state: string;
+}
+
+const workflows = {
+  plan: {
+    autoTrigger: 'ceo',
+    sequence: ['ceo', 'strategy', 'storyboard'],
+    exitCriteria: 'blueprint_done',
+    exitLane: 'build',
+    scripts: {
+      ceo: [{ text: 'VISION: a tiny launch' }],
+      strategy: [{ text: 'STRATEGY: ship it weekly' }],
+      storyboard: [{ text: 'STORYBOARD: three screens' }],
+    },
+  },
+};
+
+beforeAll(async () => {
+  stack = await startStack();
+  auth = (await registerAndLogin(stack.gw, 'boards')).auth;
+  stranger = (await registerAndLogin(stack.gw, 'stranger')).auth;
+  const org = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/orgs', { name: 'Works' })).body.id;
+  const ws = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/workspaces', { org, name: 'w' })).body
+    .id;
+  project = (
+    await call<{ id: string }>(stack.gw, auth, 'POST', `/api/workspaces/${ws}/projects`, { name: 'p' })
+  ).body.id;
+  await call(stack.gw, stranger, 'POST', '/api/orgs', { name: 'Other' });
+  const cfg = await call(stack.gw, auth, 'PUT', `/api/projects/${project}/agent-config`, {
+    agents: [],
+    workflows,
+  });
+  expect(cfg.status).toBe(200);
+  const b = await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${project}/boards`, {
+    name: 'Launch',
+    lanes: [
+      { id: 'todo', name: 'To do' },
+      { id: 'plan', name: 'Vision & planning' },
+      { id: 'build', name: 'Build', wipLimit: 1 },
+      { id: 'done', name: 'Done' },
+    ],
+  });
+  expect(b.status).toBe(201);
+  board = b.body.id;
+}, 60_000);
+afterAll(async () => stack?.stop());
+
+const newCard = (title: string, lane = 'todo') =>
+  call<Card>(stack.gw, auth, 'POST', `/api/projects/${project}/cards`, { board, lane, title });
+
+describe('boards and lane workflows', () => {
+  it('a card moved into an autoTrigger lane runs its 3-agent sequence and lands in the exit lane with the results', async () => {
+    const created = await newCard('Launch the product');
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ lane: 'todo', position: 0, runs: [] });
+    const id = created.body.id;
+
+    const moved = await call<Card>(stack.gw, auth, 'PUT', `/api/cards/${id}/move`, { lane: 'plan' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.lane).toBe('plan');
+    expect(moved.body.runs.map((r) => r.agent)).toEqual(['ceo']);
+
+    const done = await eventually(
+      async () => {
+        const c = await call<Card>(stack.gw, auth, 'GET', `/api/cards/${id}`);
+        return c.body.lane === 'build' ? c.body : undefined;
+      },
+      { timeoutMs: 45_000, what: 'card in the exit lane' },
+    );
+    expect(done.runs.map((r) => [r.step, r.agent, r.status])).toEqual([
+      [0, 'ceo', 'completed'],
+      [1, 'strategy', 'completed'],
+      [2, 'storyboard', 'completed'],
+    ]);
+    expect(done.summary).toContain('STORYBOARD');
+    expect(done.runs[1]!.summary).toContain('STRATEGY');
+    expect(done.runs[0]!.journal).toMatch(/^moe\.evt\..+\.agent\./);
+
+    const runs = await call<{ runs: Run[] }>(stack.gw, auth, 'GET', `/api/cards/${id}/runs`);
+    expect(runs.body.runs).toHaveLength(3);
+    const b = await call<{ lanes: { id: string; cards: string[] }[] }>(
+      stack.gw,
+      auth,
+      'GET',
+      `/api/boards/${board}`,
+    );
+    expect(b.body.lanes.find((l) => l.id === 'build')!.cards).toEqual([id]);
+    expect(b.body.lanes.find((l) => l.id === 'plan')!.cards).toEqual([]);
+  }, 60_000);
+
+  it('refuses a card past a lane WIP limit with 409 MOE_ERR_WIP_LIMIT', async () => {
+    const second = await newCard('Second');
+    const refused = await call<{ error: { code: string } }>(
+      stack.gw,
+      auth,
+      'PUT',
+      `/api/cards/${second.body.id}/move`,
+      {
+        lane: 'build',
+      },
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('MOE_ERR_WIP_LIMIT');
+    const direct = await call<{ error: { code: string } }>(
+      stack.gw,
+      auth,
+      'POST',
+      `/api/projects/${project}/cards`,
+      {
+        board,
+        lane: 'build',
+        title: 'x',
+      },
+    );
+    expect(direct.body.error.code).toBe('MOE_ERR_WIP_LIMIT');
+    const unknown = await call<{ error: { code: string } }>(
+      stack.gw,
+      auth,
+      'PUT',
+      `/api/cards/${second.body.id}/move`,
+      {
+        lane: 'nowhere',
+      },
+    );
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe('MOE_ERR_LANE_UNKNOWN');
+  }, 30_000);
+
+  it('lists boards with their cards in order, updates and deletes a card', async () => {
+    const a = await newCard('A');
+    const first = await call<Card>(stack.gw, auth, 'POST', `/api/projects/${project}/cards`, {
+      board,
+      lane: 'todo',
+      title: 'B',
+      position: 0,
+    });
+    const list = await call<{ boards: { id: string; lanes: { id: string; cards: string[] }[] }[] }>(
+      stack.gw,
+      auth,
+      'GET',
+      `/api/projects/${project}/boards`,
+    );
+    const todo = list.body.boards.find((x) => x.id === board)!.lanes.find((l) => l.id === 'todo')!.cards;
+    expect(todo[0]).toBe(first.body.id);
+    expect(todo).toContain(a.body.id);
+    const upd = await call<Card>(stack.gw, auth, 'PUT', `/api/cards/${a.body.id}`, { title: 'A2' });
+    expect(upd.body.title).toBe('A2');
+    expect((await call(stack.gw, auth, 'DELETE', `/api/cards/${a.body.id}`)).status).toBe(204);
+    await eventually(
+      async () =>
+        (await call(stack.gw, auth, 'GET', `/api/cards/${a.body.id}`)).status === 404 ? true : undefined,
+      { timeoutMs: 10_000, what: 'deleted card is 404' },
+    );
+  }, 30_000);
+
+  it('answers 404 to another tenant on every board and card route', async () => {
+    const c = await newCard('Private');
+    const id = c.body.id;
+    for (const [method, url, body] of [
+      ['GET', `/api/projects/${project}/boards`, undefined],
+      ['POST', `/api/projects/${project}/boards`, { name: 'x', lanes: [{ id: 'a', name: 'a' }] }],
+      ['POST', `/api/projects/${project}/cards`, { board, lane: 'todo', title: 'x' }],
+      ['GET', `/api/boards/${board}`, undefined],
+      ['GET', `/api/cards/${id}`, undefined],
+      ['PUT', `/api/cards/${id}`, { title: 'x' }],
+      ['DELETE', `/api/cards/${id}`, undefined],
+      ['PUT', `/api/cards/${id}/move`, { lane: 'plan' }],
+      ['GET', `/api/cards/${id}/runs`, undefined],
+      ['POST', `/api/cards/${id}/agents/ceo/run`, undefined],
+      ['POST', `/api/cards/${id}/approve`, {}],
+      ['PUT', `/api/projects/${project}/agent-config`, { agents: [] }],
+    ] as const) {
+      const r = await call(stack.gw, stranger, method, url, body);
+      expect(r.status, `${method} ${url}`).toBe(404);
+    }
+    expect((await call<Card>(stack.gw, auth, 'GET', `/api/cards/${id}`)).body.lane).toBe('todo');
+  }, 30_000);
+});

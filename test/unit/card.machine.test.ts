@@ -1,0 +1,247 @@
+/**
+ * The card machine walked with `transition()`: creation from the board's placement, lane workflows
+ * (autoTrigger sequence with the previous agents' output, parallel join, manualTrigger), exit
+ * criteria (exit lane, failure lane, blocked, approval), and placements applied in `seq` order.
+ */
+import { describe, expect, it } from 'vitest';
+import { cardMachine, type CardContext } from '../../actors/index.js';
+import { usage, walker } from './agent.machineKit.js';
+
+const CARD = 'w0123456789abcdef-p0123456789abcdef-c0123456789abcdef';
+
+const workflows = {
+  plan: {
+    autoTrigger: 'ceo',
+    sequence: ['ceo', 'strategy', 'storyboard'],
+    exitCriteria: 'blueprint_done',
+    exitLane: 'build',
+  },
+  build: { manualTrigger: ['backend', 'frontend'], parallel: true, failureLane: 'plan' },
+  review: { autoTrigger: 'reviewer', exitCriteria: 'approved', exitLane: 'done' },
+  fragile: { autoTrigger: 'flaky' },
+};
+const config = { workflows, agents: [{ name: 'ceo', profile: 'default', maxSteps: 4 }] };
+
+const placed = (lane: string, seq: number, extra: Record<string, unknown> = {}) => ({
+  card: CARD,
+  board: 'b1',
+  project: 'p1',
+  lane,
+  position: 0,
+  seq,
+  ...extra,
+});
+const done = (ref: string, result: string, costMicros = 10) => ({
+  ref,
+  result,
+  steps: 1,
+  provider: 'scripted',
+  usage: usage(3, 2),
+  costMicros,
+  priceMicros: costMicros * 5,
+});
+const ctx = (w: ReturnType<typeof walker>) => w.snapshot.context as CardContext;
+
+function createdIn(lane: string) {
+  const w = walker(cardMachine);
+  const t = w.send('card.placed', placed(lane, 1, { title: 'Launch', description: 'a new product', config }));
+  return { w, t };
+}
+
+describe('card', () => {
+  it('is created by its first placement and emits card.created', () => {
+    const { w, t } = createdIn('todo');
+    expect(w.state).toBe('idle');
+    expect(t.emits).toEqual([
+      {
+        type: 'card.created',
+        board: 'b1',
+        project: 'p1',
+        lane: 'todo',
+        position: 0,
+        title: 'Launch',
+        description: 'a new product',
+      },
+    ]);
+    expect(t.effects).toEqual([]);
+  });
+
+  it('runs an autoTrigger sequence one agent at a time, each with the previous output, then asks to move on', () => {
+    const { w, t } = createdIn('plan');
+    expect(w.state).toBe('running');
+    expect(t.emits.map((e) => e.type)).toEqual(['card.created', 'workflow.started', 'run.started']);
+    expect(t.emits[2]).toEqual({
+      type: 'run.started',
+      runId: 'w1s0a0',
+      lane: 'plan',
+      step: 0,
+      agent: 'ceo',
+      actor: { kind: 'agent', id: `${CARD}-w1s0a0` },
+    });
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        kind: 'actor.send',
+        to: { kind: 'agent', child: 'w1s0a0' },
+        type: 'task.submit',
+        replyTo: true,
+        data: expect.objectContaining({
+          profile: 'default',
+          maxSteps: 4,
+          project: 'p1',
+          parent: { ref: 'w1s0a0' },
+        }),
+      }),
+    ]);
+    const s1 = w.send('subtask.completed', done('w1s0a0', 'the vision'));
+    expect(s1.emits.map((e) => e.type)).toEqual(['run.finished', 'run.started']);
+    expect(s1.emits[0]).toMatchObject({
+      status: 'completed',
+      summary: 'the vision',
+      costMicros: 10,
+      step: 0,
+    });
+    const prompt = (s1.effects[0]!.data as { prompt: string; profile: string }).prompt;
+    expect(prompt).toContain('the vision');
+    expect(prompt).toContain('Launch');
+    expect(s1.effects[0]).toMatchObject({ to: { child: 'w1s1a0' }, data: { profile: 'default' } });
+    const s2 = w.send('subtask.completed', done('w1s1a0', 'the strategy'));
+    expect((s2.effects[0]!.data as { prompt: string }).prompt).toMatch(/the vision[\s\S]*the strategy/);
+    const s3 = w.send('subtask.completed', done('w1s2a0', 'the storyboard'));
+    expect(s3.emits.map((e) => e.type)).toEqual(['run.finished', 'workflow.finished']);
+    expect(s3.emits[1]).toMatchObject({
+      status: 'completed',
+      next: 'build',
+      costMicros: 30,
+      summary: 'the storyboard',
+    });
+    expect(s3.effects).toEqual([
+      expect.objectContaining({
+        to: { kind: 'board', id: 'b1' },
+        type: 'card.move',
+        data: expect.objectContaining({ card: CARD, lane: 'build', byCard: true, config }),
+      }),
+    ]);
+    expect(w.state).toBe('idle');
+    expect(ctx(w).costMicros).toBe(30);
+    expect(ctx(w).history.map((h) => [h.agent, h.status])).toEqual([
+      ['ceo', 'completed'],
+      ['strategy', 'completed'],
+      ['storyboard', 'completed'],
+    ]);
+  });
+
+  it('never re-runs a finished step: a repeated report of it is rejected', () => {
+    const { w } = createdIn('plan');
+    w.send('subtask.completed', done('w1s0a0', 'the vision'));
+    const again = w.send('subtask.completed', done('w1s0a0', 'the vision'));
+    expect(again.effects).toEqual([]);
+    expect(again.emits).toEqual([]);
+    expect(ctx(w).run!.step).toBe(1);
+  });
+
+  it('runs a parallel manualTrigger lane only when asked, side by side, and joins', () => {
+    const { w } = createdIn('build');
+    expect(w.state).toBe('idle');
+    const t = w.send('agent.run', { agent: 'backend' });
+    expect(t.effects.map((e) => (e.to as { child: string }).child)).toEqual(['w1s0a0', 'w1s0a1']);
+    expect(t.emits.filter((e) => e.type === 'run.started').map((e) => e.agent)).toEqual([
+      'backend',
+      'frontend',
+    ]);
+    const first = w.send('subtask.completed', done('w1s0a1', 'ui'));
+    expect(first.emits.map((e) => e.type)).toEqual(['run.finished']);
+    expect(w.state).toBe('running');
+    const join = w.send('subtask.completed', done('w1s0a0', 'api'));
+    expect(join.emits.at(-1)).toMatchObject({ type: 'workflow.finished', status: 'completed' });
+    expect(w.state).toBe('idle');
+  });
+
+  it('on a failed step stops the rest of the step and asks to go to the failure lane', () => {
+    const { w } = createdIn('build');
+    w.send('agent.run', { agent: 'frontend' });
+    const t = w.send('subtask.failed', { ref: 'w1s0a0', code: 'MOE_ERR_PROVIDER', reason: 'boom' });
+    expect(t.emits.map((e) => [e.type, e.status])).toEqual([
+      ['run.finished', 'failed'],
+      ['run.finished', 'failed'],
+      ['workflow.finished', 'failed'],
+    ]);
+    expect(t.effects).toEqual([
+      expect.objectContaining({ to: { kind: 'agent', child: 'w1s0a1' }, type: 'task.cancel' }),
+      expect.objectContaining({
+        to: { kind: 'board', id: 'b1' },
+        type: 'card.move',
+        data: expect.objectContaining({ lane: 'plan' }),
+      }),
+    ]);
+  });
+
+  it('is blocked with the reason when a step fails in a lane without a failure lane', () => {
+    const { w } = createdIn('fragile');
+    const t = w.send('subtask.failed', { ref: 'w1s0a0', code: 'MOE_ERR_PROVIDER', reason: 'boom' });
+    expect(w.state).toBe('blocked');
+    expect(t.emits.at(-1)).toMatchObject({ type: 'card.blocked', code: 'MOE_ERR_WORKFLOW_STEP_FAILED' });
+    expect(ctx(w).blocked!.reason).toContain('boom');
+  });
+
+  it('waits for a person when the exit criteria is approved, then moves on', () => {
+    const { w } = createdIn('review');
+    const t = w.send('subtask.completed', done('w1s0a0', 'looks good'));
+    expect(w.state).toBe('awaiting_approval');
+    expect(t.emits.at(-1)).toMatchObject({ type: 'card.approval.requested', lane: 'review' });
+    expect(t.effects).toEqual([]);
+    const a = w.send('card.approve', {});
+    expect(a.effects).toEqual([
+      expect.objectContaining({ type: 'card.move', data: expect.objectContaining({ lane: 'done' }) }),
+    ]);
+    expect(w.state).toBe('idle');
+  });
+
+  it('is blocked when a person denies the result', () => {
+    const { w } = createdIn('review');
+    w.send('subtask.completed', done('w1s0a0', 'meh'));
+    w.send('card.deny', { reason: 'not good enough' });
+    expect(w.state).toBe('blocked');
+    expect(ctx(w).blocked).toMatchObject({ code: 'MOE_ERR_WORKFLOW_DENIED' });
+  });
+
+  it('moved to another lane mid-run: cancels the running agents and starts the new lane', () => {
+    const { w } = createdIn('plan');
+    const t = w.send('card.placed', placed('review', 2));
+    expect(t.emits.map((e) => e.type)).toEqual([
+      'card.moved',
+      'run.finished',
+      'workflow.finished',
+      'workflow.started',
+      'run.started',
+    ]);
+    expect(t.effects.map((e) => e.type)).toEqual(['task.cancel', 'task.submit']);
+    expect(ctx(w).lane).toBe('review');
+    expect(ctx(w).run).toMatchObject({ workflow: 2, lane: 'review' });
+  });
+
+  it('applies placements in seq order: an older one that arrives late is ignored', () => {
+    const { w } = createdIn('todo');
+    w.send('card.placed', placed('done', 3));
+    const late = w.send('card.placed', placed('doing', 2));
+    expect(late.emits).toEqual([]);
+    expect(ctx(w).lane).toBe('done');
+  });
+
+  it('is blocked when its board refuses the move it asked for', () => {
+    const { w } = createdIn('todo');
+    w.send('card.refused', { lane: 'doing', code: 'MOE_ERR_WIP_LIMIT', reason: 'full' });
+    expect(w.state).toBe('blocked');
+    expect(ctx(w).blocked).toMatchObject({ code: 'MOE_ERR_WIP_LIMIT' });
+  });
+
+  it('updates its text and is deleted for good', () => {
+    const { w } = createdIn('plan');
+    expect(w.send('card.update', { title: 'Relaunch' }).emits).toEqual([
+      { type: 'card.updated', title: 'Relaunch' },
+    ]);
+    const del = w.send('card.delete', {});
+    expect(del.emits.map((e) => e.type)).toEqual(['run.finished', 'workflow.finished', 'card.deleted']);
+    expect(del.effects.map((e) => e.type)).toEqual(['task.cancel']);
+    expect(w.snapshot.status).toBe('done');
+  });
+});
