@@ -3,7 +3,7 @@
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import { AgentMessageData, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
@@ -112,6 +112,19 @@ export const StreamQuery = Type.Object(
     level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
     source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),
     access_token: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  strict,
+);
+
+/** An agent in a session: `/api/sessions/:id/agents/:agentId/…` (agentId: the task id). */
+export const SessionAgentParams = Type.Object({ id: Token, agentId: Token }, strict);
+/** A follow-up message to an agent: the `agent.message` command's data. */
+export const SendMessageBody = AgentMessageData;
+export const MessagesQuery = Type.Object(
+  {
+    /** the page starts after this agent turn (`nextCursor` of the previous page); default 0 */
+    cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   },
   strict,
 );

@@ -6,6 +6,7 @@ import { apiKeyRoutes } from './apiKeys.js';
 import { authRoutes } from './auth.js';
 import { backupRoutes } from './backups.js';
 import { healthRoutes } from './health.js';
+import { messageRoutes } from './messages.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
 import { sessionRoutes } from './sessions.js';
@@ -33,6 +34,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       agentRoutes,
       usageRoutes,
       backupRoutes,
+      messageRoutes,
     ]) {
       await app.register(family(ctx));
     }
