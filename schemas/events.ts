@@ -143,7 +143,7 @@ export const AgentEvents = {
       conversationTurn: Type.Integer({ minimum: 2 }),
       profile: Type.String(),
     },
-    'a follow-up message (agent.message) was accepted; the agent answers it with the whole conversation as context',
+    'a follow-up message (agent.message) was accepted (queued: how many wait ahead of it)',
   ),
   'tool.finished': eventSchema(
     'tool.finished',
