@@ -3,7 +3,7 @@
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { AgentMessageData, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import { AgentMessageData, CoordinatorSubmit, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
@@ -82,6 +82,10 @@ export const SubmitTaskBody = Type.Object(
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     session: Type.Optional(Token),
+    /** mixture of experts: with `experts` or `subtasks` the task runs on a coordinator (CoordinatorSubmit) */
+    experts: CoordinatorSubmit.properties.experts,
+    subtasks: CoordinatorSubmit.properties.subtasks,
+    aggregate: CoordinatorSubmit.properties.aggregate,
   },
   strict,
 );
