@@ -4,6 +4,12 @@
  *   task.submit → thinking ──llm result with tool calls──▶ acting ──all tool results──▶ thinking …
  *                    │  └──some calls need approval──▶ awaiting_approval ──task.approve/deny──▶ acting
  *                    └──llm result without tool calls──▶ done (emits task.completed)
+ *   done ──agent.message──▶ thinking …  (a follow-up: a new turn of the conversation)
+ *
+ * Conversation (seed 001 `receive`): `done` is a resting state, not a final one (tag `finished`:
+ * its turns and snapshot still say `done`). `agent.message` there appends the message to the
+ * conversation and answers it with the whole conversation as context; while the agent is busy,
+ * the message waits in `inbox` and `done` takes the next one in arrival order (agentConversation.ts).
  *
  * Provider calls and tool runs are kernel effects; their results come back as journaled
  * `effect.result` commands. The conversation lives in the context, and `agentEffectInputs` hands it
@@ -19,7 +25,14 @@
  * `actor.send` effect (`subtask.completed` / `subtask.failed`).
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { ParentRef, ScriptStep, TaskSubmit, ToolCall, Usage } from '../schemas/index.js';
+import type {
+  AgentMessageData,
+  ParentRef,
+  ScriptStep,
+  TaskSubmit,
+  ToolCall,
+  Usage,
+} from '../schemas/index.js';
 import {
   addSpend,
   usageRecorded,
@@ -31,7 +44,8 @@ import {
   agentReplied,
 } from './agentReply.js';
 import type { AgentMessage } from './agentEffects.js';
-import { FAILED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
+import { startFollowUp, stepsThisTurn, type QueuedMessage } from './agentConversation.js';
+import { FAILED_TAG, FINISHED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 import type { ActorSendRequest } from './kernelEffects.js';
 
@@ -69,10 +83,17 @@ export interface AgentContext {
   parent: ParentRef | null;
   /** the task's project (its tools work in that project's folder); absent: the workspace root */
   project?: string;
+  /** follow-up messages waiting while the agent works (absent until the first one) */
+  inbox?: QueuedMessage[];
+  /** the step the current turn of the conversation started at (absent: the task's first turn) */
+  stepsFrom?: number;
+  /** follow-up messages answered or being answered */
+  followUps?: number;
 }
 
 type AgentEvent =
   | KernelEvent<'task.submit', TaskSubmit>
+  | KernelEvent<'agent.message', AgentMessageData>
   | KernelEvent<'task.cancel', { reason?: string; byParent?: boolean }>
   | KernelEvent<'task.approve', { callId?: string; reason?: string }>
   | KernelEvent<'task.deny', { callId?: string; reason?: string }>
@@ -149,6 +170,60 @@ export const agentMachine = setup({
     ...kernelActions,
     callLlm: enqueueActions(({ context, event, enqueue }) => {
       const id = fx(event);
+      enqueue.assign({ llmEffect: id, step: context.step + 1 });
+      enqueue({
+        type: 'effect',
+        params: { id, kind: 'llm.call', profile: context.profile, step: context.step },
+      });
+    }),
+    /** A follow-up while the agent works: it waits in the inbox, behind the ones already there. */
+    queueMessage: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'agent.message') return;
+      const inbox = context.inbox ?? [];
+      const message = { text: event.data.text, script: event.data.script ?? null };
+      enqueue.assign({ inbox: [...inbox, message] });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'message.accepted',
+          text: event.data.text,
+          queued: inbox.length + 1,
+          conversationTurn: (context.followUps ?? 0) + inbox.length + 2,
+          profile: context.profile,
+        },
+      });
+    }),
+    /** A follow-up to an agent that answered: a new turn of the conversation starts now. */
+    answerMessage: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'agent.message') return;
+      const start = startFollowUp(context, { text: event.data.text, script: event.data.script ?? null });
+      enqueue.assign(start);
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'message.accepted',
+          text: event.data.text,
+          queued: 0,
+          conversationTurn: start.followUps + 1,
+          profile: context.profile,
+        },
+      });
+      const id = fx(event);
+      enqueue.assign({ llmEffect: id, step: context.step + 1 });
+      enqueue({
+        type: 'effect',
+        params: { id, kind: 'llm.call', profile: context.profile, step: context.step },
+      });
+    }),
+    /**
+     * The turn that answered also finds a message waiting: answer it next. Its effect id is the
+     * turn's second (the first may be the report to a parent).
+     */
+    answerQueued: enqueueActions(({ context, event, enqueue }) => {
+      const [next, ...rest] = context.inbox ?? [];
+      if (!next) return;
+      enqueue.assign({ ...startFollowUp(context, next), inbox: rest });
+      const id = fx(event, 1);
       enqueue.assign({ llmEffect: id, step: context.step + 1 });
       enqueue({
         type: 'effect',
@@ -289,7 +364,7 @@ export const agentMachine = setup({
             enqueue.assign({ messages, ...spend, provider: reply.provider, llmEffect: null });
             enqueue({ type: 'emit', params: agentReplied(reply, context.step, reply.toolCalls.length) });
             enqueue({ type: 'emit', params: usageRecorded(reply, event.data.effectId, context.step) });
-            if (reply.toolCalls.length > 0 && context.step < context.maxSteps) {
+            if (reply.toolCalls.length > 0 && stepsThisTurn(context) < context.maxSteps) {
               const gated = new Set([...(context.approvalRequired ?? []), ...(reply.approval ?? [])]);
               const needs = reply.toolCalls.filter((c) => gated.has(c.name));
               if (needs.length === 0) {
@@ -312,7 +387,8 @@ export const agentMachine = setup({
             enqueue.assign({ result: reply.text });
             const totals = { steps: context.step, provider: reply.provider, ...spend };
             enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, ...totals } });
-            if (context.parent)
+            // a parent (coordinator) waits for the task's answer, not for follow-ups
+            if (context.parent && !context.followUps)
               enqueue({
                 type: 'effect',
                 params: toParent(
@@ -326,6 +402,7 @@ export const agentMachine = setup({
         },
         'effect.failed': { guard: 'isLlmFailure', target: 'failed', actions: 'fail' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
+        'agent.message': { actions: 'queueMessage' },
       },
       always: [
         { guard: ({ context }) => context.approval !== null, target: 'awaiting_approval' },
@@ -338,6 +415,7 @@ export const agentMachine = setup({
         'task.approve': { guard: 'namesPendingCall', actions: 'decide' },
         'task.deny': { guard: 'namesPendingCall', actions: 'decide' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
+        'agent.message': { actions: 'queueMessage' },
       },
       always: [
         {
@@ -381,6 +459,7 @@ export const agentMachine = setup({
         },
         'effect.failed': { guard: 'isToolFailure', target: 'failed', actions: 'fail' },
         'task.cancel': { target: 'cancelled', actions: 'fail' },
+        'agent.message': { actions: 'queueMessage' },
       },
       always: {
         guard: ({ context }) => Object.keys(context.pendingTools).length === 0,
@@ -388,7 +467,15 @@ export const agentMachine = setup({
         actions: 'callLlm',
       },
     },
-    done: { type: 'final' },
+    done: {
+      tags: [FINISHED_TAG],
+      on: { 'agent.message': { target: 'thinking', actions: 'answerMessage' } },
+      always: {
+        guard: ({ context }) => (context.inbox ?? []).length > 0,
+        target: 'thinking',
+        actions: 'answerQueued',
+      },
+    },
     cancelled: { type: 'final', tags: [FAILED_TAG] },
     failed: { type: 'final', tags: [FAILED_TAG] },
   },

@@ -57,3 +57,11 @@ export const kernelActions = {
 
 /** Tag a state with this to report `status: 'error'` in the journal's turns. */
 export const FAILED_TAG = 'failed';
+
+/**
+ * Tag a non-final state with this when the actor's work is finished but it can still take commands
+ * (an agent that answered, waiting for a follow-up message): its turns report `status: 'done'`
+ * and its persisted snapshot says `status: 'done'`, as a final state's does, so journals and
+ * snapshots written before the state could take commands read the same (see machineHost.ts).
+ */
+export const FINISHED_TAG = 'finished';

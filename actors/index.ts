@@ -3,6 +3,7 @@ export {
   fx,
   kernelActions,
   FAILED_TAG,
+  FINISHED_TAG,
   type KernelEvent,
   type EffectRequest,
   type EmitRequest,

@@ -3,7 +3,7 @@
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import { AgentMessageData, CoordinatorSubmit, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, LaneWorkflows, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
@@ -89,6 +89,10 @@ export const SubmitTaskBody = Type.Object(
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
     maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     session: Type.Optional(Token),
+    /** mixture of experts: with `experts` or `subtasks` the task runs on a coordinator (CoordinatorSubmit) */
+    experts: CoordinatorSubmit.properties.experts,
+    subtasks: CoordinatorSubmit.properties.subtasks,
+    aggregate: CoordinatorSubmit.properties.aggregate,
   },
   strict,
 );
@@ -119,6 +123,19 @@ export const StreamQuery = Type.Object(
     level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
     source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),
     access_token: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  strict,
+);
+
+/** An agent in a session: `/api/sessions/:id/agents/:agentId/…` (agentId: the task id). */
+export const SessionAgentParams = Type.Object({ id: Token, agentId: Token }, strict);
+/** A follow-up message to an agent: the `agent.message` command's data. */
+export const SendMessageBody = AgentMessageData;
+export const MessagesQuery = Type.Object(
+  {
+    /** the page starts after this agent turn (`nextCursor` of the previous page); default 0 */
+    cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   },
   strict,
 );

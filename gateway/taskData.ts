@@ -5,7 +5,7 @@
  * are passed only when schemas/commands.ts TaskSubmit declares them, so the command never fails
  * validation in the kernel (which would dead-letter it) while the two sides evolve separately.
  */
-import { TaskSubmit } from '../schemas/index.js';
+import { CoordinatorSubmit, TaskSubmit } from '../schemas/index.js';
 import type { AgentConfig } from '../schemas/index.js';
 
 /** Names the agent contract may give the approval list; the project config calls it `approval`. */
@@ -36,5 +36,20 @@ export function taskSubmitData(
     if (config.approval && config.approval.length > 0 && approvalField) out[approvalField] = config.approval;
   }
   for (const [k, v] of Object.entries(body)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * The coordinator's `task.submit` (CoordinatorSubmit) for a mixture-of-experts REST task: the
+ * fields of `base` a coordinator accepts, the MoE fields given, and the project for every expert.
+ */
+export function coordinatorSubmitData(
+  base: Record<string, unknown>,
+  moe: Record<string, unknown>,
+  project: string,
+): Record<string, unknown> {
+  const fields = new Set(Object.keys(CoordinatorSubmit.properties));
+  const out: Record<string, unknown> = { project };
+  for (const [k, v] of Object.entries({ ...base, ...moe })) if (v !== undefined && fields.has(k)) out[k] = v;
   return out;
 }

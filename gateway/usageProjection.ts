@@ -281,7 +281,8 @@ export class UsageProjection {
     let task = this.tasks.get(id);
     this.checkContinuity(task, rec, seq);
     if (!task) {
-      const profile = rec.cmd.type === 'task.submit' ? rec.cmd.data?.profile : undefined;
+      const accepted = validEvents(rec.events).find(ofType('message.accepted'));
+      const profile = rec.cmd.type === 'task.submit' ? rec.cmd.data?.profile : accepted?.profile;
       task = {
         project: LOOSE_TASK_RE.exec(id)?.[1] ?? null,
         agent: typeof profile === 'string' ? profile : 'default',
@@ -330,6 +331,8 @@ export class UsageProjection {
     if (this.gap || rec.turn <= 1) return;
     let missing: boolean;
     if (task) missing = rec.turn > task.turn + 1;
+    // a finished agent (forgotten at `done`) taking a follow-up message: a new conversation turn
+    else if (validEvents(rec.events).some(ofType('message.accepted'))) missing = false;
     else
       missing = rec.status === 'active' || validEvents(rec.events).some((e) => USAGE_EVENTS.includes(e.type));
     if (!missing) return;

@@ -128,8 +128,28 @@ export const TaskApproval = Type.Object(
 );
 export type TaskApproval = Static<typeof TaskApproval>;
 
+/**
+ * A follow-up message to an agent that already has a task (seed 001 `receive(agentId, message)`):
+ * it answers with the whole conversation as context. A busy agent queues it and answers in
+ * arrival order; a finished agent starts a new turn of the conversation.
+ */
+export const AgentMessageData = Type.Object(
+  {
+    text: Type.String({ minLength: 1, maxLength: 100_000 }),
+    /** steps for the offline `scripted` provider for this turn (played after the earlier steps) */
+    script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
+  },
+  {
+    $id: 'AgentMessageData',
+    additionalProperties: false,
+    description: 'data of agent.message to moe.cmd.<org>.<ws>.agent.<taskId>',
+  },
+);
+export type AgentMessageData = Static<typeof AgentMessageData>;
+
 export const AgentCommands = {
   'task.submit': TaskSubmit,
+  'agent.message': AgentMessageData,
   'task.cancel': TaskCancel,
   'task.approve': TaskApproval,
   'task.deny': TaskApproval,

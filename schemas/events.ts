@@ -133,6 +133,18 @@ export const AgentEvents = {
     },
     'a waiting tool call was approved or denied',
   ),
+  'message.accepted': eventSchema(
+    'message.accepted',
+    {
+      text: Type.String(),
+      /** messages waiting ahead of this one (0: the agent started answering it now) */
+      queued: Type.Integer({ minimum: 0 }),
+      /** the conversation turn this message opens (the task's prompt is turn 1) */
+      conversationTurn: Type.Integer({ minimum: 2 }),
+      profile: Type.String(),
+    },
+    'a follow-up message (agent.message) was accepted (queued: how many wait ahead of it)',
+  ),
   'tool.finished': eventSchema(
     'tool.finished',
     { name: Type.String(), isError: Type.Boolean() },

@@ -64,6 +64,9 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
         const actor = addressKey(r.actor);
         if (r.cmd.type === 'task.submit')
           msg.run(seq, r.turn, actor, r.session, 'user', str(r.cmd.data?.prompt), r.cmd.at);
+        // a follow-up message, once the agent accepted it (a refused one is not part of the conversation)
+        if (validEvents(r.events).some(ofType('message.accepted')))
+          msg.run(seq, r.turn, actor, r.session, 'user', str(r.cmd.data?.text), r.cmd.at);
         for (const e of validEvents(r.events).filter(ofType('agent.replied')))
           msg.run(seq, r.turn, actor, r.session, 'assistant', e.text, r.cmd.at);
       },

@@ -9,10 +9,16 @@
  * That scope is XState internals, so xstate is pinned to the exact version this was checked
  * against (package.json), and test/unit/machineHost.equivalence.test.ts drives every registered
  * machine through both this host and the public `transition()`: upgrade xstate only with it green.
+ *
+ * Finished states that still take commands (tag `finished`, e.g. an agent that answered and waits
+ * for a follow-up): XState calls them `active`; we persist them as `done`, the status a final
+ * state had before, and restore a `done` snapshot whose state is such a state as `active` again.
+ * So a snapshot stored by an older build (agent `done` was final) restores into a state that
+ * accepts a follow-up message, and replaying an old journal reproduces the stored snapshots.
  */
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import type { DomainEvent, EffectSpec } from '../../schemas/index.js';
-import { FAILED_TAG, type KernelEvent } from '../contract.js';
+import { FAILED_TAG, FINISHED_TAG, type KernelEvent } from '../contract.js';
 
 export interface TurnOutcome {
   readonly next: AnyMachineSnapshot;
@@ -62,11 +68,15 @@ export class MachineHost {
   }
 
   restore(persisted: unknown): AnyMachineSnapshot {
-    return this.machine.restoreSnapshot(persisted as never, this.scope as never);
+    const snapshot = this.machine.restoreSnapshot(persisted as never, this.scope as never);
+    if (snapshot.status !== 'done' || !snapshot.hasTag(FINISHED_TAG)) return snapshot;
+    const active = { ...(persisted as Record<string, unknown>), status: 'active' };
+    return this.machine.restoreSnapshot(active as never, this.scope as never);
   }
 
   persist(snapshot: AnyMachineSnapshot): unknown {
-    return this.machine.getPersistedSnapshot(snapshot);
+    const persisted = this.machine.getPersistedSnapshot(snapshot);
+    return snapshot.hasTag(FINISHED_TAG) ? { ...(persisted as object), status: 'done' } : persisted;
   }
 
   apply(snapshot: AnyMachineSnapshot, event: KernelEvent): TurnOutcome {
@@ -92,5 +102,5 @@ export function stateString(snapshot: AnyMachineSnapshot): string {
 
 export function statusOf(snapshot: AnyMachineSnapshot): 'active' | 'done' | 'error' {
   if (snapshot.hasTag(FAILED_TAG)) return 'error';
-  return snapshot.status === 'done' ? 'done' : 'active';
+  return snapshot.status === 'done' || snapshot.hasTag(FINISHED_TAG) ? 'done' : 'active';
 }

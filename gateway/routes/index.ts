@@ -8,6 +8,7 @@ import { backupRoutes } from './backups.js';
 import { boardRoutes } from './boards.js';
 import { cardRoutes } from './cards.js';
 import { healthRoutes } from './health.js';
+import { messageRoutes } from './messages.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
 import { sessionRoutes } from './sessions.js';
@@ -37,6 +38,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       backupRoutes,
       boardRoutes,
       cardRoutes,
+      messageRoutes,
     ]) {
       await app.register(family(ctx));
     }

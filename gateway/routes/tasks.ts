@@ -5,7 +5,10 @@
  * `task.deny` with `{ callId?, reason? }`; the actor answers `command.rejected` → 409 when it is
  * not awaiting approval). Task ids embed workspace and project (`<ws>-<project>-t…`), so a URL
  * locates the actor and its access rule. A task with a `session` is submitted through that session
- * actor, which refuses it once the lease has ended (410 MOE_ERR_SESSION_EXPIRED).
+ * actor, which refuses it once the lease has ended (410 MOE_ERR_SESSION_EXPIRED). With `experts`,
+ * `subtasks` or `aggregate` the task is a mixture-of-experts run: a `coordinator` actor gets the
+ * same `task.submit` (CoordinatorSubmit) a NATS client would send; it is read, cancelled and
+ * followed like any task (the project listing shows agents only).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventSubject, findEvent, findLastEvent, STREAMS } from '../../schemas/index.js';
@@ -17,7 +20,7 @@ import { parseSessionId, parseTaskId } from '../crypto.js';
 import { errors } from '../errors.js';
 import { ApprovalBody, CancelBody, errorResponses, IdParams, SubmitTaskBody } from '../httpSchemas.js';
 import { creation } from '../idempotency.js';
-import { taskSubmitData } from '../taskData.js';
+import { coordinatorSubmitData, taskSubmitData } from '../taskData.js';
 
 /** The tool calls a task waits on: from the `approval.requested` event that led to the current state. */
 export interface PendingApproval {
@@ -68,8 +71,13 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     const project = parsed ? ctx.tenancy.projects.get(parsed.project) : undefined;
     if (!parsed || !project || project.workspace !== parsed.ws || !access.canSeeProject(p, project))
       throw errors.NOT_FOUND(`task ${id}`);
-    const addr = { org: project.org, ws: project.workspace, kind: 'agent', id };
-    const last = await bus.lastRecord(addr);
+    // an agent, or a coordinator (a mixture-of-experts task)
+    let addr = { org: project.org, ws: project.workspace, kind: 'agent', id };
+    let last = await bus.lastRecord(addr);
+    if (!last) {
+      addr = { ...addr, kind: 'coordinator' };
+      last = await bus.lastRecord(addr);
+    }
     if (!last) throw errors.NOT_FOUND(`task ${id}`);
     access.requireProject(p, project.id, min);
     return { addr, project, last };
@@ -128,15 +136,25 @@ export function taskRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const p = principal(req);
         const { project } = access.requireProject(p, req.params.id, 'member');
-        const { agent, session, ...rest } = req.body;
+        const { agent, session, experts, subtasks, aggregate, ...rest } = req.body;
         if (session !== undefined && parseSessionId(session)?.ws !== project.workspace)
           throw errors.NOT_FOUND(`session ${session}`);
+        const moe = experts !== undefined || subtasks !== undefined || aggregate !== undefined;
+        if (moe && (session !== undefined || rest.maxSteps !== undefined))
+          throw errors.BAD_REQUEST(
+            'a mixture-of-experts task (experts, subtasks, aggregate) takes no session or maxSteps',
+          );
         const config = agent === undefined ? undefined : project.agents.find((a) => a.name === agent);
         if (agent !== undefined && !config) throw errors.NOT_FOUND(`agent ${agent} in project ${project.id}`);
         const c = creation(req, p);
         const id = `${project.workspace}-${project.id}-${c.id('t')}`;
-        const addr = { org: project.org, ws: project.workspace, kind: 'agent', id };
-        const submit = { ...taskSubmitData(config, rest), project: project.id }; // the tools work in the project's folder
+        const addr = { org: project.org, ws: project.workspace, kind: moe ? 'coordinator' : 'agent', id };
+        const base = taskSubmitData(config, rest);
+        // a coordinator takes the CoordinatorSubmit fields (the same as over NATS); its experts
+        // inherit the project, so their tools work in the project's folder too
+        const submit = moe
+          ? coordinatorSubmitData(base, { experts, subtasks, aggregate }, project.id)
+          : { ...base, project: project.id }; // the tools work in the project's folder
         const r = session
           ? await throughSession(addr, session, submit, c)
           : await bus.request(addr, 'task.submit', submit, { id: c.cmd(1), replay: c.keyed });

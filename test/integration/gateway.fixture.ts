@@ -17,6 +17,8 @@ export interface Stack {
   nc: NatsConnection;
   node: WorkspaceNode | null;
   gw: Gateway;
+  /** the workspace node's data directory */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startStack(
     nc,
     node,
     gw,
+    dataDir: dir.path,
     async stop() {
       await gw.close();
       await node?.stop();

@@ -68,6 +68,20 @@ beforeAll(async () => {
       ? true
       : undefined,
   );
+  // an agent in the session, for the conversation routes
+  ids.sessionTask = (
+    await call<{ id: string }>(stack.gw, owner, 'POST', `/api/projects/${ids.project}/tasks`, {
+      prompt: 'x',
+      script: [{ text: 'ok' }],
+      session: ids.session,
+    })
+  ).body.id;
+  await eventually(async () =>
+    (await call<{ status: string }>(stack.gw, owner, 'GET', `/api/tasks/${ids.sessionTask}`)).body.status ===
+    'done'
+      ? true
+      : undefined,
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -130,6 +144,11 @@ const routes: Route[] = [
   ['POST', () => `/api/cards/${ids.card}/approve`, {}],
   ['POST', () => `/api/cards/${ids.card}/deny`, {}],
   ['DELETE', () => `/api/cards/${ids.card}`],
+  ['POST', () => `/api/projects/${ids.project}/tasks`, { prompt: 'x', experts: ['default'] }],
+  ['GET', () => `/api/sessions/${ids.session}/agents/${ids.sessionTask}/messages`],
+  ['POST', () => `/api/sessions/${ids.session}/agents/${ids.sessionTask}/messages`, { text: 'x' }],
+  ['GET', () => `/api/tasks/${ids.task}/messages`],
+  ['POST', () => `/api/tasks/${ids.task}/messages`, { text: 'x' }],
 ];
 
 describe('tenant isolation', () => {

@@ -85,6 +85,8 @@ const SCENARIOS: Record<string, Step[][]> = {
         });
       },
       result(llmReply('done')),
+      cmd('agent.message', { text: 'and now?' }),
+      result(llmReply('now this')),
     ],
     [
       cmd('task.submit', { prompt: 'p', parent: { kind: 'coordinator', id: 'c1', ref: 'e1' } }),

@@ -108,6 +108,15 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'task.cancel', data: {} },
     ],
     [{ type: 'task.submit', data: { prompt: 'p' } }, failed('1.0'), { type: 'task.approve', data: {} }],
+    [
+      { type: 'agent.message', data: { text: 'before any task' } }, // refused in idle
+      { type: 'task.submit', data: { prompt: 'p', parent: { kind: 'coordinator', id: 'c1', ref: 'e1' } } },
+      { type: 'agent.message', data: { text: 'queued', script: [{ text: 'q' }] } },
+      { type: 'effect.result', data: { effectId: '2.0', value: llmReply('first answer') } },
+      { type: 'effect.result', data: { effectId: '4.1', value: llmReply('second answer') } },
+      { type: 'agent.message', data: { text: 'a follow-up to a finished agent' } },
+      { type: 'effect.result', data: { effectId: '6.0', value: llmReply('third answer') } },
+    ],
   ],
   coordinator: [
     [{ type: 'task.submit', data: { prompt: 'plan it' } }, failed('1.0'), { type: 'task.cancel', data: {} }],

@@ -24,6 +24,8 @@ export interface AnthropicProviderOptions {
   readonly defaultMaxTokens?: number;
   /** false: one non-streaming request per call (default true) */
   readonly streaming?: boolean;
+  /** false: no `cache_control` breakpoints (default true: see anthropicWire.ts withCacheBreakpoints) */
+  readonly promptCaching?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export function anthropicProvider(options: AnthropicProviderOptions): Provider {
   async function* streamed(req: ChatRequest): AsyncGenerator<ProviderEvent> {
     const where = `${name}/${req.model}`;
     const stream = await client.messages.create(
-      { ...toAnthropicParams(req, defaultMaxTokens), stream: true },
+      { ...toAnthropicParams(req, defaultMaxTokens, options.promptCaching !== false), stream: true },
       { signal: req.signal ?? null },
     );
     const toolBlocks = new Map<number, { id: string; name: string; json: string; initial: unknown }>();
@@ -97,7 +99,7 @@ export function anthropicProvider(options: AnthropicProviderOptions): Provider {
   async function* whole(req: ChatRequest): AsyncGenerator<ProviderEvent> {
     const where = `${name}/${req.model}`;
     const msg = await client.messages.create(
-      { ...toAnthropicParams(req, defaultMaxTokens), stream: false },
+      { ...toAnthropicParams(req, defaultMaxTokens, options.promptCaching !== false), stream: false },
       { signal: req.signal ?? null },
     );
     for (const block of msg.content) {

@@ -4,7 +4,8 @@
  *
  * Anthropic wants strictly alternating user/assistant turns and all tool results of an assistant
  * turn in the next user message, so consecutive tool results (and a user message after them) are
- * merged into one user message. Its `input_tokens` already exclude cached tokens.
+ * merged into one user message. Its `input_tokens` already exclude cached tokens. The stable prefix
+ * of the conversation is marked for prompt caching ({@link withCacheBreakpoints}).
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { AgentMessage } from '../../actors/index.js';
@@ -48,11 +49,40 @@ export function toAnthropicTools(tools: readonly ToolDefinition[]): Anthropic.To
   }));
 }
 
-export function toAnthropicParams(req: ChatRequest, defaultMaxTokens: number): AnthropicParams {
+/**
+ * Prompt caching: marks the stable prefix of the conversation with `cache_control` (ephemeral), at
+ * most two breakpoints:
+ *   - the end of the whole request: the next call of this conversation (the next step, or a
+ *     follow-up message) starts with exactly these blocks, so it reads them from the cache;
+ *   - the end of the message before the last assistant reply: where the previous call's own last
+ *     breakpoint was, so this call reads what that one wrote.
+ * Tools and the system prompt come before the messages, so they are inside the cached prefix too.
+ * A cache write costs 1.25× input and a read 0.1× (price table), so a conversation that goes on
+ * pays less from its second call on. Anthropic ignores breakpoints on prefixes below its minimum
+ * cacheable length, so short conversations cost the same as without.
+ */
+export function withCacheBreakpoints(messages: Anthropic.MessageParam[]): Anthropic.MessageParam[] {
+  const lastAssistant = messages.findLastIndex((m) => m.role === 'assistant');
+  const marks = new Set([messages.length - 1, lastAssistant - 1].filter((i) => i >= 0));
+  return messages.map((m, i) => {
+    if (!marks.has(i) || typeof m.content === 'string' || m.content.length === 0) return m;
+    const content = [...m.content] as Block[];
+    const last = content.length - 1;
+    content[last] = { ...content[last], cache_control: { type: 'ephemeral' } } as Block;
+    return { ...m, content } as Anthropic.MessageParam;
+  });
+}
+
+export function toAnthropicParams(
+  req: ChatRequest,
+  defaultMaxTokens: number,
+  promptCaching = true,
+): AnthropicParams {
+  const messages = toAnthropicMessages(req.messages);
   return {
     model: req.model,
     max_tokens: req.maxTokens ?? defaultMaxTokens,
-    messages: toAnthropicMessages(req.messages),
+    messages: promptCaching ? withCacheBreakpoints(messages) : messages,
     ...(req.system ? { system: req.system } : {}),
     ...(req.tools.length > 0 ? { tools: toAnthropicTools(req.tools) } : {}),
   };

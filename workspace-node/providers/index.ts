@@ -35,6 +35,14 @@ export {
 } from './prices.js';
 export { planResolver, DEFAULT_PLANS, type Plan, type PlanConfig, type PlanOf } from './plans.js';
 export { estimateUsage, totalTokens, DEFAULT_MAX_TOKENS } from './estimate.js';
+export {
+  fitToContext,
+  messageBudget,
+  tokensOf,
+  type ContextLimits,
+  type FittedContext,
+} from './contextPolicy.js';
+export { CONTEXT_WINDOWS, DEFAULT_CONTEXT_WINDOW, contextWindowOf } from './contextWindows.js';
 export type { CallGate, GateRequest, GateTicket } from './gate.js';
 export {
   chainOf,

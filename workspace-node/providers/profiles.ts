@@ -16,6 +16,8 @@ export interface AgentProfile extends ModelTarget {
   /** tool names offered to the model; undefined offers every tool the caller passes */
   readonly tools?: readonly string[];
   readonly maxTokens?: number;
+  /** tokens a request may hold; default: the model's window (contextWindows.ts). See contextPolicy.ts */
+  readonly contextWindow?: number;
   /** tried in order when the primary target fails, is rate-limited, or its circuit is open */
   readonly fallbacks?: readonly ModelTarget[];
 }

@@ -11,6 +11,7 @@
  * call cost us and what the customer pays. Terminal errors (a request the provider rejects as
  * malformed, a spent budget, cancellation) are thrown at once; when every target failed, the last
  * retryable error is thrown with its retry-after, so the kernel can re-drive the effect later.
+ * Each target is sent the conversation cut to its model's context window (contextPolicy.ts).
  */
 import type { Logger } from 'pino';
 import type { LlmReply } from '../../actors/index.js';
@@ -24,6 +25,8 @@ import {
   type BreakerSnapshot,
 } from './circuitBreaker.js';
 import { systemClock, type Clock } from '../../actors/kernel/index.js';
+import { fitToContext } from './contextPolicy.js';
+import { contextWindowOf } from './contextWindows.js';
 import { estimateUsage, totalTokens } from './estimate.js';
 import { providerFailure } from './failure.js';
 import type { CallGate, GateTicket } from './gate.js';
@@ -176,11 +179,19 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         continue;
       }
       const price = lookupPrice(prices, target.provider, target.model);
+      const tools = offered ? c.tools.filter((t) => offered.has(t.name)) : c.tools;
+      // the context policy: what fits this target's window is sent, never the unbounded history
+      const fitted = fitToContext(c.messages, {
+        window: contextWindowOf(target.provider, target.model, profile.contextWindow),
+        ...(profile.maxTokens !== undefined ? { maxTokens: profile.maxTokens } : {}),
+        ...(profile.system !== undefined ? { system: profile.system } : {}),
+        tools,
+      });
       const request: ChatRequest = {
         model: target.model,
         ...(profile.system !== undefined ? { system: profile.system } : {}),
-        messages: c.messages,
-        tools: offered ? c.tools.filter((t) => offered.has(t.name)) : c.tools,
+        messages: fitted.messages,
+        tools,
         ...(profile.maxTokens !== undefined ? { maxTokens: profile.maxTokens } : {}),
         idempotencyKey: c.idempotencyKey,
         script: c.script ?? null,

@@ -42,6 +42,20 @@ export function demoScript(prompt: string): ScriptStep[] {
   ];
 }
 
+/**
+ * A follow-up message (the conversation has a user message after an answer) past the end of the
+ * script: a reply that shows what the model was given — the message and how much context came with
+ * it — so an offline conversation can be followed and tested.
+ */
+export function followUpAnswer(req: Pick<ChatRequest, 'messages'>): ScriptStep | undefined {
+  const last = req.messages.at(-1);
+  const users = req.messages.filter((m) => m.role === 'user' && !m.content.startsWith('[context]'));
+  if (!last || last.role !== 'user' || users.length < 2) return undefined;
+  return {
+    text: `[scripted] Reply to "${last.content.slice(0, 200)}" with ${req.messages.length - 1} earlier messages as context.`,
+  };
+}
+
 function tokensOf(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
@@ -54,7 +68,7 @@ export function scriptedProvider(options: ScriptedOptions = {}): Provider {
     async *stream(req: ChatRequest): AsyncIterable<ProviderEvent> {
       const firstUser = req.messages.find((m) => m.role === 'user');
       const script = req.script ?? fallback(firstUser?.content ?? '');
-      const step = script[req.step];
+      const step = script[req.step] ?? followUpAnswer(req);
       if (!step) throw errors.SCRIPT_EXHAUSTED(`step ${req.step} of ${script.length}`);
       const delay = (step.delayMs ?? 0) + (options.stepDelayMs ?? 0);
       if (delay > 0) await systemClock.sleep(delay, req.signal);
