@@ -37,6 +37,8 @@ export interface Mail {
   readonly at: number;
   readonly msg: JsMsg;
   settled: boolean;
+  /** `performance.now()` when it was delivered here (turn latency metrics) */
+  readonly received?: number;
 }
 
 /** Runs `work` after every earlier piece of work queued on this cell. */

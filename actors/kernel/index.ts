@@ -2,6 +2,7 @@
 export { WorkspaceKernel, type WorkspaceKernelOptions, type KernelStats } from './workspaceKernel.js';
 export { SessionStore, openSqlite, type ActorRow, type PendingEffect } from './sessionStore.js';
 export { JsonlLog } from './jsonlLog.js';
+export type { KernelObserver } from './kernelObserver.js';
 export { Journal } from './journal.js';
 export {
   JournalReader,
@@ -71,3 +72,4 @@ export {
   type CommandLoop,
 } from './workspaceConsumer.js';
 export { natsAuthOptions } from './natsAuth.js';
+export { watchNatsStatus, type NatsStatusView } from './natsStatus.js';
