@@ -8,7 +8,8 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
+import { createSupervisorMetrics } from './processMetrics.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
 import { errors } from './errors.js';
@@ -170,10 +171,27 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       staleMs,
       now,
     });
+  const natsStatus = watchNatsStatus(nc);
+  const ready = () => {
+    const checks = { nats: natsStatus.up, running: !stopped };
+    return { ready: checks.nats && checks.running, checks };
+  };
+  const metrics = createSupervisorMetrics({
+    leader: () => leadership.isLeader,
+    natsUp: () => natsStatus.up,
+    ready: () => ready().ready,
+    leasesReleased: () => released,
+    rebalanceMoves: () => rebalancer.moves,
+  });
   const app =
     o.port === null
       ? null
-      : buildDashboard({ status, health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }) });
+      : buildDashboard({
+          status,
+          health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }),
+          ready,
+          metrics: metrics.registry,
+        });
   let url: string | null = null;
   try {
     if (app) url = await app.listen({ port: o.port ?? DEFAULT_SUPERVISOR_PORT, host: o.host ?? '127.0.0.1' });
