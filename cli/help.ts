@@ -37,7 +37,7 @@ Run a supervisor: node liveness, release of dead nodes' leases, dashboard.
   --port N     dashboard port (MOE_SUPERVISOR_PORT, default 8090)
   --host H     dashboard address (MOE_HOST, default 127.0.0.1)
   --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
-  node: `usage: moe node [--data-dir DIR] [--nats URL] [--id ID]
+  node: `usage: moe node [--data-dir DIR] [--nats URL] [--id ID] [--http-port N|off] [--http-host H]
        moe node drain <id> [--timeout MS] [--json] [--nats URL]
        moe node undrain <id> [--json] [--nats URL]
        moe node list [--json] [--nats URL]
@@ -48,6 +48,8 @@ nodes), then it stops; a second signal stops it at once.
   --data-dir DIR   local data (MOE_DATA_DIR, default ./.moe)
   --nats URL       NATS server (NATS_URL, default nats://127.0.0.1:4222)
   --id ID          node id (MOE_NODE_ID, default node-<hostname>-<pid>)
+  --http-port N    /healthz, /readyz, /metrics (MOE_NODE_HTTP_PORT, default 9464; off: none; 0: any free)
+  --http-host H    their address (MOE_NODE_HTTP_HOST, default 127.0.0.1)
 
 moe node drain: hand every workspace of a running node to the others (new commands go back to the
 stream, started effects finish, leases are released) and print the progress; exit 0 when the node

@@ -133,11 +133,26 @@ async function main(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         nats: { type: 'string' },
         id: { type: 'string' },
+        'http-port': { type: 'string' },
+        'http-host': { type: 'string' },
       });
+      // probes and metrics: flags over MOE_NODE_HTTP_PORT / MOE_NODE_HTTP_HOST (read by the node's config)
+      const httpPortFlag = values['http-port'] === undefined ? undefined : String(values['http-port']);
       const args = {
         dataDir: dataDir(values['data-dir']),
         natsUrl: nats(values.nats),
         ...(values.id ? { nodeId: String(values.id) } : {}),
+        ...(httpPortFlag === undefined
+          ? {}
+          : {
+              httpPort:
+                httpPortFlag.trim().toLowerCase() === 'off'
+                  ? null
+                  : port(pick(httpPortFlag, '--http-port', undefined, '9464')),
+            }),
+        ...(values['http-host'] !== undefined
+          ? { httpHost: host(pick(values['http-host'], '--http-host', undefined, '127.0.0.1')) }
+          : {}),
       };
       checkLogLevel();
       checkNodeEnv(process.env, { dataDir: args.dataDir });

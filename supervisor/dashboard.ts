@@ -1,9 +1,11 @@
 /**
  * The supervisor's HTTP side (Fastify): `GET /` a self-contained HTML dashboard (inline CSS and
  * script, no external assets) that polls `GET /api/status` every 2 s; `GET /metrics` the backup
- * figures in Prometheus text format (metrics.ts); `GET /healthz` for probes.
+ * figures in Prometheus text format (metrics.ts), after the process's own (processMetrics.ts);
+ * `GET /healthz` (liveness) and `GET /readyz` (200 while NATS is up, else 503) for probes.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { isMoeError } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { renderMetrics } from './metrics.js';
@@ -13,10 +15,18 @@ import type { SupervisorStatus } from './status.js';
 export function buildDashboard(o: {
   status: () => Promise<SupervisorStatus>;
   health: () => { ok: boolean; leader: boolean; id: string };
+  /** what /readyz answers: ready, and each check by name */
+  ready?: () => { ready: boolean; checks: Record<string, boolean> };
+  /** the process's own metrics, served first on /metrics */
+  metrics?: Registry;
 }): FastifyInstance {
   const app = Fastify({ logger: false });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
   app.get('/healthz', async () => o.health());
+  app.get('/readyz', async (_req, reply) => {
+    const r = o.ready?.() ?? { ready: true, checks: {} };
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
   const unavailable = (err: unknown) =>
     isMoeError(err) ? err : errors.STATUS_UNAVAILABLE(String(err), { cause: err });
   app.get('/api/status', async (_req, reply) => {
@@ -29,7 +39,7 @@ export function buildDashboard(o: {
   });
   app.get('/metrics', async (_req, reply) => {
     try {
-      const { contentType, body } = await renderMetrics(await o.status());
+      const { contentType, body } = await renderMetrics(await o.status(), o.metrics);
       return reply.type(contentType).send(body);
     } catch (err) {
       const e = unavailable(err);

@@ -16,4 +16,9 @@ export const errors = defineErrors('supervisor', {
     status: 503,
     retryable: true,
   },
+  RESTART_POLICY: {
+    code: 'MOE_ERR_RESTART_POLICY',
+    message: 'invalid restart policy (MOE_RESTART_POLICIES)',
+    status: 500,
+  },
 });

@@ -4,8 +4,9 @@
  * leader releases the placement leases of dead nodes so a live node takes their workspaces at once.
  * Every supervisor serves the dashboard (`/`), `/api/status` and `/healthz`.
  *
- * Restarts of failing actors are not its job: the kernel already retries effects and dead-letters
- * commands that cannot apply. The supervisor works at node and workspace level.
+ * The kernel retries effects and dead-letters commands that cannot apply; the leading supervisor
+ * applies the restart policies to those failures (restartPolicy.ts, actorSupervision.ts): restart
+ * with backoff, then stop or escalate.
  *
  * @example
  *   const sup = await startSupervisor({ natsUrl: 'nats://127.0.0.1:4222', port: 8090 });
@@ -31,3 +32,14 @@ export {
   type StreamSize,
 } from './status.js';
 export type { Release } from './repair.js';
+export {
+  decide,
+  policyOf,
+  restartPoliciesFromEnv,
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicy,
+  type RestartPolicies,
+  type EscalationTarget,
+  type Decision,
+} from './restartPolicy.js';
+export { escalationSubject, type ActorEscalated } from './actorSupervision.js';

@@ -14,6 +14,10 @@
  * | moe_backup_mirror_pending_objects{copy}       | objects that copy (mirror/primary) still lacks       |
  * | moe_backup_mirror_lag_seconds                 | how long the lagging copy has been behind (0: synced) |
  * | moe_restore_duration_seconds{phase}           | the last restore on takeover: `serve`, `files`       |
+ *
+ * And the cluster as the status sees it: nodes by state, each workspace's command backlog, dead
+ * letters stored, stream sizes (`moe_cluster_*`). The supervisor's own process metrics
+ * (processMetrics.ts) come first in the same answer. docs/operations.md lists every series.
  */
 import { Gauge, Registry } from 'prom-client';
 import type { SupervisorStatus } from './status.js';
@@ -23,6 +27,7 @@ const seconds = (ms: number) => ms / 1000;
 /** The metrics text for `status`, and its content type. */
 export async function renderMetrics(
   status: SupervisorStatus,
+  process?: Registry,
 ): Promise<{ contentType: string; body: string }> {
   const registry = new Registry();
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
@@ -86,5 +91,53 @@ export async function renderMetrics(
         restore.set({ ...labels, phase: 'files' }, seconds(b.restore.filesRtoMs));
     }
   }
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  clusterGauges(registry, status);
+  const own = process ? await process.metrics() : '';
+  return { contentType: registry.contentType, body: own + (await registry.metrics()) };
+}
+
+/** The cluster figures of the status: nodes, backlogs, dead letters, streams. */
+function clusterGauges(registry: Registry, status: SupervisorStatus): void {
+  const registers = [registry];
+  const nodes = new Gauge({
+    name: 'moe_cluster_nodes',
+    help: 'workspace-nodes with a heartbeat, by state (live, dead: no heartbeat within the stale threshold)',
+    labelNames: ['state'],
+    registers,
+  });
+  const live = status.nodes.filter((n) => n.live).length;
+  nodes.set({ state: 'live' }, live);
+  nodes.set({ state: 'dead' }, status.nodes.length - live);
+  const backlog = new Gauge({
+    name: 'moe_cluster_workspace_backlog',
+    help: 'commands of a workspace not yet acked (its consumer: pending + unacked), by org and ws',
+    labelNames: ['org', 'ws'],
+    registers,
+  });
+  for (const w of status.workspaces) {
+    if (w.backlog === null) continue;
+    const dot = w.workspace.indexOf('.');
+    backlog.set({ org: w.workspace.slice(0, dot), ws: w.workspace.slice(dot + 1) }, w.backlog);
+  }
+  new Gauge({
+    name: 'moe_cluster_dead_letters',
+    help: 'dead letters stored in MOE_DLQ',
+    registers,
+  }).set(status.deadLetters.count);
+  const messages = new Gauge({
+    name: 'moe_cluster_stream_messages',
+    help: 'messages in each JetStream stream of the platform',
+    labelNames: ['stream'],
+    registers,
+  });
+  const bytes = new Gauge({
+    name: 'moe_cluster_stream_bytes',
+    help: 'bytes in each JetStream stream of the platform',
+    labelNames: ['stream'],
+    registers,
+  });
+  for (const st of status.streams) {
+    messages.set({ stream: st.name }, st.messages);
+    bytes.set({ stream: st.name }, st.bytes);
+  }
 }

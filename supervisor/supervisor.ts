@@ -3,12 +3,15 @@
  * leader election, and — while leader — releases the placement leases of dead nodes every
  * `intervalMs`, and evens out the workspaces per node (rebalance.ts). Every supervisor (leader or not) serves the dashboard and `/api/status`.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
+import { createSupervisorMetrics } from './processMetrics.js';
+import { ActorSupervision } from './actorSupervision.js';
+import { restartPoliciesFromEnv, type RestartPolicies } from './restartPolicy.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
 import { errors } from './errors.js';
@@ -56,6 +59,10 @@ export interface SupervisorOptions {
   readonly replicas?: number;
   /** rebalance settings over the environment's (MOE_REBALANCE_*, rebalance.ts) */
   readonly rebalance?: Partial<RebalanceConfig>;
+  /** restart policies by actor kind (default $MOE_RESTART_POLICIES; restartPolicy.ts) */
+  readonly restartPolicies?: RestartPolicies;
+  /** escalations are POSTed here (default $MOE_ESCALATION_WEBHOOK_URL) */
+  readonly escalationWebhookUrl?: string;
 }
 
 export interface Supervisor {
@@ -68,6 +75,8 @@ export interface Supervisor {
   /** workspace hand-overs this supervisor asked for to rebalance */
   readonly rebalanceMoves: number;
   status(): Promise<SupervisorStatus>;
+  /** what the restart policies decided so far (actorSupervision.ts) */
+  readonly supervision: Pick<ActorSupervision, 'decisions'>;
   /** one membership/election/repair round now (the loop runs it every intervalMs) */
   tick(): Promise<readonly Release[]>;
   stop(): Promise<void>;
@@ -94,6 +103,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     DEFAULT_SUPERVISOR_INTERVAL_MS,
   );
   const id = o.id ?? `supervisor-${hostname()}-${process.pid}`;
+  const restartPolicies = o.restartPolicies ?? restartPoliciesFromEnv(process.env);
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const log = o.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
@@ -170,15 +180,45 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       staleMs,
       now,
     });
+  const natsStatus = watchNatsStatus(nc);
+  const ready = () => {
+    const checks = { nats: natsStatus.up, running: !stopped };
+    return { ready: checks.nats && checks.running, checks };
+  };
+  const metrics = createSupervisorMetrics({
+    leader: () => leadership.isLeader,
+    natsUp: () => natsStatus.up,
+    ready: () => ready().ready,
+    leasesReleased: () => released,
+    rebalanceMoves: () => rebalancer.moves,
+  });
+  // Restart policies: the leader follows MOE_DLQ and restarts, stops or escalates (actorSupervision.ts).
+  const supervision = new ActorSupervision({
+    nc,
+    js: jetstream(nc),
+    policies: restartPolicies,
+    isLeader: () => leadership.isLeader && !stopped,
+    now,
+    log,
+    metrics,
+    ...(o.escalationWebhookUrl !== undefined ? { webhookUrl: o.escalationWebhookUrl } : {}),
+  });
+  await supervision.start();
   const app =
     o.port === null
       ? null
-      : buildDashboard({ status, health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }) });
+      : buildDashboard({
+          status,
+          health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }),
+          ready,
+          metrics: metrics.registry,
+        });
   let url: string | null = null;
   try {
     if (app) url = await app.listen({ port: o.port ?? DEFAULT_SUPERVISOR_PORT, host: o.host ?? '127.0.0.1' });
   } catch (err) {
     clearInterval(timer);
+    await supervision.stop();
     await running.catch(() => undefined);
     await leadership.resign();
     await Promise.all([nodes.stop(), placement.stop()]);
@@ -200,6 +240,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       return rebalancer.moves;
     },
     status,
+    supervision,
     tick: () => {
       const r = running.then(() => tick());
       running = r.catch(() => undefined);
@@ -209,6 +250,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      await supervision.stop();
       await running.catch(() => undefined);
       await app?.close();
       await leadership.resign();

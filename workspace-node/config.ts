@@ -13,6 +13,8 @@
  *   MOE_JOURNAL_PURGE  on      purge MOE_EVT entries a verified backup covers (journalRetention.ts)
  *   MOE_JOURNAL_KEEP   1000    covered entries kept per actor subject when purging
  *   MOE_DRAIN_TIMEOUT_MS 30000, MOE_DRAIN_PARALLEL 4: graceful hand-overs (drain.ts)
+ *   MOE_NODE_HTTP_PORT 9464    /healthz, /readyz, /metrics (probeServer.ts); `off` disables, 0 picks a free port
+ *   MOE_NODE_HTTP_HOST 127.0.0.1  their address (0.0.0.0 in a pod, for the kubelet and Prometheus)
  * Agents (read by effects/agentRuntime.ts at node start; docs/agents.md):
  *   <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL   anthropic, openai, gemini, kimi; none → offline `scripted`
  *   MOE_PROJECT_CONFIG  path of the project config JSON (profiles, tools, approval, limits, plans)
@@ -41,6 +43,20 @@ export interface NodeConfig {
   replicas: number;
   /** what of MOE_EVT is purged after a verified backup */
   journal: JournalRetention;
+  /** port of /healthz, /readyz and /metrics (0: a free one; null: not served) */
+  httpPort: number | null;
+  httpHost: string;
+}
+
+/** The node's probe and metrics port unless MOE_NODE_HTTP_PORT says otherwise (Prometheus' exporter range). */
+export const DEFAULT_NODE_HTTP_PORT = 9464;
+
+function httpPort(raw: string | undefined): number | null {
+  const v = raw?.trim().toLowerCase();
+  if (v === 'off' || v === 'false' || v === 'none') return null;
+  const port = int('MOE_NODE_HTTP_PORT', v, DEFAULT_NODE_HTTP_PORT);
+  if (port > 65_535) throw errors.CONFIG(`MOE_NODE_HTTP_PORT must be a port (0-65535) or off, got "${raw}"`);
+  return port;
 }
 
 function int(name: string, raw: string | undefined, fallback: number): number {
@@ -79,5 +95,7 @@ export function nodeConfigFromEnv(
     stepDelayMs: overrides.stepDelayMs ?? int('MOE_STEP_DELAY_MS', env.MOE_STEP_DELAY_MS, 0),
     replicas: overrides.replicas ?? int('MOE_REPLICAS', env.MOE_REPLICAS, 1),
     journal: overrides.journal ?? journalRetentionFromEnv(env),
+    httpPort: overrides.httpPort !== undefined ? overrides.httpPort : httpPort(env.MOE_NODE_HTTP_PORT),
+    httpHost: overrides.httpHost ?? (env.MOE_NODE_HTTP_HOST?.trim() || '127.0.0.1'),
   };
 }

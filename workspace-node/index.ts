@@ -38,3 +38,5 @@ export {
   type PruneProgress,
   type PruneResult,
 } from './backup/index.js';
+export { createNodeMetrics, type NodeMetrics, type NodeMetricSources } from './metrics.js';
+export { readiness, type Readiness, type ReadinessInputs } from './readiness.js';

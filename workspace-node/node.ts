@@ -21,6 +21,10 @@
  * Drain and release (drain.ts): `moe node drain`, SIGTERM on `moe node`, and the supervisor's
  * rebalancer hand workspaces over gracefully through `moe.ctl.node.<id>.*`; a draining node takes
  * no new workspace (its heartbeat says `draining`).
+ *
+ * Probes and metrics (probeServer.ts, MOE_NODE_HTTP_PORT, default 9464): `/healthz`, `/readyz`
+ * (readiness.ts: NATS up, discovery caught up, every workspace taken is consuming) and `/metrics`
+ * (metrics.ts; the list is in docs/operations.md).
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -31,6 +35,7 @@ import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
 import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
 import {
   KV_BUCKETS,
+  STREAMS,
   TENANCY_WS,
   type WorkspaceBackupReport,
   type WorkspaceRetirement,
@@ -46,7 +51,10 @@ import { PlacementLeases } from './placement.js';
 import { watchFreedLeases } from './leaseWatch.js';
 import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
-import { ensureStreams, natsAuthOptions, natsServers } from '../actors/kernel/index.js';
+import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
+import { createNodeMetrics } from './metrics.js';
+import { startProbeServer, type ProbeServer } from './probeServer.js';
+import { readiness, type Readiness } from './readiness.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
@@ -124,6 +132,10 @@ export interface WorkspaceNode {
   handOver(workspace: string, to?: string): Promise<HandOverResult | null>;
   /** the hand-overs this node did, oldest first */
   readonly handOvers: readonly HandOverResult[];
+  /** `/healthz`, `/readyz`, `/metrics` at this URL (null: not served, see MOE_NODE_HTTP_PORT) */
+  readonly httpUrl: string | null;
+  /** what `/readyz` answers now */
+  readiness(): Readiness;
   /** resolves when the workspace is hosted here */
   waitForWorkspace(org: string, ws: string, timeoutMs?: number): Promise<WorkspaceHost>;
   stop(): Promise<void>;
@@ -135,9 +147,11 @@ export async function startWorkspaceNode(options: WorkspaceNodeOptions = {}): Pr
   assertDataDirNotOnFuse(config.dataDir, options.mountTable);
   // Before anything else: one node process per data dir (MOE_ERR_DATA_DIR_LOCKED names the holder).
   const lock = lockDataDir(config.dataDir, config.nodeId);
+  const onFailedStart: Array<() => Promise<void>> = [];
   try {
-    return await startLocked(options, config, () => lock.release());
+    return await startLocked(options, config, () => lock.release(), onFailedStart);
   } catch (err) {
+    for (const undo of onFailedStart) await undo().catch(() => undefined);
     lock.release();
     throw err;
   }
@@ -147,6 +161,8 @@ async function startLocked(
   options: WorkspaceNodeOptions,
   config: NodeConfig,
   releaseLock: () => void,
+  /** undone when the start fails after them (the probe server) */
+  onFailedStart: Array<() => Promise<void>>,
 ): Promise<WorkspaceNode> {
   const faultAfterOutcome = killAfterOutcome(process.env);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
@@ -173,7 +189,52 @@ async function startLocked(
   const clock = options.clock ?? systemClock;
   const leases = new PlacementLeases(placementKv, config.nodeId, config.leaseMs, clock);
   const registry = options.registry ?? defaultRegistry();
+  const hosts = new Map<string, WorkspaceHost>();
+  const natsStatus = watchNatsStatus(nc);
+  /** hostings under way (lease, restore, consumer): not ready until they are done */
+  let hostsStarting = 0;
+  let discoveryCaughtUp = false;
+  let stopped = false;
+  const ready = (): Readiness =>
+    readiness({
+      natsUp: natsStatus.up,
+      discoveryCaughtUp,
+      workspacesStarting: hostsStarting,
+      stopping: stopped,
+    });
+  let breakers: () => ReturnType<AgentRuntime['router']['health']> = () => [];
+  const metrics = createNodeMetrics({
+    workspaces: () =>
+      [...hosts.values()].map((h) => ({
+        org: h.o.org,
+        ws: h.o.ws,
+        effectsInFlight: h.kernel.effectsInFlight,
+        resident: h.kernel.resident,
+        projectionBacklog: h.projections.backlog,
+        backlog: async () => {
+          const ci = await jsm.consumers.info(STREAMS.commands, h.kernel.consumerName);
+          return ci.num_pending + ci.num_ack_pending;
+        },
+      })),
+    breakers: () => breakers(),
+    natsUp: () => natsStatus.up,
+    ready: () => ready().ready,
+  });
+  // Served from here on, so probes see a node that is still starting as live but not ready.
+  const probes: ProbeServer | null =
+    config.httpPort === null
+      ? null
+      : await startProbeServer({
+          port: config.httpPort,
+          host: config.httpHost,
+          nodeId: config.nodeId,
+          registry: metrics.registry,
+          readiness: ready,
+          log,
+        });
+  if (probes) onFailedStart.push(() => probes.close());
   const agents = await createAgentRuntime({
+    providerObserver: metrics.providers,
     nc,
     stepDelayMs: config.stepDelayMs,
     logger: log,
@@ -185,15 +246,14 @@ async function startLocked(
     ...(options.toolset ? { toolset: options.toolset } : {}),
     ...(options.routerRetry ? { routerRetry: options.routerRetry } : {}),
   });
+  breakers = () => agents.router.health();
   const { toolset } = agents;
   const tools = options.tools ?? toolset.tools;
-  const hosts = new Map<string, WorkspaceHost>();
   const allowed = options.only ? new Set(options.only) : null;
   const starting = new Map<string, Promise<WorkspaceHost | null>>();
   const waiting = new Set<string>();
   /** the last restore on takeover of each workspace, by `org.ws` */
   const restores = new Map<string, RestoreReport>();
-  let stopped = false;
   // The backup store, opened the first time a workspace without local state is hosted.
   let storage: ObjectStore | undefined = options.storage;
   let openedStorage: { close?: () => void } | undefined;
@@ -274,6 +334,7 @@ async function startLocked(
     const key = `${org}.${ws}`;
     const existing = starting.get(key);
     if (existing) return existing;
+    hostsStarting++;
     const p = (async () => {
       if (drainer.draining) {
         waiting.add(key); // a candidate again once undrained
@@ -346,6 +407,7 @@ async function startLocked(
         ...(options.pullBatch ? { pullBatch: options.pullBatch } : {}),
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
         ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
+        observer: metrics.kernel,
       });
       await h.start();
       // workspace.db: who hosts it, since when (workspaceDb.ts)
@@ -362,6 +424,7 @@ async function startLocked(
       return h;
     })();
     starting.set(key, p);
+    void p.finally(() => hostsStarting--).catch(() => undefined);
     p.then((h) => {
       if (!h) starting.delete(key);
     }).catch((err: unknown) => {
@@ -504,6 +567,7 @@ async function startLocked(
   });
 
   drainer.serve(nc);
+  void discovery.ready.then(() => (discoveryCaughtUp = true)).catch(() => undefined);
 
   // Lease renewal, takeover of expired leases, heartbeat.
   const tick = setInterval(
@@ -542,6 +606,8 @@ async function startLocked(
     undrain: () => drainer.undrain(),
     handOver,
     handOvers: drainer.handOvers,
+    httpUrl: probes?.url ?? null,
+    readiness: ready,
     async waitForWorkspace(org, ws, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -576,6 +642,7 @@ async function startLocked(
       openedStorage?.close?.();
       await nodesKv.delete(config.nodeId).catch(() => undefined);
       if (!options.nc) await nc.drain().catch(() => undefined);
+      await probes?.close();
       releaseLock();
     },
   };

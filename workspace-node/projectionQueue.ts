@@ -83,6 +83,13 @@ export class ProjectionQueue {
     };
   }
 
+  /** Committed entries not yet in the projection databases (queued or being projected): the projection lag. */
+  get backlog(): number {
+    let n = this.queued.length;
+    for (const b of this.inFlight.values()) n += b.lines.length;
+    return n;
+  }
+
   /** Queues one committed entry's session-log line. */
   push(line: string): void {
     this.queued.push(line);

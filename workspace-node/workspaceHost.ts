@@ -22,6 +22,7 @@ import {
   WorkspaceKernel,
   type Clock,
   type EffectHandler,
+  type KernelObserver,
   type RetryPolicy,
 } from '../actors/kernel/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -82,6 +83,8 @@ export interface WorkspaceHostOptions {
   readonly tenancy?: TenancyMirror;
   /** called after an effect outcome is recorded, before it is published (fault injection in tests) */
   readonly afterOutcomeRecorded?: (kind: string) => void;
+  /** the node's metrics (metrics.ts): entries, dead letters, effects, fsyncs */
+  readonly observer?: KernelObserver;
 }
 
 export function workspaceDir(dataDir: string, org: string, ws: string): string {
@@ -106,7 +109,10 @@ export class WorkspaceHost {
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.metadata = new WorkspaceMetadata(this.cluster.workspace);
-    this.jsonl = new JsonlLog(join(this.dir, 'sessions'), o.fsync === false ? { fsync: false } : {});
+    this.jsonl = new JsonlLog(join(this.dir, 'sessions'), {
+      ...(o.fsync === false ? { fsync: false } : {}),
+      ...(o.observer ? { onFsync: (ms: number) => o.observer?.fsync(ms) } : {}),
+    });
     this.projections = new ProjectionQueue(
       join(this.dir, 'db'),
       this.cluster,
@@ -169,6 +175,7 @@ export class WorkspaceHost {
       ...(o.soleReader ? { soleReader: true } : {}),
       onEntry: (line) => this.projections.push(line),
       ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
+      ...(o.observer ? { observer: o.observer } : {}),
     });
   }
 

@@ -40,6 +40,8 @@ export interface Mail {
   settled: boolean;
   /** the span of this command's turn, while tracing is on (turnSpans.ts) */
   span?: Span | undefined;
+  /** `performance.now()` when it was delivered here (turn latency metrics) */
+  readonly received?: number;
 }
 
 /** Runs `work` after every earlier piece of work queued on this cell. */

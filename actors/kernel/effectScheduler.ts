@@ -9,6 +9,7 @@
  * longer pending in `sessions.db` (another kernel on the same data dir applied its result) is
  * dropped.
  */
+import type { KernelObserver } from './kernelObserver.js';
 import type { Logger } from 'pino';
 import { addressKey, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
 import type { Clock } from './clock.js';
@@ -53,6 +54,8 @@ export class EffectScheduler {
     /** called right after an outcome is recorded, before it is published (fault injection in tests) */
     private readonly afterRecord?: (kind: string) => void,
     readonly counters: EffectCounters = { effectsStarted: 0, effectsFailed: 0 },
+    /** the process's metrics (kernelObserver.ts) */
+    private readonly observer?: Pick<KernelObserver, 'effectStarted' | 'effectFailed'>,
   ) {}
 
   /**
@@ -78,6 +81,7 @@ export class EffectScheduler {
     const ac = new AbortController();
     this.running.set(gid, ac);
     this.counters.effectsStarted++;
+    this.observer?.effectStarted(spec.kind);
     const run = () => this.execute(address, spec, session, ac.signal);
     void (tracingOn() ? effectSpan(address, spec, trace, redriven, run) : run())
       .catch((err: unknown) => {
@@ -158,6 +162,7 @@ export class EffectScheduler {
     }
     if (!outcome.ok) {
       this.counters.effectsFailed++;
+      this.observer?.effectFailed(effect.kind);
       this.log.warn(
         { actor: addressKey(address), effect: effect.id, kind: effect.kind, error: outcome.error },
         'effect failed',

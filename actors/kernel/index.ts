@@ -2,6 +2,7 @@
 export { WorkspaceKernel, type WorkspaceKernelOptions, type KernelStats } from './workspaceKernel.js';
 export { SessionStore, openSqlite, type ActorRow, type PendingEffect } from './sessionStore.js';
 export { JsonlLog } from './jsonlLog.js';
+export type { KernelObserver } from './kernelObserver.js';
 export { Journal } from './journal.js';
 export {
   JournalReader,
@@ -93,3 +94,4 @@ export {
   type Span,
 } from './tracing.js';
 export { startTracing, tracingMode, type Tracing } from './tracingSetup.js';
+export { watchNatsStatus, type NatsStatusView } from './natsStatus.js';

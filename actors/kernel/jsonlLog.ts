@@ -19,7 +19,12 @@ export class JsonlLog {
 
   constructor(
     readonly dir: string,
-    private readonly options: { fsync?: boolean; maxOpenFiles?: number } = {},
+    private readonly options: {
+      fsync?: boolean;
+      maxOpenFiles?: number;
+      /** called with the time each group fdatasync took (ms): metrics */
+      onFsync?: (ms: number) => void;
+    } = {},
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -68,7 +73,9 @@ export class JsonlLog {
     this.waiters = [];
     let left = fds.length;
     let failure: Error | undefined;
+    const started = this.options.onFsync ? performance.now() : 0;
     const done = () => {
+      if (this.options.onFsync && fds.length > 0) this.options.onFsync(performance.now() - started);
       for (const w of waiters) {
         if (failure) w.reject(failure);
         else w.resolve();

@@ -36,6 +36,7 @@ import {
   entryBudget,
   entryTurns,
   isMaxPayloadError,
+  SchemaError,
   MAX_COMMAND_BYTES,
   TENANCY_COMMANDS_BY_KIND,
   TENANCY_WS,
@@ -46,6 +47,7 @@ import {
   type JournalEntry,
 } from '../../schemas/index.js';
 import { kernelErrors as errors } from './errors.js';
+import type { KernelObserver } from './kernelObserver.js';
 import type { ActorKind, ActorRegistry } from '../registry.js';
 import { enqueue, type ActorCell, type Mail } from './actorCell.js';
 import { cachedActivation, replayingActivation, type Activation } from './activation.js';
@@ -121,6 +123,8 @@ export interface WorkspaceKernelOptions {
    * that run two kernels on one workspace).
    */
   readonly soleReader?: boolean;
+  /** the process's metrics: told of each durable entry, dead letter, effect and fsync (kernelObserver.ts) */
+  readonly observer?: KernelObserver;
 }
 
 export interface KernelStats {
@@ -207,6 +211,7 @@ export class WorkspaceKernel {
       new EffectOutcomes(o.store.db),
       o.afterOutcomeRecorded,
       this.stats,
+      o.observer,
     );
   }
 
@@ -293,6 +298,11 @@ export class WorkspaceKernel {
     if (this.scheduler.inFlight > 0 || this.toDrain.length > 0) return false;
     for (const c of this.cells.values()) if (c.draining || c.mailbox.length > 0 || c.queued > 0) return false;
     return !this.o.store.pendingEffects().some((p) => p.kind !== 'timer');
+  }
+
+  /** Effects running now (timers aside). */
+  get effectsInFlight(): number {
+    return this.scheduler.inFlight;
   }
 
   /** Resident (activated) actors. */
@@ -408,7 +418,13 @@ export class WorkspaceKernel {
     if (this.handingOver === 'closing' || (this.handingOver && !SETTLING.has(cmd.type)))
       return void this.parked.push(msg);
     if (this.heldBack(addressKey(address), msg)) return;
-    const mail: Mail = { cmd, at: Math.floor(msg.info.timestampNanos / 1e6), msg, settled: false };
+    const mail: Mail = {
+      cmd,
+      at: Math.floor(msg.info.timestampNanos / 1e6),
+      msg,
+      settled: false,
+      received: performance.now(),
+    };
     if (tracingOn()) mail.span = startTurnSpan(msg, address, cmd);
     let cell: ActorCell;
     try {
@@ -587,6 +603,7 @@ export class WorkspaceKernel {
       const traces = turnMails?.map(turnTrace);
       const effects = await this.commit(cell, entry, appended.seq, snapshot, json, traces);
       if (turnMails) markTurns(turnMails, turns, appended.seq);
+      if (this.o.observer) this.observeEntry(cell, open.slice(0, out.consumed), turns.length, json);
       for (const t of turns) for (const id of t.cancels) this.scheduler.cancel(cell.address, id);
       for (const e of effects.started)
         this.scheduler.start(
@@ -603,10 +620,19 @@ export class WorkspaceKernel {
     throw errors.FENCED(`${cell.key}: gave up after ${MAX_FENCE_RETRIES} attempts`);
   }
 
+  /** Tells the observer of a durable entry: its turns, bytes, and each carried command's latency. */
+  private observeEntry(cell: ActorCell, carried: readonly Mail[], turns: number, json: string): void {
+    const now = performance.now();
+    const latencies: number[] = [];
+    for (const m of carried) if (!m.settled && m.received !== undefined) latencies.push(now - m.received);
+    this.o.observer?.entry(cell.kind.kind, turns, Buffer.byteLength(json), latencies);
+  }
+
   /** A dead letter for an effect result applied as `effect.failed` (the command itself is acked). */
   private async recordTooLargeResult(mail: Mail, bytes: number): Promise<void> {
     this.stats.deadLetters++;
     const err = errors.RESULT_TOO_LARGE(`${bytes} bytes; applied as effect.failed`);
+    this.o.observer?.deadLetter(err.code);
     const { msg } = mail;
     await this.deadLetters.publish(msg.subject, msg.info.streamSequence, msg.data, err);
   }
@@ -810,7 +836,11 @@ export class WorkspaceKernel {
 
   /** Acks, naks, dead-letters or leaves a command, as {@link dispositionOf} decided. */
   private settle(msg: JsMsg, disposition: Disposition): Promise<void> | undefined {
-    if (disposition.action === 'dead-letter') this.stats.deadLetters++;
+    if (disposition.action === 'dead-letter') {
+      this.stats.deadLetters++;
+      const { error } = disposition;
+      this.o.observer?.deadLetter(error instanceof SchemaError ? errors.BAD_COMMAND.spec.code : error.code);
+    }
     return settle(msg, disposition, this.deadLetters);
   }
 }

@@ -11,7 +11,7 @@ import { drainConfigFromEnv, startWorkspaceNode } from '../../workspace-node/ind
 import { processTracing } from '../tracing.js';
 
 export async function nodeCommand(
-  a: { natsUrl: string; dataDir: string; nodeId?: string },
+  a: { natsUrl: string; dataDir: string; nodeId?: string; httpPort?: number | null; httpHost?: string },
   print: (s: string) => void,
 ): Promise<number> {
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
@@ -22,8 +22,13 @@ export async function nodeCommand(
     dataDir: resolve(a.dataDir),
     logger,
     ...(a.nodeId ? { nodeId: a.nodeId } : {}),
+    ...(a.httpPort !== undefined ? { httpPort: a.httpPort } : {}),
+    ...(a.httpHost !== undefined ? { httpHost: a.httpHost } : {}),
   });
-  print(`workspace-node ${node.nodeId} on ${a.natsUrl}, data ${resolve(a.dataDir)} (Ctrl-C to stop)`);
+  const probes = node.httpUrl ? `; probes and metrics on ${node.httpUrl}` : '';
+  print(
+    `workspace-node ${node.nodeId} on ${a.natsUrl}, data ${resolve(a.dataDir)}${probes} (Ctrl-C to stop)`,
+  );
   await new Promise<void>((done) => {
     let signals = 0;
     const boundedDrain = async () => {

@@ -65,8 +65,9 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
     case 'supervisor':
       return {
         pub: {
-          // moe.ctl: the rebalancer asks nodes to hand workspaces over (drain.ts)
-          allow: ['moe.cmd.>', 'moe.dlq.>', 'moe.ctl.>', ...PLATFORM_JS],
+          // moe.ctl: the rebalancer asks nodes to hand workspaces over (drain.ts);
+          // moe.ops: restart-policy escalations (supervisor/actorSupervision.ts)
+          allow: ['moe.cmd.>', 'moe.dlq.>', 'moe.ctl.>', 'moe.ops.>', ...PLATFORM_JS],
           deny: [`moe.cmd.*.${TENANCY_WS}.>`],
         },
         sub: { allow: ['moe.>', ...PLATFORM_JS] },

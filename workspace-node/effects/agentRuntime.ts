@@ -33,6 +33,7 @@ import {
   type AgentProfile,
   type PlanConfig,
   type ProjectConfig,
+  type ProviderObserver,
   type ProviderRouter,
   type ProvidersConfig,
   type RetryPolicy,
@@ -56,6 +57,8 @@ export interface AgentRuntimeOptions {
   readonly routerRetry?: Partial<RetryPolicy>;
   readonly stepDelayMs?: number;
   readonly logger?: Logger;
+  /** the node's metrics: every provider attempt and served reply */
+  readonly providerObserver?: ProviderObserver;
 }
 
 export interface AgentRuntime {
@@ -130,6 +133,7 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
     gate: limiter,
     ...(o.routerRetry ? { retry: o.routerRetry } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.providerObserver ? { observer: o.providerObserver } : {}),
   });
   const toolset = createToolset(toolsetOptions(project.tools, env, o.toolset));
   return { router, toolset, limiter, profiles, offline };

@@ -74,3 +74,4 @@ export {
   type ProvidersConfig,
 } from './config.js';
 export { ProjectConfig, loadProjectConfig, parseProjectConfig, projectProfiles } from './projectConfig.js';
+export type { AttemptOutcome, ProviderObserver } from './providerObserver.js';

@@ -35,6 +35,7 @@ import { costOf, DEFAULT_PRICE_TABLE, lookupPrice, priceOf, type PriceTable } fr
 import { chainOf, profileOf, type AgentProfile } from './profiles.js';
 import { complete, type ChatRequest, type Provider, type ToolDefinition } from './provider.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
+import type { ProviderObserver } from './providerObserver.js';
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -53,6 +54,8 @@ export interface RouterOptions {
   /** per attempt, from request to the stream's end */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
+  /** told of every attempt and served reply (the node's metrics) */
+  readonly observer?: ProviderObserver;
 }
 
 export interface RouterCall {
@@ -132,6 +135,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
   const breakers = new BreakerRegistry({ ...DEFAULT_BREAKER_OPTIONS, ...options.breaker }, clock);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const log = options.logger;
+  const observer = options.observer;
 
   // Configuration is checked once: every configured target of every profile must have a price.
   for (const profile of Object.values(options.profiles)) {
@@ -153,11 +157,16 @@ export function createRouter(options: RouterOptions): ProviderRouter {
       () => controller.abort(errors.PROVIDER_TIMEOUT(`${info.provider}/${info.model} after ${timeoutMs} ms`)),
       timeoutMs,
     );
+    const started = observer ? performance.now() : 0;
+    const took = () => (performance.now() - started) / 1000;
     try {
-      return await complete(provider, { ...request, signal: controller.signal }, (d) =>
+      const reply = await complete(provider, { ...request, signal: controller.signal }, (d) =>
         call.onDelta?.(d, info),
       );
+      observer?.attempt(info.provider, info.model, 'ok', took());
+      return reply;
     } catch (err) {
+      observer?.attempt(info.provider, info.model, 'error', took());
       throw providerFailure(err, { provider: info.provider, model: info.model, signal: controller.signal });
     } finally {
       clearTimeout(timer);
@@ -205,6 +214,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
           retryAfterMs: Math.max(0, retryAt - clock.now()),
         });
         attempts.push({ ...target, attempt: 0, outcome: 'skipped', code: lastError.code });
+        observer?.attempt(target.provider, target.model, 'skipped', 0);
         continue;
       }
 
@@ -224,6 +234,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
           if (e.code !== errors.RATE_LIMIT_EXCEEDED.spec.code) throw e;
           lastError = e;
           attempts.push({ ...target, attempt: 0, outcome: 'skipped', code: e.code });
+          observer?.attempt(target.provider, target.model, 'skipped', 0);
           continue;
         }
       }
@@ -261,6 +272,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         attempts.push({ ...target, attempt: served, outcome: 'ok' });
         const costMicros = costOf(reply.usage, price);
         const priceMicros = priceOf(costMicros, markup);
+        observer?.usage(target.provider, target.model, reply.usage, costMicros);
         const routed = {
           reply,
           ...target,
