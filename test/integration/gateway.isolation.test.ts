@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/index.js';
 import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
+import { jetstream } from '@nats-io/jetstream';
+import { newCardId } from '../../gateway/crypto.js';
+import { CardPlayer } from './gateway.terminal.kit.js';
 
 let stack: Stack;
 const ids: Record<string, string> = {};
@@ -52,6 +55,13 @@ beforeAll(async () => {
       ? true
       : undefined,
   );
+  // a card whose journal exists (written as the card actor would), so its terminal is found for its owner
+  ids.card = newCardId(ids.ws, ids.project);
+  const org = stack.gw.ctx.tenancy.workspaces.get(ids.ws)!.org;
+  await new CardPlayer(jetstream(stack.nc), stack.gw.ctx.bus, org, ids.ws, ids.project, ids.card).write(
+    'card.create',
+    [{ type: 'card.created', board: 'b', project: ids.project, lane: 'todo', position: 0, title: 't' }],
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -98,6 +108,7 @@ const routes: Route[] = [
   ['GET', () => `/api/workspaces/${ids.ws}/events`],
   ['GET', () => `/api/usage?org=${ids.org}`],
   ['GET', () => `/api/agents?project=${ids.project}`],
+  ['GET', () => `/api/cards/${ids.card}/terminal`],
 ];
 
 describe('tenant isolation', () => {
