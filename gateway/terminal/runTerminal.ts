@@ -115,5 +115,6 @@ export async function openTerminal(
     await feed.close();
   };
   const done = run().finally(() => void close());
+  done.catch(() => undefined); // the caller awaits it, or has gone (socket closed): never unhandled
   return { done, close };
 }
