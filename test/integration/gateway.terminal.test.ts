@@ -206,6 +206,16 @@ describe('token deltas on the existing streams', () => {
     );
     const withDeltas = await collect(`${base}&deltas=1`);
     const without = await collect(base);
+    const sse = fetch(`${live.url}/api/tasks/${task.id}/stream?access_token=${token}&deltas=1`).then(
+      async (res) => {
+        const reader = res.body!.getReader();
+        let text = '';
+        while (!text.includes('task.completed') || !text.endsWith('\n\n'))
+          text += new TextDecoder().decode((await reader.read()).value as Uint8Array);
+        await reader.cancel();
+        return text;
+      },
+    );
     const completed = (m: Record<string, unknown>[]) =>
       m.some((x) => (x.events as { type: string }[] | undefined)?.some((e) => e.type === 'task.completed'));
     await eventually(() => (completed(withDeltas.msgs) && completed(without.msgs) ? true : undefined));
@@ -216,5 +226,39 @@ describe('token deltas on the existing streams', () => {
     expect(deltas.map((d) => d.text).join('')).toBe(LONG);
     expect(deltas.every((d) => (d.actor as { id: string }).id === task.id && d.step === 0)).toBe(true);
     expect(without.msgs.filter((m) => m.type === 'delta')).toEqual([]);
+    // coalesced: fewer messages than the 40 chunks the provider streamed
+    expect(deltas.length).toBeLessThan(40);
+    // SSE: `event: delta` frames without an id, so Last-Event-ID stays the last turn's cursor
+    const frames = (await sse).split('\n\n').filter((f) => f.startsWith('event: delta'));
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.every((f) => !/^id:/m.test(f))).toBe(true);
+    const sseText = frames
+      .map((f) => (JSON.parse(f.split('\ndata: ')[1]!) as { text: string }).text)
+      .join('');
+    expect(sseText).toBe(LONG);
+  });
+
+  it('a workspace stream with deltas=1 carries the deltas of its agents', async () => {
+    const socket = new WebSocket(
+      `${live.url.replace('http', 'ws')}/api/workspaces/${ws}/events?access_token=${token}&deltas=1`,
+    );
+    const msgs: Record<string, unknown>[] = [];
+    socket.on('message', (d) => msgs.push(JSON.parse((d as Buffer).toString()) as Record<string, unknown>));
+    await new Promise((r) => socket.once('open', r));
+    const task = { org, ws, kind: 'agent', id: newTaskId(ws, project) };
+    await stack.gw.ctx.bus.request(
+      task,
+      'task.submit',
+      { prompt: 'ws deltas', script: [{ text: 'alpha beta gamma delta', chunkDelayMs: 30 }], project },
+      { id: `${task.id}-submit` },
+    );
+    await eventually(() =>
+      msgs.some((m) => (m.events as { type: string }[] | undefined)?.some((e) => e.type === 'task.completed'))
+        ? true
+        : undefined,
+    );
+    socket.close();
+    const deltas = msgs.filter((m) => m.type === 'delta' && (m.actor as { id: string }).id === task.id);
+    expect(deltas.map((d) => d.text).join('')).toBe('alpha beta gamma delta');
   });
 });
