@@ -197,25 +197,40 @@ describe('token deltas on the existing streams', () => {
         socket.on('open', () => resolve({ msgs, socket }));
         socket.on('error', reject);
       });
-    // the task's journal must exist before its stream opens (404 otherwise): submit, stream, then watch it run
+    // the task's journal must exist before its stream opens (404 otherwise): the agent first waits
+    // for approval of a tool call, the streams open and show its first turn (their delta
+    // subscriptions are then in place), and only then the approval lets the streaming step run
     await stack.gw.ctx.bus.request(
       task,
       'task.submit',
-      { prompt: 'stream me', script: [{ text: LONG, chunkDelayMs: 25, delayMs: 300 }], project },
+      {
+        prompt: 'stream me',
+        script: [
+          { toolCalls: [{ name: 'list_files', input: { path: '.' } }] },
+          { text: LONG, chunkDelayMs: 25 },
+        ],
+        approvalRequired: ['list_files'],
+        project,
+      },
       { id: `${task.id}-submit` },
     );
     const withDeltas = await collect(`${base}&deltas=1`);
     const without = await collect(base);
+    const sseText: string[] = [];
     const sse = fetch(`${live.url}/api/tasks/${task.id}/stream?access_token=${token}&deltas=1`).then(
       async (res) => {
         const reader = res.body!.getReader();
-        let text = '';
-        while (!text.includes('task.completed') || !text.endsWith('\n\n'))
-          text += new TextDecoder().decode((await reader.read()).value as Uint8Array);
+        while (!sseText.join('').includes('task.completed') || !sseText.join('').endsWith('\n\n'))
+          sseText.push(new TextDecoder().decode((await reader.read()).value as Uint8Array));
         await reader.cancel();
-        return text;
+        return sseText.join('');
       },
     );
+    const waiting = (m: Record<string, unknown>[]) =>
+      m.some((x) => String(x.state).includes('awaiting_approval')) ? true : undefined;
+    await eventually(() => waiting(withDeltas.msgs) && waiting(without.msgs));
+    await eventually(() => (sseText.join('').includes('awaiting_approval') ? true : undefined));
+    await stack.gw.ctx.bus.request(task, 'task.approve', {}, { id: `${task.id}-approve` });
     const completed = (m: Record<string, unknown>[]) =>
       m.some((x) => (x.events as { type: string }[] | undefined)?.some((e) => e.type === 'task.completed'));
     await eventually(() => (completed(withDeltas.msgs) && completed(without.msgs) ? true : undefined));
@@ -224,7 +239,7 @@ describe('token deltas on the existing streams', () => {
     const deltas = withDeltas.msgs.filter((m) => m.type === 'delta');
     expect(deltas.length).toBeGreaterThan(1); // streamed in several coalesced pieces
     expect(deltas.map((d) => d.text).join('')).toBe(LONG);
-    expect(deltas.every((d) => (d.actor as { id: string }).id === task.id && d.step === 0)).toBe(true);
+    expect(deltas.every((d) => (d.actor as { id: string }).id === task.id && d.step === 1)).toBe(true);
     expect(without.msgs.filter((m) => m.type === 'delta')).toEqual([]);
     // coalesced: fewer messages than the 40 chunks the provider streamed
     expect(deltas.length).toBeLessThan(40);
@@ -232,10 +247,10 @@ describe('token deltas on the existing streams', () => {
     const frames = (await sse).split('\n\n').filter((f) => f.startsWith('event: delta'));
     expect(frames.length).toBeGreaterThan(1);
     expect(frames.every((f) => !/^id:/m.test(f))).toBe(true);
-    const sseText = frames
+    const sseDeltas = frames
       .map((f) => (JSON.parse(f.split('\ndata: ')[1]!) as { text: string }).text)
       .join('');
-    expect(sseText).toBe(LONG);
+    expect(sseDeltas).toBe(LONG);
   });
 
   it('a workspace stream with deltas=1 carries the deltas of its agents', async () => {
@@ -245,6 +260,19 @@ describe('token deltas on the existing streams', () => {
     const msgs: Record<string, unknown>[] = [];
     socket.on('message', (d) => msgs.push(JSON.parse((d as Buffer).toString()) as Record<string, unknown>));
     await new Promise((r) => socket.once('open', r));
+    // a first task's turn arriving shows the stream (and its delta subscription) is in place
+    const warmup = { org, ws, kind: 'agent', id: newTaskId(ws, project) };
+    await stack.gw.ctx.bus.request(
+      warmup,
+      'task.submit',
+      { prompt: 'w', script: [{ text: 'ok' }], project },
+      {
+        id: `${warmup.id}-submit`,
+      },
+    );
+    await eventually(() =>
+      msgs.some((m) => (m.actor as { id: string }).id === warmup.id) ? true : undefined,
+    );
     const task = { org, ws, kind: 'agent', id: newTaskId(ws, project) };
     await stack.gw.ctx.bus.request(
       task,
@@ -253,7 +281,11 @@ describe('token deltas on the existing streams', () => {
       { id: `${task.id}-submit` },
     );
     await eventually(() =>
-      msgs.some((m) => (m.events as { type: string }[] | undefined)?.some((e) => e.type === 'task.completed'))
+      msgs.some(
+        (m) =>
+          (m.actor as { id: string }).id === task.id &&
+          (m.events as { type: string }[] | undefined)?.some((e) => e.type === 'task.completed'),
+      )
         ? true
         : undefined,
     );
