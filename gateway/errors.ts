@@ -102,6 +102,11 @@ export const errors = defineErrors('gateway', {
     message: 'per-org NATS credentials are not set up on this gateway (moe creds init; MOE_NATS_AUTH_DIR)',
     status: 501,
   },
+  UPGRADE_REQUIRED: {
+    code: 'MOE_ERR_UPGRADE_REQUIRED',
+    message: 'this route speaks WebSocket only: open it with an Upgrade: websocket request',
+    status: 426,
+  },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
   /** the board actor's refusals (`board.move.refused`), same codes and statuses as the machine's catalogue */

@@ -2,7 +2,7 @@
  * HTTP schemas of the gateway routes (TypeBox → Fastify validation and the OpenAPI document). Ids
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AgentMessageData, CoordinatorSubmit, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, LaneWorkflows, OrgRole } from '../schemas/index.js';
 
@@ -116,12 +116,24 @@ export const UsageQuery = Type.Object(
   },
   strict,
 );
+/** A yes/no query flag: `1`, `true`, `0`, `false`. */
+export const Flag = Type.Union([
+  Type.Literal('1'),
+  Type.Literal('true'),
+  Type.Literal('0'),
+  Type.Literal('false'),
+]);
+export const flagOn = (f: Static<typeof Flag> | undefined, dflt = false) =>
+  f === undefined ? dflt : f === '1' || f === 'true';
+
 export const StreamQuery = Type.Object(
   {
     since: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     from: Type.Optional(Type.Union([Type.Literal('start'), Type.Literal('now')])),
     level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
     source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),
+    /** `1`/`true`: also send live token deltas (not journaled, no cursor) while agents stream */
+    deltas: Type.Optional(Flag),
     access_token: Type.Optional(Type.String({ maxLength: 4096 })),
   },
   strict,

@@ -101,6 +101,12 @@ export function matches(ev: StreamEvent, f: StreamFilter): boolean {
   return f.allow ? f.allow(ev) : true;
 }
 
+/** Whether a live delta passes a stream's `level` and `source` filters (a delta counts as `info`). */
+export function deltaMatches(actorKind: string, f: StreamFilter): boolean {
+  if (f.level && LEVEL_RANK[f.level] > LEVEL_RANK.info) return false;
+  return !(f.sources && f.sources.length > 0 && !f.sources.includes(actorKind));
+}
+
 export interface EventStream {
   [Symbol.asyncIterator](): AsyncIterator<StreamEvent>;
   close(): Promise<void>;
@@ -165,7 +171,7 @@ export async function assertCursorHeld(
 export async function openEventStream(
   bus: { js: JetStreamClient; jsm: JetStreamManager },
   subject: string,
-  opts: { start: StreamStart; filter?: StreamFilter },
+  opts: { start: StreamStart; filter?: StreamFilter; onTurn?: (ev: StreamEvent) => void },
 ): Promise<EventStream> {
   const reader = new JournalReader(bus.js, {
     filter: subject,
@@ -197,6 +203,7 @@ export async function openEventStream(
     async *[Symbol.asyncIterator]() {
       for await (const { seq, rec, endsEntry } of reader.turns()) {
         const ev = toStreamEvent(seq, rec, endsEntry);
+        opts.onTurn?.(ev);
         if (cursor !== null && matches(ev, scope)) await checkHeld(seq, rec, cursor);
         if (matches(ev, filter)) yield ev;
       }

@@ -9,6 +9,7 @@ import {
   TurnRecord,
 } from './envelope.js';
 import { EVENT_SCHEMAS } from './eventCodec.js';
+import { LiveDelta } from './liveDelta.js';
 import { ReplayRequest, ReplayResponse } from './replay.js';
 import { BOARD_COMMANDS_BY_KIND } from './boards.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
@@ -26,6 +27,7 @@ export function exportedSchemas(): Record<string, TSchema> {
     TaskFailed,
     ReplayRequest,
     ReplayResponse,
+    LiveDelta,
   };
   for (const [kind, commands] of Object.entries({
     ...COMMANDS_BY_KIND,

@@ -18,3 +18,4 @@ export * from './eventCodec.js';
 export * from './replay.js';
 export * from './boards.js';
 export * from './boardEvents.js';
+export * from './liveDelta.js';

@@ -16,6 +16,8 @@ export const ScriptStep = Type.Object(
     text: Type.Optional(Type.String()),
     toolCalls: Type.Optional(Type.Array(Type.Omit(ToolCall, ['id']))),
     delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    /** pause between the reply's word-sized chunks (ms): a slow stream for live views and tests */
+    chunkDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
   },
   { additionalProperties: false },
 );

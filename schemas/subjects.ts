@@ -72,6 +72,11 @@ export function liveSubject(a: ActorAddress): string {
   return `moe.live.${addressKey(a)}`;
 }
 
+/** Every live delta of one workspace (core NATS wildcard). */
+export function workspaceLiveFilter(org: string, ws: string): string {
+  return `moe.live.${org}.${ws}.>`;
+}
+
 export function deadLetterSubject(org: string, ws: string): string {
   return `moe.dlq.${org}.${ws}`;
 }

@@ -15,6 +15,7 @@ import { sessionRoutes } from './sessions.js';
 import { streamRoutes } from './streams.js';
 import { taskRoutes } from './tasks.js';
 import { teamRoutes } from './teams.js';
+import { terminalRoutes } from './terminal.js';
 import { natsCredentialRoutes } from './natsCredentials.js';
 import { usageRoutes } from './usage.js';
 import { workspaceRoutes } from './workspaces.js';
@@ -39,6 +40,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       boardRoutes,
       cardRoutes,
       messageRoutes,
+      terminalRoutes,
     ]) {
       await app.register(family(ctx));
     }

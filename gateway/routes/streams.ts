@@ -14,19 +14,27 @@
  * session stream that condition is met while streaming: it ends the stream with an error frame
  * (WebSocket: a `{ error }` message, then close code 4410; SSE: an `event: error` frame) naming the
  * sequence to resume from.
+ *
+ * With `deltas=1` a stream also carries the live token deltas of the agents it shows (core NATS
+ * `moe.live.…`, see gateway/liveDeltas.ts): WebSocket messages `{ "type": "delta", actor, effectId,
+ * step, attempt, n, text }` (journal events have no `type`), SSE frames `event: delta` without an
+ * `id:` (so `Last-Event-ID` stays the last journal cursor). Deltas are previews, at-most-once and
+ * never replayed: the `agent.replied` event of the same step carries the whole text.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { WebSocket } from 'ws';
-import { eventSubject, workspaceEventFilter } from '../../schemas/index.js';
+import { eventSubject, liveSubject, workspaceEventFilter, workspaceLiveFilter } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { principal, type GatewayContext } from '../context.js';
 import { parseSessionId, parseTaskId } from '../crypto.js';
 import { errors } from '../errors.js';
-import { errorResponses, IdParams, StreamQuery } from '../httpSchemas.js';
+import { errorResponses, flagOn, IdParams, StreamQuery } from '../httpSchemas.js';
+import { subscribeDeltas, type DeltaEvent, type DeltaSubscription } from '../liveDeltas.js';
 import {
   assertCursorHeld,
+  deltaMatches,
   openEventStream,
   type StreamEvent,
   type StreamFilter,
@@ -38,6 +46,8 @@ type Query = Static<typeof StreamQuery>;
 interface Target {
   subject: string;
   filter: StreamFilter;
+  /** where this stream's live deltas are and which of them it shows (`deltas=1`) */
+  live: { subject: string; allow: (d: DeltaEvent) => boolean; onTurn?: (ev: StreamEvent) => void };
 }
 
 function filterOf(q: Query): StreamFilter {
@@ -76,7 +86,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access, tenancy } = ctx;
 
   /** agents of projects the caller cannot see stay hidden inside a visible workspace */
-  const visibleAgents = (p: Principal) => (ev: StreamEvent) => {
+  const visibleAgents = (p: Principal) => (ev: { source: string; actor: { id: string } }) => {
     if (ev.source !== 'agent') return true;
     const project = tenancy.projects.get(parseTaskId(ev.actor.id)?.project ?? '');
     return project !== undefined && access.canSeeProject(p, project);
@@ -85,17 +95,36 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const targets: Record<TargetKind, (p: Principal, id: string, q: Query) => Target> = {
     workspace: (p, id, q) => {
       const { ws } = access.requireWorkspace(p, id);
+      const filter = filterOf(q);
+      const visible = visibleAgents(p);
       return {
         subject: workspaceEventFilter(ws.org, ws.id),
-        filter: { ...filterOf(q), allow: visibleAgents(p) },
+        filter: { ...filter, allow: visible },
+        live: {
+          subject: workspaceLiveFilter(ws.org, ws.id),
+          allow: (d) =>
+            deltaMatches(d.actor.kind, filter) && visible({ source: d.actor.kind, actor: d.actor }),
+        },
       };
     },
     session: (p, id, q) => {
       const ws = tenancy.workspaces.get(parseSessionId(id)?.ws ?? '');
       if (!ws || !access.canSeeWorkspace(p, ws)) throw errors.NOT_FOUND(`session ${id}`);
+      const filter = filterOf(q);
+      const visible = visibleAgents(p);
+      // the session's agents, learned from the turns that pass by (an agent's first turn comes
+      // before its first LLM call, so before its first delta)
+      const agents = new Set<string>();
       return {
         subject: workspaceEventFilter(ws.org, ws.id),
-        filter: { ...filterOf(q), session: id, allow: visibleAgents(p) },
+        filter: { ...filter, session: id, allow: visible },
+        live: {
+          subject: workspaceLiveFilter(ws.org, ws.id),
+          allow: (d) => agents.has(`${d.actor.kind}.${d.actor.id}`) && deltaMatches(d.actor.kind, filter),
+          onTurn: (ev) => {
+            if (ev.session === id && visible(ev)) agents.add(`${ev.actor.kind}.${ev.actor.id}`);
+          },
+        },
       };
     },
     task: (p, id, q) => {
@@ -103,15 +132,39 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       const project = tenancy.projects.get(parsed?.project ?? '');
       if (!parsed || !project || project.workspace !== parsed.ws || !access.canSeeProject(p, project))
         throw errors.NOT_FOUND(`task ${id}`);
+      const agent = { org: project.org, ws: project.workspace, kind: 'agent', id };
+      const filter = filterOf(q);
       return {
-        subject: eventSubject({ org: project.org, ws: project.workspace, kind: 'agent', id }),
-        filter: filterOf(q),
+        subject: eventSubject(agent),
+        filter,
+        live: { subject: liveSubject(agent), allow: (d) => deltaMatches(d.actor.kind, filter) },
       };
     },
   };
 
-  const sse = async (req: FastifyRequest, reply: FastifyReply, target: Target, start: StreamStart) => {
-    const stream = await openEventStream(ctx.bus, target.subject, { start, filter: target.filter });
+  /** The stream's deltas while it is open, when the client asked for them. */
+  const deltasOf = (target: Target, on: boolean, send: (d: DeltaEvent) => void): DeltaSubscription | null =>
+    on
+      ? subscribeDeltas(ctx.bus.nc, target.live.subject, (d) => {
+          if (target.live.allow(d)) send(d);
+        })
+      : null;
+
+  const open = (target: Target, start: StreamStart) =>
+    openEventStream(ctx.bus, target.subject, {
+      start,
+      filter: target.filter,
+      ...(target.live.onTurn ? { onTurn: target.live.onTurn } : {}),
+    });
+
+  const sse = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    target: Target,
+    start: StreamStart,
+    withDeltas: boolean,
+  ) => {
+    const stream = await open(target, start);
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -121,8 +174,13 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     });
     reply.raw.write(': stream open\n\n');
     const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
+    // no `id:` on a delta: Last-Event-ID stays the last journal cursor
+    const deltas = deltasOf(target, withDeltas, (d) =>
+      reply.raw.write(`event: delta\ndata: ${JSON.stringify(d)}\n\n`),
+    );
     req.raw.on('close', () => {
       clearInterval(ping);
+      deltas?.close();
       void stream.close();
     });
     try {
@@ -133,21 +191,34 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       reply.raw.write(`event: error\ndata: ${errorFrame(err)}\n\n`);
     } finally {
       clearInterval(ping);
+      deltas?.close();
       await stream.close();
     }
     reply.raw.end();
   };
 
-  const ws = async (socket: WebSocket, req: FastifyRequest, target: Target, start: StreamStart) => {
+  const ws = async (
+    socket: WebSocket,
+    req: FastifyRequest,
+    target: Target,
+    start: StreamStart,
+    withDeltas: boolean,
+  ) => {
     let stream: Awaited<ReturnType<typeof openEventStream>>;
     try {
-      stream = await openEventStream(ctx.bus, target.subject, { start, filter: target.filter });
+      stream = await open(target, start);
     } catch (err) {
       req.log.warn({ err }, 'stream open failed');
       socket.close(1011, 'stream unavailable');
       return;
     }
-    socket.on('close', () => void stream.close());
+    const deltas = deltasOf(target, withDeltas, (d) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(d));
+    });
+    socket.on('close', () => {
+      deltas?.close();
+      void stream.close();
+    });
     socket.on('message', () => undefined);
     try {
       for await (const ev of stream) {
@@ -161,6 +232,7 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         socket.close(err.code === errors.CURSOR_PURGED.spec.code ? STREAM_ERROR_CLOSE : 1011, err.code);
       }
     } finally {
+      deltas?.close();
       await stream.close();
     }
   };
@@ -175,7 +247,11 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       const resolve = (req: FastifyRequest) => {
         const { id } = req.params as { id: string };
         const q = req.query as Query;
-        return { target: targets[kind](principal(req), id, q), start: startOf(req, q, kind) };
+        return {
+          target: targets[kind](principal(req), id, q),
+          start: startOf(req, q, kind),
+          withDeltas: flagOn(q.deltas),
+        };
       };
       app.route({
         method: 'GET',
@@ -202,16 +278,16 @@ export function streamRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         },
         handler: async (req, reply) => {
           try {
-            const { target, start } = resolve(req);
-            await sse(req, reply, target, start);
+            const { target, start, withDeltas } = resolve(req);
+            await sse(req, reply, target, start, withDeltas);
           } finally {
             releaseSlot(req);
           }
         },
         wsHandler: async (socket, req) => {
           try {
-            const { target, start } = resolve(req);
-            await ws(socket, req, target, start);
+            const { target, start, withDeltas } = resolve(req);
+            await ws(socket, req, target, start, withDeltas);
           } finally {
             releaseSlot(req);
           }

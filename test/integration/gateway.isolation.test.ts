@@ -149,6 +149,7 @@ const routes: Route[] = [
   ['POST', () => `/api/sessions/${ids.session}/agents/${ids.sessionTask}/messages`, { text: 'x' }],
   ['GET', () => `/api/tasks/${ids.task}/messages`],
   ['POST', () => `/api/tasks/${ids.task}/messages`, { text: 'x' }],
+  ['GET', () => `/api/cards/${ids.card}/terminal`],
 ];
 
 describe('tenant isolation', () => {

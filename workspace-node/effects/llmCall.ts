@@ -15,8 +15,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LlmReply } from '../../actors/index.js';
 import { ATTR, inSpan, SpanKind, type EffectHandlerOf, type Span } from '../../actors/kernel/index.js';
-import { addressKey, isMoeError, liveSubject, MoeError } from '../../schemas/index.js';
-import type { ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
+import { addressKey, isMoeError, liveSubject, MoeError, type LiveDelta } from '../../schemas/index.js';
+import type { AttemptInfo, ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
 
 export interface LlmCallDeps {
@@ -45,7 +45,7 @@ export function forKernel(err: unknown): unknown {
 export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
   return async ({ address, effect, signal, checkpoint }) => {
     const live = deps.nc
-      ? coalescer(deps.nc, liveSubject(address), effect.id, deps.liveFlushMs ?? 50)
+      ? coalescer(deps.nc, liveSubject(address), effect.id, effect.step, deps.liveFlushMs ?? 50)
       : undefined;
     const started = performance.now();
     try {
@@ -92,7 +92,7 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
           step: effect.step,
           script: effect.script,
           signal,
-          onDelta: (d) => live?.push(d),
+          onDelta: (d, info) => live?.push(d, info),
           ...(checkpoint ? { onReply: record } : {}),
         });
         span?.setAttributes(callAttributes(routed));
@@ -133,25 +133,37 @@ function callAttributes(r: RoutedReply) {
   };
 }
 
-/** Batches text deltas into one core-NATS message per window: live views, not the journal. */
-function coalescer(nc: NatsConnection, subject: string, effectId: string, windowMs: number) {
+/**
+ * Batches text deltas into one core-NATS message per window ({@link LiveDelta}): live views, not
+ * the journal, so a reply costs a handful of publishes and no journal write per delta. A new
+ * provider attempt (a retry restarts the text) flushes what the previous one left and restarts `n`.
+ */
+function coalescer(nc: NatsConnection, subject: string, effectId: string, step: number, windowMs: number) {
   let buf = '';
   let timer: NodeJS.Timeout | undefined;
   let n = 0;
+  let attempt = 0;
+  let current: AttemptInfo | undefined;
   const flush = () => {
+    if (timer) clearTimeout(timer);
     timer = undefined;
     if (!buf) return;
-    nc.publish(subject, JSON.stringify({ type: 'delta', effectId, n: n++, text: buf }));
+    const delta: LiveDelta = { type: 'delta', effectId, step, attempt, n: n++, text: buf };
+    nc.publish(subject, JSON.stringify(delta));
     buf = '';
   };
   return {
-    push: (delta: string) => {
-      buf += delta;
+    push: (text: string, info: AttemptInfo) => {
+      // the router makes one AttemptInfo per attempt (retries and fallback targets alike)
+      if (info !== current) {
+        flush();
+        current = info;
+        attempt++;
+        n = 0;
+      }
+      buf += text;
       timer ??= setTimeout(flush, windowMs);
     },
-    close: () => {
-      if (timer) clearTimeout(timer);
-      flush();
-    },
+    close: flush,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The `scripted` provider: deterministic and offline, the default when no API key is configured,
  * so the platform runs anywhere. It plays a task's `script` step by step (text, tool calls, a
- * per-step delay), or — with no script — a built-in three-step plan that exercises the tools.
+ * per-step delay, a pause between streamed chunks), or — with no script — a built-in three-step plan that exercises the tools.
  * Every reply says it came from `scripted`, so nobody mistakes it for a model.
  */
 import type { ScriptStep, ToolCall } from '../../schemas/index.js';
@@ -73,8 +73,11 @@ export function scriptedProvider(options: ScriptedOptions = {}): Provider {
       const delay = (step.delayMs ?? 0) + (options.stepDelayMs ?? 0);
       if (delay > 0) await systemClock.sleep(delay, req.signal);
       const text = step.text ?? '';
-      // Deltas in word-sized chunks, like a real stream.
-      for (const chunk of text.match(/\S+\s*/g) ?? []) yield { type: 'text', delta: chunk };
+      // Deltas in word-sized chunks, like a real stream; `chunkDelayMs` spaces them out in time.
+      for (const [i, chunk] of (text.match(/\S+\s*/g) ?? []).entries()) {
+        if (i > 0 && step.chunkDelayMs) await systemClock.sleep(step.chunkDelayMs, req.signal);
+        yield { type: 'text', delta: chunk };
+      }
       for (const [i, c] of (step.toolCalls ?? []).entries()) {
         const call: ToolCall = { id: `${req.idempotencyKey}-t${i}`, name: c.name, input: c.input };
         yield { type: 'tool_call', call };
