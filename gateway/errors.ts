@@ -104,4 +104,10 @@ export const errors = defineErrors('gateway', {
   },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
+  CONSOLE_HEADER_REQUIRED: {
+    code: 'MOE_ERR_CONSOLE_HEADER_REQUIRED',
+    message:
+      'console actions need the x-moe-console header (sent by the console page; stops cross-site posts)',
+    status: 403,
+  },
 });

@@ -47,6 +47,7 @@ export const EVENT_SCHEMAS = {
   ...TENANCY_EVENTS_BY_KIND.workspace,
   ...TENANCY_EVENTS_BY_KIND.project,
   ...TENANCY_EVENTS_BY_KIND.apikey,
+  ...TENANCY_EVENTS_BY_KIND.audit,
 };
 
 type Schemas = typeof EVENT_SCHEMAS;

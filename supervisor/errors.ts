@@ -16,4 +16,9 @@ export const errors = defineErrors('supervisor', {
     status: 503,
     retryable: true,
   },
+  OPERATOR_REQUIRED: {
+    code: 'MOE_ERR_OPERATOR_REQUIRED',
+    message: 'the dashboard and its API need the operator token (MOE_OPERATOR_TOKEN)',
+    status: 401,
+  },
 });
