@@ -5,7 +5,8 @@
  * If the record cannot be journaled, the action is not taken. The console lists the newest records.
  */
 import { findEvent, TENANCY_WS } from '../../schemas/index.js';
-import type { Bus } from '../bus.js';
+import { rejection, type Bus } from '../bus.js';
+import { errors } from '../errors.js';
 import { newCommandId } from '../commandId.js';
 import type { ConsoleViewer } from './identity.js';
 
@@ -34,7 +35,7 @@ export async function audit(
   target: string,
   detail?: string,
 ): Promise<void> {
-  await bus.request(
+  const r = await bus.request(
     address(org),
     'audit.record',
     {
@@ -46,6 +47,8 @@ export async function audit(
     },
     { id: newCommandId() },
   );
+  const refused = rejection(r.rec);
+  if (refused !== null) throw errors.CONFLICT(`audit record refused: ${refused}`);
 }
 
 /** The newest audit entries of `org`, newest first. */
