@@ -7,8 +7,9 @@
  *
  * A node is `live`, `suspect` (it missed {@link SUSPECT_AFTER_BEATS} heartbeats but is not yet
  * stale) or `dead` (stale); a dead node leaves the list once its last heartbeat is older than
- * `staleMs + deadNodeTtlMs`. A workspace's lease is `held`, `expired` (ran out) or `released` (the
- * leader expired it because its holder died: `until` 0, the old holder still named).
+ * `staleMs + deadNodeTtlMs`. A workspace's lease is `held`, `expired` (ran out, its holder alive)
+ * or `released` (its holder died: the leader expired it — `until` 0 — or it ran out; the old
+ * holder is still named).
  */
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import {
@@ -113,10 +114,12 @@ function nodeState(n: NodeView): NodeState {
   return n.ageMs > SUSPECT_AFTER_BEATS * NODE_HEARTBEAT_MS ? 'suspect' : 'live';
 }
 
-function leaseState(lease: { until: number } | null, now: number): LeaseState | null {
+/** `released`: expired by the leader (`until` 0), or run out while its holder is dead. */
+function leaseState(lease: { until: number } | null, holderLive: boolean, now: number): LeaseState | null {
   if (!lease) return null;
   if (lease.until === 0) return 'released';
-  return lease.until <= now ? 'expired' : 'held';
+  if (lease.until > now) return 'held';
+  return holderLive ? 'expired' : 'released';
 }
 
 const prefix = 'moe.cmd.';
@@ -220,7 +223,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
       holderLive: lease ? live.has(lease.node) : false,
       epoch: lease?.epoch ?? null,
       leaseRemainingMs: lease ? lease.until - now : null,
-      lease: leaseState(lease, now),
+      lease: leaseState(lease, lease ? live.has(lease.node) : false, now),
       backlog: backlog.get(e.key) ?? null,
       backup: backupOf(e.key),
     });
