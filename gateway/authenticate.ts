@@ -23,7 +23,10 @@ function credential(req: FastifyRequest): string | null {
   return typeof q === 'string' && q ? q : null;
 }
 
-export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Promise<Principal> {
+/** `given`: a credential found elsewhere than the request's headers (the console's cookie). */
+export function authenticator(
+  ctx: GatewayContext,
+): (req: FastifyRequest, given?: string | null) => Promise<Principal> {
   const lastTouch = new Map<string, number>();
 
   const touch = (keyId: string, org: string) => {
@@ -33,8 +36,8 @@ export function authenticator(ctx: GatewayContext): (req: FastifyRequest) => Pro
     ctx.tenancyCommand(org, 'apikey', keyId, 'apikey.touch', {}).catch(() => lastTouch.delete(keyId));
   };
 
-  return async (req) => {
-    const cred = credential(req);
+  return async (req, given) => {
+    const cred = given ?? credential(req);
     if (!cred) throw errors.UNAUTHENTICATED('no credentials');
     if (cred.startsWith('moe_')) {
       const parsed = parseApiKey(cred);

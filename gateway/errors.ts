@@ -113,4 +113,10 @@ export const errors = defineErrors('gateway', {
   WIP_LIMIT: machineErrors.WIP_LIMIT.spec,
   LANE_UNKNOWN: machineErrors.LANE_UNKNOWN.spec,
   CARD_EXISTS: machineErrors.CARD_EXISTS.spec,
+  CONSOLE_HEADER_REQUIRED: {
+    code: 'MOE_ERR_CONSOLE_HEADER_REQUIRED',
+    message:
+      'console actions need the x-moe-console header (sent by the console page; stops cross-site posts)',
+    status: 403,
+  },
 });

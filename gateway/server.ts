@@ -51,6 +51,7 @@ import { ErrorBody } from './httpSchemas.js';
 import { natsAuthOptions } from '../actors/kernel/index.js';
 import { openAuthDir } from './natsCredentials/index.js';
 import { startReplayService } from './replayService.js';
+import { consoleRoutes, operatorEmails, supervisorSource } from './console/index.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
 export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
@@ -77,6 +78,15 @@ export interface GatewayOptions {
    * (default: MOE_METRICS_TOKEN; unset: nobody sees them)
    */
   metricsToken?: string;
+  /**
+   * the operator token: signs a platform operator into the console and lets the console read the
+   * supervisor (default: MOE_OPERATOR_TOKEN; unset: only users in `operators` are operators)
+   */
+  operatorToken?: string;
+  /** emails of the platform operators (default: MOE_OPERATORS, comma-separated) */
+  operators?: readonly string[];
+  /** the supervisor whose `/api/status` the console shows (default: MOE_SUPERVISOR_URL; unset: no nodes) */
+  supervisorUrl?: string;
   /** HS256 secret for user tokens (at least 32 chars) */
   jwtSecret: string;
   /** user token lifetime, seconds (default 12 h) */
@@ -333,6 +343,17 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   await app.register(registerRoutes(ctx));
+  const operatorToken = opts.operatorToken ?? process.env.MOE_OPERATOR_TOKEN?.trim() ?? null;
+  await app.register(
+    consoleRoutes(ctx, {
+      operatorToken: operatorToken || null,
+      operators: operatorEmails(opts.operators?.join(',') ?? process.env.MOE_OPERATORS),
+      cluster: supervisorSource(
+        opts.supervisorUrl ?? process.env.MOE_SUPERVISOR_URL ?? null,
+        operatorToken || null,
+      ),
+    }),
+  );
   await app.ready();
 
   const startSeq = await bus.jsm.streams

@@ -52,6 +52,7 @@ export const EVENT_SCHEMAS = {
   ...TENANCY_EVENTS_BY_KIND.apikey,
   ...BoardEvents,
   ...CardEvents,
+  ...TENANCY_EVENTS_BY_KIND.audit,
 };
 
 type Schemas = typeof EVENT_SCHEMAS;

@@ -9,6 +9,7 @@
  *   moe.cmd.<org>._tenancy.workspace.<wsId>       a workspace's name and lifecycle
  *   moe.cmd.<org>._tenancy.project.<projectId>    a project: workspace, grants, agent config
  *   moe.cmd.<org>._tenancy.apikey.<keyId>         an API key (hash only), scope, revocation
+ *   moe.cmd.<org>._tenancy.audit.console          the console's audit log of operator actions
  *
  * Secrets never reach a machine in clear: password and key hashes are computed by the gateway.
  */
@@ -131,6 +132,19 @@ export const ApiKeyCommands = {
   'apikey.revoke': obj({}),
 };
 
+/** What the console records before it acts (redrive, discard, approve, deny): who, what, on what. */
+export const AuditCommands = {
+  'audit.record': obj({
+    action: Type.String({ minLength: 1, maxLength: 100 }),
+    target: Type.String({ minLength: 1, maxLength: 300 }),
+    /** who: a user id, or `operator` for the operator token */
+    by: Type.String({ minLength: 1, maxLength: 200 }),
+    /** the role the action was allowed by */
+    role: Type.String({ minLength: 1, maxLength: 40 }),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+  }),
+};
+
 export const TENANCY_COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
   user: UserCommands,
   membership: MembershipCommands,
@@ -138,4 +152,5 @@ export const TENANCY_COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> =
   workspace: WorkspaceCommands,
   project: ProjectCommands,
   apikey: ApiKeyCommands,
+  audit: AuditCommands,
 };

@@ -90,6 +90,21 @@ export const ApiKeyEvents = {
   'apikey.revoked': eventSchema('apikey.revoked', { at: EpochMs }, 'the key was revoked (final)'),
 };
 
+export const AuditEvents = {
+  'audit.recorded': eventSchema(
+    'audit.recorded',
+    {
+      action: Type.String(),
+      target: Type.String(),
+      by: Type.String(),
+      role: Type.String(),
+      detail: Type.Union([Type.String(), Type.Null()]),
+      at: EpochMs,
+    },
+    'the console is about to act (redrive, discard, approve, deny): who, what and on what',
+  ),
+};
+
 /** Tenancy event schemas by actor kind (the kind names of TENANCY_COMMANDS_BY_KIND). */
 export const TENANCY_EVENTS_BY_KIND = {
   user: UserEvents,
@@ -98,4 +113,5 @@ export const TENANCY_EVENTS_BY_KIND = {
   workspace: WorkspaceEvents,
   project: ProjectEvents,
   apikey: ApiKeyEvents,
+  audit: AuditEvents,
 };

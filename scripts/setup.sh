@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a clean clone: nats-server (Debian package), build tools for better-sqlite3, npm
+# Prepares a clean clone: nats-server (Debian package), build tools for better-sqlite3, chromium
+# for the console browser tests (ensure-chromium.sh), npm
 # dependencies (npm ci when node_modules is missing or older than package-lock.json), and a build.
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
@@ -13,6 +14,7 @@ fi
 
 bash scripts/ensure-nats-server.sh
 bash scripts/ensure-build-tools.sh
+bash scripts/ensure-chromium.sh
 
 # Without network access to nodejs.org, node-gyp needs Node's own headers from this machine.
 if [[ -z ${npm_config_nodedir:-} ]]; then

@@ -2,14 +2,17 @@
  * The supervisor's HTTP side (Fastify): `GET /` a self-contained HTML dashboard (inline CSS and
  * script, no external assets) that polls `GET /api/status` every 2 s; `GET /metrics` the backup
  * figures in Prometheus text format (metrics.ts), after the process's own (processMetrics.ts);
- * `GET /healthz` (liveness) and `GET /readyz` (200 while NATS is up, else 503) for probes.
+ * `GET /healthz` (liveness) and `GET /readyz` (200 while NATS is up, else 503) for probes. The
+ * dashboard and `/api/status` are the operator's only (operatorAccess.ts): without the operator
+ * token `/` answers 401 with a form that takes it (`POST /login` sets it as an HttpOnly cookie).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { isMoeError } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { renderMetrics } from './metrics.js';
-import { PAGE } from './page.js';
+import { isOperator, OPERATOR_COOKIE, sameSecret } from './operatorAccess.js';
+import { LOGIN_PAGE, PAGE } from './page.js';
 import type { SupervisorStatus } from './status.js';
 
 export function buildDashboard(o: {
@@ -19,9 +22,29 @@ export function buildDashboard(o: {
   ready?: () => { ready: boolean; checks: Record<string, boolean> };
   /** the process's own metrics, served first on /metrics */
   metrics?: Registry;
+  /** the operator token (null: loopback clients only) */
+  operatorToken?: string | null;
 }): FastifyInstance {
+  const token = o.operatorToken ?? null;
   const app = Fastify({ logger: false });
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  const refuse = (reply: FastifyReply) => {
+    const e = errors.OPERATOR_REQUIRED();
+    return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+  };
+  const operatorOnly = (req: FastifyRequest) => isOperator(req, token);
+  app.get('/', async (req, reply) => {
+    if (!operatorOnly(req)) return reply.code(401).type('text/html; charset=utf-8').send(LOGIN_PAGE);
+    return reply.type('text/html; charset=utf-8').send(PAGE);
+  });
+  app.post<{ Body: { token?: unknown } }>('/login', async (req, reply) => {
+    const given = typeof req.body?.token === 'string' ? req.body.token : '';
+    if (token === null || !sameSecret(given, token)) return refuse(reply);
+    reply.header(
+      'set-cookie',
+      `${OPERATOR_COOKIE}=${encodeURIComponent(given)}; HttpOnly; SameSite=Strict; Path=/`,
+    );
+    return { ok: true };
+  });
   app.get('/healthz', async () => o.health());
   app.get('/readyz', async (_req, reply) => {
     const r = o.ready?.() ?? { ready: true, checks: {} };
@@ -29,7 +52,8 @@ export function buildDashboard(o: {
   });
   const unavailable = (err: unknown) =>
     isMoeError(err) ? err : errors.STATUS_UNAVAILABLE(String(err), { cause: err });
-  app.get('/api/status', async (_req, reply) => {
+  app.get('/api/status', async (req, reply) => {
+    if (!operatorOnly(req)) return refuse(reply);
     try {
       return await o.status();
     } catch (err) {

@@ -21,4 +21,9 @@ export const errors = defineErrors('supervisor', {
     message: 'invalid restart policy (MOE_RESTART_POLICIES)',
     status: 500,
   },
+  OPERATOR_REQUIRED: {
+    code: 'MOE_ERR_OPERATOR_REQUIRED',
+    message: 'the dashboard and its API need the operator token (MOE_OPERATOR_TOKEN)',
+    status: 401,
+  },
 });

@@ -22,10 +22,16 @@ export {
   type SupervisorOptions,
 } from './supervisor.js';
 export { errors } from './errors.js';
+export { OPERATOR_COOKIE } from './operatorAccess.js';
 export { LEADER_KEY } from './leadership.js';
 export { SUPERVISOR_KEY_PREFIX, type NodeView } from './membership.js';
 export {
   RECENT_DEAD_LETTERS,
+  DEFAULT_DEAD_NODE_TTL_MS,
+  SUSPECT_AFTER_BEATS,
+  type NodeStatus,
+  type NodeState,
+  type LeaseState,
   type SupervisorStatus,
   type WorkspaceStatus,
   type DeadLetterSummary,

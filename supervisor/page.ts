@@ -1,7 +1,25 @@
 /**
  * The dashboard page: one HTML document with inline CSS and script (no external assets). It renders
  * `/api/status` as tables — nodes, workspaces, backups, dead letters, streams — and refreshes every 2 s.
+ * {@link LOGIN_PAGE} is what a request without the operator token gets instead.
  */
+
+/** Asks for the operator token and posts it to `/login`, which sets it as a cookie. */
+export const LOGIN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>MOE-Agents supervisor: sign in</title>
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; } #err { color: #b00020; }</style></head>
+<body><h1>MOE-Agents supervisor</h1><p>The dashboard is for operators: enter the operator token (MOE_OPERATOR_TOKEN).</p>
+<form id="f"><input id="t" type="password" autocomplete="off" size="40"> <button>Sign in</button></form><p id="err"></p>
+<script>
+document.getElementById('f').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const res = await fetch('login', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: document.getElementById('t').value }) });
+  if (res.ok) location.reload(); else document.getElementById('err').textContent = 'refused';
+});
+</script></body></html>
+`;
+
 export const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -39,7 +57,7 @@ function table(head, rows) {
     rows.map((r) => '<tr>' + r.map((c) => '<td>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
 }
 const state = (live) => (live ? '<span class="live">live</span>' : '<span class="dead">dead</span>');
-const nodeState = (n) => state(n.live) + ((n.degraded || []).length
+const nodeState = (n) => (n.state === 'suspect' ? '<span class="dead">suspect</span>' : state(n.live)) + ((n.degraded || []).length
   ? ' <span class="dead" title="' + esc(n.degraded.join('\\n')) + '">degraded</span>' : '');
 async function refresh() {
   try {
@@ -54,7 +72,7 @@ async function refresh() {
     document.getElementById('nodes').innerHTML = table(['node', 'state', 'last heartbeat', 'workspaces'],
       s.nodes.map((n) => [esc(n.id), nodeState(n), secs(n.ageMs) + ' ago', esc(n.workspaces.join(', '))]));
     document.getElementById('workspaces').innerHTML = table(['workspace', 'holder', 'epoch', 'lease left', 'backlog'],
-      s.workspaces.map((w) => [esc(w.workspace), w.holder ? esc(w.holder) + ' ' + state(w.holderLive) : '<span class="muted">none</span>',
+      s.workspaces.map((w) => [esc(w.workspace), w.holder ? esc(w.holder) + ' ' + (w.lease === 'released' ? '<span class="muted">released</span>' : state(w.holderLive)) : '<span class="muted">none</span>',
         esc(w.epoch ?? '–'), secs(w.leaseRemainingMs), esc(w.backlog ?? '–')]));
     const ago = (at) => (at == null ? '–' : secs(s.at - at) + ' ago');
     const verify = (v) => (v ? (v.ok ? '<span class="live">ok</span>' : '<span class="dead">' + esc(v.code || 'failed') + '</span>') +

@@ -4,9 +4,16 @@
  * the hosting node reports them: last good backup and its age, verification, mirror lag), dead
  * letters (count and the last {@link RECENT_DEAD_LETTERS}) and stream sizes. Read on demand from
  * the supervisor's KV mirrors and the JetStream API.
+ *
+ * A node is `live`, `suspect` (it missed {@link SUSPECT_AFTER_BEATS} heartbeats but is not yet
+ * stale) or `dead` (stale); a dead node leaves the list once its last heartbeat is older than
+ * `staleMs + deadNodeTtlMs`. A workspace's lease is `held`, `expired` (ran out, its holder alive)
+ * or `released` (its holder died: the leader expired it — `until` 0 — or it ran out; the old
+ * holder is still named).
  */
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import {
+  NODE_HEARTBEAT_MS,
   legacyWorkspaceConsumerName,
   placementKey,
   STREAMS,
@@ -19,6 +26,18 @@ import type { Membership, NodeView } from './membership.js';
 import { parseLease } from './repair.js';
 
 export const RECENT_DEAD_LETTERS = 20;
+/** Heartbeats a node may miss before it shows as suspect. */
+export const SUSPECT_AFTER_BEATS = 2;
+/** How long a dead node stays listed after it went stale (`MOE_DEAD_NODE_TTL_MS`). */
+export const DEFAULT_DEAD_NODE_TTL_MS = 60_000;
+
+export type NodeState = 'live' | 'suspect' | 'dead';
+export type LeaseState = 'held' | 'expired' | 'released';
+
+/** A node as the status lists it: its heartbeat view and its state. */
+export interface NodeStatus extends NodeView {
+  readonly state: NodeState;
+}
 
 export interface WorkspaceStatus {
   /** `<org>.<ws>` */
@@ -28,6 +47,8 @@ export interface WorkspaceStatus {
   readonly epoch: number | null;
   /** ms until the lease expires (≤ 0: expired) */
   readonly leaseRemainingMs: number | null;
+  /** null: no lease record */
+  readonly lease: LeaseState | null;
   /** num_pending + num_ack_pending of the workspace's durable consumer (null: no consumer yet) */
   readonly backlog: number | null;
   /** its backups, as the node hosting it reports them (null: no node reports it) */
@@ -68,10 +89,11 @@ export interface SupervisorStatus {
     readonly leader: boolean;
     readonly leaderId: string | null;
     readonly staleMs: number;
+    readonly deadNodeTtlMs: number;
     readonly leasesReleased: number;
   };
   readonly at: number;
-  readonly nodes: readonly NodeView[];
+  readonly nodes: readonly NodeStatus[];
   readonly workspaces: readonly WorkspaceStatus[];
   readonly deadLetters: { readonly count: number; readonly recent: readonly DeadLetterSummary[] };
   readonly streams: readonly StreamSize[];
@@ -83,7 +105,21 @@ export interface StatusSources {
   readonly placement: KvMirror;
   readonly self: { id: string; leader: boolean; leaderRecord: LeaderRecord | null; leasesReleased: number };
   readonly staleMs: number;
+  readonly deadNodeTtlMs: number;
   readonly now: () => number;
+}
+
+function nodeState(n: NodeView): NodeState {
+  if (!n.live) return 'dead';
+  return n.ageMs > SUSPECT_AFTER_BEATS * NODE_HEARTBEAT_MS ? 'suspect' : 'live';
+}
+
+/** `released`: expired by the leader (`until` 0), or run out while its holder is dead. */
+function leaseState(lease: { until: number } | null, holderLive: boolean, now: number): LeaseState | null {
+  if (!lease) return null;
+  if (lease.until === 0) return 'released';
+  if (lease.until > now) return 'held';
+  return holderLive ? 'expired' : 'released';
 }
 
 const prefix = 'moe.cmd.';
@@ -149,7 +185,10 @@ async function streamSizes(jsm: JetStreamManager): Promise<StreamSize[]> {
 
 export async function collectStatus(s: StatusSources): Promise<SupervisorStatus> {
   const now = s.now();
-  const nodes = s.membership.nodes();
+  const nodes: NodeStatus[] = s.membership
+    .nodes()
+    .filter((n) => n.ageMs <= s.staleMs + s.deadNodeTtlMs)
+    .map((n) => ({ ...n, state: nodeState(n) }));
   const live = new Set(nodes.filter((n) => n.live).map((n) => n.id));
   const [backlog, dlq, streams] = await Promise.all([
     backlogs(s.jsm),
@@ -184,6 +223,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
       holderLive: lease ? live.has(lease.node) : false,
       epoch: lease?.epoch ?? null,
       leaseRemainingMs: lease ? lease.until - now : null,
+      lease: leaseState(lease, lease ? live.has(lease.node) : false, now),
       backlog: backlog.get(e.key) ?? null,
       backup: backupOf(e.key),
     });
@@ -196,6 +236,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
         holderLive: false,
         epoch: null,
         leaseRemainingMs: null,
+        lease: null,
         backlog: n,
         backup: backupOf(ws),
       });
@@ -205,6 +246,7 @@ export async function collectStatus(s: StatusSources): Promise<SupervisorStatus>
       leader: s.self.leader,
       leaderId: s.self.leaderRecord?.id ?? null,
       staleMs: s.staleMs,
+      deadNodeTtlMs: s.deadNodeTtlMs,
       leasesReleased: s.self.leasesReleased,
     },
     at: now,

@@ -20,7 +20,8 @@ import { Leadership } from './leadership.js';
 import { Membership } from './membership.js';
 import { releaseDeadLeases, type Release } from './repair.js';
 import { Rebalancer, rebalanceConfigFromEnv, type RebalanceConfig } from './rebalance.js';
-import { collectStatus, type SupervisorStatus } from './status.js';
+import { operatorTokenFrom } from './operatorAccess.js';
+import { collectStatus, DEFAULT_DEAD_NODE_TTL_MS, type SupervisorStatus } from './status.js';
 
 /**
  * A node is dead after this long without a heartbeat: 4 heartbeat intervals (1 s). Override with
@@ -48,6 +49,10 @@ export interface SupervisorOptions {
   readonly host?: string;
   /** heartbeat age after which a node is dead (default $MOE_NODE_STALE_MS, else {@link DEFAULT_STALE_MS}) */
   readonly staleMs?: number;
+  /** how long a dead node stays listed (default $MOE_DEAD_NODE_TTL_MS, else 60 s) */
+  readonly deadNodeTtlMs?: number;
+  /** the token the dashboard and `/api/status` require (default $MOE_OPERATOR_TOKEN; unset: loopback only) */
+  readonly operatorToken?: string;
   /** how long a leader record lasts without renewal (default 10 s; renewed every third) */
   readonly leaderLeaseMs?: number;
   /** how often membership is checked and leases repaired (default $MOE_SUPERVISOR_INTERVAL_MS, else 100 ms) */
@@ -96,6 +101,11 @@ function envMs(name: string): number | undefined {
 
 export async function startSupervisor(o: SupervisorOptions = {}): Promise<Supervisor> {
   const staleMs = positive('staleMs', o.staleMs ?? envMs('MOE_NODE_STALE_MS'), DEFAULT_STALE_MS);
+  const deadNodeTtlMs = positive(
+    'deadNodeTtlMs',
+    o.deadNodeTtlMs ?? envMs('MOE_DEAD_NODE_TTL_MS'),
+    DEFAULT_DEAD_NODE_TTL_MS,
+  );
   const leaderLeaseMs = positive('leaderLeaseMs', o.leaderLeaseMs, DEFAULT_LEADER_LEASE_MS);
   const intervalMs = positive(
     'intervalMs',
@@ -178,6 +188,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
       placement,
       self: { id, leader: leadership.isLeader, leaderRecord: leadership.leader, leasesReleased: released },
       staleMs,
+      deadNodeTtlMs,
       now,
     });
   const natsStatus = watchNatsStatus(nc);
@@ -212,6 +223,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
           health: () => ({ ok: !nc.isClosed(), leader: leadership.isLeader, id }),
           ready,
           metrics: metrics.registry,
+          operatorToken: operatorTokenFrom(o.operatorToken),
         });
   let url: string | null = null;
   try {

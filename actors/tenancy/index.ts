@@ -1,13 +1,22 @@
-/** Tenancy actor kinds (user, membership, team, workspace, project, api key): pure machines registered with the kernel. */
+/** Tenancy actor kinds (user, membership, team, workspace, project, api key, audit): pure machines registered with the kernel. */
 import type { AnyStateMachine } from 'xstate';
 import { apikeyMachine } from './apikey.machine.js';
+import { auditMachine } from './audit.machine.js';
 import { membershipMachine } from './membership.machine.js';
 import { projectMachine } from './project.machine.js';
 import { teamMachine } from './team.machine.js';
 import { userMachine } from './user.machine.js';
 import { workspaceMachine } from './workspace.machine.js';
 
-export { apikeyMachine, membershipMachine, projectMachine, teamMachine, userMachine, workspaceMachine };
+export {
+  apikeyMachine,
+  auditMachine,
+  membershipMachine,
+  projectMachine,
+  teamMachine,
+  userMachine,
+  workspaceMachine,
+};
 export type { ApiKeyContext } from './apikey.machine.js';
 export type { MembershipContext } from './membership.machine.js';
 export type { ProjectContext } from './project.machine.js';
@@ -23,4 +32,5 @@ export const TENANCY_MACHINES: Record<string, AnyStateMachine> = {
   workspace: workspaceMachine,
   project: projectMachine,
   apikey: apikeyMachine,
+  audit: auditMachine,
 };

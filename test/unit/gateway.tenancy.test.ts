@@ -54,6 +54,7 @@ describe('tenancy machines', () => {
   it('every tenancy kind has command schemas', () => {
     expect(Object.keys(TENANCY_COMMANDS_BY_KIND).sort()).toEqual([
       'apikey',
+      'audit',
       'membership',
       'project',
       'team',

@@ -86,7 +86,14 @@ describe('metrics in docs/operations.md', () => {
     const code = await registered(own.registry, await defaultNames(SUPERVISOR_DEFAULT_METRICS_PREFIX));
     // the status-built series: name and type from the text (labels are only on samples)
     const status: SupervisorStatus = {
-      supervisor: { id: 's', leader: true, leaderId: 's', staleMs: 1000, leasesReleased: 0 },
+      supervisor: {
+        id: 's',
+        leader: true,
+        leaderId: 's',
+        staleMs: 1000,
+        deadNodeTtlMs: 60_000,
+        leasesReleased: 0,
+      },
       at: 0,
       nodes: [],
       workspaces: [],

@@ -13,12 +13,20 @@ const workspace = (name: string, backup: WorkspaceStatus['backup']): WorkspaceSt
   holderLive: true,
   epoch: 1,
   leaseRemainingMs: 1000,
+  lease: 'held',
   backlog: 0,
   backup,
 });
 
 const status = (workspaces: WorkspaceStatus[]): SupervisorStatus => ({
-  supervisor: { id: 's', leader: true, leaderId: 's', staleMs: 3000, leasesReleased: 0 },
+  supervisor: {
+    id: 's',
+    leader: true,
+    leaderId: 's',
+    staleMs: 3000,
+    deadNodeTtlMs: 60_000,
+    leasesReleased: 0,
+  },
   at: 100_000,
   nodes: [],
   workspaces,

@@ -1,0 +1,144 @@
+/**
+ * Everything one console page shows, for one viewer, with names: nodes and workspaces (from the
+ * supervisor, narrowed to the viewer's orgs), tasks by phase, costs, dead letters, streams
+ * (operators only) and the audit log. The same document feeds `GET /console/api/overview` and
+ * each message of the live stream (`/console/api/events`).
+ */
+import { TENANCY_WS } from '../../schemas/index.js';
+import type { Bus } from '../bus.js';
+import type { TenancyProjection } from '../projection.js';
+import type { UsageProjection } from '../usageProjection.js';
+import { auditLog, type AuditEntry } from './audit.js';
+import type { ClusterSource } from './clusterSource.js';
+import { costsOf, type Costs } from './costs.js';
+import type { DeadLetterDesk, LetterRow } from './deadLetterDesk.js';
+import type { ConsoleViewer } from './identity.js';
+import { splitPlacementKey, type Names } from './names.js';
+import { streamStats, type StreamStat } from './streamStats.js';
+import type { TaskIndex, TaskRow } from './taskIndex.js';
+
+export interface ConsoleDeps {
+  readonly bus: Bus;
+  readonly tenancy: TenancyProjection;
+  readonly usage: UsageProjection;
+  readonly names: Names;
+  readonly cluster: ClusterSource;
+  readonly tasks: TaskIndex;
+  readonly letters: DeadLetterDesk;
+}
+
+const named = (names: Names, org: string, ws: string) => ({
+  org,
+  orgName: names.org(org),
+  ws,
+  wsName: names.workspace(ws),
+});
+
+export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date.now()) {
+  const { names } = d;
+  const orgs = viewer.orgs();
+  const sees = (org: string) => viewer.role(org) !== undefined;
+  const seesKey = (key: string) => {
+    const w = splitPlacementKey(key);
+    return w !== null && sees(w.org) && (viewer.operator || w.ws !== TENANCY_WS);
+  };
+  const cluster = await d.cluster.read();
+  const nodes = cluster.ok
+    ? cluster.status.nodes
+        .map((n) => ({ ...n, workspaces: n.workspaces.filter(seesKey) }))
+        .filter((n) => viewer.operator || n.workspaces.length > 0)
+        .map((n) => ({
+          ...n,
+          workspaces: n.workspaces.map((k) => {
+            const w = splitPlacementKey(k)!;
+            return { key: k, ...named(names, w.org, w.ws) };
+          }),
+        }))
+    : [];
+  const workspaces = cluster.ok
+    ? cluster.status.workspaces
+        .filter((w) => seesKey(w.workspace))
+        .map((w) => {
+          const where = splitPlacementKey(w.workspace)!;
+          return { ...w, ...named(names, where.org, where.ws) };
+        })
+    : [];
+  // every workspace of the tenancy projection the viewer sees, also those no node reports yet
+  const known = new Set(workspaces.map((w) => w.workspace));
+  for (const ws of d.tenancy.workspaces.values())
+    if (sees(ws.org) && !known.has(`${ws.org}.${ws.id}`))
+      workspaces.push({
+        workspace: `${ws.org}.${ws.id}`,
+        holder: null,
+        holderLive: false,
+        epoch: null,
+        leaseRemainingMs: null,
+        lease: null,
+        backlog: null,
+        backup: null,
+        ...named(names, ws.org, ws.id),
+      });
+  workspaces.sort((a, b) => a.orgName.localeCompare(b.orgName) || a.wsName.localeCompare(b.wsName));
+
+  const tasks: (TaskRow & { orgName: string; wsName: string; projectName: string; canDecide: boolean })[] =
+    [];
+  for (const ws of d.tenancy.workspaces.values()) {
+    if (!sees(ws.org)) continue;
+    for (const t of await d.tasks.list(ws.org, ws.id))
+      tasks.push({
+        ...t,
+        orgName: names.org(t.org),
+        wsName: names.workspace(t.ws),
+        projectName: names.project(t.project),
+        canDecide: viewer.may(t.org, 'member'),
+      });
+  }
+  tasks.sort((a, b) => b.seq - a.seq);
+
+  const letters = await d.letters.list(sees);
+  const deadLetters = {
+    total: viewer.operator ? letters.total : letters.letters.length,
+    letters: letters.letters.map((l: LetterRow) => ({
+      ...l,
+      ...named(names, l.org, l.ws),
+      canAct: viewer.may(l.org, 'admin'),
+    })),
+  };
+  const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs);
+  const streams: StreamStat[] | null = viewer.operator ? await streamStats(d.bus) : null;
+  const audit: (AuditEntry & { orgName: string })[] = [];
+  for (const org of orgs)
+    for (const a of await auditLog(d.bus, org)) audit.push({ ...a, orgName: names.org(org) });
+  audit.sort((a, b) => b.at - a.at);
+
+  return {
+    at: now,
+    viewer: {
+      name: viewer.name,
+      operator: viewer.operator,
+      orgs: orgs.map((o) => ({ org: o, name: names.org(o), role: viewer.role(o) })),
+    },
+    cluster: cluster.ok
+      ? {
+          ok: true as const,
+          supervisor: cluster.status.supervisor.id,
+          staleMs: cluster.status.supervisor.staleMs,
+          deadNodeTtlMs: cluster.status.supervisor.deadNodeTtlMs,
+        }
+      : { ok: false as const, why: cluster.why },
+    nodes,
+    workspaces,
+    tasks: {
+      running: tasks.filter((t) => t.phase === 'running'),
+      waiting: tasks.filter((t) => t.phase === 'waiting'),
+      recent: tasks.filter((t) => t.phase === 'done' || t.phase === 'failed').slice(0, 50),
+      queued: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
+    },
+    costs,
+    deadLetters,
+    streams,
+    audit: audit.slice(0, 50),
+  };
+}
+
+export type Overview = Awaited<ReturnType<typeof overview>>;

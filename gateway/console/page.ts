@@ -1,0 +1,219 @@
+/**
+ * The console's HTML: the sign-in page, the page a request without identity gets (401), and the
+ * console itself — one document with inline CSS and script (no framework, nothing loaded from
+ * elsewhere). The console renders `/console/api/overview` and then follows `/console/api/events`
+ * (SSE) to stay live without reloading; actions POST with the `x-moe-console` header.
+ */
+
+const STYLE = `
+  :root { --bad: #b00020; --good: #11772d; --warn: #9a6700; --line: #ddd; --soft: #f5f5f5; }
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #222; }
+  header { display: flex; gap: 1rem; align-items: baseline; padding: .7rem 1.2rem; background: #1f2933; color: #fff; }
+  header h1 { font-size: 1.1rem; margin: 0; }
+  header nav a { color: #cbd2d9; margin-right: .8rem; text-decoration: none; }
+  header .who { margin-left: auto; color: #cbd2d9; }
+  header button { margin-left: .5rem; }
+  main { padding: .5rem 1.2rem 2rem; max-width: 90rem; }
+  h2 { font-size: 1.02rem; margin: 1.3rem 0 .4rem; }
+  h3 { font-size: .95rem; margin: .9rem 0 .3rem; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: .25rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { background: var(--soft); font-weight: 600; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .live, .held, .done { color: var(--good); font-weight: 600; }
+  .dead, .failed, .released { color: var(--bad); font-weight: 600; }
+  .suspect, .waiting, .expired { color: var(--warn); font-weight: 600; }
+  .running { color: #0b5cad; font-weight: 600; }
+  .muted { color: #777; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 0 1.5rem; }
+  .bar { display: inline-block; height: .6rem; background: #4c8bf5; vertical-align: middle; margin-right: .4rem; }
+  #detail { border: 1px solid var(--line); background: #fcfcfc; padding: .6rem 1rem; margin-top: .8rem; display: none; }
+  #detail pre { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: .5rem; max-height: 18rem; overflow: auto; }
+  #status { font-size: .85rem; }
+  #problem { color: var(--bad); }
+  button { font: inherit; padding: .1rem .6rem; cursor: pointer; }
+  tr.pick { cursor: pointer; }
+  tr.pick:hover { background: #eef4ff; }
+`;
+
+export const CONSOLE_LOGIN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>MOE-Agents console: sign in</title><style>${STYLE} form { margin: .8rem 0 1.5rem; } input { font: inherit; margin: .2rem 0; }</style></head>
+<body><header><h1>MOE-Agents console</h1></header><main>
+<h2>Sign in with your account</h2>
+<form id="account"><label>Email <input id="email" type="email" autocomplete="username" required></label>
+<label>Password <input id="password" type="password" autocomplete="current-password" required></label>
+<button id="signin">Sign in</button></form>
+<h2>… or with a token</h2>
+<p class="muted">The operator token (MOE_OPERATOR_TOKEN) or an API key (moe_…).</p>
+<form id="tokenForm"><input id="token" type="password" autocomplete="off" size="48" required> <button id="usetoken">Use token</button></form>
+<p id="problem"></p>
+<script>
+const problem = (m) => { document.getElementById('problem').textContent = m; };
+async function session(token) {
+  const res = await fetch('/console/api/session', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'x-moe-console': '1' } });
+  if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error(b.error ? b.error.message : res.statusText); }
+  location.href = '/console';
+}
+document.getElementById('account').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const res = await fetch('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: document.getElementById('email').value, password: document.getElementById('password').value }) });
+    const b = await res.json();
+    if (!res.ok) throw new Error(b.error ? b.error.message : res.statusText);
+    await session(b.token);
+  } catch (err) { problem('refused: ' + err.message); }
+});
+document.getElementById('tokenForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try { await session(document.getElementById('token').value); } catch (err) { problem('refused: ' + err.message); }
+});
+</script></main></body></html>
+`;
+
+export const CONSOLE_REFUSED_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>MOE-Agents console: sign in first</title><style>${STYLE}</style></head>
+<body><header><h1>MOE-Agents console</h1></header><main><h2 id="refused">Sign in first</h2>
+<p>The console needs an operator identity. <a href="/console/login">Sign in</a>.</p></main></body></html>
+`;
+
+export const CONSOLE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>MOE-Agents console</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>MOE-Agents console</h1>
+<nav><a href="#nodes-h">Nodes</a><a href="#workspaces-h">Workspaces</a><a href="#tasks-h">Tasks</a><a href="#costs-h">Costs</a><a href="#dlq-h">Dead letters</a><a href="#streams-h">Streams</a><a href="#audit-h">Audit</a></nav>
+<span class="who"><span id="who">…</span> <span id="status" class="muted">connecting…</span><button id="logout">Sign out</button></span>
+</header>
+<main>
+<p id="problem"></p>
+<div id="detail"></div>
+<h2 id="nodes-h">Nodes</h2><div id="cluster" class="muted"></div><div id="nodes"></div>
+<h2 id="workspaces-h">Workspaces</h2><div id="workspaces"></div>
+<h2 id="tasks-h">Tasks</h2><div id="tasks"></div>
+<h2 id="costs-h">Costs</h2><div id="costs"></div>
+<h2 id="dlq-h">Dead letters</h2><div id="dlq"></div>
+<h2 id="streams-h">Streams and consumers</h2><div id="streams"></div>
+<h2 id="audit-h">Audit log</h2><div id="audit"></div>
+<script>
+const $ = (id) => document.getElementById(id);
+const esc = (v) => String(v == null ? '' : v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const secs = (ms) => (ms == null ? '–' : (ms / 1000).toFixed(1) + ' s');
+const money = (m) => (m == null ? '–' : '$' + (m / 1e6).toFixed(4));
+const when = (at) => (at == null ? '–' : new Date(at).toLocaleTimeString());
+const tag = (cls, text) => '<span class="' + esc(cls) + '">' + esc(text) + '</span>';
+const named = (name, id) => '<span title="' + esc(id) + '">' + esc(name) + '</span>';
+function table(head, rows, attrs) {
+  if (!rows.length) return '<p class="muted">none</p>';
+  return '<table><tr>' + head.map((h) => '<th' + (h.startsWith('#') ? ' class="num">' + esc(h.slice(1)) : '>' + esc(h)) + '</th>').join('') + '</tr>' +
+    rows.map((r, i) => '<tr' + (attrs ? attrs[i] : '') + '>' + r.map((c, j) => '<td' + (head[j].startsWith('#') ? ' class="num"' : '') + '>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
+}
+async function act(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-moe-console': '1' }, body: JSON.stringify(body || {}) });
+  const b = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(b.error ? b.error.code + ': ' + b.error.message : res.statusText);
+  return b;
+}
+function render(s) {
+  $('who').textContent = s.viewer.name + (s.viewer.operator ? ' (operator)' : ' (' + s.viewer.orgs.map((o) => o.name + ': ' + o.role).join(', ') + ')');
+  $('cluster').textContent = s.cluster.ok ? 'supervisor ' + s.cluster.supervisor + ' — dead after ' + secs(s.cluster.staleMs) +
+    ' without heartbeat, then listed ' + secs(s.cluster.deadNodeTtlMs) + ' more' : s.cluster.why;
+  $('nodes').innerHTML = table(['node', 'state', 'last heartbeat', 'workspaces'], s.nodes.map((n) => [esc(n.id),
+    tag(n.state, n.state) + (n.draining ? ' ' + tag('muted', 'draining') : '') + (n.degraded.length ? ' ' + tag('suspect', 'degraded') : ''),
+    secs(n.ageMs) + ' ago', n.workspaces.map((w) => named(w.orgName + ' / ' + w.wsName, w.key)).join(', ')]),
+    s.nodes.map((n) => ' data-node="' + esc(n.id) + '" data-state="' + esc(n.state) + '"'));
+  $('workspaces').innerHTML = table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup'],
+    s.workspaces.map((w) => [named(w.orgName, w.org), named(w.wsName, w.ws), w.holder ? esc(w.holder) : tag('muted', 'none'),
+      w.lease ? tag(w.lease, w.lease) : '–', esc(w.epoch == null ? '–' : w.epoch), w.lease === 'held' ? secs(w.leaseRemainingMs) : '–',
+      esc(w.backlog == null ? '–' : w.backlog), w.backup && w.backup.ageMs != null ? secs(w.backup.ageMs) + ' ago' : '–']),
+    s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"'));
+  const taskRows = (list) => table(['task', 'org / workspace / project', 'state', '#turns', '#LLM calls', '#tokens', '#cost'],
+    list.map((t) => [esc(t.id.slice(-10)), esc(t.orgName + ' / ' + t.wsName + ' / ' + t.projectName), tag(t.phase, t.phase) + ' ' + tag('muted', t.state),
+      t.turns, t.calls, t.tokens, '<span class="cost">' + money(t.costMicros) + '</span>']),
+    list.map((t) => ' class="pick" data-task="' + esc(t.id) + '" data-phase="' + esc(t.phase) + '"'));
+  $('tasks').innerHTML = '<h3>Waiting for approval</h3>' + taskRows(s.tasks.waiting) + '<h3>Running</h3>' + taskRows(s.tasks.running) +
+    '<p class="muted">queued (commands not yet applied, all workspaces): ' + s.tasks.queued + '</p><h3>Recent</h3>' + taskRows(s.tasks.recent);
+  const c = s.costs;
+  const costTable = (title, rows) => {
+    const max = Math.max(1, ...rows.map((r) => r.costMicros || 0));
+    return '<div><h3>' + esc(title) + '</h3>' + table(['', '#calls', '#tokens in/out', '#cost', '#price'], rows.map((r) => [
+      '<span class="bar" style="width:' + Math.round(60 * (r.costMicros || 0) / max) + 'px"></span>' + esc(r.label), r.calls,
+      r.inputTokens + ' / ' + r.outputTokens, money(r.costMicros), money(r.priceMicros)])) + '</div>';
+  };
+  $('costs').innerHTML = '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
+    ', ' + c.total.calls + ' LLM calls' + (c.complete ? '' : ' ' + tag('suspect', 'incomplete')) + ' <span class="muted">(since the journal began)</span></p>' +
+    '<div class="grid">' + costTable('by org', c.byOrg) + costTable('by workspace', c.byWorkspace) + costTable('by provider', c.byProvider) + costTable('by model', c.byModel) + '</div>';
+  const d = s.deadLetters;
+  $('dlq').innerHTML = '<p>' + d.total + ' dead letters; newest first:</p>' + table(['seq', 'org / workspace', 'code', 'reason', 'command subject', 'at'],
+    d.letters.map((l) => [l.seq, esc(l.orgName + ' / ' + l.wsName), esc(l.code), esc(l.reason), esc(l.subject), when(l.at)]),
+    d.letters.map((l) => ' class="pick" data-letter="' + l.seq + '"'));
+  $('streams').innerHTML = s.streams == null ? '<p class="muted">operators only</p>' : table(['stream', '#messages', '#bytes', '#first seq (retention)', '#last seq', 'consumers (lag)'],
+    s.streams.map((x) => [esc(x.name), x.messages, x.bytes, x.firstSeq, x.lastSeq,
+      x.consumers.map((k) => esc(k.name) + ' ' + (k.lag ? tag('suspect', k.lag) : tag('muted', 0))).join('<br>') || '–']));
+  $('audit').innerHTML = table(['at', 'org', 'action', 'target', 'by', 'role'],
+    s.audit.map((a) => [when(a.at), esc(a.orgName), esc(a.action), esc(a.target), esc(a.by), esc(a.role)]));
+}
+function showDetail(html) { const d = $('detail'); d.innerHTML = html; d.style.display = 'block'; d.scrollIntoView({ block: 'nearest' }); }
+async function openTask(id) {
+  const res = await fetch('/console/api/tasks/' + encodeURIComponent(id));
+  const t = await res.json();
+  if (!res.ok) return showDetail('<p class="failed">' + esc(t.error ? t.error.message : res.statusText) + '</p>');
+  const turns = table(['turn', 'command', 'state', 'events', 'effects', 'LLM calls'], t.timeline.map((r) => [r.turn, esc(r.command), esc(r.state),
+    esc(r.events.join(', ')), esc(r.effects.join(', ')), r.llm.map((l) => esc(l.provider + ' ' + l.model + ': ' + l.tokens + ' tokens, ' + money(l.costMicros))).join('<br>')]));
+  const decide = t.approval && t.canDecide ? '<p>waits for approval of ' + esc(t.approval.tools.join(', ')) +
+    ' <button data-act="approve" data-id="' + esc(t.id) + '">Approve</button> <button data-act="deny" data-id="' + esc(t.id) + '">Deny</button></p>' : '';
+  showDetail('<h3>Task ' + esc(t.id) + '</h3><p>' + esc(t.orgName + ' / ' + t.wsName + ' / ' + t.projectName) + ' — ' + tag(t.phase, t.phase) +
+    ' — cost ' + money(t.costMicros) + '</p>' + decide + turns +
+    (t.result != null ? '<h3>Result</h3><pre id="result">' + esc(t.result) + '</pre>' : '') +
+    (t.failure ? '<p class="failed">' + esc(t.failure.code + ': ' + t.failure.reason) + '</p>' : ''));
+}
+async function openLetter(seq) {
+  const res = await fetch('/console/api/dead-letters/' + seq);
+  const l = await res.json();
+  if (!res.ok) return showDetail('<p class="failed">' + esc(l.error ? l.error.message : res.statusText) + '</p>');
+  const actions = l.canAct ? '<p><button data-act="redrive" data-seq="' + l.seq + '">Redrive</button> <button data-act="discard" data-seq="' + l.seq + '">Discard</button></p>'
+    : '<p class="muted" id="no-actions">your role cannot redrive or discard (admin needed)</p>';
+  showDetail('<h3>Dead letter ' + l.seq + '</h3><p>' + esc(l.orgName + ' / ' + l.wsName) + ' — <b>' + esc(l.code) + '</b>: ' + esc(l.reason) +
+    (l.path ? ' at ' + esc(l.path) : '') + '</p><p>command subject ' + esc(l.subject) + ', ' + l.payloadBytes + ' bytes</p>' + actions +
+    '<h3>Payload</h3><pre>' + esc(l.payload) + '</pre><h3>Headers</h3><pre>' + esc(JSON.stringify(l.headers, null, 2)) + '</pre>');
+}
+document.addEventListener('click', async (e) => {
+  const b = e.target.closest('button[data-act]');
+  try {
+    if (b) {
+      b.disabled = true;
+      if (b.dataset.id) { await act('/console/api/tasks/' + encodeURIComponent(b.dataset.id) + '/' + b.dataset.act); await openTask(b.dataset.id); }
+      else { const r = await act('/console/api/dead-letters/' + b.dataset.seq + '/' + b.dataset.act);
+        showDetail('<p id="done">dead letter ' + r.seq + ' ' + (r.redriven ? 'redriven (command sequence ' + r.commandSeq + ')' : 'discarded') + '</p>'); }
+      return;
+    }
+    const row = e.target.closest('tr[data-task], tr[data-letter]');
+    if (row && row.dataset.task) await openTask(row.dataset.task);
+    else if (row) await openLetter(row.dataset.letter);
+  } catch (err) { showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>'); }
+});
+$('logout').addEventListener('click', async () => { await fetch('/console/api/logout', { method: 'POST' }); location.href = '/console/login'; });
+function live() {
+  const es = new EventSource('/console/api/events');
+  es.addEventListener('overview', (m) => { const s = JSON.parse(m.data); render(s); $('status').textContent = 'live ' + when(s.at); $('problem').textContent = ''; });
+  es.addEventListener('problem', (m) => { $('problem').textContent = JSON.parse(m.data).message; });
+  es.onerror = () => { $('status').textContent = 'reconnecting…'; };
+}
+fetch('/console/api/overview').then(async (res) => {
+  if (res.status === 401) { location.href = '/console/login'; return; }
+  const s = await res.json();
+  if (!res.ok) throw new Error(s.error ? s.error.message : res.statusText);
+  render(s);
+  live();
+}).catch((err) => { $('problem').textContent = err.message; });
+</script>
+</main>
+</body>
+</html>
+`;
