@@ -3,7 +3,7 @@
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import { ScriptStep, SearchRequest, SessionCommands, Token } from '../schemas/index.js';
 import { AgentConfig, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
@@ -112,6 +112,30 @@ export const StreamQuery = Type.Object(
     level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('error')])),
     source: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_,-]{1,200}$' })),
     access_token: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  strict,
+);
+/** `GET /api/workspaces/:id/search` (routes/search.ts); the NATS request it becomes: schemas/search.ts */
+const Time = Type.String({
+  pattern: '^[0-9A-Za-z:.+-]{1,40}$',
+  description: 'ISO 8601 time (2026-01-31T12:00:00Z) or ms since epoch',
+});
+export const SearchQuery = Type.Object(
+  {
+    q: SearchRequest.properties.q,
+    session: Type.Optional(Token),
+    agent: Type.Optional(Token),
+    kind: Type.Optional(Token),
+    from: Type.Optional(Time),
+    to: Type.Optional(Time),
+    level: Type.Optional(
+      Type.String({
+        pattern: '^(debug|info|warn|error)(,(debug|info|warn|error)){0,3}$',
+        description: 'comma-separated levels to keep, e.g. warn,error',
+      }),
+    ),
+    limit: SearchRequest.properties.limit,
+    offset: SearchRequest.properties.offset,
   },
   strict,
 );

@@ -10,6 +10,7 @@ import {
 } from './envelope.js';
 import { EVENT_SCHEMAS } from './eventCodec.js';
 import { ReplayRequest, ReplayResponse } from './replay.js';
+import { SearchRequest, SearchResponse } from './search.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
@@ -25,6 +26,8 @@ export function exportedSchemas(): Record<string, TSchema> {
     TaskFailed,
     ReplayRequest,
     ReplayResponse,
+    SearchRequest,
+    SearchResponse,
   };
   for (const [kind, commands] of Object.entries({ ...COMMANDS_BY_KIND, system: SystemCommands })) {
     for (const [type, schema] of Object.entries(commands)) out[`command.${kind}.${type}`] = schema;

@@ -16,3 +16,4 @@ export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';
 export * from './replay.js';
+export * from './search.js';

@@ -8,6 +8,7 @@ import { backupRoutes } from './backups.js';
 import { healthRoutes } from './health.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
+import { searchRoutes } from './search.js';
 import { sessionRoutes } from './sessions.js';
 import { streamRoutes } from './streams.js';
 import { taskRoutes } from './tasks.js';
@@ -33,6 +34,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       agentRoutes,
       usageRoutes,
       backupRoutes,
+      searchRoutes,
     ]) {
       await app.register(family(ctx));
     }
