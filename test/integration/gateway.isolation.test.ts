@@ -98,6 +98,7 @@ const routes: Route[] = [
   ['GET', () => `/api/workspaces/${ids.ws}/events`],
   ['GET', () => `/api/usage?org=${ids.org}`],
   ['GET', () => `/api/agents?project=${ids.project}`],
+  ['GET', () => `/api/workspaces/${ids.ws}/search?q=x`],
 ];
 
 describe('tenant isolation', () => {

@@ -193,6 +193,11 @@ describe('unmark and logLevel', () => {
     expect(logLevel(r('effect.failed', []))).toBe('error');
     expect(logLevel(r('x', ['command.rejected']))).toBe('error');
     expect(logLevel(r('task.cancel', ['task.cancelled']))).toBe('warn');
+    const cancelled = {
+      cmd: { id: 'x', type: 'task.cancel', at: 0 },
+      events: [{ type: 'task.failed', code: 'cancelled' }],
+    };
+    expect(logLevel(cancelled)).toBe('warn');
     expect(logLevel(r('effect.result', ['plan.fallback']))).toBe('warn');
     expect(logLevel(r('timer.fired', []))).toBe('debug');
   });
