@@ -19,6 +19,12 @@ export const SEARCH_MAX_OFFSET = 10_000;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** ms since epoch from `2026-01-31T12:00:00Z` or `1767182400000`; undefined when it is neither. */
+export function parseSearchTime(raw: string): number | undefined {
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : undefined;
+}
+
 export function searchServiceSubject(org: string, ws: string): string {
   return `moe.api.${org}.${ws}.search`;
 }
@@ -129,6 +135,14 @@ export const SEARCH_ERROR_SPECS = {
     code: 'MOE_ERR_SEARCH_REQUEST',
     message: 'search request is not valid (SearchRequest.json)',
     status: 400,
+  },
+  /** answered by the requester (gateway, CLI) when nobody answers the subject */
+  SEARCH_UNAVAILABLE: {
+    code: 'MOE_ERR_SEARCH_UNAVAILABLE',
+    message:
+      'no workspace-node hosts this workspace right now, so its log index cannot be searched; retry later',
+    status: 503,
+    retryable: true,
   },
   SEARCH_FAILED: {
     code: 'MOE_ERR_SEARCH_FAILED',

@@ -14,6 +14,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   isMoeError,
   LOG_LEVELS,
+  parseSearchTime,
   searchServiceSubject,
   type LogLevel,
   type SearchRequest,
@@ -24,10 +25,9 @@ import { errors } from '../errors.js';
 import { errorResponses, IdParams, SearchQuery } from '../httpSchemas.js';
 import { isNatsOutage, NATS_RETRY_AFTER_MS, natsUnavailable } from '../natsLink.js';
 
-/** ms since epoch from `2026-01-31T12:00:00Z` or `1767182400000`. */
-export function parseSearchTime(raw: string, name: string): number {
-  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isSafeInteger(ms) || ms < 0)
+function time(raw: string, name: string): number {
+  const ms = parseSearchTime(raw);
+  if (ms === undefined)
     throw errors.VALIDATION(`querystring/${name}: not an ISO 8601 time or ms since epoch: ${raw}`);
   return ms;
 }
@@ -64,8 +64,8 @@ export function searchRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           ...(q.session !== undefined ? { session: q.session } : {}),
           ...(q.agent !== undefined ? { agent: q.agent } : {}),
           ...(q.kind !== undefined ? { kind: q.kind } : {}),
-          ...(q.from !== undefined ? { from: parseSearchTime(q.from, 'from') } : {}),
-          ...(q.to !== undefined ? { to: parseSearchTime(q.to, 'to') } : {}),
+          ...(q.from !== undefined ? { from: time(q.from, 'from') } : {}),
+          ...(q.to !== undefined ? { to: time(q.to, 'to') } : {}),
           ...(q.level !== undefined
             ? {
                 level: [...new Set(q.level.split(','))].filter((l): l is LogLevel =>
