@@ -85,10 +85,9 @@ describe('moe search', () => {
   });
 
   it('exits 1 with MOE_ERR_SEARCH_QUERY for a query FTS5 cannot parse', async () => {
-    const r = await moe('"wombat', '--json');
+    const [r, text] = await Promise.all([moe('"wombat', '--json'), moe('nosuch:wombat')]);
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as { error: { code: string } }).error.code).toBe('MOE_ERR_SEARCH_QUERY');
-    const text = await moe('nosuch:wombat');
     expect(text.code).toBe(1);
     expect(text.stderr).toContain('MOE_ERR_SEARCH_QUERY');
   });
@@ -112,15 +111,16 @@ describe('moe search', () => {
   });
 
   it('exits 2 with MOE_ERR_USAGE for a bad flag value, before connecting', async () => {
-    for (const args of [
+    const bad = [
       ['--level', 'loud'],
       ['--from', 'yesterday'],
       ['--limit', '0'],
       ['--session', 'a.b'],
-    ]) {
-      const r = await moe('wombat', ...args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr, args.join(' ')).toContain('MOE_ERR_USAGE');
+    ];
+    const results = await Promise.all(bad.map((args) => moe('wombat', ...args)));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, bad[i]!.join(' ')).toBe(2);
+      expect(r.stderr, bad[i]!.join(' ')).toContain('MOE_ERR_USAGE');
     }
   });
 });
