@@ -102,14 +102,21 @@ export function searchLogs(
   params.offset = offset;
   params.open = OPEN;
   params.close = CLOSE;
-  const sql = `SELECT session_text.session AS session, session_text.actor AS actor, session_text.kind AS kind,
-      session_text.seq AS seq, m.turn AS turn, m.at AS at, m.level AS level,
-      snippet(session_text, ${TEXT_COLUMN}, @open, @close, '…', ${SNIPPET_TOKENS}) AS snip,
-      bm25(session_text) AS rank
-    FROM session_text LEFT JOIN session_text_meta m ON m.doc = session_text.rowid
-    WHERE ${conds.join(' AND ')}
-    ORDER BY rank, session_text.seq DESC, m.turn DESC
-    LIMIT @limit OFFSET @offset`;
+  // Two steps: rank every match by bm25 and keep one page of rowids (cheap), then build snippets
+  // for that page only: snippet() over every match of a common word costs far more than ranking.
+  const sql = `WITH page AS (
+      SELECT session_text.rowid AS doc, bm25(session_text) AS rank, session_text.seq AS seq, m.turn AS turn
+      FROM session_text LEFT JOIN session_text_meta m ON m.doc = session_text.rowid
+      WHERE ${conds.join(' AND ')}
+      ORDER BY rank, session_text.seq DESC, m.turn DESC
+      LIMIT @limit OFFSET @offset)
+    SELECT session_text.session AS session, session_text.actor AS actor, session_text.kind AS kind,
+      page.seq AS seq, page.turn AS turn, m.at AS at, m.level AS level,
+      snippet(session_text, ${TEXT_COLUMN}, @open, @close, '…', ${SNIPPET_TOKENS}) AS snip, page.rank AS rank
+    FROM page CROSS JOIN session_text ON session_text.rowid = page.doc
+      LEFT JOIN session_text_meta m ON m.doc = page.doc
+    WHERE session_text MATCH @q
+    ORDER BY page.rank, page.seq DESC, page.turn DESC`;
   let rows: Row[];
   try {
     rows = db.prepare(sql).all(params) as Row[];
