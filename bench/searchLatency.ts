@@ -196,7 +196,8 @@ async function main(): Promise<void> {
     for (const shape of SHAPES) {
       log(`${shape.name}: ${SAMPLES} requests…`);
       // warm-up: the first queries load pages into the cache
-      for (let i = 0; i < 10; i++) await client.request(subject, JSON.stringify(shape.request(i)));
+      for (let i = 0; i < 10; i++)
+        await client.request(subject, JSON.stringify(shape.request(i)), { timeout: 30_000 });
       const nats: number[] = [];
       const local: number[] = [];
       let hits = 0;
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
         const req = shape.request(i);
         const t = performance.now();
         const reply = (
-          await client.request(subject, JSON.stringify(req), { timeout: 10_000 })
+          await client.request(subject, JSON.stringify(req), { timeout: 30_000 })
         ).json<SearchResponse>();
         nats.push(performance.now() - t);
         if ('error' in reply) throw new Error(`${shape.name}: ${reply.error.code} ${reply.error.message}`);

@@ -15,6 +15,12 @@ export const SEARCH_DEFAULT_LIMIT = 20;
 /** Deepest offset a request may page to (bm25 ranking re-sorts every match per page). */
 export const SEARCH_MAX_OFFSET = 10_000;
 
+/**
+ * Most matches a query ranks: one matching more is ranked among its newest 10,000 matches
+ * (`windowed: true` in the reply). bm25 costs ~10 µs per match on the hosting node's main thread.
+ */
+export const SEARCH_RANK_WINDOW = 10_000;
+
 /** How much a logged turn matters, lowest first (seed 002 `LogEntry.level`); workspace-node/logLevel.ts decides. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -104,6 +110,10 @@ export const SearchResponse = Type.Union(
         hits: Type.Array(SearchHit),
         nextOffset: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
           description: 'offset of the next page; null when this page is the last',
+        }),
+        windowed: Type.Boolean({
+          description:
+            'true: the query matched more than 10,000 turns and was ranked among the newest 10,000 of them (narrow it: words, filters, from/to)',
         }),
       },
       { additionalProperties: false },

@@ -1,7 +1,8 @@
 /**
  * Log search over one workspace's full-text index (`parsed_sessions.db`: the FTS5 table
  * `session_text`, one row per logged turn, and `session_text_meta`, its turn, time and level).
- * Ranked by bm25 (best first, newest first among equals), filtered by session, actor id, actor kind,
+ * Ranked by bm25 (best first, newest first among equals; among the newest SEARCH_RANK_WINDOW
+ * matches when there are more), filtered by session, actor id, actor kind,
  * time and level, paged by offset; each hit carries the FTS5 snippet of the turn's text with the
  * matched terms as offsets. A query FTS5 cannot parse is a typed MOE_ERR_SEARCH_QUERY, never a
  * crash or a 500. Reads only: the projection worker writes the index on its own connection (WAL).
@@ -11,6 +12,7 @@
 import type Database from 'better-sqlite3';
 import {
   SEARCH_DEFAULT_LIMIT,
+  SEARCH_RANK_WINDOW,
   type LogLevel,
   type SearchHit,
   type SearchPage,
@@ -65,7 +67,16 @@ export function searchLogs(
   db: Database.Database,
   where: { org: string; ws: string },
   req: SearchRequest,
+  rankWindow = SEARCH_RANK_WINDOW,
 ): SearchPage {
+  const run = <T>(sql: string, params: Record<string, unknown>): T[] => {
+    try {
+      return db.prepare(sql).all(params) as T[];
+    } catch (err) {
+      if (isQueryError(err)) throw errors.SEARCH_QUERY((err as Error).message, { cause: err });
+      throw err;
+    }
+  };
   const conds = ['session_text MATCH @q'];
   const params: Record<string, unknown> = { q: req.q };
   if (req.session !== undefined) {
@@ -102,12 +113,24 @@ export function searchLogs(
   params.offset = offset;
   params.open = OPEN;
   params.close = CLOSE;
-  // Two steps: rank every match by bm25 and keep one page of rowids (cheap), then build snippets
-  // for that page only: snippet() over every match of a common word costs far more than ranking.
+  const filtered = `FROM session_text LEFT JOIN session_text_meta m ON m.doc = session_text.rowid
+      WHERE ${conds.join(' AND ')}`;
+  // bm25 costs ~10 µs per match and runs on the node's main thread: a query matching more than
+  // `rankWindow` turns is ranked among its newest `rankWindow` matches only (rowids grow with time;
+  // walking matches newest first costs no ranking), so every search answers within a bound.
+  params.window = rankWindow - 1;
+  // the window's oldest match, and whether one more (older) exists
+  const edge = run<{ doc: number }>(
+    `SELECT session_text.rowid AS doc ${filtered} ORDER BY session_text.rowid DESC LIMIT 2 OFFSET @window`,
+    params,
+  );
+  const windowed = edge.length === 2;
+  params.oldest = windowed ? edge[0]!.doc : 0;
+  // Two steps: rank the matches by bm25 and keep one page of rowids, then build snippets for that
+  // page only: snippet() over every match of a common word costs more than ranking them.
   const sql = `WITH page AS (
       SELECT session_text.rowid AS doc, bm25(session_text) AS rank, session_text.seq AS seq, m.turn AS turn
-      FROM session_text LEFT JOIN session_text_meta m ON m.doc = session_text.rowid
-      WHERE ${conds.join(' AND ')}
+      ${filtered} AND session_text.rowid >= @oldest
       ORDER BY rank, session_text.seq DESC, m.turn DESC
       LIMIT @limit OFFSET @offset)
     SELECT session_text.session AS session, session_text.actor AS actor, session_text.kind AS kind,
@@ -117,13 +140,7 @@ export function searchLogs(
       LEFT JOIN session_text_meta m ON m.doc = page.doc
     WHERE session_text MATCH @q
     ORDER BY page.rank, page.seq DESC, page.turn DESC`;
-  let rows: Row[];
-  try {
-    rows = db.prepare(sql).all(params) as Row[];
-  } catch (err) {
-    if (isQueryError(err)) throw errors.SEARCH_QUERY((err as Error).message, { cause: err });
-    throw err;
-  }
+  const rows = run<Row>(sql, params);
   const hits = rows.slice(0, limit).map((r): SearchHit => {
     const id = r.actor.split('.').at(-1) ?? r.actor;
     return {
@@ -138,5 +155,5 @@ export function searchLogs(
       score: -r.rank,
     };
   });
-  return { hits, nextOffset: rows.length > limit ? offset + limit : null };
+  return { hits, nextOffset: rows.length > limit ? offset + limit : null, windowed };
 }

@@ -141,6 +141,7 @@ export async function searchCommand(a: SearchArgs, print: (s: string) => void): 
       print(`      ${markedSnippet(h, a.bold)}`);
     }
     if (reply.nextOffset !== null) print(`more: --offset ${reply.nextOffset}`);
+    if (reply.windowed) print('(more than 10,000 matches: ranked among the newest 10,000; narrow the query)');
     return 0;
   } finally {
     await nc.close().catch(() => undefined);

@@ -96,7 +96,13 @@ export function searchRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           const factory = BY_CODE.get(reply.error.code) ?? errors.SEARCH_FAILED;
           throw factory(reply.error.message);
         }
-        return { workspace: ws.id, q: q.q, hits: reply.hits, nextOffset: reply.nextOffset };
+        return {
+          workspace: ws.id,
+          q: q.q,
+          hits: reply.hits,
+          nextOffset: reply.nextOffset,
+          windowed: reply.windowed,
+        };
       },
     );
   };

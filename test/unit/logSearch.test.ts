@@ -131,6 +131,15 @@ describe('searchLogs', () => {
     ]);
   });
 
+  it('ranks a query with more matches than the window among its newest matches only, and says so', () => {
+    const db = cluster.parsed_sessions;
+    expect(searchLogs(db, where, { q: 'zebra' }).windowed).toBe(false);
+    const r = searchLogs(db, where, { q: 'zebra' }, 2);
+    expect(r.windowed).toBe(true);
+    expect(r.hits.map((h) => h.seq).sort()).toEqual([5, 6]);
+    expect(searchLogs(db, where, { q: 'zebra', session: 's1' }, 2)).toMatchObject({ windowed: false });
+  });
+
   it('pages by offset without repeating or losing a hit', () => {
     const db = cluster.parsed_sessions;
     const all = ids(searchLogs(db, where, { q: 'zebra' }));
