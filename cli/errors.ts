@@ -3,7 +3,7 @@
  * MOE_ERR_USAGE (a flag) and MOE_ERR_CONFIG (an environment variable) exit 2, others 1;
  * cli/reportError.ts maps Node's own errors (bad URL, busy port, …) onto these codes.
  */
-import { defineErrors } from '../schemas/index.js';
+import { defineErrors, SEARCH_ERROR_SPECS } from '../schemas/index.js';
 
 export const errors = defineErrors('cli', {
   USAGE: { code: 'MOE_ERR_USAGE', message: 'invalid command line', status: 400 },
@@ -48,6 +48,11 @@ export const errors = defineErrors('cli', {
     code: 'MOE_ERR_REPLAY_MISMATCH',
     message: 'replayed state differs from the stored snapshot',
   },
+  // moe search (cli/commands/search.ts): the node's refusals and no node hosting the workspace
+  SEARCH_QUERY: SEARCH_ERROR_SPECS.SEARCH_QUERY,
+  SEARCH_REQUEST: SEARCH_ERROR_SPECS.SEARCH_REQUEST,
+  SEARCH_FAILED: SEARCH_ERROR_SPECS.SEARCH_FAILED,
+  SEARCH_UNAVAILABLE: SEARCH_ERROR_SPECS.SEARCH_UNAVAILABLE,
   RESTORE_NONE_AT: {
     code: 'MOE_ERR_RESTORE_NONE_AT',
     message: 'no backup of the workspace was taken at or before the --at time',

@@ -74,6 +74,27 @@ completed).
   --id ID                  task id (default t-<random>)
   --timeout MS             how long --wait waits (default 120000)
   --nats URL               NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  search: `usage: moe search "<query>" --org O --workspace W [--session S] [--agent A] [--kind K]
+                  [--from TIME] [--to TIME] [--level L,...] [--limit N] [--offset N] [--json]
+                  [--timeout MS] [--nats URL]
+
+Full-text search of a workspace's session logs, best match first, matched words marked. The node
+hosting the workspace answers (moe.api.<org>.<ws>.search). The query is FTS5 syntax: words (all
+must match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5), column:word (session, actor, kind, text).
+
+  --org O, --workspace W   the workspace to search
+  --session S              only turns logged in session S
+  --agent A                only turns of the actor with id A (an agent, coordinator, session, ...)
+  --kind K                 only turns of actors of kind K (agent, coordinator, session, ...)
+  --from TIME, --to TIME   only turns at or after / before TIME (ISO 8601 or ms since epoch)
+  --level L,...            only these levels: debug, info, warn, error
+  --limit N, --offset N    page size (default 20, at most 100) and hits to skip
+  --json                   print the page as JSON (errors too: {"error":{"code","message"}} on stdout)
+  --timeout MS             how long to wait for the node (default 10000)
+  --nats URL               NATS server (NATS_URL, default nats://127.0.0.1:4222)
+
+A query FTS5 cannot parse exits 1 with MOE_ERR_SEARCH_QUERY; no node hosting the workspace with
+MOE_ERR_SEARCH_UNAVAILABLE.`,
   backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
        moe backup list <org>/<ws> [--json]
        moe backup verify <org>/<ws> [--id ID] [--json]
@@ -162,6 +183,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   supervisor  run a supervisor: node liveness, lease repair, dashboard
   node        run a workspace-node; drain, undrain or list nodes (node drain <id>)
   task        submit a task over NATS (and wait for its result)
+  search      full-text search of a workspace's session logs (ranked, filtered)
   backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -26,6 +26,7 @@ import { authDirFromEnv } from '../gateway/index.js';
 import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
 import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
+import { searchCommand } from './commands/search.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
@@ -327,6 +328,48 @@ async function main(argv: string[]): Promise<number> {
           ...(values.session ? { session: String(values.session) } : {}),
           ...(values.id ? { id: String(values.id) } : {}),
           ...(values.project ? { project: String(values.project) } : {}),
+        },
+        print,
+      );
+    }
+    case 'search': {
+      // full-text search of a workspace's session logs over NATS (cli/commands/search.ts)
+      const { values, positionals } = parse({
+        org: { type: 'string' },
+        workspace: { type: 'string' },
+        session: { type: 'string' },
+        agent: { type: 'string' },
+        kind: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        level: { type: 'string' },
+        limit: { type: 'string' },
+        offset: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        nats: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      const q = positionals.join(' ').trim();
+      if (!q || !values.org || !values.workspace)
+        throw errors.USAGE('moe search "<query>" --org O --workspace W (moe search --help)');
+      const opt = (k: keyof typeof values) => (typeof values[k] === 'string' ? { [k]: values[k] } : {});
+      return searchCommand(
+        {
+          q,
+          org: String(values.org),
+          workspace: String(values.workspace),
+          ...opt('session'),
+          ...opt('agent'),
+          ...opt('kind'),
+          ...opt('from'),
+          ...opt('to'),
+          ...opt('level'),
+          ...opt('limit'),
+          ...opt('offset'),
+          json: Boolean(values.json),
+          natsUrl: nats(values.nats),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
+          bold: process.stdout.isTTY === true,
         },
         print,
       );

@@ -4,7 +4,7 @@
  * catalogues; a test fails when it drifts).
  */
 import { machineErrors } from '../actors/index.js';
-import { defineErrors } from '../schemas/index.js';
+import { defineErrors, SEARCH_ERROR_SPECS } from '../schemas/index.js';
 
 export const errors = defineErrors('gateway', {
   VALIDATION: { code: 'MOE_ERR_VALIDATION', message: 'request does not match the route schema', status: 400 },
@@ -106,6 +106,17 @@ export const errors = defineErrors('gateway', {
     code: 'MOE_ERR_UPGRADE_REQUIRED',
     message: 'this route speaks WebSocket only: open it with an Upgrade: websocket request',
     status: 426,
+  },
+  // log search (routes/search.ts): the hosting node's refusals, same specs as its catalogue
+  SEARCH_QUERY: SEARCH_ERROR_SPECS.SEARCH_QUERY,
+  SEARCH_REQUEST: SEARCH_ERROR_SPECS.SEARCH_REQUEST,
+  SEARCH_FAILED: SEARCH_ERROR_SPECS.SEARCH_FAILED,
+  SEARCH_UNAVAILABLE: {
+    code: 'MOE_ERR_SEARCH_UNAVAILABLE',
+    message:
+      'no workspace-node hosts this workspace right now, so its log index cannot be searched; retry later',
+    status: 503,
+    retryable: true,
   },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },

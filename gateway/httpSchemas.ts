@@ -3,7 +3,14 @@
  * and command data reuse the wire contract in `schemas/`, so REST and NATS accept the same values.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { AgentMessageData, CoordinatorSubmit, ScriptStep, SessionCommands, Token } from '../schemas/index.js';
+import {
+  AgentMessageData,
+  CoordinatorSubmit,
+  ScriptStep,
+  SearchRequest,
+  SessionCommands,
+  Token,
+} from '../schemas/index.js';
 import { AgentConfig, LaneWorkflows, OrgRole } from '../schemas/index.js';
 
 export const ErrorBody = Type.Object(
@@ -148,6 +155,31 @@ export const MessagesQuery = Type.Object(
     /** the page starts after this agent turn (`nextCursor` of the previous page); default 0 */
     cursor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  strict,
+);
+
+/** `GET /api/workspaces/:id/search` (routes/search.ts); the NATS request it becomes: schemas/search.ts */
+const Time = Type.String({
+  pattern: '^[0-9A-Za-z:.+-]{1,40}$',
+  description: 'ISO 8601 time (2026-01-31T12:00:00Z) or ms since epoch',
+});
+export const SearchQuery = Type.Object(
+  {
+    q: SearchRequest.properties.q,
+    session: Type.Optional(Token),
+    agent: Type.Optional(Token),
+    kind: Type.Optional(Token),
+    from: Type.Optional(Time),
+    to: Type.Optional(Time),
+    level: Type.Optional(
+      Type.String({
+        pattern: '^(debug|info|warn|error)(,(debug|info|warn|error)){0,3}$',
+        description: 'comma-separated levels to keep, e.g. warn,error',
+      }),
+    ),
+    limit: SearchRequest.properties.limit,
+    offset: SearchRequest.properties.offset,
   },
   strict,
 );

@@ -12,6 +12,7 @@ import { EVENT_SCHEMAS } from './eventCodec.js';
 import { LiveDelta } from './liveDelta.js';
 import { ReplayRequest, ReplayResponse } from './replay.js';
 import { BOARD_COMMANDS_BY_KIND } from './boards.js';
+import { SearchRequest, SearchResponse } from './search.js';
 import { COMMANDS_BY_KIND, SystemCommands, TaskCompleted, TaskFailed, TaskSubmit } from './commands.js';
 
 export function exportedSchemas(): Record<string, TSchema> {
@@ -28,6 +29,8 @@ export function exportedSchemas(): Record<string, TSchema> {
     ReplayRequest,
     ReplayResponse,
     LiveDelta,
+    SearchRequest,
+    SearchResponse,
   };
   for (const [kind, commands] of Object.entries({
     ...COMMANDS_BY_KIND,

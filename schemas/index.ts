@@ -19,3 +19,4 @@ export * from './replay.js';
 export * from './boards.js';
 export * from './boardEvents.js';
 export * from './liveDelta.js';
+export * from './search.js';

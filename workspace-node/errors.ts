@@ -6,7 +6,7 @@
  */
 import { kernelErrors } from '../actors/kernel/errors.js';
 import { machineErrors } from '../actors/errors.js';
-import { defineErrors } from '../schemas/index.js';
+import { defineErrors, SEARCH_ERROR_SPECS } from '../schemas/index.js';
 
 const nodeErrors = defineErrors('workspace-node', {
   REPLY_TOO_LARGE: {
@@ -187,6 +187,10 @@ const nodeErrors = defineErrors('workspace-node', {
     message: 'the data directory is on a FUSE filesystem (SQLite and session logs need a local disk)',
     status: 500,
   },
+  // log search (logSearch.ts, searchService.ts; the same specs as the gateway's and the CLI's)
+  SEARCH_QUERY: SEARCH_ERROR_SPECS.SEARCH_QUERY,
+  SEARCH_REQUEST: SEARCH_ERROR_SPECS.SEARCH_REQUEST,
+  SEARCH_FAILED: SEARCH_ERROR_SPECS.SEARCH_FAILED,
 });
 
 export const errors = { ...kernelErrors, ...machineErrors, ...nodeErrors };

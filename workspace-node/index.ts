@@ -16,6 +16,8 @@ export { errors } from './errors.js';
 export { scriptedProvider, demoScript, SCRIPTED_MODEL } from './providers/scripted.js';
 export type { Provider, ChatRequest, ProviderEvent, ToolDefinition } from './providers/provider.js';
 export { createProjector, lineTurns } from './projections.js';
+export { searchLogs } from './logSearch.js';
+export { serveLogSearch } from './searchService.js';
 export {
   backupWorkspace,
   restoreBackup,

@@ -15,6 +15,7 @@ import {
   type JournalRecord,
   type JsonlLine,
 } from '../schemas/index.js';
+import { logLevel } from './logLevel.js';
 
 /** The query databases projections write to (workspace.db: its backup catalogue, workspaceDb.ts). */
 export interface ProjectionDatabases {
@@ -48,6 +49,10 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
     'INSERT INTO session_text (session, actor, kind, text, seq) VALUES (?, ?, ?, ?, ?)',
   );
   const seen = cluster.parsed_sessions.prepare('INSERT OR IGNORE INTO indexed (seq, turn) VALUES (?, ?)');
+  // the turn, time and level of each full-text row (rowid = doc), for log search's filters
+  const textMeta = cluster.parsed_sessions.prepare(
+    'INSERT INTO session_text_meta (doc, turn, at, level) VALUES (?, ?, ?, ?)',
+  );
   const call = cluster.metrics.prepare(
     `INSERT OR IGNORE INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
        cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
@@ -80,7 +85,8 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
           JSON.stringify(r.cmd.data ?? {}),
           ...r.events.map((e) => JSON.stringify(e)),
         ].join(' ');
-        text.run(r.session, addressKey(r.actor), r.actor.kind, words, seq);
+        const doc = text.run(r.session, addressKey(r.actor), r.actor.kind, words, seq).lastInsertRowid;
+        textMeta.run(doc, r.turn, r.cmd.at, logLevel(r));
       },
     },
     {

@@ -3,7 +3,7 @@
  *   sessions.db         actor snapshots, applied command ids, pending effects and timers (kernel)
  *   messages.db         conversation messages                      (projection)
  *   artifacts.db        files agents produced, content-addressed    (written by tools)
- *   parsed_sessions.db  full-text index of session logs            (projection)
+ *   parsed_sessions.db  full-text index of session logs            (projection; log search: logSearch.ts)
  *   metrics.db          per-call statistics: provider, model, tokens, cost, price, duration (projection)
  *   workspace.db        workspace config, lease history, backup catalogue (workspaceDb.ts)
  * Projections record the last journal sequence they applied and can be rebuilt from events.
@@ -36,7 +36,9 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
     CREATE INDEX IF NOT EXISTS messages_actor ON messages (actor, seq);`,
   parsed_sessions: `CREATE VIRTUAL TABLE IF NOT EXISTS session_text USING fts5(session, actor, kind, text, seq UNINDEXED);
     CREATE TABLE IF NOT EXISTS indexed (seq INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (seq, turn)) WITHOUT ROWID;`,
+      PRIMARY KEY (seq, turn)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS session_text_meta (doc INTEGER PRIMARY KEY, turn INTEGER NOT NULL,
+      at INTEGER NOT NULL, level TEXT NOT NULL);`,
   metrics: `CREATE TABLE IF NOT EXISTS calls (
       seq INTEGER NOT NULL, turn INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL, session TEXT NOT NULL,
       provider TEXT NOT NULL, model TEXT NOT NULL,

@@ -35,6 +35,7 @@ import { llmCallHandler } from './effects/llmCall.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
 import { ProjectionQueue } from './projectionQueue.js';
+import { serveLogSearch } from './searchService.js';
 import type { ProviderRouter, ToolDefinition } from './providers/index.js';
 import { openSqliteCluster, type SqliteCluster } from './sqliteCluster.js';
 import { WorkspaceMetadata } from './workspaceDb.js';
@@ -185,14 +186,23 @@ export class WorkspaceHost {
   }
 
   private detachTenancy: (() => void) | undefined;
+  /** `moe.api.<org>.<ws>.search` while this node hosts the workspace (searchService.ts) */
+  private search: { stop(): void } | undefined;
 
   async start(): Promise<void> {
     await this.kernel.start();
     this.detachTenancy = this.o.tenancy?.attach(this.o.org, this.o.ws, this.metadata);
+    this.search = serveLogSearch(
+      this.o.nc,
+      { org: this.o.org, ws: this.o.ws },
+      this.cluster.parsed_sessions,
+      this.o.log.child({ org: this.o.org, ws: this.o.ws }),
+    );
   }
 
   async stop(): Promise<void> {
     this.detachTenancy?.();
+    this.search?.stop();
     await this.kernel.stop();
     await this.close();
   }
@@ -206,6 +216,7 @@ export class WorkspaceHost {
    */
   async handOver(timeoutMs: number, beforeClose?: () => Promise<void>): Promise<boolean> {
     this.detachTenancy?.();
+    this.search?.stop();
     const quiet = await this.kernel.handOver(timeoutMs);
     await beforeClose?.();
     await this.close();

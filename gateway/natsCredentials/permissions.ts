@@ -58,7 +58,8 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
       };
     case 'gateway':
       return {
-        pub: { allow: ['moe.cmd.>', 'moe.dlq.>', ...PLATFORM_JS] },
+        // moe.api.*.*.search: GET /api/workspaces/:id/search asks the hosting node (schemas/search.ts)
+        pub: { allow: ['moe.cmd.>', 'moe.dlq.>', 'moe.api.*.*.search', ...PLATFORM_JS] },
         sub: { allow: ['moe.>', ...PLATFORM_JS] },
         responses: true,
       };

@@ -11,6 +11,7 @@ import { healthRoutes } from './health.js';
 import { messageRoutes } from './messages.js';
 import { orgRoutes } from './orgs.js';
 import { projectRoutes } from './projects.js';
+import { searchRoutes } from './search.js';
 import { sessionRoutes } from './sessions.js';
 import { streamRoutes } from './streams.js';
 import { taskRoutes } from './tasks.js';
@@ -41,6 +42,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       cardRoutes,
       messageRoutes,
       terminalRoutes,
+      searchRoutes,
     ]) {
       await app.register(family(ctx));
     }

@@ -4,12 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type StartedGateway } from '../../gateway/index.js';
+import { eventually } from '../harness/index.js';
 import { call, JWT_SECRET, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
 
 let stack: Stack;
 let live: StartedGateway;
 let auth: { authorization: string };
 let paths: string[];
+let wsId: string;
 
 // a tiny deterministic PRNG so failures reproduce
 let seed = 42;
@@ -92,6 +94,7 @@ beforeAll(async () => {
       title: 'c',
     })
   ).body.id;
+  wsId = ws;
   paths = [
     '/auth/register',
     '/auth/login',
@@ -169,6 +172,60 @@ describe('malformed input', () => {
       'MOE_ERR_UNSUPPORTED_MEDIA_TYPE',
     );
     expect((await fetch(`${live.url}/healthz`)).status).toBe(200);
+  });
+
+  it('300 random search queries (FTS5 syntax fragments) get 200 or a coded 4xx, never a 5xx', async () => {
+    // the workspace is hosted once its node answers the search service (provisioning)
+    await eventually(async () =>
+      (await call(stack.gw, auth, 'GET', `/api/workspaces/${wsId}/search?q=x`)).status === 200
+        ? true
+        : undefined,
+    );
+    const fragments = [
+      'x',
+      '"',
+      '*',
+      '(',
+      ')',
+      'AND',
+      'OR',
+      'NOT',
+      'NEAR(',
+      ':',
+      'text:',
+      'nope:',
+      '^',
+      '-',
+      '+',
+      ',',
+      '🙂',
+      "'",
+      '\\',
+      '{',
+      '}',
+      '.',
+      'x*',
+      ' ',
+      '\u0000',
+      'é',
+    ];
+    let clientErrors = 0;
+    for (let i = 0; i < 300; i++) {
+      const q = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => pick(fragments)).join(
+        pick(['', ' ']),
+      );
+      const res = await stack.gw.app.inject({
+        method: 'GET',
+        url: `/api/workspaces/${wsId}/search?q=${encodeURIComponent(q)}`,
+        headers: auth,
+      });
+      expect(res.statusCode, `${JSON.stringify(q)} → ${res.body}`).toBeLessThan(500);
+      if (res.statusCode >= 400) {
+        clientErrors++;
+        expect(res.json().error.code, q).toMatch(/^MOE_ERR_(SEARCH_QUERY|VALIDATION)$/);
+      }
+    }
+    expect(clientErrors).toBeGreaterThan(0);
   });
 
   it('unknown routes and bad ids in paths get coded 404 / 400', async () => {

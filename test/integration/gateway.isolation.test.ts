@@ -150,6 +150,7 @@ const routes: Route[] = [
   ['GET', () => `/api/tasks/${ids.task}/messages`],
   ['POST', () => `/api/tasks/${ids.task}/messages`, { text: 'x' }],
   ['GET', () => `/api/cards/${ids.card}/terminal`],
+  ['GET', () => `/api/workspaces/${ids.ws}/search?q=x`],
 ];
 
 describe('tenant isolation', () => {
