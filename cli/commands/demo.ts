@@ -3,7 +3,8 @@
  * task to a `coordinator` that plans it into two subtasks and runs two expert agents IN PARALLEL
  * on the offline `scripted` provider, then prints the aggregated result and the session's event
  * timeline (coordinator + both experts), with the JSONL path and the command that verifies it
- * (`node dist/cli/moe.js replay …`: `moe` is not on PATH in a clone). On a shared NATS another
+ * (`node dist/cli/moe.js replay …`: `moe` is not on PATH in a clone). Then a card moves through a
+ * board's lane workflow (demoBoard.ts). On a shared NATS another
  * node may host the demo's workspace: then the log is in that node's data dir, and it says so
  * rather than print a path that does not exist.
  */
@@ -16,6 +17,7 @@ import { MoeClient, type RecordWithSeq } from '../../client/index.js';
 import { findEvent, KV_BUCKETS, type ActorAddress, type ScriptStep } from '../../schemas/index.js';
 import { nodeConfigFromEnv, sharedFilesDir, workspaceDir } from '../../workspace-node/index.js';
 import { timeline } from '../output.js';
+import { runBoardDemo } from './demoBoard.js';
 import { moeCommandLine } from '../selfCommand.js';
 
 const isEnd = (r: RecordWithSeq) =>
@@ -157,6 +159,7 @@ export async function runDemo(
     `Steps: ${String(outcome.steps)} coordinator call(s), tokens in/out: ${usage.inputTokens}/${usage.outputTokens}, ` +
       `cost ${String(outcome.costMicros)} µ$, price ${String(outcome.priceMicros)} µ$ (provider: ${outcome.provider})`,
   );
+  if (!(await runBoardDemo(client, org, ws, run, print))) return 1;
   const dir = workspaceDir(dataDir, org, ws);
   const log = join(dir, 'sessions', `${session}.jsonl`);
   if (await appears(log, 3000)) {

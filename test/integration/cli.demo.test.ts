@@ -39,6 +39,12 @@ describe('moe up --demo', () => {
     });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/The demo is over and the platform has stopped/);
+    // the board part: a card moves into a lane whose 3-agent workflow runs and moves it on, once
+    expect(r.stdout).toMatch(/card moved todo → plan/);
+    for (const agent of ['ceo', 'strategy', 'storyboard'])
+      expect(r.stdout).toMatch(new RegExp(`agent ${agent} completed`));
+    expect(r.stdout.match(/card moved plan → done/g), r.stdout).toHaveLength(1);
+    expect(r.stdout).toMatch(/Card c-\S+ is in "Done" with its results/);
     const verify = /^Verify it:\s+(.+)$/m.exec(r.stdout)?.[1];
     expect(verify, r.stdout).toBeDefined();
     const replay = await sh(verify!, root);
