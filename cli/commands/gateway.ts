@@ -16,13 +16,23 @@ export function jwtSecret(print: (s: string) => void): string {
 }
 
 export async function serveGateway(
-  o: { nc?: NatsConnection; natsUrl: string; port: number; host: string },
+  o: {
+    nc?: NatsConnection;
+    natsUrl: string;
+    port: number;
+    host: string;
+    /** the console's supervisor and operator token (`moe up` wires its own) */
+    supervisorUrl?: string;
+    operatorToken?: string;
+  },
   print: (s: string) => void,
 ): Promise<StartedGateway> {
   return startGateway({
     ...(o.nc ? { nc: o.nc } : { natsUrl: o.natsUrl }),
     port: o.port,
     host: o.host,
+    ...(o.supervisorUrl ? { supervisorUrl: o.supervisorUrl } : {}),
+    ...(o.operatorToken ? { operatorToken: o.operatorToken } : {}),
     jwtSecret: jwtSecret(print),
     logger: { level: process.env.MOE_LOG_LEVEL ?? 'warn' },
   });

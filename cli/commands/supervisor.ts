@@ -13,11 +13,13 @@ export async function serveSupervisor(o: {
   natsUrl: string;
   port: number;
   host: string;
+  operatorToken?: string;
 }): Promise<Supervisor> {
   return startSupervisor({
     ...(o.nc ? { nc: o.nc } : { natsUrl: o.natsUrl }),
     port: o.port,
     host: o.host,
+    ...(o.operatorToken ? { operatorToken: o.operatorToken } : {}),
     logger: pino({ level: process.env.MOE_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
   });
 }

@@ -9,6 +9,7 @@
  * end of the demo — goes newest first and NATS last, so the node releases its leases and its
  * heartbeat while the server still answers, within {@link STOP_BOUND_MS} (then the server is killed).
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { lockDataDir, startWorkspaceNode } from '../../workspace-node/index.js';
@@ -103,25 +104,37 @@ export async function upCommand(args: UpArgs, print: (s: string) => void): Promi
         ? '  provider  scripted (offline, deterministic) — no provider API key configured'
         : `  providers ${Object.keys(node.agents.profiles).join(', ')} (profiles; see docs/agents.md)`,
     );
-    if (a.gateway) {
-      const gateway = await serveGateway(
-        { nc: nats.nc, natsUrl: nats.url, port: a.port, host: a.host },
-        print,
-      );
-      parts.add('gateway', () => gateway.close());
-      gatewayUrl = gateway.url;
-      print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
-    }
+    // The operator's console (on the gateway) reads this supervisor; one operator token for both:
+    // MOE_OPERATOR_TOKEN, else a fresh one printed below (docs/operations.md, "Console").
+    const operatorToken = process.env.MOE_OPERATOR_TOKEN?.trim() || randomBytes(18).toString('base64url');
     if (a.supervisor) {
       const supervisor = await serveSupervisor({
         nc: nats.nc,
         natsUrl: nats.url,
         port: a.supervisorPort,
         host: a.host,
+        operatorToken,
       });
       parts.add('supervisor', () => supervisor.stop());
       supervisorUrl = supervisor.url;
       print(`  supervisor ${supervisor.url} (dashboard; node liveness and lease repair)`);
+    }
+    if (a.gateway) {
+      const gateway = await serveGateway(
+        {
+          nc: nats.nc,
+          natsUrl: nats.url,
+          port: a.port,
+          host: a.host,
+          operatorToken,
+          ...(supervisorUrl ? { supervisorUrl } : {}),
+        },
+        print,
+      );
+      parts.add('gateway', () => gateway.close());
+      gatewayUrl = gateway.url;
+      print(`  gateway   ${gateway.url} (REST + WebSocket; OpenAPI at ${gateway.url}/docs)`);
+      print(`  console   ${gateway.url}/console (operator token: ${operatorToken})`);
     }
   } catch (err) {
     await stop();
@@ -146,6 +159,7 @@ export async function upCommand(args: UpArgs, print: (s: string) => void): Promi
     }
     print('\nThe platform stays up until Ctrl-C:');
     if (gatewayUrl) print(`  gateway   ${gatewayUrl} (OpenAPI at ${gatewayUrl}/docs)`);
+    if (gatewayUrl) print(`  console   ${gatewayUrl}/console`);
     if (supervisorUrl) print(`  dashboard ${supervisorUrl}`);
     print(`  NATS      ${nats.url}`);
   }

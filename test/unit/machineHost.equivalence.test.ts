@@ -229,6 +229,17 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'card.delete', data: {} },
     ],
   ],
+  audit: [
+    [
+      { type: 'audit.record', data: { action: 'redrive', target: 'dlq/1', by: 'u1', role: 'admin' } },
+      {
+        type: 'audit.record',
+        data: { action: 'approve', target: 'task/t1', by: 'operator', role: 'operator', detail: 'ok' },
+      },
+      // another kind's command: no transition, refused
+      { type: 'org.create', data: { name: 'x' } },
+    ],
+  ],
   org: [
     [
       { type: 'workspace.add', data: { workspace: 'early' } },
