@@ -65,11 +65,21 @@ function rowsAsOf(path: string, asOf: number, leaveOut: string): Record<string, 
     const compared = tables.filter(
       (t) => !virtual.some((v) => t.name.startsWith(v) && FTS_SHADOW.test(t.name)),
     );
+    // the search index's side table is keyed by the FTS document: its rows up to `asOf` are those
+    // of the documents up to it
+    const docsAsOf = virtual.includes('session_text')
+      ? new Set(
+          (db.prepare('SELECT rowid AS doc, seq FROM session_text').all() as { doc: number; seq: unknown }[])
+            .filter((r) => Number(r.seq) <= asOf)
+            .map((r) => r.doc),
+        )
+      : null;
     return Object.fromEntries(
       compared.map(({ name }) => [
         name,
         (db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[])
           .filter((r) => !('seq' in r) || Number(r.seq) <= asOf)
+          .filter((r) => name !== 'session_text_meta' || docsAsOf === null || docsAsOf.has(Number(r.doc)))
           .filter((r) => r.key !== leaveOut)
           // how far a projection has got: its rows up to `asOf` are what is compared
           .filter((r) => !(name === 'projection_meta' && r.k === 'last_seq'))
