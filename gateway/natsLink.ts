@@ -7,6 +7,7 @@
  * retryable 503 rather than a 500.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { watchNatsStatus } from '../actors/kernel/index.js';
 import type { MoeError } from '../schemas/index.js';
 import { errors } from './errors.js';
 
@@ -29,25 +30,19 @@ export function natsUnavailable(detail: string, cause?: unknown): MoeError {
   });
 }
 
-/** Follows `nc.status()` until the connection closes. */
+/** The kernel's watch of `nc.status()` ({@link watchNatsStatus}), with the gateway's 503s. */
 export function watchNatsLink(nc: NatsConnection): NatsLink {
-  let disconnected = false;
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnecting') disconnected = true;
-      else if (s.type === 'reconnect') disconnected = false;
-    }
-  })().catch(() => undefined);
+  const status = watchNatsStatus(nc);
   return {
     get up() {
-      return !disconnected && !nc.isClosed();
+      return status.up;
     },
     get closed() {
       return nc.isClosed();
     },
     assertUp(what) {
       if (nc.isClosed()) throw natsUnavailable(`${what}: the NATS connection is closed`);
-      if (disconnected) throw natsUnavailable(`${what}: NATS is reconnecting`);
+      if (!status.up) throw natsUnavailable(`${what}: NATS is reconnecting`);
     },
   };
 }

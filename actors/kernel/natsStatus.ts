@@ -1,7 +1,7 @@
 /**
  * Whether a NATS connection is up now: false from a `disconnect` (or `reconnecting`) status until
  * the next `reconnect`, and once closed. The workspace-node's and the supervisor's `/readyz` and
- * `moe_*_nats_connected` read it (the gateway has the same logic with its 503s in gateway/natsLink.ts).
+ * `moe_*_nats_connected` read it, and so does the gateway's link (gateway/natsLink.ts, with its 503s).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 
