@@ -5,11 +5,12 @@
  * reading or writing.
  */
 import { constants } from 'node:fs';
-import { lstat, mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { errors } from '../errors.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** bytes inspected for a NUL byte to call a file binary (git uses 8000) */
 const BINARY_SNIFF_BYTES = 8000;
@@ -54,16 +55,34 @@ export async function readLimited(
   }
 }
 
-/** Creates or replaces a confined regular file (parents created), never following a final symlink. */
+/**
+ * Creates or replaces a confined regular file (parents created), never following a final symlink.
+ * The replacement is atomic: the bytes go to a temp file beside the target (created exclusively,
+ * synced), which is then renamed over it — a process killed mid-write leaves the old content or the
+ * new, never a truncated file (an `edit_file` re-driven after such a kill would otherwise find its
+ * anchor text gone). A symlink swapped in after the check is replaced, not written through.
+ */
 export async function writeNoFollow(absolute: string, shown: string, content: Uint8Array): Promise<void> {
   const existing = await lstat(absolute).catch(() => undefined);
   if (existing?.isDirectory()) throw errors.TOOL_FAILED(`${shown} is a directory`);
   if (existing && !existing.isFile()) throw errors.TOOL_FAILED(`${shown} is not a regular file`);
   await mkdir(dirname(absolute), { recursive: true });
-  const handle = await open(absolute, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  const temp = join(
+    dirname(absolute),
+    `.${basename(absolute)}.moe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+  );
+  const mode = existing ? existing.mode & 0o777 : 0o644;
+  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, mode);
   try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
+    try {
+      await handle.writeFile(content);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, absolute);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
   }
 }
