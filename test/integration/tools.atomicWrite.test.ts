@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isWriteTemp } from '../../workspace-node/tools/safeFs.js';
+import { walk } from '../../workspace-node/tools/walk.js';
 import { eventually, exited, tempDir } from '../harness/index.js';
 
 const SAFE_FS = resolve(import.meta.dirname, '../../dist/workspace-node/tools/safeFs.js');
@@ -50,7 +52,12 @@ describe('file tool writes under kill -9', () => {
         `after kill ${k + 1}: one content`,
       ).toBe(true);
     }
-    // what a kill left behind is a hidden temp file beside the target, never a second visible file
-    expect(readdirSync(dir.path).filter((n) => !n.startsWith('.'))).toEqual(['f.txt']);
+    // what a kill left behind is a temp file beside the target, which walks (list_files, search) skip
+    const left = readdirSync(dir.path).filter((n) => n !== 'f.txt');
+    expect(left.every(isWriteTemp), left.join(', ')).toBe(true);
+    const listed: string[] = [];
+    for await (const e of walk({ absolute: dir.path, relative: '.' }, { recursive: true }))
+      listed.push(e.relative);
+    expect(listed).toEqual(['f.txt']);
   }, 120_000);
 });

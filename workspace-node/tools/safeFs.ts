@@ -55,6 +55,13 @@ export async function readLimited(
   }
 }
 
+const WRITE_TEMP_SUFFIX = '.moe-write.tmp';
+
+/** A temp file {@link writeNoFollow} left behind when its process was killed mid-write (walks skip it). */
+export function isWriteTemp(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(WRITE_TEMP_SUFFIX);
+}
+
 /**
  * Creates or replaces a confined regular file (parents created), never following a final symlink.
  * The replacement is atomic: the bytes go to a temp file beside the target (created exclusively,
@@ -69,7 +76,7 @@ export async function writeNoFollow(absolute: string, shown: string, content: Ui
   await mkdir(dirname(absolute), { recursive: true });
   const temp = join(
     dirname(absolute),
-    `.${basename(absolute)}.moe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+    `.${basename(absolute)}.${process.pid}-${randomBytes(4).toString('hex')}${WRITE_TEMP_SUFFIX}`,
   );
   const mode = existing ? existing.mode & 0o777 : 0o644;
   const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, mode);

@@ -1,10 +1,12 @@
 /**
  * Breadth-first walk of a confined directory for `list_files` and `search`: names sorted, symlinks
  * reported but never followed (so a walk cannot leave the workspace), `.git` and `node_modules`
- * below the start directory skipped, unreadable directories skipped.
+ * below the start directory skipped, unreadable directories skipped, and so are the temp files a
+ * write killed midway left behind (safeFs.ts).
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isWriteTemp } from './safeFs.js';
 
 export interface WalkEntry {
   readonly absolute: string;
@@ -25,6 +27,7 @@ export async function* walk(
     const entries = await readdir(dir.absolute, { withFileTypes: true }).catch(() => []);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
+      if (isWriteTemp(entry.name)) continue;
       const absolute = join(dir.absolute, entry.name);
       const relative = dir.relative === '.' ? entry.name : `${dir.relative}/${entry.name}`;
       const kind = entry.isSymbolicLink()
