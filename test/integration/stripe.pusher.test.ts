@@ -11,6 +11,8 @@ import {
   stripeInvoicePusher,
   type StripePusherConfig,
 } from '../../workspace-node/billing/stripe/index.js';
+import { checkNodeEnv } from '../../workspace-node/index.js';
+import { tempDir } from '../harness/index.js';
 import { startStripeWire, type StripeWire } from '../fakes/stripeWire.js';
 import { handBuiltInvoice } from '../fakes/stripeInvoice.js';
 
@@ -167,7 +169,20 @@ describe('invoicePusherFromEnv', () => {
     ).toBe(true);
   });
 
-  it('refuses a MOE_STRIPE_API_BASE that is not an http(s) URL', () => {
+  it('refuses a MOE_STRIPE_API_BASE that is not an http(s) URL, at start (checkNodeEnv) too', () => {
+    const dir = tempDir('moe-stripe-env-');
+    try {
+      expect(() =>
+        checkNodeEnv(
+          { MOE_STRIPE_SECRET_KEY: 'sk_x', MOE_STRIPE_API_BASE: 'not a url' },
+          { dataDir: dir.path },
+        ),
+      ).toThrow(/MOE_STRIPE_API_BASE/);
+      // without a key payments are off and the other MOE_STRIPE_* variables are not read
+      expect(() => checkNodeEnv({ MOE_STRIPE_DAYS_UNTIL_DUE: 'x' }, { dataDir: dir.path })).not.toThrow();
+    } finally {
+      dir.remove();
+    }
     expect(() =>
       invoicePusherFromEnv({ MOE_STRIPE_SECRET_KEY: 'sk_x', MOE_STRIPE_API_BASE: 'ftp://x' }),
     ).toThrow(/MOE_STRIPE_API_BASE/);
