@@ -304,7 +304,7 @@ export async function startStripeWire(opts: { secretKey?: string } = {}): Promis
       const all = [...store.subscription.values()].filter(
         (s) =>
           (!params.customer || s.customer === params.customer) &&
-          (!params.status || s.status === params.status),
+          (params.status === 'all' || (params.status ? s.status === params.status : s.status !== 'canceled')),
       );
       return [200, list(path, all, params)];
     }

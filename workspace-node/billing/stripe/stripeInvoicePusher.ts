@@ -205,7 +205,11 @@ async function planPrice(
   return price.id;
 }
 
-/** The customer's active subscription on the plan's price: created, or moved from another plan. */
+/**
+ * The customer's subscription on the plan's price: created, or moved from another plan. Listed
+ * without a status filter, which Stripe answers with every subscription not canceled (a past-due
+ * one is still the workspace's subscription, not a reason to make a second).
+ */
 async function planSubscription(
   stripe: Stripe,
   customer: string,
@@ -216,7 +220,7 @@ async function planSubscription(
 ): Promise<string> {
   const plan = invoice.plan.name;
   let other: Stripe.Subscription | undefined;
-  for await (const sub of stripe.subscriptions.list({ customer, status: 'active', limit: 100 })) {
+  for await (const sub of stripe.subscriptions.list({ customer, limit: 100 })) {
     if (sub.items.data.some((item) => item.price.id === price)) return sub.id;
     if (sub.metadata?.moe_plan !== undefined) other ??= sub;
   }
