@@ -14,7 +14,7 @@ import {
 import { checkNodeEnv } from '../../workspace-node/index.js';
 import { tempDir } from '../harness/index.js';
 import { startStripeWire, type StripeWire } from '../fakes/stripeWire.js';
-import { handBuiltInvoice } from '../fakes/stripeInvoice.js';
+import { handBuiltInvoice, usageLine } from '../fakes/stripeInvoice.js';
 
 let fake: StripeWire;
 let config: StripePusherConfig;
@@ -134,6 +134,29 @@ describe('stripeInvoicePusher', () => {
     const proPrice = fake.objects('price').find((p) => p.lookup_key === 'moe_plan_pro')!;
     expect(subs[0]).toMatchObject({ metadata: { moe_plan: 'pro' } });
     expect((subs[0]!.items as { data: { price: { id: string } }[] }).data[0]!.price.id).toBe(proPrice.id);
+  });
+
+  it('an invoice of 400 lines goes out as 250 items summing to the due, and its re-push (3 pages of items) adds none', async () => {
+    const lines = Array.from({ length: 400 }, (_, i) =>
+      usageLine('openai', `m${i}`, 'bulk', 10_001 + i * 997, 1),
+    );
+    const invoice = handBuiltInvoice('bulk', 'ws', '2026-11', 'standard', lines);
+    const started = performance.now();
+    const delivery = await stripeInvoicePusher(config).push(invoice);
+    const pushMs = performance.now() - started;
+    const items = itemsOf(delivery.externalId!);
+    expect(items).toHaveLength(250);
+    expect(items.reduce((a, i) => a + (i.amount as number), 0)).toBe(
+      roundMicrosToCents(invoice.totals.dueMicros),
+    );
+    expect(fake.objects('invoice').find((i) => i.id === delivery.externalId)).toMatchObject({
+      status: 'open',
+      amount_due: roundMicrosToCents(invoice.totals.dueMicros),
+    });
+    const again = await stripeInvoicePusher(config).push(invoice);
+    expect(again.externalId).toBe(delivery.externalId);
+    expect(itemsOf(delivery.externalId!)).toHaveLength(250);
+    console.info(`stripe push of a 250-item invoice through the SDK and the fake: ${pushMs.toFixed(0)} ms`);
   });
 
   it('a refused request (bad key) is MOE_ERR_STRIPE_REFUSED, not retried', async () => {
