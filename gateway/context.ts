@@ -37,6 +37,8 @@ export interface GatewayContext {
   readonly metricsToken: string | null;
   /** the NATS auth directory and a URL to push revocations to; null: per-org NATS credentials are off */
   readonly natsAuth: { readonly dir: AuthDir; readonly natsUrl: string } | null;
+  /** the Stripe webhook endpoint's signing secret; null: the webhook route answers 501 */
+  readonly stripeWebhookSecret: string | null;
   /** concurrent WebSocket/SSE streams per principal */
   readonly streamSlots: StreamSlots;
   /**

@@ -118,6 +118,18 @@ export const errors = defineErrors('gateway', {
     status: 503,
     retryable: true,
   },
+  // payments (routes/stripeWebhook.ts)
+  STRIPE_SIGNATURE: {
+    code: 'MOE_ERR_STRIPE_SIGNATURE',
+    message:
+      'the Stripe-Signature header is missing, malformed, too old or does not match the body under MOE_STRIPE_WEBHOOK_SECRET',
+    status: 400,
+  },
+  STRIPE_NOT_CONFIGURED: {
+    code: 'MOE_ERR_STRIPE_NOT_CONFIGURED',
+    message: 'Stripe webhooks are not set up on this gateway (MOE_STRIPE_WEBHOOK_SECRET)',
+    status: 501,
+  },
   NOT_READY: { code: 'MOE_ERR_NOT_READY', message: 'gateway is not ready', status: 503, retryable: true },
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
   /** the board actor's refusals (`board.move.refused`), same codes and statuses as the machine's catalogue */

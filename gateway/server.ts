@@ -87,6 +87,12 @@ export interface GatewayOptions {
   operators?: readonly string[];
   /** the supervisor whose `/api/status` the console shows (default: MOE_SUPERVISOR_URL; unset: no nodes) */
   supervisorUrl?: string;
+  /**
+   * the signing secret of the Stripe webhook endpoint (`whsec_…`) that `POST
+   * /api/billing/stripe/webhook` verifies against (default: MOE_STRIPE_WEBHOOK_SECRET; unset: the
+   * route answers 501)
+   */
+  stripeWebhookSecret?: string;
   /** HS256 secret for user tokens (at least 32 chars) */
   jwtSecret: string;
   /** user token lifetime, seconds (default 12 h) */
@@ -234,6 +240,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     commandTimeoutMs,
     metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
     natsAuth: natsAuthFrom(opts, nc),
+    stripeWebhookSecret: opts.stripeWebhookSecret ?? (process.env.MOE_STRIPE_WEBHOOK_SECRET?.trim() || null),
     streamSlots: streamSlots(opts.maxStreamsPerPrincipal ?? DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
     tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
   };

@@ -6,6 +6,7 @@
  */
 import { nodeConfigFromEnv } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
+import { stripeConfigFromEnv } from './billing/stripe/index.js';
 import { drainConfigFromEnv } from './drain.js';
 import { toolsetOptions } from './effects/agentRuntime.js';
 import { limitsConfigFromEnv } from './limits/index.js';
@@ -24,6 +25,7 @@ export function checkNodeEnv(env: NodeJS.ProcessEnv = process.env, options: Chec
   providersConfigFromEnv(env);
   limitsConfigFromEnv(env);
   drainConfigFromEnv(env);
+  stripeConfigFromEnv(env);
   const project = env.MOE_PROJECT_CONFIG?.trim();
   toolsetOptions(project ? loadProjectConfig(project).tools : undefined, env);
 }

@@ -187,6 +187,18 @@ const nodeErrors = defineErrors('workspace-node', {
     message: 'the data directory is on a FUSE filesystem (SQLite and session logs need a local disk)',
     status: 500,
   },
+  // payments (billing/stripe/): whether the invoice.push effect should retry
+  STRIPE_UNAVAILABLE: {
+    code: 'MOE_ERR_STRIPE_UNAVAILABLE',
+    message: 'Stripe did not answer, rate-limited the request or failed (network, 429, 5xx); retried',
+    status: 503,
+    retryable: true,
+  },
+  STRIPE_REFUSED: {
+    code: 'MOE_ERR_STRIPE_REFUSED',
+    message: 'Stripe refused the request (bad key, invalid parameters, idempotency conflict)',
+    status: 502,
+  },
   // log search (logSearch.ts, searchService.ts; the same specs as the gateway's and the CLI's)
   SEARCH_QUERY: SEARCH_ERROR_SPECS.SEARCH_QUERY,
   SEARCH_REQUEST: SEARCH_ERROR_SPECS.SEARCH_REQUEST,

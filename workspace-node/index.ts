@@ -42,3 +42,10 @@ export {
 } from './backup/index.js';
 export { createNodeMetrics, type NodeMetrics, type NodeMetricSources } from './metrics.js';
 export { readiness, type Readiness, type ReadinessInputs } from './readiness.js';
+export {
+  invoicePusherFromEnv,
+  notSentPusher,
+  stripeInvoicePusher,
+  stripeConfigFromEnv,
+  type StripePusherConfig,
+} from './billing/stripe/index.js';

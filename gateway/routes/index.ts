@@ -14,6 +14,7 @@ import { projectRoutes } from './projects.js';
 import { searchRoutes } from './search.js';
 import { sessionRoutes } from './sessions.js';
 import { streamRoutes } from './streams.js';
+import { stripeWebhookRoutes } from './stripeWebhook.js';
 import { taskRoutes } from './tasks.js';
 import { teamRoutes } from './teams.js';
 import { terminalRoutes } from './terminal.js';
@@ -43,6 +44,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       messageRoutes,
       terminalRoutes,
       searchRoutes,
+      stripeWebhookRoutes,
     ]) {
       await app.register(family(ctx));
     }
