@@ -61,6 +61,22 @@ export interface BudgetRecord {
   readonly alerted?: readonly number[];
   /** alerts fired on this budget so far, all periods: numbers the alerts' journal turns */
   readonly alerts?: number;
+  /**
+   * alerts marked but not yet confirmed journaled: the marking node clears its entry once the
+   * publish is acknowledged; an entry left `claimedAt` long ago (the node died) is claimed and
+   * published again by the next settlement of this budget, on any node
+   */
+  readonly pending?: readonly PendingAlert[];
+}
+
+/** An alert owed to the journal (see {@link BudgetRecord.pending}). */
+export interface PendingAlert {
+  readonly alert: BudgetAlert;
+  /** the journal's workspace token (`_org` for an org budget) and the alert's turn */
+  readonly ws: string;
+  readonly seq: number;
+  /** epoch ms the current publisher claimed it */
+  readonly claimedAt: number;
 }
 
 export function budgetKey(scope: BudgetScope): string {

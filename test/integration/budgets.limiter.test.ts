@@ -166,4 +166,41 @@ describe('workspace and project budgets in the cluster limiter', () => {
     await (await org1.reserve(call(org, 'w-free', project.id, 1_000))).release();
     expect(await node.budgetRecord({ kind: 'workspace', org, id: 'w-free' })).toBeUndefined();
   });
+
+  it('an alert whose node died before journaling it is journaled by the next settlement, once', async () => {
+    const org = 'org-c';
+    const ws: BudgetScope = { kind: 'workspace', org, id: 'w3' };
+    await setBudget(ws, { limitMicros: 10_000, thresholds: [50] });
+    const [, node2] = twoNodes();
+    // node 1 wins the 50 % marker, then "dies" before its publish reaches the journal
+    const dying = createLimiter({
+      kv: kv1,
+      clock,
+      onAlert: () => Promise.reject(new Error('node died')),
+    });
+    const t = await dying.reserve(call(org, ws.id, 'p3', 6_000));
+    await expect(t.settle({ tokens: 10, priceMicros: 6_000 })).rejects.toThrow('node died');
+    const marked = await node2.budgetRecord(ws);
+    expect(marked?.alerted).toEqual([50]);
+    expect(marked?.pending?.map((p) => p.alert.threshold)).toEqual([50]);
+
+    const journaled = async () =>
+      (await platform.records(`moe.evt.${org}.w3.budget.>`)).flatMap(({ record }) => record.events);
+    // a settlement right after leaves it to its claimer (it may still be publishing)
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    expect(await journaled()).toEqual([]);
+    // once the claim is stale, the next settlement on any node journals it
+    clock.advance(31_000);
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    const events = await journaled();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'budget.alert',
+      threshold: 50,
+      usedMicros: 6_000,
+      scopeId: 'w3',
+    });
+    expect((await node2.budgetRecord(ws))?.pending).toBeUndefined();
+  });
 });

@@ -5,8 +5,9 @@
  * dispatcher — reads it like any actor's turn. The publish carries the alert's stable id as
  * `Nats-Msg-Id`: a repeat within JetStream's duplicate window is dropped by the server.
  *
- * The alert was already marked in KV (the once-per-period decision); a publish that fails is
- * retried here a few times before the error goes back to the settlement (which logs it).
+ * The alert was already marked in KV (the once-per-period decision) and is pending there until
+ * the limiter confirms this publish; a publish that fails is retried here a few times, then left
+ * pending for the next settlement of the budget to publish again (limiter.ts).
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { systemClock, type Clock } from '../../actors/kernel/index.js';
@@ -44,7 +45,7 @@ export function alertEntry(alert: BudgetAlert, address: ActorAddress, seq: numbe
 /**
  * @example createLimiter({ kv, onAlert: journalAlertSink(js) })
  */
-export function journalAlertSink(js: JetStreamClient, clock: Clock = systemClock, attempts = 5): AlertSink {
+export function journalAlertSink(js: JetStreamClient, clock: Clock = systemClock, attempts = 3): AlertSink {
   return async (alert, { ws, seq }) => {
     const address: ActorAddress = {
       org: alert.org,

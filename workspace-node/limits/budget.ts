@@ -17,6 +17,7 @@ import {
   type BudgetRecord,
   type BudgetScope,
   type BudgetSetting,
+  type PendingAlert,
 } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 
@@ -47,8 +48,14 @@ function thresholdsField(s: BudgetSetting): { thresholds?: readonly number[] } {
 /** The record as of `period`: a record of an earlier period starts over from zero. */
 function inPeriod(current: BudgetRecord | undefined, period: string): BudgetRecord {
   if (current && current.period === period) return current;
-  const { setting, alerts } = current ?? {};
-  return { period, usedMicros: 0, ...(setting ? { setting } : {}), ...(alerts ? { alerts } : {}) };
+  const { setting, alerts, pending } = current ?? {};
+  return {
+    period,
+    usedMicros: 0,
+    ...(setting ? { setting } : {}),
+    ...(alerts ? { alerts } : {}),
+    ...(pending?.length ? { pending } : {}),
+  };
 }
 
 export function describeScope(scope: BudgetScope): string {
@@ -115,4 +122,33 @@ export function crossed(alerted: readonly number[], usedMicros: number, budget: 
   return thresholdsOf(budget.thresholds ? { thresholds: [...budget.thresholds] } : {}).filter(
     (t) => !alerted.includes(t) && usedMicros * 100 >= t * budget.limitMicros,
   );
+}
+
+/** How long a marked alert may stay unconfirmed before another settlement publishes it again. */
+export const PENDING_ALERT_STALE_MS = 30_000;
+
+/**
+ * Claims the alerts owed by `record`: the `fresh` ones this write marked, and those another
+ * publisher claimed more than {@link PENDING_ALERT_STALE_MS} ago (it died before confirming).
+ * Returns the record with them (re)claimed at `now`, and the ones to publish.
+ */
+export function claimPending(
+  record: BudgetRecord,
+  fresh: readonly PendingAlert[],
+  now: number,
+): { record: BudgetRecord; claimed: PendingAlert[] } {
+  const owed = record.pending ?? [];
+  const stale = owed.filter((p) => now - p.claimedAt >= PENDING_ALERT_STALE_MS);
+  if (!fresh.length && !stale.length) return { record, claimed: [] };
+  const claimed = [...stale.map((p) => ({ ...p, claimedAt: now })), ...fresh];
+  const kept = owed.filter((p) => now - p.claimedAt < PENDING_ALERT_STALE_MS);
+  return { record: { ...record, pending: [...kept, ...claimed] }, claimed };
+}
+
+/** The record without the pending alert `id` (its publish was acknowledged). */
+export function confirmPending(current: BudgetRecord | undefined, id: string): BudgetRecord | undefined {
+  if (!current?.pending?.some((p) => p.alert.id === id)) return current;
+  const pending = current.pending.filter((p) => p.alert.id !== id);
+  const { pending: _all, ...rest } = current;
+  return pending.length ? { ...rest, pending } : rest;
 }

@@ -9,8 +9,10 @@
  *             since no call is made, and names the scope in MOE_ERR_BUDGET_EXCEEDED
  *   settle:   replace the estimates by the real tokens and price (same window/period only); a
  *             settlement that takes a budget past one of its alert thresholds marks the threshold
- *             in the same compare-and-set, and only then announces it (`onAlert`): two nodes
- *             crossing together cannot both win the marker, so each alert fires once per period
+ *             in the same compare-and-set (the alert pending there), and only then announces it
+ *             (`onAlert`) and confirms it: two nodes crossing together cannot both win the
+ *             marker, so each alert fires once per period; one left pending by a dead node is
+ *             announced by the next settlement of that budget
  *   release:  the call failed: give the tokens and price back; the request stays counted
  *
  * A budget is in force when it was set over REST (its KV record carries the setting) or, for an
@@ -24,11 +26,19 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock, type Clock } from '../../actors/kernel/index.js';
-import { budgetAlertId, KV_BUCKETS, ORG_BUDGET_WS, type BudgetAlert } from '../../schemas/index.js';
+import {
+  budgetAlertId,
+  KV_BUCKETS,
+  ORG_BUDGET_WS,
+  type BudgetAlert,
+  type PendingAlert,
+} from '../../schemas/index.js';
 import type { CallGate, GateRequest, GateTicket } from '../providers/index.js';
 import {
   adjustBudget,
   budgetInForce,
+  claimPending,
+  confirmPending,
   budgetKey,
   periodKey,
   reserveBudget,
@@ -126,36 +136,44 @@ export function createLimiter(options: LimiterOptions): Limiter {
    * it reached and announces the ones this write won. Releases and rollbacks never alert.
    */
   async function adjustScope(h: Held, deltaMicros: number, ws: string | undefined, alerts = false) {
-    let fired: number[] = [];
-    let usedMicros = 0;
-    let seq = 0;
     const marks = alerts && tracksAlerts;
     if (deltaMicros === 0 && !marks) return;
-    await casUpdate<BudgetRecord | undefined>(kv, budgetKey(h.scope), (cur) => {
+    const key = budgetKey(h.scope);
+    const where = h.scope.kind === 'org' ? ORG_BUDGET_WS : (ws ?? ORG_BUDGET_WS);
+    let claimed: PendingAlert[] = [];
+    await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
       const out = adjustBudget(cur, h.period, deltaMicros, marks ? h.budget : undefined);
-      fired = out.fired;
-      usedMicros = out.record?.usedMicros ?? 0;
-      seq = (out.record?.alerts ?? 0) - fired.length;
-      return out.record;
+      claimed = [];
+      if (!marks || !out.record) return out.record;
+      const now = clock.now();
+      const first = (out.record.alerts ?? 0) - out.fired.length;
+      const fresh = out.fired.map((threshold, i): PendingAlert => ({
+        alert: {
+          type: 'budget.alert',
+          id: budgetAlertId(h.scope, h.period, threshold),
+          org: h.scope.org,
+          scope: h.scope.kind,
+          scopeId: h.scope.id,
+          period: h.period,
+          threshold,
+          limitMicros: h.budget.limitMicros,
+          usedMicros: out.record!.usedMicros,
+          at: now,
+        },
+        ws: where,
+        seq: first + i + 1,
+        claimedAt: now,
+      }));
+      const c = claimPending(out.record, fresh, now);
+      claimed = c.claimed;
+      return c.record;
     });
-    for (const threshold of fired) {
-      const alert: BudgetAlert = {
-        type: 'budget.alert',
-        id: budgetAlertId(h.scope, h.period, threshold),
-        org: h.scope.org,
-        scope: h.scope.kind,
-        scopeId: h.scope.id,
-        period: h.period,
-        threshold,
-        limitMicros: h.budget.limitMicros,
-        usedMicros,
-        at: clock.now(),
-      };
-      seq += 1;
-      await options.onAlert?.(alert, {
-        ws: h.scope.kind === 'org' ? ORG_BUDGET_WS : (ws ?? ORG_BUDGET_WS),
-        seq,
-      });
+    // Published after the marker is durable, then confirmed: a node that dies in between leaves
+    // the alert pending, and the next settlement of this budget (any node) publishes it again —
+    // with the same Nats-Msg-Id and journal turn, so a publish that did land is not repeated.
+    for (const p of claimed) {
+      await options.onAlert?.(p.alert, { ws: p.ws, seq: p.seq });
+      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => confirmPending(cur, p.alert.id));
     }
   }
 
