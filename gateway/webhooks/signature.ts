@@ -19,14 +19,14 @@ export function signatureHeader(secret: string, body: string, t: number): string
 
 /**
  * True when `header` signs `body` with `secret` and its timestamp is within `toleranceSec` of
- * `nowSec` (either side, for clock skew).
+ * `nowSec` (either side, for clock skew). Same arguments as the documented receiver recipe.
  */
 export function verifySignature(
   secret: string,
   header: string,
   body: string,
-  nowSec: number,
   toleranceSec = DEFAULT_TOLERANCE_SEC,
+  nowSec = Math.floor(Date.now() / 1000),
 ): boolean {
   const parts = new Map(
     header.split(',').map((kv) => {
