@@ -184,6 +184,23 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
     const attempt = { at: started, status, durationMs: now() - started, ...(error ? { error } : {}) };
     const dead = !ok && n >= o.config.maxAttempts;
     const waitMs = backoffAfter(o.config, n);
+    if (dead) {
+      // dead-lettered before the log says so: a reader who sees `dead` finds the letter too
+      const letter: DeadLetter = {
+        reason: `${errors.WEBHOOK_UNDELIVERABLE.spec.message}: ${ep.url} after ${n} attempts (last: ${status ?? error})`,
+        code: errors.WEBHOOK_UNDELIVERABLE.spec.code,
+        subject: m.subject,
+        at: now(),
+        payload: job.body,
+      };
+      await o.js.publish(deadLetterSubject(job.org, '_webhooks'), JSON.stringify(letter), {
+        msgID: `dead/${deliveryKey(job.org, job.endpointId, job.eventId)}`,
+      });
+      o.log.warn(
+        { org: job.org, endpoint: job.endpointId, event: job.eventId, attempts: n },
+        'webhook dead-lettered',
+      );
+    }
     await store.update(job.org, job.endpointId, job.eventId, (cur) => {
       const { nextAttemptAt: _drop, ...b } = base(cur);
       return {
@@ -195,36 +212,27 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
     });
     if (ok) return m.ack();
     if (!dead) return m.nak(waitMs);
-    const letter: DeadLetter = {
-      reason: `${errors.WEBHOOK_UNDELIVERABLE.spec.message}: ${ep.url} after ${n} attempts (last: ${status ?? error})`,
-      code: errors.WEBHOOK_UNDELIVERABLE.spec.code,
-      subject: m.subject,
-      at: now(),
-      payload: job.body,
-    };
-    await o.js.publish(deadLetterSubject(job.org, '_webhooks'), JSON.stringify(letter));
-    o.log.warn(
-      { org: job.org, endpoint: job.endpointId, event: job.eventId, attempts: n },
-      'webhook dead-lettered',
-    );
     m.term();
   }
 
-  /** Runs `handle` on each message of a durable consumer, at most MAX_IN_FLIGHT at once. */
-  async function run(stream: string, name: string, handle: (m: JsMsg) => Promise<void>) {
+  /** Runs `handle` on each message of a durable consumer, at most `concurrency` at once. */
+  async function run(stream: string, name: string, concurrency: number, handle: (m: JsMsg) => Promise<void>) {
     const consumer = await o.js.consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: MAX_IN_FLIGHT });
+    const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16) });
     const inFlight = new Set<Promise<void>>();
     const done = (async () => {
       for await (const m of messages) {
         const p = handle(m)
           .catch((err: unknown) => {
-            o.log.error({ err, subject: m.subject }, 'webhook step failed; redelivered after the ack wait');
+            o.log.error(
+              { err, subject: m.subject },
+              'webhook step failed; the message is redelivered after the backoff',
+            );
             m.nak(o.config.backoffMs);
           })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
-        if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
       }
       await Promise.allSettled(inFlight);
     })();
@@ -235,11 +243,11 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
   }
 
   // The dispatcher handles one journal message at a time: ordering keeps "read record, queue" simple.
-  const stopDispatch = await run(STREAMS.events, DISPATCH_CONSUMER, async (m) => {
+  const stopDispatch = await run(STREAMS.events, DISPATCH_CONSUMER, 1, async (m) => {
     await dispatch(m);
     m.ack();
   });
-  const stopDeliver = await run(WEBHOOK_STREAM, DELIVER_CONSUMER, deliver);
+  const stopDeliver = await run(WEBHOOK_STREAM, DELIVER_CONSUMER, MAX_IN_FLIGHT, deliver);
   return {
     async stop() {
       await stopDispatch();
