@@ -1,5 +1,5 @@
 /**
- * Budgets over REST: `PUT/GET /api/orgs/:org/budget`, `/api/workspaces/:id/budget` and
+ * Budgets over REST: `PUT/GET/DELETE /api/orgs/:org/budget`, `/api/workspaces/:id/budget` and
  * `/api/projects/:id/budget`. A budget is stored where the nodes' limiter counts it: its record in
  * the `moe_limits` KV bucket (schemas/budgets.ts), written with the one compare-and-set, so a new
  * limit and the period's usage change together and a running period keeps its usage (and its
@@ -63,6 +63,16 @@ export function budgetRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     return budgetView(scope, record, now);
   }
 
+  /** Removes the setting; the period's usage stays counted (a budget set again finds it). */
+  async function remove(scope: BudgetScope) {
+    const record = await kvCas<BudgetRecord | undefined>(await kv(), budgetKey(scope), (cur) => {
+      if (!cur?.setting) return cur;
+      const { setting: _removed, ...rest } = cur;
+      return rest;
+    });
+    return budgetView(scope, record, Date.now());
+  }
+
   const tags = ['budgets'];
   const response = errorResponses(403, 404);
   const orgGet = { schema: { tags, params: OrgParams, response } };
@@ -78,6 +88,18 @@ export function budgetRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     app.put('/api/orgs/:org/budget', orgPut, async (req) => {
       access.requireOrg(principal(req), req.params.org, 'admin');
       return write({ kind: 'org', org: req.params.org, id: req.params.org }, req.body);
+    });
+    app.delete('/api/orgs/:org/budget', orgGet, async (req) => {
+      access.requireOrg(principal(req), req.params.org, 'admin');
+      return remove({ kind: 'org', org: req.params.org, id: req.params.org });
+    });
+    app.delete('/api/workspaces/:id/budget', idGet, async (req) => {
+      const { ws } = access.requireWorkspace(principal(req), req.params.id, 'admin');
+      return remove({ kind: 'workspace', org: ws.org, id: ws.id });
+    });
+    app.delete('/api/projects/:id/budget', idGet, async (req) => {
+      const { project } = access.requireProject(principal(req), req.params.id, 'admin');
+      return remove({ kind: 'project', org: project.org, id: project.id });
     });
     app.get('/api/workspaces/:id/budget', idGet, async (req) => {
       const { ws } = access.requireWorkspace(principal(req), req.params.id);

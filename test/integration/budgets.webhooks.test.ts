@@ -198,5 +198,8 @@ describe('budget alerts as signed webhooks', () => {
     expect(p.body).toMatchObject({ scope: 'project', budget: { period: 'day', thresholds: [50, 80, 100] } });
     const o = await call(stack.gw, a.owner.auth, 'PUT', `/api/orgs/${a.org}/budget`, { limitMicros: 9 });
     expect(o.body).toMatchObject({ scope: 'org', usedMicros: 0 });
+    const gone = await call(stack.gw, a.owner.auth, 'DELETE', `/api/projects/${a.project}/budget`);
+    expect(gone.body).toMatchObject({ scope: 'project', budget: null });
+    expect((await call(stack.gw, b.owner.auth, 'DELETE', `/api/orgs/${a.org}/budget`)).status).toBe(404);
   });
 });

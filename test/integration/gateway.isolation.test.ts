@@ -157,6 +157,7 @@ const routes: Route[] = [
   ['PUT', () => `/api/workspaces/${ids.ws}/budget`, { limitMicros: 1 }],
   ['GET', () => `/api/projects/${ids.project}/budget`],
   ['PUT', () => `/api/projects/${ids.project}/budget`, { limitMicros: 1 }],
+  ['DELETE', () => `/api/workspaces/${ids.ws}/budget`],
   ['GET', () => `/api/orgs/${ids.org}/webhooks`],
   ['POST', () => `/api/orgs/${ids.org}/webhooks`, { url: 'http://127.0.0.1:9/hook' }],
   ['DELETE', () => `/api/orgs/${ids.org}/webhooks/h0000000000000000`],
