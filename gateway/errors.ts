@@ -142,4 +142,15 @@ export const errors = defineErrors('gateway', {
       'console actions need the x-moe-console header (sent by the console page; stops cross-site posts)',
     status: 403,
   },
+  // webhooks (routes/webhooks.ts, webhooks/)
+  WEBHOOK_URL: {
+    code: 'MOE_ERR_WEBHOOK_URL',
+    message: 'a webhook URL must be an absolute http:// or https:// URL',
+    status: 400,
+  },
+  WEBHOOK_UNDELIVERABLE: {
+    code: 'MOE_ERR_WEBHOOK_UNDELIVERABLE',
+    message: 'the webhook receiver failed every attempt: the delivery is dead-lettered',
+    status: 502,
+  },
 });

@@ -26,6 +26,12 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import {
+  openWebhookBucket,
+  startWebhookService,
+  webhookConfigFromEnv,
+  type WebhookConfig,
+} from './webhooks/index.js';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index.js';
 import { natsServers } from '../actors/kernel/index.js';
@@ -112,6 +118,11 @@ export interface GatewayOptions {
    * receives the JSON lines instead of stdout
    */
   logger?: boolean | { level: string; stream?: { write(line: string): void } };
+  /**
+   * webhook delivery settings over the environment's (webhooks/webhookConfig.ts); false: this
+   * gateway does not deliver (default: on unless MOE_WEBHOOKS=0)
+   */
+  webhooks?: Partial<WebhookConfig> | false;
 }
 
 export interface RateLimits {
@@ -377,6 +388,19 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }),
   ]);
   const replay = startReplayService(nc, bus.jsm, app.log);
+  const webhooks =
+    opts.webhooks === false || (opts.webhooks === undefined && process.env.MOE_WEBHOOKS?.trim() === '0')
+      ? null
+      : await startWebhookService({
+          js: bus.js,
+          jsm: bus.jsm,
+          kv: await openWebhookBucket(nc),
+          config: { ...webhookConfigFromEnv(), ...opts.webhooks },
+          log: app.log,
+        }).catch((err: unknown) => {
+          app.log.error({ err }, 'webhook delivery not started on this gateway');
+          return null;
+        });
 
   return {
     app,
@@ -384,6 +408,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     async close() {
       await app.close();
       await replay.stop();
+      await webhooks?.stop();
       await usage.stop();
       await bus.close();
       await revocations.stop();

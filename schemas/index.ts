@@ -21,3 +21,4 @@ export * from './boardEvents.js';
 export * from './liveDelta.js';
 export * from './search.js';
 export * from './invoice.js';
+export * from './budgets.js';

@@ -6,6 +6,7 @@ import { apiKeyRoutes } from './apiKeys.js';
 import { authRoutes } from './auth.js';
 import { backupRoutes } from './backups.js';
 import { boardRoutes } from './boards.js';
+import { budgetRoutes } from './budgets.js';
 import { cardRoutes } from './cards.js';
 import { healthRoutes } from './health.js';
 import { messageRoutes } from './messages.js';
@@ -20,6 +21,7 @@ import { teamRoutes } from './teams.js';
 import { terminalRoutes } from './terminal.js';
 import { natsCredentialRoutes } from './natsCredentials.js';
 import { usageRoutes } from './usage.js';
+import { webhookRoutes } from './webhooks.js';
 import { workspaceRoutes } from './workspaces.js';
 
 export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
@@ -45,6 +47,8 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       terminalRoutes,
       searchRoutes,
       stripeWebhookRoutes,
+      budgetRoutes,
+      webhookRoutes,
     ]) {
       await app.register(family(ctx));
     }

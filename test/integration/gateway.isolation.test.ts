@@ -151,6 +151,17 @@ const routes: Route[] = [
   ['POST', () => `/api/tasks/${ids.task}/messages`, { text: 'x' }],
   ['GET', () => `/api/cards/${ids.card}/terminal`],
   ['GET', () => `/api/workspaces/${ids.ws}/search?q=x`],
+  ['GET', () => `/api/orgs/${ids.org}/budget`],
+  ['PUT', () => `/api/orgs/${ids.org}/budget`, { limitMicros: 1 }],
+  ['GET', () => `/api/workspaces/${ids.ws}/budget`],
+  ['PUT', () => `/api/workspaces/${ids.ws}/budget`, { limitMicros: 1 }],
+  ['GET', () => `/api/projects/${ids.project}/budget`],
+  ['PUT', () => `/api/projects/${ids.project}/budget`, { limitMicros: 1 }],
+  ['DELETE', () => `/api/workspaces/${ids.ws}/budget`],
+  ['GET', () => `/api/orgs/${ids.org}/webhooks`],
+  ['POST', () => `/api/orgs/${ids.org}/webhooks`, { url: 'http://127.0.0.1:9/hook' }],
+  ['DELETE', () => `/api/orgs/${ids.org}/webhooks/h0000000000000000`],
+  ['GET', () => `/api/orgs/${ids.org}/webhooks/deliveries`],
 ];
 
 describe('tenant isolation', () => {

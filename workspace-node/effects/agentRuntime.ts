@@ -10,11 +10,13 @@
  * profiles naming an unconfigured provider are served by `scripted` too, so a project runs offline
  * (every reply says `provider: scripted`). With any real key configured that never happens.
  */
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import {
   budgetResolver,
   createLimiter,
+  journalAlertSink,
   limitsConfigFromEnv,
   mergeLimits,
   openLimitsBucket,
@@ -125,6 +127,8 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
     kv: await openLimitsBucket(o.nc),
     rates: limits.rates ?? {},
     budgetOf: budgetResolver(limits),
+    // thresholds crossed by a settlement are journaled as `budget.alert` (webhooks follow from there)
+    onAlert: journalAlertSink(jetstream(o.nc)),
   });
   const router = createRouter({
     providers,

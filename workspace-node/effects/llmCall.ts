@@ -83,8 +83,11 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
         checkpoint?.(value);
       };
       const call = async (span: Span | undefined) => {
+        const project = projectOfActor(address.id);
         const routed = await deps.router.call({
           org: address.org,
+          ws: address.ws,
+          ...(project ? { project } : {}),
           profile: effect.profile,
           messages: effect.messages,
           tools: effect.tools === false ? [] : deps.tools(),
@@ -117,6 +120,11 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
       live?.close();
     }
   };
+}
+
+/** A task's project, from its id (`<ws>-<project>-t…`, as the gateway makes them); none otherwise. */
+export function projectOfActor(id: string): string | undefined {
+  return /^w[0-9a-f]{16}-(p[0-9a-f]{16})-/.exec(id)?.[1];
 }
 
 /** What a traced `llm.call` span learns from the routed reply (docs/operations.md, "Tracing"). */

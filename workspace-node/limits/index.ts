@@ -1,9 +1,17 @@
 /**
  * The limits folder's public door: cluster-wide provider rate limits (requests and tokens per
- * minute) and org budgets, counted in JetStream KV with compare-and-set, exposed to the router as
+ * minute) and org, workspace and project budgets with their alerts, counted in JetStream KV with compare-and-set, exposed to the router as
  * a {@link CallGate}.
  */
-export { createLimiter, openLimitsBucket, type Limiter, type LimiterOptions } from './limiter.js';
+export {
+  createLimiter,
+  openLimitsBucket,
+  scopesOf,
+  type AlertSink,
+  type Limiter,
+  type LimiterOptions,
+} from './limiter.js';
+export { journalAlertSink } from './alertJournal.js';
 export { casUpdate, type CasOptions } from './casUpdate.js';
 export {
   epochMinute,
@@ -19,7 +27,11 @@ export {
   periodKey,
   reserveBudget,
   adjustBudget,
+  budgetInForce,
+  crossed,
   type BudgetPeriod,
+  type BudgetRecord,
+  type BudgetScope,
   type BudgetState,
   type OrgBudget,
 } from './budget.js';

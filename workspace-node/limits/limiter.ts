@@ -1,13 +1,23 @@
 /**
  * Cluster-wide limits as the router's {@link CallGate}: every node reserves against the same
- * counters in the `moe_limits` KV bucket, so a provider's rate limit and an org's budget hold for
- * the whole cluster, not per process.
+ * counters in the `moe_limits` KV bucket, so a provider's rate limit and a budget hold for the
+ * whole cluster, not per process.
  *
  *   reserve:  rate window of the provider (+1 request, +estimated tokens)
- *             then budget of the org (+estimated price)  — the rate reservation is undone if the
- *             budget refuses, since no call is made
- *   settle:   replace the estimates by the real tokens and price (same window/period only)
+ *             then every budget that applies, in order org → workspace → project (+estimated
+ *             price each); a refusal undoes what was already reserved (rate and earlier budgets),
+ *             since no call is made, and names the scope in MOE_ERR_BUDGET_EXCEEDED
+ *   settle:   replace the estimates by the real tokens and price (same window/period only); a
+ *             settlement that takes a budget past one of its alert thresholds marks the threshold
+ *             in the same compare-and-set (the alert pending there), and only then announces it
+ *             (`onAlert`) and confirms it: two nodes crossing together cannot both win the
+ *             marker, so each alert fires once per period; one left pending by a dead node is
+ *             announced by the next settlement of that budget
  *   release:  the call failed: give the tokens and price back; the request stays counted
+ *
+ * A budget is in force when it was set over REST (its KV record carries the setting) or, for an
+ * org, when the node's configuration gives one (`budgetOf`). A scope without a budget costs one KV
+ * read and no write.
  *
  * A node that dies between reserve and settle leaves its estimate counted: the rate window ends
  * within a minute; the budget keeps the (over-)estimate until the period ends. That errs on the
@@ -16,13 +26,24 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock, type Clock } from '../../actors/kernel/index.js';
-import { KV_BUCKETS } from '../../schemas/index.js';
+import {
+  budgetAlertId,
+  KV_BUCKETS,
+  ORG_BUDGET_WS,
+  type BudgetAlert,
+  type PendingAlert,
+} from '../../schemas/index.js';
 import type { CallGate, GateRequest, GateTicket } from '../providers/index.js';
 import {
   adjustBudget,
+  budgetInForce,
+  claimPending,
+  confirmPending,
   budgetKey,
   periodKey,
   reserveBudget,
+  type BudgetRecord,
+  type BudgetScope,
   type BudgetState,
   type OrgBudget,
 } from './budget.js';
@@ -36,12 +57,23 @@ import {
   type RateWindow,
 } from './rateWindow.js';
 
+/** Where an alert goes: `ws` is the workspace whose journal carries it (`_org` for an org budget). */
+export type AlertSink = (
+  alert: BudgetAlert,
+  where: {
+    readonly ws: string;
+    /** 1, 2, …: the how-manieth alert of this budget, all periods */ readonly seq: number;
+  },
+) => Promise<void>;
+
 export interface LimiterOptions {
   readonly kv: KV;
   /** provider name → its limits; providers not listed are not rate-limited */
   readonly rates?: Readonly<Record<string, RateLimit>>;
-  /** org → its budget; undefined: no budget */
+  /** org → its configured budget (a budget set over REST wins); undefined: none */
   readonly budgetOf?: (org: string) => OrgBudget | undefined;
+  /** told of each threshold a settlement crossed; without it, thresholds are not tracked */
+  readonly onAlert?: AlertSink;
   readonly clock?: Clock;
 }
 
@@ -49,11 +81,28 @@ export interface Limiter extends CallGate {
   /** the current counters (for dashboards and tests) */
   rateWindow(provider: string): Promise<RateWindow | undefined>;
   budgetState(org: string): Promise<BudgetState | undefined>;
+  /** any budget's record: its setting, usage this period and fired thresholds */
+  budgetRecord(scope: BudgetScope): Promise<BudgetRecord | undefined>;
 }
 
 /** Creates (or binds to) the limits bucket: one revision per key is all CAS needs. */
 export async function openLimitsBucket(nc: NatsConnection): Promise<KV> {
   return new Kvm(nc).create(KV_BUCKETS.limits, { history: 1 });
+}
+
+/** The budgets a call is counted against: its org's, its workspace's and its project's. */
+export function scopesOf(req: GateRequest): BudgetScope[] {
+  const scopes: BudgetScope[] = [{ kind: 'org', org: req.org, id: req.org }];
+  if (req.ws) scopes.push({ kind: 'workspace', org: req.org, id: req.ws });
+  if (req.project) scopes.push({ kind: 'project', org: req.org, id: req.project });
+  return scopes;
+}
+
+/** A budget this call reserved against: what to correct at settlement. */
+interface Held {
+  readonly scope: BudgetScope;
+  readonly budget: OrgBudget;
+  readonly period: string;
 }
 
 /**
@@ -65,6 +114,68 @@ export async function openLimitsBucket(nc: NatsConnection): Promise<KV> {
 export function createLimiter(options: LimiterOptions): Limiter {
   const { kv } = options;
   const clock = options.clock ?? systemClock;
+  const tracksAlerts = options.onAlert !== undefined;
+
+  /** Reserves against one scope's budget, if it has one; what was held, or undefined. */
+  async function reserveScope(scope: BudgetScope, micros: number, now: number): Promise<Held | undefined> {
+    const fallback = scope.kind === 'org' ? options.budgetOf?.(scope.org) : undefined;
+    let held: Held | undefined;
+    await casUpdate<BudgetRecord | undefined>(kv, budgetKey(scope), (cur) => {
+      const budget = budgetInForce(cur, fallback);
+      held = undefined;
+      if (!budget) return cur;
+      const period = periodKey(budget.period, now);
+      held = { scope, budget, period };
+      return reserveBudget(cur, period, budget, micros, scope);
+    });
+    return held;
+  }
+
+  /**
+   * Corrects one held budget by `deltaMicros`; a settlement (`alerts`) also marks the thresholds
+   * it reached and announces the ones this write won. Releases and rollbacks never alert.
+   */
+  async function adjustScope(h: Held, deltaMicros: number, ws: string | undefined, alerts = false) {
+    const marks = alerts && tracksAlerts;
+    if (deltaMicros === 0 && !marks) return;
+    const key = budgetKey(h.scope);
+    const where = h.scope.kind === 'org' ? ORG_BUDGET_WS : (ws ?? ORG_BUDGET_WS);
+    let claimed: PendingAlert[] = [];
+    await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
+      const out = adjustBudget(cur, h.period, deltaMicros, marks ? h.budget : undefined);
+      claimed = [];
+      if (!marks || !out.record) return out.record;
+      const now = clock.now();
+      const first = (out.record.alerts ?? 0) - out.fired.length;
+      const fresh = out.fired.map((threshold, i): PendingAlert => ({
+        alert: {
+          type: 'budget.alert',
+          id: budgetAlertId(h.scope, h.period, threshold),
+          org: h.scope.org,
+          scope: h.scope.kind,
+          scopeId: h.scope.id,
+          period: h.period,
+          threshold,
+          limitMicros: h.budget.limitMicros,
+          usedMicros: out.record!.usedMicros,
+          at: now,
+        },
+        ws: where,
+        seq: first + i + 1,
+        claimedAt: now,
+      }));
+      const c = claimPending(out.record, fresh, now);
+      claimed = c.claimed;
+      return c.record;
+    });
+    // Published after the marker is durable, then confirmed: a node that dies in between leaves
+    // the alert pending, and the next settlement of this budget (any node) publishes it again —
+    // with the same Nats-Msg-Id and journal turn, so a publish that did land is not repeated.
+    for (const p of claimed) {
+      await options.onAlert?.(p.alert, { ws: p.ws, seq: p.seq });
+      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => confirmPending(cur, p.alert.id));
+    }
+  }
 
   async function reserve(req: GateRequest): Promise<GateTicket> {
     const now = clock.now();
@@ -75,30 +186,23 @@ export function createLimiter(options: LimiterOptions): Limiter {
         reserveRate(cur, minute, limit, req.tokens, now, req.provider),
       );
     }
-    const budget = options.budgetOf?.(req.org);
-    const period = budget ? periodKey(budget.period, now) : '';
     const adjustRateBy = (delta: { requests: number; tokens: number }) =>
       limit
         ? casUpdate<RateWindow | undefined>(kv, rateKey(req.provider), (cur) =>
             adjustRate(cur, minute, delta),
           )
         : Promise.resolve(undefined);
-    const adjustBudgetBy = (deltaMicros: number) =>
-      budget && deltaMicros !== 0
-        ? casUpdate<BudgetState | undefined>(kv, budgetKey(req.org), (cur) =>
-            adjustBudget(cur, period, deltaMicros),
-          )
-        : Promise.resolve(undefined);
 
-    if (budget) {
-      try {
-        await casUpdate<BudgetState>(kv, budgetKey(req.org), (cur) =>
-          reserveBudget(cur, period, budget, req.priceMicros, req.org),
-        );
-      } catch (err) {
-        await adjustRateBy({ requests: -1, tokens: -req.tokens });
-        throw err;
+    const held: Held[] = [];
+    try {
+      for (const scope of scopesOf(req)) {
+        const h = await reserveScope(scope, req.priceMicros, now);
+        if (h) held.push(h);
       }
+    } catch (err) {
+      for (const h of held) await adjustScope(h, -req.priceMicros, req.ws);
+      await adjustRateBy({ requests: -1, tokens: -req.tokens });
+      throw err;
     }
 
     let done = false;
@@ -111,12 +215,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
       async settle(actual) {
         if (!once()) return;
         await adjustRateBy({ requests: 0, tokens: actual.tokens - req.tokens });
-        await adjustBudgetBy(actual.priceMicros - req.priceMicros);
+        for (const h of held) await adjustScope(h, actual.priceMicros - req.priceMicros, req.ws, true);
       },
       async release() {
         if (!once()) return;
         await adjustRateBy({ requests: 0, tokens: -req.tokens });
-        await adjustBudgetBy(-req.priceMicros);
+        for (const h of held) await adjustScope(h, -req.priceMicros, req.ws);
       },
     };
   }
@@ -129,6 +233,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   return {
     reserve,
     rateWindow: (provider) => read<RateWindow>(rateKey(provider)),
-    budgetState: (org) => read<BudgetState>(budgetKey(org)),
+    budgetState: (org) => read<BudgetState>(budgetKey({ kind: 'org', org, id: org })),
+    budgetRecord: (scope) => read<BudgetRecord>(budgetKey(scope)),
   };
 }

@@ -6,6 +6,10 @@
  */
 export interface GateRequest {
   readonly org: string;
+  /** the calling actor's workspace: its budget applies too */
+  readonly ws?: string;
+  /** the calling task's project (from its id), when it has one: its budget applies too */
+  readonly project?: string;
   readonly provider: string;
   readonly model: string;
   /** estimated input + output tokens of the call */
@@ -22,6 +26,7 @@ export interface GateTicket {
 }
 
 export interface CallGate {
-  /** throws MOE_ERR_RATE_LIMIT_EXCEEDED (retryable, with retryAfterMs) or MOE_ERR_BUDGET_EXCEEDED */
+  /** throws MOE_ERR_RATE_LIMIT_EXCEEDED (retryable, with retryAfterMs) or MOE_ERR_BUDGET_EXCEEDED
+   *  (org, workspace or project budget: `details.scope`) */
   reserve(request: GateRequest): Promise<GateTicket>;
 }

@@ -60,6 +60,9 @@ export interface RouterOptions {
 
 export interface RouterCall {
   readonly org: string;
+  /** the caller's workspace and project, for their budgets (gate.ts) */
+  readonly ws?: string;
+  readonly project?: string;
   readonly profile: string;
   readonly messages: readonly AgentMessage[];
   /** the tools the caller can run; the profile may offer only some of them */
@@ -224,6 +227,8 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         try {
           ticket = await options.gate.reserve({
             org: c.org,
+            ...(c.ws !== undefined ? { ws: c.ws } : {}),
+            ...(c.project !== undefined ? { project: c.project } : {}),
             ...target,
             tokens: totalTokens(estimate),
             priceMicros: priceOf(costOf(estimate, price), markup),

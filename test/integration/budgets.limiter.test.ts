@@ -1,0 +1,206 @@
+/**
+ * Workspace and project budgets in the cluster limiter, over a real nats-server: two limiters on
+ * two NATS connections stand for two nodes. Calls reserving and settling at once from both never
+ * take a workspace budget past its limit (every value the KV key ever holds is checked), the
+ * excess is refused with the scope named, and each alert threshold is journaled exactly once as
+ * `budget.alert` on MOE_EVT although both nodes settle across it.
+ */
+import { jetstream } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kvCas } from '../../actors/kernel/index.js';
+import {
+  budgetKey,
+  MoeError,
+  periodKey,
+  type BudgetRecord,
+  type BudgetScope,
+  type BudgetSetting,
+} from '../../schemas/index.js';
+import {
+  createLimiter,
+  journalAlertSink,
+  openLimitsBucket,
+  type Limiter,
+} from '../../workspace-node/limits/index.js';
+import { fakeClock } from '../fakes/clock.js';
+import { startPlatform, type Platform } from '../harness/index.js';
+
+let platform: Platform;
+let nc2: NatsConnection;
+let kv1: KV;
+let kv2: KV;
+const clock = fakeClock();
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  nc2 = await connect({ servers: platform.ns.url });
+  kv1 = await openLimitsBucket(platform.nc);
+  kv2 = await openLimitsBucket(nc2);
+});
+
+afterAll(async () => {
+  await nc2?.close();
+  await platform?.close();
+});
+
+/** What `PUT …/budget` writes (gateway/routes/budgets.ts): the setting into the budget's record. */
+async function setBudget(scope: BudgetScope, setting: BudgetSetting) {
+  await kvCas<BudgetRecord>(kv1, budgetKey(scope), (cur) => ({
+    ...(cur ?? { period: periodKey(setting.period ?? 'month', clock.now()), usedMicros: 0 }),
+    setting,
+  }));
+}
+
+function twoNodes(): [Limiter, Limiter] {
+  return [
+    createLimiter({ kv: kv1, clock, onAlert: journalAlertSink(jetstream(platform.nc)) }),
+    createLimiter({ kv: kv2, clock, onAlert: journalAlertSink(jetstream(nc2)) }),
+  ];
+}
+
+const call = (org: string, ws: string, project: string, priceMicros: number) => ({
+  org,
+  ws,
+  project,
+  provider: 'anthropic',
+  model: 'm',
+  tokens: 10,
+  priceMicros,
+});
+
+describe('workspace and project budgets in the cluster limiter', () => {
+  it('two nodes settling at once never overshoot a workspace budget, and each threshold alerts once', async () => {
+    const org = 'org-a';
+    const ws: BudgetScope = { kind: 'workspace', org, id: 'w1' };
+    const project: BudgetScope = { kind: 'project', org, id: 'p1' };
+    const LIMIT = 100_000;
+    await setBudget(ws, { limitMicros: LIMIT });
+    await setBudget(project, { limitMicros: 10 * LIMIT });
+    const nodes = twoNodes();
+
+    const seen: number[] = [];
+    const watch = await kv1.watch({ key: budgetKey(ws) });
+    const watching = (async () => {
+      for await (const e of watch) if (e.operation === 'PUT') seen.push(e.json<BudgetRecord>().usedMicros);
+    })();
+
+    // 2 nodes × 6 workers, each calling until refused twice: estimate 5 000 µ$, real price 5 000
+    // (a call never costs more than its estimate, which assumes the profile's maximum output).
+    let settled = 0;
+    const refusals: MoeError[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, w) => {
+        const node = nodes[w % 2]!;
+        for (let refused = 0; refused < 2;) {
+          try {
+            const ticket = await node.reserve(call(org, ws.id, project.id, 5_000));
+            await ticket.settle({ tokens: 10, priceMicros: 5_000 });
+            settled += 5_000;
+          } catch (err) {
+            refusals.push(err as MoeError);
+            refused++;
+          }
+        }
+      }),
+    );
+    watch.stop();
+    await watching;
+
+    const wsRecord = await nodes[0].budgetRecord(ws);
+    expect(wsRecord?.usedMicros).toBe(settled);
+    expect(settled).toBe(LIMIT);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(LIMIT);
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const r of refusals) {
+      expect(r.code).toBe('MOE_ERR_BUDGET_EXCEEDED');
+      expect(r.details).toMatchObject({ scope: 'workspace', scopeId: 'w1', limitMicros: LIMIT });
+    }
+    // the project counted the same calls; refused ones were given back to it
+    expect((await nodes[1].budgetRecord(project))?.usedMicros).toBe(settled);
+
+    // alerts: 50, 80 and 100 % of the workspace budget, once each; the project (10 %) none
+    const alerts = (await platform.records(`moe.evt.${org}.*.budget.>`)).flatMap(({ record }) =>
+      record.events.filter((e) => e.type === 'budget.alert'),
+    );
+    const wsAlerts = alerts.filter((a) => a.scopeId === 'w1');
+    expect(wsAlerts.map((a) => a.threshold).sort((a, b) => Number(a) - Number(b))).toEqual([50, 80, 100]);
+    expect(alerts.filter((a) => a.scope === 'project')).toEqual([]);
+    expect(new Set(wsAlerts.map((a) => a.id)).size).toBe(3);
+    expect(wsRecord?.alerted ? [...wsRecord.alerted].sort((a, b) => a - b) : []).toEqual([50, 80, 100]);
+    // the alert journal is a clean actor journal: turns 1..3 on the budget's pseudo-actor
+    const turns = (await platform.records(`moe.evt.${org}.w1.budget.ws-w1`)).map((r) => r.record.turn);
+    expect(turns.sort()).toEqual([1, 2, 3]);
+  });
+
+  it('a project budget refuses with its scope, and the org and workspace reservations are given back', async () => {
+    const org = 'org-b';
+    const ws: BudgetScope = { kind: 'workspace', org, id: 'w2' };
+    const project: BudgetScope = { kind: 'project', org, id: 'p2' };
+    await setBudget(ws, { limitMicros: 1_000_000 });
+    await setBudget(project, { limitMicros: 8_000, thresholds: [75] });
+    const [node] = twoNodes();
+    const org1 = createLimiter({
+      kv: kv1,
+      clock,
+      budgetOf: () => ({ limitMicros: 1_000_000, period: 'month' }),
+    });
+
+    const t = await org1.reserve(call(org, ws.id, project.id, 5_000));
+    await t.settle({ tokens: 10, priceMicros: 4_000 });
+    const refused = await node
+      .reserve(call(org, ws.id, project.id, 5_000))
+      .catch((e: unknown) => e as MoeError);
+    expect(refused).toBeInstanceOf(MoeError);
+    expect((refused as MoeError).details).toMatchObject({
+      scope: 'project',
+      scopeId: 'p2',
+      usedMicros: 4_000,
+    });
+    expect((await org1.budgetState(org))?.usedMicros).toBe(4_000);
+    expect((await node.budgetRecord(ws))?.usedMicros).toBe(4_000);
+    expect((await node.budgetRecord(project))?.usedMicros).toBe(4_000);
+
+    // a workspace without a budget set is not written to at all
+    await (await org1.reserve(call(org, 'w-free', project.id, 1_000))).release();
+    expect(await node.budgetRecord({ kind: 'workspace', org, id: 'w-free' })).toBeUndefined();
+  });
+
+  it('an alert whose node died before journaling it is journaled by the next settlement, once', async () => {
+    const org = 'org-c';
+    const ws: BudgetScope = { kind: 'workspace', org, id: 'w3' };
+    await setBudget(ws, { limitMicros: 10_000, thresholds: [50] });
+    const [, node2] = twoNodes();
+    // node 1 wins the 50 % marker, then "dies" before its publish reaches the journal
+    const dying = createLimiter({
+      kv: kv1,
+      clock,
+      onAlert: () => Promise.reject(new Error('node died')),
+    });
+    const t = await dying.reserve(call(org, ws.id, 'p3', 6_000));
+    await expect(t.settle({ tokens: 10, priceMicros: 6_000 })).rejects.toThrow('node died');
+    const marked = await node2.budgetRecord(ws);
+    expect(marked?.alerted).toEqual([50]);
+    expect(marked?.pending?.map((p) => p.alert.threshold)).toEqual([50]);
+
+    const journaled = async () =>
+      (await platform.records(`moe.evt.${org}.w3.budget.>`)).flatMap(({ record }) => record.events);
+    // a settlement right after leaves it to its claimer (it may still be publishing)
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    expect(await journaled()).toEqual([]);
+    // once the claim is stale, the next settlement on any node journals it
+    clock.advance(31_000);
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    await (await node2.reserve(call(org, ws.id, 'p3', 100))).settle({ tokens: 10, priceMicros: 100 });
+    const events = await journaled();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'budget.alert',
+      threshold: 50,
+      usedMicros: 6_000,
+      scopeId: 'w3',
+    });
+    expect((await node2.budgetRecord(ws))?.pending).toBeUndefined();
+  });
+});
