@@ -25,8 +25,10 @@
  * `actor.send` effect (`subtask.completed` / `subtask.failed`).
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import { mergeArtifacts } from '../schemas/index.js';
 import type {
   AgentMessageData,
+  ArtifactRef,
   ParentRef,
   ScriptStep,
   TaskSubmit,
@@ -89,6 +91,8 @@ export interface AgentContext {
   stepsFrom?: number;
   /** follow-up messages answered or being answered */
   followUps?: number;
+  /** files the task's tools wrote, newest write of each path (absent until the first) */
+  artifacts?: ArtifactRef[];
 }
 
 type AgentEvent =
@@ -385,7 +389,12 @@ export const agentMachine = setup({
               return;
             }
             enqueue.assign({ result: reply.text });
-            const totals = { steps: context.step, provider: reply.provider, ...spend };
+            const totals = {
+              steps: context.step,
+              provider: reply.provider,
+              ...spend,
+              ...(context.artifacts?.length ? { artifacts: context.artifacts } : {}),
+            };
             enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, ...totals } });
             // a parent (coordinator) waits for the task's answer, not for follow-ups
             if (context.parent && !context.followUps)
@@ -440,6 +449,9 @@ export const agentMachine = setup({
               .find((c) => c.id === reply.callId);
             enqueue.assign({
               pendingTools,
+              ...(reply.artifacts?.length
+                ? { artifacts: mergeArtifacts(context.artifacts ?? [], reply.artifacts) }
+                : {}),
               messages: [
                 ...context.messages,
                 {
@@ -453,7 +465,12 @@ export const agentMachine = setup({
             });
             enqueue({
               type: 'emit',
-              params: { type: 'tool.finished', name: call?.name ?? '', isError: reply.isError },
+              params: {
+                type: 'tool.finished',
+                name: call?.name ?? '',
+                isError: reply.isError,
+                ...(reply.artifacts?.length ? { artifacts: reply.artifacts } : {}),
+              },
             });
           }),
         },

@@ -12,6 +12,10 @@
  * Positions are the board's (the board actor is the only writer of lanes and order); the card
  * applies the board's placements in `seq` order and ignores an older one.
  *
+ * Results: each finished step's `run.finished` carries its summary, cost and the files its agent
+ * wrote (`artifacts`, reported by the agent with `subtask.completed`); the run's journal is the
+ * agent actor's (the gateway links it).
+ *
  * Durability: each agent step runs as its own `agent` actor, started by an `actor.send` effect
  * (`task.submit` with a `parent`), exactly as the MoE coordinator starts its experts: the send is
  * re-driven with the same id after a crash (the agent dedupes it), and the agent reports back with
@@ -19,7 +23,7 @@
  * sent, so a node killed mid-sequence resumes at the step it was in and never re-runs a finished one.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { CardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
+import type { ArtifactRef, CardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
 import type { Enqueue } from './agentReply.js';
 import {
   agentSubmit,
@@ -71,6 +75,8 @@ export interface RunRecord {
   status: 'running' | 'completed' | 'failed';
   summary: string | null;
   costMicros: number;
+  /** files the step's agent wrote (absent: none) */
+  artifacts?: ArtifactRef[];
 }
 
 export interface CardContext {
@@ -408,6 +414,7 @@ export const cardMachine = setup({
           status: 'completed',
           summary,
           costMicros: d.costMicros,
+          ...(d.artifacts?.length ? { artifacts: d.artifacts } : {}),
         });
         const agents = run.agents.map((x) => (x.ref === a.ref ? done : x));
         t.c = {
@@ -418,6 +425,7 @@ export const cardMachine = setup({
             status: 'completed',
             summary,
             costMicros: d.costMicros,
+            ...(d.artifacts?.length ? { artifacts: d.artifacts } : {}),
           }),
           run: {
             ...run,

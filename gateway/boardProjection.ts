@@ -18,7 +18,14 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { JournalRecord } from '../schemas/index.js';
-import { emptyCardFold, foldBoard, foldCard, type BoardView, type CardFold, type CardView } from './boardViews.js';
+import {
+  emptyCardFold,
+  foldBoard,
+  foldCard,
+  type BoardView,
+  type CardFold,
+  type CardView,
+} from './boardViews.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 
 export const BOARD_PROJECTION_KINDS = ['board', 'card'] as const;

@@ -37,8 +37,18 @@ export async function knownCard(ctx: GatewayContext, addr: ActorAddress): Promis
 }
 
 /** The actor's view once the projection applied its turn at MOE_EVT sequence `seq` (504 if it lags). */
-export async function viewAfter(ctx: GatewayContext, kind: 'board', id: string, seq: number): Promise<BoardView>;
-export async function viewAfter(ctx: GatewayContext, kind: 'card', id: string, seq: number): Promise<CardView>;
+export async function viewAfter(
+  ctx: GatewayContext,
+  kind: 'board',
+  id: string,
+  seq: number,
+): Promise<BoardView>;
+export async function viewAfter(
+  ctx: GatewayContext,
+  kind: 'card',
+  id: string,
+  seq: number,
+): Promise<CardView>;
 export async function viewAfter(ctx: GatewayContext, kind: Kind, id: string, seq: number) {
   if (!(await ctx.boards.reached(kind, id, seq, ctx.commandTimeoutMs)))
     throw errors.TIMEOUT(`the ${kind} view of ${id} at ${seq}`);
@@ -47,8 +57,19 @@ export async function viewAfter(ctx: GatewayContext, kind: Kind, id: string, seq
   return structuredClone(view);
 }
 
-/** The card's view once it took its turn on board placement `placement` (504 if that lags). */
-export async function cardAfterPlacement(ctx: GatewayContext, id: string, placement: number) {
+/**
+ * The card's view once it took its turn on board placement `placement`, and the board's turn that
+ * placed it (`boardAt`: board id and MOE_EVT sequence) is applied too (504 if either lags): board
+ * and card turns are followed separately, so one may be applied before the other.
+ */
+export async function cardAfterPlacement(
+  ctx: GatewayContext,
+  id: string,
+  placement: number,
+  boardAt: { id: string; seq: number },
+) {
+  if (!(await ctx.boards.reached('board', boardAt.id, boardAt.seq, ctx.commandTimeoutMs)))
+    throw errors.TIMEOUT(`the board view of ${boardAt.id} at ${boardAt.seq}`);
   const ok = await ctx.boards.until(
     'card',
     id,

@@ -4,7 +4,13 @@
  * workflow state, results and agent runs. Pure folds, one turn at a time (foldBoard, foldCard):
  * the board projection (boardProjection.ts) applies them as the journal is followed.
  */
-import { eventSubject, knownEvents, type LaneSpec } from '../schemas/index.js';
+import {
+  eventSubject,
+  knownEvents,
+  mergeArtifacts,
+  type ArtifactRef,
+  type LaneSpec,
+} from '../schemas/index.js';
 import type { SeqRecord } from './bus.js';
 
 export interface BoardView {
@@ -59,6 +65,10 @@ export interface RunView {
   costMicros: number | null;
   /** the agent's journal (its session log): read it with the stream routes or the NATS subject */
   journal: string;
+  /** the run's session log as terminal messages (replay; the messages carry this run's `runId`) */
+  log: string;
+  /** files the agent wrote in this run (workspace-relative path, sha256, size) */
+  artifacts: ArtifactRef[];
   startedAt: number;
   finishedAt: number | null;
 }
@@ -77,6 +87,10 @@ export interface CardView {
   awaitingApproval: boolean;
   summary: string | null;
   costMicros: number;
+  /** files the card's agents wrote, newest write of each path, with the run that wrote it */
+  artifacts: (ArtifactRef & { runId: string; agent: string })[];
+  /** the card's session logs (every run), live and replayed: `WS` this path */
+  terminal: string;
   deleted: boolean;
   runs: RunView[];
   seq: number;
@@ -115,6 +129,8 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         awaitingApproval: false,
         summary: null,
         costMicros: 0,
+        artifacts: [],
+        terminal: `/api/cards/${id}/terminal`,
         deleted: false,
         runs: [],
         seq: r.seq,
@@ -159,6 +175,8 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
           summary: null,
           costMicros: null,
           journal: eventSubject({ org: addr.org, ws: addr.ws, kind: 'agent', id: e.actor.id }),
+          log: `/api/cards/${id}/terminal?realtime=false`,
+          artifacts: [],
           startedAt: r.rec.cmd.at,
           finishedAt: null,
         });
@@ -173,6 +191,16 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
           finishedAt: r.rec.cmd.at,
         });
         view.costMicros += e.costMicros ?? 0;
+        if (e.artifacts?.length) {
+          run.artifacts = mergeArtifacts(run.artifacts, e.artifacts);
+          const written = new Set(e.artifacts.map((a) => a.path));
+          view.artifacts = [
+            ...view.artifacts.filter((a) => !written.has(a.path)),
+            ...run.artifacts
+              .filter((a) => written.has(a.path))
+              .map((a) => ({ ...a, runId: run.runId, agent: run.agent })),
+          ];
+        }
         break;
       }
       case 'card.deleted':

@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Token } from './envelope.js';
+import { ArtifactRefs } from './artifactRef.js';
 import { ScriptStep } from './scriptStep.js';
 import { TENANCY_COMMANDS_BY_KIND } from './tenancy.js';
 
@@ -202,6 +203,8 @@ export const CoordinatorCommands = {
       usage: Usage,
       costMicros: Micros,
       priceMicros: Micros,
+      /** files the agent's tools wrote (newest write of each path) */
+      artifacts: Type.Optional(ArtifactRefs),
     },
     { additionalProperties: false },
   ),
@@ -282,6 +285,8 @@ export const TaskCompleted = Type.Object(
     /** what the customer pays for them, µ$ */
     priceMicros: Type.Optional(Micros),
     subtasks: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** files the task's tools wrote (newest write of each path) */
+    artifacts: Type.Optional(ArtifactRefs),
   },
   { $id: 'TaskCompleted', additionalProperties: false },
 );

@@ -122,7 +122,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const refused = refusalOf(r.rec);
         if (refused) throw refused;
         const seq = placementSeq(r.rec) ?? 1;
-        return reply.status(201).send(await cardAfterPlacement(ctx, id, seq));
+        return reply.status(201).send(await cardAfterPlacement(ctx, id, seq, { id: b.addr.id, seq: r.seq }));
       },
     );
 
@@ -159,6 +159,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const r = await bus.request(b.addr, 'card.remove', { card: view.id }, { id: newCommandId() });
         const refused = refusalOf(r.rec);
         if (refused) throw refused;
+        await viewAfter(ctx, 'board', b.addr.id, r.seq);
         return reply.status(204).send();
       },
     );
@@ -187,7 +188,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         if (refused) throw refused;
         const seq = placementSeq(r.rec);
         if (seq === null) throw errors.CONFLICT(`card ${view.id} was not moved`);
-        return cardAfterPlacement(ctx, view.id, seq);
+        return cardAfterPlacement(ctx, view.id, seq, { id: b.addr.id, seq: r.seq });
       },
     );
 

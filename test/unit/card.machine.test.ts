@@ -130,6 +130,16 @@ describe('card', () => {
     ]);
   });
 
+  it("puts the files an agent wrote (its artifacts) on the step's run.finished and in its history", () => {
+    const { w } = createdIn('plan');
+    const artifacts = [{ path: 'vision.md', sha256: 'a'.repeat(64), size: 12 }];
+    const s = w.send('subtask.completed', { ...done('w1s0a0', 'the vision'), artifacts });
+    expect(s.emits[0]).toMatchObject({ type: 'run.finished', runId: 'w1s0a0', artifacts });
+    expect(ctx(w).history[0]).toMatchObject({ runId: 'w1s0a0', status: 'completed', artifacts });
+    const next = w.send('subtask.completed', done('w1s1a0', 'the strategy'));
+    expect(next.emits[0]).not.toHaveProperty('artifacts');
+  });
+
   it('never re-runs a finished step: a repeated report of it is rejected', () => {
     const { w } = createdIn('plan');
     w.send('subtask.completed', done('w1s0a0', 'the vision'));
