@@ -85,6 +85,8 @@ export interface CardView {
   state: string;
   blocked: { code: string; reason: string } | null;
   awaitingApproval: boolean;
+  /** the task (agent actor) a person decides while the card waits for approval (exitCriteria `approved`) */
+  approvalTask: string | null;
   summary: string | null;
   costMicros: number;
   /** files the card's agents wrote, newest write of each path, with the run that wrote it */
@@ -127,6 +129,7 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         state: r.rec.state,
         blocked: null,
         awaitingApproval: false,
+        approvalTask: null,
         summary: null,
         costMicros: 0,
         artifacts: [],
@@ -145,16 +148,24 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         if (e.description !== undefined) view.description = e.description;
         break;
       case 'card.moved':
-        Object.assign(view, { lane: e.to, position: e.position, blocked: null, awaitingApproval: false });
+        Object.assign(view, {
+          lane: e.to,
+          position: e.position,
+          blocked: null,
+          awaitingApproval: false,
+          approvalTask: null,
+        });
         break;
       case 'card.blocked':
         view.blocked = { code: e.code, reason: e.reason };
         break;
       case 'card.approval.requested':
         view.awaitingApproval = true;
+        view.approvalTask = e.task ?? null;
         break;
       case 'card.approval.decided':
         view.awaitingApproval = false;
+        view.approvalTask = null;
         break;
       case 'workflow.started':
         f.workflow = e.workflow;

@@ -129,8 +129,13 @@ export const CardEvents = {
   ),
   'card.approval.requested': eventSchema(
     'card.approval.requested',
-    { workflow: Type.Integer({ minimum: 1 }), lane: Type.String() },
-    'the lane exitCriteria is `approved`: the card waits for card.approve / card.deny',
+    {
+      workflow: Type.Integer({ minimum: 1 }),
+      lane: Type.String(),
+      /** the agent actor (a task) that waits for the person: decide it with task.approve / task.deny */
+      task: Type.Optional(Type.String()),
+    },
+    'the lane exitCriteria is `approved`: the card waits for a person through the approval of its gate task (task.approve / task.deny; card.approve / card.deny forward to it)',
   ),
   'card.approval.decided': eventSchema(
     'card.approval.decided',

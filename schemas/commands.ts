@@ -71,6 +71,14 @@ export const TaskSubmit = Type.Object(
     approvalRequired: Type.Optional(ApprovalRequired),
     parent: Type.Optional(ParentRef),
     project: Type.Optional(ProjectRef),
+    /**
+     * an approval gate, not a model task: the agent asks at once for approval of the pseudo tool
+     * `name` (approval.requested), completes when a person approves (task.approve) and fails with
+     * MOE_ERR_APPROVAL_DENIED when one denies (task.deny). A card's `exitCriteria: 'approved'` uses it.
+     */
+    approvalGate: Type.Optional(
+      Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+    ),
   },
   {
     $id: 'TaskSubmit',

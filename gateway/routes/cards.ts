@@ -9,7 +9,9 @@
  *   PUT    /api/cards/:id/move                → board `card.move`, then the card's turn that applied it
  *   GET    /api/cards/:id/runs                the card's agent runs (run.started / run.finished)
  *   POST   /api/cards/:id/agents/:agent/run   → card `agent.run` (202)
- *   POST   /api/cards/:id/approve | /deny     → card `card.approve` / `card.deny`
+ *   POST   /api/cards/:id/approve | /deny     → `task.approve` / `task.deny` of the card's approval
+ *                                               gate task (an agent actor, exitCriteria `approved`);
+ *                                               a card without one: `card.approve` / `card.deny`
  *
  * Views come from the board projection (boardReads.ts), never from a journal replay; a route that
  * sent a command answers once the projection applied the turn it caused.
@@ -20,6 +22,7 @@
  * read from the tenancy projection here because a pure machine cannot read them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { GATE_CALL } from '../../actors/index.js';
 import { findEvent, type CardConfig, type JournalRecord, type OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
@@ -235,9 +238,24 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           },
         },
         async (req) => {
-          const { addr } = await locate(principal(req), req.params.id, 'member');
-          const r = await send(addr, `card.${verb}`, { ...req.body });
-          return viewAfter(ctx, 'card', addr.id, r.seq);
+          const { addr, view } = await locate(principal(req), req.params.id, 'member');
+          if (!view.approvalTask) {
+            // a card journaled before approval gates (or not waiting): the card decides itself
+            const r = await send(addr, `card.${verb}`, { ...req.body });
+            return viewAfter(ctx, 'card', addr.id, r.seq);
+          }
+          // forwarded to the gate task, the approval every task waiting for a person goes through
+          const gate = { org: addr.org, ws: addr.ws, kind: 'agent', id: view.approvalTask };
+          // the card asked for the gate in the turn it started waiting: the gate may not have opened yet
+          await bus.awaitTurn(gate, (rec) => rec.cmd.type === 'task.submit');
+          await send(gate, `task.${verb}`, { callId: GATE_CALL, ...req.body });
+          await ctx.boards.until(
+            'card',
+            addr.id,
+            () => ctx.boards.card(addr.id)?.approvalTask !== view.approvalTask,
+            ctx.commandTimeoutMs,
+          );
+          return structuredClone(ctx.boards.card(addr.id));
         },
       );
     }
