@@ -21,12 +21,20 @@
  * is approved or denied; approved calls run, a denied call is answered to the model as a tool
  * result `denied: <reason>` with `isError: true`.
  *
+ * Approval gate: a `task.submit` with `approvalGate: { name }` makes no model call. The agent asks
+ * at once for approval of the one pseudo call `gate` (tool `name`) in `gate_awaiting_approval`
+ * (journaled, listed and decided like any task waiting for approval), then completes on
+ * `task.approve` or fails with MOE_ERR_WORKFLOW_DENIED on `task.deny`, and tells its parent. A
+ * card's `exitCriteria: 'approved'` waits for a person this way.
+ *
  * Children: with a `parent` (a coordinator), the agent reports its outcome to it with an
  * `actor.send` effect (`subtask.completed` / `subtask.failed`).
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import { mergeArtifacts } from '../schemas/index.js';
 import type {
   AgentMessageData,
+  ArtifactRef,
   ParentRef,
   ScriptStep,
   TaskSubmit,
@@ -47,6 +55,7 @@ import type { AgentMessage } from './agentEffects.js';
 import { startFollowUp, stepsThisTurn, type QueuedMessage } from './agentConversation.js';
 import { FAILED_TAG, FINISHED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
+import { machineErrors } from './errors.js';
 import type { ActorSendRequest } from './kernelEffects.js';
 
 export { type LlmReply, type ToolReply } from './agentReply.js';
@@ -54,6 +63,8 @@ export type { AgentMessage } from './agentEffects.js';
 
 export const DEFAULT_MAX_STEPS = 16;
 export const DEFAULT_DENIAL = 'denied by the user';
+/** The one pending call of an approval gate (task.submit `approvalGate`). */
+export const GATE_CALL = 'gate';
 
 /** Tool calls of one LLM reply while some of them wait for a decision. */
 export interface ApprovalWait {
@@ -89,6 +100,8 @@ export interface AgentContext {
   stepsFrom?: number;
   /** follow-up messages answered or being answered */
   followUps?: number;
+  /** files the task's tools wrote, newest write of each path (absent until the first) */
+  artifacts?: ArtifactRef[];
 }
 
 type AgentEvent =
@@ -243,6 +256,62 @@ export const agentMachine = setup({
       if (context.parent && !quiet)
         enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.failed', failure, fx(event)) });
     }),
+    /** An approval gate (task.submit `approvalGate`): one pending pseudo call, no model call. */
+    openGate: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'task.submit' || !event.data.approvalGate) return;
+      const d = event.data;
+      const call = { id: GATE_CALL, name: d.approvalGate!.name, input: {} };
+      enqueue.assign({
+        prompt: d.prompt,
+        profile: d.profile ?? 'default',
+        messages: [{ role: 'user' as const, content: d.prompt }],
+        parent: d.parent ?? null,
+        ...(d.project ? { project: d.project } : {}),
+        approval: { calls: [call], decisions: { [GATE_CALL]: 'pending' }, reasons: {} },
+      });
+      enqueue({
+        type: 'emit',
+        params: { type: 'task.accepted', prompt: d.prompt, ...(d.parent ? { parent: d.parent } : {}) },
+      });
+      enqueue({
+        type: 'emit',
+        params: { type: 'approval.requested', step: 0, callIds: [GATE_CALL], tools: [call.name] },
+      });
+    }),
+    /** A person decided the gate: completed (approved) or failed (denied), and the parent is told. */
+    closeGate: enqueueActions(({ context, event, enqueue }) => {
+      if ((event.type !== 'task.approve' && event.type !== 'task.deny') || !context.approval) return;
+      const approved = event.type === 'task.approve';
+      const tool = context.approval.calls[0]?.name ?? '';
+      const reason = event.data.reason ?? (approved ? undefined : DEFAULT_DENIAL);
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'approval.decided',
+          callId: GATE_CALL,
+          tool,
+          approved,
+          ...(reason !== undefined ? { reason } : {}),
+        },
+      });
+      if (approved) {
+        const result = reason ? `approved: ${reason}` : 'approved';
+        const totals = { steps: 0, provider: 'none', ...spendOf(context) };
+        enqueue.assign({ approval: null, result });
+        enqueue({ type: 'emit', params: { type: 'task.completed', result, ...totals } });
+        if (context.parent)
+          enqueue({
+            type: 'effect',
+            params: toParent(context.parent, 'subtask.completed', { result, ...totals }, fx(event)),
+          });
+        return;
+      }
+      const failure = { code: machineErrors.APPROVAL_DENIED.spec.code, reason: reason ?? DEFAULT_DENIAL };
+      enqueue.assign({ approval: null, failure });
+      enqueue({ type: 'emit', params: { type: 'task.failed', ...failure } });
+      if (context.parent)
+        enqueue({ type: 'effect', params: toParent(context.parent, 'subtask.failed', failure, fx(event)) });
+    }),
     decide: enqueueActions(({ context, event, enqueue }) => {
       if ((event.type !== 'task.approve' && event.type !== 'task.deny') || !context.approval) return;
       const wait = context.approval;
@@ -323,30 +392,44 @@ export const agentMachine = setup({
   states: {
     idle: {
       on: {
-        'task.submit': {
-          target: 'thinking',
-          actions: [
-            assign(({ event }) => ({
-              prompt: event.data.prompt,
-              profile: event.data.profile ?? 'default',
-              script: event.data.script ?? null,
-              maxSteps: event.data.maxSteps ?? DEFAULT_MAX_STEPS,
-              messages: [{ role: 'user' as const, content: event.data.prompt }],
-              approvalRequired: event.data.approvalRequired ?? [],
-              parent: event.data.parent ?? null,
-              ...(event.data.project ? { project: event.data.project } : {}),
-            })),
-            {
-              type: 'emit',
-              params: ({ event }) => ({
-                type: 'task.accepted',
+        'task.submit': [
+          {
+            guard: ({ event }) => event.data.approvalGate !== undefined,
+            target: 'gate_awaiting_approval',
+            actions: 'openGate',
+          },
+          {
+            target: 'thinking',
+            actions: [
+              assign(({ event }) => ({
                 prompt: event.data.prompt,
-                ...(event.data.parent ? { parent: event.data.parent } : {}),
-              }),
-            },
-            'callLlm',
-          ],
-        },
+                profile: event.data.profile ?? 'default',
+                script: event.data.script ?? null,
+                maxSteps: event.data.maxSteps ?? DEFAULT_MAX_STEPS,
+                messages: [{ role: 'user' as const, content: event.data.prompt }],
+                approvalRequired: event.data.approvalRequired ?? [],
+                parent: event.data.parent ?? null,
+                ...(event.data.project ? { project: event.data.project } : {}),
+              })),
+              {
+                type: 'emit',
+                params: ({ event }) => ({
+                  type: 'task.accepted',
+                  prompt: event.data.prompt,
+                  ...(event.data.parent ? { parent: event.data.parent } : {}),
+                }),
+              },
+              'callLlm',
+            ],
+          },
+        ],
+      },
+    },
+    gate_awaiting_approval: {
+      on: {
+        'task.approve': { guard: 'namesPendingCall', target: 'done', actions: 'closeGate' },
+        'task.deny': { guard: 'namesPendingCall', target: 'failed', actions: 'closeGate' },
+        'task.cancel': { target: 'cancelled', actions: 'fail' },
       },
     },
     thinking: {
@@ -385,7 +468,12 @@ export const agentMachine = setup({
               return;
             }
             enqueue.assign({ result: reply.text });
-            const totals = { steps: context.step, provider: reply.provider, ...spend };
+            const totals = {
+              steps: context.step,
+              provider: reply.provider,
+              ...spend,
+              ...(context.artifacts?.length ? { artifacts: context.artifacts } : {}),
+            };
             enqueue({ type: 'emit', params: { type: 'task.completed', result: reply.text, ...totals } });
             // a parent (coordinator) waits for the task's answer, not for follow-ups
             if (context.parent && !context.followUps)
@@ -440,6 +528,9 @@ export const agentMachine = setup({
               .find((c) => c.id === reply.callId);
             enqueue.assign({
               pendingTools,
+              ...(reply.artifacts?.length
+                ? { artifacts: mergeArtifacts(context.artifacts ?? [], reply.artifacts) }
+                : {}),
               messages: [
                 ...context.messages,
                 {
@@ -453,7 +544,12 @@ export const agentMachine = setup({
             });
             enqueue({
               type: 'emit',
-              params: { type: 'tool.finished', name: call?.name ?? '', isError: reply.isError },
+              params: {
+                type: 'tool.finished',
+                name: call?.name ?? '',
+                isError: reply.isError,
+                ...(reply.artifacts?.length ? { artifacts: reply.artifacts } : {}),
+              },
             });
           }),
         },

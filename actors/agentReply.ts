@@ -4,7 +4,7 @@
  * `usage.recorded` domain event (seed 002's usage event) built from one journaled `llm.call`
  * result. No I/O: everything here is read from journaled effect results.
  */
-import type { EventOf, ToolCall, Usage } from '../schemas/index.js';
+import type { ArtifactRef, EventOf, ToolCall, Usage } from '../schemas/index.js';
 import type { EffectRequest, EmitRequest } from './contract.js';
 
 /** The `enqueue` of an `enqueueActions` body, narrowed to the kernel's two actions. */
@@ -45,6 +45,8 @@ export interface ToolReply {
   callId: string;
   output: string;
   isError: boolean;
+  /** files the call wrote (absent: none) */
+  artifacts?: ArtifactRef[];
 }
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };

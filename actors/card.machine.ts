@@ -5,12 +5,19 @@
  *   new ──card.placed──▶ idle ──enters a lane with autoTrigger, or agent.run──▶ running
  *   running ──every step completed──▶ (exitCriteria approved ? awaiting_approval : idle, asks its board to move it on)
  *   running ──a step failed──▶ (failureLane ? idle, asks to be moved there : blocked)
- *   awaiting_approval ──card.approve──▶ idle (moved on) │ ──card.deny──▶ failureLane or blocked
+ *   awaiting_approval ──its gate task approved──▶ idle (moved on) │ ──denied──▶ failureLane or blocked
+ *     (the gate is an agent actor started with `approvalGate`: a person decides it like any task
+ *     waiting for approval — task.approve / task.deny, the console — and the wait survives restarts;
+ *     card.approve / card.deny forward to it)
  *   any ──card.placed to another lane──▶ the running workflow is cancelled, the new lane's starts
  *   any ──card.delete──▶ deleted (final)
  *
  * Positions are the board's (the board actor is the only writer of lanes and order); the card
  * applies the board's placements in `seq` order and ignores an older one.
+ *
+ * Results: each finished step's `run.finished` carries its summary, cost and the files its agent
+ * wrote (`artifacts`, reported by the agent with `subtask.completed`); the run's journal is the
+ * agent actor's (the gateway links it).
  *
  * Durability: each agent step runs as its own `agent` actor, started by an `actor.send` effect
  * (`task.submit` with a `parent`), exactly as the MoE coordinator starts its experts: the send is
@@ -19,7 +26,7 @@
  * sent, so a node killed mid-sequence resumes at the step it was in and never re-runs a finished one.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { CardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
+import type { ArtifactRef, CardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
 import type { Enqueue } from './agentReply.js';
 import {
   agentSubmit,
@@ -59,6 +66,8 @@ export interface WorkflowRun {
   agents: RunAgent[];
   outputs: StepOutput[];
   costMicros: number;
+  /** the ref of the approval gate agent waiting for a person (exitCriteria `approved`) */
+  gate?: string;
 }
 
 export interface RunRecord {
@@ -71,6 +80,8 @@ export interface RunRecord {
   status: 'running' | 'completed' | 'failed';
   summary: string | null;
   costMicros: number;
+  /** files the step's agent wrote (absent: none) */
+  artifacts?: ArtifactRef[];
 }
 
 export interface CardContext {
@@ -202,6 +213,7 @@ function startWorkflow(t: Turn, steps: string[][], trigger: 'auto' | 'manual'): 
 function cancelWorkflow(t: Turn, why: string): void {
   const run = t.c.run;
   if (!run) return;
+  if (run.gate) t.send({ kind: 'agent', child: run.gate }, 'task.cancel', { reason: why, byParent: true });
   for (const a of run.agents.filter((x) => x.status === 'running')) {
     t.send({ kind: 'agent', child: a.ref }, 'task.cancel', { reason: why, byParent: true });
     const fields = {
@@ -283,8 +295,27 @@ function completeWorkflow(t: Turn): void {
       summary,
       costMicros: run.costMicros,
     });
-    t.emit({ type: 'card.approval.requested', workflow: run.workflow, lane: run.lane });
-    t.c = { ...t.c, phase: 'awaiting_approval' };
+    // a person decides through the approval of a gate task (an agent actor: journaled, survives
+    // restarts, listed and decided like any task waiting for approval)
+    const gate = `w${run.workflow}ok`;
+    t.send(
+      { kind: 'agent', child: gate },
+      'task.submit',
+      {
+        prompt: `Approve card "${t.c.title}" to leave lane ${run.lane}:\n\n${summary}`,
+        approvalGate: { name: 'card_exit' },
+        ...(t.c.project ? { project: t.c.project } : {}),
+        parent: { ref: gate },
+      },
+      true,
+    );
+    t.emit({
+      type: 'card.approval.requested',
+      workflow: run.workflow,
+      lane: run.lane,
+      task: `${t.c.id}-${gate}`,
+    });
+    t.c = { ...t.c, phase: 'awaiting_approval', run: { ...run, gate } };
     return;
   }
   const next = wf?.exitLane && wf.exitLane !== t.c.lane ? wf.exitLane : undefined;
@@ -299,6 +330,18 @@ function completeWorkflow(t: Turn): void {
   });
   t.c = { ...t.c, run: null, phase: 'idle' };
   if (next) moveTo(t, next);
+}
+
+/** A person decided: move on to the exit lane, or fail the workflow (failure lane or blocked). */
+function decided(t: Turn, approved: boolean, reason: string | undefined): void {
+  t.emit({ type: 'card.approval.decided', approved, ...(reason ? { reason } : {}) });
+  if (!approved) {
+    failWorkflow(t, machineErrors.APPROVAL_DENIED.spec.code, `denied: ${reason ?? 'no reason given'}`);
+    return;
+  }
+  const next = workflowOf(t.c, t.c.lane)?.exitLane;
+  t.c = { ...t.c, run: null, phase: 'idle' };
+  if (next && next !== t.c.lane) moveTo(t, next);
 }
 
 const isCurrentAgent = (c: CardContext, ref: string) =>
@@ -408,6 +451,7 @@ export const cardMachine = setup({
           status: 'completed',
           summary,
           costMicros: d.costMicros,
+          ...(d.artifacts?.length ? { artifacts: d.artifacts } : {}),
         });
         const agents = run.agents.map((x) => (x.ref === a.ref ? done : x));
         t.c = {
@@ -418,6 +462,7 @@ export const cardMachine = setup({
             status: 'completed',
             summary,
             costMicros: d.costMicros,
+            ...(d.artifacts?.length ? { artifacts: d.artifacts } : {}),
           }),
           run: {
             ...run,
@@ -469,26 +514,29 @@ export const cardMachine = setup({
       failWorkflow(t, machineErrors.STEP_FAILED.spec.code, reason);
       enqueue.assign(t.flush(enqueue));
     }),
+    /** card.approve / card.deny: forwarded to the gate task when there is one, else decided here. */
     decide: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'card.approve' && event.type !== 'card.deny') return;
       const t = new Turn(context, event);
       const approved = event.type === 'card.approve';
-      t.emit({
-        type: 'card.approval.decided',
-        approved,
-        ...(event.data.reason ? { reason: event.data.reason } : {}),
-      });
-      if (!approved) {
-        failWorkflow(
-          t,
-          machineErrors.APPROVAL_DENIED.spec.code,
-          `denied: ${event.data.reason ?? 'no reason given'}`,
-        );
+      const gate = context.run?.gate;
+      if (gate) {
+        t.send({ kind: 'agent', child: gate }, approved ? 'task.approve' : 'task.deny', {
+          callId: 'gate',
+          ...(event.data.reason ? { reason: event.data.reason } : {}),
+        });
         return enqueue.assign(t.flush(enqueue));
       }
-      const next = workflowOf(t.c, t.c.lane)?.exitLane;
-      t.c = { ...t.c, run: null, phase: 'idle' };
-      if (next && next !== t.c.lane) moveTo(t, next);
+      decided(t, approved, event.data.reason);
+      enqueue.assign(t.flush(enqueue));
+    }),
+    /** The gate task reported: a person approved (subtask.completed) or denied (subtask.failed). */
+    gateDecided: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'subtask.completed' && event.type !== 'subtask.failed') return;
+      const t = new Turn(context, event);
+      const approved = event.type === 'subtask.completed';
+      const reason = approved ? event.data.result.replace(/^approved(: )?/, '') : event.data.reason;
+      decided(t, approved, reason || undefined);
       enqueue.assign(t.flush(enqueue));
     }),
     refused: enqueueActions(({ context, event, enqueue }) => {
@@ -500,6 +548,10 @@ export const cardMachine = setup({
   },
   guards: {
     isNewer: ({ context, event }) => event.type === 'card.placed' && event.data.seq > context.seq,
+    isGate: ({ context, event }) =>
+      (event.type === 'subtask.completed' || event.type === 'subtask.failed') &&
+      context.run?.gate !== undefined &&
+      context.run.gate === event.data.ref,
     isOwnStep: ({ context, event }) =>
       (event.type === 'subtask.completed' || event.type === 'subtask.failed') &&
       isCurrentAgent(context, event.data.ref),
@@ -549,6 +601,8 @@ export const cardMachine = setup({
       on: {
         'card.approve': { actions: 'decide', target: 'routing' },
         'card.deny': { actions: 'decide', target: 'routing' },
+        'subtask.completed': { guard: 'isGate', actions: 'gateDecided', target: 'routing' },
+        'subtask.failed': { guard: 'isGate', actions: 'gateDecided', target: 'routing' },
       },
     },
     blocked: { on: { 'agent.run': { actions: 'runAgent', target: 'routing' } } },

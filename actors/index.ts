@@ -53,6 +53,7 @@ export {
   agentEffectInputs,
   DEFAULT_MAX_STEPS,
   DEFAULT_DENIAL,
+  GATE_CALL,
   type AgentContext,
   type AgentMessage,
   type ApprovalWait,

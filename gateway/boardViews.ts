@@ -1,9 +1,16 @@
 /**
  * What the board and card routes answer, folded from the actors' journaled events (the gateway
  * holds no business state): a board's lanes with their cards in order, a card with its lane, text,
- * workflow state, results and agent runs. Pure functions over records, so they are cheap to test.
+ * workflow state, results and agent runs. Pure folds, one turn at a time (foldBoard, foldCard):
+ * the board projection (boardProjection.ts) applies them as the journal is followed.
  */
-import { eventSubject, knownEvents, type LaneSpec } from '../schemas/index.js';
+import {
+  eventSubject,
+  knownEvents,
+  mergeArtifacts,
+  type ArtifactRef,
+  type LaneSpec,
+} from '../schemas/index.js';
 import type { SeqRecord } from './bus.js';
 
 export interface BoardView {
@@ -15,24 +22,34 @@ export interface BoardView {
   seq: number;
 }
 
+/** Applies one board turn to its view (in place; a new view at `board.created`). */
+export function foldBoard(
+  view: BoardView | null,
+  id: string,
+  workspace: string,
+  r: SeqRecord,
+): BoardView | null {
+  for (const e of knownEvents(r.rec.events)) {
+    if (e.type === 'board.created')
+      view = {
+        id,
+        project: e.project,
+        workspace,
+        name: e.name,
+        lanes: e.lanes.map((l) => ({ ...l, cards: [] })),
+        seq: r.seq,
+      };
+    else if (view && (e.type === 'board.card.placed' || e.type === 'board.card.removed')) {
+      for (const lane of view.lanes) lane.cards = e.order[lane.id] ?? lane.cards;
+      view.seq = r.seq;
+    }
+  }
+  return view;
+}
+
 export function boardView(id: string, workspace: string, records: readonly SeqRecord[]): BoardView | null {
   let view: BoardView | null = null;
-  for (const r of records)
-    for (const e of knownEvents(r.rec.events)) {
-      if (e.type === 'board.created')
-        view = {
-          id,
-          project: e.project,
-          workspace,
-          name: e.name,
-          lanes: e.lanes.map((l) => ({ ...l, cards: [] })),
-          seq: r.seq,
-        };
-      else if (view && (e.type === 'board.card.placed' || e.type === 'board.card.removed')) {
-        for (const lane of view.lanes) lane.cards = e.order[lane.id] ?? lane.cards;
-        view.seq = r.seq;
-      }
-    }
+  for (const r of records) view = foldBoard(view, id, workspace, r);
   return view;
 }
 
@@ -48,6 +65,10 @@ export interface RunView {
   costMicros: number | null;
   /** the agent's journal (its session log): read it with the stream routes or the NATS subject */
   journal: string;
+  /** the run's session log as terminal messages (replay; the messages carry this run's `runId`) */
+  log: string;
+  /** files the agent wrote in this run (workspace-relative path, sha256, size) */
+  artifacts: ArtifactRef[];
   startedAt: number;
   finishedAt: number | null;
 }
@@ -64,11 +85,144 @@ export interface CardView {
   state: string;
   blocked: { code: string; reason: string } | null;
   awaitingApproval: boolean;
+  /** the task (agent actor) a person decides while the card waits for approval (exitCriteria `approved`) */
+  approvalTask: string | null;
   summary: string | null;
   costMicros: number;
+  /** files the card's agents wrote, newest write of each path, with the run that wrote it */
+  artifacts: (ArtifactRef & { runId: string; agent: string })[];
+  /** the card's session logs (every run), live and replayed: `WS` this path */
+  terminal: string;
   deleted: boolean;
   runs: RunView[];
   seq: number;
+}
+
+/** A card's view while it is folded: the view, and what the fold needs beyond it. */
+export interface CardFold {
+  view: CardView | null;
+  /** the workflow the next `run.started` belongs to */
+  workflow: number | null;
+  /** the highest board placement (`card.placed` seq) the card has taken a turn on */
+  placed: number;
+}
+
+export const emptyCardFold = (): CardFold => ({ view: null, workflow: null, placed: 0 });
+
+/** Applies one card turn to its fold (in place). */
+export function foldCard(f: CardFold, id: string, addr: { org: string; ws: string }, r: SeqRecord): CardFold {
+  if (r.rec.cmd.type === 'card.placed') {
+    const seq = (r.rec.cmd.data as { seq?: unknown } | undefined)?.seq;
+    if (typeof seq === 'number' && seq > f.placed) f.placed = seq;
+  }
+  for (const e of knownEvents(r.rec.events)) {
+    if (e.type === 'card.created') {
+      f.view = {
+        id,
+        board: e.board,
+        project: e.project,
+        workspace: addr.ws,
+        lane: e.lane,
+        position: e.position,
+        title: e.title,
+        description: e.description ?? '',
+        state: r.rec.state,
+        blocked: null,
+        awaitingApproval: false,
+        approvalTask: null,
+        summary: null,
+        costMicros: 0,
+        artifacts: [],
+        terminal: `/api/cards/${id}/terminal`,
+        deleted: false,
+        runs: [],
+        seq: r.seq,
+      };
+      continue;
+    }
+    const view = f.view;
+    if (!view) continue;
+    switch (e.type) {
+      case 'card.updated':
+        Object.assign(view, e.title !== undefined ? { title: e.title } : {});
+        if (e.description !== undefined) view.description = e.description;
+        break;
+      case 'card.moved':
+        Object.assign(view, {
+          lane: e.to,
+          position: e.position,
+          blocked: null,
+          awaitingApproval: false,
+          approvalTask: null,
+        });
+        break;
+      case 'card.blocked':
+        view.blocked = { code: e.code, reason: e.reason };
+        break;
+      case 'card.approval.requested':
+        view.awaitingApproval = true;
+        view.approvalTask = e.task ?? null;
+        break;
+      case 'card.approval.decided':
+        view.awaitingApproval = false;
+        view.approvalTask = null;
+        break;
+      case 'workflow.started':
+        f.workflow = e.workflow;
+        view.blocked = null;
+        break;
+      case 'workflow.finished':
+        view.summary = e.summary;
+        break;
+      case 'run.started':
+        view.runs.push({
+          runId: e.runId,
+          workflow: f.workflow,
+          lane: e.lane,
+          step: e.step,
+          agent: e.agent,
+          actor: e.actor,
+          status: 'running',
+          summary: null,
+          costMicros: null,
+          journal: eventSubject({ org: addr.org, ws: addr.ws, kind: 'agent', id: e.actor.id }),
+          log: `/api/cards/${id}/terminal?realtime=false`,
+          artifacts: [],
+          startedAt: r.rec.cmd.at,
+          finishedAt: null,
+        });
+        break;
+      case 'run.finished': {
+        const run = view.runs.find((x) => x.runId === e.runId);
+        if (!run) break;
+        Object.assign(run, {
+          status: e.status,
+          summary: e.summary ?? null,
+          costMicros: e.costMicros ?? null,
+          finishedAt: r.rec.cmd.at,
+        });
+        view.costMicros += e.costMicros ?? 0;
+        if (e.artifacts?.length) {
+          run.artifacts = mergeArtifacts(run.artifacts, e.artifacts);
+          const written = new Set(e.artifacts.map((a) => a.path));
+          view.artifacts = [
+            ...view.artifacts.filter((a) => !written.has(a.path)),
+            ...run.artifacts
+              .filter((a) => written.has(a.path))
+              .map((a) => ({ ...a, runId: run.runId, agent: run.agent })),
+          ];
+        }
+        break;
+      }
+      case 'card.deleted':
+        view.deleted = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (f.view) Object.assign(f.view, { state: r.rec.state, seq: r.seq });
+  return f;
 }
 
 export function cardView(
@@ -76,92 +230,7 @@ export function cardView(
   addr: { org: string; ws: string },
   records: readonly SeqRecord[],
 ): CardView | null {
-  let view: CardView | null = null;
-  let workflow: number | null = null;
-  for (const r of records) {
-    for (const e of knownEvents(r.rec.events)) {
-      if (e.type === 'card.created') {
-        view = {
-          id,
-          board: e.board,
-          project: e.project,
-          workspace: addr.ws,
-          lane: e.lane,
-          position: e.position,
-          title: e.title,
-          description: e.description ?? '',
-          state: r.rec.state,
-          blocked: null,
-          awaitingApproval: false,
-          summary: null,
-          costMicros: 0,
-          deleted: false,
-          runs: [],
-          seq: r.seq,
-        };
-        continue;
-      }
-      if (!view) continue;
-      switch (e.type) {
-        case 'card.updated':
-          Object.assign(view, e.title !== undefined ? { title: e.title } : {});
-          if (e.description !== undefined) view.description = e.description;
-          break;
-        case 'card.moved':
-          Object.assign(view, { lane: e.to, position: e.position, blocked: null, awaitingApproval: false });
-          break;
-        case 'card.blocked':
-          view.blocked = { code: e.code, reason: e.reason };
-          break;
-        case 'card.approval.requested':
-          view.awaitingApproval = true;
-          break;
-        case 'card.approval.decided':
-          view.awaitingApproval = false;
-          break;
-        case 'workflow.started':
-          workflow = e.workflow;
-          view.blocked = null;
-          break;
-        case 'workflow.finished':
-          view.summary = e.summary;
-          break;
-        case 'run.started':
-          view.runs.push({
-            runId: e.runId,
-            workflow,
-            lane: e.lane,
-            step: e.step,
-            agent: e.agent,
-            actor: e.actor,
-            status: 'running',
-            summary: null,
-            costMicros: null,
-            journal: eventSubject({ org: addr.org, ws: addr.ws, kind: 'agent', id: e.actor.id }),
-            startedAt: r.rec.cmd.at,
-            finishedAt: null,
-          });
-          break;
-        case 'run.finished': {
-          const run = view.runs.find((x) => x.runId === e.runId);
-          if (!run) break;
-          Object.assign(run, {
-            status: e.status,
-            summary: e.summary ?? null,
-            costMicros: e.costMicros ?? null,
-            finishedAt: r.rec.cmd.at,
-          });
-          view.costMicros += e.costMicros ?? 0;
-          break;
-        }
-        case 'card.deleted':
-          view.deleted = true;
-          break;
-        default:
-          break;
-      }
-    }
-    if (view) Object.assign(view, { state: r.rec.state, seq: r.seq });
-  }
-  return view;
+  const f = emptyCardFold();
+  for (const r of records) foldCard(f, id, addr, r);
+  return f.view;
 }

@@ -17,12 +17,15 @@ import type { TenancyProjection } from './projection.js';
 import type { ProvisioningProjection } from './provisioning.js';
 import type { Revocations } from './revocations.js';
 import type { UsageProjection } from './usageProjection.js';
+import type { BoardProjection } from './boardProjection.js';
 
 export interface GatewayContext {
   readonly bus: Bus;
   readonly tenancy: TenancyProjection;
   /** tokens and money per org / project / agent / provider / model, folded from the journal */
   readonly usage: UsageProjection;
+  /** every board's and card's view, folded from the board and card journals */
+  readonly boards: BoardProjection;
   readonly access: Access;
   /** where each workspace's provisioning stands (its first backup), folded from the journal */
   readonly provisioning: ProvisioningProjection;

@@ -50,6 +50,7 @@ import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
+import { BoardProjection } from './boardProjection.js';
 import { openSnapshotStore } from './snapshotStore.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
@@ -238,10 +239,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const limiter = await createRateLimiter(nc);
   const retired = await openRetired(nc);
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
+  const boards = new BoardProjection();
   const ctx: GatewayContext = {
     bus,
     tenancy,
     usage,
+    boards,
     access: new Access(tenancy),
     provisioning,
     metrics,
@@ -382,6 +385,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   await Promise.all([
     tenancy.start(),
     provisioning.start(),
+    boards.start(bus.js, app.log),
     usage.start(bus.js, app.log, startSeq, {
       snapshots,
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
@@ -410,6 +414,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       await replay.stop();
       await webhooks?.stop();
       await usage.stop();
+      await boards.stop();
       await bus.close();
       await revocations.stop();
       await tenancy.stop();

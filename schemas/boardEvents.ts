@@ -5,6 +5,7 @@
  * resulting order of every lane they touch, so a reader folds them without knowing the rules.
  */
 import { Type } from '@sinclair/typebox';
+import { ArtifactRefs } from './artifactRef.js';
 import { LaneSpec } from './boards.js';
 import { eventSchema } from './events.js';
 
@@ -89,8 +90,10 @@ export const CardEvents = {
       status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
       summary: Type.Optional(Type.String()),
       costMicros: Type.Optional(Micros),
+      /** files the step's agent wrote (see schemas/artifactRef.ts) */
+      artifacts: Type.Optional(ArtifactRefs),
     },
-    'an agent step finished (summary: its result, shortened, or the failure reason)',
+    'an agent step finished (summary: its result, shortened, or the failure reason; artifacts: files it wrote)',
   ),
   'workflow.started': eventSchema(
     'workflow.started',
@@ -126,8 +129,13 @@ export const CardEvents = {
   ),
   'card.approval.requested': eventSchema(
     'card.approval.requested',
-    { workflow: Type.Integer({ minimum: 1 }), lane: Type.String() },
-    'the lane exitCriteria is `approved`: the card waits for card.approve / card.deny',
+    {
+      workflow: Type.Integer({ minimum: 1 }),
+      lane: Type.String(),
+      /** the agent actor (a task) that waits for the person: decide it with task.approve / task.deny */
+      task: Type.Optional(Type.String()),
+    },
+    'the lane exitCriteria is `approved`: the card waits for a person through the approval of its gate task (task.approve / task.deny; card.approve / card.deny forward to it)',
   ),
   'card.approval.decided': eventSchema(
     'card.approval.decided',

@@ -11,6 +11,7 @@
  * its board (`card.move` with `byCard`).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ArtifactRefs } from './artifactRef.js';
 import { Usage } from './commands.js';
 import { LaneId, LaneWorkflows } from './laneWorkflow.js';
 import { AgentConfig } from './tenancy.js';
@@ -124,6 +125,7 @@ export const CardCommands = {
     usage: Usage,
     costMicros: Micros,
     priceMicros: Micros,
+    artifacts: Type.Optional(ArtifactRefs),
   }),
   'subtask.failed': obj({ ref: Type.String({ maxLength: 64 }), code: Type.String(), reason: Type.String() }),
 } satisfies Record<string, TSchema>;

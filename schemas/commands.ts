@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Token } from './envelope.js';
+import { ArtifactRefs } from './artifactRef.js';
 import { ScriptStep } from './scriptStep.js';
 import { TENANCY_COMMANDS_BY_KIND } from './tenancy.js';
 
@@ -70,6 +71,14 @@ export const TaskSubmit = Type.Object(
     approvalRequired: Type.Optional(ApprovalRequired),
     parent: Type.Optional(ParentRef),
     project: Type.Optional(ProjectRef),
+    /**
+     * an approval gate, not a model task: the agent asks at once for approval of the pseudo tool
+     * `name` (approval.requested), completes when a person approves (task.approve) and fails with
+     * MOE_ERR_APPROVAL_DENIED when one denies (task.deny). A card's `exitCriteria: 'approved'` uses it.
+     */
+    approvalGate: Type.Optional(
+      Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+    ),
   },
   {
     $id: 'TaskSubmit',
@@ -202,6 +211,8 @@ export const CoordinatorCommands = {
       usage: Usage,
       costMicros: Micros,
       priceMicros: Micros,
+      /** files the agent's tools wrote (newest write of each path) */
+      artifacts: Type.Optional(ArtifactRefs),
     },
     { additionalProperties: false },
   ),
@@ -282,6 +293,8 @@ export const TaskCompleted = Type.Object(
     /** what the customer pays for them, µ$ */
     priceMicros: Type.Optional(Micros),
     subtasks: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** files the task's tools wrote (newest write of each path) */
+    artifacts: Type.Optional(ArtifactRefs),
   },
   { $id: 'TaskCompleted', additionalProperties: false },
 );

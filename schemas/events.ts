@@ -8,6 +8,7 @@
  * lack it), and a field is never removed or retyped.
  */
 import { Type, type TProperties } from '@sinclair/typebox';
+import { ArtifactRefs } from './artifactRef.js';
 import { BackupReason, ParentRef, TaskCompleted, TaskFailed, Usage } from './commands.js';
 
 const Micros = Type.Integer({ minimum: 0 });
@@ -147,8 +148,8 @@ export const AgentEvents = {
   ),
   'tool.finished': eventSchema(
     'tool.finished',
-    { name: Type.String(), isError: Type.Boolean() },
-    'a tool call returned (isError: the tool reported a failure to the model)',
+    { name: Type.String(), isError: Type.Boolean(), artifacts: Type.Optional(ArtifactRefs) },
+    'a tool call returned (isError: the tool reported a failure to the model; artifacts: files it wrote)',
   ),
 };
 

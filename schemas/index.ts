@@ -16,6 +16,7 @@ export * from './events.js';
 export * from './tenancyEvents.js';
 export * from './eventCodec.js';
 export * from './replay.js';
+export * from './artifactRef.js';
 export * from './boards.js';
 export * from './boardEvents.js';
 export * from './liveDelta.js';

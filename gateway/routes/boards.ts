@@ -1,14 +1,15 @@
 /**
  * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET /api/boards/:id`.
- * A board is a `board` actor (`<ws>-<project>-b…`); its lanes and card order are folded from its
- * journal (boardViews.ts). Unknown, foreign and malformed board ids are all 404.
+ * A board is a `board` actor (`<ws>-<project>-b…`); its lanes and card order are read from the board
+ * projection (boardProjection.ts, folded from the journal). Unknown, foreign and malformed board ids
+ * are all 404.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { eventSubject, STREAMS, type OrgRole } from '../../schemas/index.js';
+import type { OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection } from '../bus.js';
 import { CreateBoardBody } from '../boardSchemas.js';
-import { boardView } from '../boardViews.js';
+import { knownBoard, viewAfter } from '../boardReads.js';
 import { principal, type GatewayContext } from '../context.js';
 import { parseBoardId } from '../crypto.js';
 import { errors } from '../errors.js';
@@ -22,8 +23,7 @@ export async function locateBoard(ctx: GatewayContext, p: Principal, id: string,
   if (!parsed || !project || project.workspace !== parsed.ws || !ctx.access.canSeeProject(p, project))
     throw errors.NOT_FOUND(`board ${id}`);
   const addr = { org: project.org, ws: project.workspace, kind: 'board', id };
-  const records = await ctx.bus.records(addr);
-  const view = boardView(id, project.workspace, records);
+  const view = await knownBoard(ctx, addr);
   if (!view) throw errors.NOT_FOUND(`board ${id}`);
   ctx.access.requireProject(p, project.id, min);
   return { addr, project, view };
@@ -58,8 +58,7 @@ export function boardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         );
         const reason = rejection(r.rec);
         if (reason) throw errors.CONFLICT(reason);
-        const view = boardView(id, project.workspace, await bus.records(addr));
-        return reply.status(201).send(view);
+        return reply.status(201).send(await viewAfter(ctx, 'board', id, r.seq));
       },
     );
 
@@ -68,20 +67,11 @@ export function boardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       { schema: { tags: ['boards'], params: IdParams, response: errorResponses(404) } },
       async (req) => {
         const { project } = access.requireProject(principal(req), req.params.id);
-        const info = await bus.jsm.streams.info(STREAMS.events, {
-          subjects_filter: eventSubject({ org: project.org, ws: project.workspace, kind: 'board', id: '*' }),
-        });
-        const prefix = `${project.workspace}-${project.id}-`;
-        const ids = Object.keys(info.state.subjects ?? {})
-          .map((s) => s.split('.').pop() ?? '')
-          .filter((id) => id.startsWith(prefix))
-          .slice(0, 200);
-        const boards = [];
-        for (const id of ids) {
-          const addr = { org: project.org, ws: project.workspace, kind: 'board', id };
-          const view = boardView(id, project.workspace, await bus.records(addr));
-          if (view) boards.push(view);
-        }
+        const boards = ctx.boards
+          .boardsOf(project.id)
+          .filter((b) => b.workspace === project.workspace)
+          .slice(0, 200)
+          .map((b) => structuredClone(b));
         return { boards };
       },
     );

@@ -9,7 +9,12 @@
  *   PUT    /api/cards/:id/move                → board `card.move`, then the card's turn that applied it
  *   GET    /api/cards/:id/runs                the card's agent runs (run.started / run.finished)
  *   POST   /api/cards/:id/agents/:agent/run   → card `agent.run` (202)
- *   POST   /api/cards/:id/approve | /deny     → card `card.approve` / `card.deny`
+ *   POST   /api/cards/:id/approve | /deny     → `task.approve` / `task.deny` of the card's approval
+ *                                               gate task (an agent actor, exitCriteria `approved`);
+ *                                               a card without one: `card.approve` / `card.deny`
+ *
+ * Views come from the board projection (boardReads.ts), never from a journal replay; a route that
+ * sent a command answers once the projection applied the turn it caused.
  *
  * Placements go through the board actor, the only writer of lanes and positions: a refusal there
  * (`board.move.refused`) is the HTTP answer (409 MOE_ERR_WIP_LIMIT, 422 MOE_ERR_LANE_UNKNOWN).
@@ -17,6 +22,7 @@
  * read from the tenancy projection here because a pure machine cannot read them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { GATE_CALL } from '../../actors/index.js';
 import { findEvent, type CardConfig, type JournalRecord, type OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
 import { rejection, type SeqRecord } from '../bus.js';
@@ -27,7 +33,7 @@ import {
   MoveCardBody,
   UpdateCardBody,
 } from '../boardSchemas.js';
-import { cardView } from '../boardViews.js';
+import { cardAfterPlacement, knownCard, viewAfter } from '../boardReads.js';
 import { newCommandId, principal, type GatewayContext } from '../context.js';
 import { parseCardId } from '../crypto.js';
 import { errors } from '../errors.js';
@@ -74,19 +80,10 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     if (!parsed || !project || project.workspace !== parsed.ws || !access.canSeeProject(p, project))
       throw errors.NOT_FOUND(`card ${id}`);
     const addr = { org: project.org, ws: project.workspace, kind: 'card', id };
-    const view = cardView(id, addr, await bus.records(addr));
+    const view = await knownCard(ctx, addr);
     if (!view || view.deleted) throw errors.NOT_FOUND(`card ${id}`);
     access.requireProject(p, project.id, min);
     return { addr, project, view };
-  };
-
-  /** The card after the turn in which it applied placement `seq`. */
-  const afterPlacement = async (addr: { org: string; ws: string; kind: string; id: string }, seq: number) => {
-    await bus.awaitTurn(
-      addr,
-      (rec) => rec.cmd.type === 'card.placed' && (rec.cmd.data as { seq?: number } | undefined)?.seq === seq,
-    );
-    return cardView(addr.id, addr, await bus.records(addr));
   };
 
   const send = async (
@@ -128,8 +125,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const refused = refusalOf(r.rec);
         if (refused) throw refused;
         const seq = placementSeq(r.rec) ?? 1;
-        const addr = { org: project.org, ws: project.workspace, kind: 'card', id };
-        return reply.status(201).send(await afterPlacement(addr, seq));
+        return reply.status(201).send(await cardAfterPlacement(ctx, id, seq, { id: b.addr.id, seq: r.seq }));
       },
     );
 
@@ -151,8 +147,8 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       },
       async (req) => {
         const { addr } = await locate(principal(req), req.params.id, 'member');
-        await send(addr, 'card.update', { ...req.body });
-        return cardView(addr.id, addr, await bus.records(addr));
+        const r = await send(addr, 'card.update', { ...req.body });
+        return viewAfter(ctx, 'card', addr.id, r.seq);
       },
     );
 
@@ -166,6 +162,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const r = await bus.request(b.addr, 'card.remove', { card: view.id }, { id: newCommandId() });
         const refused = refusalOf(r.rec);
         if (refused) throw refused;
+        await viewAfter(ctx, 'board', b.addr.id, r.seq);
         return reply.status(204).send();
       },
     );
@@ -182,7 +179,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       },
       async (req) => {
         const p = principal(req);
-        const { addr, project, view } = await locate(p, req.params.id, 'member');
+        const { project, view } = await locate(p, req.params.id, 'member');
         const b = await locateBoard(ctx, p, view.board, 'member');
         const r = await bus.request(
           b.addr,
@@ -194,7 +191,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         if (refused) throw refused;
         const seq = placementSeq(r.rec);
         if (seq === null) throw errors.CONFLICT(`card ${view.id} was not moved`);
-        return afterPlacement(addr, seq);
+        return cardAfterPlacement(ctx, view.id, seq, { id: b.addr.id, seq: r.seq });
       },
     );
 
@@ -225,7 +222,7 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         if (!named && !project.agents.some((a) => a.name === agent))
           throw errors.NOT_FOUND(`agent ${agent} in project ${project.id}`);
         const r = await send(addr, 'agent.run', { agent, config: configOf(project) });
-        return reply.status(202).send(cardView(addr.id, addr, await bus.records(addr)) ?? { seq: r.seq });
+        return reply.status(202).send(await viewAfter(ctx, 'card', addr.id, r.seq));
       },
     );
 
@@ -241,9 +238,24 @@ export function cardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           },
         },
         async (req) => {
-          const { addr } = await locate(principal(req), req.params.id, 'member');
-          await send(addr, `card.${verb}`, { ...req.body });
-          return cardView(addr.id, addr, await bus.records(addr));
+          const { addr, view } = await locate(principal(req), req.params.id, 'member');
+          if (!view.approvalTask) {
+            // a card journaled before approval gates (or not waiting): the card decides itself
+            const r = await send(addr, `card.${verb}`, { ...req.body });
+            return viewAfter(ctx, 'card', addr.id, r.seq);
+          }
+          // forwarded to the gate task, the approval every task waiting for a person goes through
+          const gate = { org: addr.org, ws: addr.ws, kind: 'agent', id: view.approvalTask };
+          // the card asked for the gate in the turn it started waiting: the gate may not have opened yet
+          await bus.awaitTurn(gate, (rec) => rec.cmd.type === 'task.submit');
+          await send(gate, `task.${verb}`, { callId: GATE_CALL, ...req.body });
+          await ctx.boards.until(
+            'card',
+            addr.id,
+            () => ctx.boards.card(addr.id)?.approvalTask !== view.approvalTask,
+            ctx.commandTimeoutMs,
+          );
+          return structuredClone(ctx.boards.card(addr.id));
         },
       );
     }

@@ -49,6 +49,7 @@ export function healthRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         }
         if (!ctx.tenancy.ready) throw errors.NOT_READY('tenancy projection is catching up');
         if (!ctx.usage.ready) throw errors.NOT_READY('usage projection is catching up');
+        if (!ctx.boards.ready) throw errors.NOT_READY('board projection is catching up');
         const state = (gap: JournalGap | null) =>
           gap ? { complete: false, code: gap.code, message: gap.message } : { complete: true };
         return {

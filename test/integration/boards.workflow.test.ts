@@ -4,6 +4,7 @@
  * autoTrigger lane whose 3-agent sequence runs on the scripted provider and moves the card on to
  * its exit lane with the results; WIP refusals, the runs list, and tenancy (another org sees 404).
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/index.js';
 import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
@@ -13,6 +14,12 @@ let auth: { authorization: string };
 let stranger: { authorization: string };
 let project: string;
 let board: string;
+
+interface Artifact {
+  path: string;
+  sha256: string;
+  size: number;
+}
 
 interface Run {
   runId: string;
@@ -46,6 +53,16 @@ const workflows = {
       storyboard: [{ text: 'STORYBOARD: three screens' }],
     },
   },
+  write: {
+    autoTrigger: 'writer',
+    exitLane: 'done',
+    scripts: {
+      writer: [
+        { toolCalls: [{ name: 'write_file', input: { path: 'notes/plan.md', content: 'PLAN v1' } }] },
+        { text: 'WROTE the plan' },
+      ],
+    },
+  },
 };
 
 beforeAll(async () => {
@@ -70,6 +87,7 @@ beforeAll(async () => {
       { id: 'todo', name: 'To do' },
       { id: 'plan', name: 'Vision & planning' },
       { id: 'build', name: 'Build', wipLimit: 1 },
+      { id: 'write', name: 'Write' },
       { id: 'done', name: 'Done' },
     ],
   });
@@ -119,6 +137,38 @@ describe('boards and lane workflows', () => {
     );
     expect(b.body.lanes.find((l) => l.id === 'build')!.cards).toEqual([id]);
     expect(b.body.lanes.find((l) => l.id === 'plan')!.cards).toEqual([]);
+  }, 60_000);
+
+  it('puts the files its agents wrote (artifacts), the session-log links and the cost on the card and its runs', async () => {
+    const id = (await newCard('Write the plan')).body.id;
+    expect((await call(stack.gw, auth, 'PUT', `/api/cards/${id}/move`, { lane: 'write' })).status).toBe(200);
+    const done = await eventually(
+      async () => {
+        const c = await call<Card & { artifacts: Artifact[]; terminal: string }>(
+          stack.gw,
+          auth,
+          'GET',
+          `/api/cards/${id}`,
+        );
+        return c.body.lane === 'done' ? c.body : undefined;
+      },
+      { timeoutMs: 45_000, what: 'card in done' },
+    );
+    const sha256 = createHash('sha256').update('PLAN v1').digest('hex');
+    expect(done.summary).toContain('WROTE');
+    expect(done.artifacts).toEqual([
+      { path: expect.stringMatching(/notes\/plan\.md$/), sha256, size: 7, runId: 'w1s0a0', agent: 'writer' },
+    ]);
+    expect(done.terminal).toBe(`/api/cards/${id}/terminal`);
+    const runs = await call<{
+      runs: (Run & { artifacts: Artifact[]; log: string; costMicros: number | null })[];
+    }>(stack.gw, auth, 'GET', `/api/cards/${id}/runs`);
+    const [run] = runs.body.runs;
+    expect(run).toMatchObject({ agent: 'writer', status: 'completed' });
+    expect(run!.artifacts).toEqual([{ path: expect.stringMatching(/notes\/plan\.md$/), sha256, size: 7 }]);
+    expect(run!.log).toBe(`/api/cards/${id}/terminal?realtime=false`);
+    expect(run!.journal).toMatch(/^moe\.evt\..+\.agent\./);
+    expect(typeof run!.costMicros).toBe('number');
   }, 60_000);
 
   it('refuses a card past a lane WIP limit with 409 MOE_ERR_WIP_LIMIT', async () => {

@@ -1,6 +1,8 @@
 /**
  * Hostile input: a few hundred random and malformed bodies, over `inject` and over a real socket,
  * always get a 4xx with a MOE_ERR_ code, never a 5xx, and the process keeps serving.
+ * The message routes (`/api/sessions/:id/agents/:agentId/messages`, `/api/tasks/:id/messages`) are
+ * also fuzzed from another org: random bodies, queries and ids always answer 404 (or 400), never data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type StartedGateway } from '../../gateway/index.js';
@@ -12,6 +14,8 @@ let live: StartedGateway;
 let auth: { authorization: string };
 let paths: string[];
 let wsId: string;
+let messagePaths: string[];
+let foreign: { auth: { authorization: string } };
 
 // a tiny deterministic PRNG so failures reproduce
 let seed = 42;
@@ -94,7 +98,24 @@ beforeAll(async () => {
       title: 'c',
     })
   ).body.id;
+  // an agent in a session, for the message routes
+  const session = (await call<{ id: string }>(stack.gw, auth, 'POST', `/api/workspaces/${ws}/sessions`, {}))
+    .body.id;
+  const agent = (
+    await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${p}/tasks`, {
+      prompt: 'x',
+      script: [{ text: 'ok' }],
+      session,
+    })
+  ).body.id;
   wsId = ws;
+  messagePaths = [
+    `/api/sessions/${session}/agents/${agent}/messages`,
+    `/api/tasks/${agent}/messages`,
+    `/api/sessions/${session}/agents/${agent.slice(0, -4)}beef/messages`,
+  ];
+  foreign = await registerAndLogin(stack.gw, 'fuzz-foreign');
+  await call(stack.gw, foreign.auth, 'POST', '/api/orgs', { name: 'G' });
   paths = [
     '/auth/register',
     '/auth/login',
@@ -111,11 +132,38 @@ beforeAll(async () => {
     `/api/projects/${p}/cards`,
     `/api/cards/${card}`,
     `/api/cards/${card}/move`,
+    ...messagePaths,
   ];
 });
 afterAll(async () => {
   await live?.close();
   await stack?.stop();
+});
+
+describe('message routes across orgs', () => {
+  it('200 random bodies, queries and ids from another org on the message routes are always 404, never data or a 5xx', async () => {
+    for (let i = 0; i < 200; i++) {
+      const base = pick(messagePaths);
+      const method = rand() < 0.5 ? 'GET' : 'POST';
+      const query =
+        method === 'GET' && rand() < 0.5
+          ? `?cursor=${Math.floor(rand() * 50)}&limit=${1 + Math.floor(rand() * 20)}`
+          : '';
+      const res = await stack.gw.app.inject({
+        method,
+        url: `${base}${query}`,
+        headers: { ...foreign.auth, 'content-type': 'application/json' },
+        ...(method === 'POST'
+          ? { payload: JSON.stringify(rand() < 0.5 ? { text: `hi ${i}` } : randomValue()) }
+          : {}),
+      });
+      // a body the schema refuses may be 400 before the tenant check; anything else is 404
+      expect([400, 404], `${method} ${base} → ${res.statusCode} ${res.body}`).toContain(res.statusCode);
+      const body = res.json<{ error?: { code: string } }>();
+      expect(Object.keys(body)).toEqual(['error']);
+      if (res.statusCode === 404) expect(body.error?.code).toBe('MOE_ERR_NOT_FOUND');
+    }
+  });
 });
 
 describe('malformed input', () => {

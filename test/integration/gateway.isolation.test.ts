@@ -87,6 +87,33 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The stranger's own session with an agent in it: for message routes that mix two orgs' ids. */
+async function strangerConversation(): Promise<{ session: string; agent: string }> {
+  const org = (await call<{ orgs: { id: string }[] }>(stack.gw, stranger, 'GET', '/api/orgs')).body.orgs[0]!
+    .id;
+  const ws = (await call<{ id: string }>(stack.gw, stranger, 'POST', '/api/workspaces', { org, name: 's' }))
+    .body.id;
+  const project = (
+    await call<{ id: string }>(stack.gw, stranger, 'POST', `/api/workspaces/${ws}/projects`, { name: 'sp' })
+  ).body.id;
+  const session = (
+    await call<{ id: string }>(stack.gw, stranger, 'POST', `/api/workspaces/${ws}/sessions`, {})
+  ).body.id;
+  const agent = (
+    await call<{ id: string }>(stack.gw, stranger, 'POST', `/api/projects/${project}/tasks`, {
+      prompt: 'x',
+      script: [{ text: 'ok' }],
+      session,
+    })
+  ).body.id;
+  await eventually(async () =>
+    (await call<{ status: string }>(stack.gw, stranger, 'GET', `/api/tasks/${agent}`)).body.status === 'done'
+      ? true
+      : undefined,
+  );
+  return { session, agent };
+}
+
 type Route = [method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: () => string, body?: unknown];
 const routes: Route[] = [
   ['GET', () => `/api/orgs/${ids.org}`],
@@ -203,4 +230,52 @@ describe('tenant isolation', () => {
     const agents = await call<{ agents: unknown[] }>(stack.gw, stranger, 'GET', '/api/agents');
     expect(agents.body.agents).toEqual([]);
   });
+
+  // last: it gives the stranger a workspace of its own (the listing test above expects none)
+  it('message routes that mix two orgs’ session and agent ids answer 404 both ways, and send nothing', async () => {
+    const mine = await strangerConversation();
+    const before = (
+      await call<{ messages: unknown[] }>(
+        stack.gw,
+        owner,
+        'GET',
+        `/api/sessions/${ids.session}/agents/${ids.sessionTask}/messages`,
+      )
+    ).body.messages.length;
+    const mixed: [string, string][] = [
+      [mine.session, ids.sessionTask!], // the stranger's session, the owner's agent
+      [ids.session!, mine.agent], // the owner's session, the stranger's agent
+      [ids.session!, ids.task!], // the owner's session, an owner agent outside it
+      [ids.session!, `${mine.agent.slice(0, -4)}beef`], // a made-up agent id
+    ];
+    for (const [session, agent] of mixed) {
+      const url = `/api/sessions/${session}/agents/${agent}/messages`;
+      for (const [method, body] of [
+        ['GET', undefined],
+        ['POST', { text: 'hello from another org' }],
+      ] as const) {
+        const res = await call<{ error?: { code: string } }>(stack.gw, stranger, method, url, body);
+        expect(res.status, `${method} ${url}`).toBe(404);
+        expect(res.body.error?.code).toBe('MOE_ERR_NOT_FOUND');
+        expect(Object.keys(res.body)).toEqual(['error']);
+      }
+    }
+    // the stranger's own conversation still works, and the owner's conversation got nothing
+    const own = await call(
+      stack.gw,
+      stranger,
+      'GET',
+      `/api/sessions/${mine.session}/agents/${mine.agent}/messages`,
+    );
+    expect(own.status).toBe(200);
+    const after = (
+      await call<{ messages: unknown[] }>(
+        stack.gw,
+        owner,
+        'GET',
+        `/api/sessions/${ids.session}/agents/${ids.sessionTask}/messages`,
+      )
+    ).body.messages.length;
+    expect(after).toBe(before);
+  }, 60_000);
 });

@@ -157,3 +157,50 @@ describe('agent costs and parent', () => {
     expect(b.send('task.cancel', { byParent: true }).effects).toEqual([]);
   });
 });
+
+describe('agent approval gate (task.submit approvalGate)', () => {
+  const gate = () => {
+    const w = walker(agentMachine);
+    const t = w.send('task.submit', {
+      prompt: 'approve the card',
+      approvalGate: { name: 'card_exit' },
+      parent: { kind: 'card', id: 'c1', ref: 'w1ok' },
+    });
+    return { w, t };
+  };
+
+  it('asks for approval at once, with no model call, like a task waiting for a tool', () => {
+    const { w, t } = gate();
+    expect(w.state).toBe('gate_awaiting_approval');
+    expect(t.effects).toEqual([]);
+    expect(t.emits.map((e) => e.type)).toEqual(['task.accepted', 'approval.requested']);
+    expect(t.emits[1]).toMatchObject({ callIds: ['gate'], tools: ['card_exit'] });
+  });
+
+  it('completes when approved and tells its parent', () => {
+    const { w } = gate();
+    const t = w.send('task.approve', { reason: 'ship it' });
+    expect(w.state).toBe('done');
+    expect(t.emits.map((e) => e.type)).toEqual(['approval.decided', 'task.completed']);
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        type: 'subtask.completed',
+        to: { kind: 'card', id: 'c1' },
+        data: expect.objectContaining({ ref: 'w1ok', result: 'approved: ship it' }),
+      }),
+    ]);
+  });
+
+  it('fails with MOE_ERR_WORKFLOW_DENIED when denied and tells its parent', () => {
+    const { w } = gate();
+    const t = w.send('task.deny', { reason: 'no' });
+    expect(w.state).toBe('failed');
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        type: 'subtask.failed',
+        data: { ref: 'w1ok', code: 'MOE_ERR_WORKFLOW_DENIED', reason: 'no' },
+      }),
+    ]);
+    expect(w.send('task.approve', {}).emits).toEqual([]);
+  });
+});

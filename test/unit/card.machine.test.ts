@@ -130,6 +130,16 @@ describe('card', () => {
     ]);
   });
 
+  it("puts the files an agent wrote (its artifacts) on the step's run.finished and in its history", () => {
+    const { w } = createdIn('plan');
+    const artifacts = [{ path: 'vision.md', sha256: 'a'.repeat(64), size: 12 }];
+    const s = w.send('subtask.completed', { ...done('w1s0a0', 'the vision'), artifacts });
+    expect(s.emits[0]).toMatchObject({ type: 'run.finished', runId: 'w1s0a0', artifacts });
+    expect(ctx(w).history[0]).toMatchObject({ runId: 'w1s0a0', status: 'completed', artifacts });
+    const next = w.send('subtask.completed', done('w1s1a0', 'the strategy'));
+    expect(next.emits[0]).not.toHaveProperty('artifacts');
+  });
+
   it('never re-runs a finished step: a repeated report of it is rejected', () => {
     const { w } = createdIn('plan');
     w.send('subtask.completed', done('w1s0a0', 'the vision'));
@@ -183,25 +193,62 @@ describe('card', () => {
     expect(ctx(w).blocked!.reason).toContain('boom');
   });
 
-  it('waits for a person when the exit criteria is approved, then moves on', () => {
+  it('waits for a person through an approval gate task when the exit criteria is approved, then moves on', () => {
     const { w } = createdIn('review');
     const t = w.send('subtask.completed', done('w1s0a0', 'looks good'));
     expect(w.state).toBe('awaiting_approval');
-    expect(t.emits.at(-1)).toMatchObject({ type: 'card.approval.requested', lane: 'review' });
-    expect(t.effects).toEqual([]);
-    const a = w.send('card.approve', {});
+    expect(t.emits.at(-1)).toEqual({
+      type: 'card.approval.requested',
+      workflow: 1,
+      lane: 'review',
+      task: `${CARD}-w1ok`,
+    });
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        kind: 'actor.send',
+        to: { kind: 'agent', child: 'w1ok' },
+        type: 'task.submit',
+        replyTo: true,
+        data: expect.objectContaining({ approvalGate: { name: 'card_exit' }, parent: { ref: 'w1ok' } }),
+      }),
+    ]);
+    // card.approve forwards to the gate task and changes nothing until the gate reports
+    const fwd = w.send('card.approve', { reason: 'ship it' });
+    expect(fwd.effects).toEqual([
+      expect.objectContaining({
+        to: { kind: 'agent', child: 'w1ok' },
+        type: 'task.approve',
+        data: { callId: 'gate', reason: 'ship it' },
+      }),
+    ]);
+    expect(w.state).toBe('awaiting_approval');
+    const a = w.send('subtask.completed', { ...done('w1ok', 'approved: ship it', 0), steps: 0 });
+    expect(a.emits[0]).toEqual({ type: 'card.approval.decided', approved: true, reason: 'ship it' });
     expect(a.effects).toEqual([
       expect.objectContaining({ type: 'card.move', data: expect.objectContaining({ lane: 'done' }) }),
     ]);
     expect(w.state).toBe('idle');
   });
 
-  it('is blocked when a person denies the result', () => {
+  it('is blocked when a person denies the gate task', () => {
     const { w } = createdIn('review');
     w.send('subtask.completed', done('w1s0a0', 'meh'));
-    w.send('card.deny', { reason: 'not good enough' });
+    const d = w.send('card.deny', { reason: 'not good enough' });
+    expect(d.effects).toEqual([expect.objectContaining({ type: 'task.deny' })]);
+    w.send('subtask.failed', { ref: 'w1ok', code: 'MOE_ERR_WORKFLOW_DENIED', reason: 'not good enough' });
     expect(w.state).toBe('blocked');
     expect(ctx(w).blocked).toMatchObject({ code: 'MOE_ERR_WORKFLOW_DENIED' });
+    expect(ctx(w).blocked!.reason).toContain('not good enough');
+  });
+
+  it('cancels its gate task when it is moved out of the lane while waiting', () => {
+    const { w } = createdIn('review');
+    w.send('subtask.completed', done('w1s0a0', 'ok'));
+    const m = w.send('card.placed', placed('todo', 2));
+    expect(m.effects).toEqual([
+      expect.objectContaining({ to: { kind: 'agent', child: 'w1ok' }, type: 'task.cancel' }),
+    ]);
+    expect(w.state).toBe('idle');
   });
 
   it('moved to another lane mid-run: cancels the running agents and starts the new lane', () => {

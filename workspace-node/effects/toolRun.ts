@@ -5,10 +5,12 @@
  * A tool that needs approval runs only from an effect the agent machine marked `approved` (it
  * issues those after `task.approve`): defence in depth if a machine or a script forgets to ask.
  * After a takeover, a call first waits until the workspace files are restored (`ready`).
+ * The files a call wrote are recorded in the workspace's artifacts.db and returned with its result
+ * (`artifacts`), so the agent can report them to whoever waits for it (a card's run).
  */
 import type { ToolReply } from '../../actors/index.js';
 import type { EffectHandlerOf } from '../../actors/kernel/index.js';
-import { addressKey, isMoeError } from '../../schemas/index.js';
+import { addressKey, isMoeError, mergeArtifacts, type ArtifactRef } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
 import { capToolOutput } from './caps.js';
@@ -39,15 +41,27 @@ export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
     }
     // Files restored in the background after a takeover (restoreOnTakeover.ts): wait for them.
     if (deps.ready) await deps.ready;
+    // the files this call writes go to the store and back with its result (the agent reports them)
+    const written: ArtifactRef[] = [];
+    const recordArtifact: ToolContext['recordArtifact'] = (artifact, producer) => {
+      deps.recordArtifact?.(artifact, producer);
+      written.push({ path: artifact.path, sha256: artifact.sha256, size: artifact.size });
+    };
     try {
       const r = await tool.run(effect.input, {
         root: await toolRootFor(deps.root, effect.project),
         signal,
         producer: { address: addressKey(address), effectId: effect.id },
-        ...(deps.recordArtifact ? { recordArtifact: deps.recordArtifact } : {}),
+        recordArtifact,
         ...(deps.writes ? { writes: deps.writes } : {}),
       });
-      return { callId, output: capToolOutput(r.output), isError: r.isError };
+      const artifacts = mergeArtifacts([], written);
+      return {
+        callId,
+        output: capToolOutput(r.output),
+        isError: r.isError,
+        ...(artifacts.length > 0 ? { artifacts } : {}),
+      };
     } catch (err) {
       if (isMoeError(err) && !err.retryable)
         return { callId, output: `${err.code}: ${err.message}`, isError: true };
