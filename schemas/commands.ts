@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Token } from './envelope.js';
 import { ScriptStep } from './scriptStep.js';
 import { TENANCY_COMMANDS_BY_KIND } from './tenancy.js';
+import { BillingCommands } from './billingCommands.js';
 
 const Json = Type.Unknown();
 
@@ -300,5 +301,6 @@ export const COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
   coordinator: CoordinatorCommands,
   org: OrgCommands,
   backup: BackupCommands,
+  billing: BillingCommands,
   ...TENANCY_COMMANDS_BY_KIND,
 };

@@ -22,6 +22,7 @@ import {
 } from './events.js';
 import { TENANCY_EVENTS_BY_KIND } from './tenancyEvents.js';
 import { BoardEvents, CardEvents } from './boardEvents.js';
+import { BillingEvents } from './billingEvents.js';
 
 /** The events each actor kind emits (the kernel's `command.rejected` can follow any command). */
 export const EVENTS_BY_KIND = {
@@ -33,6 +34,7 @@ export const EVENTS_BY_KIND = {
   ...TENANCY_EVENTS_BY_KIND,
   board: BoardEvents,
   card: CardEvents,
+  billing: BillingEvents,
 };
 
 /** Every event type → its schema: one type has one shape, whichever kind emits it. */
@@ -53,6 +55,7 @@ export const EVENT_SCHEMAS = {
   ...BoardEvents,
   ...CardEvents,
   ...TENANCY_EVENTS_BY_KIND.audit,
+  ...BillingEvents,
 };
 
 type Schemas = typeof EVENT_SCHEMAS;

@@ -20,3 +20,6 @@ export * from './boards.js';
 export * from './boardEvents.js';
 export * from './liveDelta.js';
 export * from './search.js';
+export * from './invoice.js';
+export * from './billingCommands.js';
+export * from './billingEvents.js';
