@@ -63,6 +63,8 @@ import type { LeaseEvent } from './workspaceDb.js';
 import { TenancyMirror } from './tenancyMirror.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 import { WorkspaceRegistry } from './workspaceRegistry.js';
+import { killDuringInvoice } from './billing/index.js';
+import type { InvoicePusher } from '../schemas/index.js';
 
 /** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
 const RETIRE_ATTEMPTS = 5;
@@ -86,6 +88,11 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** rate limits and budgets over the file's and the environment's */
   readonly limits?: AgentRuntimeOptions['limits'];
   readonly plans?: AgentRuntimeOptions['plans'];
+  /**
+   * where issued invoices are pushed (the billing actor's `invoice.push`); default: nowhere, every
+   * invoice is `not_sent`. The Stripe adapter plugs in here (workspace-node/billing/stripe/).
+   */
+  readonly invoicePusher?: InvoicePusher;
   /** which tools are on (shell off unless enabled) and which need approval */
   readonly toolset?: AgentRuntimeOptions['toolset'];
   /** the router's per-target retries (the only retries of an LLM call; see effects/llmCall.ts) */
@@ -165,6 +172,7 @@ async function startLocked(
   onFailedStart: Array<() => Promise<void>>,
 ): Promise<WorkspaceNode> {
   const faultAfterOutcome = killAfterOutcome(process.env);
+  const faultMidInvoice = killDuringInvoice(process.env, config.dataDir);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
     options.nc ??
@@ -408,6 +416,9 @@ async function startLocked(
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
         ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
         observer: metrics.kernel,
+        plans: agents.plans,
+        ...(options.invoicePusher ? { invoicePusher: options.invoicePusher } : {}),
+        ...(faultMidInvoice ? { midInvoice: faultMidInvoice } : {}),
       });
       await h.start();
       // workspace.db: who hosts it, since when (workspaceDb.ts)
