@@ -17,12 +17,15 @@ import type { TenancyProjection } from './projection.js';
 import type { ProvisioningProjection } from './provisioning.js';
 import type { Revocations } from './revocations.js';
 import type { UsageProjection } from './usageProjection.js';
+import type { InvoiceBook } from './invoiceBook.js';
 
 export interface GatewayContext {
   readonly bus: Bus;
   readonly tenancy: TenancyProjection;
   /** tokens and money per org / project / agent / provider / model, folded from the journal */
   readonly usage: UsageProjection;
+  /** every workspace's invoices and billing configuration, folded from the billing actors' journals */
+  readonly invoices: InvoiceBook;
   readonly access: Access;
   /** where each workspace's provisioning stands (its first backup), folded from the journal */
   readonly provisioning: ProvisioningProjection;

@@ -44,6 +44,7 @@ import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
 import { observeAgentRecord } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
+import { InvoiceBook } from './invoiceBook.js';
 import { openSnapshotStore } from './snapshotStore.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
@@ -221,10 +222,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const limiter = await createRateLimiter(nc);
   const retired = await openRetired(nc);
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
+  const invoices = new InvoiceBook();
   const ctx: GatewayContext = {
     bus,
     tenancy,
     usage,
+    invoices,
     access: new Access(tenancy),
     provisioning,
     metrics,
@@ -364,6 +367,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   await Promise.all([
     tenancy.start(),
     provisioning.start(),
+    invoices.start(bus.js, app.log),
     usage.start(bus.js, app.log, startSeq, {
       snapshots,
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
@@ -378,6 +382,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       await app.close();
       await replay.stop();
       await usage.stop();
+      await invoices.stop();
       await bus.close();
       await revocations.stop();
       await tenancy.stop();

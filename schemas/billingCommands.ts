@@ -54,3 +54,11 @@ export const BillingCommands = {
     'data of invoice.payment',
   ),
 } satisfies Record<string, TSchema>;
+
+/**
+ * The hosting node's draft service (workspace-node/billing/draftService.ts): a draft invoice of
+ * `{start, end, plan}` (the current period so far), core NATS request/reply.
+ */
+export function billingDraftSubject(org: string, ws: string): string {
+  return `moe.api.${org}.${ws}.billing.draft`;
+}

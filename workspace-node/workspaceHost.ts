@@ -34,7 +34,7 @@ import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.
 import { llmCallHandler } from './effects/llmCall.js';
 import { invoiceIssueHandler } from './effects/invoiceIssue.js';
 import { invoicePushHandler } from './effects/invoicePush.js';
-import { notSentPusher, usageReader } from './billing/index.js';
+import { notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
 import { DEFAULT_PRICE_TABLE, type PlanConfig } from './providers/index.js';
 import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
@@ -207,6 +207,8 @@ export class WorkspaceHost {
   private detachTenancy: (() => void) | undefined;
   /** `moe.api.<org>.<ws>.search` while this node hosts the workspace (searchService.ts) */
   private search: { stop(): void } | undefined;
+  /** `moe.api.<org>.<ws>.billing.draft`: the current period so far (billing/draftService.ts) */
+  private billingDraft: { stop(): void } | undefined;
 
   async start(): Promise<void> {
     await this.kernel.start();
@@ -217,11 +219,22 @@ export class WorkspaceHost {
       this.cluster.parsed_sessions,
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),
     );
+    this.billingDraft = serveBillingDraft(
+      this.o.nc,
+      { org: this.o.org, ws: this.o.ws },
+      {
+        usage: usageReader(this.cluster.metrics),
+        plans: this.o.plans ?? {},
+        priceTable: DEFAULT_PRICE_TABLE,
+      },
+      this.o.log.child({ org: this.o.org, ws: this.o.ws }),
+    );
   }
 
   async stop(): Promise<void> {
     this.detachTenancy?.();
     this.search?.stop();
+    this.billingDraft?.stop();
     await this.kernel.stop();
     await this.close();
   }
@@ -236,6 +249,7 @@ export class WorkspaceHost {
   async handOver(timeoutMs: number, beforeClose?: () => Promise<void>): Promise<boolean> {
     this.detachTenancy?.();
     this.search?.stop();
+    this.billingDraft?.stop();
     const quiet = await this.kernel.handOver(timeoutMs);
     await beforeClose?.();
     await this.close();

@@ -10,3 +10,4 @@ export {
 export { agentOf, usageReader } from './usageGroups.js';
 export { notSentPusher } from './notSentPusher.js';
 export { killDuringInvoice } from './invoiceFault.js';
+export { draftInvoice, serveBillingDraft, type DraftDeps } from './draftService.js';
