@@ -42,3 +42,14 @@ export {
 } from './backup/index.js';
 export { createNodeMetrics, type NodeMetrics, type NodeMetricSources } from './metrics.js';
 export { readiness, type Readiness, type ReadinessInputs } from './readiness.js';
+export {
+  buildInvoice,
+  draftInvoice,
+  invoiceId,
+  notSentPusher,
+  usageReader,
+  type InvoiceInput,
+  type PricedSegment,
+  type UsageGroup,
+} from './billing/index.js';
+export { DEFAULT_PRICE_TABLE, type PriceTable } from './providers/prices.js';
