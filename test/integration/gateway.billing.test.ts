@@ -58,12 +58,7 @@ describe('billing and invoices over REST', () => {
   it('shows the schedule started on creation and the current period so far from the node', async () => {
     const r = await eventually(
       async () => {
-        const b = await call<BillingView>(
-          stack.gw,
-          owner,
-          'GET',
-          `/api/workspaces/${ids.ws}/billing`,
-        );
+        const b = await call<BillingView>(stack.gw, owner, 'GET', `/api/workspaces/${ids.ws}/billing`);
         return b.body.started === true && b.body.current.totals !== null ? b : undefined;
       },
       { timeoutMs: 30_000, what: 'the billing actor started and the node answering drafts' },
