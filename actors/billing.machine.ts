@@ -332,9 +332,15 @@ export const billingMachine = setup({
         event.type === 'effect.result'
           ? (event.data.value as InvoiceDelivery)
           : { status: 'not_sent', reason: `${event.data.error.code}: ${event.data.error.message}` };
-      enqueue({ type: 'emit', params: { type: 'invoice.delivery', invoiceId, delivery, at: event.at } });
       const pushes = { ...context.pushes };
       delete pushes[event.data.effectId];
+      // a payment reported before the push returned is newer news: the push does not undo it
+      const settled = ['paid', 'failed'].includes(context.invoices[invoiceId] ?? '');
+      if (settled) {
+        enqueue.assign({ pushes });
+        return;
+      }
+      enqueue({ type: 'emit', params: { type: 'invoice.delivery', invoiceId, delivery, at: event.at } });
       enqueue.assign({ pushes, invoices: { ...context.invoices, [invoiceId]: delivery.status } });
     }),
     payment: enqueueActions(({ context, event, enqueue }) => {

@@ -152,6 +152,29 @@ describe('billing and invoices over REST', () => {
     expect(b.body.lastInvoices.map((i) => i.id)).toEqual([invoiceId()]);
   });
 
+  it('records a payment reported by the payment webhook (invoice.payment) as the delivery', async () => {
+    await stack.gw.ctx.bus.publish(
+      { org: ids.org, ws: ids.ws, kind: 'billing', id: 'billing' },
+      'invoice.payment',
+      { invoiceId: invoiceId(), status: 'paid', provider: 'stripe', externalId: 'in_123' },
+      { id: 'pay-1', session: 'billing' },
+    );
+    await eventually(
+      async () => {
+        const g = await call<{ delivery: { status: string; externalId?: string } }>(
+          stack.gw,
+          owner,
+          'GET',
+          `/api/invoices/${invoiceId()}`,
+        );
+        return g.body.delivery.status === 'paid' && g.body.delivery.externalId === 'in_123'
+          ? true
+          : undefined;
+      },
+      { what: 'the paid delivery' },
+    );
+  });
+
   it('exports the invoice as CSV, one row per line and a total', async () => {
     const res = await stack.gw.app.inject({
       method: 'GET',
