@@ -14,10 +14,12 @@
  */
 import type { AgentEffectRequest, LlmCallInputs, ToolRunInputs } from './agentEffects.js';
 import type { BackupEffectRequest } from './backupEffects.js';
+import type { BillingEffectRequest } from './billingEffects.js';
 import type { KernelEffectRequest } from './kernelEffects.js';
 
 /** An effect a machine asks for. `id` must be unique within the actor: use `fx`. */
-export type EffectRequest = KernelEffectRequest | AgentEffectRequest | BackupEffectRequest;
+export type EffectRequest =
+  KernelEffectRequest | AgentEffectRequest | BackupEffectRequest | BillingEffectRequest;
 
 export type EffectKind = EffectRequest['kind'];
 
@@ -35,6 +37,8 @@ interface InputsByKind {
   readonly 'backup.run': NoInputs;
   readonly 'backup.verify': NoInputs;
   readonly 'journal.purge': NoInputs;
+  readonly 'invoice.issue': NoInputs;
+  readonly 'invoice.push': NoInputs;
 }
 
 export type InputsOf<K extends EffectKind> = InputsByKind[K];

@@ -52,4 +52,19 @@ export const machineErrors = defineErrors('machines', {
     message: 'a person denied the result of a lane workflow whose exitCriteria is approved',
     status: 409,
   },
+  PERIOD_OPEN: {
+    code: 'MOE_ERR_PERIOD_OPEN',
+    message: 'the billing period has not ended yet: only a closed period is invoiced',
+    status: 409,
+  },
+  PERIOD_INVALID: {
+    code: 'MOE_ERR_PERIOD_INVALID',
+    message: "the label names no period of the workspace's billing (YYYY-MM for months, YYYY-MM-DD for days)",
+    status: 422,
+  },
+  TIME_ZONE_UNKNOWN: {
+    code: 'MOE_ERR_TIME_ZONE_UNKNOWN',
+    message: 'not an IANA time zone this runtime knows',
+    status: 422,
+  },
 });

@@ -41,6 +41,31 @@ export {
   type FailureRecord,
   type VerifyRecord,
 } from './backup.machine.js';
+export type {
+  Adjustment,
+  BillingEffectRequest,
+  InvoiceIssueRequest,
+  InvoicePushRequest,
+  PlanSegment,
+} from './billingEffects.js';
+export {
+  billingMachine,
+  billingEffectInputs,
+  planSegments,
+  BILLING_ACTOR_ID,
+  DEFAULT_GRACE_MS,
+  type BillingContext,
+} from './billing.machine.js';
+export {
+  isTimeZone,
+  lastClosedPeriod,
+  localMidnight,
+  nextPeriod,
+  periodOf,
+  periodOfLabel,
+  type BillingPeriod,
+  type PeriodUnit,
+} from './billingPeriod.js';
 export { backupStatusOf, type BackupActorStatus } from './backupStatus.js';
 export {
   sessionMachine,

@@ -8,6 +8,7 @@ import { BOARD_COMMANDS_BY_KIND, COMMANDS_BY_KIND, SystemCommands } from '../sch
 import type { TSchema } from '@sinclair/typebox';
 import { agentEffectInputs, agentMachine } from './agent.machine.js';
 import { backupEffectInputs, backupMachine } from './backup.machine.js';
+import { billingEffectInputs, billingMachine } from './billing.machine.js';
 import { boardEffectInputs, boardMachine } from './board.machine.js';
 import { cardEffectInputs, cardMachine } from './card.machine.js';
 import { coordinatorEffectInputs, coordinatorMachine } from './coordinator.machine.js';
@@ -64,6 +65,7 @@ export function defaultRegistry(extra: ActorKind[] = []): ActorRegistry {
     kind('coordinator', coordinatorMachine, coordinatorEffectInputs),
     kind('org', orgMachine),
     kind('backup', backupMachine, backupEffectInputs),
+    kind('billing', billingMachine, billingEffectInputs),
     kind('board', boardMachine, boardEffectInputs),
     kind('card', cardMachine, cardEffectInputs),
     ...Object.entries(TENANCY_MACHINES).map(([name, machine]) => kind(name, machine)),

@@ -18,6 +18,7 @@ import type { ProvisioningProjection } from './provisioning.js';
 import type { Revocations } from './revocations.js';
 import type { UsageProjection } from './usageProjection.js';
 import type { BoardProjection } from './boardProjection.js';
+import type { InvoiceBook } from './invoiceBook.js';
 
 export interface GatewayContext {
   readonly bus: Bus;
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly usage: UsageProjection;
   /** every board's and card's view, folded from the board and card journals */
   readonly boards: BoardProjection;
+  /** every workspace's invoices and billing configuration, folded from the billing actors' journals */
+  readonly invoices: InvoiceBook;
   readonly access: Access;
   /** where each workspace's provisioning stands (its first backup), folded from the journal */
   readonly provisioning: ProvisioningProjection;

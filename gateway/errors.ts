@@ -134,6 +134,9 @@ export const errors = defineErrors('gateway', {
   INTERNAL: { code: 'MOE_ERR_INTERNAL', message: 'internal gateway error', status: 500 },
   /** the board actor's refusals (`board.move.refused`), same codes and statuses as the machine's catalogue */
   WIP_LIMIT: machineErrors.WIP_LIMIT.spec,
+  TIME_ZONE_UNKNOWN: machineErrors.TIME_ZONE_UNKNOWN.spec,
+  PERIOD_OPEN: machineErrors.PERIOD_OPEN.spec,
+  PERIOD_INVALID: machineErrors.PERIOD_INVALID.spec,
   LANE_UNKNOWN: machineErrors.LANE_UNKNOWN.spec,
   CARD_EXISTS: machineErrors.CARD_EXISTS.spec,
   CONSOLE_HEADER_REQUIRED: {

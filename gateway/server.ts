@@ -51,6 +51,7 @@ import { observeAgentRecord } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
 import { BoardProjection } from './boardProjection.js';
+import { InvoiceBook } from './invoiceBook.js';
 import { openSnapshotStore } from './snapshotStore.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './snapshotSchedule.js';
 import { registerRoutes } from './routes/index.js';
@@ -240,11 +241,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const retired = await openRetired(nc);
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
   const boards = new BoardProjection();
+  const invoices = new InvoiceBook();
   const ctx: GatewayContext = {
     bus,
     tenancy,
     usage,
     boards,
+    invoices,
     access: new Access(tenancy),
     provisioning,
     metrics,
@@ -386,6 +389,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     tenancy.start(),
     provisioning.start(),
     boards.start(bus.js, app.log),
+    invoices.start(bus.js, app.log),
     usage.start(bus.js, app.log, startSeq, {
       snapshots,
       snapshotEveryMs: opts.snapshotIntervalMs ?? snapshotIntervalFromEnv(),
@@ -415,6 +419,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       await webhooks?.stop();
       await usage.stop();
       await boards.stop();
+      await invoices.stop();
       await bus.close();
       await revocations.stop();
       await tenancy.stop();

@@ -8,6 +8,7 @@ import { Token } from './envelope.js';
 import { ArtifactRefs } from './artifactRef.js';
 import { ScriptStep } from './scriptStep.js';
 import { TENANCY_COMMANDS_BY_KIND } from './tenancy.js';
+import { BillingCommands } from './billingCommands.js';
 
 const Json = Type.Unknown();
 
@@ -313,5 +314,6 @@ export const COMMANDS_BY_KIND: Record<string, Record<string, TSchema>> = {
   coordinator: CoordinatorCommands,
   org: OrgCommands,
   backup: BackupCommands,
+  billing: BillingCommands,
   ...TENANCY_COMMANDS_BY_KIND,
 };

@@ -23,6 +23,7 @@ import {
 import { TENANCY_EVENTS_BY_KIND } from './tenancyEvents.js';
 import { BoardEvents, CardEvents } from './boardEvents.js';
 import { BudgetEvents } from './budgets.js';
+import { BillingEvents } from './billingEvents.js';
 
 /** The events each actor kind emits (the kernel's `command.rejected` can follow any command). */
 export const EVENTS_BY_KIND = {
@@ -35,6 +36,7 @@ export const EVENTS_BY_KIND = {
   board: BoardEvents,
   card: CardEvents,
   budget: BudgetEvents,
+  billing: BillingEvents,
 };
 
 /** Every event type → its schema: one type has one shape, whichever kind emits it. */
@@ -56,6 +58,7 @@ export const EVENT_SCHEMAS = {
   ...CardEvents,
   ...TENANCY_EVENTS_BY_KIND.audit,
   ...BudgetEvents,
+  ...BillingEvents,
 };
 
 type Schemas = typeof EVENT_SCHEMAS;

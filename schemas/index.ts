@@ -23,3 +23,5 @@ export * from './liveDelta.js';
 export * from './search.js';
 export * from './invoice.js';
 export * from './budgets.js';
+export * from './billingCommands.js';
+export * from './billingEvents.js';

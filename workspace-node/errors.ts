@@ -203,6 +203,11 @@ const nodeErrors = defineErrors('workspace-node', {
   SEARCH_QUERY: SEARCH_ERROR_SPECS.SEARCH_QUERY,
   SEARCH_REQUEST: SEARCH_ERROR_SPECS.SEARCH_REQUEST,
   SEARCH_FAILED: SEARCH_ERROR_SPECS.SEARCH_FAILED,
+  BILLING_DRAFT_REQUEST: {
+    code: 'MOE_ERR_BILLING_DRAFT_REQUEST',
+    message: 'a billing draft request must be {start, end, plan} (epoch ms, plan name or null)',
+    status: 400,
+  },
 });
 
 export const errors = { ...kernelErrors, ...machineErrors, ...nodeErrors };

@@ -8,6 +8,8 @@
  *   MOE_FAULT_KILL_DURING_BACKUP_UPLOAD=<n>      SIGKILL the node right after the n-th object of a
  *                                                backup (not a manifest) is stored: mid-upload,
  *                                                before the manifest is written
+ *   MOE_FAULT_KILL_DURING_INVOICE=1              SIGKILL the node mid-`invoice.issue`, once per data
+ *                                                dir (billing/invoiceFault.ts)
  *
  * Never set them in production: the node kills itself.
  */

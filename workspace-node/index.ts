@@ -44,8 +44,18 @@ export { createNodeMetrics, type NodeMetrics, type NodeMetricSources } from './m
 export { readiness, type Readiness, type ReadinessInputs } from './readiness.js';
 export {
   invoicePusherFromEnv,
-  notSentPusher,
   stripeInvoicePusher,
   stripeConfigFromEnv,
   type StripePusherConfig,
 } from './billing/stripe/index.js';
+export {
+  buildInvoice,
+  draftInvoice,
+  invoiceId,
+  notSentPusher,
+  usageReader,
+  type InvoiceInput,
+  type PricedSegment,
+  type UsageGroup,
+} from './billing/index.js';
+export { DEFAULT_PRICE_TABLE, type PriceTable } from './providers/prices.js';

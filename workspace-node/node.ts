@@ -26,6 +26,7 @@
  * (readiness.ts: NATS up, discovery caught up, every workspace taken is consuming) and `/metrics`
  * (metrics.ts; the list is in docs/operations.md).
  */
+import { invoicePusherFromEnv } from './billing/stripe/index.js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -63,6 +64,8 @@ import type { LeaseEvent } from './workspaceDb.js';
 import { TenancyMirror } from './tenancyMirror.js';
 import { storeFromEnv, type ObjectStore } from '../storage/index.js';
 import { WorkspaceRegistry } from './workspaceRegistry.js';
+import { killDuringInvoice } from './billing/index.js';
+import type { InvoicePusher } from '../schemas/index.js';
 
 /** Teardowns of a deleted workspace tried before waiting for the next start, and their spacing. */
 const RETIRE_ATTEMPTS = 5;
@@ -86,6 +89,12 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   /** rate limits and budgets over the file's and the environment's */
   readonly limits?: AgentRuntimeOptions['limits'];
   readonly plans?: AgentRuntimeOptions['plans'];
+  /**
+   * where issued invoices are pushed (the billing actor's `invoice.push`); default: from the
+   * environment (`invoicePusherFromEnv`: Stripe when `MOE_STRIPE_SECRET_KEY` is set, else nowhere,
+   * every invoice `not_sent`).
+   */
+  readonly invoicePusher?: InvoicePusher;
   /** which tools are on (shell off unless enabled) and which need approval */
   readonly toolset?: AgentRuntimeOptions['toolset'];
   /** the router's per-target retries (the only retries of an LLM call; see effects/llmCall.ts) */
@@ -165,6 +174,7 @@ async function startLocked(
   onFailedStart: Array<() => Promise<void>>,
 ): Promise<WorkspaceNode> {
   const faultAfterOutcome = killAfterOutcome(process.env);
+  const faultMidInvoice = killDuringInvoice(process.env, config.dataDir);
   const log = options.logger ?? pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const nc =
     options.nc ??
@@ -408,6 +418,10 @@ async function startLocked(
         ...(options.extraEffects ? { extraEffects: options.extraEffects } : {}),
         ...(faultAfterOutcome ? { afterOutcomeRecorded: faultAfterOutcome } : {}),
         observer: metrics.kernel,
+        plans: agents.plans,
+        // the option wins; else the environment's (Stripe with MOE_STRIPE_SECRET_KEY, else not_sent)
+        invoicePusher: options.invoicePusher ?? invoicePusherFromEnv(process.env),
+        ...(faultMidInvoice ? { midInvoice: faultMidInvoice } : {}),
       });
       await h.start();
       // workspace.db: who hosts it, since when (workspaceDb.ts)

@@ -32,6 +32,11 @@ import { backupVerifyHandler } from './effects/backupVerify.js';
 import { journalPurgeHandler } from './effects/journalPurge.js';
 import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.js';
 import { llmCallHandler } from './effects/llmCall.js';
+import { invoiceIssueHandler } from './effects/invoiceIssue.js';
+import { invoicePushHandler } from './effects/invoicePush.js';
+import { notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
+import { DEFAULT_PRICE_TABLE, type PlanConfig } from './providers/index.js';
+import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
 import { ProjectionQueue } from './projectionQueue.js';
@@ -86,6 +91,12 @@ export interface WorkspaceHostOptions {
   readonly afterOutcomeRecorded?: (kind: string) => void;
   /** the node's metrics (metrics.ts): entries, dead letters, effects, fsyncs */
   readonly observer?: KernelObserver;
+  /** where the billing actor's `invoice.push` sends issued invoices (default: none, `not_sent`) */
+  readonly invoicePusher?: InvoicePusher;
+  /** the billing plans (markup, fees, included credits) invoices are computed with */
+  readonly plans?: PlanConfig;
+  /** fault injection: called mid-`invoice.issue` (billing/invoiceFault.ts) */
+  readonly midInvoice?: () => void;
 }
 
 export function workspaceDir(dataDir: string, org: string, ws: string): string {
@@ -139,6 +150,14 @@ export class WorkspaceHost {
           writes: sqliteWriteLedger(this.cluster.sessions, () => (o.clock ?? systemClock).now()),
         }),
         'actor.send': actorSendHandler(() => publisher),
+        'invoice.issue': invoiceIssueHandler({
+          usage: usageReader(this.cluster.metrics),
+          flush: () => this.projections.flush(),
+          plans: o.plans ?? {},
+          priceTable: DEFAULT_PRICE_TABLE,
+          ...(o.midInvoice ? { midIssue: o.midInvoice } : {}),
+        }),
+        'invoice.push': invoicePushHandler(o.invoicePusher ?? notSentPusher),
         ...(o.backupStore
           ? {
               'backup.run': backupRunHandler({ store: o.backupStore, dir: this.dir, cluster: this.cluster }),
@@ -188,6 +207,8 @@ export class WorkspaceHost {
   private detachTenancy: (() => void) | undefined;
   /** `moe.api.<org>.<ws>.search` while this node hosts the workspace (searchService.ts) */
   private search: { stop(): void } | undefined;
+  /** `moe.api.<org>.<ws>.billing.draft`: the current period so far (billing/draftService.ts) */
+  private billingDraft: { stop(): void } | undefined;
 
   async start(): Promise<void> {
     await this.kernel.start();
@@ -198,11 +219,22 @@ export class WorkspaceHost {
       this.cluster.parsed_sessions,
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),
     );
+    this.billingDraft = serveBillingDraft(
+      this.o.nc,
+      { org: this.o.org, ws: this.o.ws },
+      {
+        usage: usageReader(this.cluster.metrics),
+        plans: this.o.plans ?? {},
+        priceTable: DEFAULT_PRICE_TABLE,
+      },
+      this.o.log.child({ org: this.o.org, ws: this.o.ws }),
+    );
   }
 
   async stop(): Promise<void> {
     this.detachTenancy?.();
     this.search?.stop();
+    this.billingDraft?.stop();
     await this.kernel.stop();
     await this.close();
   }
@@ -217,6 +249,7 @@ export class WorkspaceHost {
   async handOver(timeoutMs: number, beforeClose?: () => Promise<void>): Promise<boolean> {
     this.detachTenancy?.();
     this.search?.stop();
+    this.billingDraft?.stop();
     const quiet = await this.kernel.handOver(timeoutMs);
     await beforeClose?.();
     await this.close();

@@ -58,8 +58,17 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
       };
     case 'gateway':
       return {
-        // moe.api.*.*.search: GET /api/workspaces/:id/search asks the hosting node (schemas/search.ts)
-        pub: { allow: ['moe.cmd.>', 'moe.dlq.>', 'moe.api.*.*.search', ...PLATFORM_JS] },
+        // moe.api.*.*.search: GET /api/workspaces/:id/search asks the hosting node (schemas/search.ts);
+        // moe.api.*.*.billing.draft: GET /api/workspaces/:id/billing asks it for the period so far
+        pub: {
+          allow: [
+            'moe.cmd.>',
+            'moe.dlq.>',
+            'moe.api.*.*.search',
+            'moe.api.*.*.billing.draft',
+            ...PLATFORM_JS,
+          ],
+        },
         sub: { allow: ['moe.>', ...PLATFORM_JS] },
         responses: true,
       };

@@ -5,6 +5,7 @@ import { agentRoutes } from './agents.js';
 import { apiKeyRoutes } from './apiKeys.js';
 import { authRoutes } from './auth.js';
 import { backupRoutes } from './backups.js';
+import { billingRoutes } from './billing.js';
 import { boardRoutes } from './boards.js';
 import { budgetRoutes } from './budgets.js';
 import { cardRoutes } from './cards.js';
@@ -41,6 +42,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       agentRoutes,
       usageRoutes,
       backupRoutes,
+      billingRoutes,
       boardRoutes,
       cardRoutes,
       messageRoutes,

@@ -16,7 +16,7 @@
  * workspace-nodes tear it down (consumer, journal subjects, local data, lease) and keep its backups.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BACKUP_ACTOR_ID } from '../../actors/index.js';
+import { BACKUP_ACTOR_ID, BILLING_ACTOR_ID } from '../../actors/index.js';
 import { isMoeError, retirementKey, TENANCY_WS, type WorkspaceRetirement } from '../../schemas/index.js';
 import { principal, type GatewayContext } from '../context.js';
 import { requireTenant } from '../requestOrg.js';
@@ -100,6 +100,15 @@ export function workspaceRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox 
             { id: c.cmd(3), session: BACKUP_ACTOR_ID },
           )
           .catch(unsent('backup.request (provision) to the workspace'));
+        // billing: the workspace's billing actor starts its period schedule (actors/billing.machine.ts)
+        await ctx.bus
+          .publish(
+            { org, ws: id, kind: 'billing', id: BILLING_ACTOR_ID },
+            'billing.start',
+            {},
+            { id: c.cmd(4), session: BILLING_ACTOR_ID },
+          )
+          .catch(unsent('billing.start to the workspace'));
         const created = tenancy.workspaces.get(id);
         if (!created) throw errors.NOT_FOUND(`workspace ${id} (deleted since)`);
         return reply.status(201).send(view(created));

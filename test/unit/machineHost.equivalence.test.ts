@@ -37,6 +37,24 @@ const failed = (effectId: string) => ({
 
 /** Hand-written sequences per kind: accepted and refused commands, effects, timers, cancels. */
 const HAND_WRITTEN: Record<string, Command[][]> = {
+  billing: [
+    [
+      { type: 'billing.start', data: {} },
+      { type: 'billing.configure', data: { timeZone: 'Europe/Paris', graceMs: 0 } },
+      { type: 'billing.plan', data: { plan: 'team' } },
+      { type: 'billing.adjust', data: { amountMicros: -500, reason: 'goodwill' } },
+      { type: 'invoice.issue', data: { label: '2023-10' } },
+      { type: 'effect.result', data: { effectId: '5.0', value: { id: 'inv-o.w-2023-10', lines: [] } } },
+      { type: 'effect.result', data: { effectId: '6.2', value: { status: 'not_sent' } } },
+      { type: 'invoice.payment', data: { invoiceId: 'inv-o.w-2023-10', status: 'paid', externalId: 'in_1' } },
+      { type: 'timer.fired', data: { effectId: '2.1' } }, // early: re-armed
+      { type: 'invoice.issue', data: { label: '2030-01' } }, // open: refused
+      { type: 'timer.fired', data: { effectId: '9.1' }, at: 1_702_000_000_000 }, // due: issues November
+      failed('11.0'),
+      { type: 'invoice.issue', data: { label: '2023-13' } }, // no such period: refused
+      { type: 'invoice.payment', data: { invoiceId: 'inv-unknown', status: 'paid' } }, // not accepted
+    ],
+  ],
   backup: [
     [
       { type: 'backup.request', data: { reason: 'manual' } },

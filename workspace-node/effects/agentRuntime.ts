@@ -70,6 +70,8 @@ export interface AgentRuntime {
   readonly profiles: Readonly<Record<string, AgentProfile>>;
   /** true when no real provider is configured */
   readonly offline: boolean;
+  /** the billing plans and which org is on which (the router's markup; the billing actor's invoices) */
+  readonly plans: PlanConfig;
 }
 
 function list(raw: string | undefined): string[] | undefined {
@@ -130,15 +132,16 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
     // thresholds crossed by a settlement are journaled as `budget.alert` (webhooks follow from there)
     onAlert: journalAlertSink(jetstream(o.nc)),
   });
+  const plans = o.plans ?? project.plans ?? {};
   const router = createRouter({
     providers,
     profiles,
-    planOf: planResolver(o.plans ?? project.plans ?? {}),
+    planOf: planResolver(plans),
     gate: limiter,
     ...(o.routerRetry ? { retry: o.routerRetry } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
     ...(o.providerObserver ? { observer: o.providerObserver } : {}),
   });
   const toolset = createToolset(toolsetOptions(project.tools, env, o.toolset));
-  return { router, toolset, limiter, profiles, offline };
+  return { router, toolset, limiter, profiles, offline, plans };
 }

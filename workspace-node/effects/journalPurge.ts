@@ -9,7 +9,7 @@
  *   sequences and catches up from MOE_EVT after them, and the backup's log segments hold every
  *   purged entry (the session logs are sealed after the databases), so `moe replay` still works;
  * - never the backup actor's own subject (its history is how `moe backup --wait` and the gateway
- *   learn outcomes), never the `_tenancy` workspace (the gateway builds its tenancy view from it);
+ *   learn outcomes), nor the billing actor's (the gateway's invoice book is folded from it), never the `_tenancy` workspace (the gateway builds its tenancy view from it);
  * - nothing while the backups live on this node's own disk (the default store, MOE_STORAGE_PRIMARY
  *   unset): a node taking over elsewhere would find no backup, and without the purged entries it
  *   could not rebuild the actors either;
@@ -44,8 +44,8 @@ export interface JournalPurgeDeps {
   readonly storeIsLocal: boolean;
 }
 
-/** The backup actor's kind: its subject is never purged. */
-const BACKUP_KIND = 'backup';
+/** The kinds whose subjects are never purged: the backup actor's and the billing actor's. */
+const UNPURGED_KINDS = new Set(['backup', 'billing']);
 
 /** Whether a copy of `store` still lacks (or still holds, for deletes) an object under `prefix`. */
 function copyBehind(store: ObjectStore, prefix: string): boolean {
@@ -78,7 +78,7 @@ export function journalPurgeHandler(deps: JournalPurgeDeps): EffectHandlerOf<'jo
     for (const covered of manifest.actors) {
       signal.throwIfAborted();
       const actor = parseActorSubject(`moe.evt.${covered.key}`);
-      if (!actor || actor.org !== address.org || actor.ws !== address.ws || actor.kind === BACKUP_KIND)
+      if (!actor || actor.org !== address.org || actor.ws !== address.ws || UNPURGED_KINDS.has(actor.kind))
         continue;
       const subject = eventSubject(actor);
       if ((counts.get(subject) ?? 0) <= keep) continue;

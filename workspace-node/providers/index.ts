@@ -33,7 +33,15 @@ export {
   type ModelPrice,
   type PriceTable,
 } from './prices.js';
-export { planResolver, DEFAULT_PLANS, type Plan, type PlanConfig, type PlanOf } from './plans.js';
+export {
+  planNamed,
+  planResolver,
+  DEFAULT_PLANS,
+  type Plan,
+  type PlanConfig,
+  type PlanLimits,
+  type PlanOf,
+} from './plans.js';
 export { estimateUsage, totalTokens, DEFAULT_MAX_TOKENS } from './estimate.js';
 export {
   fitToContext,

@@ -6,7 +6,8 @@ export {
   type StripePusherConfig,
   type StripeApiBase,
 } from './stripeConfig.js';
-export { invoicePusherFromEnv, notSentPusher } from './invoicePusherFromEnv.js';
+export { invoicePusherFromEnv } from './invoicePusherFromEnv.js';
+export { notSentPusher } from '../notSentPusher.js';
 export {
   stripeLines,
   apportionCents,

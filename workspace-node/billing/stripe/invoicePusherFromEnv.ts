@@ -7,14 +7,9 @@
  *   startWorkspaceNode({ …, invoicePusher: invoicePusherFromEnv(process.env) });
  */
 import type { InvoicePusher } from '../../../schemas/index.js';
+import { notSentPusher } from '../notSentPusher.js';
 import { stripeConfigFromEnv } from './stripeConfig.js';
 import { stripeInvoicePusher } from './stripeInvoicePusher.js';
-
-/** Payments off: nothing leaves the platform, the invoice's delivery is `not_sent`. */
-export const notSentPusher: InvoicePusher = {
-  name: 'none',
-  push: () => Promise.resolve({ status: 'not_sent' }),
-};
 
 export function invoicePusherFromEnv(env: NodeJS.ProcessEnv): InvoicePusher {
   const config = stripeConfigFromEnv(env);

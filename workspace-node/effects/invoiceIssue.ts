@@ -1,0 +1,51 @@
+/**
+ * The `invoice.issue` effect of the billing actor (actors/billing.machine.ts): the invoice of a
+ * closed period, computed from the workspace's `calls` table. Deterministic: everything it depends
+ * on is in the request (bounds, plan segments, adjustments, issue time) or in rows that no longer
+ * change for a closed period, so a re-drive after a crash mid-generation returns the same invoice;
+ * once returned, the kernel records the outcome and never computes it again.
+ *
+ * It first waits for the workspace's projections to commit every turn already journaled (calls
+ * are projected on a worker thread), so a call of the period that is journaled is counted.
+ */
+import type { EffectHandlerOf } from '../../actors/kernel/index.js';
+import type { Invoice } from '../../schemas/index.js';
+import { buildInvoice, type PricedSegment, type UsageGroup } from '../billing/invoiceLines.js';
+import { planNamed, planResolver, type PlanConfig } from '../providers/plans.js';
+import type { PriceTable } from '../providers/prices.js';
+
+export interface InvoiceIssueDeps {
+  /** the usage of [from, to) grouped by provider, model, agent (billing/usageGroups.ts) */
+  readonly usage: (from: number, to: number) => UsageGroup[];
+  /** resolves when every journaled turn is projected */
+  readonly flush: () => Promise<void>;
+  readonly plans: PlanConfig;
+  readonly priceTable: PriceTable;
+  /** fault injection (billing/invoiceFault.ts): called after the usage is read */
+  readonly midIssue?: () => void;
+}
+
+export function invoiceIssueHandler(deps: InvoiceIssueDeps): EffectHandlerOf<'invoice.issue'> {
+  const planOf = planResolver(deps.plans);
+  return async ({ address, effect }): Promise<Invoice> => {
+    await deps.flush();
+    const segments: PricedSegment[] = effect.plans.map((s, i) => {
+      const to = effect.plans[i + 1]?.from ?? effect.end;
+      const plan = s.plan === null ? planOf(address.org) : planNamed(deps.plans, s.plan);
+      return { from: s.from, to, plan, usage: deps.usage(s.from, to) };
+    });
+    deps.midIssue?.();
+    return buildInvoice({
+      org: address.org,
+      ws: address.ws,
+      label: effect.label,
+      start: effect.start,
+      end: effect.end,
+      timeZone: effect.timeZone,
+      issuedAt: effect.issuedAt,
+      segments,
+      adjustments: effect.adjustments,
+      priceTable: deps.priceTable,
+    });
+  };
+}
