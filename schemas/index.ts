@@ -20,3 +20,4 @@ export * from './boards.js';
 export * from './boardEvents.js';
 export * from './liveDelta.js';
 export * from './search.js';
+export * from './priceTable.js';

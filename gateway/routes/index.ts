@@ -20,6 +20,7 @@ import { terminalRoutes } from './terminal.js';
 import { natsCredentialRoutes } from './natsCredentials.js';
 import { usageRoutes } from './usage.js';
 import { workspaceRoutes } from './workspaces.js';
+import { workspaceUsageRoutes } from './workspaceUsage.js';
 
 export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -37,6 +38,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       streamRoutes,
       agentRoutes,
       usageRoutes,
+      workspaceUsageRoutes,
       backupRoutes,
       boardRoutes,
       cardRoutes,
