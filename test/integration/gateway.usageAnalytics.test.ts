@@ -9,10 +9,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kvm } from '@nats-io/kv';
-import { buildGateway, type Gateway } from '../../gateway/index.js';
+import { buildGateway, startGateway, type Gateway } from '../../gateway/index.js';
 import { KV_BUCKETS } from '../../schemas/index.js';
 import { startWorkspaceNode } from '../../workspace-node/index.js';
 import { eventually } from '../harness/index.js';
+import { reapAll, runMoe } from './cli.kit.js';
 import { call, JWT_SECRET, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
 
 const NO_TIMER = 3_600_000;
@@ -20,6 +21,7 @@ const HOUR = 3_600_000;
 
 let stack: Stack;
 let auth: { authorization: string };
+let token: string;
 let org: string;
 let ws: string;
 let project: string;
@@ -102,6 +104,7 @@ beforeAll(async () => {
   stack = await startStack({ gateway: { snapshotIntervalMs: NO_TIMER } });
   const u = await registerAndLogin(stack.gw, 'analyst');
   auth = u.auth;
+  token = u.token;
   org = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/orgs', { name: 'U' })).body.id;
   ws = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/workspaces', { org, name: 'w' })).body.id;
   project = (
@@ -112,6 +115,7 @@ beforeAll(async () => {
   await runTask('two');
 }, 120_000);
 afterAll(async () => {
+  await reapAll([]);
   for (const gw of started) await gw.close().catch(() => undefined);
   await stack?.stop();
 });
@@ -250,4 +254,34 @@ describe('usage analytics', () => {
     const fresh = await newGateway();
     expect(await settled(fresh, 4)).toEqual(after);
   }, 120_000);
+
+  it('moe usage prints the same figures from a listening gateway, and keeps its error codes', async () => {
+    const live = await startGateway({
+      nc: stack.nc,
+      jwtSecret: JWT_SECRET,
+      snapshotIntervalMs: NO_TIMER,
+      logger: false,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    started.push(live);
+    const truth = await settled(live, 4);
+    const env = { MOE_GATEWAY_URL: live.url, MOE_TOKEN: token };
+    // the four runs in parallel: each spawn costs seconds on a busy box
+    const [json, text, hidden, badFlag] = await Promise.all([
+      runMoe(['usage', '--workspace', ws, '--group-by', 'day', '--json'], { env }),
+      runMoe(['usage', '--org', org, '--group-by', 'provider'], { env }),
+      runMoe(['usage', '--workspace', 'wnope'], { env }),
+      runMoe(['usage', '--workspace', ws, '--group-by', 'week'], { env }),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as Answer).total).toEqual(truth.total);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^scripted\s+12\s+4\s/m);
+    expect(text.stdout).toMatch(/^total\s+12\s+4\s.*\$0\.000000/m);
+    expect(hidden.code).toBe(1);
+    expect(hidden.stderr).toContain('MOE_ERR_NOT_FOUND');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('MOE_ERR_USAGE');
+  }, 60_000);
 });
