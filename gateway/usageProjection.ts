@@ -76,9 +76,11 @@ export interface UsageSnapshotState {
   readonly rows: (UsageRow & { org: string })[];
   readonly tasks: [string, TaskInfo][];
   readonly incomplete: JournalGap | null;
-  /** v2: the time buckets (usageBuckets.ts) */
+  /** v2: the hour buckets (usageBuckets.ts) */
   readonly buckets?: StoredBucketRow[];
-  /** v2: hourly buckets below this start are folded into days */
+  /** v2: the day buckets */
+  readonly days?: StoredBucketRow[];
+  /** v2: hour buckets below this start were dropped (the days hold them) */
   readonly foldedBelow?: number;
   /** v2: finished actors' last turns, oldest first */
   readonly finished?: [string, number][];
@@ -223,7 +225,7 @@ export class UsageProjection {
         rows,
         tasks: [...this.tasks].map(([id, t]) => [id, { ...t }]),
         incomplete: this.gap,
-        buckets: this.buckets.stored(),
+        ...(({ hours, days }) => ({ buckets: hours, days }))(this.buckets.stored()),
         foldedBelow: this.buckets.folded,
         finished: [...this.finished],
         undated: [...this.undated],
@@ -250,7 +252,7 @@ export class UsageProjection {
     }
     for (const [id, t] of state.tasks) this.tasks.set(id, t);
     if (state.v === 2) {
-      this.buckets.load(state.buckets ?? [], state.foldedBelow ?? 0);
+      this.buckets.load({ hours: state.buckets ?? [], days: state.days ?? [] }, state.foldedBelow ?? 0);
       for (const [id, turn] of state.finished ?? []) this.finished.set(id, turn);
       for (const [org, n] of state.undated ?? []) this.undated.set(org, n);
     }
@@ -305,22 +307,25 @@ export class UsageProjection {
       task.context = prompt + num(c.usage.outputTokens);
       task.costMicros = (task.costMicros ?? 0) + (c.costMicros ?? 0);
       addCall(this.row(org, task, c.provider, c.model), c);
-      const b = this.buckets.row(org, at, this.dims(rec, task, c.provider, c.model));
-      addCall(b, c);
-      b.repeatedPrefixTokens += repeated;
+      this.buckets.add(org, at, this.dims(rec, task, c.provider, c.model), (b) => {
+        addCall(b, c);
+        b.repeatedPrefixTokens += repeated;
+      });
     }
     for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
       const provider = e.type === 'task.completed' ? e.provider : task.provider;
       const model = provider === task.provider ? task.model : 'unknown';
       const row = this.row(org, task, provider, model);
-      const b = this.buckets.row(org, at, this.dims(rec, task, provider, model));
+      const failed = e.type === 'task.failed';
       row.runs += 1;
-      b.runs += 1;
-      if (e.type === 'task.failed') {
-        row.failed += 1;
+      if (failed) row.failed += 1;
+      const wasted = task.costMicros ?? 0;
+      this.buckets.add(org, at, this.dims(rec, task, provider, model), (b) => {
+        b.runs += 1;
+        if (!failed) return;
         b.failed += 1;
-        b.failedRunCostMicros += task.costMicros ?? 0;
-      }
+        b.failedRunCostMicros += wasted;
+      });
     }
     if (rec.status !== 'active') {
       this.tasks.delete(id);

@@ -34,8 +34,11 @@ export const withMargin = <T extends UsageTotals>(t: T): WithMargin<T> => ({
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function groupKey(by: UsageGroupBy, r: BucketRow, start: number): string | null {
-  return by === 'day' ? dayOf(start) : r[by];
+/** the UTC day of a bucket start, memoized on the last start (rows come bucket by bucket) */
+function dayKeys(): (start: number) => string {
+  let last = Number.NaN;
+  let key = '';
+  return (start) => (start === last ? key : ((last = start), (key = dayOf(start))));
 }
 
 /** The answer over `f`'s range, counting the rows `visible` keeps. */
@@ -48,6 +51,7 @@ export function queryUsage(
   const rows = new Map<string, UsageRow>();
   const groups = new Map<string | null, UsageGroup>();
   const total = emptyTotals();
+  const day = dayKeys();
   usage.forEachBucket(f, (r, start) => {
     if (!visible(r)) return;
     const rowKey = `${r.project}|${r.agent}|${r.provider}|${r.model}`;
@@ -66,7 +70,7 @@ export function queryUsage(
     addTotals(row, r);
     addTotals(total, r);
     if (!groupBy) return;
-    const key = groupKey(groupBy, r, start);
+    const key = groupBy === 'day' ? day(start) : r[groupBy];
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { key, ...emptyTotals(), marginMicros: null }));
     addTotals(g, r);

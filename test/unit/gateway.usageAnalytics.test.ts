@@ -174,7 +174,8 @@ describe('usage analytics (projection buckets)', () => {
       rows: u.rowsOf('o1').map((r) => ({ org: 'o1', ...r })),
       tasks: [],
       incomplete: null,
-      buckets: state,
+      buckets: state.hours,
+      days: state.days,
       foldedBelow: 0,
       finished: [],
       undated: [],
@@ -203,10 +204,11 @@ describe('usage analytics (projection buckets)', () => {
     expect(v1.totalsOf({ org: 'o1' }).calls).toBe(0);
   });
 
-  it('folds hours older than HOURLY_DAYS days into days, keeping totals and day groups', () => {
+  it('reads whole days from day buckets and partial days from hours; drops hours after HOURLY_DAYS days', () => {
     const b = new UsageBuckets();
     const dims = { ws: WS, project: null, agent: 'a', provider: 'p', model: 'm' };
-    for (let h = 0; h < 48; h++) b.row('o1', T0 + h * HOUR_MS + 5, dims).calls += 1;
+    const one = (at: number) => b.add('o1', at, dims, (r) => (r.calls += 1));
+    for (let h = 0; h < 48; h++) one(T0 + h * HOUR_MS + 5);
     const sum = (f = {}) => {
       let n = 0;
       let buckets = 0;
@@ -216,12 +218,19 @@ describe('usage analytics (projection buckets)', () => {
       });
       return { n, buckets };
     };
-    expect(sum()).toEqual({ n: 48, buckets: 48 });
-    b.row('o1', T0 + (HOURLY_DAYS + 3) * DAY_MS, dims).calls += 1;
-    expect(sum()).toEqual({ n: 49, buckets: 3 });
+    // unbounded and whole days: 2 day buckets
+    expect(sum()).toEqual({ n: 48, buckets: 2 });
     expect(sum({ from: T0 + DAY_MS, to: T0 + 2 * DAY_MS })).toEqual({ n: 24, buckets: 1 });
-    // a call landing in an already folded day joins the day bucket
-    b.row('o1', T0 + 3 * HOUR_MS, dims).calls += 1;
+    // 20:00 on day 1 to 02:00 on day 2: hours only
+    expect(sum({ from: T0 + 20 * HOUR_MS, to: T0 + 26 * HOUR_MS })).toEqual({ n: 6, buckets: 6 });
+    // 20:00 on day 1 to the end of day 2: 4 hours + 1 day
+    expect(sum({ from: T0 + 20 * HOUR_MS, to: T0 + 2 * DAY_MS })).toEqual({ n: 28, buckets: 5 });
+    // a call HOURLY_DAYS + 3 days later drops the old hours: their days still count them
+    one(T0 + (HOURLY_DAYS + 3) * DAY_MS);
+    expect(sum()).toEqual({ n: 49, buckets: 3 });
+    expect(sum({ from: T0 + 20 * HOUR_MS, to: T0 + 2 * DAY_MS })).toEqual({ n: 24, buckets: 1 });
+    // a late call in a day whose hours were dropped joins its day
+    one(T0 + 3 * HOUR_MS);
     expect(sum({ from: T0, to: T0 + DAY_MS })).toEqual({ n: 25, buckets: 1 });
   });
 });
