@@ -1,7 +1,14 @@
 /**
  * The usage projection: tokens, provider cost and customer price per org / project / agent /
  * provider / model, folded from the journal of agent and coordinator actors (one follower per
- * kind), so `GET /api/usage` reads memory instead of the journal.
+ * kind), so `GET /api/usage` reads memory instead of the journal. The same calls, runs and
+ * failures are also kept per workspace in hour and day buckets (usageBuckets.ts) for usage
+ * analytics over a range (usageQuery.ts, {@link UsageProjection.totalsOf}) and cost suggestions.
+ *
+ * Counted once: a record whose turn is at or below the last turn applied for its actor (kept for
+ * running actors and the last {@link FINISHED_KEPT} finished ones) is skipped, so a record met
+ * again (a replay, a redelivery) adds nothing; the followers resume after the sequences the
+ * snapshot covers.
  *
  * Counted per provider call: each `usage.recorded` event (`{provider, model, usage, costMicros,
  * priceMicros}`). Records journaled before that event existed fall back to their `agent.replied`
