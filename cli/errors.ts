@@ -31,6 +31,11 @@ export const errors = defineErrors('cli', {
     message: 'the NATS auth directory cannot be used (moe creds init creates it; MOE_NATS_AUTH_DIR, --dir)',
   },
   NATS_UNREACHABLE: { code: 'MOE_ERR_NATS_UNREACHABLE', message: 'cannot connect to NATS', retryable: true },
+  GATEWAY_UNREACHABLE: {
+    code: 'MOE_ERR_GATEWAY_UNREACHABLE',
+    message: 'no gateway answered at the URL (--gateway, MOE_GATEWAY_URL)',
+    retryable: true,
+  },
   NODE_UNREACHABLE: {
     code: 'MOE_ERR_NODE_UNREACHABLE',
     message: 'the workspace-node did not answer its control request',

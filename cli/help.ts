@@ -95,6 +95,25 @@ must match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5), column:word (session, a
 
 A query FTS5 cannot parse exits 1 with MOE_ERR_SEARCH_QUERY; no node hosting the workspace with
 MOE_ERR_SEARCH_UNAVAILABLE.`,
+  usage: `usage: moe usage --org O | --workspace W [--from TIME] [--to TIME] [--group-by G] [--suggestions]
+                 [--json] [--gateway URL] [--token T] [--timeout MS]
+
+Usage analytics from the gateway: calls, runs, tokens, cost (what providers charge), price (what
+the customer pays) and margin (price - cost), per project/agent/provider/model or grouped, over a
+range. Money is exact: the gateway answers integer micro-dollars (µ$), printed here in dollars.
+
+  --org O                  every workspace of org O (GET /api/usage)
+  --workspace W            one workspace (GET /api/workspaces/W/usage)
+  --from TIME, --to TIME   calls at or after / before TIME (ISO 8601 or ms since epoch; whole UTC hours)
+  --group-by G             one line per provider, agent, project, model or day (UTC)
+  --suggestions            cost suggestions for --workspace W, each with its estimated saving
+  --json                   print the gateway's answer as JSON (errors too: {"error":{"code","message"}} on stdout)
+  --gateway URL            the gateway (MOE_GATEWAY_URL, default http://127.0.0.1:8080)
+  --token T                bearer token: a login token or an API key (MOE_TOKEN)
+  --timeout MS             how long to wait for the gateway (default 10000)
+
+Errors the gateway answers keep their code (MOE_ERR_NOT_FOUND for a workspace you cannot see); no
+gateway at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
   backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
        moe backup list <org>/<ws> [--json]
        moe backup verify <org>/<ws> [--id ID] [--json]
@@ -184,6 +203,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   node        run a workspace-node; drain, undrain or list nodes (node drain <id>)
   task        submit a task over NATS (and wait for its result)
   search      full-text search of a workspace's session logs (ranked, filtered)
+  usage       usage, cost, price and margin from the gateway (grouped, over a range; --suggestions)
   backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs
@@ -195,6 +215,6 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
 env: NATS_URL (nats://127.0.0.1:4222), MOE_DATA_DIR (./.moe; never on FUSE), MOE_FILES_ROOT
      (unset: files in the data dir), MOE_PORT (8080), MOE_SUPERVISOR_PORT (8090), MOE_HOST,
      MOE_JWT_SECRET, MOE_GATEWAY_SNAPSHOT_MS (300000), MOE_LOG_LEVEL, MOE_REPLICAS (1), MOE_NATS_CREDS,
-     MOE_NATS_AUTH_DIR (./moe-nats-auth); see
+     MOE_NATS_AUTH_DIR (./moe-nats-auth), MOE_GATEWAY_URL, MOE_TOKEN; see
      docs/operations.md
 exit: 0 ok, 1 failure, 2 bad command line or configuration (MOE_ERR_USAGE, MOE_ERR_CONFIG)`;

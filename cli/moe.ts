@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `usage`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -27,6 +27,7 @@ import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
 import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
 import { searchCommand } from './commands/search.js';
+import { usageCommand } from './commands/usage.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
@@ -370,6 +371,39 @@ async function main(argv: string[]): Promise<number> {
           natsUrl: nats(values.nats),
           timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
           bold: process.stdout.isTTY === true,
+        },
+        print,
+      );
+    }
+    case 'usage': {
+      // usage analytics from the gateway over REST (cli/commands/usage.ts)
+      const { values } = parse({
+        org: { type: 'string' },
+        workspace: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'group-by': { type: 'string' },
+        suggestions: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        gateway: { type: 'string' },
+        token: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      const opt = (k: 'org' | 'workspace' | 'from' | 'to') =>
+        typeof values[k] === 'string' ? { [k]: values[k] } : {};
+      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
+      return usageCommand(
+        {
+          ...opt('org'),
+          ...opt('workspace'),
+          ...opt('from'),
+          ...opt('to'),
+          ...(typeof values['group-by'] === 'string' ? { groupBy: values['group-by'] } : {}),
+          suggestions: Boolean(values.suggestions),
+          json: Boolean(values.json),
+          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
+          ...(token ? { token } : {}),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
         },
         print,
       );

@@ -113,16 +113,6 @@ export const ApprovalBody = Type.Object(
 export const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 export const ListWorkspacesQuery = Type.Object({ org: Type.Optional(Token) }, strict);
 export const AgentsQuery = Type.Object({ project: Type.Optional(Token) }, strict);
-export const UsageQuery = Type.Object(
-  {
-    org: Token,
-    project: Type.Optional(Token),
-    agent: Type.Optional(Type.String({ maxLength: 64 })),
-    provider: Type.Optional(Type.String({ maxLength: 64 })),
-    model: Type.Optional(Type.String({ maxLength: 128 })),
-  },
-  strict,
-);
 /** A yes/no query flag: `1`, `true`, `0`, `false`. */
 export const Flag = Type.Union([
   Type.Literal('1'),

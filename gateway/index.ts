@@ -35,6 +35,9 @@ export { newTaskId, parseTaskId } from './crypto.js';
 export { RATE_LIMIT_BUCKET, type RateLimitRule } from './rateLimit.js';
 export type { Principal } from './access.js';
 export type { StreamEvent } from './streams.js';
+// usage analytics (the billing route and bench/usageQuery.ts use these)
+export { UsageProjection, type UsageTotals } from './usageProjection.js';
+export { queryUsage, GROUP_BY, type UsageGroupBy, type UsageAnswer } from './usageQuery.js';
 
 export interface StartedGateway extends Gateway {
   /** the URL it listens on, e.g. http://127.0.0.1:8080 */

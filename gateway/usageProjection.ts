@@ -1,7 +1,14 @@
 /**
  * The usage projection: tokens, provider cost and customer price per org / project / agent /
  * provider / model, folded from the journal of agent and coordinator actors (one follower per
- * kind), so `GET /api/usage` reads memory instead of the journal.
+ * kind), so `GET /api/usage` reads memory instead of the journal. The same calls, runs and
+ * failures are also kept per workspace in hour and day buckets (usageBuckets.ts) for usage
+ * analytics over a range (usageQuery.ts, {@link UsageProjection.totalsOf}) and cost suggestions.
+ *
+ * Counted once: a record whose turn is at or below the last turn applied for its actor (kept for
+ * running actors and the last {@link FINISHED_KEPT} finished ones) is skipped, so a record met
+ * again (a replay, a redelivery) adds nothing; the followers resume after the sequences the
+ * snapshot covers.
  *
  * Counted per provider call: each `usage.recorded` event (`{provider, model, usage, costMicros,
  * priceMicros}`). Records journaled before that event existed fall back to their `agent.replied`
@@ -26,27 +33,15 @@ import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import { journalGap, logJournalGap, type JournalGap } from './journalGap.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 import type { Coverage, SnapshotStore } from './snapshotStore.js';
+import { UsageBuckets, type BucketFilter, type StoredBucketRow } from './usageBuckets.js';
+import { addNullable, addTotals, emptyTotals, type UsageTotals } from './usageTotals.js';
 import {
   DEFAULT_SNAPSHOT_INTERVAL_MS,
   scheduleSnapshots,
   type SnapshotSchedule,
 } from './snapshotSchedule.js';
 
-export interface UsageTotals {
-  calls: number;
-  runs: number;
-  failed: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  /** provider cost, µ$; null when no call counted here carried a cost */
-  costMicros: number | null;
-  /** customer price (cost × markup), µ$; null when no call counted here carried a price */
-  priceMicros: number | null;
-  /** calls whose records carry no cost/price (journaled before pricing existed) */
-  unpricedCalls: number;
-}
+export { addTotals, emptyTotals, marginOf, type UsageTotals } from './usageTotals.js';
 
 export interface UsageRow extends UsageTotals {
   /** null: a task outside any project (sent over NATS without one) */
@@ -72,14 +67,32 @@ interface TaskInfo {
   model: string;
   /** the last turn of this task's actor applied */
   turn: number;
+  /** provider cost of this task's calls so far, µ$ (absent in v1 snapshots: 0) */
+  costMicros?: number;
+  /** prompt + reply tokens of this task's previous call: the prefix its next call re-sends */
+  context?: number;
 }
+
+/** Finished actors kept (id → last turn) so a record met again is not counted twice. */
+export const FINISHED_KEPT = 10_000;
 
 /** What a snapshot of the usage projection holds (JSON). */
 export interface UsageSnapshotState {
-  readonly v: 1;
+  /** 1: no time buckets (written before usage analytics); still loaded, see loadSnapshot */
+  readonly v: 1 | 2;
   readonly rows: (UsageRow & { org: string })[];
   readonly tasks: [string, TaskInfo][];
   readonly incomplete: JournalGap | null;
+  /** v2: the hour buckets (usageBuckets.ts) */
+  readonly buckets?: StoredBucketRow[];
+  /** v2: the day buckets */
+  readonly days?: StoredBucketRow[];
+  /** v2: hour buckets below this start were dropped (the days hold them) */
+  readonly foldedBelow?: number;
+  /** v2: finished actors' last turns, oldest first */
+  readonly finished?: [string, number][];
+  /** v2: per org, calls counted from a v1 snapshot, which carry no time */
+  readonly undated?: [string, number][];
 }
 
 export const USAGE_SNAPSHOT = 'usage';
@@ -88,36 +101,6 @@ const USAGE_EVENTS = ['usage.recorded', 'agent.replied', 'task.completed', 'task
 
 const LOOSE_TASK_RE = /^w[0-9a-f]{16}-(p[0-9a-f]{16})-/;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const addNullable = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
-
-export function emptyTotals(): UsageTotals {
-  return {
-    calls: 0,
-    runs: 0,
-    failed: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    costMicros: null,
-    priceMicros: null,
-    unpricedCalls: 0,
-  };
-}
-
-export function addTotals(into: UsageTotals, t: UsageTotals): UsageTotals {
-  into.calls += t.calls;
-  into.runs += t.runs;
-  into.failed += t.failed;
-  into.inputTokens += t.inputTokens;
-  into.outputTokens += t.outputTokens;
-  into.cacheReadTokens += t.cacheReadTokens;
-  into.cacheWriteTokens += t.cacheWriteTokens;
-  into.costMicros = addNullable(into.costMicros, t.costMicros);
-  into.priceMicros = addNullable(into.priceMicros, t.priceMicros);
-  into.unpricedCalls += t.unpricedCalls;
-  return into;
-}
 
 /**
  * The calls a record reports: its `usage.recorded` events, else (older records) `agent.replied`.
@@ -151,6 +134,12 @@ export class UsageProjection {
   private readonly rows = new Map<string, Map<string, UsageRow>>();
   /** tasks still running: what their later records are attributed to */
   private readonly tasks = new Map<string, TaskInfo>();
+  /** the same calls, runs and failures per hour or day (usageBuckets.ts) */
+  private readonly buckets = new UsageBuckets();
+  /** finished actors → their last turn applied (insertion order: oldest first, bounded) */
+  private readonly finished = new Map<string, number>();
+  /** per org: calls loaded from a v1 snapshot, counted in all-time rows but in no bucket */
+  private readonly undated = new Map<string, number>();
   private followers: JournalFollower[] = [];
   /** records with a sequence above this are live (journaled after the gateway started) */
   private liveAfter = Number.POSITIVE_INFINITY;
@@ -238,7 +227,16 @@ export class UsageProjection {
     const rows = [...this.rows].flatMap(([org, byKey]) => [...byKey.values()].map((r) => ({ org, ...r })));
     return {
       covered: { ...this.covered },
-      state: { v: 1, rows, tasks: [...this.tasks].map(([id, t]) => [id, { ...t }]), incomplete: this.gap },
+      state: {
+        v: 2,
+        rows,
+        tasks: [...this.tasks].map(([id, t]) => [id, { ...t }]),
+        incomplete: this.gap,
+        ...(({ hours, days }) => ({ buckets: hours, days }))(this.buckets.stored()),
+        foldedBelow: this.buckets.folded,
+        finished: [...this.finished],
+        undated: [...this.undated],
+      },
     };
   }
 
@@ -250,13 +248,21 @@ export class UsageProjection {
       log.warn({ err }, 'usage snapshot unreadable; folding the journal from the start');
       return;
     }
-    if (!loaded || loaded.state.v !== 1) return;
-    for (const { org, ...row } of loaded.state.rows) {
+    if (!loaded || (loaded.state.v !== 1 && loaded.state.v !== 2)) return;
+    const state = loaded.state;
+    for (const { org, ...row } of state.rows) {
       let byKey = this.rows.get(org);
       if (!byKey) this.rows.set(org, (byKey = new Map<string, UsageRow>()));
       byKey.set(`${row.project}|${row.agent}|${row.provider}|${row.model}`, row);
+      // a v1 snapshot has no times: its calls count in all-time answers only
+      if (state.v === 1) this.undated.set(org, (this.undated.get(org) ?? 0) + row.calls);
     }
-    for (const [id, t] of loaded.state.tasks) this.tasks.set(id, t);
+    for (const [id, t] of state.tasks) this.tasks.set(id, t);
+    if (state.v === 2) {
+      this.buckets.load({ hours: state.buckets ?? [], days: state.days ?? [] }, state.foldedBelow ?? 0);
+      for (const [id, turn] of state.finished ?? []) this.finished.set(id, turn);
+      for (const [org, n] of state.undated ?? []) this.undated.set(org, n);
+    }
     Object.assign(this.covered, loaded.head.covered);
     this.loadedFrom = loaded.head.covered;
     this.gap = loaded.state.incomplete;
@@ -279,6 +285,9 @@ export class UsageProjection {
   apply(rec: JournalRecord, seq = 0): void {
     const id = rec.actor.id;
     let task = this.tasks.get(id);
+    // a turn already applied (met again): counted once, whatever re-delivers it
+    const applied = task?.turn ?? this.finished.get(id);
+    if (applied !== undefined && rec.turn <= applied) return;
     this.checkContinuity(task, rec, seq);
     if (!task) {
       const accepted = validEvents(rec.events).find(ofType('message.accepted'));
@@ -291,35 +300,51 @@ export class UsageProjection {
         turn: rec.turn,
       };
       this.tasks.set(id, task);
+      this.finished.delete(id);
     }
     task.turn = rec.turn;
+    const org = rec.actor.org;
+    const at = rec.cmd.at;
     const calls = callsOf(rec);
     for (const c of calls) {
       task.provider = c.provider;
       task.model = c.model;
-      const row = this.row(rec.actor.org, task, c.provider, c.model);
-      row.calls += 1;
-      row.inputTokens += num(c.usage.inputTokens);
-      row.outputTokens += num(c.usage.outputTokens);
-      row.cacheReadTokens += num(c.usage.cacheReadTokens);
-      row.cacheWriteTokens += num(c.usage.cacheWriteTokens);
-      row.costMicros = addNullable(row.costMicros, c.costMicros);
-      row.priceMicros = addNullable(row.priceMicros, c.priceMicros);
-      if (c.costMicros === null || c.priceMicros === null) row.unpricedCalls += 1;
+      const prompt = num(c.usage.inputTokens) + num(c.usage.cacheReadTokens) + num(c.usage.cacheWriteTokens);
+      const repeated = Math.min(prompt, task.context ?? 0);
+      task.context = prompt + num(c.usage.outputTokens);
+      task.costMicros = (task.costMicros ?? 0) + (c.costMicros ?? 0);
+      addCall(this.row(org, task, c.provider, c.model), c);
+      this.buckets.add(org, at, this.dims(rec, task, c.provider, c.model), (b) => {
+        addCall(b, c);
+        b.repeatedPrefixTokens += repeated;
+      });
     }
     for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
       const provider = e.type === 'task.completed' ? e.provider : task.provider;
-      const row = this.row(
-        rec.actor.org,
-        task,
-        provider,
-        provider === task.provider ? task.model : 'unknown',
-      );
+      const model = provider === task.provider ? task.model : 'unknown';
+      const row = this.row(org, task, provider, model);
+      const failed = e.type === 'task.failed';
       row.runs += 1;
-      if (e.type === 'task.failed') row.failed += 1;
+      if (failed) row.failed += 1;
+      const wasted = task.costMicros ?? 0;
+      this.buckets.add(org, at, this.dims(rec, task, provider, model), (b) => {
+        b.runs += 1;
+        if (!failed) return;
+        b.failed += 1;
+        b.failedRunCostMicros += wasted;
+      });
     }
-    if (rec.status !== 'active') this.tasks.delete(id);
+    if (rec.status !== 'active') {
+      this.tasks.delete(id);
+      this.finished.set(id, rec.turn);
+      if (this.finished.size > FINISHED_KEPT)
+        this.finished.delete(this.finished.keys().next().value as string);
+    }
     if (seq > this.liveAfter) this.onLiveRecord(rec, calls);
+  }
+
+  private dims(rec: JournalRecord, task: TaskInfo, provider: string, model: string) {
+    return { ws: rec.actor.ws, project: task.project, agent: task.agent, provider, model };
   }
 
   /**
@@ -340,6 +365,29 @@ export class UsageProjection {
     if (this.log) logJournalGap(this.log, 'usage', this.gap);
   }
 
+  /**
+   * Visits the time-bucketed rows of an org (one workspace with `ws`) whose hour or day starts in
+   * [from, to): see usageBuckets.ts for the resolution. Callers filter by what the principal may see.
+   */
+  forEachBucket(f: BucketFilter, visit: Parameters<UsageBuckets['forEach']>[1]): void {
+    this.buckets.forEach(f, visit);
+  }
+
+  /**
+   * The totals of an org, or one workspace, over [from, to) (epoch ms; absent: unbounded) — for
+   * the billing route's "current period so far". Every row counts (no principal filter).
+   */
+  totalsOf(f: BucketFilter): UsageTotals {
+    const t = emptyTotals();
+    this.buckets.forEach(f, (r) => addTotals(t, r));
+    return t;
+  }
+
+  /** Calls of `org` loaded from a v1 snapshot (no time known): in all-time rows, in no bucket. */
+  undatedCalls(org: string): number {
+    return this.undated.get(org) ?? 0;
+  }
+
   /** The rows of one org (callers filter by what the principal may see). */
   rowsOf(org: string): UsageRow[] {
     return [...(this.rows.get(org)?.values() ?? [])];
@@ -354,6 +402,17 @@ export class UsageProjection {
       byKey.set(key, (row = { project: task.project, agent: task.agent, provider, model, ...emptyTotals() }));
     return row;
   }
+}
+
+function addCall(row: UsageTotals, c: UsageCall): void {
+  row.calls += 1;
+  row.inputTokens += num(c.usage.inputTokens);
+  row.outputTokens += num(c.usage.outputTokens);
+  row.cacheReadTokens += num(c.usage.cacheReadTokens);
+  row.cacheWriteTokens += num(c.usage.cacheWriteTokens);
+  row.costMicros = addNullable(row.costMicros, c.costMicros);
+  row.priceMicros = addNullable(row.priceMicros, c.priceMicros);
+  if (c.costMicros === null || c.priceMicros === null) row.unpricedCalls += 1;
 }
 
 /** The journal filter of one actor kind's followers. */

@@ -25,3 +25,4 @@ export * from './invoice.js';
 export * from './budgets.js';
 export * from './billingCommands.js';
 export * from './billingEvents.js';
+export * from './priceTable.js';

@@ -24,6 +24,7 @@ import { natsCredentialRoutes } from './natsCredentials.js';
 import { usageRoutes } from './usage.js';
 import { webhookRoutes } from './webhooks.js';
 import { workspaceRoutes } from './workspaces.js';
+import { workspaceUsageRoutes } from './workspaceUsage.js';
 
 export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -41,6 +42,7 @@ export function registerRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       streamRoutes,
       agentRoutes,
       usageRoutes,
+      workspaceUsageRoutes,
       backupRoutes,
       billingRoutes,
       boardRoutes,

@@ -63,11 +63,11 @@ describe('a node killed during a slow LLM stream', () => {
       );
       expect(results).toHaveLength(1);
       expect(results[0]?.record.cmd.id).toBe(effectCommandId(agent, '1.0'));
-      // claude-sonnet-5-5 (the default profile) at $3 / $15 per MTok: 100·3 + 10·15 = 450 µ$, ×5
+      // claude-sonnet-5-5 (the default profile) at $2 / $10 per MTok: 100·2 + 10·10 = 300 µ$, ×5
       expect(results[0]?.record.cmd.data?.value as LlmReply).toMatchObject({
         text: 'the answer, after the crash',
-        costMicros: 450,
-        priceMicros: 2250,
+        costMicros: 300,
+        priceMicros: 1500,
       });
       expect(eventsOf(all, 'task.completed')).toHaveLength(1);
       // the re-driven request is the same call: same model, same conversation

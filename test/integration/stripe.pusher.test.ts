@@ -173,7 +173,9 @@ describe('invoicePusherFromEnv', () => {
     const pusher = invoicePusherFromEnv({});
     expect(pusher).toBe(notSentPusher);
     const requests = fake.requests.length;
-    await expect(pusher.push(handBuiltInvoice('acme', 'main'))).resolves.toMatchObject({ status: 'not_sent' });
+    await expect(pusher.push(handBuiltInvoice('acme', 'main'))).resolves.toMatchObject({
+      status: 'not_sent',
+    });
     expect(fake.requests.length).toBe(requests);
   });
 

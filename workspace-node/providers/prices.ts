@@ -10,60 +10,23 @@
  * number of pico-dollars (computed in BigInt), rounded UP once to whole micro-dollars — we never
  * under-bill, and the rounding error is below 1 µ$ per call with no float drift across calls.
  */
-import type { Usage } from '../../schemas/index.js';
+import type { ModelPrice, PriceTable, Usage } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 
-/** USD per million tokens. Up to 6 decimal places are exact. */
-export interface ModelPrice {
-  readonly input: number;
-  readonly output: number;
-  readonly cacheRead: number;
-  readonly cacheWrite: number;
-}
-
-export interface PriceTable {
-  /** bump when any price changes; recorded with every usage record */
-  readonly version: string;
-  /** ISO date from which these prices apply */
-  readonly effectiveFrom: string;
-  readonly models: Readonly<Record<string, ModelPrice>>;
-}
-
-const free: ModelPrice = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-
 /**
- * List prices as published by the providers for standard (non-batch) tiers. Values to verify
- * against the providers' pricing pages on each bump; cacheWrite for OpenAI-compatible providers is
- * 0 because they do not bill cache writes separately.
+ * The tables themselves (versions, entries, where each was checked) are data in
+ * schemas/priceTable.ts, shared with the gateway's cost suggestions.
  */
-export const PRICE_TABLE_V1: PriceTable = {
-  version: '2025-10-01',
-  effectiveFrom: '2025-10-01',
-  models: {
-    'scripted/scripted-v1': free,
-    // Current generation per the installed SDK (claude-sonnet-4-5 is deprecated there). UNVERIFIED:
-    // assumed to keep the Sonnet tier's list price; confirm before billing customers.
-    'anthropic/claude-sonnet-5-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
-    'anthropic/claude-opus-4-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
-    'anthropic/claude-opus-4-1': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
-    'anthropic/claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
-    'anthropic/claude-sonnet-4-0': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
-    'anthropic/claude-haiku-4-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
-    'openai/gpt-5': { input: 1.25, output: 10, cacheRead: 0.125, cacheWrite: 0 },
-    'openai/gpt-5-mini': { input: 0.25, output: 2, cacheRead: 0.025, cacheWrite: 0 },
-    'openai/gpt-5-nano': { input: 0.05, output: 0.4, cacheRead: 0.005, cacheWrite: 0 },
-    'openai/gpt-5-codex': { input: 1.25, output: 10, cacheRead: 0.125, cacheWrite: 0 },
-    'openai/gpt-4.1': { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 },
-    'openai/gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25, cacheWrite: 0 },
-    'gemini/gemini-2.5-pro': { input: 1.25, output: 10, cacheRead: 0.125, cacheWrite: 0 },
-    'gemini/gemini-2.5-flash': { input: 0.3, output: 2.5, cacheRead: 0.03, cacheWrite: 0 },
-    'gemini/gemini-2.5-flash-lite': { input: 0.1, output: 0.4, cacheRead: 0.01, cacheWrite: 0 },
-    'kimi/kimi-k2-0905-preview': { input: 0.6, output: 2.5, cacheRead: 0.15, cacheWrite: 0 },
-    'kimi/kimi-k2-turbo-preview': { input: 1.15, output: 8, cacheRead: 0.15, cacheWrite: 0 },
-  },
-};
-
-export const DEFAULT_PRICE_TABLE = PRICE_TABLE_V1;
+export {
+  DEFAULT_PRICE_TABLE,
+  PRICE_SOURCES,
+  PRICE_TABLE_V1,
+  PRICE_TABLE_V2,
+  PRICE_TABLES,
+  type ModelPrice,
+  type PriceSource,
+  type PriceTable,
+} from '../../schemas/index.js';
 
 /** The price of `provider/model`, or PRICE_UNKNOWN. */
 export function lookupPrice(table: PriceTable, provider: string, model: string): ModelPrice {
