@@ -11,11 +11,14 @@ import type { UsageProjection } from '../usageProjection.js';
 import { auditLog, type AuditEntry } from './audit.js';
 import type { ClusterSource } from './clusterSource.js';
 import { costsOf, type Costs } from './costs.js';
+import { providersOf, type ProviderRow } from './providers.js';
 import type { DeadLetterDesk, LetterRow } from './deadLetterDesk.js';
 import type { ConsoleViewer } from './identity.js';
 import { splitPlacementKey, type Names } from './names.js';
 import { streamStats, type StreamStat } from './streamStats.js';
+import type { SessionIndex, SessionRow } from './sessionIndex.js';
 import type { TaskIndex, TaskRow } from './taskIndex.js';
+import { sessionState, workspaceActors, type WorkspaceActors } from './workspaceActors.js';
 
 export interface ConsoleDeps {
   readonly bus: Bus;
@@ -24,6 +27,7 @@ export interface ConsoleDeps {
   readonly names: Names;
   readonly cluster: ClusterSource;
   readonly tasks: TaskIndex;
+  readonly sessions: SessionIndex;
   readonly letters: DeadLetterDesk;
 }
 
@@ -49,6 +53,13 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         .filter((n) => viewer.operator || n.workspaces.length > 0)
         .map((n) => ({
           ...n,
+          // provider health is platform data (the Providers view): operators only
+          stats: n.stats ? (viewer.operator ? n.stats : { ...n.stats, providers: [] }) : null,
+          /** the backlog of the workspaces it hosts (that the viewer sees) */
+          backlog: n.workspaces.reduce<number | null>((sum, k) => {
+            const b = cluster.status.workspaces.find((w) => w.workspace === k)?.backlog;
+            return b === null || b === undefined ? sum : (sum ?? 0) + b;
+          }, null),
           workspaces: n.workspaces.map((k) => {
             const w = splitPlacementKey(k)!;
             return { key: k, ...named(names, w.org, w.ws) };
@@ -82,9 +93,17 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
 
   const tasks: (TaskRow & { orgName: string; wsName: string; projectName: string; canDecide: boolean })[] =
     [];
+  const sessions: (SessionRow & { orgName: string; wsName: string; userName: string | null })[] = [];
+  const actorsByWs = new Map<string, WorkspaceActors>();
   for (const ws of d.tenancy.workspaces.values()) {
     if (!sees(ws.org)) continue;
-    for (const t of await d.tasks.list(ws.org, ws.id))
+    const [agents, coordinators, wsSessions] = await Promise.all([
+      d.tasks.list(ws.org, ws.id, 'agent'),
+      d.tasks.list(ws.org, ws.id, 'coordinator'),
+      d.sessions.list(ws.org, ws.id),
+    ]);
+    actorsByWs.set(`${ws.org}.${ws.id}`, workspaceActors(agents, coordinators, wsSessions, now));
+    for (const t of [...agents, ...coordinators])
       tasks.push({
         ...t,
         orgName: names.org(t.org),
@@ -92,8 +111,17 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         projectName: names.project(t.project),
         canDecide: viewer.may(t.org, 'member'),
       });
+    for (const x of wsSessions)
+      sessions.push({
+        ...x,
+        state: sessionState(x, now),
+        ...named(names, x.org, x.ws),
+        userName: x.user === null ? null : (d.tenancy.users.get(x.user)?.email ?? x.user),
+      });
   }
   tasks.sort((a, b) => b.seq - a.seq);
+  sessions.sort((a, b) => b.seq - a.seq);
+  const withActors = workspaces.map((w) => ({ ...w, actors: actorsByWs.get(w.workspace) ?? null }));
 
   const letters = await d.letters.list(sees);
   const deadLetters = {
@@ -105,6 +133,8 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
     })),
   };
   const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs);
+  const providers: ProviderRow[] | null =
+    viewer.operator && cluster.ok ? providersOf(cluster.status.nodes) : null;
   const streams: StreamStat[] | null = viewer.operator ? await streamStats(d.bus) : null;
   const audit: (AuditEntry & { orgName: string })[] = [];
   for (const org of orgs)
@@ -127,7 +157,8 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         }
       : { ok: false as const, why: cluster.why },
     nodes,
-    workspaces,
+    workspaces: withActors,
+    sessions: sessions.slice(0, 100),
     tasks: {
       running: tasks.filter((t) => t.phase === 'running'),
       waiting: tasks.filter((t) => t.phase === 'waiting'),
@@ -135,6 +166,7 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       queued: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
     },
     costs,
+    providers,
     deadLetters,
     streams,
     audit: audit.slice(0, 50),

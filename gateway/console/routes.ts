@@ -36,6 +36,7 @@ import { memberViewer, operatorViewer, type ConsoleViewer } from './identity.js'
 import { namesOf } from './names.js';
 import { overview, type ConsoleDeps } from './overview.js';
 import { CONSOLE_LOGIN_PAGE, CONSOLE_PAGE, CONSOLE_REFUSED_PAGE } from './page.js';
+import { SessionIndex } from './sessionIndex.js';
 import { TaskIndex } from './taskIndex.js';
 
 export const CONSOLE_COOKIE = 'moe_console';
@@ -88,6 +89,7 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     names,
     cluster: o.cluster,
     tasks: new TaskIndex(ctx.bus),
+    sessions: new SessionIndex(ctx.bus),
     letters: new DeadLetterDesk(ctx.bus),
   };
 
@@ -207,7 +209,9 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
       async (req) => {
         const v = viewer(req);
         const addr = locateTask(v, req.params.id);
-        const d = await deps.tasks.detail(addr);
+        // a mixture-of-experts task is a coordinator actor under the same id
+        const d =
+          (await deps.tasks.detail(addr)) ?? (await deps.tasks.detail({ ...addr, kind: 'coordinator' }));
         if (!d) throw errors.NOT_FOUND(`task ${req.params.id}`);
         return {
           ...d,

@@ -1,0 +1,291 @@
+/**
+ * The console's views beyond the first page, on a real stack (nats-server, a workspace node whose
+ * agents call the provider wire fake through the real Anthropic SDK, a supervisor, the gateway)
+ * and a real headless Chromium for what the page renders:
+ * - Nodes: turns/s, turn latency p50/p99 and memory, from the node's heartbeat;
+ * - Providers: a profile whose primary answers 429 until its breaker opens: the breaker state,
+ *   the 429 and error counts and the fallbacks taken, as the node reports them;
+ * - Workspaces: sessions and agents by state, with names.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, type Gateway } from '../../gateway/index.js';
+import type { Overview } from '../../gateway/console/index.js';
+import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
+import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../../workspace-node/index.js';
+import {
+  fakeError,
+  fakeRateLimited,
+  fakeReply,
+  startFakeProviderServer,
+  type FakeProviderServer,
+} from '../fakes/providerWire.js';
+import { eventually, silent, startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
+import { FAST_RETRY } from './agents.kit.js';
+import { launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
+import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
+
+let ns: NatsServerHandle;
+let nc: NatsConnection;
+let dir: { path: string; remove(): void };
+let fake: FakeProviderServer;
+let node: WorkspaceNode;
+let sup: Supervisor;
+let gw: Gateway;
+let base: string;
+let browser: Browser;
+let owner: { email: string; auth: { authorization: string } };
+let org: string;
+let ws: string;
+let project: string;
+
+beforeAll(async () => {
+  ns = await startNatsServer();
+  nc = await connect({ servers: ns.url });
+  await ensureStreams(nc, await jetstreamManager(nc));
+  dir = tempDir('moe-console-views-');
+  fake = await startFakeProviderServer();
+  node = await startWorkspaceNode({
+    natsUrl: ns.url,
+    dataDir: dir.path,
+    nodeId: 'views-node-1',
+    logger: silent,
+    providers: { anthropic: { apiKey: 'test-a', baseURL: fake.anthropicBaseURL } },
+    profiles: {
+      haiku: { name: 'haiku', provider: 'anthropic', model: 'claude-haiku-4-5', maxTokens: 256 },
+      flaky: {
+        name: 'flaky',
+        provider: 'anthropic',
+        model: 'claude-opus-4-1',
+        maxTokens: 256,
+        fallbacks: [{ provider: 'anthropic', model: 'claude-opus-4-5' }],
+      },
+    },
+    routerRetry: FAST_RETRY,
+  });
+  sup = await startSupervisor({
+    nc,
+    id: 'sup-views',
+    port: 0,
+    logger: silent,
+    operatorToken: OPERATOR_TOKEN,
+  });
+  const many = { limit: 1_000_000, windowMs: 60_000 };
+  gw = await buildGateway({
+    nc,
+    jwtSecret: JWT_SECRET,
+    logger: false,
+    operatorToken: OPERATOR_TOKEN,
+    supervisorUrl: sup.url!,
+    rateLimits: { perUser: many, perOrg: many, perIp: many },
+  });
+  base = await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  owner = await registerAndLogin(gw, 'views-owner');
+  org = (await call<{ id: string }>(gw, owner.auth, 'POST', '/api/orgs', { name: 'Views Org' })).body.id;
+  ws = (await call<{ id: string }>(gw, owner.auth, 'POST', '/api/workspaces', { org, name: 'Foundry' })).body
+    .id;
+  project = (
+    await call<{ id: string }>(gw, owner.auth, 'POST', `/api/workspaces/${ws}/projects`, { name: 'Kiln' })
+  ).body.id;
+  const cfg = await call(gw, owner.auth, 'PUT', `/api/projects/${project}/agent-config`, {
+    agents: [
+      { name: 'quick', profile: 'haiku' },
+      { name: 'careful', profile: 'haiku', approval: ['list_files'] },
+      { name: 'flaky', profile: 'flaky' },
+    ],
+  });
+  expect(cfg.status).toBe(200);
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+  await sup?.stop();
+  await node?.stop();
+  await nc?.close();
+  await ns?.stop();
+  await fake?.close();
+  dir?.remove();
+});
+
+const overview = async (auth: Record<string, string> = { authorization: `Bearer ${OPERATOR_TOKEN}` }) => {
+  const res = await gw.app.inject({ method: 'GET', url: '/console/api/overview', headers: auth });
+  expect(res.statusCode).toBe(200);
+  return res.json<Overview>();
+};
+
+const submit = async (agent: string, prompt: string) => {
+  const r = await call<{ id: string }>(gw, owner.auth, 'POST', `/api/projects/${project}/tasks`, {
+    prompt,
+    agent,
+  });
+  expect(r.status).toBe(202);
+  return r.body.id;
+};
+
+const phaseOf = async (id: string) => {
+  const o = await overview();
+  return [...o.tasks.running, ...o.tasks.waiting, ...o.tasks.recent].find((t) => t.id === id)?.phase;
+};
+
+const pageErrors: string[] = [];
+
+/** The console page as the operator (its cookie), waiting for the first render. */
+async function operatorPage(): Promise<Page> {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  await page.setCookie({ name: 'moe_console', value: OPERATOR_TOKEN, url: `${base}/console` });
+  await page.goto(`${base}/console`);
+  await page.waitForSelector('#who:not(:empty)');
+  expect(pageErrors).toEqual([]);
+  return page;
+}
+
+describe('console views', () => {
+  it('Workspaces: sessions with their leases, agents by state (waiting for approval, failed), by name', async () => {
+    const opened = await call<{ id: string }>(gw, owner.auth, 'POST', `/api/workspaces/${ws}/sessions`, {
+      title: 'Night shift',
+    });
+    expect(opened.status).toBeLessThan(300);
+    fake.enqueue(
+      'anthropic',
+      fakeReply({ text: 'Looking.', toolCalls: [{ name: 'list_files', input: { path: '.' } }] }),
+    );
+    const waiting = await submit('careful', 'inventory the kiln');
+    await eventually(async () => ((await phaseOf(waiting)) === 'waiting' ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    fake.enqueue('anthropic', fakeError(400, {}, 'bad request'));
+    const failing = await submit('quick', 'a request the provider refuses');
+    await eventually(async () => ((await phaseOf(failing)) === 'failed' ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    const o = await overview();
+    const row = o.workspaces.find((w) => w.workspace === `${org}.${ws}`)!;
+    expect(row.wsName).toBe('Foundry');
+    expect(row.actors).toEqual({
+      sessions: { open: 1, expired: 0, closed: 0 },
+      agents: { running: 0, waiting: 1, failed: 1, done: 0 },
+      coordinators: { running: 0, waiting: 0, failed: 0, done: 0 },
+    });
+    const session = o.sessions.find((x) => x.id === opened.body.id)!;
+    expect(session).toMatchObject({
+      title: 'Night shift',
+      userName: owner.email,
+      wsName: 'Foundry',
+      state: 'open',
+    });
+    // an 8 h lease
+    expect(session.expiresAt! - Date.now()).toBeGreaterThan(7.9 * 3600_000);
+    expect(o.tasks.waiting.find((t) => t.id === waiting)?.title).toBe('inventory the kiln');
+
+    const page = await operatorPage();
+    const wsRow = `tr[data-ws="${org}.${ws}"]`;
+    await page.waitForSelector(`${wsRow} .agents`);
+    const agents = await textOf(page, `${wsRow} .agents`);
+    expect(agents).toContain('1 waiting for approval');
+    expect(agents).toContain('1 failed');
+    expect(await textOf(page, `${wsRow} .sessions`)).toBe('1 open');
+    const sessionRow = await textOf(page, `tr[data-session="${opened.body.id}"]`);
+    expect(sessionRow).toContain('Night shift');
+    expect(sessionRow).toContain(owner.email);
+    expect(sessionRow).toContain('Views Org / Foundry');
+    expect(sessionRow).toMatch(/[78]\.\d h/);
+    expect(sessionRow).not.toContain(ws);
+    expect(await textOf(page, `tr[data-task="${waiting}"]`)).toContain('inventory the kiln');
+    await page.$eval('#workspaces-h', (e: unknown) => (e as { scrollIntoView(): void }).scrollIntoView());
+    await screenshot(page, 'workspaces');
+    await page.browserContext().close();
+  }, 60_000);
+
+  it('Providers: 429s trip the primary breaker; fallbacks taken, rates and latency as the node reports', async () => {
+    // primary: 429 twice (both attempts), served by the fallback; a second time; the third 429
+    // is the fifth consecutive failure: the breaker opens and the fallback serves at once
+    fake.enqueue(
+      'anthropic',
+      fakeRateLimited('0'),
+      fakeRateLimited('0'),
+      fakeReply({ text: 'one', usage: { input: 10, output: 5 } }),
+      fakeRateLimited('0'),
+      fakeRateLimited('0'),
+      fakeReply({ text: 'two', usage: { input: 10, output: 5 } }),
+      fakeRateLimited('0'),
+      fakeReply({ text: 'three', usage: { input: 10, output: 5 } }),
+    );
+    for (const prompt of ['first', 'second', 'third']) {
+      const id = await submit('flaky', prompt);
+      await eventually(async () => ((await phaseOf(id)) === 'done' ? true : undefined), {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
+    }
+    const rows = await eventually(
+      async () => {
+        const o = await overview();
+        const primary = o.providers?.find((p) => p.key === 'anthropic/claude-opus-4-1');
+        const fallback = o.providers?.find((p) => p.key === 'anthropic/claude-opus-4-5');
+        expect(primary?.breaker).toBe('open');
+        expect(fallback?.fallbacks).toBe(3);
+        return { primary: primary!, fallback: fallback! };
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(rows.primary).toMatchObject({
+      attempts: 5,
+      errors: 5,
+      rateLimited: 5,
+      errorRate: 1,
+      rateLimitedRate: 1,
+    });
+    expect(rows.primary.trippedOn).toEqual(['views-node-1']);
+    expect(rows.fallback).toMatchObject({ breaker: 'closed', attempts: 3, errors: 0, rateLimited: 0 });
+    expect(rows.fallback.p50Ms).toBeGreaterThan(0);
+    expect(rows.fallback.p99Ms).toBeGreaterThanOrEqual(rows.fallback.p50Ms!);
+
+    const page = await operatorPage();
+    await page.waitForSelector('tr[data-provider="anthropic/claude-opus-4-1"][data-breaker="open"]');
+    const primaryRow = await textOf(page, 'tr[data-provider="anthropic/claude-opus-4-1"]');
+    expect(primaryRow).toContain('5 (100%)');
+    await page.$eval('#providers-h', (e: unknown) => (e as { scrollIntoView(): void }).scrollIntoView());
+    await screenshot(page, 'providers');
+    await page.browserContext().close();
+  }, 60_000);
+
+  it('Nodes: turns/s, turn latency p50/p99 and memory from the heartbeat, on the page', async () => {
+    const n = await eventually(
+      async () => {
+        const o = await overview();
+        const me = o.nodes.find((x) => x.id === 'views-node-1');
+        expect(me?.stats?.turnsPerSec).toBeGreaterThan(0);
+        return me!;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    const s = n.stats!;
+    expect(s.turnP50Ms).toBeGreaterThan(0);
+    expect(s.turnP99Ms).toBeGreaterThanOrEqual(s.turnP50Ms!);
+    expect(s.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(s.heapUsedBytes).toBeGreaterThan(0);
+    // the supervisor serves the same figures
+    const status = (await (
+      await fetch(`${sup.url}/api/status`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })
+    ).json()) as { nodes: { id: string; stats: { turnsPerSec: number } | null }[] };
+    expect(status.nodes.find((x) => x.id === 'views-node-1')?.stats?.turnsPerSec).toBeGreaterThan(0);
+
+    const page = await operatorPage();
+    const row = 'tr[data-node="views-node-1"]';
+    await page.waitForSelector(row);
+    expect(Number(await textOf(page, `${row} .tps`))).toBeGreaterThan(0);
+    expect(await textOf(page, `${row} .p50`)).toMatch(/^[\d.]+ ms$/);
+    expect(await textOf(page, `${row} .p99`)).toMatch(/^[\d.]+ ms$/);
+    expect(await textOf(page, `${row} .mem`)).toMatch(/^\d+ MiB$/);
+    await screenshot(page, 'nodes');
+    await page.browserContext().close();
+  }, 30_000);
+});
