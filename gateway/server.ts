@@ -87,6 +87,8 @@ export interface GatewayOptions {
   operators?: readonly string[];
   /** the supervisor whose `/api/status` the console shows (default: MOE_SUPERVISOR_URL; unset: no nodes) */
   supervisorUrl?: string;
+  /** how often the console samples its charts, ms (default: MOE_CONSOLE_SERIES_MS, else 10 s) */
+  consoleSeriesMs?: number;
   /** HS256 secret for user tokens (at least 32 chars) */
   jwtSecret: string;
   /** user token lifetime, seconds (default 12 h) */
@@ -344,6 +346,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   await app.register(registerRoutes(ctx));
   const operatorToken = opts.operatorToken ?? process.env.MOE_OPERATOR_TOKEN?.trim() ?? null;
+  const seriesEnv = Number(process.env.MOE_CONSOLE_SERIES_MS);
+  const consoleSeriesMs =
+    opts.consoleSeriesMs ?? (Number.isInteger(seriesEnv) && seriesEnv >= 100 ? seriesEnv : undefined);
   await app.register(
     consoleRoutes(ctx, {
       operatorToken: operatorToken || null,
@@ -352,6 +357,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         opts.supervisorUrl ?? process.env.MOE_SUPERVISOR_URL ?? null,
         operatorToken || null,
       ),
+      ...(consoleSeriesMs !== undefined ? { seriesIntervalMs: consoleSeriesMs } : {}),
     }),
   );
   await app.ready();

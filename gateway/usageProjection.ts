@@ -75,9 +75,32 @@ interface TaskInfo {
 }
 
 /** What a snapshot of the usage projection holds (JSON). */
+/**
+ * Provider cost and customer price of one UTC day, per project, provider and model (by the `at`
+ * of the command whose turn recorded the call): what the console's "today" and "this period"
+ * read. Days older than {@link USAGE_DAYS_KEPT} before the newest are dropped.
+ */
+export interface UsageDayRow {
+  /** `YYYY-MM-DD` (UTC) */
+  readonly day: string;
+  readonly project: string | null;
+  readonly provider: string;
+  readonly model: string;
+  calls: number;
+  costMicros: number;
+  priceMicros: number;
+}
+
+/** How many days of {@link UsageDayRow}s are kept (a billing month and the one before). */
+export const USAGE_DAYS_KEPT = 62;
+
+export const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
+
 export interface UsageSnapshotState {
   readonly v: 1;
   readonly rows: (UsageRow & { org: string })[];
+  /** absent in snapshots older than the per-day rows */
+  readonly days?: (UsageDayRow & { org: string })[];
   readonly tasks: [string, TaskInfo][];
   readonly incomplete: JournalGap | null;
 }
@@ -151,6 +174,9 @@ export class UsageProjection {
   private readonly rows = new Map<string, Map<string, UsageRow>>();
   /** tasks still running: what their later records are attributed to */
   private readonly tasks = new Map<string, TaskInfo>();
+  /** org → `day|project|provider|model` → that day's cost */
+  private readonly days = new Map<string, Map<string, UsageDayRow>>();
+  private newestDay = '';
   private followers: JournalFollower[] = [];
   /** records with a sequence above this are live (journaled after the gateway started) */
   private liveAfter = Number.POSITIVE_INFINITY;
@@ -236,9 +262,16 @@ export class UsageProjection {
   snapshot(): { covered: Coverage; state: UsageSnapshotState } | null {
     if (!this.ready || this.midEntry.size > 0) return null;
     const rows = [...this.rows].flatMap(([org, byKey]) => [...byKey.values()].map((r) => ({ org, ...r })));
+    const days = [...this.days].flatMap(([org, byKey]) => [...byKey.values()].map((r) => ({ org, ...r })));
     return {
       covered: { ...this.covered },
-      state: { v: 1, rows, tasks: [...this.tasks].map(([id, t]) => [id, { ...t }]), incomplete: this.gap },
+      state: {
+        v: 1,
+        rows,
+        days,
+        tasks: [...this.tasks].map(([id, t]) => [id, { ...t }]),
+        incomplete: this.gap,
+      },
     };
   }
 
@@ -256,6 +289,7 @@ export class UsageProjection {
       if (!byKey) this.rows.set(org, (byKey = new Map<string, UsageRow>()));
       byKey.set(`${row.project}|${row.agent}|${row.provider}|${row.model}`, row);
     }
+    for (const { org, ...day } of loaded.state.days ?? []) this.dayRow(org, day, day);
     for (const [id, t] of loaded.state.tasks) this.tasks.set(id, t);
     Object.assign(this.covered, loaded.head.covered);
     this.loadedFrom = loaded.head.covered;
@@ -306,6 +340,15 @@ export class UsageProjection {
       row.costMicros = addNullable(row.costMicros, c.costMicros);
       row.priceMicros = addNullable(row.priceMicros, c.priceMicros);
       if (c.costMicros === null || c.priceMicros === null) row.unpricedCalls += 1;
+      const day = this.dayRow(rec.actor.org, {
+        day: utcDay(rec.cmd.at),
+        project: task.project,
+        provider: c.provider,
+        model: c.model,
+      });
+      day.calls += 1;
+      day.costMicros += c.costMicros ?? 0;
+      day.priceMicros += c.priceMicros ?? 0;
     }
     for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
       const provider = e.type === 'task.completed' ? e.provider : task.provider;
@@ -343,6 +386,47 @@ export class UsageProjection {
   /** The rows of one org (callers filter by what the principal may see). */
   rowsOf(org: string): UsageRow[] {
     return [...(this.rows.get(org)?.values() ?? [])];
+  }
+
+  /** The per-day rows of one org (callers filter by what the principal may see). */
+  daysOf(org: string): UsageDayRow[] {
+    return [...(this.days.get(org)?.values() ?? [])];
+  }
+
+  private dayRow(
+    org: string,
+    k: Pick<UsageDayRow, 'day' | 'project' | 'provider' | 'model'>,
+    totals?: Pick<UsageDayRow, 'calls' | 'costMicros' | 'priceMicros'>,
+  ): UsageDayRow {
+    let byKey = this.days.get(org);
+    if (!byKey) this.days.set(org, (byKey = new Map<string, UsageDayRow>()));
+    const key = `${k.day}|${k.project}|${k.provider}|${k.model}`;
+    let row = byKey.get(key);
+    if (!row) {
+      byKey.set(
+        key,
+        (row = {
+          day: k.day,
+          project: k.project,
+          provider: k.provider,
+          model: k.model,
+          calls: totals?.calls ?? 0,
+          costMicros: totals?.costMicros ?? 0,
+          priceMicros: totals?.priceMicros ?? 0,
+        }),
+      );
+      if (k.day > this.newestDay) {
+        this.newestDay = k.day;
+        this.pruneDays();
+      }
+    }
+    return row;
+  }
+
+  private pruneDays(): void {
+    const oldest = utcDay(Date.parse(`${this.newestDay}T00:00:00Z`) - (USAGE_DAYS_KEPT - 1) * 86_400_000);
+    for (const byKey of this.days.values())
+      for (const [key, row] of byKey) if (row.day < oldest) byKey.delete(key);
   }
 
   private row(org: string, task: TaskInfo, provider: string, model: string): UsageRow {

@@ -12,6 +12,7 @@ import { auditLog, type AuditEntry } from './audit.js';
 import type { ClusterSource } from './clusterSource.js';
 import { costsOf, type Costs } from './costs.js';
 import { providersOf, type ProviderRow } from './providers.js';
+import type { ConsoleSeries } from './series.js';
 import type { DeadLetterDesk, LetterRow } from './deadLetterDesk.js';
 import type { ConsoleViewer } from './identity.js';
 import { splitPlacementKey, type Names } from './names.js';
@@ -27,6 +28,7 @@ export interface ConsoleDeps {
   readonly names: Names;
   readonly cluster: ClusterSource;
   readonly tasks: TaskIndex;
+  readonly series: ConsoleSeries;
   readonly sessions: SessionIndex;
   readonly letters: DeadLetterDesk;
 }
@@ -132,7 +134,8 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       canAct: viewer.may(l.org, 'admin'),
     })),
   };
-  const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs);
+  const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs, now);
+  const charts = d.series.charts(orgs, viewer.operator);
   const providers: ProviderRow[] | null =
     viewer.operator && cluster.ok ? providersOf(cluster.status.nodes) : null;
   const streams: StreamStat[] | null = viewer.operator ? await streamStats(d.bus) : null;
@@ -166,6 +169,7 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       queued: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
     },
     costs,
+    charts,
     providers,
     deadLetters,
     streams,

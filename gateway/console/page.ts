@@ -33,6 +33,10 @@ const STYLE = `
   #problem { color: var(--bad); }
   button { font: inherit; padding: .1rem .6rem; cursor: pointer; }
   tr.pick { cursor: pointer; }
+  .charts { display: flex; flex-wrap: wrap; gap: 1.2rem; margin: .4rem 0 .6rem; }
+  figure.chart { margin: 0; border: 1px solid var(--line); padding: .3rem .5rem; }
+  figure.chart figcaption { font-size: .85rem; }
+  figure.chart .axis { font-size: .75rem; }
   tr.pick:hover { background: #eef4ff; }
 `;
 
@@ -158,12 +162,18 @@ function render(s) {
   const c = s.costs;
   const costTable = (title, rows) => {
     const max = Math.max(1, ...rows.map((r) => r.costMicros || 0));
-    return '<div><h3>' + esc(title) + '</h3>' + table(['', '#calls', '#tokens in/out', '#cost', '#price'], rows.map((r) => [
+    return '<div><h3>' + esc(title) + '</h3>' + table(['', '#calls', '#tokens in/out', '#today', '#this period', '#cost', '#price'], rows.map((r) => [
       '<span class="bar" style="width:' + Math.round(60 * (r.costMicros || 0) / max) + 'px"></span>' + esc(r.label), r.calls,
-      r.inputTokens + ' / ' + r.outputTokens, money(r.costMicros), money(r.priceMicros)])) + '</div>';
+      r.inputTokens + ' / ' + r.outputTokens, money(r.today.costMicros), money(r.period.costMicros), money(r.costMicros), money(r.priceMicros)])) + '</div>';
   };
-  $('costs').innerHTML = '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
+  const ch = s.charts;
+  $('costs').innerHTML = '<p>provider cost today (' + esc(c.today.day) + ', UTC) <b id="cost-today">' + money(c.today.costMicros) + '</b> (price ' + money(c.today.priceMicros) +
+    '), this period (' + esc(c.period.month) + ') <b id="cost-period">' + money(c.period.costMicros) + '</b> (price ' + money(c.period.priceMicros) + ')</p>' +
+    '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
     ', ' + c.total.calls + ' LLM calls' + (c.complete ? '' : ' ' + tag('suspect', 'incomplete')) + ' <span class="muted">(since the journal began)</span></p>' +
+    '<div class="charts">' + (ch.throughput ? chart('chart-throughput', 'throughput (turns/s)', ch.throughput, (v) => v.toFixed(2)) : '') +
+    (ch.latencyP99 ? chart('chart-latency', 'turn latency p99 (slowest node)', ch.latencyP99, (v) => ms(v)) : '') +
+    chart('chart-cost', 'provider cost per ' + secs(ch.intervalMs), ch.cost, (v) => money(v)) + '</div>' +
     '<div class="grid">' + costTable('by org', c.byOrg) + costTable('by workspace', c.byWorkspace) + costTable('by provider', c.byProvider) + costTable('by model', c.byModel) + '</div>';
   const pct = (r) => (r == null ? '–' : (100 * r).toFixed(r > 0 && r < 0.1 ? 1 : 0) + '%');
   $('providers').innerHTML = s.providers == null ? '<p class="muted">operators only</p>' :
@@ -182,6 +192,24 @@ function render(s) {
       x.consumers.map((k) => esc(k.name) + ' ' + (k.lag ? tag('suspect', k.lag) : tag('muted', 0))).join('<br>') || '–']));
   $('audit').innerHTML = table(['at', 'org', 'action', 'target', 'by', 'role'],
     s.audit.map((a) => [when(a.at), esc(a.orgName), esc(a.action), esc(a.target), esc(a.by), esc(a.role)]));
+}
+/** A small line chart of [at, value] points as inline SVG (no library): gaps where a value is null. */
+function chart(id, title, points, fmt) {
+  const W = 260, H = 64, P = 4;
+  const vals = points.map((p) => p[1]).filter((v) => v != null);
+  const last = vals.length ? vals[vals.length - 1] : null;
+  const head = '<figure class="chart" id="' + id + '"><figcaption>' + esc(title) + ': <b class="last">' + (last == null ? '–' : esc(fmt(last))) + '</b></figcaption>';
+  if (points.length < 2) return head + '<p class="muted">collecting…</p></figure>';
+  const max = Math.max(...vals, 0) || 1;
+  const t0 = points[0][0], t1 = points[points.length - 1][0] || t0 + 1;
+  const x = (t) => (P + (W - 2 * P) * (t - t0) / Math.max(1, t1 - t0)).toFixed(1);
+  const y = (v) => (H - P - (H - 2 * P) * v / max).toFixed(1);
+  let d = '', pen = false;
+  for (const [t, v] of points) { if (v == null) { pen = false; continue; } d += (pen ? 'L' : 'M') + x(t) + ' ' + y(v); pen = true; }
+  return head + '<svg viewBox="0 0 ' + W + ' ' + H + '" width="' + W + '" height="' + H + '" role="img" aria-label="' + esc(title) + '">' +
+    '<line x1="' + P + '" y1="' + (H - P) + '" x2="' + (W - P) + '" y2="' + (H - P) + '" stroke="#ccc"/>' +
+    '<path d="' + d + '" fill="none" stroke="#4c8bf5" stroke-width="1.5"/></svg>' +
+    '<div class="muted axis">max ' + esc(fmt(max)) + ' · ' + when(t0) + ' – ' + when(t1) + '</div></figure>';
 }
 function showDetail(html) { const d = $('detail'); d.innerHTML = html; d.style.display = 'block'; d.scrollIntoView({ block: 'nearest' }); }
 async function openTask(id) {

@@ -36,6 +36,8 @@ import { memberViewer, operatorViewer, type ConsoleViewer } from './identity.js'
 import { namesOf } from './names.js';
 import { overview, type ConsoleDeps } from './overview.js';
 import { CONSOLE_LOGIN_PAGE, CONSOLE_PAGE, CONSOLE_REFUSED_PAGE } from './page.js';
+import { ConsoleSeries, DEFAULT_SERIES_MS } from './series.js';
+import { sampleSeries } from './seriesSample.js';
 import { SessionIndex } from './sessionIndex.js';
 import { TaskIndex } from './taskIndex.js';
 
@@ -49,6 +51,8 @@ export interface ConsoleOptions {
   /** emails of the users who are platform operators */
   readonly operators: ReadonlySet<string>;
   readonly cluster: ClusterSource;
+  /** how often the charts are sampled (series.ts; default MOE_CONSOLE_SERIES_MS, else 10 s) */
+  readonly seriesIntervalMs?: number;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -88,6 +92,10 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     usage: ctx.usage,
     names,
     cluster: o.cluster,
+    series: new ConsoleSeries(
+      () => sampleSeries(o.cluster, ctx.usage, ctx.tenancy),
+      o.seriesIntervalMs ?? DEFAULT_SERIES_MS,
+    ),
     tasks: new TaskIndex(ctx.bus),
     sessions: new SessionIndex(ctx.bus),
     letters: new DeadLetterDesk(ctx.bus),
@@ -128,6 +136,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
 
   return async (app) => {
     app.decorateRequest('consoleViewer', null);
+    deps.series.start();
+    app.addHook('onClose', async () => deps.series.stop());
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       const url = req.routeOptions.url ?? '';
       if (openPaths.has(url)) return;

@@ -79,6 +79,7 @@ beforeAll(async () => {
     logger: false,
     operatorToken: OPERATOR_TOKEN,
     supervisorUrl: sup.url!,
+    consoleSeriesMs: 500,
     rateLimits: { perUser: many, perOrg: many, perIp: many },
   });
   base = await gw.app.listen({ port: 0, host: '127.0.0.1' });
@@ -132,12 +133,14 @@ const phaseOf = async (id: string) => {
 };
 
 const pageErrors: string[] = [];
+const requested: string[] = [];
 
 /** The console page as the operator (its cookie), waiting for the first render. */
 async function operatorPage(): Promise<Page> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(String(err)));
+  page.on('request', (req) => requested.push(req.url()));
   await page.setCookie({ name: 'moe_console', value: OPERATOR_TOKEN, url: `${base}/console` });
   await page.goto(`${base}/console`);
   await page.waitForSelector('#who:not(:empty)');
@@ -288,4 +291,54 @@ describe('console views', () => {
     await screenshot(page, 'nodes');
     await page.browserContext().close();
   }, 30_000);
+
+  it('Costs: today and this period, and throughput / latency / cost charts drawn as inline SVG', async () => {
+    fake.enqueue('anthropic', fakeReply({ text: 'Fired.', usage: { input: 1000, output: 200 } }));
+    const id = await submit('quick', 'fire the kiln');
+    await eventually(async () => ((await phaseOf(id)) === 'done' ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    // claude-haiku-4-5 at $1 / $5 per MTok: 1000·1 + 200·5 = 2000 µ$, in one interval of the chart
+    const o = await eventually(
+      async () => {
+        const x = await overview();
+        return x.charts.cost.some(([, v]) => v === 2000) ? x : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    const c = o.costs;
+    expect(c.today.day).toBe(new Date().toISOString().slice(0, 10));
+    expect(c.period.month).toBe(c.today.day.slice(0, 7));
+    expect(c.total.costMicros).toBeGreaterThanOrEqual(2000);
+    // everything ran today: today, the period and the total agree, per org as well
+    expect(c.today.costMicros).toBe(c.total.costMicros);
+    expect(c.period.costMicros).toBe(c.total.costMicros);
+    const byOrg = c.byOrg.find((r) => r.key === org)!;
+    expect(byOrg.today.costMicros).toBe(byOrg.costMicros);
+    expect(
+      c.byModel.find((r) => r.key === 'anthropic/claude-haiku-4-5')?.today.costMicros,
+    ).toBeGreaterThanOrEqual(2000);
+    expect(o.charts.intervalMs).toBe(500);
+    expect(o.charts.throughput!.some(([, v]) => (v ?? 0) > 0)).toBe(true);
+    expect(o.charts.latencyP99!.some(([, v]) => (v ?? 0) > 0)).toBe(true);
+
+    requested.length = 0;
+    const page = await operatorPage();
+    await page.waitForSelector('#chart-cost svg path');
+    for (const idOf of ['#chart-throughput', '#chart-latency', '#chart-cost'])
+      expect(
+        await page.$eval(`${idOf} svg path`, (e: unknown) =>
+          (e as { getAttribute(n: string): string | null }).getAttribute('d'),
+        ),
+      ).toMatch(/^M[\d.]+ [\d.]+/);
+    expect(await textOf(page, '#cost-today')).toBe(`$${(c.today.costMicros / 1e6).toFixed(4)}`);
+    expect(await textOf(page, '#cost-period')).toBe(`$${(c.period.costMicros / 1e6).toFixed(4)}`);
+    // nothing is loaded from anywhere but the gateway
+    expect(requested.length).toBeGreaterThan(0);
+    for (const url of requested) expect(url.startsWith(base)).toBe(true);
+    await page.$eval('#costs-h', (e: unknown) => (e as { scrollIntoView(): void }).scrollIntoView());
+    await screenshot(page, 'costs');
+    await page.browserContext().close();
+  }, 60_000);
 });
