@@ -8,10 +8,12 @@ import { TENANCY_WS } from '../../schemas/index.js';
 import type { Bus } from '../bus.js';
 import type { TenancyProjection } from '../projection.js';
 import type { UsageProjection } from '../usageProjection.js';
+import { parseTaskId } from '../crypto.js';
 import { auditLog, type AuditEntry } from './audit.js';
 import type { ClusterSource } from './clusterSource.js';
 import { costsOf, type Costs } from './costs.js';
 import { providersOf, type ProviderRow } from './providers.js';
+import { queuedTasks, type QueuedTask } from './queuedTasks.js';
 import type { ConsoleSeries } from './series.js';
 import type { DeadLetterDesk, LetterRow } from './deadLetterDesk.js';
 import type { ConsoleViewer } from './identity.js';
@@ -97,6 +99,7 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
     [];
   const sessions: (SessionRow & { orgName: string; wsName: string; userName: string | null })[] = [];
   const actorsByWs = new Map<string, WorkspaceActors>();
+  const queued: (QueuedTask & { orgName: string; wsName: string; projectName: string; ageMs: number })[] = [];
   for (const ws of d.tenancy.workspaces.values()) {
     if (!sees(ws.org)) continue;
     const [agents, coordinators, wsSessions] = await Promise.all([
@@ -105,6 +108,14 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       d.sessions.list(ws.org, ws.id),
     ]);
     actorsByWs.set(`${ws.org}.${ws.id}`, workspaceActors(agents, coordinators, wsSessions, now));
+    const known = new Set([...agents, ...coordinators].map((t) => `${t.kind}.${t.id}`));
+    for (const q of await queuedTasks(d.bus, ws.org, ws.id, (kind, id) => known.has(`${kind}.${id}`)))
+      queued.push({
+        ...q,
+        ...named(names, q.org, q.ws),
+        projectName: names.project(parseTaskId(q.id)?.project ?? null),
+        ageMs: Math.max(0, now - q.at),
+      });
     for (const t of [...agents, ...coordinators])
       tasks.push({
         ...t,
@@ -166,7 +177,10 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       running: tasks.filter((t) => t.phase === 'running'),
       waiting: tasks.filter((t) => t.phase === 'waiting'),
       recent: tasks.filter((t) => t.phase === 'done' || t.phase === 'failed').slice(0, 50),
-      queued: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
+      /** task.submit commands stored but not yet applied, oldest first */
+      queued: queued.sort((a, b) => a.seq - b.seq).slice(0, 100),
+      /** commands not yet applied, all kinds, over the workspaces the viewer sees */
+      backlog: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
     },
     costs,
     charts,

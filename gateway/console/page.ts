@@ -158,7 +158,10 @@ function render(s) {
       t.turns, t.calls, t.tokens, '<span class="cost">' + money(t.costMicros) + '</span>']),
     list.map((t) => ' class="pick" data-task="' + esc(t.id) + '" data-phase="' + esc(t.phase) + '"'));
   $('tasks').innerHTML = '<h3>Waiting for approval</h3>' + taskRows(s.tasks.waiting) + '<h3>Running</h3>' + taskRows(s.tasks.running) +
-    '<p class="muted">queued (commands not yet applied, all workspaces): ' + s.tasks.queued + '</p><h3>Recent</h3>' + taskRows(s.tasks.recent);
+    '<h3>Queued</h3>' + table(['task', 'org / workspace / project', 'waiting'], s.tasks.queued.map((q) => [esc(q.title || q.id.slice(-10)) +
+      (q.kind === 'coordinator' ? ' ' + tag('muted', 'coordinator') : ''), esc(q.orgName + ' / ' + q.wsName + ' / ' + q.projectName), secs(q.ageMs)]),
+      s.tasks.queued.map((q) => ' data-queued="' + esc(q.id) + '"')) +
+    '<p class="muted">commands not yet applied, all kinds, over your workspaces: <span id="backlog">' + s.tasks.backlog + '</span></p><h3>Recent</h3>' + taskRows(s.tasks.recent);
   const c = s.costs;
   const costTable = (title, rows) => {
     const max = Math.max(1, ...rows.map((r) => r.costMicros || 0));

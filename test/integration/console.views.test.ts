@@ -5,12 +5,16 @@
  * - Nodes: turns/s, turn latency p50/p99 and memory, from the node's heartbeat;
  * - Providers: a profile whose primary answers 429 until its breaker opens: the breaker state,
  *   the 429 and error counts and the fallbacks taken, as the node reports them;
- * - Workspaces: sessions and agents by state, with names.
+ * - Workspaces: sessions and agents by state, with names;
+ * - Costs: today and this period, and the inline SVG charts (nothing loaded from elsewhere);
+ * - Tasks: a task submitted while its workspace has no node is listed as queued.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishCommand } from '../../actors/kernel/index.js';
+import { newTaskId } from '../../gateway/crypto.js';
 import { buildGateway, type Gateway } from '../../gateway/index.js';
 import type { Overview } from '../../gateway/console/index.js';
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
@@ -339,6 +343,45 @@ describe('console views', () => {
     for (const url of requested) expect(url.startsWith(base)).toBe(true);
     await page.$eval('#costs-h', (e: unknown) => (e as { scrollIntoView(): void }).scrollIntoView());
     await screenshot(page, 'costs');
+    await page.browserContext().close();
+  }, 60_000);
+
+  it('Tasks: a task submitted while no node hosts its workspace is listed as queued, by name', async () => {
+    await node.stop(); // the workspace's consumer stays: the command waits in MOE_CMD
+    // published as the gateway does (which would then wait for an acceptance no node gives)
+    const id = newTaskId(ws, project);
+    await publishCommand(
+      jetstream(nc),
+      { org, ws, kind: 'agent', id },
+      { id: 'queued-cmd-1', type: 'task.submit', data: { prompt: 'glaze the pots while nobody is home' } },
+    );
+    const o = await eventually(
+      async () => {
+        const x = await overview();
+        return x.tasks.queued.some((q) => q.id === id) ? x : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    const q = o.tasks.queued.find((t) => t.id === id)!;
+    expect(q).toMatchObject({
+      kind: 'agent',
+      title: 'glaze the pots while nobody is home',
+      orgName: 'Views Org',
+      wsName: 'Foundry',
+      projectName: 'Kiln',
+    });
+    expect(q.ageMs).toBeGreaterThanOrEqual(0);
+    // applied tasks are never listed as queued
+    expect(o.tasks.queued.map((t) => t.id)).toEqual([id]);
+    expect([...o.tasks.running, ...o.tasks.waiting, ...o.tasks.recent].some((t) => t.id === id)).toBe(false);
+
+    const page = await operatorPage();
+    await page.waitForSelector(`tr[data-queued="${id}"]`);
+    const row = await textOf(page, `tr[data-queued="${id}"]`);
+    expect(row).toContain('glaze the pots while nobody is home');
+    expect(row).toContain('Views Org / Foundry / Kiln');
+    await page.$eval('#tasks-h', (e: unknown) => (e as { scrollIntoView(): void }).scrollIntoView());
+    await screenshot(page, 'tasks-queued');
     await page.browserContext().close();
   }, 60_000);
 });
