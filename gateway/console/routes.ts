@@ -50,6 +50,8 @@ export interface ConsoleOptions {
   readonly operatorToken: string | null;
   /** emails of the users who are platform operators */
   readonly operators: ReadonlySet<string>;
+  /** ids of the API keys that carry the platform-operator role (`MOE_OPERATOR_KEYS`) */
+  readonly operatorKeys?: ReadonlySet<string>;
   readonly cluster: ClusterSource;
   /** how often the charts are sampled (series.ts; default MOE_CONSOLE_SERIES_MS, else 10 s) */
   readonly seriesIntervalMs?: number;
@@ -110,6 +112,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     const email = ctx.tenancy.users.get(p.userId)?.email.toLowerCase();
     if (p.kind === 'user' && email !== undefined && o.operators.has(email))
       return operatorViewer(ctx.tenancy, email, p.userId);
+    if (p.kind === 'apikey' && o.operatorKeys?.has(p.keyId))
+      return operatorViewer(ctx.tenancy, `API key ${p.keyId} (operator)`, p.userId);
     return memberViewer(p, ctx.access, ctx.tenancy);
   };
   const viewer = (req: FastifyRequest): ConsoleViewer => {

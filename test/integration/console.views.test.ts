@@ -346,6 +346,69 @@ describe('console views', () => {
     await page.browserContext().close();
   }, 60_000);
 
+  it('API keys: one listed in operatorKeys is a platform operator; an ordinary org key cannot reach operator views', async () => {
+    const key = async (name: string, role: string) => {
+      const r = await call<{ id: string; key: string }>(gw, owner.auth, 'POST', `/api/orgs/${org}/api-keys`, {
+        name,
+        role,
+      });
+      expect(r.status).toBe(201);
+      return r.body;
+    };
+    const ordinary = await key('ci', 'admin');
+    const monitoring = await key('monitoring', 'viewer');
+    const other = await registerAndLogin(gw, 'views-other');
+    await call(gw, other.auth, 'POST', '/api/orgs', { name: 'Elsewhere Ltd' });
+    const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+
+    // on a gateway without operator keys, neither key is an operator
+    for (const k of [ordinary, monitoring]) {
+      const o = await overview(bearer(k.key));
+      expect(o.viewer.operator).toBe(false);
+      expect(o.viewer.orgs.map((x) => x.name)).toEqual(['Views Org']);
+      expect(o.streams).toBeNull();
+      expect(o.providers).toBeNull();
+      expect(o.charts.throughput).toBeNull();
+    }
+    // nor may an org key read the supervisor
+    expect((await fetch(`${sup.url}/api/status`, { headers: bearer(ordinary.key) })).status).toBe(401);
+
+    const gwOps = await buildGateway({
+      nc,
+      jwtSecret: JWT_SECRET,
+      logger: false,
+      operatorToken: OPERATOR_TOKEN,
+      operatorKeys: [monitoring.id],
+      supervisorUrl: sup.url!,
+    });
+    try {
+      const read = async (k: string) => {
+        const res = await gwOps.app.inject({
+          method: 'GET',
+          url: '/console/api/overview',
+          headers: bearer(k),
+        });
+        expect(res.statusCode).toBe(200);
+        return res.json<Overview>();
+      };
+      const ops = await eventually(async () => {
+        const o = await read(monitoring.key);
+        return o.viewer.orgs.length >= 2 ? o : undefined;
+      });
+      expect(ops.viewer.operator).toBe(true);
+      expect(ops.viewer.name).toContain(monitoring.id);
+      expect(ops.viewer.orgs.map((x) => x.name).sort()).toEqual(['Elsewhere Ltd', 'Views Org']);
+      expect(ops.streams).not.toBeNull();
+      expect(ops.providers).not.toBeNull();
+      const plain = await read(ordinary.key);
+      expect(plain.viewer.operator).toBe(false);
+      expect(plain.streams).toBeNull();
+      expect(plain.viewer.orgs.map((x) => x.name)).toEqual(['Views Org']);
+    } finally {
+      await gwOps.close();
+    }
+  }, 60_000);
+
   it('Tasks: a task submitted while no node hosts its workspace is listed as queued, by name', async () => {
     await node.stop(); // the workspace's consumer stays: the command waits in MOE_CMD
     // published as the gateway does (which would then wait for an acceptance no node gives)
