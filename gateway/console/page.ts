@@ -25,7 +25,7 @@ const STYLE = `
   .suspect, .waiting, .expired { color: var(--warn); font-weight: 600; }
   .running { color: #0b5cad; font-weight: 600; }
   .muted { color: #777; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 0 1.5rem; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(34rem, 1fr)); gap: 0 1.5rem; }
   .bar { display: inline-block; height: .6rem; background: #4c8bf5; vertical-align: middle; margin-right: .4rem; }
   #detail { border: 1px solid var(--line); background: #fcfcfc; padding: .6rem 1rem; margin-top: .8rem; display: none; }
   #detail pre { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: .5rem; max-height: 18rem; overflow: auto; }
