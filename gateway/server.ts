@@ -59,7 +59,7 @@ import { ErrorBody } from './httpSchemas.js';
 import { natsAuthOptions } from '../actors/kernel/index.js';
 import { openAuthDir } from './natsCredentials/index.js';
 import { startReplayService } from './replayService.js';
-import { consoleRoutes, operatorEmails, supervisorSource } from './console/index.js';
+import { consoleRoutes, operatorEmails, operatorKeyIds, supervisorSource } from './console/index.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
 export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
@@ -93,6 +93,8 @@ export interface GatewayOptions {
   operatorToken?: string;
   /** emails of the platform operators (default: MOE_OPERATORS, comma-separated) */
   operators?: readonly string[];
+  /** ids of the API keys that are platform operators (default: MOE_OPERATOR_KEYS, comma-separated) */
+  operatorKeys?: readonly string[];
   /** the supervisor whose `/api/status` the console shows (default: MOE_SUPERVISOR_URL; unset: no nodes) */
   supervisorUrl?: string;
   /**
@@ -101,6 +103,8 @@ export interface GatewayOptions {
    * route answers 501)
    */
   stripeWebhookSecret?: string;
+  /** how often the console samples its charts, ms (default: MOE_CONSOLE_SERIES_MS, else 10 s) */
+  consoleSeriesMs?: number;
   /** HS256 secret for user tokens (at least 32 chars) */
   jwtSecret: string;
   /** user token lifetime, seconds (default 12 h) */
@@ -368,14 +372,19 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   await app.register(registerRoutes(ctx));
   const operatorToken = opts.operatorToken ?? process.env.MOE_OPERATOR_TOKEN?.trim() ?? null;
+  const seriesEnv = Number(process.env.MOE_CONSOLE_SERIES_MS);
+  const consoleSeriesMs =
+    opts.consoleSeriesMs ?? (Number.isInteger(seriesEnv) && seriesEnv >= 100 ? seriesEnv : undefined);
   await app.register(
     consoleRoutes(ctx, {
       operatorToken: operatorToken || null,
       operators: operatorEmails(opts.operators?.join(',') ?? process.env.MOE_OPERATORS),
+      operatorKeys: operatorKeyIds(opts.operatorKeys?.join(',') ?? process.env.MOE_OPERATOR_KEYS),
       cluster: supervisorSource(
         opts.supervisorUrl ?? process.env.MOE_SUPERVISOR_URL ?? null,
         operatorToken || null,
       ),
+      ...(consoleSeriesMs !== undefined ? { seriesIntervalMs: consoleSeriesMs } : {}),
     }),
   );
   await app.ready();

@@ -33,7 +33,7 @@ import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
 import { journalGap, logJournalGap, type JournalGap } from './journalGap.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 import type { Coverage, SnapshotStore } from './snapshotStore.js';
-import { UsageBuckets, type BucketFilter, type StoredBucketRow } from './usageBuckets.js';
+import { DAY_MS, UsageBuckets, type BucketFilter, type StoredBucketRow } from './usageBuckets.js';
 import { addNullable, addTotals, emptyTotals, type UsageTotals } from './usageTotals.js';
 import {
   DEFAULT_SNAPSHOT_INTERVAL_MS,
@@ -75,6 +75,27 @@ interface TaskInfo {
 
 /** Finished actors kept (id → last turn) so a record met again is not counted twice. */
 export const FINISHED_KEPT = 10_000;
+
+/**
+ * Provider cost and customer price of one UTC day, per project, provider and model (by the `at`
+ * of the command whose turn recorded the call): what the console's "today" and "this period"
+ * read ({@link UsageProjection.daysOf}, from the day and hour buckets).
+ */
+export interface UsageDayRow {
+  /** `YYYY-MM-DD` (UTC) */
+  readonly day: string;
+  readonly project: string | null;
+  readonly provider: string;
+  readonly model: string;
+  calls: number;
+  costMicros: number;
+  priceMicros: number;
+}
+
+/** How many days {@link UsageProjection.daysOf} reaches back (a billing month and the one before). */
+export const USAGE_DAYS_KEPT = 62;
+
+export const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
 
 /** What a snapshot of the usage projection holds (JSON). */
 export interface UsageSnapshotState {
@@ -391,6 +412,33 @@ export class UsageProjection {
   /** The rows of one org (callers filter by what the principal may see). */
   rowsOf(org: string): UsageRow[] {
     return [...(this.rows.get(org)?.values() ?? [])];
+  }
+
+  /** The per-day rows of one org over the last {@link USAGE_DAYS_KEPT} days (callers filter by what the principal may see). */
+  daysOf(org: string, now = Date.now()): UsageDayRow[] {
+    const byKey = new Map<string, UsageDayRow>();
+    const from = Math.floor(now / DAY_MS) * DAY_MS - (USAGE_DAYS_KEPT - 1) * DAY_MS;
+    this.buckets.forEach({ org, from }, (r, start) => {
+      const day = utcDay(start);
+      const key = `${day}|${r.project}|${r.provider}|${r.model}`;
+      let row = byKey.get(key);
+      if (!row) {
+        row = {
+          day,
+          project: r.project,
+          provider: r.provider,
+          model: r.model,
+          calls: 0,
+          costMicros: 0,
+          priceMicros: 0,
+        };
+        byKey.set(key, row);
+      }
+      row.calls += r.calls;
+      row.costMicros += r.costMicros ?? 0;
+      row.priceMicros += r.priceMicros ?? 0;
+    });
+    return [...byKey.values()];
   }
 
   private row(org: string, task: TaskInfo, provider: string, model: string): UsageRow {

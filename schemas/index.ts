@@ -10,7 +10,12 @@ export * from './limits.js';
 export * from './tenancy.js';
 export * from './retirement.js';
 export * from './workspaceRegistry.js';
-export { NODE_HEARTBEAT_MS, WorkspaceBackupReport } from './nodeHeartbeat.js';
+export {
+  NODE_HEARTBEAT_MS,
+  NodeLiveStats,
+  ProviderLiveReport,
+  WorkspaceBackupReport,
+} from './nodeHeartbeat.js';
 export * from './nodeControl.js';
 export * from './events.js';
 export * from './tenancyEvents.js';

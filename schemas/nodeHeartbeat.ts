@@ -56,3 +56,41 @@ export const WorkspaceBackupReport = Type.Object({
   ),
 });
 export type WorkspaceBackupReport = Static<typeof WorkspaceBackupReport>;
+
+/**
+ * A provider/model as one node has seen it over the last `windowMs` (its heartbeat's
+ * `stats.providers`): the breaker's state, attempts and how many failed or were answered 429
+ * (`MOE_ERR_PROVIDER_RATE_LIMITED`), how many were skipped (breaker open, our own rate limit),
+ * attempt latency, and the replies served by a fallback (a target after the first of its chain).
+ */
+export const ProviderLiveReport = Type.Object({
+  provider: Type.String(),
+  model: Type.String(),
+  breaker: Type.Union([Type.Literal('closed'), Type.Literal('half-open'), Type.Literal('open')]),
+  attempts: Type.Integer({ minimum: 0 }),
+  errors: Type.Integer({ minimum: 0 }),
+  rateLimited: Type.Integer({ minimum: 0 }),
+  skipped: Type.Integer({ minimum: 0 }),
+  fallbacks: Type.Integer({ minimum: 0 }),
+  /** attempt latency (ok or error), ms; null: no attempt in the window */
+  p50Ms: Nullable(Type.Number()),
+  p99Ms: Nullable(Type.Number()),
+});
+export type ProviderLiveReport = Static<typeof ProviderLiveReport>;
+
+/**
+ * A node's live figures (its heartbeat's `stats`), over the last `windowMs`: turns per second,
+ * turn latency percentiles (command delivered → turn durable), its process memory, and its
+ * providers. The supervisor serves them in `/api/status`, the console's Nodes and Providers views.
+ */
+export const NodeLiveStats = Type.Object({
+  windowMs: Type.Integer({ minimum: 1 }),
+  turnsPerSec: Type.Number({ minimum: 0 }),
+  /** null: no turn in the window */
+  turnP50Ms: Nullable(Type.Number()),
+  turnP99Ms: Nullable(Type.Number()),
+  rssBytes: Type.Integer({ minimum: 0 }),
+  heapUsedBytes: Type.Integer({ minimum: 0 }),
+  providers: Type.Array(ProviderLiveReport),
+});
+export type NodeLiveStats = Static<typeof NodeLiveStats>;

@@ -16,9 +16,9 @@
  *   admins or a coordinator) and POSTed as JSON to `MOE_ESCALATION_WEBHOOK_URL` when set (the
  *   operators' alerting).
  *
- * Only the leader acts (two supervisors would restart twice). The restart history is in memory: a
- * new leader starts counting afresh (at most one window more of restarts). Letters of tenancy
- * workspaces and subjects that name no actor are left alone.
+ * Only the leader acts (two supervisors would restart twice). The restart history is in KV
+ * (restartHistory.ts), not in the leader's memory: a new leader goes on counting where the old one
+ * stopped. Letters of tenancy workspaces and subjects that name no actor are left alone.
  */
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -33,6 +33,7 @@ import {
   type CommandEnvelope,
 } from '../schemas/index.js';
 import type { SupervisorProcessMetrics } from './processMetrics.js';
+import { memoryRestartHistory, type RestartHistoryStore } from './restartHistory.js';
 import {
   decide,
   policyOf,
@@ -76,6 +77,8 @@ export interface ActorSupervisionOptions {
   readonly metrics?: Pick<SupervisorProcessMetrics, 'policyDecisions' | 'alerts'>;
   /** POSTs each escalation here (default $MOE_ESCALATION_WEBHOOK_URL; unset: none) */
   readonly webhookUrl?: string;
+  /** where the restart history is kept (supervisor: KV; default: this process's memory) */
+  readonly history?: RestartHistoryStore;
 }
 
 interface Letter {
@@ -97,14 +100,16 @@ function commandOf(payload: string): CommandEnvelope | null {
 
 export class ActorSupervision {
   /** actor key → when it was restarted (epoch ms), pruned to each policy's window */
-  private readonly restarts = new Map<string, number[]>();
+  private readonly restarts: RestartHistoryStore;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopConsuming: (() => void) | undefined;
   private done: Promise<void> | undefined;
   /** what was decided, newest last (tests, the console) */
   readonly decisions: Array<{ actor: string; decision: Decision }> = [];
 
-  constructor(private readonly o: ActorSupervisionOptions) {}
+  constructor(private readonly o: ActorSupervisionOptions) {
+    this.restarts = o.history ?? memoryRestartHistory();
+  }
 
   async start(): Promise<void> {
     const consumer = await this.o.js.consumers.get(STREAMS.deadLetters, {
@@ -135,14 +140,14 @@ export class ActorSupervision {
     const key = addressKey(actor);
     const policy = policyOf(this.o.policies, actor.kind);
     const now = this.o.now();
-    const history = (this.restarts.get(key) ?? []).filter((t) => now - t < policy.windowMs);
+    const history = (await this.restarts.get(key)).filter((t) => now - t < policy.windowMs);
     const decision = decide(policy, history, now);
     this.decisions.push({ actor: key, decision });
     this.o.metrics?.policyDecisions.inc({ kind: actor.kind, action: decision.action });
     const command = commandOf(letter.payload);
     if (decision.action === 'restart' && command) {
       history.push(now);
-      this.restarts.set(key, history);
+      await this.restarts.set(key, history);
       const again: CommandEnvelope = { ...command, id: restartedId(command.id, decision.restart) };
       this.o.log.warn(
         { actor: key, code: letter.code, restart: decision.restart, delayMs: decision.delayMs },
@@ -158,7 +163,7 @@ export class ActorSupervision {
       this.timers.add(timer);
       return decision;
     }
-    this.restarts.delete(key);
+    await this.restarts.delete(key);
     if (decision.action === 'restart') {
       // nothing to deliver again (the payload was not a command): as stop
       this.o.log.warn(

@@ -1,14 +1,15 @@
 /**
  * Membership: which workspace-nodes are alive, read from their heartbeats in KV `moe_nodes`
- * (key = node id, value `{node, at, workspaces, draining, degraded, backups}`, written every NODE_HEARTBEAT_MS). A node is
+ * (key = node id, value `{node, at, workspaces, draining, degraded, backups, stats}`, written every NODE_HEARTBEAT_MS). A node is
  * dead when its last heartbeat is older than `staleMs` by the supervisor's clock. Keys under
  * {@link SUPERVISOR_KEY_PREFIX} belong to the supervisors, not to nodes, and are skipped.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { WorkspaceBackupReport } from '../schemas/index.js';
+import { NodeLiveStats, WorkspaceBackupReport } from '../schemas/index.js';
 import type { KvMirror } from './kvMirror.js';
 
 const isBackupReport = TypeCompiler.Compile(WorkspaceBackupReport);
+const isLiveStats = TypeCompiler.Compile(NodeLiveStats);
 
 /** A workspace's backup report and the node that sent it (in its heartbeat of time `at`). */
 export interface ReportedBackup {
@@ -32,6 +33,8 @@ export interface NodeView {
   readonly degraded: readonly string[];
   /** the node is draining (`moe node drain`, SIGTERM): it takes no new workspace */
   readonly draining: boolean;
+  /** its live figures (turns/s, turn latency, memory, providers); null: none, or not valid */
+  readonly stats: NodeLiveStats | null;
 }
 
 interface Heartbeat {
@@ -41,6 +44,7 @@ interface Heartbeat {
   degraded?: unknown;
   backups?: unknown;
   draining?: unknown;
+  stats?: unknown;
 }
 
 export class Membership {
@@ -65,7 +69,8 @@ export class Membership {
         : [];
       const ageMs = Math.max(0, now - at);
       const draining = hb.draining === true;
-      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded, draining });
+      const stats = isLiveStats.Check(hb.stats) ? hb.stats : null;
+      out.push({ id: e.key, at, ageMs, workspaces, live: ageMs <= this.staleMs, degraded, draining, stats });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }

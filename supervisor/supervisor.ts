@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
 import { createSupervisorMetrics } from './processMetrics.js';
 import { ActorSupervision } from './actorSupervision.js';
+import { kvRestartHistory } from './restartHistory.js';
 import { restartPoliciesFromEnv, type RestartPolicies } from './restartPolicy.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
@@ -208,6 +209,7 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     nc,
     js: jetstream(nc),
     policies: restartPolicies,
+    history: kvRestartHistory(nodesKv),
     isLeader: () => leadership.isLeader && !stopped,
     now,
     log,

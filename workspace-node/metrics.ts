@@ -16,6 +16,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KernelObserver } from '../actors/kernel/index.js';
 import type { Usage } from '../schemas/index.js';
+import type { LiveStats } from './liveStats.js';
 import type { AttemptOutcome, BreakerSnapshot, ProviderObserver } from './providers/index.js';
 
 /** Prefix of the prom-client default process metrics of a node (`moe_node_process_cpu_seconds_total`, …). */
@@ -69,7 +70,8 @@ function byLabel<C>(make: (value: string) => C): (value: string) => C {
   };
 }
 
-export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
+/** `live`: also fed by both observers, for the heartbeat's live figures (liveStats.ts). */
+export function createNodeMetrics(sources: NodeMetricSources, live?: LiveStats): NodeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: NODE_DEFAULT_METRICS_PREFIX });
   const registers = [registry];
@@ -142,6 +144,12 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
     name: 'moe_node_provider_tokens_total',
     help: 'tokens of served replies by provider, model and kind (input, output, cache_read, cache_write)',
     labelNames: ['provider', 'model', 'kind'],
+    registers,
+  });
+  const providerFallbacks = new Counter({
+    name: 'moe_node_provider_fallbacks_total',
+    help: 'replies served by a fallback (a target after the first of its profile chain), by provider and model',
+    labelNames: ['provider', 'model'],
     registers,
   });
   const providerCost = new Counter({
@@ -246,10 +254,12 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
   const callsOf = byLabel((key) => providerCalls.labels(...(key.split('\n') as [string, string, string])));
   const secondsOf = byLabel((key) => providerSeconds.labels(...(key.split('\n') as [string, string])));
   const tokensOf = byLabel((key) => providerTokens.labels(...(key.split('\n') as [string, string, string])));
+  const fallbacksOf = byLabel((key) => providerFallbacks.labels(...(key.split('\n') as [string, string])));
   const costOf = byLabel((key) => providerCost.labels(...(key.split('\n') as [string, string])));
 
   const kernel: KernelObserver = {
     entry(kind, n, bytes, latenciesMs) {
+      live?.entry(n, latenciesMs);
       turnsOf(kind).inc(n);
       entries.inc();
       entryBytes.observe(bytes);
@@ -262,7 +272,8 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
     fsync: (ms) => fsyncSeconds.observe(ms / 1000),
   };
   const providers: ProviderObserver = {
-    attempt(provider, model, outcome: AttemptOutcome, seconds) {
+    attempt(provider, model, outcome: AttemptOutcome, seconds, code) {
+      live?.attempt(provider, model, outcome, seconds, code);
       callsOf(`${provider}\n${model}\n${outcome}`).inc();
       if (outcome !== 'skipped') secondsOf(`${provider}\n${model}`).observe(seconds);
     },
@@ -273,6 +284,10 @@ export function createNodeMetrics(sources: NodeMetricSources): NodeMetrics {
       if (usage.cacheReadTokens) tokensOf(`${at}cache_read`).inc(usage.cacheReadTokens);
       if (usage.cacheWriteTokens) tokensOf(`${at}cache_write`).inc(usage.cacheWriteTokens);
       if (costMicros > 0) costOf(`${provider}\n${model}`).inc(costMicros);
+    },
+    fallback(provider, model) {
+      live?.fallback(provider, model);
+      fallbacksOf(`${provider}\n${model}`).inc();
     },
   };
   return { registry, kernel, providers };

@@ -53,6 +53,7 @@ import { watchFreedLeases } from './leaseWatch.js';
 import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
 import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
+import { LiveStats } from './liveStats.js';
 import { createNodeMetrics } from './metrics.js';
 import { startProbeServer, type ProbeServer } from './probeServer.js';
 import { readiness, type Readiness } from './readiness.js';
@@ -213,23 +214,27 @@ async function startLocked(
       stopping: stopped,
     });
   let breakers: () => ReturnType<AgentRuntime['router']['health']> = () => [];
-  const metrics = createNodeMetrics({
-    workspaces: () =>
-      [...hosts.values()].map((h) => ({
-        org: h.o.org,
-        ws: h.o.ws,
-        effectsInFlight: h.kernel.effectsInFlight,
-        resident: h.kernel.resident,
-        projectionBacklog: h.projections.backlog,
-        backlog: async () => {
-          const ci = await jsm.consumers.info(STREAMS.commands, h.kernel.consumerName);
-          return ci.num_pending + ci.num_ack_pending;
-        },
-      })),
-    breakers: () => breakers(),
-    natsUp: () => natsStatus.up,
-    ready: () => ready().ready,
-  });
+  const liveStats = new LiveStats(() => clock.now());
+  const metrics = createNodeMetrics(
+    {
+      workspaces: () =>
+        [...hosts.values()].map((h) => ({
+          org: h.o.org,
+          ws: h.o.ws,
+          effectsInFlight: h.kernel.effectsInFlight,
+          resident: h.kernel.resident,
+          projectionBacklog: h.projections.backlog,
+          backlog: async () => {
+            const ci = await jsm.consumers.info(STREAMS.commands, h.kernel.consumerName);
+            return ci.num_pending + ci.num_ack_pending;
+          },
+        })),
+      breakers: () => breakers(),
+      natsUp: () => natsStatus.up,
+      ready: () => ready().ready,
+    },
+    liveStats,
+  );
   // Served from here on, so probes see a node that is still starting as live but not ready.
   const probes: ProbeServer | null =
     config.httpPort === null
@@ -529,6 +534,7 @@ async function startLocked(
           draining: drainer.draining,
           degraded: degraded(),
           backups: backups(),
+          stats: liveStats.report(breakers()),
         }),
       )
       .catch(() => undefined);

@@ -6,6 +6,8 @@
  * supervisor URL, or while it does not answer, the console says so instead of showing nodes.
  */
 
+import type { NodeLiveStats } from '../../schemas/index.js';
+
 export interface ClusterNode {
   readonly id: string;
   readonly state: 'live' | 'suspect' | 'dead';
@@ -13,6 +15,8 @@ export interface ClusterNode {
   readonly workspaces: readonly string[];
   readonly degraded: readonly string[];
   readonly draining: boolean;
+  /** turns/s, turn latency p50/p99, memory and providers from its heartbeat (null: none) */
+  readonly stats?: NodeLiveStats | null;
 }
 
 export interface ClusterWorkspace {

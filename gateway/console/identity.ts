@@ -4,6 +4,8 @@
  * - the **operator token** (`MOE_OPERATOR_TOKEN`, for standalone use): a platform operator;
  * - a **user** (a JWT from `/auth/login`) whose email is in the platform-operator list
  *   (`MOE_OPERATORS`): a platform operator too;
+ * - an **API key** whose id is in the operator-key list (`MOE_OPERATOR_KEYS`): a platform
+ *   operator, for scripts and monitoring (revoking the key ends it, as for any key);
  * - any other user or API key: an org member, who sees only the orgs it belongs to, with its role
  *   there (an API key's role is capped as everywhere else, access.ts).
  *
@@ -61,6 +63,16 @@ export function memberViewer(p: Principal, access: Access, tenancy: TenancyProje
       return role !== undefined && atLeast(role, min);
     },
   };
+}
+
+/** The operator API key ids from a comma-separated list (`MOE_OPERATOR_KEYS`). */
+export function operatorKeyIds(list: string | undefined): Set<string> {
+  return new Set(
+    (list ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 /** The platform-operator emails from a comma-separated list (`MOE_OPERATORS`), lower-cased. */

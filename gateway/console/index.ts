@@ -6,5 +6,5 @@
  */
 export { consoleRoutes, CONSOLE_COOKIE, CONSOLE_LIVE_MS, type ConsoleOptions } from './routes.js';
 export { supervisorSource, type ClusterSource, type ClusterStatus } from './clusterSource.js';
-export { operatorEmails } from './identity.js';
+export { operatorEmails, operatorKeyIds } from './identity.js';
 export type { Overview } from './overview.js';

@@ -8,14 +8,20 @@ import { TENANCY_WS } from '../../schemas/index.js';
 import type { Bus } from '../bus.js';
 import type { TenancyProjection } from '../projection.js';
 import type { UsageProjection } from '../usageProjection.js';
+import { parseTaskId } from '../crypto.js';
 import { auditLog, type AuditEntry } from './audit.js';
 import type { ClusterSource } from './clusterSource.js';
 import { costsOf, type Costs } from './costs.js';
+import { providersOf, type ProviderRow } from './providers.js';
+import { queuedTasks, type QueuedTask } from './queuedTasks.js';
+import type { ConsoleSeries } from './series.js';
 import type { DeadLetterDesk, LetterRow } from './deadLetterDesk.js';
 import type { ConsoleViewer } from './identity.js';
 import { splitPlacementKey, type Names } from './names.js';
 import { streamStats, type StreamStat } from './streamStats.js';
+import type { SessionIndex, SessionRow } from './sessionIndex.js';
 import type { TaskIndex, TaskRow } from './taskIndex.js';
+import { sessionState, workspaceActors, type WorkspaceActors } from './workspaceActors.js';
 
 export interface ConsoleDeps {
   readonly bus: Bus;
@@ -24,6 +30,8 @@ export interface ConsoleDeps {
   readonly names: Names;
   readonly cluster: ClusterSource;
   readonly tasks: TaskIndex;
+  readonly series: ConsoleSeries;
+  readonly sessions: SessionIndex;
   readonly letters: DeadLetterDesk;
 }
 
@@ -49,6 +57,13 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         .filter((n) => viewer.operator || n.workspaces.length > 0)
         .map((n) => ({
           ...n,
+          // provider health is platform data (the Providers view): operators only
+          stats: n.stats ? (viewer.operator ? n.stats : { ...n.stats, providers: [] }) : null,
+          /** the backlog of the workspaces it hosts (that the viewer sees) */
+          backlog: n.workspaces.reduce<number | null>((sum, k) => {
+            const b = cluster.status.workspaces.find((w) => w.workspace === k)?.backlog;
+            return b === null || b === undefined ? sum : (sum ?? 0) + b;
+          }, null),
           workspaces: n.workspaces.map((k) => {
             const w = splitPlacementKey(k)!;
             return { key: k, ...named(names, w.org, w.ws) };
@@ -82,9 +97,26 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
 
   const tasks: (TaskRow & { orgName: string; wsName: string; projectName: string; canDecide: boolean })[] =
     [];
+  const sessions: (SessionRow & { orgName: string; wsName: string; userName: string | null })[] = [];
+  const actorsByWs = new Map<string, WorkspaceActors>();
+  const queued: (QueuedTask & { orgName: string; wsName: string; projectName: string; ageMs: number })[] = [];
   for (const ws of d.tenancy.workspaces.values()) {
     if (!sees(ws.org)) continue;
-    for (const t of await d.tasks.list(ws.org, ws.id))
+    const [agents, coordinators, wsSessions] = await Promise.all([
+      d.tasks.list(ws.org, ws.id, 'agent'),
+      d.tasks.list(ws.org, ws.id, 'coordinator'),
+      d.sessions.list(ws.org, ws.id),
+    ]);
+    actorsByWs.set(`${ws.org}.${ws.id}`, workspaceActors(agents, coordinators, wsSessions, now));
+    const known = new Set([...agents, ...coordinators].map((t) => `${t.kind}.${t.id}`));
+    for (const q of await queuedTasks(d.bus, ws.org, ws.id, (kind, id) => known.has(`${kind}.${id}`)))
+      queued.push({
+        ...q,
+        ...named(names, q.org, q.ws),
+        projectName: names.project(parseTaskId(q.id)?.project ?? null),
+        ageMs: Math.max(0, now - q.at),
+      });
+    for (const t of [...agents, ...coordinators])
       tasks.push({
         ...t,
         orgName: names.org(t.org),
@@ -92,8 +124,17 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         projectName: names.project(t.project),
         canDecide: viewer.may(t.org, 'member'),
       });
+    for (const x of wsSessions)
+      sessions.push({
+        ...x,
+        state: sessionState(x, now),
+        ...named(names, x.org, x.ws),
+        userName: x.user === null ? null : (d.tenancy.users.get(x.user)?.email ?? x.user),
+      });
   }
   tasks.sort((a, b) => b.seq - a.seq);
+  sessions.sort((a, b) => b.seq - a.seq);
+  const withActors = workspaces.map((w) => ({ ...w, actors: actorsByWs.get(w.workspace) ?? null }));
 
   const letters = await d.letters.list(sees);
   const deadLetters = {
@@ -104,7 +145,10 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       canAct: viewer.may(l.org, 'admin'),
     })),
   };
-  const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs);
+  const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs, now);
+  const charts = d.series.charts(orgs, viewer.operator);
+  const providers: ProviderRow[] | null =
+    viewer.operator && cluster.ok ? providersOf(cluster.status.nodes) : null;
   const streams: StreamStat[] | null = viewer.operator ? await streamStats(d.bus) : null;
   const audit: (AuditEntry & { orgName: string })[] = [];
   for (const org of orgs)
@@ -127,14 +171,20 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
         }
       : { ok: false as const, why: cluster.why },
     nodes,
-    workspaces,
+    workspaces: withActors,
+    sessions: sessions.slice(0, 100),
     tasks: {
       running: tasks.filter((t) => t.phase === 'running'),
       waiting: tasks.filter((t) => t.phase === 'waiting'),
       recent: tasks.filter((t) => t.phase === 'done' || t.phase === 'failed').slice(0, 50),
-      queued: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
+      /** task.submit commands stored but not yet applied, oldest first */
+      queued: queued.sort((a, b) => a.seq - b.seq).slice(0, 100),
+      /** commands not yet applied, all kinds, over the workspaces the viewer sees */
+      backlog: workspaces.reduce((n, w) => n + (w.backlog ?? 0), 0),
     },
     costs,
+    charts,
+    providers,
     deadLetters,
     streams,
     audit: audit.slice(0, 50),

@@ -25,7 +25,7 @@ const STYLE = `
   .suspect, .waiting, .expired { color: var(--warn); font-weight: 600; }
   .running { color: #0b5cad; font-weight: 600; }
   .muted { color: #777; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 0 1.5rem; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(34rem, 1fr)); gap: 0 1.5rem; }
   .bar { display: inline-block; height: .6rem; background: #4c8bf5; vertical-align: middle; margin-right: .4rem; }
   #detail { border: 1px solid var(--line); background: #fcfcfc; padding: .6rem 1rem; margin-top: .8rem; display: none; }
   #detail pre { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: .5rem; max-height: 18rem; overflow: auto; }
@@ -33,6 +33,10 @@ const STYLE = `
   #problem { color: var(--bad); }
   button { font: inherit; padding: .1rem .6rem; cursor: pointer; }
   tr.pick { cursor: pointer; }
+  .charts { display: flex; flex-wrap: wrap; gap: 1.2rem; margin: .4rem 0 .6rem; }
+  figure.chart { margin: 0; border: 1px solid var(--line); padding: .3rem .5rem; }
+  figure.chart figcaption { font-size: .85rem; }
+  figure.chart .axis { font-size: .75rem; }
   tr.pick:hover { background: #eef4ff; }
 `;
 
@@ -88,7 +92,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 </head>
 <body>
 <header><h1>MOE-Agents console</h1>
-<nav><a href="#nodes-h">Nodes</a><a href="#workspaces-h">Workspaces</a><a href="#tasks-h">Tasks</a><a href="#costs-h">Costs</a><a href="#dlq-h">Dead letters</a><a href="#streams-h">Streams</a><a href="#audit-h">Audit</a></nav>
+<nav><a href="#nodes-h">Nodes</a><a href="#workspaces-h">Workspaces</a><a href="#tasks-h">Tasks</a><a href="#costs-h">Costs</a><a href="#providers-h">Providers</a><a href="#dlq-h">Dead letters</a><a href="#streams-h">Streams</a><a href="#audit-h">Audit</a></nav>
 <span class="who"><span id="who">…</span> <span id="status" class="muted">connecting…</span><button id="logout">Sign out</button></span>
 </header>
 <main>
@@ -98,6 +102,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <h2 id="workspaces-h">Workspaces</h2><div id="workspaces"></div>
 <h2 id="tasks-h">Tasks</h2><div id="tasks"></div>
 <h2 id="costs-h">Costs</h2><div id="costs"></div>
+<h2 id="providers-h">Providers</h2><div id="providers"></div>
 <h2 id="dlq-h">Dead letters</h2><div id="dlq"></div>
 <h2 id="streams-h">Streams and consumers</h2><div id="streams"></div>
 <h2 id="audit-h">Audit log</h2><div id="audit"></div>
@@ -106,6 +111,8 @@ const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v == null ? '' : v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const secs = (ms) => (ms == null ? '–' : (ms / 1000).toFixed(1) + ' s');
 const money = (m) => (m == null ? '–' : '$' + (m / 1e6).toFixed(4));
+const ms = (v) => (v == null ? '–' : (v < 10 ? v.toFixed(1) : Math.round(v)) + ' ms');
+const mib = (b) => (b == null ? '–' : Math.round(b / 1048576) + ' MiB');
 const when = (at) => (at == null ? '–' : new Date(at).toLocaleTimeString());
 const tag = (cls, text) => '<span class="' + esc(cls) + '">' + esc(text) + '</span>';
 const named = (name, id) => '<span title="' + esc(id) + '">' + esc(name) + '</span>';
@@ -124,31 +131,61 @@ function render(s) {
   $('who').textContent = s.viewer.name + (s.viewer.operator ? ' (operator)' : ' (' + s.viewer.orgs.map((o) => o.name + ': ' + o.role).join(', ') + ')');
   $('cluster').textContent = s.cluster.ok ? 'supervisor ' + s.cluster.supervisor + ' — dead after ' + secs(s.cluster.staleMs) +
     ' without heartbeat, then listed ' + secs(s.cluster.deadNodeTtlMs) + ' more' : s.cluster.why;
-  $('nodes').innerHTML = table(['node', 'state', 'last heartbeat', 'workspaces'], s.nodes.map((n) => [esc(n.id),
+  $('nodes').innerHTML = table(['node', 'state', 'last heartbeat', '#turns/s', '#turn p50', '#turn p99', '#memory', '#backlog', 'workspaces'], s.nodes.map((n) => [esc(n.id),
     tag(n.state, n.state) + (n.draining ? ' ' + tag('muted', 'draining') : '') + (n.degraded.length ? ' ' + tag('suspect', 'degraded') : ''),
-    secs(n.ageMs) + ' ago', n.workspaces.map((w) => named(w.orgName + ' / ' + w.wsName, w.key)).join(', ')]),
+    secs(n.ageMs) + ' ago', '<span class="tps">' + (n.stats ? n.stats.turnsPerSec.toFixed(2) : '–') + '</span>',
+    '<span class="p50">' + ms(n.stats && n.stats.turnP50Ms) + '</span>', '<span class="p99">' + ms(n.stats && n.stats.turnP99Ms) + '</span>',
+    '<span class="mem">' + mib(n.stats && n.stats.rssBytes) + '</span>', n.backlog == null ? '–' : n.backlog,
+    n.workspaces.map((w) => named(w.orgName + ' / ' + w.wsName, w.key)).join(', ')]),
     s.nodes.map((n) => ' data-node="' + esc(n.id) + '" data-state="' + esc(n.state) + '"'));
-  $('workspaces').innerHTML = table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup'],
+  const phases = (c, what) => c == null ? '–' : '<span class="' + what + '">' + [['running', 'running'], ['waiting', 'waiting'], ['failed', 'failed']]
+    .map(([k, cls]) => c[k] ? tag(cls, c[k] + ' ' + (k === 'waiting' ? 'waiting for approval' : k)) : '').filter(Boolean).join(', ') + (c.done ? ' ' + tag('muted', c.done + ' done') : '') + '</span>';
+  $('workspaces').innerHTML = table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup', 'sessions', 'agents', 'coordinators'],
     s.workspaces.map((w) => [named(w.orgName, w.org), named(w.wsName, w.ws), w.holder ? esc(w.holder) : tag('muted', 'none'),
       w.lease ? tag(w.lease, w.lease) : '–', esc(w.epoch == null ? '–' : w.epoch), w.lease === 'held' ? secs(w.leaseRemainingMs) : '–',
-      esc(w.backlog == null ? '–' : w.backlog), w.backup && w.backup.ageMs != null ? secs(w.backup.ageMs) + ' ago' : '–']),
-    s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"'));
+      esc(w.backlog == null ? '–' : w.backlog), w.backup && w.backup.ageMs != null ? secs(w.backup.ageMs) + ' ago' : '–',
+      w.actors ? '<span class="sessions">' + w.actors.sessions.open + ' open' + (w.actors.sessions.expired ? ', ' + tag('expired', w.actors.sessions.expired + ' expired') : '') + '</span>' : '–',
+      phases(w.actors && w.actors.agents, 'agents'), phases(w.actors && w.actors.coordinators, 'coordinators')]),
+    s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"')) +
+    '<h3>Sessions</h3>' + table(['session', 'user', 'org / workspace', 'state', 'lease left'], s.sessions.map((x) => {
+      const left = x.expiresAt == null ? null : x.expiresAt - s.at;
+      const state = x.state;
+      return [esc(x.title || x.id.slice(-8)), esc(x.userName || '–'), esc(x.orgName + ' / ' + x.wsName), tag(state === 'open' ? 'live' : state, state),
+        state === 'open' && left != null ? (left >= 3600000 ? (left / 3600000).toFixed(1) + ' h' : secs(left)) : '–'];
+    }), s.sessions.map((x) => ' data-session="' + esc(x.id) + '"'));
   const taskRows = (list) => table(['task', 'org / workspace / project', 'state', '#turns', '#LLM calls', '#tokens', '#cost'],
-    list.map((t) => [esc(t.id.slice(-10)), esc(t.orgName + ' / ' + t.wsName + ' / ' + t.projectName), tag(t.phase, t.phase) + ' ' + tag('muted', t.state),
+    list.map((t) => [esc(t.title || t.id.slice(-10)) + (t.kind === 'coordinator' ? ' ' + tag('muted', 'coordinator') : ''), esc(t.orgName + ' / ' + t.wsName + ' / ' + t.projectName), tag(t.phase, t.phase) + ' ' + tag('muted', t.state),
       t.turns, t.calls, t.tokens, '<span class="cost">' + money(t.costMicros) + '</span>']),
     list.map((t) => ' class="pick" data-task="' + esc(t.id) + '" data-phase="' + esc(t.phase) + '"'));
   $('tasks').innerHTML = '<h3>Waiting for approval</h3>' + taskRows(s.tasks.waiting) + '<h3>Running</h3>' + taskRows(s.tasks.running) +
-    '<p class="muted">queued (commands not yet applied, all workspaces): ' + s.tasks.queued + '</p><h3>Recent</h3>' + taskRows(s.tasks.recent);
+    '<h3>Queued</h3>' + table(['task', 'org / workspace / project', 'waiting'], s.tasks.queued.map((q) => [esc(q.title || q.id.slice(-10)) +
+      (q.kind === 'coordinator' ? ' ' + tag('muted', 'coordinator') : ''), esc(q.orgName + ' / ' + q.wsName + ' / ' + q.projectName), secs(q.ageMs)]),
+      s.tasks.queued.map((q) => ' data-queued="' + esc(q.id) + '"')) +
+    '<p class="muted">commands not yet applied, all kinds, over your workspaces: <span id="backlog">' + s.tasks.backlog + '</span></p><h3>Recent</h3>' + taskRows(s.tasks.recent);
   const c = s.costs;
   const costTable = (title, rows) => {
     const max = Math.max(1, ...rows.map((r) => r.costMicros || 0));
-    return '<div><h3>' + esc(title) + '</h3>' + table(['', '#calls', '#tokens in/out', '#cost', '#price'], rows.map((r) => [
+    return '<div><h3>' + esc(title) + '</h3>' + table(['', '#calls', '#tokens in/out', '#today', '#this period', '#cost', '#price'], rows.map((r) => [
       '<span class="bar" style="width:' + Math.round(60 * (r.costMicros || 0) / max) + 'px"></span>' + esc(r.label), r.calls,
-      r.inputTokens + ' / ' + r.outputTokens, money(r.costMicros), money(r.priceMicros)])) + '</div>';
+      r.inputTokens + ' / ' + r.outputTokens, money(r.today.costMicros), money(r.period.costMicros), money(r.costMicros), money(r.priceMicros)])) + '</div>';
   };
-  $('costs').innerHTML = '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
+  const ch = s.charts;
+  $('costs').innerHTML = '<p>provider cost today (' + esc(c.today.day) + ', UTC) <b id="cost-today">' + money(c.today.costMicros) + '</b> (price ' + money(c.today.priceMicros) +
+    '), this period (' + esc(c.period.month) + ') <b id="cost-period">' + money(c.period.costMicros) + '</b> (price ' + money(c.period.priceMicros) + ')</p>' +
+    '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
     ', ' + c.total.calls + ' LLM calls' + (c.complete ? '' : ' ' + tag('suspect', 'incomplete')) + ' <span class="muted">(since the journal began)</span></p>' +
+    '<div class="charts">' + (ch.throughput ? chart('chart-throughput', 'throughput (turns/s)', ch.throughput, (v) => v.toFixed(2)) : '') +
+    (ch.latencyP99 ? chart('chart-latency', 'turn latency p99 (slowest node)', ch.latencyP99, (v) => ms(v)) : '') +
+    chart('chart-cost', 'provider cost per ' + secs(ch.intervalMs), ch.cost, (v) => money(v)) + '</div>' +
     '<div class="grid">' + costTable('by org', c.byOrg) + costTable('by workspace', c.byWorkspace) + costTable('by provider', c.byProvider) + costTable('by model', c.byModel) + '</div>';
+  const pct = (r) => (r == null ? '–' : (100 * r).toFixed(r > 0 && r < 0.1 ? 1 : 0) + '%');
+  $('providers').innerHTML = s.providers == null ? '<p class="muted">operators only</p>' :
+    '<p class="muted">as the live nodes report them, over each node’s last minute; latency: the slowest node</p>' +
+    table(['provider / model', 'breaker', '#attempts', '#errors', '#429s', '#skipped', '#fallbacks taken', '#p50', '#p99'],
+      s.providers.map((p) => [esc(p.provider + ' ' + p.model), tag(p.breaker === 'closed' ? 'live' : p.breaker === 'open' ? 'dead' : 'suspect', p.breaker) +
+        (p.trippedOn.length ? ' ' + tag('muted', 'on ' + p.trippedOn.join(', ')) : ''), p.attempts,
+        p.errors + ' (' + pct(p.errorRate) + ')', p.rateLimited + ' (' + pct(p.rateLimitedRate) + ')', p.skipped, p.fallbacks, ms(p.p50Ms), ms(p.p99Ms)]),
+      s.providers.map((p) => ' data-provider="' + esc(p.key) + '" data-breaker="' + esc(p.breaker) + '"'));
   const d = s.deadLetters;
   $('dlq').innerHTML = '<p>' + d.total + ' dead letters; newest first:</p>' + table(['seq', 'org / workspace', 'code', 'reason', 'command subject', 'at'],
     d.letters.map((l) => [l.seq, esc(l.orgName + ' / ' + l.wsName), esc(l.code), esc(l.reason), esc(l.subject), when(l.at)]),
@@ -158,6 +195,24 @@ function render(s) {
       x.consumers.map((k) => esc(k.name) + ' ' + (k.lag ? tag('suspect', k.lag) : tag('muted', 0))).join('<br>') || '–']));
   $('audit').innerHTML = table(['at', 'org', 'action', 'target', 'by', 'role'],
     s.audit.map((a) => [when(a.at), esc(a.orgName), esc(a.action), esc(a.target), esc(a.by), esc(a.role)]));
+}
+/** A small line chart of [at, value] points as inline SVG (no library): gaps where a value is null. */
+function chart(id, title, points, fmt) {
+  const W = 260, H = 64, P = 4;
+  const vals = points.map((p) => p[1]).filter((v) => v != null);
+  const last = vals.length ? vals[vals.length - 1] : null;
+  const head = '<figure class="chart" id="' + id + '"><figcaption>' + esc(title) + ': <b class="last">' + (last == null ? '–' : esc(fmt(last))) + '</b></figcaption>';
+  if (points.length < 2) return head + '<p class="muted">collecting…</p></figure>';
+  const max = Math.max(...vals, 0) || 1;
+  const t0 = points[0][0], t1 = points[points.length - 1][0] || t0 + 1;
+  const x = (t) => (P + (W - 2 * P) * (t - t0) / Math.max(1, t1 - t0)).toFixed(1);
+  const y = (v) => (H - P - (H - 2 * P) * v / max).toFixed(1);
+  let d = '', pen = false;
+  for (const [t, v] of points) { if (v == null) { pen = false; continue; } d += (pen ? 'L' : 'M') + x(t) + ' ' + y(v); pen = true; }
+  return head + '<svg viewBox="0 0 ' + W + ' ' + H + '" width="' + W + '" height="' + H + '" role="img" aria-label="' + esc(title) + '">' +
+    '<line x1="' + P + '" y1="' + (H - P) + '" x2="' + (W - P) + '" y2="' + (H - P) + '" stroke="#ccc"/>' +
+    '<path d="' + d + '" fill="none" stroke="#4c8bf5" stroke-width="1.5"/></svg>' +
+    '<div class="muted axis">max ' + esc(fmt(max)) + ' · ' + when(t0) + ' – ' + when(t1) + '</div></figure>';
 }
 function showDetail(html) { const d = $('detail'); d.innerHTML = html; d.style.display = 'block'; d.scrollIntoView({ block: 'nearest' }); }
 async function openTask(id) {

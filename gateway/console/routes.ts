@@ -36,6 +36,9 @@ import { memberViewer, operatorViewer, type ConsoleViewer } from './identity.js'
 import { namesOf } from './names.js';
 import { overview, type ConsoleDeps } from './overview.js';
 import { CONSOLE_LOGIN_PAGE, CONSOLE_PAGE, CONSOLE_REFUSED_PAGE } from './page.js';
+import { ConsoleSeries, DEFAULT_SERIES_MS } from './series.js';
+import { sampleSeries } from './seriesSample.js';
+import { SessionIndex } from './sessionIndex.js';
 import { TaskIndex } from './taskIndex.js';
 
 export const CONSOLE_COOKIE = 'moe_console';
@@ -47,7 +50,11 @@ export interface ConsoleOptions {
   readonly operatorToken: string | null;
   /** emails of the users who are platform operators */
   readonly operators: ReadonlySet<string>;
+  /** ids of the API keys that carry the platform-operator role (`MOE_OPERATOR_KEYS`) */
+  readonly operatorKeys?: ReadonlySet<string>;
   readonly cluster: ClusterSource;
+  /** how often the charts are sampled (series.ts; default MOE_CONSOLE_SERIES_MS, else 10 s) */
+  readonly seriesIntervalMs?: number;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -87,7 +94,12 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     usage: ctx.usage,
     names,
     cluster: o.cluster,
+    series: new ConsoleSeries(
+      () => sampleSeries(o.cluster, ctx.usage, ctx.tenancy),
+      o.seriesIntervalMs ?? DEFAULT_SERIES_MS,
+    ),
     tasks: new TaskIndex(ctx.bus),
+    sessions: new SessionIndex(ctx.bus),
     letters: new DeadLetterDesk(ctx.bus),
   };
 
@@ -100,6 +112,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     const email = ctx.tenancy.users.get(p.userId)?.email.toLowerCase();
     if (p.kind === 'user' && email !== undefined && o.operators.has(email))
       return operatorViewer(ctx.tenancy, email, p.userId);
+    if (p.kind === 'apikey' && o.operatorKeys?.has(p.keyId))
+      return operatorViewer(ctx.tenancy, `API key ${p.keyId} (operator)`, p.userId);
     return memberViewer(p, ctx.access, ctx.tenancy);
   };
   const viewer = (req: FastifyRequest): ConsoleViewer => {
@@ -126,6 +140,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
 
   return async (app) => {
     app.decorateRequest('consoleViewer', null);
+    deps.series.start();
+    app.addHook('onClose', async () => deps.series.stop());
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       const url = req.routeOptions.url ?? '';
       if (openPaths.has(url)) return;
@@ -207,7 +223,9 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
       async (req) => {
         const v = viewer(req);
         const addr = locateTask(v, req.params.id);
-        const d = await deps.tasks.detail(addr);
+        // a mixture-of-experts task is a coordinator actor under the same id
+        const d =
+          (await deps.tasks.detail(addr)) ?? (await deps.tasks.detail({ ...addr, kind: 'coordinator' }));
         if (!d) throw errors.NOT_FOUND(`task ${req.params.id}`);
         return {
           ...d,

@@ -15,6 +15,10 @@ export type TaskPhase = 'running' | 'waiting' | 'done' | 'failed';
 
 export interface TaskRow {
   readonly id: string;
+  /** `agent`, or `coordinator` (a mixture-of-experts task) */
+  readonly kind: string;
+  /** what people call it: the start of its prompt */
+  readonly title: string;
   readonly org: string;
   readonly ws: string;
   readonly project: string | null;
@@ -49,7 +53,17 @@ export interface TaskDetail extends TaskRow {
 /** How many tasks a workspace lists at most (the newest). */
 export const TASKS_PER_WORKSPACE = 100;
 
-function phaseOf(r: SeqRecord): TaskPhase {
+/** How much of a prompt names a task. */
+export const TITLE_CHARS = 60;
+
+function titleOf(first: SeqRecord | undefined): string {
+  const prompt = (first?.rec.cmd.data as { prompt?: unknown } | undefined)?.prompt;
+  if (typeof prompt !== 'string') return '';
+  const line = prompt.replace(/\s+/g, ' ').trim();
+  return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS - 1)}…` : line;
+}
+
+export function phaseOf(r: SeqRecord): TaskPhase {
   if (r.rec.status === 'error') return 'failed';
   if (r.rec.status === 'done') return findEvent(r.rec.events, 'task.failed') ? 'failed' : 'done';
   return isAwaitingApproval(r.rec.state) ? 'waiting' : 'running';
@@ -94,6 +108,8 @@ export function detailOf(id: string, addr: ActorAddress, records: readonly SeqRe
     { callIds?: string[]; tools?: string[] } | undefined;
   return {
     id,
+    kind: addr.kind,
+    title: titleOf(records[0]),
     org: addr.org,
     ws: addr.ws,
     project: parseTaskId(id)?.project ?? null,
@@ -120,9 +136,9 @@ export class TaskIndex {
 
   constructor(private readonly bus: Bus) {}
 
-  /** The tasks of one workspace, newest first. */
-  async list(org: string, ws: string): Promise<TaskRow[]> {
-    const filter = eventSubject({ org, ws, kind: 'agent', id: '*' });
+  /** The tasks of one workspace (agents, or coordinators), newest first. */
+  async list(org: string, ws: string, kind: 'agent' | 'coordinator' = 'agent'): Promise<TaskRow[]> {
+    const filter = eventSubject({ org, ws, kind, id: '*' });
     const info = await this.bus.jsm.streams.info(STREAMS.events, { subjects_filter: filter });
     const subjects = Object.entries(info.state.subjects ?? {});
     const out: TaskRow[] = [];
@@ -133,7 +149,7 @@ export class TaskIndex {
         continue;
       }
       const id = subject.split('.').pop() ?? '';
-      const addr = { org, ws, kind: 'agent', id };
+      const addr = { org, ws, kind, id };
       const d = detailOf(id, addr, await this.bus.records(addr));
       if (!d) continue;
       const { result: _r, failure: _f, approval: _a, timeline: _t, ...row } = d;

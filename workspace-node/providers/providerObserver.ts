@@ -10,8 +10,13 @@ import type { Usage } from '../../schemas/index.js';
 export type AttemptOutcome = 'ok' | 'error' | 'skipped';
 
 export interface ProviderObserver {
-  /** one attempt at `provider`/`model`; `seconds` is how long it ran (0 when skipped) */
-  attempt(provider: string, model: string, outcome: AttemptOutcome, seconds: number): void;
+  /**
+   * one attempt at `provider`/`model`; `seconds` is how long it ran (0 when skipped); `code` the
+   * classified error of a failed attempt (`MOE_ERR_PROVIDER_RATE_LIMITED`: a 429)
+   */
+  attempt(provider: string, model: string, outcome: AttemptOutcome, seconds: number, code?: string): void;
+  /** a reply served by `provider`/`model`, a target after the first of its profile's chain */
+  fallback?(provider: string, model: string): void;
   /** the tokens a served reply used and what it cost us (µ$) */
   usage(provider: string, model: string, usage: Usage, costMicros: number): void;
 }

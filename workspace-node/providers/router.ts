@@ -169,8 +169,13 @@ export function createRouter(options: RouterOptions): ProviderRouter {
       observer?.attempt(info.provider, info.model, 'ok', took());
       return reply;
     } catch (err) {
-      observer?.attempt(info.provider, info.model, 'error', took());
-      throw providerFailure(err, { provider: info.provider, model: info.model, signal: controller.signal });
+      const failure = providerFailure(err, {
+        provider: info.provider,
+        model: info.model,
+        signal: controller.signal,
+      });
+      observer?.attempt(info.provider, info.model, 'error', took(), failure.code);
+      throw failure;
     } finally {
       clearTimeout(timer);
       call.signal?.removeEventListener('abort', onCallerAbort);
@@ -184,7 +189,8 @@ export function createRouter(options: RouterOptions): ProviderRouter {
     const attempts: AttemptRecord[] = [];
     let lastError: MoeError | undefined;
 
-    for (const target of chainOf(profile)) {
+    const chain = chainOf(profile);
+    for (const target of chain) {
       const provider = options.providers.get(target.provider);
       if (!provider) {
         attempts.push({ ...target, attempt: 0, outcome: 'skipped', code: errors.PROVIDER_UNKNOWN.spec.code });
@@ -278,6 +284,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         const costMicros = costOf(reply.usage, price);
         const priceMicros = priceOf(costMicros, markup);
         observer?.usage(target.provider, target.model, reply.usage, costMicros);
+        if (target !== chain[0]) observer?.fallback?.(target.provider, target.model);
         const routed = {
           reply,
           ...target,
