@@ -27,6 +27,7 @@ import { errors } from '../errors.js';
 import { errorResponses, IdParams } from '../httpSchemas.js';
 import type { BookedInvoice } from '../invoiceBook.js';
 import { invoiceCsv } from '../invoiceCsv.js';
+import { budgetStore } from '../budgetStore.js';
 
 const InvoiceIdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 300, pattern: '^[A-Za-z0-9_.-]+$' }) },
@@ -59,6 +60,7 @@ function summary(b: BookedInvoice) {
 export function billingRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access, bus, invoices } = ctx;
   const addrOf = (org: string, ws: string) => ({ org, ws, kind: 'billing', id: BILLING_ACTOR_ID });
+  const budgets = budgetStore(bus.nc);
 
   /** The hosting node's draft of [start, end); null when no node answers (not hosted, or slow). */
   async function soFar(org: string, ws: string, start: number, end: number, plan: string | null) {
@@ -109,8 +111,8 @@ export function billingRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
             lines: draft?.lines ?? null,
           },
           plan: { name: config?.plan ?? draft?.plan.name ?? null, markup: draft?.plan.markup ?? null },
-          // budgets are another part of issue 12 (limits/): null until they are wired here
-          budget: null,
+          // the workspace's budget (routes/budgets.ts): its setting (null: none) and this period's usage
+          budget: await budgets.view({ kind: 'workspace', org: ws.org, id: ws.id }),
           lastInvoices: last.slice(0, 12).map(summary),
           lastProblem: invoices.lastProblemOf(ws.org, ws.id),
         };

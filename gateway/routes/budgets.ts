@@ -10,49 +10,23 @@
  * or project is a 404, like everywhere else.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Kvm, type KV } from '@nats-io/kv';
 import { kvCas } from '../../actors/kernel/index.js';
 import {
   budgetKey,
   BudgetSetting,
-  KV_BUCKETS,
   periodKey,
-  thresholdsOf,
   type BudgetRecord,
   type BudgetScope,
 } from '../../schemas/index.js';
+import { budgetStore, budgetView } from '../budgetStore.js';
 import { principal, type GatewayContext } from '../context.js';
 import { errorResponses, IdParams, OrgParams } from '../httpSchemas.js';
 
-/** What `GET …/budget` answers. */
-export function budgetView(scope: BudgetScope, record: BudgetRecord | undefined, now: number) {
-  const s = record?.setting;
-  const period = s ? periodKey(s.period ?? 'month', now) : null;
-  const current = record && period !== null && record.period === period;
-  return {
-    scope: scope.kind,
-    org: scope.org,
-    id: scope.id,
-    unit: 'micros',
-    budget: s
-      ? { limitMicros: s.limitMicros, period: s.period ?? 'month', thresholds: thresholdsOf(s) }
-      : null,
-    period,
-    usedMicros: current ? record.usedMicros : 0,
-    alerted: current ? [...(record.alerted ?? [])] : [],
-  };
-}
-
 export function budgetRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access } = ctx;
-  let bucket: Promise<KV> | undefined;
-  const kv = () => (bucket ??= new Kvm(ctx.bus.nc).create(KV_BUCKETS.limits, { history: 1 }));
-
-  async function read(scope: BudgetScope) {
-    const e = await (await kv()).get(budgetKey(scope));
-    const record = e && e.operation === 'PUT' ? e.json<BudgetRecord>() : undefined;
-    return budgetView(scope, record, Date.now());
-  }
+  const store = budgetStore(ctx.bus.nc);
+  const kv = store.kv;
+  const read = (scope: BudgetScope) => store.view(scope);
 
   async function write(scope: BudgetScope, setting: BudgetSetting) {
     const now = Date.now();

@@ -64,7 +64,22 @@ describe('billing and invoices over REST', () => {
       { timeoutMs: 30_000, what: 'the billing actor started and the node answering drafts' },
     );
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ period: 'month', timeZone: 'UTC', unit: 'micros', budget: null });
+    expect(r.body).toMatchObject({
+      period: 'month',
+      timeZone: 'UTC',
+      unit: 'micros',
+      budget: { scope: 'workspace', id: ids.ws, budget: null },
+    });
+    // a budget set on the workspace shows in its billing view
+    const put = await call(stack.gw, owner, 'PUT', `/api/workspaces/${ids.ws}/budget`, {
+      limitMicros: 50_000_000,
+    });
+    expect(put.status).toBe(200);
+    const withBudget = await call<BillingView>(stack.gw, owner, 'GET', `/api/workspaces/${ids.ws}/billing`);
+    expect(withBudget.body.budget).toMatchObject({
+      scope: 'workspace',
+      budget: { limitMicros: 50_000_000, period: 'month', thresholds: [50, 80, 100] },
+    });
     // this month so far: the one call of this month, priced with the default plan (standard, 5×)
     expect(r.body.current.totals).toEqual({
       costMicros: 3_000_000,
