@@ -114,6 +114,23 @@ range. Money is exact: the gateway answers integer micro-dollars (µ$), printed 
 
 Errors the gateway answers keep their code (MOE_ERR_NOT_FOUND for a workspace you cannot see); no
 gateway at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
+  invoices: `usage: moe invoices --workspace W [--json] [--gateway URL] [--token T] [--timeout MS]
+       moe invoices --id INV [--csv | --json] [--gateway URL] [--token T] [--timeout MS]
+
+A workspace's invoices, issued by its billing actor once per period (docs/billing.md): the list
+(period, amount due, price, cost, margin, delivery: not_sent, sent, paid or failed), or one invoice
+with its lines. Money is exact: the gateway answers integer micro-dollars (µ$), printed in dollars.
+
+  --workspace W            the invoices of workspace W, newest first (GET /api/workspaces/W/invoices)
+  --id INV                 one invoice, e.g. inv-<org>.<ws>-2026-11 (GET /api/invoices/INV)
+  --csv                    with --id: the invoice's CSV export, as the gateway serves it
+  --json                   print the gateway's answer as JSON (errors too: {"error":{"code","message"}} on stdout)
+  --gateway URL            the gateway (MOE_GATEWAY_URL, default http://127.0.0.1:8080)
+  --token T                bearer token: a login token or an API key (MOE_TOKEN)
+  --timeout MS             how long to wait for the gateway (default 10000)
+
+Errors the gateway answers keep their code (MOE_ERR_NOT_FOUND for an invoice you cannot see); no
+gateway at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
   backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
        moe backup list <org>/<ws> [--json]
        moe backup verify <org>/<ws> [--id ID] [--json]
@@ -204,6 +221,7 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   task        submit a task over NATS (and wait for its result)
   search      full-text search of a workspace's session logs (ranked, filtered)
   usage       usage, cost, price and margin from the gateway (grouped, over a range; --suggestions)
+  invoices    a workspace's invoices, or one invoice with its lines or as CSV, from the gateway
   backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs

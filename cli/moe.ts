@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `usage`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `usage`, `invoices`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -28,6 +28,7 @@ import { reprojectCommand } from './commands/reproject.js';
 import { taskCommand } from './commands/task.js';
 import { searchCommand } from './commands/search.js';
 import { usageCommand } from './commands/usage.js';
+import { invoicesCommand } from './commands/invoices.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
@@ -371,6 +372,31 @@ async function main(argv: string[]): Promise<number> {
           natsUrl: nats(values.nats),
           timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
           bold: process.stdout.isTTY === true,
+        },
+        print,
+      );
+    }
+    case 'invoices': {
+      // a workspace's invoices from the gateway over REST (cli/commands/invoices.ts)
+      const { values } = parse({
+        workspace: { type: 'string' },
+        id: { type: 'string' },
+        csv: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        gateway: { type: 'string' },
+        token: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
+      return invoicesCommand(
+        {
+          ...(typeof values.workspace === 'string' ? { workspace: values.workspace } : {}),
+          ...(typeof values.id === 'string' ? { id: values.id } : {}),
+          csv: Boolean(values.csv),
+          json: Boolean(values.json),
+          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
+          ...(token ? { token } : {}),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
         },
         print,
       );

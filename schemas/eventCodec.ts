@@ -25,6 +25,13 @@ import { BoardEvents, CardEvents } from './boardEvents.js';
 import { BudgetEvents } from './budgets.js';
 import { BillingEvents } from './billingEvents.js';
 
+/**
+ * Kinds whose journal a node service writes without a hosted actor: `budget` (a budget's alerts,
+ * journaled by the limiter: workspace-node/limits/alertJournal.ts). Every other kind of
+ * {@link EVENTS_BY_KIND} is an actor kind the kernel hosts.
+ */
+export const UNHOSTED_EVENT_KINDS: readonly string[] = ['budget'];
+
 /** The events each actor kind emits (the kernel's `command.rejected` can follow any command). */
 export const EVENTS_BY_KIND = {
   session: SessionEvents,

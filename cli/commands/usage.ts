@@ -8,12 +8,13 @@
  * Errors the gateway answers keep their code (MOE_ERR_NOT_FOUND, …); no gateway at the URL is
  * MOE_ERR_GATEWAY_UNREACHABLE.
  */
-import { MoeError, parseSearchTime } from '../../schemas/index.js';
+import { parseSearchTime } from '../../schemas/index.js';
 import { errors } from '../errors.js';
+import { gatewayGet, type GatewayTarget } from '../gatewayClient.js';
 
 export const USAGE_GROUP_BY = ['provider', 'agent', 'project', 'model', 'day'] as const;
 
-export interface UsageArgs {
+export interface UsageArgs extends GatewayTarget {
   org?: string;
   workspace?: string;
   from?: string;
@@ -21,9 +22,6 @@ export interface UsageArgs {
   groupBy?: string;
   suggestions: boolean;
   json: boolean;
-  gatewayUrl: string;
-  token?: string;
-  timeoutMs: number;
 }
 
 interface Totals {
@@ -150,29 +148,7 @@ export function formatSuggestions(a: SuggestionsAnswer): string {
 }
 
 export async function usageCommand(a: UsageArgs, print: (s: string) => void): Promise<number> {
-  const path = usagePath(a);
-  let base: URL;
-  try {
-    base = new URL(a.gatewayUrl);
-  } catch {
-    throw errors.USAGE(`--gateway must be a URL such as http://127.0.0.1:8080, got "${a.gatewayUrl}"`);
-  }
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, base), {
-      headers: a.token ? { authorization: `Bearer ${a.token}` } : {},
-      signal: AbortSignal.timeout(a.timeoutMs),
-    });
-  } catch (err) {
-    throw errors.GATEWAY_UNREACHABLE(`${base.origin}: ${(err as Error).message}`, { cause: err });
-  }
-  const body = (await res.json().catch(() => null)) as
-    (UsageAnswer & SuggestionsAnswer & { error?: { code: string; message: string } }) | null;
-  if (!res.ok || !body) {
-    const e = body?.error;
-    if (e) throw new MoeError({ code: e.code, message: e.message, status: res.status });
-    throw errors.GATEWAY_UNREACHABLE(`${base.origin} answered ${res.status}`);
-  }
+  const body = await gatewayGet<UsageAnswer & SuggestionsAnswer>(a, usagePath(a));
   print(
     a.json
       ? JSON.stringify(body, null, 2)

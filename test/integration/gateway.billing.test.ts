@@ -6,12 +6,14 @@
  * served as JSON and CSV, listed, pushed (`not_sent` without a payment provider), issued once
  * however often it is asked; the current period so far comes from the hosting node.
  */
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastClosedPeriod } from '../../actors/index.js';
 import type { Invoice } from '../../schemas/index.js';
 import { eventually } from '../harness/index.js';
+import { reapAll, runMoe } from './cli.kit.js';
 import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
 
 let stack: Stack;
@@ -42,6 +44,7 @@ beforeAll(async () => {
   db.close();
 }, 90_000);
 afterAll(async () => {
+  await reapAll([]);
   await stack?.stop();
 });
 
@@ -210,6 +213,43 @@ describe('billing and invoices over REST', () => {
     });
     expect(accept.body).toBe(res.body);
   });
+
+  it('moe invoices lists the invoice, shows its lines and exports its CSV from a listening gateway', async () => {
+    await stack.gw.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = stack.gw.app.server.address() as AddressInfo;
+    const env = { MOE_GATEWAY_URL: `http://127.0.0.1:${port}`, MOE_TOKEN: owner.authorization!.slice(7) };
+    // in parallel: each spawn costs seconds on a busy box
+    const [list, one, csv, json, hidden, both] = await Promise.all([
+      runMoe(['invoices', '--workspace', ids.ws], { env }),
+      runMoe(['invoices', '--id', invoiceId()], { env }),
+      runMoe(['invoices', '--id', invoiceId(), '--csv'], { env }),
+      runMoe(['invoices', '--id', invoiceId(), '--json'], { env }),
+      runMoe(['invoices', '--id', 'inv-nope.nope-2020-01'], { env }),
+      runMoe(['invoices', '--workspace', ids.ws, '--id', invoiceId()], { env }),
+    ]);
+    expect(list.code, list.stderr).toBe(0);
+    // the issued month: due $15.074355 (price), cost $3.014871, margin $12.059484
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^${invoiceId().replace(/\./g, '\\.')}\\s+${closed.label}\\s+\\$15\\.074355\\s+\\$15\\.074355\\s+\\$3\\.014871\\s+\\$12\\.059484\\s+\\w+`,
+        'm',
+      ),
+    );
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^total\s.*\$15\.074355\s+\$3\.014871\s+\$12\.059484$/m);
+    expect(csv.code, csv.stderr).toBe(0);
+    const direct = await stack.gw.app.inject({
+      method: 'GET',
+      url: `/api/invoices/${invoiceId()}?format=csv`,
+      headers: owner,
+    });
+    expect(csv.stdout.trimEnd()).toBe(direct.body.trimEnd());
+    expect((JSON.parse(json.stdout) as Invoice).totals.dueMicros).toBe(15_074_355);
+    expect(hidden.code).toBe(1);
+    expect(hidden.stderr).toContain('MOE_ERR_NOT_FOUND');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('MOE_ERR_USAGE');
+  }, 60_000);
 
   it('refuses an open period, an unknown zone and an unknown invoice with typed errors', async () => {
     const open = await call<{ error: { code: string } }>(
