@@ -59,13 +59,15 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
     case 'gateway':
       return {
         // moe.api.*.*.search: GET /api/workspaces/:id/search asks the hosting node (schemas/search.ts);
-        // moe.api.*.*.billing.draft: GET /api/workspaces/:id/billing asks it for the period so far
+        // moe.api.*.*.billing.draft: GET /api/workspaces/:id/billing asks it for the period so far;
+        // moe.webhook.>: the webhook service queues its deliveries (gateway/webhooks/)
         pub: {
           allow: [
             'moe.cmd.>',
             'moe.dlq.>',
             'moe.api.*.*.search',
             'moe.api.*.*.billing.draft',
+            'moe.webhook.>',
             ...PLATFORM_JS,
           ],
         },

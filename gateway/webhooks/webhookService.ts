@@ -43,6 +43,8 @@ import { deliveryKey, WebhookStore, type DeliveryRecord } from './webhookStore.j
 
 export const WEBHOOK_STREAM = 'MOE_WEBHOOKS';
 export const ALERT_FILTER = 'moe.evt.*.*.budget.*';
+/** The subject of one delivery job on {@link WEBHOOK_STREAM}. */
+export const webhookJobSubject = (org: string, endpointId: string) => `moe.webhook.${org}.${endpointId}`;
 const DISPATCH_CONSUMER = 'webhook-dispatch';
 const DELIVER_CONSUMER = 'webhook-deliver';
 /** the event types webhooks carry */
@@ -115,7 +117,7 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
         const existing = await store.delivery(org, ep.id, eventId);
         if (existing) continue;
         const job: Job = { org, endpointId: ep.id, eventId, eventType: event.type, body };
-        await o.js.publish(`moe.webhook.${org}.${ep.id}`, JSON.stringify(job), {
+        await o.js.publish(webhookJobSubject(org, ep.id), JSON.stringify(job), {
           msgID: deliveryKey(org, ep.id, eventId),
         });
         await store.open({
