@@ -100,6 +100,7 @@ export interface Bus {
 /** What a dead-lettered command means for the HTTP caller. */
 function refused(type: string, letter: DeadLetter) {
   const detail = `${type}: ${letter.reason}`;
+  if (letter.code === kernelErrors.ACTOR_STOPPED.spec.code) return errors.ACTOR_STOPPED(detail);
   return letter.code === kernelErrors.UNKNOWN_COMMAND.spec.code ||
     letter.code === kernelErrors.UNKNOWN_KIND.spec.code
     ? errors.NOT_SUPPORTED(detail)

@@ -4,6 +4,7 @@
  * catalogues; a test fails when it drifts).
  */
 import { machineErrors } from '../actors/index.js';
+import { kernelErrors } from '../actors/kernel/errors.js';
 import { defineErrors, SEARCH_ERROR_SPECS } from '../schemas/index.js';
 
 export const errors = defineErrors('gateway', {
@@ -51,6 +52,8 @@ export const errors = defineErrors('gateway', {
     message: 'the runtime refused the command (it was dead-lettered)',
     status: 422,
   },
+  /** a command to an actor its restart policy stopped (dead-lettered; 409 until an operator restarts it) */
+  ACTOR_STOPPED: kernelErrors.ACTOR_STOPPED.spec,
   IDEMPOTENCY_KEY: {
     code: 'MOE_ERR_IDEMPOTENCY_KEY',
     message: 'Idempotency-Key must be 1–200 printable ASCII characters',

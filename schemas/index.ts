@@ -9,6 +9,7 @@ export * from './journalCodec.js';
 export * from './limits.js';
 export * from './tenancy.js';
 export * from './retirement.js';
+export * from './stoppedActors.js';
 export * from './workspaceRegistry.js';
 export {
   NODE_HEARTBEAT_MS,

@@ -28,6 +28,8 @@ export const KV_BUCKETS = {
   workspaces: 'moe_workspaces',
   /** the discovery mark: the MOE_CMD sequence up to which `moe_workspaces` is complete */
   discovery: 'moe_discovery',
+  /** actors a restart policy stopped (schemas/stoppedActors.ts): nodes refuse their commands */
+  stoppedActors: 'moe_stopped_actors',
 } as const;
 
 /** Buckets every process creates at start (the gateway creates its own, with TTLs). */
@@ -38,6 +40,7 @@ export const CORE_KV_BUCKETS = [
   KV_BUCKETS.retired,
   KV_BUCKETS.workspaces,
   KV_BUCKETS.discovery,
+  KV_BUCKETS.stoppedActors,
 ] as const;
 
 /** A token used in a subject: letters, digits, `_` and `-`, 1–64 chars. No dots, no wildcards. */

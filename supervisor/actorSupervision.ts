@@ -10,7 +10,10 @@
  * - `restart`: after the backoff, the failed command is delivered again under a new id
  *   (`<id>#r<n>`, so the kernel's dedupe does not drop it); a command that fails again comes back
  *   here as a new failure;
- * - `stop`: nothing more is tried; the letter stays (redrive it by hand);
+ * - `stop`: nothing more is tried; the letter stays (redrive it by hand). The actor is recorded as
+ *   stopped in KV `moe_stopped_actors` (stoppedActorStore.ts): the workspace-nodes refuse its later
+ *   commands (dead letters with MOE_ERR_ACTOR_STOPPED, which are not failures and are not counted
+ *   here) until an operator restarts it from the console;
  * - `escalate`: as stop, and an `actor.escalated` event is published on
  *   `moe.ops.escalated.<org>.<ws>` (for the console and the gateway, which route it to the org's
  *   admins or a coordinator) and POSTed as JSON to `MOE_ESCALATION_WEBHOOK_URL` when set (the
@@ -23,7 +26,7 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { publishCommand } from '../actors/kernel/index.js';
+import { kernelErrors, publishCommand } from '../actors/kernel/index.js';
 import {
   addressKey,
   parseActorSubject,
@@ -34,6 +37,7 @@ import {
 } from '../schemas/index.js';
 import type { SupervisorProcessMetrics } from './processMetrics.js';
 import { memoryRestartHistory, type RestartHistoryStore } from './restartHistory.js';
+import { memoryStoppedActors, type StoppedActorStore } from './stoppedActorStore.js';
 import {
   decide,
   policyOf,
@@ -79,7 +83,14 @@ export interface ActorSupervisionOptions {
   readonly webhookUrl?: string;
   /** where the restart history is kept (supervisor: KV; default: this process's memory) */
   readonly history?: RestartHistoryStore;
+  /** where stopped actors are recorded (supervisor: KV; default: this process's memory) */
+  readonly stopped?: StoppedActorStore;
+  /** who decided, in the stop records (the supervisor's id) */
+  readonly decidedBy?: string;
 }
+
+/** The code of a command refused because its actor is stopped: not a new failure of the actor. */
+const ACTOR_STOPPED = kernelErrors.ACTOR_STOPPED.spec.code;
 
 interface Letter {
   readonly subject: string;
@@ -101,6 +112,7 @@ function commandOf(payload: string): CommandEnvelope | null {
 export class ActorSupervision {
   /** actor key → when it was restarted (epoch ms), pruned to each policy's window */
   private readonly restarts: RestartHistoryStore;
+  private readonly stopped: StoppedActorStore;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopConsuming: (() => void) | undefined;
   private done: Promise<void> | undefined;
@@ -109,6 +121,7 @@ export class ActorSupervision {
 
   constructor(private readonly o: ActorSupervisionOptions) {
     this.restarts = o.history ?? memoryRestartHistory();
+    this.stopped = o.stopped ?? memoryStoppedActors();
   }
 
   async start(): Promise<void> {
@@ -136,7 +149,7 @@ export class ActorSupervision {
   async onLetter(letter: Letter): Promise<Decision | null> {
     if (!this.o.isLeader()) return null;
     const actor = typeof letter.subject === 'string' ? parseActorSubject(letter.subject) : null;
-    if (!actor || actor.ws === TENANCY_WS) return null;
+    if (!actor || actor.ws === TENANCY_WS || letter.code === ACTOR_STOPPED) return null;
     const key = addressKey(actor);
     const policy = policyOf(this.o.policies, actor.kind);
     const now = this.o.now();
@@ -172,6 +185,15 @@ export class ActorSupervision {
       );
       return decision;
     }
+    await this.stopped.put(key, {
+      code: letter.code,
+      reason: letter.reason,
+      commandId: command?.id ?? null,
+      restarts: decision.restarts,
+      at: now,
+      decidedBy: this.o.decidedBy ?? 'supervisor',
+      action: decision.action,
+    });
     if (decision.action === 'stop') {
       this.o.log.warn(
         { actor: key, code: letter.code, restarts: decision.restarts },

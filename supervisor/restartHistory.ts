@@ -6,9 +6,10 @@
  * leader stopped: a failover never grants an actor a fresh set of restarts.
  */
 import type { KV } from '@nats-io/kv';
-import { SUPERVISOR_KEY_PREFIX } from './membership.js';
+import { RESTART_HISTORY_KEY_PREFIX } from '../schemas/index.js';
 
-export const RESTARTS_KEY_PREFIX = `${SUPERVISOR_KEY_PREFIX}restarts.`;
+/** `_supervisor.restarts.` (membership.ts skips the `_supervisor.` keys) */
+export const RESTARTS_KEY_PREFIX = RESTART_HISTORY_KEY_PREFIX;
 
 export interface RestartHistoryStore {
   /** the restart times of an actor (epoch ms); empty when none */

@@ -12,6 +12,7 @@ import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '..
 import { createSupervisorMetrics } from './processMetrics.js';
 import { ActorSupervision } from './actorSupervision.js';
 import { kvRestartHistory } from './restartHistory.js';
+import { kvStoppedActors } from './stoppedActorStore.js';
 import { restartPoliciesFromEnv, type RestartPolicies } from './restartPolicy.js';
 import { KV_BUCKETS, NODE_HEARTBEAT_MS } from '../schemas/index.js';
 import { buildDashboard } from './dashboard.js';
@@ -210,6 +211,8 @@ export async function startSupervisor(o: SupervisorOptions = {}): Promise<Superv
     js: jetstream(nc),
     policies: restartPolicies,
     history: kvRestartHistory(nodesKv),
+    stopped: kvStoppedActors(await kvm.open(KV_BUCKETS.stoppedActors)),
+    decidedBy: id,
     isLeader: () => leadership.isLeader && !stopped,
     now,
     log,

@@ -60,6 +60,7 @@ import { readiness, type Readiness } from './readiness.js';
 import type { Tool } from './tools/index.js';
 import { restoreOnTakeover } from './restoreOnTakeover.js';
 import { retirementOf, tearDown, watchRetirements, type RetirementDeps } from './retirement.js';
+import { openStoppedActors } from './stoppedActors.js';
 import { WorkspaceHost, workspaceDir } from './workspaceHost.js';
 import type { LeaseEvent } from './workspaceDb.js';
 import { TenancyMirror } from './tenancyMirror.js';
@@ -193,6 +194,8 @@ async function startLocked(
   const placementKv: KV = await kvm.open(KV_BUCKETS.placement);
   const nodesKv: KV = await kvm.open(KV_BUCKETS.nodes);
   const retiredKv: KV = await kvm.open(KV_BUCKETS.retired);
+  // actors a restart policy stopped: read before anything is hosted, then watched (stoppedActors.ts)
+  const stoppedActors = await openStoppedActors(await kvm.open(KV_BUCKETS.stoppedActors), log);
   const workspaceRegistry = new WorkspaceRegistry(
     await kvm.open(KV_BUCKETS.workspaces),
     await kvm.open(KV_BUCKETS.discovery),
@@ -389,6 +392,7 @@ async function startLocked(
       const h = new WorkspaceHost({
         org,
         ws,
+        stoppedWhy: (actor) => stoppedActors.why(actor),
         dataDir: config.dataDir,
         ...(config.filesRoot !== undefined ? { filesRoot: config.filesRoot } : {}),
         filesReady: restored.files,
@@ -647,6 +651,7 @@ async function startLocked(
       stopLeaseWatch();
       const discoveryStopped = discovery.stop();
       stopRetirements();
+      stoppedActors.stop();
       badSubjects.stop();
       await Promise.all(retiring.values());
       await Promise.all(handingOver.values());

@@ -51,6 +51,8 @@ import { ArtifactStore, artifactRecorder } from './artifacts/index.js';
 export interface WorkspaceHostOptions {
   readonly org: string;
   readonly ws: string;
+  /** why an actor was stopped by its restart policy (stoppedActors.ts): its commands are refused */
+  readonly stoppedWhy?: (actor: string) => string | undefined;
   readonly dataDir: string;
   /** MOE_FILES_ROOT: files at `<filesRoot>/<org>/<ws>/files` instead of under the data dir */
   readonly filesRoot?: string;
@@ -196,6 +198,7 @@ export class WorkspaceHost {
       onEntry: (line) => this.projections.push(line),
       ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
       ...(o.observer ? { observer: o.observer } : {}),
+      ...(o.stoppedWhy ? { stoppedWhy: o.stoppedWhy } : {}),
     });
   }
 

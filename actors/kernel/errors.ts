@@ -35,6 +35,12 @@ export const kernelErrors = defineErrors('kernel', {
     message: 'tenancy actors live only in the _tenancy workspace',
     status: 400,
   },
+  ACTOR_STOPPED: {
+    code: 'MOE_ERR_ACTOR_STOPPED',
+    message:
+      'the actor was stopped by its restart policy; an operator restart (console) lets it run again, then redrive the letter',
+    status: 409,
+  },
   // turns and the journal
   TURN_TOO_LARGE: {
     code: 'MOE_ERR_TURN_TOO_LARGE',

@@ -125,6 +125,11 @@ export interface WorkspaceKernelOptions {
   readonly soleReader?: boolean;
   /** the process's metrics: told of each durable entry, dead letter, effect and fsync (kernelObserver.ts) */
   readonly observer?: KernelObserver;
+  /**
+   * Why actor `<org>.<ws>.<kind>.<id>` was stopped by its restart policy (undefined: it was not):
+   * its commands are dead-lettered with MOE_ERR_ACTOR_STOPPED, before any turn (stoppedActors.ts).
+   */
+  readonly stoppedWhy?: (actor: string) => string | undefined;
 }
 
 export interface KernelStats {
@@ -397,6 +402,10 @@ export class WorkspaceKernel {
   private dispatch(msg: JsMsg): void {
     const address = parseActorSubject(msg.subject);
     if (!address) return void this.refuse(msg, errors.BAD_SUBJECT(msg.subject));
+    // an actor its restart policy stopped takes nothing until an operator restarts it: every command
+    // is dead-lettered (acked), so the supervisor sees no new failure and the letter can be redriven
+    const stopped = this.o.stoppedWhy?.(addressKey(address));
+    if (stopped !== undefined) return void this.refuse(msg, errors.ACTOR_STOPPED(stopped));
     const kind = this.o.registry.get(address.kind);
     if (!kind) return void this.refuse(msg, errors.UNKNOWN_KIND(address.kind));
     if (address.ws !== TENANCY_WS && kind.kind in TENANCY_COMMANDS_BY_KIND)

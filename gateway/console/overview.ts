@@ -1,6 +1,6 @@
 /**
  * Everything one console page shows, for one viewer, with names: nodes and workspaces (from the
- * supervisor, narrowed to the viewer's orgs), tasks by phase, costs, dead letters, streams
+ * supervisor, narrowed to the viewer's orgs), stopped actors, tasks by phase, costs, dead letters, streams
  * (operators only) and the audit log. The same document feeds `GET /console/api/overview` and
  * each message of the live stream (`/console/api/events`).
  */
@@ -20,6 +20,7 @@ import type { ConsoleViewer } from './identity.js';
 import { splitPlacementKey, type Names } from './names.js';
 import { streamStats, type StreamStat } from './streamStats.js';
 import type { SessionIndex, SessionRow } from './sessionIndex.js';
+import type { StoppedActorDesk } from './stoppedActors.js';
 import type { TaskIndex, TaskRow } from './taskIndex.js';
 import { sessionState, workspaceActors, type WorkspaceActors } from './workspaceActors.js';
 
@@ -33,6 +34,7 @@ export interface ConsoleDeps {
   readonly series: ConsoleSeries;
   readonly sessions: SessionIndex;
   readonly letters: DeadLetterDesk;
+  readonly stopped: StoppedActorDesk;
 }
 
 const named = (names: Names, org: string, ws: string) => ({
@@ -145,6 +147,11 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       canAct: viewer.may(l.org, 'admin'),
     })),
   };
+  const stoppedActors = (await d.stopped.list(sees)).map((a) => ({
+    ...a,
+    ...named(names, a.org, a.ws),
+    canRestart: viewer.may(a.org, 'admin'),
+  }));
   const costs: Costs = costsOf(d.usage, d.tenancy, names, orgs, now);
   const charts = d.series.charts(orgs, viewer.operator);
   const providers: ProviderRow[] | null =
@@ -172,6 +179,8 @@ export async function overview(d: ConsoleDeps, viewer: ConsoleViewer, now = Date
       : { ok: false as const, why: cluster.why },
     nodes,
     workspaces: withActors,
+    /** actors a restart policy stopped (their commands are dead-lettered until restarted) */
+    stoppedActors,
     sessions: sessions.slice(0, 100),
     tasks: {
       running: tasks.filter((t) => t.phase === 'running'),

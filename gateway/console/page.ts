@@ -147,6 +147,10 @@ function render(s) {
       w.actors ? '<span class="sessions">' + w.actors.sessions.open + ' open' + (w.actors.sessions.expired ? ', ' + tag('expired', w.actors.sessions.expired + ' expired') : '') + '</span>' : '–',
       phases(w.actors && w.actors.agents, 'agents'), phases(w.actors && w.actors.coordinators, 'coordinators')]),
     s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"')) +
+    '<h3 id="stopped-h">Stopped actors</h3>' + table(['actor', 'org / workspace', 'decided', 'failure', '#restarts', 'at', ''],
+      s.stoppedActors.map((a) => [esc(a.kind + ' ' + a.id), esc(a.orgName + ' / ' + a.wsName), tag('failed', a.action), esc(a.code + ': ' + a.reason),
+        a.restarts, when(a.at), a.canRestart ? '<button data-act="restart" data-actor="' + esc(a.actor) + '">Restart</button>' : tag('muted', 'admin needed')]),
+      s.stoppedActors.map((a) => ' data-stopped="' + esc(a.actor) + '"')) +
     '<h3>Sessions</h3>' + table(['session', 'user', 'org / workspace', 'state', 'lease left'], s.sessions.map((x) => {
       const left = x.expiresAt == null ? null : x.expiresAt - s.at;
       const state = x.state;
@@ -243,7 +247,9 @@ document.addEventListener('click', async (e) => {
   try {
     if (b) {
       b.disabled = true;
-      if (b.dataset.id) { await act('/console/api/tasks/' + encodeURIComponent(b.dataset.id) + '/' + b.dataset.act); await openTask(b.dataset.id); }
+      if (b.dataset.actor) { await act('/console/api/actors/' + encodeURIComponent(b.dataset.actor) + '/restart');
+        showDetail('<p id="done">' + esc(b.dataset.actor) + ' restarted: its next command runs a turn (redrive the letters refused while it was stopped)</p>'); }
+      else if (b.dataset.id) { await act('/console/api/tasks/' + encodeURIComponent(b.dataset.id) + '/' + b.dataset.act); await openTask(b.dataset.id); }
       else { const r = await act('/console/api/dead-letters/' + b.dataset.seq + '/' + b.dataset.act);
         showDetail('<p id="done">dead letter ' + r.seq + ' ' + (r.redriven ? 'redriven (command sequence ' + r.commandSeq + ')' : 'discarded') + '</p>'); }
       return;

@@ -17,6 +17,8 @@
  *   POST /console/api/tasks/:id/deny
  *   GET  /console/api/dead-letters/:seq   one dead letter (reason, payload excerpt, headers)
  *   POST /console/api/dead-letters/:seq/redrive | /discard   (admin)
+ *   POST /console/api/actors/:actor/restart  restart an actor its restart policy stopped (admin;
+ *                                         `:actor` is `<org>.<ws>.<kind>.<id>`, stoppedActors.ts)
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -39,6 +41,7 @@ import { CONSOLE_LOGIN_PAGE, CONSOLE_PAGE, CONSOLE_REFUSED_PAGE } from './page.j
 import { ConsoleSeries, DEFAULT_SERIES_MS } from './series.js';
 import { sampleSeries } from './seriesSample.js';
 import { SessionIndex } from './sessionIndex.js';
+import { StoppedActorDesk } from './stoppedActors.js';
 import { TaskIndex } from './taskIndex.js';
 
 export const CONSOLE_COOKIE = 'moe_console';
@@ -78,6 +81,10 @@ function headerCredential(req: FastifyRequest): string | null {
 }
 
 const SeqParams = Type.Object({ seq: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const ActorParams = Type.Object(
+  { actor: Type.String({ minLength: 7, maxLength: 300 }) },
+  { additionalProperties: false },
+);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -101,6 +108,7 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     tasks: new TaskIndex(ctx.bus),
     sessions: new SessionIndex(ctx.bus),
     letters: new DeadLetterDesk(ctx.bus),
+    stopped: new StoppedActorDesk(ctx.bus.nc),
   };
 
   /** The viewer behind a credential; throws 401 when there is none or it is not valid. */
@@ -303,5 +311,19 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
         },
       );
     }
+
+    app.post(
+      '/console/api/actors/:actor/restart',
+      { config: publicRoute, schema: { hide: true, params: ActorParams } },
+      async (req) => {
+        requireHeader(req);
+        const v = viewer(req);
+        const a = await deps.stopped.get(req.params.actor, (org) => v.role(org) !== undefined);
+        requireRole(v, a.org, 'admin', `stopped actor ${a.actor}`);
+        await audit(ctx.bus, v, a.org, 'actor.restart', a.actor, `${a.action}: ${a.code}: ${a.reason}`);
+        await deps.stopped.restart(a);
+        return { actor: a.actor, restarted: true };
+      },
+    );
   };
 }
