@@ -2,6 +2,7 @@
  * What every route family shares: the bus to the runtime, the tenancy projection and access checks,
  * and helpers to send a tenancy command and wait for its journaled outcome.
  */
+import type { PlatformOperators } from './platformOperators.js';
 import type { KV } from '@nats-io/kv';
 import type { FastifyRequest } from 'fastify';
 import type { JournalRecord } from '../schemas/index.js';
@@ -30,6 +31,8 @@ export interface GatewayContext {
   /** every workspace's invoices and billing configuration, folded from the billing actors' journals */
   readonly invoices: InvoiceBook;
   readonly access: Access;
+  /** who is a platform operator besides the operator token (platformOperators.ts) */
+  readonly operators: PlatformOperators;
   /** where each workspace's provisioning stands (its first backup), folded from the journal */
   readonly provisioning: ProvisioningProjection;
   readonly metrics: GatewayMetrics;

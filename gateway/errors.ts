@@ -52,6 +52,11 @@ export const errors = defineErrors('gateway', {
     message: 'the runtime refused the command (it was dead-lettered)',
     status: 422,
   },
+  OPERATOR_ROLE_REQUIRED: {
+    code: 'MOE_ERR_OPERATOR_ROLE_REQUIRED',
+    message: 'only a platform operator may create an API key with the platform-operator role',
+    status: 403,
+  },
   /** a command to an actor its restart policy stopped (dead-lettered; 409 until an operator restarts it) */
   ACTOR_STOPPED: kernelErrors.ACTOR_STOPPED.spec,
   IDEMPOTENCY_KEY: {

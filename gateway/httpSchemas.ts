@@ -58,8 +58,10 @@ export const AddMemberBody = Type.Object({ email: Email, role: OrgRole }, strict
 export const RoleBody = Type.Object({ role: OrgRole }, strict);
 export const CreateTeamBody = Type.Object({ name: Name }, strict);
 export const TeamMemberBody = Type.Object({ user: Token }, strict);
+/** the role a new API key may be given: an org role, or `platform-operator` (operators only) */
+export const ApiKeyRole = Type.Union([OrgRole, Type.Literal('platform-operator')]);
 export const CreateApiKeyBody = Type.Object(
-  { name: Name, role: Type.Optional(OrgRole), project: Type.Optional(Token) },
+  { name: Name, role: Type.Optional(ApiKeyRole), project: Type.Optional(Token) },
   strict,
 );
 export const CreateWorkspaceBody = Type.Object(

@@ -81,6 +81,8 @@ export interface ApiKeyView {
   createdAt: number;
   lastUsedAt: number | null;
   revoked: boolean;
+  /** a platform operator's key (platformOperators.ts) */
+  platformOperator: boolean;
 }
 
 type Waiter = { resolve: (rec: JournalRecord) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
@@ -310,6 +312,7 @@ export class TenancyProjection {
           createdAt: e.createdAt,
           lastUsedAt: null,
           revoked: false,
+          platformOperator: e.platformOperator === true,
         });
         return;
       case 'apikey.used': {

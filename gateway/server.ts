@@ -253,6 +253,10 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     boards,
     invoices,
     access: new Access(tenancy),
+    operators: {
+      emails: operatorEmails(opts.operators?.join(',') ?? process.env.MOE_OPERATORS),
+      keyIds: operatorKeyIds(opts.operatorKeys?.join(',') ?? process.env.MOE_OPERATOR_KEYS),
+    },
     provisioning,
     metrics,
     revocations,
@@ -378,8 +382,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   await app.register(
     consoleRoutes(ctx, {
       operatorToken: operatorToken || null,
-      operators: operatorEmails(opts.operators?.join(',') ?? process.env.MOE_OPERATORS),
-      operatorKeys: operatorKeyIds(opts.operatorKeys?.join(',') ?? process.env.MOE_OPERATOR_KEYS),
+      operators: ctx.operators.emails,
+      operatorKeys: ctx.operators.keyIds,
       cluster: supervisorSource(
         opts.supervisorUrl ?? process.env.MOE_SUPERVISOR_URL ?? null,
         operatorToken || null,

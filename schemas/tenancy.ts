@@ -127,6 +127,8 @@ export const ApiKeyCommands = {
     role: OrgRole,
     project: Type.Optional(Id),
     createdBy: Id,
+    /** a platform operator's key (granted only by an operator, gateway/platformOperators.ts) */
+    platformOperator: Type.Optional(Type.Boolean()),
   }),
   'apikey.touch': obj({}),
   'apikey.revoke': obj({}),

@@ -83,6 +83,8 @@ export const ApiKeyEvents = {
       project: Type.Union([Id, Type.Null()]),
       createdBy: Id,
       createdAt: EpochMs,
+      /** true: a platform operator's key (absent: not one) */
+      platformOperator: Type.Optional(Type.Boolean()),
     },
     'an API key exists (only the sha256 of its secret)',
   ),

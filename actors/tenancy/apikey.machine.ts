@@ -16,6 +16,8 @@ export interface ApiKeyContext {
   createdBy: string;
   createdAt: number;
   lastUsedAt: number | null;
+  /** a platform operator's key */
+  platformOperator: boolean;
 }
 
 type ApiKeyEvent = CommandEvents<typeof ApiKeyCommands>;
@@ -34,6 +36,7 @@ export const apikeyMachine = setup({
     createdBy: '',
     createdAt: 0,
     lastUsedAt: null,
+    platformOperator: false,
   },
   states: {
     new: {
@@ -48,6 +51,7 @@ export const apikeyMachine = setup({
               project: event.data.project ?? null,
               createdBy: event.data.createdBy,
               createdAt: event.at,
+              platformOperator: event.data.platformOperator === true,
             })),
             {
               type: 'emit',
@@ -59,6 +63,7 @@ export const apikeyMachine = setup({
                 project: context.project,
                 createdBy: context.createdBy,
                 createdAt: context.createdAt,
+                ...(context.platformOperator ? { platformOperator: true } : {}),
               }),
             },
           ],

@@ -4,8 +4,9 @@
  * - the **operator token** (`MOE_OPERATOR_TOKEN`, for standalone use): a platform operator;
  * - a **user** (a JWT from `/auth/login`) whose email is in the platform-operator list
  *   (`MOE_OPERATORS`): a platform operator too;
- * - an **API key** whose id is in the operator-key list (`MOE_OPERATOR_KEYS`): a platform
- *   operator, for scripts and monitoring (revoking the key ends it, as for any key);
+ * - an **API key** whose id is in the operator-key list (`MOE_OPERATOR_KEYS`, the bootstrap), or
+ *   that was created with the `platform-operator` role by an operator (../platformOperators.ts):
+ *   a platform operator, for scripts and monitoring (revoking the key ends it, as for any key);
  * - any other user or API key: an org member, who sees only the orgs it belongs to, with its role
  *   there (an API key's role is capped as everywhere else, access.ts).
  *

@@ -29,6 +29,7 @@ import { authenticator } from '../authenticate.js';
 import { rejection } from '../bus.js';
 import { newCommandId, type GatewayContext } from '../context.js';
 import { parseTaskId } from '../crypto.js';
+import { isPlatformOperator } from '../platformOperators.js';
 import { errors } from '../errors.js';
 import { ApprovalBody, IdParams } from '../httpSchemas.js';
 import { audit } from './audit.js';
@@ -95,6 +96,7 @@ declare module 'fastify' {
 export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPluginAsyncTypebox {
   const authenticate = authenticator(ctx);
   const names = namesOf(ctx.tenancy);
+  const operators = { emails: o.operators, keyIds: o.operatorKeys ?? new Set<string>() };
   const deps: ConsoleDeps = {
     bus: ctx.bus,
     tenancy: ctx.tenancy,
@@ -120,7 +122,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     const email = ctx.tenancy.users.get(p.userId)?.email.toLowerCase();
     if (p.kind === 'user' && email !== undefined && o.operators.has(email))
       return operatorViewer(ctx.tenancy, email, p.userId);
-    if (p.kind === 'apikey' && o.operatorKeys?.has(p.keyId))
+    // an operator API key: listed in MOE_OPERATOR_KEYS, or created with the platform-operator role
+    if (p.kind === 'apikey' && isPlatformOperator(operators, ctx.tenancy, p))
       return operatorViewer(ctx.tenancy, `API key ${p.keyId} (operator)`, p.userId);
     return memberViewer(p, ctx.access, ctx.tenancy);
   };

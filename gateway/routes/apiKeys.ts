@@ -1,7 +1,10 @@
 /**
  * API keys of an org: create (the secret is returned once; only its sha256 is journaled), list
  * (with last-used time, never the secret), revoke. Admins manage keys; a key's role is capped at
- * its creator's role, and a project-scoped key must name a project of the same org. With an
+ * its creator's role, and a project-scoped key must name a project of the same org. The role
+ * `platform-operator` may be granted only by a platform operator (platformOperators.ts; else 403
+ * MOE_ERR_OPERATOR_ROLE_REQUIRED): such a key is an org admin in its org and a platform operator
+ * in the console, with no env config; revoking it ends both. With an
  * Idempotency-Key a retry creates no second key; since the secret exists only in the first answer,
  * the retry answers the same key with `key: null` (revoke it and create another if it was lost).
  */
@@ -11,6 +14,7 @@ import { principal, type GatewayContext } from '../context.js';
 import { requireTenant } from '../requestOrg.js';
 import { newApiKey } from '../crypto.js';
 import { errors } from '../errors.js';
+import { isPlatformOperator } from '../platformOperators.js';
 import { creation } from '../idempotency.js';
 import { CreateApiKeyBody, errorResponses, IdParams, OrgParams } from '../httpSchemas.js';
 import type { ApiKeyView } from '../projection.js';
@@ -21,7 +25,7 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
     id: k.id,
     org: k.org,
     name: k.name,
-    role: k.role,
+    role: k.platformOperator ? ('platform-operator' as const) : k.role,
     project: k.project,
     createdBy: k.createdBy,
     createdAt: k.createdAt,
@@ -37,13 +41,20 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           tags: ['api keys'],
           params: OrgParams,
           body: CreateApiKeyBody,
-          response: errorResponses(403, 404),
+          response: errorResponses(400, 403, 404),
         },
       },
       async (req, reply) => {
         const p = principal(req);
         const { org, role: myRole } = requireTenant(req, access, 'admin');
-        const role = req.body.role ?? 'member';
+        const asked = req.body.role ?? 'member';
+        const platformOperator = asked === 'platform-operator';
+        if (platformOperator && !isPlatformOperator(ctx.operators, tenancy, p))
+          throw errors.OPERATOR_ROLE_REQUIRED('you are not a platform operator');
+        if (platformOperator && req.body.project !== undefined)
+          throw errors.VALIDATION('a platform-operator key cannot be scoped to a project');
+        // an operator's key is an admin of its org (the route already requires the creator to be one)
+        const role = platformOperator ? 'admin' : asked;
         if (!atLeast(myRole, role))
           throw errors.FORBIDDEN('a key cannot have a higher role than its creator');
         const project = req.body.project;
@@ -57,7 +68,14 @@ export function apiKeyRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
           'apikey',
           id,
           'apikey.create',
-          { name: req.body.name, hash, role, ...(project ? { project } : {}), createdBy: p.userId },
+          {
+            name: req.body.name,
+            hash,
+            role,
+            ...(project ? { project } : {}),
+            createdBy: p.userId,
+            ...(platformOperator ? { platformOperator: true } : {}),
+          },
           c.cmd(1),
         );
         const created = tenancy.apiKeys.get(id);
