@@ -41,6 +41,7 @@ import { overview, type ConsoleDeps } from './overview.js';
 import { CONSOLE_LOGIN_PAGE, CONSOLE_PAGE, CONSOLE_REFUSED_PAGE } from './page.js';
 import { ConsoleSeries, DEFAULT_SERIES_MS } from './series.js';
 import { sampleSeries } from './seriesSample.js';
+import { openSeriesStore, seriesMaxAgeFromEnv } from './seriesStore.js';
 import { SessionIndex } from './sessionIndex.js';
 import { StoppedActorDesk } from './stoppedActors.js';
 import { TaskIndex } from './taskIndex.js';
@@ -59,6 +60,8 @@ export interface ConsoleOptions {
   readonly cluster: ClusterSource;
   /** how often the charts are sampled (series.ts; default MOE_CONSOLE_SERIES_MS, else 10 s) */
   readonly seriesIntervalMs?: number;
+  /** how long chart samples are kept in MOE_CONSOLE_SERIES (seriesStore.ts; default MOE_CONSOLE_SERIES_MAX_AGE_MS, else 24 h) */
+  readonly seriesMaxAgeMs?: number;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -97,6 +100,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
   const authenticate = authenticator(ctx);
   const names = namesOf(ctx.tenancy);
   const operators = { emails: o.operators, keyIds: o.operatorKeys ?? new Set<string>() };
+  /** a chart sample not stored or read back: logged once the plugin has its logger */
+  let seriesProblem: (err: unknown) => void = () => undefined;
   const deps: ConsoleDeps = {
     bus: ctx.bus,
     tenancy: ctx.tenancy,
@@ -106,6 +111,8 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
     series: new ConsoleSeries(
       () => sampleSeries(o.cluster, ctx.usage, ctx.tenancy),
       o.seriesIntervalMs ?? DEFAULT_SERIES_MS,
+      Date.now,
+      (err) => seriesProblem(err),
     ),
     tasks: new TaskIndex(ctx.bus),
     sessions: new SessionIndex(ctx.bus),
@@ -151,7 +158,17 @@ export function consoleRoutes(ctx: GatewayContext, o: ConsoleOptions): FastifyPl
 
   return async (app) => {
     app.decorateRequest('consoleViewer', null);
-    deps.series.start();
+    seriesProblem = (err) => app.log.warn({ err }, 'console chart samples not stored or read back');
+    // the charts' samples are kept in a stream and read back here, so they survive a restart
+    const seriesStore = await openSeriesStore(ctx.bus.js, ctx.bus.jsm, {
+      maxAgeMs: o.seriesMaxAgeMs ?? seriesMaxAgeFromEnv(),
+      intervalMs: deps.series.intervalMs,
+      replicas: Number(process.env.MOE_REPLICAS ?? 1) || 1,
+    }).catch((err: unknown) => {
+      app.log.warn({ err }, 'console chart samples are not stored (MOE_CONSOLE_SERIES unavailable)');
+      return undefined;
+    });
+    await deps.series.start(seriesStore);
     app.addHook('onClose', async () => deps.series.stop());
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       const url = req.routeOptions.url ?? '';

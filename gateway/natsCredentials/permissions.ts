@@ -60,7 +60,8 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
       return {
         // moe.api.*.*.search: GET /api/workspaces/:id/search asks the hosting node (schemas/search.ts);
         // moe.api.*.*.billing.draft: GET /api/workspaces/:id/billing asks it for the period so far;
-        // moe.webhook.>: the webhook service queues its deliveries (gateway/webhooks/)
+        // moe.webhook.>: the webhook service queues its deliveries (gateway/webhooks/);
+        // moe.console.series: the console's chart samples (gateway/console/seriesStore.ts)
         pub: {
           allow: [
             'moe.cmd.>',
@@ -68,6 +69,7 @@ export function servicePermissions(service: ServiceName): SubjectPermissions {
             'moe.api.*.*.search',
             'moe.api.*.*.billing.draft',
             'moe.webhook.>',
+            'moe.console.series',
             ...PLATFORM_JS,
           ],
         },

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { servicePermissions } from '../../gateway/natsCredentials/permissions.js';
 import { webhookJobSubject } from '../../gateway/webhooks/webhookService.js';
+import { SERIES_SUBJECT } from '../../gateway/console/seriesStore.js';
 import { billingDraftSubject, deadLetterSubject } from '../../schemas/index.js';
 
 /** NATS subject matching: `*` one token, `>` one or more trailing tokens. */
@@ -22,7 +23,7 @@ function matches(pattern: string, subject: string): boolean {
 const allowed = (allow: readonly string[], subject: string) => allow.some((a) => matches(a, subject));
 
 describe('service credentials', () => {
-  it('let the gateway publish commands, dead letters, node requests and webhook jobs, not the journal', () => {
+  it('let the gateway publish commands, dead letters, node requests, webhook jobs and chart samples, not the journal', () => {
     const { pub } = servicePermissions('gateway');
     for (const subject of [
       'moe.cmd.o1.w1.billing.billing',
@@ -30,6 +31,7 @@ describe('service credentials', () => {
       'moe.api.o1.w1.search',
       billingDraftSubject('o1', 'w1'),
       webhookJobSubject('o1', 'ep1'),
+      SERIES_SUBJECT,
     ])
       expect(allowed(pub.allow, subject), subject).toBe(true);
     expect(allowed(pub.allow, 'moe.evt.o1.w1.agent.a1')).toBe(false);
