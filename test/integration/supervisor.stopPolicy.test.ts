@@ -16,7 +16,7 @@ import { KV_BUCKETS, parseStoppedActor, restartHistoryKey, type ActorAddress } f
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
 import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
-import { OPERATOR_TOKEN } from './console.kit.js';
+import { launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
 import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
 
 const STOPPED = kernelErrors.ACTOR_STOPPED.spec.code;
@@ -338,6 +338,43 @@ describe('the console and the gateway', () => {
         return (await turnsOf(s3)).includes(id) ? true : undefined;
       },
       { timeoutMs: 15_000, what: 's3 running a turn again' },
+    );
+  });
+});
+
+describe('the console page', () => {
+  it('lists a stopped actor in the Workspaces view and restarts it with its button', async () => {
+    const s4 = { org: 'sp', ws: 'w1', kind: 'session', id: 's4' };
+    await stopByPolicy(s4, 's4-poison');
+    const base = await gw.app.listen({ port: 0, host: '127.0.0.1' });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.setExtraHTTPHeaders({ authorization: `Bearer ${OPERATOR_TOKEN}` });
+      await page.goto(`${base}/console`);
+      const row = `tr[data-stopped="${key(s4)}"]`;
+      await page.waitForSelector(row, { timeout: 15_000 });
+      const text = await textOf(page, row);
+      expect(text).toContain('session s4');
+      expect(text).toContain('stop');
+      expect(text).toContain(UNKNOWN);
+      await screenshot(page, 'stopped-actor');
+      await page.$eval(`button[data-actor="${key(s4)}"]`, (e: unknown) => (e as { click(): void }).click());
+      await page.waitForSelector('#done', { timeout: 15_000 });
+      expect(await textOf(page, '#done')).toContain(`${key(s4)} restarted`);
+      await page.waitForFunction(`!document.querySelector('${row}')`, { timeout: 15_000 });
+    } finally {
+      await browser.close();
+    }
+    expect((await stoppedKv.get(key(s4)))?.operation).not.toBe('PUT');
+    await eventually(
+      async () => {
+        const id = `s4-run-${Date.now()}`;
+        await p.client.send(s4, renew(id));
+        await new Promise((r) => setTimeout(r, 200));
+        return (await turnsOf(s4)).includes(id) ? true : undefined;
+      },
+      { timeoutMs: 15_000, what: 's4 running a turn again' },
     );
   });
 });
