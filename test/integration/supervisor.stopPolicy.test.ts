@@ -7,6 +7,8 @@
  * change and a node restart; an operator's restart from the console (not a viewer's) lets the
  * next command run a turn.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kvm, type KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelErrors } from '../../actors/kernel/index.js';
@@ -16,7 +18,7 @@ import { KV_BUCKETS, parseStoppedActor, restartHistoryKey, type ActorAddress } f
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
 import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
-import { launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
+import { ARTIFACTS, launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
 import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
 
 const STOPPED = kernelErrors.ACTOR_STOPPED.spec.code;
@@ -359,6 +361,9 @@ describe('the console page', () => {
       expect(text).toContain('stop');
       expect(text).toContain(UNKNOWN);
       await screenshot(page, 'stopped-actor');
+      // the Workspaces view alone (docs/img/console-stopped-actors.png is taken from it)
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await (await page.$('#workspaces'))!.screenshot({ path: join(ARTIFACTS, 'stopped-actors.png') });
       await page.$eval(`button[data-actor="${key(s4)}"]`, (e: unknown) => (e as { click(): void }).click());
       await page.waitForSelector('#done', { timeout: 15_000 });
       expect(await textOf(page, '#done')).toContain(`${key(s4)} restarted`);
