@@ -4,7 +4,7 @@
  * `usage.recorded` domain event (seed 002's usage event) built from one journaled `llm.call`
  * result. No I/O: everything here is read from journaled effect results.
  */
-import type { ArtifactRef, EventOf, ToolCall, Usage } from '../schemas/index.js';
+import type { ArtifactRef, CallAttempts, EventOf, ToolCall, Usage } from '../schemas/index.js';
 import type { EffectRequest, EmitRequest } from './contract.js';
 
 /** The `enqueue` of an `enqueueActions` body, narrowed to the kernel's two actions. */
@@ -38,6 +38,8 @@ export interface LlmReply {
   org?: string;
   ws?: string;
   actor?: string;
+  /** failed attempts (429s, retries, fallbacks) before the reply, per target; absent: none */
+  attempts?: CallAttempts[];
 }
 
 /** What a `tool.run` effect returns. */
@@ -107,5 +109,6 @@ export function usageRecorded(reply: LlmReply, effectId: string, step: number): 
     ...(reply.org !== undefined ? { org: reply.org } : {}),
     ...(reply.ws !== undefined ? { ws: reply.ws } : {}),
     ...(reply.actor !== undefined ? { actor: reply.actor } : {}),
+    ...(reply.attempts?.length ? { attempts: reply.attempts } : {}),
   };
 }

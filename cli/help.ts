@@ -131,6 +131,55 @@ with its lines. Money is exact: the gateway answers integer micro-dollars (µ$),
 
 Errors the gateway answers keep their code (MOE_ERR_NOT_FOUND for an invoice you cannot see); no
 gateway at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
+  budgets: `usage: moe budgets [list] --org O | --workspace W | --project P [--json]
+       moe budgets set --org O | --workspace W | --project P --limit-usd N [--period P] [--thresholds 50,80,100]
+       moe budgets remove --org O | --workspace W | --project P
+       (each also takes [--json] [--gateway URL] [--token T] [--timeout MS])
+
+Budgets: the customer price a scope may spend per period, enforced by the nodes' cluster-wide
+limiter; alerts fire once per threshold per period (docs/billing.md). Money in dollars, exact.
+
+  list                     the budget of the scope; with --org O also every budget set on its
+                           workspaces and projects (GET …/budget)
+  set                      set the scope's budget (org admin; PUT …/budget); the period's usage stays
+  remove                   remove it (org admin; DELETE …/budget); the period's usage stays counted
+  --org O | --workspace W | --project P   the scope (exactly one)
+  --limit-usd N            with set: the limit in dollars (up to 6 decimals, e.g. 25 or 12.5)
+  --period P               with set: month (UTC calendar month, default), day (UTC) or total
+  --thresholds LIST        with set: alert thresholds in % of the limit (default 50,80,100)
+  --json                   print the gateway's answer as JSON (errors too: {"error":{"code","message"}} on stdout)
+  --gateway URL            the gateway (MOE_GATEWAY_URL, default http://127.0.0.1:8080)
+  --token T                bearer token: a login token or an API key (MOE_TOKEN)
+  --timeout MS             how long to wait for the gateway (default 10000)
+
+Errors the gateway answers keep their code (MOE_ERR_FORBIDDEN without the admin role,
+MOE_ERR_NOT_FOUND for a scope you cannot see, MOE_ERR_VALIDATION for a body it refuses); no gateway
+at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
+  webhooks: `usage: moe webhooks [list] --org O [--json]
+       moe webhooks add --org O --url U [--events budget.alert]
+       moe webhooks remove --org O --id HOOK
+       moe webhooks deliveries --org O [--id HOOK] [--limit N]
+       (each also takes [--json] [--gateway URL] [--token T] [--timeout MS])
+
+An org's webhook endpoints (org admins). Each delivery is signed with the endpoint's secret
+(HMAC-SHA256 over "<timestamp>.<body>"; docs/billing.md says how to verify it) and retried with
+backoff until delivered or dead.
+
+  list                     the org's endpoints (no secrets; GET /api/orgs/O/webhooks)
+  add                      register --url (http or https); prints the signing secret, the only time
+                           it is shown (POST /api/orgs/O/webhooks)
+  remove                   remove endpoint --id HOOK; its pending deliveries are dropped
+  deliveries               the delivery log, newest first, every attempt (status, HTTP answer, time);
+                           --id HOOK keeps one endpoint's, --limit N reads the newest N (default 100)
+  --events LIST            with add: event types to send, comma-separated (default all: budget.alert)
+  --json                   print the gateway's answer as JSON (errors too: {"error":{"code","message"}} on stdout)
+  --gateway URL            the gateway (MOE_GATEWAY_URL, default http://127.0.0.1:8080)
+  --token T                bearer token: a login token or an API key (MOE_TOKEN)
+  --timeout MS             how long to wait for the gateway (default 10000)
+
+Errors the gateway answers keep their code (MOE_ERR_WEBHOOK_URL for a URL it refuses,
+MOE_ERR_NOT_FOUND for an unknown endpoint, MOE_ERR_FORBIDDEN without the admin role); no gateway at
+the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
   backup: `usage: moe backup <org>/<workspace> [--force] [--wait] [--json] [--timeout MS] [--nats URL]
        moe backup list <org>/<ws> [--json]
        moe backup verify <org>/<ws> [--id ID] [--json]
@@ -222,6 +271,8 @@ export const USAGE = `usage: moe <command> [options]      (moe <command> --help 
   search      full-text search of a workspace's session logs (ranked, filtered)
   usage       usage, cost, price and margin from the gateway (grouped, over a range; --suggestions)
   invoices    a workspace's invoices, or one invoice with its lines or as CSV, from the gateway
+  budgets     list, set or remove budgets of an org, workspace or project (through the gateway)
+  webhooks    an org's webhook endpoints: list, add (prints the secret), remove, delivery log
   backup      back a workspace up now; list, verify or prune its backups (backup list|verify|prune)
   replay      rebuild state from a session log and compare it with the stored snapshots
   reproject   rebuild a workspace's projections from its session logs

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `usage`, `invoices`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
+ * The `moe` command line: `up`, `node`, `gateway`, `supervisor`, `task`, `search`, `usage`, `invoices`, `budgets`, `webhooks`, `replay`, `reproject`, `backup list|verify|prune`. Flags override env vars, which override
  * the documented defaults (NATS_URL=nats://127.0.0.1:4222, MOE_DATA_DIR=./.moe). Every value is
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
@@ -29,6 +29,8 @@ import { taskCommand } from './commands/task.js';
 import { searchCommand } from './commands/search.js';
 import { usageCommand } from './commands/usage.js';
 import { invoicesCommand } from './commands/invoices.js';
+import { budgetsCommand } from './commands/budgets.js';
+import { webhooksCommand } from './commands/webhooks.js';
 import { upCommand } from './commands/up.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { supervisorCommand } from './commands/supervisor.js';
@@ -393,6 +395,80 @@ async function main(argv: string[]): Promise<number> {
           ...(typeof values.workspace === 'string' ? { workspace: values.workspace } : {}),
           ...(typeof values.id === 'string' ? { id: values.id } : {}),
           csv: Boolean(values.csv),
+          json: Boolean(values.json),
+          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
+          ...(token ? { token } : {}),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
+        },
+        print,
+      );
+    }
+    case 'budgets': {
+      // budgets of an org, workspace or project over the gateway's REST (cli/commands/budgets.ts)
+      const { values, positionals } = parse({
+        org: { type: 'string' },
+        workspace: { type: 'string' },
+        project: { type: 'string' },
+        'limit-usd': { type: 'string' },
+        period: { type: 'string' },
+        thresholds: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        gateway: { type: 'string' },
+        token: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      if (positionals.length > 1)
+        throw errors.USAGE('usage: moe budgets [list|set|remove] … (moe budgets --help)');
+      const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
+      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
+      const opts = {
+        org: str('org'),
+        workspace: str('workspace'),
+        project: str('project'),
+        limitUsd: str('limit-usd'),
+        period: str('period'),
+        thresholds: str('thresholds'),
+      };
+      return budgetsCommand(
+        {
+          action: positionals[0] ?? 'list',
+          ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+          json: Boolean(values.json),
+          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
+          ...(token ? { token } : {}),
+          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
+        },
+        print,
+      );
+    }
+    case 'webhooks': {
+      // an org's webhook endpoints and delivery log over the gateway's REST (cli/commands/webhooks.ts)
+      const { values, positionals } = parse({
+        org: { type: 'string' },
+        url: { type: 'string' },
+        events: { type: 'string' },
+        id: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        gateway: { type: 'string' },
+        token: { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      if (positionals.length > 1)
+        throw errors.USAGE('usage: moe webhooks [list|add|remove|deliveries] … (moe webhooks --help)');
+      const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
+      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
+      const opts = {
+        org: str('org'),
+        url: str('url'),
+        events: str('events'),
+        id: str('id'),
+        limit: str('limit'),
+      };
+      return webhooksCommand(
+        {
+          action: positionals[0] ?? 'list',
+          ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
           json: Boolean(values.json),
           gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
           ...(token ? { token } : {}),

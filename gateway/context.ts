@@ -21,6 +21,8 @@ import type { UsageProjection } from './usageProjection.js';
 import type { BoardProjection } from './boardProjection.js';
 import type { InvoiceBook } from './invoiceBook.js';
 
+import type { SecretBox } from './webhooks/secretBox.js';
+
 export interface GatewayContext {
   readonly bus: Bus;
   readonly tenancy: TenancyProjection;
@@ -48,6 +50,8 @@ export interface GatewayContext {
   readonly natsAuth: { readonly dir: AuthDir; readonly natsUrl: string } | null;
   /** the Stripe webhook endpoint's signing secret; null: the webhook route answers 501 */
   readonly stripeWebhookSecret: string | null;
+  /** seals webhook signing secrets at rest (MOE_SECRETS_KEY); null: none configured */
+  readonly secretBox: SecretBox | null;
   /** concurrent WebSocket/SSE streams per principal */
   readonly streamSlots: StreamSlots;
   /**

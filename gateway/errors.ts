@@ -164,4 +164,20 @@ export const errors = defineErrors('gateway', {
     message: 'the webhook receiver failed every attempt: the delivery is dead-lettered',
     status: 502,
   },
+  // webhook signing secrets at rest (webhooks/secretBox.ts)
+  SECRETS_KEY_INVALID: {
+    code: 'MOE_ERR_SECRETS_KEY_INVALID',
+    message: 'MOE_SECRETS_KEY (or MOE_SECRETS_KEY_PREVIOUS) is not a 32-byte key in base64',
+    status: 500,
+  },
+  SECRETS_KEY_MISSING: {
+    code: 'MOE_ERR_SECRETS_KEY_MISSING',
+    message: 'no MOE_SECRETS_KEY on this gateway: webhook secrets cannot be sealed or opened',
+    status: 503,
+  },
+  SECRETS_KEY_WRONG: {
+    code: 'MOE_ERR_SECRETS_KEY_WRONG',
+    message: 'a stored webhook secret does not open with the configured MOE_SECRETS_KEY',
+    status: 500,
+  },
 });

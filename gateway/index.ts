@@ -32,6 +32,13 @@ export {
   revokeCredentials,
 } from './natsCredentials/index.js';
 export { newTaskId, parseTaskId } from './crypto.js';
+export {
+  keyIdOf,
+  parseSecretsKey,
+  secretBox,
+  secretBoxFromEnv,
+  type SecretBox,
+} from './webhooks/secretBox.js';
 export { RATE_LIMIT_BUCKET, type RateLimitRule } from './rateLimit.js';
 export type { Principal } from './access.js';
 export type { StreamEvent } from './streams.js';

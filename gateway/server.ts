@@ -28,8 +28,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import {
   openWebhookBucket,
+  secretBoxFromEnv,
   startWebhookService,
   webhookConfigFromEnv,
+  type SecretBox,
   type WebhookConfig,
 } from './webhooks/index.js';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -129,6 +131,12 @@ export interface GatewayOptions {
    * gateway does not deliver (default: on unless MOE_WEBHOOKS=0)
    */
   webhooks?: Partial<WebhookConfig> | false;
+  /**
+   * seals webhook signing secrets at rest (default: MOE_SECRETS_KEY, MOE_SECRETS_KEY_PREVIOUS; `moe
+   * up` generates one into its data dir; unset: registering a webhook answers
+   * MOE_ERR_SECRETS_KEY_MISSING)
+   */
+  secretBox?: SecretBox | null;
 }
 
 export interface RateLimits {
@@ -246,6 +254,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
   const boards = new BoardProjection();
   const invoices = new InvoiceBook();
+  const secretBox = opts.secretBox !== undefined ? opts.secretBox : secretBoxFromEnv();
   const ctx: GatewayContext = {
     bus,
     tenancy,
@@ -266,6 +275,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     metricsToken: opts.metricsToken ?? process.env.MOE_METRICS_TOKEN ?? null,
     natsAuth: natsAuthFrom(opts, nc),
     stripeWebhookSecret: opts.stripeWebhookSecret ?? (process.env.MOE_STRIPE_WEBHOOK_SECRET?.trim() || null),
+    secretBox,
     streamSlots: streamSlots(opts.maxStreamsPerPrincipal ?? DEFAULT_MAX_STREAMS_PER_PRINCIPAL),
     tenancyCommand: tenancyCommander(bus, tenancy, commandTimeoutMs),
   };
@@ -416,6 +426,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
           js: bus.js,
           jsm: bus.jsm,
           kv: await openWebhookBucket(nc),
+          secretBox,
           config: { ...webhookConfigFromEnv(), ...opts.webhooks },
           log: app.log,
         }).catch((err: unknown) => {

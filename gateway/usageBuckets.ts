@@ -37,7 +37,26 @@ export interface BucketExtras {
   repeatedPrefixTokens: number;
   /** provider cost of the calls of runs that ended in `task.failed`, µ$ (counted at the failure) */
   failedRunCostMicros: number;
+  /**
+   * Failed attempts inside calls (the router's retries and fallbacks, journaled with each call's
+   * result as `attempts`), counted on the provider/model that failed: calls with any, failed
+   * attempts, of which 429s, backoff waited (ms), and what failed attempts were billed (µ$).
+   * Absent in snapshots written before: read as 0.
+   */
+  retriedCalls: number;
+  failedAttempts: number;
+  rateLimitedAttempts: number;
+  retryWaitMs: number;
+  failedAttemptCostMicros: number;
 }
+
+const RETRY_FIELDS = [
+  'retriedCalls',
+  'failedAttempts',
+  'rateLimitedAttempts',
+  'retryWaitMs',
+  'failedAttemptCostMicros',
+] as const;
 
 export type BucketRow = UsageDims & UsageTotals & BucketExtras;
 
@@ -55,13 +74,25 @@ export interface BucketFilter {
 }
 
 export function emptyBucketRow(d: UsageDims): BucketRow {
-  return { ...d, ...emptyTotals(), repeatedPrefixTokens: 0, failedRunCostMicros: 0 };
+  return {
+    ...d,
+    ...emptyTotals(),
+    repeatedPrefixTokens: 0,
+    failedRunCostMicros: 0,
+    retriedCalls: 0,
+    failedAttempts: 0,
+    rateLimitedAttempts: 0,
+    retryWaitMs: 0,
+    failedAttemptCostMicros: 0,
+  };
 }
 
 export function addBucketRow(into: BucketRow, r: BucketRow): BucketRow {
   addTotals(into, r);
   into.repeatedPrefixTokens += r.repeatedPrefixTokens;
   into.failedRunCostMicros += r.failedRunCostMicros;
+  // a row from an older snapshot lacks these
+  for (const k of RETRY_FIELDS) into[k] = (into[k] ?? 0) + (r[k] ?? 0);
   return into;
 }
 

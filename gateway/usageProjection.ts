@@ -29,7 +29,7 @@
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
-import { ofType, validEvents, type JournalRecord } from '../schemas/index.js';
+import { ofType, validEvents, type CallAttempts, type JournalRecord } from '../schemas/index.js';
 import { journalGap, logJournalGap, type JournalGap } from './journalGap.js';
 import { followJournal, type JournalFollower } from './journalFollower.js';
 import type { Coverage, SnapshotStore } from './snapshotStore.js';
@@ -58,6 +58,8 @@ export interface UsageCall {
   usage: Record<string, number>;
   costMicros: number | null;
   priceMicros: number | null;
+  /** the call's failed attempts per target (usage.recorded `attempts`; absent: none or older) */
+  attempts?: CallAttempts[];
 }
 
 interface TaskInfo {
@@ -137,6 +139,7 @@ export function callsOf(rec: JournalRecord): UsageCall[] {
     usage: e.usage,
     costMicros: e.costMicros ?? null,
     priceMicros: e.priceMicros ?? null,
+    ...(e.type === 'usage.recorded' && e.attempts?.length ? { attempts: e.attempts } : {}),
   }));
 }
 
@@ -339,6 +342,18 @@ export class UsageProjection {
         addCall(b, c);
         b.repeatedPrefixTokens += repeated;
       });
+      // failed attempts (retries, 429s, fallbacks), on the provider/model that failed
+      for (const a of c.attempts ?? []) {
+        const failed = num(a.rateLimited) + num(a.otherFailures);
+        if (failed === 0) continue;
+        this.buckets.add(org, at, this.dims(rec, task, a.provider, a.model), (b) => {
+          b.retriedCalls += 1;
+          b.failedAttempts += failed;
+          b.rateLimitedAttempts += num(a.rateLimited);
+          b.retryWaitMs += num(a.waitMs);
+          b.failedAttemptCostMicros += num(a.failedCostMicros);
+        });
+      }
     }
     for (const e of validEvents(rec.events).filter(ofType('task.completed', 'task.failed'))) {
       const provider = e.type === 'task.completed' ? e.provider : task.provider;

@@ -11,14 +11,17 @@
  *   least as often as on a dearer one. Saving: the dearer model's calls' cost − the same tokens at
  *   the cheaper model's list prices.
  * - `failed-runs`: a provider on which runs failed after spending money (the calls of a run that
- *   ends in `task.failed` are paid and wasted). Saving: that spend. Retries and 429s inside one
- *   call are not journaled (the router retries within the `llm.call` effect and a refused attempt
- *   bills no tokens), so they cannot be counted from the journal: this is what they cost in the end.
+ *   ends in `task.failed` are paid and wasted). Saving: that spend.
+ * - `retries`: a provider whose calls needed retries — 429s and other failed attempts inside one
+ *   `llm.call`, journaled with its result as `attempts` — that cost money (tokens the provider
+ *   billed for attempts that failed, e.g. a stream cut after its input was counted) or time
+ *   (backoff waited before retrying). Saving: that money, µ$, and that wait, ms
+ *   (`estimatedSavingMs`): what getting those attempts right the first time would save.
  */
 import { DEFAULT_PRICE_TABLE, type ModelPrice, type PriceTable } from '../schemas/index.js';
 import { addBucketRow, emptyBucketRow, type BucketRow } from './usageBuckets.js';
 
-export type SuggestionKind = 'prompt-cache' | 'cheaper-model' | 'failed-runs';
+export type SuggestionKind = 'prompt-cache' | 'cheaper-model' | 'failed-runs' | 'retries';
 
 export interface CostSuggestion {
   kind: SuggestionKind;
@@ -26,6 +29,8 @@ export interface CostSuggestion {
   title: string;
   /** estimated saving over the range, µ$ */
   estimatedSavingMicros: number;
+  /** estimated time saved over the range, ms (retries: the backoff waited) */
+  estimatedSavingMs?: number;
   agent?: string;
   provider: string;
   model?: string;
@@ -180,11 +185,42 @@ export function failedRunSuggestions(
   return out;
 }
 
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+const usd = (m: number) => `$${(m / 1e6).toFixed(6)}`;
+
+export function retrySuggestions(rows: readonly BucketRow[]): CostSuggestion[] {
+  const out: CostSuggestion[] = [];
+  for (const r of sumBy(rows, (r) => r.provider).values()) {
+    const failed = r.failedAttempts ?? 0;
+    const cost = r.failedAttemptCostMicros ?? 0;
+    const wait = r.retryWaitMs ?? 0;
+    if (failed === 0 || (cost <= 0 && wait <= 0)) continue;
+    const rateLimited = r.rateLimitedAttempts ?? 0;
+    out.push({
+      kind: 'retries',
+      title: `${r.provider}: ${failed} failed attempts (${rateLimited} answered 429) in ${r.retriedCalls} calls cost ${usd(cost)} and ${seconds(wait)} of backoff; ${rateLimited > failed / 2 ? 'raise its rate limit (tier) or lower concurrency on it' : 'check its errors'}, or put another provider first in the profile`,
+      estimatedSavingMicros: cost,
+      estimatedSavingMs: wait,
+      provider: r.provider,
+      evidence: {
+        calls: r.calls,
+        retriedCalls: r.retriedCalls,
+        failedAttempts: failed,
+        rateLimitedAttempts: rateLimited,
+        retryWaitMs: wait,
+        failedAttemptCostMicros: cost,
+      },
+    });
+  }
+  return out;
+}
+
 /** Every suggestion for these rows, the largest saving first. */
 export function costSuggestions(rows: readonly BucketRow[], o: SuggestionOptions = {}): CostSuggestion[] {
   return [
     ...promptCacheSuggestions(rows, o),
     ...cheaperModelSuggestions(rows, o),
     ...failedRunSuggestions(rows, o),
+    ...retrySuggestions(rows),
   ].sort((a, b) => b.estimatedSavingMicros - a.estimatedSavingMicros);
 }

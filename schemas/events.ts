@@ -7,7 +7,7 @@
  * Events are kept forever in the journal: a field added later is optional here (older journals
  * lack it), and a field is never removed or retyped.
  */
-import { Type, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { ArtifactRefs } from './artifactRef.js';
 import { BackupReason, ParentRef, TaskCompleted, TaskFailed, Usage } from './commands.js';
 
@@ -66,6 +66,32 @@ const CallFields = {
   usage: Usage,
 };
 
+/**
+ * The attempts one `llm.call` made on one provider/model target when any failed (the router
+ * retries inside the call; only the served reply is priced): journaled with the call's result and
+ * its `usage.recorded`, absent in journals written before, and absent when the first try served.
+ */
+export const CallAttempts = Type.Object(
+  {
+    provider: Type.String(),
+    model: Type.String(),
+    /** attempts on this target, the one that served (if it did) included */
+    count: Type.Integer({ minimum: 0 }),
+    /** failed attempts answered 429 (MOE_ERR_PROVIDER_RATE_LIMITED) */
+    rateLimited: Type.Integer({ minimum: 0 }),
+    /** other failed attempts (5xx, timeouts, broken streams, …) */
+    otherFailures: Type.Integer({ minimum: 0 }),
+    /** time spent backing off before retries on this target, ms */
+    waitMs: Type.Integer({ minimum: 0 }),
+    /** tokens the provider reported (and bills) for attempts that failed, e.g. a stream cut mid-way */
+    failedUsage: Usage,
+    failedCostMicros: Micros,
+    failedPriceMicros: Micros,
+  },
+  { additionalProperties: false },
+);
+export type CallAttempts = Static<typeof CallAttempts>;
+
 /** Events of a task, emitted by agents and coordinators alike. */
 export const TaskEvents = {
   'task.accepted': eventSchema(
@@ -100,6 +126,8 @@ export const TaskEvents = {
       org: Type.Optional(Type.String()),
       ws: Type.Optional(Type.String()),
       actor: Type.Optional(Type.String()),
+      /** failed attempts before the reply, per target (absent: none, or an older journal) */
+      attempts: Type.Optional(Type.Array(CallAttempts)),
     },
     'one provider call as billing counts it: tokens, provider cost and customer price (µ$)',
   ),

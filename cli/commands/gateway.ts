@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { startGateway, type StartedGateway } from '../../gateway/index.js';
+import { startGateway, type SecretBox, type StartedGateway } from '../../gateway/index.js';
+import { standaloneSecretBox } from '../secretsKey.js';
 import { processTracing } from '../tracing.js';
 
 export function jwtSecret(print: (s: string) => void): string {
@@ -24,6 +25,8 @@ export async function serveGateway(
     /** the console's supervisor and operator token (`moe up` wires its own) */
     supervisorUrl?: string;
     operatorToken?: string;
+    /** seals webhook secrets (`moe up`: its data dir's key); default MOE_SECRETS_KEY */
+    secretBox?: SecretBox;
   },
   print: (s: string) => void,
 ): Promise<StartedGateway> {
@@ -34,6 +37,7 @@ export async function serveGateway(
     ...(o.supervisorUrl ? { supervisorUrl: o.supervisorUrl } : {}),
     ...(o.operatorToken ? { operatorToken: o.operatorToken } : {}),
     jwtSecret: jwtSecret(print),
+    secretBox: o.secretBox ?? standaloneSecretBox(print),
     logger: { level: process.env.MOE_LOG_LEVEL ?? 'warn' },
   });
 }

@@ -18,6 +18,7 @@ import { assertPortFree } from '../portCheck.js';
 import { StartedParts } from '../shutdown.js';
 import { runDemo } from './demo.js';
 import { serveGateway } from './gateway.js';
+import { embeddedSecretBox } from '../secretsKey.js';
 import { serveSupervisor } from './supervisor.js';
 import { moeCommandLine } from '../selfCommand.js';
 import { processTracing } from '../tracing.js';
@@ -128,6 +129,7 @@ export async function upCommand(args: UpArgs, print: (s: string) => void): Promi
           host: a.host,
           operatorToken,
           ...(supervisorUrl ? { supervisorUrl } : {}),
+          secretBox: embeddedSecretBox(dataDir, print),
         },
         print,
       );

@@ -44,7 +44,7 @@ interface UsageAnswer {
   total: Totals;
 }
 interface SuggestionsAnswer {
-  suggestions: { kind: string; title: string; estimatedSavingMicros: number }[];
+  suggestions: { kind: string; title: string; estimatedSavingMicros: number; estimatedSavingMs?: number }[];
   estimatedSavingMicros: number;
   notComputed: { kind: string; reason: string }[];
 }
@@ -139,7 +139,8 @@ export function formatUsage(a: UsageAnswer, groupBy: string | undefined): string
 
 export function formatSuggestions(a: SuggestionsAnswer): string {
   const out = a.suggestions.map(
-    (s) => `${dollars(s.estimatedSavingMicros).padStart(14)}  [${s.kind}] ${s.title}`,
+    (s) =>
+      `${dollars(s.estimatedSavingMicros).padStart(14)}  [${s.kind}] ${s.title}${s.estimatedSavingMs ? ` (and ${s.estimatedSavingMs} ms of waiting)` : ''}`,
   );
   if (out.length === 0) out.push('no suggestion: nothing to save in this range');
   else out.push(`${dollars(a.estimatedSavingMicros).padStart(14)}  estimated saving in all`);

@@ -46,7 +46,8 @@ function checkUrl(raw: string): string {
 export function webhookRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
   const { access } = ctx;
   let opened: Promise<WebhookStore> | undefined;
-  const store = () => (opened ??= openWebhookBucket(ctx.bus.nc).then((kv) => new WebhookStore(kv)));
+  const store = () =>
+    (opened ??= openWebhookBucket(ctx.bus.nc).then((kv) => new WebhookStore(kv, ctx.secretBox)));
   const tags = ['webhooks'];
 
   return async (app) => {
@@ -68,7 +69,7 @@ export function webhookRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       async (req) => {
         access.requireOrg(principal(req), req.params.org, 'admin');
         const eps = await (await store()).endpoints(req.params.org);
-        return { webhooks: eps.map(({ secret: _secret, ...ep }) => ep) };
+        return { webhooks: eps };
       },
     );
     app.delete(

@@ -25,11 +25,6 @@ import { completeness, usageVisibility } from './usage.js';
 /** What the suggestions cannot compute from the journal, said in every answer. */
 export const NOT_COMPUTED = [
   {
-    kind: 'retries-and-429s',
-    reason:
-      'retries and 429s happen inside one llm.call effect (the provider router retries and falls back) and only the priced reply is journaled; a refused attempt bills no tokens. Their end cost shows as failed-runs; their counts are the moe_llm_* metrics on /metrics.',
-  },
-  {
     kind: 'fallback-chain',
     reason:
       "the journal records the model that served each call, not the profile's fallback chain: cheaper-model compares every model an agent's runs used.",

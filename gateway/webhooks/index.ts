@@ -18,7 +18,9 @@ export {
   type DeliveryRecord,
   type DeliveryStatus,
   type WebhookEndpoint,
+  type WebhookEndpointInfo,
 } from './webhookStore.js';
+export { keyIdOf, parseSecretsKey, secretBox, secretBoxFromEnv, type SecretBox } from './secretBox.js';
 export {
   backoffAfter,
   DEFAULT_WEBHOOK_CONFIG,

@@ -32,6 +32,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import {
   deadLetterSubject,
   decodeTurns,
+  isMoeError,
   STREAMS,
   type DeadLetter,
   type DomainEvent,
@@ -39,6 +40,7 @@ import {
 import { errors } from '../errors.js';
 import { backoffAfter, type WebhookConfig } from './webhookConfig.js';
 import { DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import type { SecretBox } from './secretBox.js';
 import { deliveryKey, WebhookStore, type DeliveryRecord } from './webhookStore.js';
 
 export const WEBHOOK_STREAM = 'MOE_WEBHOOKS';
@@ -68,6 +70,8 @@ export interface WebhookServiceOptions {
   readonly config: WebhookConfig;
   readonly log: FastifyBaseLogger;
   readonly now?: () => number;
+  /** opens the endpoints' sealed signing secrets (MOE_SECRETS_KEY); null: plain-text records only */
+  readonly secretBox?: SecretBox | null;
 }
 
 export interface WebhookService {
@@ -88,7 +92,7 @@ async function ensureWebhookStream(jsm: JetStreamManager): Promise<void> {
 /** @example const svc = await startWebhookService({ js, jsm, kv: await openWebhookBucket(nc), config, log }); */
 export async function startWebhookService(o: WebhookServiceOptions): Promise<WebhookService> {
   const now = o.now ?? Date.now;
-  const store = new WebhookStore(o.kv);
+  const store = new WebhookStore(o.kv, o.secretBox ?? null);
   await ensureWebhookStream(o.jsm);
   await o.jsm.consumers.add(STREAMS.events, {
     durable_name: DISPATCH_CONSUMER,
@@ -138,7 +142,15 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
   async function deliver(m: JsMsg): Promise<void> {
     const job = m.json<Job>();
     const n = m.info.deliveryCount;
-    const ep = await store.endpoint(job.org, job.endpointId);
+    // a secret the key cannot open is a failed attempt with its code, retried (the operator may
+    // fix MOE_SECRETS_KEY) and dead-lettered like any other; never a crashed consumer
+    let keyError: string | undefined;
+    const ep = await store.endpoint(job.org, job.endpointId).catch((err: unknown) => {
+      if (!isMoeError(err)) throw err;
+      keyError = `${err.code}: ${err.message}`;
+      o.log.error({ org: job.org, endpoint: job.endpointId, code: err.code }, err.message);
+      return store.endpoints(job.org).then((all) => all.find((e) => e.id === job.endpointId));
+    });
     const record = await store.delivery(job.org, job.endpointId, job.eventId);
     if (record?.status === 'delivered' || record?.status === 'dead') return m.ack();
     const base = (cur: DeliveryRecord | undefined): DeliveryRecord =>
@@ -164,6 +176,7 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
     let status: number | null = null;
     let error: string | undefined;
     try {
+      if (keyError !== undefined || !('secret' in ep)) throw new Error(keyError ?? 'no secret');
       const res = await fetch(ep.url, {
         method: 'POST',
         body: job.body,

@@ -1,16 +1,22 @@
 /**
  * Where webhooks live: the `moe_webhooks` JetStream KV bucket, shared by every gateway replica.
  *
- *   ep.<org>.<endpointId>                 an endpoint: url, secret (needed to sign), events
+ *   ep.<org>.<endpointId>                 an endpoint: url, events, its signing secret sealed
+ *                                         (AES-256-GCM under MOE_SECRETS_KEY, webhooks/secretBox.ts)
  *   dl.<org>.<endpointId>.<eventId>       one delivery: status and every attempt (the delivery log)
  *
  * The delivery key doubles as the dispatcher's "already queued" marker, so an alert read twice
  * from the journal (a redelivery) is queued once per endpoint.
+ *
+ * A record written before secrets were sealed (`secret` in plain text) is still read, and sealed
+ * when next read with a key configured — as is one sealed under a previous key (rotation).
  */
 import { randomBytes } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { kvCas } from '../../actors/kernel/index.js';
+import { errors } from '../errors.js';
+import type { SecretBox } from './secretBox.js';
 
 export const WEBHOOKS_BUCKET = 'moe_webhooks';
 
@@ -23,6 +29,15 @@ export interface WebhookEndpoint {
   /** event types sent; default every alert type (`budget.alert`) */
   readonly events: readonly string[];
   readonly createdAt: number;
+}
+
+/** An endpoint without its secret: what listing and dispatching need. */
+export type WebhookEndpointInfo = Omit<WebhookEndpoint, 'secret'>;
+
+/** The KV value of an endpoint: `sealedSecret`, or `secret` in plain text (written before sealing). */
+interface StoredEndpoint extends WebhookEndpointInfo {
+  readonly sealedSecret?: string;
+  readonly secret?: string;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'dropped';
@@ -61,9 +76,20 @@ export const deliveryKey = (org: string, endpointId: string, eventId: string) =>
 
 /** @example const store = new WebhookStore(await openWebhookBucket(nc)); await store.create('o1', 'https://…'); */
 export class WebhookStore {
-  constructor(readonly kv: KV) {}
+  /** `box`: seals secrets (null: no MOE_SECRETS_KEY; only plain-text records of old can be read) */
+  constructor(
+    readonly kv: KV,
+    readonly box: SecretBox | null = null,
+  ) {}
+
+  private requireBox(): SecretBox {
+    if (!this.box)
+      throw errors.SECRETS_KEY_MISSING('set MOE_SECRETS_KEY (docs/billing.md: webhook secrets at rest)');
+    return this.box;
+  }
 
   async create(org: string, url: string, events: readonly string[], now = Date.now()) {
+    const box = this.requireBox();
     const ep: WebhookEndpoint = {
       id: `h${randomBytes(8).toString('hex')}`,
       org,
@@ -72,22 +98,45 @@ export class WebhookStore {
       events,
       createdAt: now,
     };
-    await this.kv.create(endpointKey(org, ep.id), JSON.stringify(ep));
+    const { secret, ...info } = ep;
+    const stored: StoredEndpoint = { ...info, sealedSecret: box.seal(secret) };
+    await this.kv.create(endpointKey(org, ep.id), JSON.stringify(stored));
     return ep;
   }
 
+  /**
+   * One endpoint with its secret opened; a plain-text (old) record, or one sealed under a previous
+   * key, is sealed under the current key on the way. MOE_ERR_SECRETS_KEY_WRONG when the key does
+   * not open it, MOE_ERR_SECRETS_KEY_MISSING when a sealed secret meets no key.
+   */
   async endpoint(org: string, id: string): Promise<WebhookEndpoint | undefined> {
     const e = await this.kv.get(endpointKey(org, id));
-    return e && e.operation === 'PUT' ? e.json<WebhookEndpoint>() : undefined;
+    if (!e || e.operation !== 'PUT') return undefined;
+    const stored = e.json<StoredEndpoint>();
+    const { sealedSecret, secret: plain, ...info } = stored;
+    const secret = sealedSecret !== undefined ? this.requireBox().open(sealedSecret) : plain;
+    if (secret === undefined) throw errors.SECRETS_KEY_WRONG(`endpoint ${id} has no secret stored`);
+    const box = this.box;
+    if (box && (sealedSecret === undefined || box.stale(sealedSecret)))
+      await this.reseal(org, id, e.revision, { ...info, sealedSecret: box.seal(secret) });
+    return { ...info, secret };
   }
 
-  async endpoints(org: string): Promise<WebhookEndpoint[]> {
-    return this.values<WebhookEndpoint>(`ep.${org}.*`);
+  /** Writes the sealed record unless the endpoint changed meanwhile (then the next read does it). */
+  private async reseal(org: string, id: string, revision: number, stored: StoredEndpoint) {
+    await this.kv.update(endpointKey(org, id), JSON.stringify(stored), revision).catch(() => undefined);
+  }
+
+  /** The org's endpoints, without their secrets (nothing to open). */
+  async endpoints(org: string): Promise<WebhookEndpointInfo[]> {
+    const all = await this.values<StoredEndpoint>(`ep.${org}.*`);
+    return all.map(({ sealedSecret: _s, secret: _p, ...info }) => info);
   }
 
   /** false when there was none */
   async remove(org: string, id: string): Promise<boolean> {
-    if (!(await this.endpoint(org, id))) return false;
+    const e = await this.kv.get(endpointKey(org, id));
+    if (!e || e.operation !== 'PUT') return false;
     await this.kv.delete(endpointKey(org, id));
     return true;
   }

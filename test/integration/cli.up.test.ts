@@ -4,7 +4,9 @@
  * the node cleanly — leases and heartbeat released — before the server, within a bound; and the
  * server does not outlive a `moe` that is killed.
  */
+import { statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +87,9 @@ describe('stopping moe up', () => {
     const [, pid] = await up.waitFor(/started nats-server \(pid (\d+)\)/);
     const [, nodeId] = await up.waitFor(/node\s+(\S+) \(hosts workspaces/);
     await up.waitFor(/stop\s+Ctrl-C/);
+    // no MOE_SECRETS_KEY: the webhook-secrets key is generated into the data dir, 0600, said once
+    expect(up.output()).toMatch(/secrets\s+generated \S+secrets\.key \(key [0-9a-f]{8}, mode 0600\)/);
+    expect(statSync(join(dir, 'secrets.key')).mode & 0o777).toBe(0o600);
 
     // Host a workspace: the node now holds its placement lease.
     const nc = await connect({ servers: url });

@@ -4,13 +4,18 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { randomBytes } from 'node:crypto';
 import { buildGateway, type Gateway, type GatewayOptions } from '../../gateway/index.js';
+import { secretBox } from '../../gateway/webhooks/index.js';
 import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../../workspace-node/index.js';
 import { startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123';
 /** the operator token that unlocks the platform-wide part of `/metrics` on the stack's gateway */
 export const METRICS_TOKEN = 'operator-metrics-token-for-tests';
+
+/** the key the stack's gateway seals webhook secrets under (MOE_SECRETS_KEY in production) */
+export const SECRETS_KEY = randomBytes(32);
 
 export interface Stack {
   ns: NatsServerHandle;
@@ -43,6 +48,7 @@ export async function startStack(
     jwtSecret: JWT_SECRET,
     metricsToken: METRICS_TOKEN,
     logger: false,
+    secretBox: secretBox(SECRETS_KEY),
     ...opts.gateway,
   });
   return {

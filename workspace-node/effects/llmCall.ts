@@ -66,6 +66,7 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
           priceTable: routed.priceTable,
           durationMs: Math.round(performance.now() - started),
           ...(approval.length ? { approval } : {}),
+          ...(routed.attemptSummary.length ? { attempts: routed.attemptSummary } : {}),
           org: address.org,
           ws: address.ws,
           actor: addressKey(address),

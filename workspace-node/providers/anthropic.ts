@@ -58,6 +58,8 @@ export function anthropicProvider(options: AnthropicProviderOptions): Provider {
         case 'message_start':
           model = ev.message.model || model;
           usage = mergeAnthropicUsage(usage, ev.message.usage);
+          // billed even if the stream breaks later: the router counts it on a failed attempt
+          yield { type: 'usage', usage };
           break;
         case 'content_block_start': {
           const block = ev.content_block;

@@ -31,7 +31,9 @@ export interface ChatRequest {
 export type ProviderEvent =
   | { readonly type: 'text'; readonly delta: string }
   | { readonly type: 'tool_call'; readonly call: ToolCall }
-  | { readonly type: 'done'; readonly stopReason: string; readonly usage: Usage; readonly model: string };
+  | { readonly type: 'done'; readonly stopReason: string; readonly usage: Usage; readonly model: string }
+  /** usage the provider reported so far (e.g. the input at a stream's start): billed even if it breaks */
+  | { readonly type: 'usage'; readonly usage: Usage };
 
 export interface Provider {
   /** `anthropic`, `openai`, `gemini`, `kimi`, `scripted`, … */
@@ -42,6 +44,20 @@ export interface Provider {
 }
 
 /** Runs a provider stream to its end; `onDelta` sees each text delta (for live views). */
+/** Usage a provider reported before its attempt failed (billed all the same), by the error thrown. */
+const billedBeforeFailure = new WeakMap<object, Usage>();
+
+/** What the provider had billed when the attempt that threw `err` failed; undefined: nothing reported. */
+export function usageBilledBefore(err: unknown): Usage | undefined {
+  return typeof err === 'object' && err !== null ? billedBeforeFailure.get(err) : undefined;
+}
+
+/** Carries the billed usage of `from` over to `to` (an error re-classified on the way up). */
+export function carryBilledUsage(from: unknown, to: object): void {
+  const u = usageBilledBefore(from);
+  if (u) billedBeforeFailure.set(to, u);
+}
+
 export async function complete(
   provider: Provider,
   request: ChatRequest,
@@ -50,14 +66,21 @@ export async function complete(
   let text = '';
   const toolCalls: ToolCall[] = [];
   let done: Extract<ProviderEvent, { type: 'done' }> | undefined;
-  for await (const ev of provider.stream(request)) {
-    if (ev.type === 'text') {
-      text += ev.delta;
-      onDelta?.(ev.delta);
-    } else if (ev.type === 'tool_call') toolCalls.push(ev.call);
-    else done = ev;
+  let billed: Usage | undefined;
+  try {
+    for await (const ev of provider.stream(request)) {
+      if (ev.type === 'text') {
+        text += ev.delta;
+        onDelta?.(ev.delta);
+      } else if (ev.type === 'tool_call') toolCalls.push(ev.call);
+      else if (ev.type === 'usage') billed = ev.usage;
+      else done = ev;
+    }
+    if (!done) throw new Error(`provider ${provider.name} ended its stream without a done event`);
+  } catch (err) {
+    if (billed && typeof err === 'object' && err !== null) billedBeforeFailure.set(err, billed);
+    throw err;
   }
-  if (!done) throw new Error(`provider ${provider.name} ended its stream without a done event`);
   return {
     text,
     toolCalls,

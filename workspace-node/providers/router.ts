@@ -15,7 +15,13 @@
  */
 import type { Logger } from 'pino';
 import type { LlmReply } from '../../actors/index.js';
-import { isMoeError, type MoeError, type ScriptStep } from '../../schemas/index.js';
+import {
+  isMoeError,
+  type CallAttempts,
+  type MoeError,
+  type ScriptStep,
+  type Usage,
+} from '../../schemas/index.js';
 import type { AgentMessage } from '../../actors/index.js';
 import { errors } from '../errors.js';
 import {
@@ -33,7 +39,14 @@ import type { CallGate, GateTicket } from './gate.js';
 import { planResolver, type PlanOf } from './plans.js';
 import { costOf, DEFAULT_PRICE_TABLE, lookupPrice, priceOf, type PriceTable } from './prices.js';
 import { chainOf, profileOf, type AgentProfile } from './profiles.js';
-import { complete, type ChatRequest, type Provider, type ToolDefinition } from './provider.js';
+import {
+  carryBilledUsage,
+  complete,
+  usageBilledBefore,
+  type ChatRequest,
+  type Provider,
+  type ToolDefinition,
+} from './provider.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import type { ProviderObserver } from './providerObserver.js';
 
@@ -91,6 +104,8 @@ export interface AttemptRecord extends AttemptInfo {
   readonly code?: string;
   /** the wait before the next attempt, when one followed */
   readonly waitMs?: number;
+  /** tokens the provider reported for this failed attempt (billed although it failed) */
+  readonly billed?: Usage;
 }
 
 export interface RoutedReply {
@@ -106,6 +121,8 @@ export interface RoutedReply {
   readonly markup: number;
   readonly priceTable: string;
   readonly attempts: readonly AttemptRecord[];
+  /** the failed attempts per target, priced (journaled with the reply); empty when the first try served */
+  readonly attemptSummary: CallAttempts[];
 }
 
 export interface ProviderRouter {
@@ -128,6 +145,58 @@ function fallsBack(err: MoeError): boolean {
 /** Failures that say something about the provider's health (not cancellation, not a bad request). */
 function countsAgainstCircuit(err: MoeError): boolean {
   return err.retryable && err.code !== errors.LLM_CANCELLED.spec.code;
+}
+
+const RATE_LIMITED = errors.PROVIDER_RATE_LIMITED.spec.code;
+
+/**
+ * The attempts of one call per provider/model target, when any failed: counts (429s apart), the
+ * backoff waited, and what failed attempts were billed (usage the provider reported before
+ * failing, priced like a reply). Empty when the first attempt served.
+ */
+export function summarizeAttempts(
+  attempts: readonly AttemptRecord[],
+  costOfUsage: (provider: string, model: string, usage: Usage) => number,
+  markup: number,
+): CallAttempts[] {
+  if (!attempts.some((a) => a.outcome === 'failed')) return [];
+  const byTarget = new Map<string, CallAttempts>();
+  for (const a of attempts) {
+    if (a.outcome === 'skipped') continue;
+    const key = `${a.provider}/${a.model}`;
+    const cur = byTarget.get(key) ?? {
+      provider: a.provider,
+      model: a.model,
+      count: 0,
+      rateLimited: 0,
+      otherFailures: 0,
+      waitMs: 0,
+      failedUsage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      failedCostMicros: 0,
+      failedPriceMicros: 0,
+    };
+    const failed = a.outcome === 'failed';
+    const billed = a.billed;
+    const cost = billed ? costOfUsage(a.provider, a.model, billed) : 0;
+    byTarget.set(key, {
+      ...cur,
+      count: cur.count + 1,
+      rateLimited: cur.rateLimited + (failed && a.code === RATE_LIMITED ? 1 : 0),
+      otherFailures: cur.otherFailures + (failed && a.code !== RATE_LIMITED ? 1 : 0),
+      waitMs: cur.waitMs + Math.round(a.waitMs ?? 0),
+      failedUsage: billed
+        ? {
+            inputTokens: cur.failedUsage.inputTokens + billed.inputTokens,
+            outputTokens: cur.failedUsage.outputTokens + billed.outputTokens,
+            cacheReadTokens: cur.failedUsage.cacheReadTokens + billed.cacheReadTokens,
+            cacheWriteTokens: cur.failedUsage.cacheWriteTokens + billed.cacheWriteTokens,
+          }
+        : cur.failedUsage,
+      failedCostMicros: cur.failedCostMicros + cost,
+      failedPriceMicros: cur.failedPriceMicros + priceOf(cost, markup),
+    });
+  }
+  return [...byTarget.values()];
 }
 
 export function createRouter(options: RouterOptions): ProviderRouter {
@@ -175,6 +244,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
         signal: controller.signal,
       });
       observer?.attempt(info.provider, info.model, 'error', took(), failure.code);
+      if (failure !== err) carryBilledUsage(err, failure);
       throw failure;
     } finally {
       clearTimeout(timer);
@@ -266,7 +336,14 @@ export function createRouter(options: RouterOptions): ProviderRouter {
             onFailure: (err, attempt) => {
               if (countsAgainstCircuit(err)) breaker.onFailure();
               else breaker.release();
-              attempts.push({ ...target, attempt, outcome: 'failed', code: err.code });
+              const billed = usageBilledBefore(err);
+              attempts.push({
+                ...target,
+                attempt,
+                outcome: 'failed',
+                code: err.code,
+                ...(billed ? { billed } : {}),
+              });
               log?.warn(
                 { provider: target.provider, model: target.model, attempt, code: err.code, err },
                 'provider attempt failed',
@@ -293,6 +370,11 @@ export function createRouter(options: RouterOptions): ProviderRouter {
           markup,
           priceTable: prices.version,
           attempts,
+          attemptSummary: summarizeAttempts(
+            attempts,
+            (p, m, u) => costOf(u, lookupPrice(prices, p, m)),
+            markup,
+          ),
         };
         c.onReply?.(routed);
         if (ticket) {
