@@ -8,22 +8,13 @@
  * its turn latency p99 (the slowest live node's) and each org's provider cost so far (µ$, from the
  * usage projection); the page draws them as inline SVG (page.ts).
  */
+import type { SeriesPoint, SeriesSample } from './seriesPoint.js';
 import type { SeriesStore } from './seriesStore.js';
+
+export type { SeriesPoint, SeriesSample } from './seriesPoint.js';
 
 export const DEFAULT_SERIES_MS = 10_000;
 export const SERIES_POINTS = 60;
-
-export interface SeriesSample {
-  /** null: the supervisor did not answer */
-  readonly turnsPerSec: number | null;
-  readonly turnP99Ms: number | null;
-  /** org → provider cost so far, µ$ */
-  readonly costByOrg: ReadonlyMap<string, number>;
-}
-
-export interface SeriesPoint extends SeriesSample {
-  readonly at: number;
-}
 
 /** What one viewer's charts show: `[at, value]` pairs, oldest first. */
 export interface ConsoleCharts {

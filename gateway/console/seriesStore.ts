@@ -18,7 +18,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { SeriesPoint } from './series.js';
+import type { SeriesPoint } from './seriesPoint.js';
 
 export const SERIES_STREAM = 'MOE_CONSOLE_SERIES';
 export const SERIES_SUBJECT = 'moe.console.series';
