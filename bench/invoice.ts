@@ -49,8 +49,9 @@ function fill(dir: string) {
   const cluster = openSqliteCluster(dir);
   const insert = cluster.metrics.prepare(
     `INSERT INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
-     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 5, ?)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms,
+       price_table)
+     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 5, ?, ?)`,
   );
   const span = END - START;
   const batch = cluster.metrics.transaction((from: number, to: number) => {
@@ -72,6 +73,7 @@ function fill(dir: string) {
         cost,
         cost * 5,
         100 + (i % 900),
+        DEFAULT_PRICE_TABLE.version,
       );
     }
   });
@@ -116,7 +118,6 @@ try {
     timeZone: 'UTC',
     issuedAt: END,
     adjustments: [],
-    priceTable: DEFAULT_PRICE_TABLE,
   };
   const standard = { name: 'standard', markup: 5 };
   const team = { name: 'team', markup: 4, feeMicros: 49_000_000, includedCreditsMicros: 10_000_000 };

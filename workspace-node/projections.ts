@@ -10,12 +10,19 @@ import type Database from 'better-sqlite3';
 import {
   addressKey,
   ofType,
+  PRICE_TABLE_V1,
   turnsOf,
   validEvents,
   type JournalRecord,
   type JsonlLine,
 } from '../schemas/index.js';
 import { logLevel } from './logLevel.js';
+
+/**
+ * The price-table version of a `calls` row whose record does not name one: the table in force
+ * before 2026-12-03 (calls journaled before records carried their version were priced with it).
+ */
+export const LEGACY_PRICE_TABLE = PRICE_TABLE_V1.version;
 
 /** The query databases projections write to (workspace.db: its backup catalogue, workspaceDb.ts). */
 export interface ProjectionDatabases {
@@ -55,8 +62,9 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
   );
   const call = cluster.metrics.prepare(
     `INSERT OR IGNORE INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms,
+       price_table)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const backup = cluster.workspace.prepare(
     `INSERT OR IGNORE INTO backups (backup_id, reason, completed_at, journal_seq, objects, bytes, uploaded,
@@ -117,6 +125,9 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
             e.priceMicros ?? 0,
             recordedOnly?.markup ?? null,
             recordedOnly?.durationMs ?? null,
+            // the table the call was priced with (invoices take its unit prices); older records: the
+            // table of then
+            recordedOnly?.priceTable ?? LEGACY_PRICE_TABLE,
           );
         }
       },

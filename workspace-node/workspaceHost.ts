@@ -35,7 +35,7 @@ import { llmCallHandler } from './effects/llmCall.js';
 import { invoiceIssueHandler } from './effects/invoiceIssue.js';
 import { invoicePushHandler } from './effects/invoicePush.js';
 import { notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
-import { DEFAULT_PRICE_TABLE, type PlanConfig } from './providers/index.js';
+import { type PlanConfig } from './providers/index.js';
 import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
@@ -154,7 +154,6 @@ export class WorkspaceHost {
           usage: usageReader(this.cluster.metrics),
           flush: () => this.projections.flush(),
           plans: o.plans ?? {},
-          priceTable: DEFAULT_PRICE_TABLE,
           ...(o.midInvoice ? { midIssue: o.midInvoice } : {}),
         }),
         'invoice.push': invoicePushHandler(o.invoicePusher ?? notSentPusher),
@@ -225,7 +224,6 @@ export class WorkspaceHost {
       {
         usage: usageReader(this.cluster.metrics),
         plans: this.o.plans ?? {},
-        priceTable: DEFAULT_PRICE_TABLE,
       },
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),
     );

@@ -16,7 +16,8 @@ import { buildInvoice, type UsageGroup } from './invoiceLines.js';
 export interface DraftDeps {
   readonly usage: (from: number, to: number) => UsageGroup[];
   readonly plans: PlanConfig;
-  readonly priceTable: PriceTable;
+  /** every price table by version (default PRICE_TABLES) */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
 }
 
 export function draftInvoice(
@@ -34,7 +35,7 @@ export function draftInvoice(
     issuedAt: req.end,
     segments: [{ from: req.start, to: req.end, plan, usage: deps.usage(req.start, req.end) }],
     adjustments: [],
-    priceTable: deps.priceTable,
+    ...(deps.priceTables ? { priceTables: deps.priceTables } : {}),
   });
   return { ...invoice, id: `draft-${where.org}.${where.ws}` };
 }

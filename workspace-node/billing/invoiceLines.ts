@@ -1,6 +1,6 @@
 /**
  * The arithmetic of an invoice (issue 12 items 2 and 3), pure: from the usage of a period grouped
- * by plan segment, provider, model and agent, to the immutable {@link Invoice}. Exact in integer
+ * by plan segment, provider, model, agent and price-table version, to the immutable {@link Invoice}. Exact in integer
  * micro-dollars (µ$), every rounding stated:
  *
  *   usage line cost    = Σ the calls' cost_micros (each call's cost was rounded UP once, from exact
@@ -21,19 +21,27 @@
  * included credits count for the time on each plan, rounded DOWN (the customer never pays for time
  * on a plan they did not have, and never gets a credit they did not earn).
  *
- * Lines come out in a fixed order (segment, provider, model, agent; then plan, credit, adjustment
+ * Unit prices on a usage line are those of the price table its calls were priced with (each call row
+ * names its version; rows from before that: the previous table, LEGACY_PRICE_TABLE).
+ *
+ * Lines come out in a fixed order (segment, provider, model, agent, price table; then plan, credit, adjustment
  * lines), so the same inputs always give the same invoice, byte for byte.
  */
 import type { Invoice, InvoiceLine } from '../../schemas/index.js';
 import type { PriceTable } from '../providers/prices.js';
-import { priceOf } from '../providers/prices.js';
+import { PRICE_TABLES, priceOf } from '../providers/prices.js';
 import type { Plan } from '../providers/plans.js';
 
-/** The usage of one (provider, model, agent) in one plan segment: sums over the `calls` table. */
+/**
+ * The usage of one (provider, model, agent, price-table version) in one plan segment: sums over the
+ * `calls` table.
+ */
 export interface UsageGroup {
   readonly provider: string;
   readonly model: string;
   readonly agent: string;
+  /** the version of the price table the calls were priced with (schemas/priceTable.ts) */
+  readonly priceTable: string;
   readonly calls: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -61,7 +69,8 @@ export interface InvoiceInput {
   /** oldest first, covering [start, end) without gaps */
   readonly segments: readonly PricedSegment[];
   readonly adjustments: readonly { readonly amountMicros: number; readonly reason: string }[];
-  readonly priceTable: PriceTable;
+  /** every price table by version (default PRICE_TABLES): a line's unit prices are its calls' table's */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
 }
 
 /** The invoice id of a workspace's period: the same period always names the same invoice. */
@@ -77,12 +86,18 @@ export function prorate(amount: number, part: number, whole: number): number {
 
 const zero = { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
-function usageLine(u: UsageGroup, plan: Plan, table: PriceTable, planNote: string): InvoiceLine {
+function usageLine(
+  u: UsageGroup,
+  plan: Plan,
+  tables: Readonly<Record<string, PriceTable>>,
+  note: string,
+): InvoiceLine {
   const price = priceOf(u.costMicros, plan.markup);
-  const unit = table.models[`${u.provider}/${u.model}`];
+  const table = tables[u.priceTable];
+  const unit = table?.models[`${u.provider}/${u.model}`];
   return {
     kind: 'usage',
-    description: `${u.provider}/${u.model} · ${u.agent}${planNote}`,
+    description: `${u.provider}/${u.model} · ${u.agent}${note}`,
     provider: u.provider,
     model: u.model,
     agent: u.agent,
@@ -91,7 +106,7 @@ function usageLine(u: UsageGroup, plan: Plan, table: PriceTable, planNote: strin
     outputTokens: u.outputTokens,
     cacheReadTokens: u.cacheReadTokens,
     cacheWriteTokens: u.cacheWriteTokens,
-    ...(unit
+    ...(unit && table
       ? {
           unitPrices: {
             input: unit.input,
@@ -116,12 +131,16 @@ const share = (ms: number, whole: number) =>
 export function buildInvoice(input: InvoiceInput): Invoice {
   const whole = input.end - input.start;
   const several = input.segments.length > 1;
+  const tables = input.priceTables ?? PRICE_TABLES;
   const lines: InvoiceLine[] = [];
   let usagePrice = 0;
   for (const s of input.segments) {
-    const note = several ? ` (plan ${s.plan.name})` : '';
+    const planNote = several ? ` (plan ${s.plan.name})` : '';
+    // calls priced with several tables: each line names its table
+    const versions = new Set(s.usage.map((u) => u.priceTable));
     for (const u of s.usage) {
-      const line = usageLine(u, s.plan, input.priceTable, note);
+      const note = `${planNote}${versions.size > 1 ? ` (prices ${u.priceTable})` : ''}`;
+      const line = usageLine(u, s.plan, tables, note);
       usagePrice += line.priceMicros;
       lines.push(line);
     }

@@ -20,7 +20,8 @@ export interface InvoiceIssueDeps {
   /** resolves when every journaled turn is projected */
   readonly flush: () => Promise<void>;
   readonly plans: PlanConfig;
-  readonly priceTable: PriceTable;
+  /** every price table by version (default PRICE_TABLES) */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
   /** fault injection (billing/invoiceFault.ts): called after the usage is read */
   readonly midIssue?: () => void;
 }
@@ -45,7 +46,7 @@ export function invoiceIssueHandler(deps: InvoiceIssueDeps): EffectHandlerOf<'in
       issuedAt: effect.issuedAt,
       segments,
       adjustments: effect.adjustments,
-      priceTable: deps.priceTable,
+      ...(deps.priceTables ? { priceTables: deps.priceTables } : {}),
     });
   };
 }
