@@ -47,7 +47,8 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
       input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
       cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
       cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
-      duration_ms INTEGER, price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}', PRIMARY KEY (seq, turn));`,
+      duration_ms INTEGER, price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}', invoice_id TEXT,
+      PRIMARY KEY (seq, turn));`,
   workspace: WORKSPACE_DB_SCHEMA,
 };
 
@@ -65,6 +66,8 @@ const ADDED_COLUMNS: Partial<Record<DatabaseName, { table: string; column: strin
       column: 'price_table',
       ddl: `price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}'`,
     },
+    // the invoice that billed the call (billing/invoiceLedger.ts); NULL: not billed yet
+    { table: 'calls', column: 'invoice_id', ddl: 'invoice_id TEXT' },
   ],
 };
 

@@ -34,7 +34,7 @@ import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.
 import { llmCallHandler } from './effects/llmCall.js';
 import { invoiceIssueHandler } from './effects/invoiceIssue.js';
 import { invoicePushHandler } from './effects/invoicePush.js';
-import { notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
+import { invoiceLedger, notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
 import { type PlanConfig } from './providers/index.js';
 import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
@@ -152,6 +152,7 @@ export class WorkspaceHost {
         'actor.send': actorSendHandler(() => publisher),
         'invoice.issue': invoiceIssueHandler({
           usage: usageReader(this.cluster.metrics),
+          ledger: invoiceLedger(this.cluster.metrics),
           flush: () => this.projections.flush(),
           plans: o.plans ?? {},
           ...(o.midInvoice ? { midIssue: o.midInvoice } : {}),

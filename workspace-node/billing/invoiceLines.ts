@@ -10,6 +10,10 @@
  *   usage line margin  = price − cost
  *   plan line (fee)    = ⌊fee × ms on the plan / ms in the period⌋ per plan segment
  *   credit line        = −min(Σ ⌊included credits × ms on the plan / ms in the period⌋, usage price)
+ *   late usage line    = an `adjustment` line per (issued period, plan segment, provider, model, agent,
+ *                        price table) of calls its invoice missed (invoiceLedger.ts): cost = Σ their
+ *                        cost_micros, price = ⌈cost × the markup of that segment⌉; included credits
+ *                        do not cover it
  *   adjustment line    = the adjustment's amount (signed: negative is a credit)
  *   totals             costMicros = Σ usage costs; priceMicros = Σ usage prices + Σ plan fees;
  *                      creditsMicros = Σ credit + adjustment lines; marginMicros = priceMicros +
@@ -24,13 +28,14 @@
  * Unit prices on a usage line are those of the price table its calls were priced with (each call row
  * names its version; rows from before that: the previous table, LEGACY_PRICE_TABLE).
  *
- * Lines come out in a fixed order (segment, provider, model, agent, price table; then plan, credit, adjustment
- * lines), so the same inputs always give the same invoice, byte for byte.
+ * Lines come out in a fixed order (segment, provider, model, agent, price table; then plan, credit,
+ * late usage (oldest period first), adjustment lines), so the same inputs always give the same invoice, byte for byte.
  */
 import type { Invoice, InvoiceLine } from '../../schemas/index.js';
 import type { PriceTable } from '../providers/prices.js';
 import { PRICE_TABLES, priceOf } from '../providers/prices.js';
 import type { Plan } from '../providers/plans.js';
+import type { LateUsage } from './invoiceLedger.js';
 
 /**
  * The usage of one (provider, model, agent, price-table version) in one plan segment: sums over the
@@ -69,6 +74,8 @@ export interface InvoiceInput {
   /** oldest first, covering [start, end) without gaps */
   readonly segments: readonly PricedSegment[];
   readonly adjustments: readonly { readonly amountMicros: number; readonly reason: string }[];
+  /** calls of earlier, already issued periods that their invoice missed (invoiceLedger.ts) */
+  readonly late?: readonly LateUsage[];
   /** every price table by version (default PRICE_TABLES): a line's unit prices are its calls' table's */
   readonly priceTables?: Readonly<Record<string, PriceTable>>;
 }
@@ -172,6 +179,16 @@ export function buildInvoice(input: InvoiceInput): Invoice {
         marginMicros: -credit,
       });
   }
+  for (const l of input.late ?? [])
+    for (const u of l.usage) {
+      const line = usageLine(u, { name: l.period, markup: l.markup }, tables, '');
+      lines.push({
+        ...line,
+        kind: 'adjustment',
+        description: `late usage from ${l.period}: ${line.description}`,
+        latePeriod: l.period,
+      });
+    }
   for (const a of input.adjustments)
     lines.push({
       kind: 'adjustment',
