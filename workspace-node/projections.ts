@@ -66,6 +66,9 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
        price_table)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const planChange = cluster.metrics.prepare(
+    'INSERT OR IGNORE INTO billing_plans (seq, turn, at, plan) VALUES (?, ?, ?, ?)',
+  );
   const backup = cluster.workspace.prepare(
     `INSERT OR IGNORE INTO backups (backup_id, reason, completed_at, journal_seq, objects, bytes, uploaded,
        attempts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -100,9 +103,16 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
     {
       db: cluster.metrics,
       // One row per provider call: from `usage.recorded` (exact cost and price); journals written
-      // before that event existed have only `agent.replied` with tokens.
+      // before that event existed have only `agent.replied` with tokens. And each plan change the
+      // billing actor accepted (billing/planHistory.ts: the plan calls are priced with).
       apply(r, seq) {
         const events = validEvents(r.events);
+        if (r.actor.kind === 'billing' && r.cmd.type === 'billing.plan') {
+          const plan = r.cmd.data?.plan;
+          if (typeof plan === 'string' && events.some(ofType('billing.configured')))
+            planChange.run(seq, r.turn, r.cmd.at, plan);
+          return;
+        }
         const recorded = events.filter(ofType('usage.recorded'));
         const calls = recorded.length ? recorded : events.filter(ofType('agent.replied'));
         for (const e of calls) {

@@ -5,7 +5,8 @@
  *   artifacts.db        files agents produced, content-addressed    (written by tools)
  *   parsed_sessions.db  full-text index of session logs            (projection; log search: logSearch.ts)
  *   metrics.db          per-call statistics: provider, model, tokens, cost, price, price-table version,
- *                       duration (projection)
+ *                       duration, the invoice that billed it; the billing plan changes (projection);
+ *                       the invoices issued (billing/invoiceLedger.ts)
  *   workspace.db        workspace config, lease history, backup catalogue (workspaceDb.ts)
  * Projections record the last journal sequence they applied and can be rebuilt from events.
  * Never put these files on a FUSE/object-store mount: SQLite needs real file locks.
@@ -48,7 +49,9 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
       cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
       cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
       duration_ms INTEGER, price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}', invoice_id TEXT,
-      PRIMARY KEY (seq, turn));`,
+      PRIMARY KEY (seq, turn));
+    CREATE TABLE IF NOT EXISTS billing_plans (seq INTEGER NOT NULL, turn INTEGER NOT NULL,
+      at INTEGER NOT NULL, plan TEXT NOT NULL, PRIMARY KEY (seq, turn));`,
   workspace: WORKSPACE_DB_SCHEMA,
 };
 

@@ -34,7 +34,15 @@ import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.
 import { llmCallHandler } from './effects/llmCall.js';
 import { invoiceIssueHandler } from './effects/invoiceIssue.js';
 import { invoicePushHandler } from './effects/invoicePush.js';
-import { invoiceLedger, notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
+import {
+  invoiceLedger,
+  notSentPusher,
+  planHistory,
+  serveBillingDraft,
+  usageReader,
+  workspacePlan,
+  type PlanHistory,
+} from './billing/index.js';
 import { type PlanConfig } from './providers/index.js';
 import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
@@ -113,6 +121,8 @@ export class WorkspaceHost {
   readonly projections: ProjectionQueue;
   /** workspace.db: config and lease history (the node writes them; workspaceDb.ts) */
   readonly metadata: WorkspaceMetadata;
+  /** the workspace's billing plan changes: calls are priced with its plan now (billing/planHistory.ts) */
+  readonly billingPlans: PlanHistory;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -121,6 +131,7 @@ export class WorkspaceHost {
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.metadata = new WorkspaceMetadata(this.cluster.workspace);
+    this.billingPlans = planHistory(this.cluster.metrics);
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), {
       ...(o.fsync === false ? { fsync: false } : {}),
       ...(o.observer ? { onFsync: (ms: number) => o.observer?.fsync(ms) } : {}),
@@ -136,6 +147,7 @@ export class WorkspaceHost {
       ...effectHandlers({
         'llm.call': llmCallHandler({
           router: o.router,
+          plan: workspacePlan(this.billingPlans, o.plans ?? {}, o.log.child({ org: o.org, ws: o.ws })),
           tools: () => o.toolDefinitions,
           nc: o.nc,
           ...(o.needsApproval ? { needsApproval: o.needsApproval } : {}),
@@ -193,7 +205,10 @@ export class WorkspaceHost {
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
       ...(o.ackWaitMs !== undefined ? { ackWaitMs: o.ackWaitMs } : {}),
       ...(o.soleReader ? { soleReader: true } : {}),
-      onEntry: (line) => this.projections.push(line),
+      onEntry: (line) => {
+        this.billingPlans.seen(line);
+        this.projections.push(line);
+      },
       ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
       ...(o.observer ? { observer: o.observer } : {}),
     });
@@ -224,6 +239,7 @@ export class WorkspaceHost {
       { org: this.o.org, ws: this.o.ws },
       {
         usage: usageReader(this.cluster.metrics),
+        planChanges: () => this.billingPlans.changes(),
         plans: this.o.plans ?? {},
       },
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),
