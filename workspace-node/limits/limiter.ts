@@ -82,7 +82,7 @@ export interface LimiterOptions {
    * at once what it claimed before and never published (`recoverAlerts`)
    */
   readonly owner?: string;
-  /** fault injection (limits/alertFault.ts): called after an alert is marked, before it is published */
+  /** fault injection (faults.ts `killAfterAlertMark`): called after an alert is marked, before it is published */
   readonly afterAlertMarked?: () => void;
 }
 
