@@ -41,6 +41,7 @@ import {
   serveBillingDraft,
   usageReader,
   workspacePlan,
+  type InvoiceLedger,
   type PlanHistory,
 } from './billing/index.js';
 import { type PlanConfig } from './providers/index.js';
@@ -123,6 +124,8 @@ export class WorkspaceHost {
   readonly metadata: WorkspaceMetadata;
   /** the workspace's billing plan changes: calls are priced with its plan now (billing/planHistory.ts) */
   readonly billingPlans: PlanHistory;
+  /** which calls each issued invoice billed: late usage goes on the next one (billing/invoiceLedger.ts) */
+  readonly ledger: InvoiceLedger;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -132,6 +135,7 @@ export class WorkspaceHost {
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.metadata = new WorkspaceMetadata(this.cluster.workspace);
     this.billingPlans = planHistory(this.cluster.metrics);
+    this.ledger = invoiceLedger(this.cluster.metrics);
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), {
       ...(o.fsync === false ? { fsync: false } : {}),
       ...(o.observer ? { onFsync: (ms: number) => o.observer?.fsync(ms) } : {}),
@@ -164,7 +168,7 @@ export class WorkspaceHost {
         'actor.send': actorSendHandler(() => publisher),
         'invoice.issue': invoiceIssueHandler({
           usage: usageReader(this.cluster.metrics),
-          ledger: invoiceLedger(this.cluster.metrics),
+          ledger: this.ledger,
           flush: () => this.projections.flush(),
           plans: o.plans ?? {},
           ...(o.midInvoice ? { midIssue: o.midInvoice } : {}),
@@ -240,6 +244,7 @@ export class WorkspaceHost {
       {
         usage: usageReader(this.cluster.metrics),
         planChanges: () => this.billingPlans.changes(),
+        late: (start) => this.ledger.pending(start),
         plans: this.o.plans ?? {},
       },
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),

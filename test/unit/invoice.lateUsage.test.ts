@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Invoice, JournalRecord } from '../../schemas/index.js';
-import { invoiceLedger, usageReader } from '../../workspace-node/billing/index.js';
+import { draftInvoice, invoiceLedger, usageReader } from '../../workspace-node/billing/index.js';
 import { invoiceIssueHandler } from '../../workspace-node/effects/invoiceIssue.js';
 import { createProjector } from '../../workspace-node/projections.js';
 import { costOf, DEFAULT_PRICE_TABLE, priceOf } from '../../workspace-node/providers/prices.js';
@@ -61,11 +61,12 @@ function workspace(name: string) {
     return cost;
   };
   let fault: (() => void) | undefined;
+  const ledger = invoiceLedger(cluster.metrics);
   const handler = invoiceIssueHandler({
     usage: usageReader(cluster.metrics),
     flush: async () => {},
     plans: {},
-    ledger: invoiceLedger(cluster.metrics),
+    ledger,
     midIssue: () => fault?.(),
   });
   let effects = 0;
@@ -89,6 +90,7 @@ function workspace(name: string) {
     }) as Promise<Invoice>;
   return {
     cluster,
+    ledger,
     call,
     issue,
     failNext: () => {
@@ -111,6 +113,15 @@ describe('late usage', () => {
     // journaled late: dated in November, projected after November's invoice
     const lateCost = w.call(DEC - 5, 1234);
     const decCost = w.call(DEC + 1000, 50);
+    // the current period's draft already shows what December's invoice will bill late
+    const draft = draftInvoice(
+      { org: 'o', ws: 'w1' },
+      { start: DEC, end: DEC + 2000, plan: null },
+      { usage: usageReader(w.cluster.metrics), plans: {}, late: (start) => w.ledger.pending(start) },
+    );
+    expect(draft.lines.filter((l) => l.latePeriod === '2026-11').map((l) => l.costMicros)).toEqual([
+      lateCost,
+    ]);
     const dec = await w.issue('2026-12', DEC, JAN, 'team'); // on team (4×) now; the late call was on standard (5×)
     const late = dec.lines.filter((l) => l.kind === 'adjustment');
     expect(late).toEqual([

@@ -14,6 +14,7 @@ import { errors } from '../errors.js';
 import { planNamed, planResolver, type PlanConfig } from '../providers/plans.js';
 import type { PriceTable } from '../providers/prices.js';
 import { planSegments, type PlanSegment } from '../../actors/index.js';
+import type { LateUsage } from './invoiceLedger.js';
 import { buildInvoice, type UsageGroup } from './invoiceLines.js';
 
 export interface DraftDeps {
@@ -23,6 +24,8 @@ export interface DraftDeps {
    * as the invoice will be; without, the request's plan prices the whole range
    */
   readonly planChanges?: () => PlanSegment[];
+  /** the late usage the next invoice from `start` will bill (invoiceLedger.ts `pending`) */
+  readonly late?: (start: number) => LateUsage[];
   readonly plans: PlanConfig;
   /** every price table by version (default PRICE_TABLES) */
   readonly priceTables?: Readonly<Record<string, PriceTable>>;
@@ -52,6 +55,7 @@ export function draftInvoice(
     issuedAt: req.end,
     segments,
     adjustments: [],
+    ...(deps.late ? { late: deps.late(req.start) } : {}),
     ...(deps.priceTables ? { priceTables: deps.priceTables } : {}),
   });
   return { ...invoice, id: `draft-${where.org}.${where.ws}` };

@@ -51,6 +51,8 @@ export interface InvoiceLedger {
     period: { label: string; start: number; end: number; segments: readonly LedgerSegment[] },
     compute: (late: readonly LateUsage[]) => Invoice,
   ): Invoice;
+  /** the late usage an invoice starting at `start` would bill now (read only: the current draft) */
+  pending(start: number): LateUsage[];
 }
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS invoices (id TEXT PRIMARY KEY, label TEXT NOT NULL,
@@ -86,6 +88,22 @@ export function invoiceLedger(metrics: Database.Database): InvoiceLedger {
     'UPDATE calls SET invoice_id = ? WHERE invoice_id IS NULL AND at >= ? AND at < ?',
   );
 
+  /** the unbilled calls of issued periods before `start`, and the ranges they were read from */
+  function lateBefore(start: number) {
+    const late: LateUsage[] = [];
+    const ranges: Array<readonly [number, number]> = [];
+    for (const inv of earlier.all(start)) {
+      for (const s of JSON.parse(inv.segments) as LedgerSegment[]) {
+        const to = Math.min(s.to, start);
+        if (s.from >= to) continue;
+        const usage = merged(unbilled.all(s.from, to));
+        if (usage.length) late.push({ period: inv.label, invoiceId: inv.id, markup: s.markup, usage });
+        ranges.push([s.from, to]);
+      }
+    }
+    return { late, ranges };
+  }
+
   const run = metrics.transaction(
     (
       id: string,
@@ -94,17 +112,7 @@ export function invoiceLedger(metrics: Database.Database): InvoiceLedger {
     ): Invoice => {
       const had = stored.get(id);
       if (had) return JSON.parse(had.body) as Invoice;
-      const late: LateUsage[] = [];
-      const lateRanges: Array<readonly [number, number]> = [];
-      for (const inv of earlier.all(period.start)) {
-        for (const s of JSON.parse(inv.segments) as LedgerSegment[]) {
-          const to = Math.min(s.to, period.start);
-          if (s.from >= to) continue;
-          const usage = merged(unbilled.all(s.from, to));
-          if (usage.length) late.push({ period: inv.label, invoiceId: inv.id, markup: s.markup, usage });
-          lateRanges.push([s.from, to]);
-        }
-      }
+      const { late, ranges } = lateBefore(period.start);
       const invoice = compute(late);
       store.run(
         id,
@@ -115,9 +123,12 @@ export function invoiceLedger(metrics: Database.Database): InvoiceLedger {
         JSON.stringify(invoice),
       );
       mark.run(id, period.start, period.end);
-      for (const [from, to] of lateRanges) mark.run(id, from, to);
+      for (const [from, to] of ranges) mark.run(id, from, to);
       return invoice;
     },
   );
-  return { issue: (id, period, compute) => run.immediate(id, period, compute) };
+  return {
+    issue: (id, period, compute) => run.immediate(id, period, compute),
+    pending: (start) => lateBefore(start).late,
+  };
 }
