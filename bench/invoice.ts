@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import {
   buildInvoice,
   DEFAULT_PRICE_TABLE,
+  invoiceLedger,
   openSqliteCluster,
   usageReader,
   type PricedSegment,
@@ -49,8 +50,9 @@ function fill(dir: string) {
   const cluster = openSqliteCluster(dir);
   const insert = cluster.metrics.prepare(
     `INSERT INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
-     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 5, ?)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms,
+       price_table)
+     VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 5, ?, ?)`,
   );
   const span = END - START;
   const batch = cluster.metrics.transaction((from: number, to: number) => {
@@ -72,6 +74,7 @@ function fill(dir: string) {
         cost,
         cost * 5,
         100 + (i % 900),
+        DEFAULT_PRICE_TABLE.version,
       );
     }
   });
@@ -116,7 +119,6 @@ try {
     timeZone: 'UTC',
     issuedAt: END,
     adjustments: [],
-    priceTable: DEFAULT_PRICE_TABLE,
   };
   const standard = { name: 'standard', markup: 5 };
   const team = { name: 'team', markup: 4, feeMicros: 49_000_000, includedCreditsMicros: 10_000_000 };
@@ -136,8 +138,24 @@ try {
     ];
     buildInvoice({ ...base, segments });
   });
+  // the issue itself, once (a period is issued once): the same read inside the ledger's IMMEDIATE
+  // transaction, plus storing the invoice and marking every call of the period with its id
+  const ledger = invoiceLedger(cluster.metrics);
+  const t2 = performance.now();
+  ledger.issue(
+    'inv-o.w-2026-10',
+    { label: '2026-10', start: START, end: END, segments: [{ from: START, to: END, markup: 5 }] },
+    (late) =>
+      buildInvoice({
+        ...base,
+        late,
+        segments: [{ from: START, to: END, plan: standard, usage: usage(START, END) }],
+      }),
+  );
+  const issueMs = Math.round(performance.now() - t2);
   cluster.close();
   const result = {
+    issueMs,
     calls: CALLS,
     runs: RUNS,
     indexMs,
@@ -150,7 +168,8 @@ try {
   else
     log(
       `invoice over ${CALLS} calls (${lines} lines): one plan ${one.median} ms median (min ${one.min}, max ${one.max}); ` +
-        `mid-month plan change ${two.median} ms median (min ${two.min}, max ${two.max})`,
+        `mid-month plan change ${two.median} ms median (min ${two.min}, max ${two.max}); ` +
+        `issued through the ledger (read + store + mark ${CALLS} calls) once: ${issueMs} ms`,
     );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -77,6 +77,8 @@ export interface PendingAlert {
   readonly seq: number;
   /** epoch ms the current publisher claimed it */
   readonly claimedAt: number;
+  /** the node that claimed it (its node id): a restart of that node re-publishes it at once */
+  readonly claimedBy?: string;
 }
 
 export function budgetKey(scope: BudgetScope): string {

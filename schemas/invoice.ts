@@ -36,6 +36,8 @@ export const InvoiceLine = Type.Object(
     cacheWriteTokens: Count,
     unitPrices: Type.Optional(InvoiceUnitPrices),
     priceTable: Type.Optional(Type.String()),
+    /** on a late usage adjustment: the label of the issued period whose invoice missed these calls */
+    latePeriod: Type.Optional(Type.String()),
     costMicros: SignedMicros,
     priceMicros: SignedMicros,
     marginMicros: SignedMicros,

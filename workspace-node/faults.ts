@@ -10,6 +10,8 @@
  *                                                before the manifest is written
  *   MOE_FAULT_KILL_DURING_INVOICE=1              SIGKILL the node mid-`invoice.issue`, once per data
  *                                                dir (billing/invoiceFault.ts)
+ *   MOE_FAULT_KILL_AFTER_ALERT_MARK=1            SIGKILL the node right after a settlement marked a
+ *                                                budget alert in KV and before it is published
  *
  * Never set them in production: the node kills itself.
  */
@@ -45,4 +47,10 @@ export function killDuringBackupUpload(env: NodeJS.ProcessEnv, store: ObjectStor
     list: (prefix) => store.list(prefix),
     delete: (key) => store.delete(key),
   };
+}
+
+/** The limiter's `afterAlertMarked` hook (MOE_FAULT_KILL_AFTER_ALERT_MARK=1), or undefined. */
+export function killAfterAlertMark(env: NodeJS.ProcessEnv): (() => void) | undefined {
+  if (env.MOE_FAULT_KILL_AFTER_ALERT_MARK?.trim() !== '1') return undefined;
+  return () => process.kill(process.pid, 'SIGKILL');
 }

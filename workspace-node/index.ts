@@ -52,6 +52,7 @@ export {
   buildInvoice,
   draftInvoice,
   invoiceId,
+  invoiceLedger,
   notSentPusher,
   usageReader,
   type InvoiceInput,

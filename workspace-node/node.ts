@@ -48,6 +48,7 @@ import { nodeConfigFromEnv, type NodeConfig } from './config.js';
 import { assertDataDirNotOnFuse } from './dataDirFs.js';
 import { lockDataDir } from './dataDirLock.js';
 import { createAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './effects/agentRuntime.js';
+import { startAlertRecovery } from './limits/index.js';
 import { PlacementLeases } from './placement.js';
 import { watchFreedLeases } from './leaseWatch.js';
 import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
@@ -253,6 +254,7 @@ async function startLocked(
   if (probes) onFailedStart.push(() => probes.close());
   const agents = await createAgentRuntime({
     providerObserver: metrics.providers,
+    nodeId: config.nodeId,
     nc,
     stepDelayMs: config.stepDelayMs,
     logger: log,
@@ -265,6 +267,9 @@ async function startLocked(
     ...(options.routerRetry ? { routerRetry: options.routerRetry } : {}),
   });
   breakers = () => agents.router.health();
+  // budget alerts marked but never published (a node died mid-send): published now, then swept
+  const alertRecovery = startAlertRecovery(agents.limiter, { log });
+  onFailedStart.push(async () => alertRecovery.stop());
   const { toolset } = agents;
   const tools = options.tools ?? toolset.tools;
   const allowed = options.only ? new Set(options.only) : null;
@@ -645,6 +650,7 @@ async function startLocked(
       if (stopped) return;
       stopped = true;
       stopping.abort();
+      alertRecovery.stop();
       drainer.close();
       clearInterval(tick);
       clearInterval(heartbeat);

@@ -10,12 +10,19 @@ import type Database from 'better-sqlite3';
 import {
   addressKey,
   ofType,
+  PRICE_TABLE_V1,
   turnsOf,
   validEvents,
   type JournalRecord,
   type JsonlLine,
 } from '../schemas/index.js';
 import { logLevel } from './logLevel.js';
+
+/**
+ * The price-table version of a `calls` row whose record does not name one: the table in force
+ * before 2026-12-03 (calls journaled before records carried their version were priced with it).
+ */
+export const LEGACY_PRICE_TABLE = PRICE_TABLE_V1.version;
 
 /** The query databases projections write to (workspace.db: its backup catalogue, workspaceDb.ts). */
 export interface ProjectionDatabases {
@@ -55,8 +62,12 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
   );
   const call = cluster.metrics.prepare(
     `INSERT OR IGNORE INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, duration_ms,
+       price_table)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const planChange = cluster.metrics.prepare(
+    'INSERT OR IGNORE INTO billing_plans (seq, turn, at, plan) VALUES (?, ?, ?, ?)',
   );
   const backup = cluster.workspace.prepare(
     `INSERT OR IGNORE INTO backups (backup_id, reason, completed_at, journal_seq, objects, bytes, uploaded,
@@ -92,9 +103,16 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
     {
       db: cluster.metrics,
       // One row per provider call: from `usage.recorded` (exact cost and price); journals written
-      // before that event existed have only `agent.replied` with tokens.
+      // before that event existed have only `agent.replied` with tokens. And each plan change the
+      // billing actor accepted (billing/planHistory.ts: the plan calls are priced with).
       apply(r, seq) {
         const events = validEvents(r.events);
+        if (r.actor.kind === 'billing' && r.cmd.type === 'billing.plan') {
+          const plan = r.cmd.data?.plan;
+          if (typeof plan === 'string' && events.some(ofType('billing.configured')))
+            planChange.run(seq, r.turn, r.cmd.at, plan);
+          return;
+        }
         const recorded = events.filter(ofType('usage.recorded'));
         const calls = recorded.length ? recorded : events.filter(ofType('agent.replied'));
         for (const e of calls) {
@@ -117,6 +135,9 @@ export function createProjector(cluster: ProjectionDatabases): Projector {
             e.priceMicros ?? 0,
             recordedOnly?.markup ?? null,
             recordedOnly?.durationMs ?? null,
+            // the table the call was priced with (invoices take its unit prices); older records: the
+            // table of then
+            recordedOnly?.priceTable ?? LEGACY_PRICE_TABLE,
           );
         }
       },

@@ -4,7 +4,9 @@
  *   messages.db         conversation messages                      (projection)
  *   artifacts.db        files agents produced, content-addressed    (written by tools)
  *   parsed_sessions.db  full-text index of session logs            (projection; log search: logSearch.ts)
- *   metrics.db          per-call statistics: provider, model, tokens, cost, price, duration (projection)
+ *   metrics.db          per-call statistics: provider, model, tokens, cost, price, price-table version,
+ *                       duration, the invoice that billed it; the billing plan changes (projection);
+ *                       the invoices issued (billing/invoiceLedger.ts)
  *   workspace.db        workspace config, lease history, backup catalogue (workspaceDb.ts)
  * Projections record the last journal sequence they applied and can be rebuilt from events.
  * Never put these files on a FUSE/object-store mount: SQLite needs real file locks.
@@ -13,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../actors/kernel/index.js';
+import { LEGACY_PRICE_TABLE } from './projections.js';
 import { migrateWorkspaceDb, WORKSPACE_DB_SCHEMA } from './workspaceDb.js';
 
 export const DATABASES = [
@@ -45,7 +48,10 @@ const PROJECTION_SCHEMA: Partial<Record<DatabaseName, string>> = {
       input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
       cache_write_tokens INTEGER NOT NULL, at INTEGER NOT NULL, effect_id TEXT NOT NULL DEFAULT '',
       cost_micros INTEGER NOT NULL DEFAULT 0, price_micros INTEGER NOT NULL DEFAULT 0, markup REAL,
-      duration_ms INTEGER, PRIMARY KEY (seq, turn));`,
+      duration_ms INTEGER, price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}', invoice_id TEXT,
+      PRIMARY KEY (seq, turn));
+    CREATE TABLE IF NOT EXISTS billing_plans (seq INTEGER NOT NULL, turn INTEGER NOT NULL,
+      at INTEGER NOT NULL, plan TEXT NOT NULL, PRIMARY KEY (seq, turn));`,
   workspace: WORKSPACE_DB_SCHEMA,
 };
 
@@ -57,6 +63,14 @@ const ADDED_COLUMNS: Partial<Record<DatabaseName, { table: string; column: strin
     { table: 'calls', column: 'price_micros', ddl: 'price_micros INTEGER NOT NULL DEFAULT 0' },
     { table: 'calls', column: 'markup', ddl: 'markup REAL' },
     { table: 'calls', column: 'duration_ms', ddl: 'duration_ms INTEGER' },
+    // rows projected before calls named their price table were priced with the table of then
+    {
+      table: 'calls',
+      column: 'price_table',
+      ddl: `price_table TEXT NOT NULL DEFAULT '${LEGACY_PRICE_TABLE}'`,
+    },
+    // the invoice that billed the call (billing/invoiceLedger.ts); NULL: not billed yet
+    { table: 'calls', column: 'invoice_id', ddl: 'invoice_id TEXT' },
   ],
 };
 

@@ -34,8 +34,17 @@ import { DEFAULT_JOURNAL_KEEP, type JournalRetention } from './journalRetention.
 import { llmCallHandler } from './effects/llmCall.js';
 import { invoiceIssueHandler } from './effects/invoiceIssue.js';
 import { invoicePushHandler } from './effects/invoicePush.js';
-import { notSentPusher, serveBillingDraft, usageReader } from './billing/index.js';
-import { DEFAULT_PRICE_TABLE, type PlanConfig } from './providers/index.js';
+import {
+  invoiceLedger,
+  notSentPusher,
+  planHistory,
+  serveBillingDraft,
+  usageReader,
+  workspacePlan,
+  type InvoiceLedger,
+  type PlanHistory,
+} from './billing/index.js';
+import { type PlanConfig } from './providers/index.js';
 import type { InvoicePusher } from '../schemas/index.js';
 import { toolRunHandler } from './effects/toolRun.js';
 import { sharedFilesDir } from './filesRoot.js';
@@ -115,6 +124,10 @@ export class WorkspaceHost {
   readonly projections: ProjectionQueue;
   /** workspace.db: config and lease history (the node writes them; workspaceDb.ts) */
   readonly metadata: WorkspaceMetadata;
+  /** the workspace's billing plan changes: calls are priced with its plan now (billing/planHistory.ts) */
+  readonly billingPlans: PlanHistory;
+  /** which calls each issued invoice billed: late usage goes on the next one (billing/invoiceLedger.ts) */
+  readonly ledger: InvoiceLedger;
 
   constructor(readonly o: WorkspaceHostOptions) {
     this.dir = workspaceDir(o.dataDir, o.org, o.ws);
@@ -123,6 +136,8 @@ export class WorkspaceHost {
     mkdirSync(this.filesDir, { recursive: true });
     this.cluster = openSqliteCluster(join(this.dir, 'db'));
     this.metadata = new WorkspaceMetadata(this.cluster.workspace);
+    this.billingPlans = planHistory(this.cluster.metrics);
+    this.ledger = invoiceLedger(this.cluster.metrics);
     this.jsonl = new JsonlLog(join(this.dir, 'sessions'), {
       ...(o.fsync === false ? { fsync: false } : {}),
       ...(o.observer ? { onFsync: (ms: number) => o.observer?.fsync(ms) } : {}),
@@ -138,6 +153,7 @@ export class WorkspaceHost {
       ...effectHandlers({
         'llm.call': llmCallHandler({
           router: o.router,
+          plan: workspacePlan(this.billingPlans, o.plans ?? {}, o.log.child({ org: o.org, ws: o.ws })),
           tools: () => o.toolDefinitions,
           nc: o.nc,
           ...(o.needsApproval ? { needsApproval: o.needsApproval } : {}),
@@ -154,9 +170,9 @@ export class WorkspaceHost {
         'actor.send': actorSendHandler(() => publisher),
         'invoice.issue': invoiceIssueHandler({
           usage: usageReader(this.cluster.metrics),
+          ledger: this.ledger,
           flush: () => this.projections.flush(),
           plans: o.plans ?? {},
-          priceTable: DEFAULT_PRICE_TABLE,
           ...(o.midInvoice ? { midIssue: o.midInvoice } : {}),
         }),
         'invoice.push': invoicePushHandler(o.invoicePusher ?? notSentPusher),
@@ -195,7 +211,10 @@ export class WorkspaceHost {
       ...(o.pullBatch ? { pullBatch: o.pullBatch } : {}),
       ...(o.ackWaitMs !== undefined ? { ackWaitMs: o.ackWaitMs } : {}),
       ...(o.soleReader ? { soleReader: true } : {}),
-      onEntry: (line) => this.projections.push(line),
+      onEntry: (line) => {
+        this.billingPlans.seen(line);
+        this.projections.push(line);
+      },
       ...(o.afterOutcomeRecorded ? { afterOutcomeRecorded: o.afterOutcomeRecorded } : {}),
       ...(o.observer ? { observer: o.observer } : {}),
       ...(o.stoppedWhy ? { stoppedWhy: o.stoppedWhy } : {}),
@@ -227,8 +246,9 @@ export class WorkspaceHost {
       { org: this.o.org, ws: this.o.ws },
       {
         usage: usageReader(this.cluster.metrics),
+        planChanges: () => this.billingPlans.changes(),
+        late: (start) => this.ledger.pending(start),
         plans: this.o.plans ?? {},
-        priceTable: DEFAULT_PRICE_TABLE,
       },
       this.o.log.child({ org: this.o.org, ws: this.o.ws }),
     );

@@ -203,4 +203,69 @@ describe('workspace and project budgets in the cluster limiter', () => {
     });
     expect((await node2.budgetRecord(ws))?.pending).toBeUndefined();
   });
+
+  it("an alert left pending mid-send is published at its node's next start, before any settlement, once", async () => {
+    const org = 'org-d';
+    const ws: BudgetScope = { kind: 'workspace', org, id: 'w4' };
+    await setBudget(ws, { limitMicros: 10_000, thresholds: [50, 80] });
+    const journaled = async () =>
+      (await platform.records(`moe.evt.${org}.w4.budget.>`)).flatMap(({ record }) => record.events);
+    const dying = createLimiter({
+      kv: kv1,
+      clock,
+      owner: 'node-x',
+      onAlert: () => Promise.reject(new Error('node died')),
+    });
+    const t = await dying.reserve(call(org, ws.id, 'p4', 6_000));
+    await expect(t.settle({ tokens: 10, priceMicros: 6_000 })).rejects.toThrow('node died');
+    expect((await dying.budgetRecord(ws))?.pending?.map((p) => p.claimedBy)).toEqual(['node-x']);
+
+    // another node sweeping right away leaves it alone: its claimer may still be publishing
+    const other = createLimiter({
+      kv: kv2,
+      clock,
+      owner: 'node-y',
+      onAlert: journalAlertSink(jetstream(nc2)),
+    });
+    expect(await other.recoverAlerts()).toBe(0);
+    expect(await journaled()).toEqual([]);
+
+    // node-x starts again: what it claimed before is published at once, with no settlement
+    clock.advance(1_000);
+    const restarted = createLimiter({
+      kv: kv1,
+      clock,
+      owner: 'node-x',
+      onAlert: journalAlertSink(jetstream(platform.nc)),
+    });
+    expect(await restarted.recoverAlerts()).toBe(1);
+    expect(await restarted.recoverAlerts()).toBe(0);
+    clock.advance(31_000);
+    expect(await other.recoverAlerts()).toBe(0);
+    const events = await journaled();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'budget.alert', threshold: 50, usedMicros: 6_000 });
+    expect((await restarted.budgetRecord(ws))?.pending).toBeUndefined();
+
+    // a node that died and never came back: any node's sweep publishes it once its claim is stale
+    const dead = createLimiter({
+      kv: kv1,
+      clock,
+      owner: 'node-z',
+      onAlert: () => Promise.reject(new Error('node died')),
+    });
+    const t2 = await dead.reserve(call(org, ws.id, 'p4', 2_500));
+    await expect(t2.settle({ tokens: 10, priceMicros: 2_500 })).rejects.toThrow('node died');
+    expect(await other.recoverAlerts()).toBe(0);
+    clock.advance(30_000);
+    // the sweep and the publish of a claim that had in fact landed: still one event per threshold
+    await journalAlertSink(jetstream(platform.nc))((await dead.budgetRecord(ws))!.pending![0]!.alert, {
+      ws: 'w4',
+      seq: 2,
+    });
+    expect(await other.recoverAlerts()).toBe(1);
+    const all = await journaled();
+    expect(all.map((e) => (e as { threshold?: number }).threshold)).toEqual([50, 80]);
+    expect((await other.budgetRecord(ws))?.pending).toBeUndefined();
+  });
 });

@@ -30,8 +30,8 @@ function workspace(name: string) {
   const cluster = openSqliteCluster(join(dir, name));
   const insert = cluster.metrics.prepare(
     `INSERT INTO calls (seq, turn, actor, session, provider, model, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup)
-     VALUES (?, ?, ?, 's', ?, ?, ?, ?, ?, ?, ?, 'e', ?, ?, 5)`,
+       cache_read_tokens, cache_write_tokens, at, effect_id, cost_micros, price_micros, markup, price_table)
+     VALUES (?, ?, ?, 's', ?, ?, ?, ?, ?, ?, ?, 'e', ?, ?, 5, ?)`,
   );
   let seq = 0;
   const call = (at: number, actor: string, provider: string, model: string, u: number[]) => {
@@ -55,6 +55,7 @@ function workspace(name: string) {
       at,
       cost,
       priceOf(cost, 5),
+      DEFAULT_PRICE_TABLE.version,
     );
     return cost;
   };
@@ -71,7 +72,6 @@ const base = {
   timeZone: 'UTC',
   issuedAt: END + 300_000,
   adjustments: [],
-  priceTable: DEFAULT_PRICE_TABLE,
 };
 
 describe('invoice arithmetic', () => {
@@ -144,6 +144,7 @@ describe('invoice arithmetic', () => {
         provider: 'x',
         model: 'm',
         agent: 'a',
+        priceTable: DEFAULT_PRICE_TABLE.version,
         calls: 3,
         inputTokens: 3,
         outputTokens: 0,
@@ -203,6 +204,7 @@ describe('invoice arithmetic', () => {
         provider: 'x',
         model: 'm',
         agent: 'a',
+        priceTable: DEFAULT_PRICE_TABLE.version,
         calls: 1,
         inputTokens: 1,
         outputTokens: 0,

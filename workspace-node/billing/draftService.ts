@@ -3,7 +3,9 @@
  * log search service) answers a draft invoice of [start, end) computed exactly as an issued one
  * (invoiceLines.ts) from this node's `calls` table, for `GET /api/workspaces/:id/billing`. The
  * node that hosts the workspace subscribes while it hosts it. Request `{start, end, plan}` (epoch
- * ms; plan null: the org's configured plan); reply an Invoice (id `draft-…`) or `{error}`.
+ * ms; plan null: the org's configured plan); reply an Invoice (id `draft-…`) or `{error}`. When
+ * the workspace changed plan (billing/planHistory.ts), the draft is cut into plan segments as the
+ * invoice will be, and the request's plan is not used.
  */
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -11,12 +13,22 @@ import { billingDraftSubject, isMoeError, type Invoice } from '../../schemas/ind
 import { errors } from '../errors.js';
 import { planNamed, planResolver, type PlanConfig } from '../providers/plans.js';
 import type { PriceTable } from '../providers/prices.js';
+import { planSegments, type PlanSegment } from '../../actors/index.js';
+import type { LateUsage } from './invoiceLedger.js';
 import { buildInvoice, type UsageGroup } from './invoiceLines.js';
 
 export interface DraftDeps {
   readonly usage: (from: number, to: number) => UsageGroup[];
+  /**
+   * the workspace's plan changes (planHistory.ts): with any, the draft is cut into plan segments
+   * as the invoice will be; without, the request's plan prices the whole range
+   */
+  readonly planChanges?: () => PlanSegment[];
+  /** the late usage the next invoice from `start` will bill (invoiceLedger.ts `pending`) */
+  readonly late?: (start: number) => LateUsage[];
   readonly plans: PlanConfig;
-  readonly priceTable: PriceTable;
+  /** every price table by version (default PRICE_TABLES) */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
 }
 
 export function draftInvoice(
@@ -24,7 +36,16 @@ export function draftInvoice(
   req: { start: number; end: number; plan: string | null },
   deps: DraftDeps,
 ): Invoice {
-  const plan = req.plan === null ? planResolver(deps.plans)(where.org) : planNamed(deps.plans, req.plan);
+  const planOf = planResolver(deps.plans);
+  const changes = deps.planChanges?.() ?? [];
+  const cuts = changes.length
+    ? planSegments(changes, req.start, req.end)
+    : [{ from: req.start, plan: req.plan }];
+  const segments = cuts.map((c, i) => {
+    const to = cuts[i + 1]?.from ?? req.end;
+    const plan = c.plan === null ? planOf(where.org) : planNamed(deps.plans, c.plan);
+    return { from: c.from, to, plan, usage: deps.usage(c.from, to) };
+  });
   const invoice = buildInvoice({
     ...where,
     label: 'draft',
@@ -32,9 +53,10 @@ export function draftInvoice(
     end: req.end,
     timeZone: 'UTC',
     issuedAt: req.end,
-    segments: [{ from: req.start, to: req.end, plan, usage: deps.usage(req.start, req.end) }],
+    segments,
     adjustments: [],
-    priceTable: deps.priceTable,
+    ...(deps.late ? { late: deps.late(req.start) } : {}),
+    ...(deps.priceTables ? { priceTables: deps.priceTables } : {}),
   });
   return { ...invoice, id: `draft-${where.org}.${where.ws}` };
 }

@@ -8,6 +8,8 @@ export {
   type UsageGroup,
 } from './invoiceLines.js';
 export { agentOf, usageReader } from './usageGroups.js';
+export { invoiceLedger, type InvoiceLedger, type LateUsage, type LedgerSegment } from './invoiceLedger.js';
+export { planHistory, workspacePlan, type PlanHistory } from './planHistory.js';
 export { notSentPusher } from './notSentPusher.js';
 export { killDuringInvoice } from './invoiceFault.js';
 export { draftInvoice, serveBillingDraft, type DraftDeps } from './draftService.js';

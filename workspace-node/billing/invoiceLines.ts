@@ -1,6 +1,6 @@
 /**
  * The arithmetic of an invoice (issue 12 items 2 and 3), pure: from the usage of a period grouped
- * by plan segment, provider, model and agent, to the immutable {@link Invoice}. Exact in integer
+ * by plan segment, provider, model, agent and price-table version, to the immutable {@link Invoice}. Exact in integer
  * micro-dollars (µ$), every rounding stated:
  *
  *   usage line cost    = Σ the calls' cost_micros (each call's cost was rounded UP once, from exact
@@ -10,6 +10,10 @@
  *   usage line margin  = price − cost
  *   plan line (fee)    = ⌊fee × ms on the plan / ms in the period⌋ per plan segment
  *   credit line        = −min(Σ ⌊included credits × ms on the plan / ms in the period⌋, usage price)
+ *   late usage line    = an `adjustment` line per (issued period, plan segment, provider, model, agent,
+ *                        price table) of calls its invoice missed (invoiceLedger.ts): cost = Σ their
+ *                        cost_micros, price = ⌈cost × the markup of that segment⌉; included credits
+ *                        do not cover it
  *   adjustment line    = the adjustment's amount (signed: negative is a credit)
  *   totals             costMicros = Σ usage costs; priceMicros = Σ usage prices + Σ plan fees;
  *                      creditsMicros = Σ credit + adjustment lines; marginMicros = priceMicros +
@@ -21,19 +25,28 @@
  * included credits count for the time on each plan, rounded DOWN (the customer never pays for time
  * on a plan they did not have, and never gets a credit they did not earn).
  *
- * Lines come out in a fixed order (segment, provider, model, agent; then plan, credit, adjustment
- * lines), so the same inputs always give the same invoice, byte for byte.
+ * Unit prices on a usage line are those of the price table its calls were priced with (each call row
+ * names its version; rows from before that: the previous table, LEGACY_PRICE_TABLE).
+ *
+ * Lines come out in a fixed order (segment, provider, model, agent, price table; then plan, credit,
+ * late usage (oldest period first), adjustment lines), so the same inputs always give the same invoice, byte for byte.
  */
 import type { Invoice, InvoiceLine } from '../../schemas/index.js';
 import type { PriceTable } from '../providers/prices.js';
-import { priceOf } from '../providers/prices.js';
+import { PRICE_TABLES, priceOf } from '../providers/prices.js';
 import type { Plan } from '../providers/plans.js';
+import type { LateUsage } from './invoiceLedger.js';
 
-/** The usage of one (provider, model, agent) in one plan segment: sums over the `calls` table. */
+/**
+ * The usage of one (provider, model, agent, price-table version) in one plan segment: sums over the
+ * `calls` table.
+ */
 export interface UsageGroup {
   readonly provider: string;
   readonly model: string;
   readonly agent: string;
+  /** the version of the price table the calls were priced with (schemas/priceTable.ts) */
+  readonly priceTable: string;
   readonly calls: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -61,7 +74,10 @@ export interface InvoiceInput {
   /** oldest first, covering [start, end) without gaps */
   readonly segments: readonly PricedSegment[];
   readonly adjustments: readonly { readonly amountMicros: number; readonly reason: string }[];
-  readonly priceTable: PriceTable;
+  /** calls of earlier, already issued periods that their invoice missed (invoiceLedger.ts) */
+  readonly late?: readonly LateUsage[];
+  /** every price table by version (default PRICE_TABLES): a line's unit prices are its calls' table's */
+  readonly priceTables?: Readonly<Record<string, PriceTable>>;
 }
 
 /** The invoice id of a workspace's period: the same period always names the same invoice. */
@@ -77,12 +93,18 @@ export function prorate(amount: number, part: number, whole: number): number {
 
 const zero = { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 
-function usageLine(u: UsageGroup, plan: Plan, table: PriceTable, planNote: string): InvoiceLine {
+function usageLine(
+  u: UsageGroup,
+  plan: Plan,
+  tables: Readonly<Record<string, PriceTable>>,
+  note: string,
+): InvoiceLine {
   const price = priceOf(u.costMicros, plan.markup);
-  const unit = table.models[`${u.provider}/${u.model}`];
+  const table = tables[u.priceTable];
+  const unit = table?.models[`${u.provider}/${u.model}`];
   return {
     kind: 'usage',
-    description: `${u.provider}/${u.model} · ${u.agent}${planNote}`,
+    description: `${u.provider}/${u.model} · ${u.agent}${note}`,
     provider: u.provider,
     model: u.model,
     agent: u.agent,
@@ -91,7 +113,7 @@ function usageLine(u: UsageGroup, plan: Plan, table: PriceTable, planNote: strin
     outputTokens: u.outputTokens,
     cacheReadTokens: u.cacheReadTokens,
     cacheWriteTokens: u.cacheWriteTokens,
-    ...(unit
+    ...(unit && table
       ? {
           unitPrices: {
             input: unit.input,
@@ -116,12 +138,16 @@ const share = (ms: number, whole: number) =>
 export function buildInvoice(input: InvoiceInput): Invoice {
   const whole = input.end - input.start;
   const several = input.segments.length > 1;
+  const tables = input.priceTables ?? PRICE_TABLES;
   const lines: InvoiceLine[] = [];
   let usagePrice = 0;
   for (const s of input.segments) {
-    const note = several ? ` (plan ${s.plan.name})` : '';
+    const planNote = several ? ` (plan ${s.plan.name})` : '';
+    // calls priced with several tables: each line names its table
+    const versions = new Set(s.usage.map((u) => u.priceTable));
     for (const u of s.usage) {
-      const line = usageLine(u, s.plan, input.priceTable, note);
+      const note = `${planNote}${versions.size > 1 ? ` (prices ${u.priceTable})` : ''}`;
+      const line = usageLine(u, s.plan, tables, note);
       usagePrice += line.priceMicros;
       lines.push(line);
     }
@@ -153,6 +179,16 @@ export function buildInvoice(input: InvoiceInput): Invoice {
         marginMicros: -credit,
       });
   }
+  for (const l of input.late ?? [])
+    for (const u of l.usage) {
+      const line = usageLine(u, { name: l.period, markup: l.markup }, tables, '');
+      lines.push({
+        ...line,
+        kind: 'adjustment',
+        description: `late usage from ${l.period}: ${line.description}`,
+        latePeriod: l.period,
+      });
+    }
   for (const a of input.adjustments)
     lines.push({
       kind: 'adjustment',

@@ -42,6 +42,7 @@ import {
 } from '../providers/index.js';
 import { createToolset, type Toolset, type ToolsetOptions } from '../tools/index.js';
 import { errors } from '../errors.js';
+import { killAfterAlertMark } from '../faults.js';
 
 export interface AgentRuntimeOptions {
   readonly nc: NatsConnection;
@@ -61,6 +62,8 @@ export interface AgentRuntimeOptions {
   readonly logger?: Logger;
   /** the node's metrics: every provider attempt and served reply */
   readonly providerObserver?: ProviderObserver;
+  /** the node id: owner of the budget alerts this node marks (re-published at its next start) */
+  readonly nodeId?: string;
 }
 
 export interface AgentRuntime {
@@ -124,6 +127,7 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
   }
   const profiles = { ...defaultProfiles(providersConfig), ...fromProject, ...o.profiles };
 
+  const afterAlertMarked = killAfterAlertMark(env);
   const limits = mergeLimits(mergeLimits(project.limits ?? {}, limitsConfigFromEnv(env)), o.limits ?? {});
   const limiter = createLimiter({
     kv: await openLimitsBucket(o.nc),
@@ -131,6 +135,8 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
     budgetOf: budgetResolver(limits),
     // thresholds crossed by a settlement are journaled as `budget.alert` (webhooks follow from there)
     onAlert: journalAlertSink(jetstream(o.nc)),
+    ...(o.nodeId ? { owner: o.nodeId } : {}),
+    ...(afterAlertMarked ? { afterAlertMarked } : {}),
   });
   const plans = o.plans ?? project.plans ?? {};
   const router = createRouter({

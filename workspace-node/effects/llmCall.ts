@@ -16,7 +16,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { LlmReply } from '../../actors/index.js';
 import { ATTR, inSpan, SpanKind, type EffectHandlerOf, type Span } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, liveSubject, MoeError, type LiveDelta } from '../../schemas/index.js';
-import type { AttemptInfo, ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
+import type { AttemptInfo, Plan, ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
 
 export interface LlmCallDeps {
@@ -27,6 +27,11 @@ export interface LlmCallDeps {
   readonly nc?: NatsConnection;
   /** coalescing window for live deltas (ms) */
   readonly liveFlushMs?: number;
+  /**
+   * the workspace's billing plan now (billing/planHistory.ts), priced into the call so usage and
+   * invoices agree after a plan change; undefined: the configured plan of the org
+   */
+  readonly plan?: () => Plan | undefined;
 }
 
 /** The router already retried: only a "retry after T" failure goes back to the kernel as retryable. */
@@ -85,7 +90,9 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
       };
       const call = async (span: Span | undefined) => {
         const project = projectOfActor(address.id);
+        const plan = deps.plan?.();
         const routed = await deps.router.call({
+          ...(plan ? { plan } : {}),
           org: address.org,
           ws: address.ws,
           ...(project ? { project } : {}),

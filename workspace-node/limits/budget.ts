@@ -136,13 +136,38 @@ export function claimPending(
   record: BudgetRecord,
   fresh: readonly PendingAlert[],
   now: number,
+  owner?: string,
 ): { record: BudgetRecord; claimed: PendingAlert[] } {
   const owed = record.pending ?? [];
   const stale = owed.filter((p) => now - p.claimedAt >= PENDING_ALERT_STALE_MS);
   if (!fresh.length && !stale.length) return { record, claimed: [] };
-  const claimed = [...stale.map((p) => ({ ...p, claimedAt: now })), ...fresh];
+  const by = owner ? { claimedBy: owner } : {};
+  const claimed = [...stale.map((p) => ({ ...p, claimedAt: now, ...by })), ...fresh];
   const kept = owed.filter((p) => now - p.claimedAt < PENDING_ALERT_STALE_MS);
   return { record: { ...record, pending: [...kept, ...claimed] }, claimed };
+}
+
+/**
+ * Claims, at a node's start or on its periodic sweep (limiter.ts `recoverAlerts`), the pending
+ * alerts no live publisher holds: those claimed by `owner` before this process started (the node
+ * died between marking and publishing, and came back), and those whose claim is stale (another
+ * node died). Returns the record with them reclaimed at `now` by `owner`, and the ones to publish.
+ */
+export function claimRecoverable(
+  record: BudgetRecord,
+  now: number,
+  owner: string | undefined,
+  since: number,
+): { record: BudgetRecord; claimed: PendingAlert[] } {
+  const owed = record.pending ?? [];
+  const dead = (p: PendingAlert) =>
+    now - p.claimedAt >= PENDING_ALERT_STALE_MS ||
+    (owner !== undefined && p.claimedBy === owner && p.claimedAt < since);
+  const claimed = owed
+    .filter(dead)
+    .map((p) => ({ ...p, claimedAt: now, ...(owner ? { claimedBy: owner } : {}) }));
+  if (!claimed.length) return { record, claimed };
+  return { record: { ...record, pending: [...owed.filter((p) => !dead(p)), ...claimed] }, claimed };
 }
 
 /** The record without the pending alert `id` (its publish was acknowledged). */

@@ -12,7 +12,8 @@
  *             in the same compare-and-set (the alert pending there), and only then announces it
  *             (`onAlert`) and confirms it: two nodes crossing together cannot both win the
  *             marker, so each alert fires once per period; one left pending by a dead node is
- *             announced by the next settlement of that budget
+ *             announced by that node's next start (`recoverAlerts`, same owner), by any node's
+ *             periodic sweep once the claim is stale, or by the next settlement of that budget
  *   release:  the call failed: give the tokens and price back; the request stays counted
  *
  * A budget is in force when it was set over REST (its KV record carries the setting) or, for an
@@ -38,6 +39,7 @@ import {
   adjustBudget,
   budgetInForce,
   claimPending,
+  claimRecoverable,
   confirmPending,
   budgetKey,
   periodKey,
@@ -75,6 +77,13 @@ export interface LimiterOptions {
   /** told of each threshold a settlement crossed; without it, thresholds are not tracked */
   readonly onAlert?: AlertSink;
   readonly clock?: Clock;
+  /**
+   * who claims the alerts this limiter marks (the node id): at its next start the node re-publishes
+   * at once what it claimed before and never published (`recoverAlerts`)
+   */
+  readonly owner?: string;
+  /** fault injection (faults.ts `killAfterAlertMark`): called after an alert is marked, before it is published */
+  readonly afterAlertMarked?: () => void;
 }
 
 export interface Limiter extends CallGate {
@@ -83,6 +92,13 @@ export interface Limiter extends CallGate {
   budgetState(org: string): Promise<BudgetState | undefined>;
   /** any budget's record: its setting, usage this period and fired thresholds */
   budgetRecord(scope: BudgetScope): Promise<BudgetRecord | undefined>;
+  /**
+   * The outbox recovery: publishes the marked-but-unpublished alerts of every budget that no live
+   * publisher holds (claimed by this owner before this limiter was created, or stale), each claimed
+   * by one compare-and-set, published with its stable msg id and turn, then confirmed. Returns how
+   * many it published. Run at node start and periodically (alertRecovery.ts).
+   */
+  recoverAlerts(): Promise<number>;
 }
 
 /** Creates (or binds to) the limits bucket: one revision per key is all CAS needs. */
@@ -115,6 +131,17 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const { kv } = options;
   const clock = options.clock ?? systemClock;
   const tracksAlerts = options.onAlert !== undefined;
+  /** alerts claimed by this owner before this instant were claimed by a process that is gone */
+  const since = clock.now();
+  const by = options.owner ? { claimedBy: options.owner } : {};
+
+  /** Publishes the alerts a write claimed, confirming each once its publish is acknowledged. */
+  async function publishClaimed(key: string, claimed: readonly PendingAlert[]): Promise<void> {
+    for (const p of claimed) {
+      await options.onAlert?.(p.alert, { ws: p.ws, seq: p.seq });
+      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => confirmPending(cur, p.alert.id));
+    }
+  }
 
   /** Reserves against one scope's budget, if it has one; what was held, or undefined. */
   async function reserveScope(scope: BudgetScope, micros: number, now: number): Promise<Held | undefined> {
@@ -163,18 +190,39 @@ export function createLimiter(options: LimiterOptions): Limiter {
         ws: where,
         seq: first + i + 1,
         claimedAt: now,
+        ...by,
       }));
-      const c = claimPending(out.record, fresh, now);
+      const c = claimPending(out.record, fresh, now, options.owner);
       claimed = c.claimed;
       return c.record;
     });
     // Published after the marker is durable, then confirmed: a node that dies in between leaves
     // the alert pending, and the next settlement of this budget (any node) publishes it again —
     // with the same Nats-Msg-Id and journal turn, so a publish that did land is not repeated.
-    for (const p of claimed) {
-      await options.onAlert?.(p.alert, { ws: p.ws, seq: p.seq });
-      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => confirmPending(cur, p.alert.id));
+    if (claimed.length) options.afterAlertMarked?.();
+    await publishClaimed(key, claimed);
+  }
+
+  async function recoverAlerts(): Promise<number> {
+    if (!tracksAlerts) return 0;
+    const keys: string[] = [];
+    for await (const k of await kv.keys('budget.>')) keys.push(k);
+    let published = 0;
+    for (const key of keys.sort()) {
+      const owed = await read<BudgetRecord>(key);
+      if (!owed?.pending?.length) continue;
+      let claimed: PendingAlert[] = [];
+      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
+        claimed = [];
+        if (!cur?.pending?.length) return cur;
+        const c = claimRecoverable(cur, clock.now(), options.owner, since);
+        claimed = c.claimed;
+        return c.record;
+      });
+      await publishClaimed(key, claimed);
+      published += claimed.length;
     }
+    return published;
   }
 
   async function reserve(req: GateRequest): Promise<GateTicket> {
@@ -235,5 +283,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
     rateWindow: (provider) => read<RateWindow>(rateKey(provider)),
     budgetState: (org) => read<BudgetState>(budgetKey({ kind: 'org', org, id: org })),
     budgetRecord: (scope) => read<BudgetRecord>(budgetKey(scope)),
+    recoverAlerts,
   };
 }

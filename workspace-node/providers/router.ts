@@ -36,7 +36,7 @@ import { contextWindowOf } from './contextWindows.js';
 import { estimateUsage, totalTokens } from './estimate.js';
 import { providerFailure } from './failure.js';
 import type { CallGate, GateTicket } from './gate.js';
-import { planResolver, type PlanOf } from './plans.js';
+import { planResolver, type Plan, type PlanOf } from './plans.js';
 import { costOf, DEFAULT_PRICE_TABLE, lookupPrice, priceOf, type PriceTable } from './prices.js';
 import { chainOf, profileOf, type AgentProfile } from './profiles.js';
 import {
@@ -90,6 +90,8 @@ export interface RouterCall {
   readonly onDelta?: (delta: string, attempt: AttemptInfo) => void;
   /** the priced reply the moment it is complete, before the limits are settled (to record it) */
   readonly onReply?: (routed: RoutedReply) => void;
+  /** the caller's billing plan (its workspace's `billing.plan`); default: the configured plan of the org */
+  readonly plan?: Plan;
 }
 
 export interface AttemptInfo {
@@ -255,7 +257,7 @@ export function createRouter(options: RouterOptions): ProviderRouter {
   async function call(c: RouterCall): Promise<RoutedReply> {
     const profile = profileOf(options.profiles, c.profile);
     const offered = profile.tools ? new Set(profile.tools) : undefined;
-    const markup = planOf(c.org).markup;
+    const markup = (c.plan ?? planOf(c.org)).markup;
     const attempts: AttemptRecord[] = [];
     let lastError: MoeError | undefined;
 
