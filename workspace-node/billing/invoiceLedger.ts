@@ -21,17 +21,9 @@
 import type Database from 'better-sqlite3';
 import type { Invoice } from '../../schemas/index.js';
 import { merged, type Row } from './usageGroups.js';
-import type { UsageGroup } from './invoiceLines.js';
+import type { LateUsage } from './billedUsage.js';
 
-/** The calls of an issued period's plan segment that its invoice did not bill. */
-export interface LateUsage {
-  /** the issued period's label and invoice id */
-  readonly period: string;
-  readonly invoiceId: string;
-  /** the segment's markup when that period was issued */
-  readonly markup: number;
-  readonly usage: readonly UsageGroup[];
-}
+export type { LateUsage } from './billedUsage.js';
 
 /** A plan segment as the ledger keeps it: [from, to) at this markup. */
 export interface LedgerSegment {

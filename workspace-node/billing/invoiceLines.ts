@@ -35,25 +35,9 @@ import type { Invoice, InvoiceLine } from '../../schemas/index.js';
 import type { PriceTable } from '../providers/prices.js';
 import { PRICE_TABLES, priceOf } from '../providers/prices.js';
 import type { Plan } from '../providers/plans.js';
-import type { LateUsage } from './invoiceLedger.js';
+import type { LateUsage, UsageGroup } from './billedUsage.js';
 
-/**
- * The usage of one (provider, model, agent, price-table version) in one plan segment: sums over the
- * `calls` table.
- */
-export interface UsageGroup {
-  readonly provider: string;
-  readonly model: string;
-  readonly agent: string;
-  /** the version of the price table the calls were priced with (schemas/priceTable.ts) */
-  readonly priceTable: string;
-  readonly calls: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cacheReadTokens: number;
-  readonly cacheWriteTokens: number;
-  readonly costMicros: number;
-}
+export type { LateUsage, UsageGroup } from './billedUsage.js';
 
 /** A plan in effect over [from, to) of the period, with the usage of that time. */
 export interface PricedSegment {

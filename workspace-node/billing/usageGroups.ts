@@ -7,7 +7,7 @@
  * line shows the unit prices its calls were priced with.
  */
 import type Database from 'better-sqlite3';
-import type { UsageGroup } from './invoiceLines.js';
+import type { UsageGroup } from './billedUsage.js';
 
 export interface Row {
   provider: string;
