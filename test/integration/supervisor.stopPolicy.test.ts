@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kvm, type KV } from '@nats-io/kv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kernelErrors } from '../../actors/kernel/index.js';
 import { buildGateway, type Gateway } from '../../gateway/index.js';
 import type { Overview } from '../../gateway/console/index.js';
@@ -20,6 +20,9 @@ import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
 import { ARTIFACTS, launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
 import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
+
+// each case waits for a policy decision, a KV watch and a turn: generous on a loaded box
+vi.setConfig({ testTimeout: 180_000 });
 
 const STOPPED = kernelErrors.ACTOR_STOPPED.spec.code;
 const UNKNOWN = kernelErrors.UNKNOWN_COMMAND.spec.code;
@@ -104,7 +107,7 @@ async function letters(): Promise<Letter[]> {
 
 const letterOf = (commandId: string) =>
   eventually(async () => (await letters()).find((l) => l.id === commandId), {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     what: `the dead letter of ${commandId}`,
   });
 
@@ -123,7 +126,7 @@ async function stopByPolicy(a: ActorAddress, id: string) {
       const e = await stoppedKv.get(key(a));
       return (e && e.operation === 'PUT' ? parseStoppedActor(e.value) : null) ?? undefined;
     },
-    { timeoutMs: 20_000, what: `${key(a)} recorded as stopped` },
+    { timeoutMs: 30_000, what: `${key(a)} recorded as stopped` },
   );
 }
 
@@ -131,7 +134,7 @@ async function stopByPolicy(a: ActorAddress, id: string) {
 async function expectTurn(a: ActorAddress, id: string) {
   await p.client.send(a, renew(id));
   await eventually(async () => ((await turnsOf(a)).includes(id) ? true : undefined), {
-    timeoutMs: 15_000,
+    timeoutMs: 30_000,
     what: `the turn of ${id}`,
   });
 }
@@ -172,7 +175,7 @@ describe('the stop restart policy', () => {
         const l = await letterOf(id).catch(() => undefined);
         return l?.code === STOPPED ? true : undefined;
       },
-      { timeoutMs: 15_000, what: 'the node refusing the stopped actor' },
+      { timeoutMs: 30_000, what: 'the node refusing the stopped actor' },
     );
     const before = (await turnsOf(s1)).length;
     for (let i = 0; i < 3; i++) await expectRefused(s1, `s1-refused-${i}`);
@@ -196,7 +199,7 @@ describe('the stop restart policy', () => {
         await p.client.send(a1, { id, type: 'no.such.command', data: {} });
         return (await letterOf(id)).code === STOPPED ? true : undefined;
       },
-      { timeoutMs: 15_000, what: 'the escalated agent refused' },
+      { timeoutMs: 30_000, what: 'the escalated agent refused' },
     );
     expect(
       supA.supervision.decisions.filter((d) => d.actor === key(a1)).map((d) => d.decision.action),
@@ -208,7 +211,7 @@ describe('the stop restart policy', () => {
     expect(supB.isLeader).toBe(false);
     await supA.stop();
     await eventually(async () => (supB!.isLeader ? true : undefined), {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
       what: 'supervisor b leading',
     });
     await expectRefused(s1, 's1-after-failover');
@@ -265,7 +268,7 @@ describe('the console and the gateway', () => {
         );
         return r.status === 200 ? undefined : r;
       },
-      { timeoutMs: 15_000, what: 'the renew refused' },
+      { timeoutMs: 30_000, what: 'the renew refused' },
     );
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe(STOPPED);
@@ -309,7 +312,7 @@ describe('the console and the gateway', () => {
         const r = await call(gw, owner.auth, 'POST', `/api/sessions/${session}/renew`, {});
         return r.status === 200 ? r : undefined;
       },
-      { timeoutMs: 15_000, what: 'the renew running again' },
+      { timeoutMs: 30_000, what: 'the renew running again' },
     );
     expect(again.status).toBe(200);
     const after = await gw.app.inject({ method: 'GET', url: '/console/api/overview', headers: opAuth });
@@ -329,7 +332,7 @@ describe('the console and the gateway', () => {
         await p.client.send(s3, renew(id));
         return (await letterOf(id)).code === STOPPED ? true : undefined;
       },
-      { timeoutMs: 15_000, what: 's3 refused' },
+      { timeoutMs: 30_000, what: 's3 refused' },
     );
     expect((await restart(key(s3), opAuth)).statusCode).toBe(200);
     await eventually(
@@ -339,7 +342,7 @@ describe('the console and the gateway', () => {
         await new Promise((r) => setTimeout(r, 200));
         return (await turnsOf(s3)).includes(id) ? true : undefined;
       },
-      { timeoutMs: 15_000, what: 's3 running a turn again' },
+      { timeoutMs: 30_000, what: 's3 running a turn again' },
     );
   });
 });
@@ -379,7 +382,7 @@ describe('the console page', () => {
         await new Promise((r) => setTimeout(r, 200));
         return (await turnsOf(s4)).includes(id) ? true : undefined;
       },
-      { timeoutMs: 15_000, what: 's4 running a turn again' },
+      { timeoutMs: 30_000, what: 's4 running a turn again' },
     );
   });
 });
