@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a clean clone: nats-server (Debian package), build tools for better-sqlite3, chromium
 # for the console browser tests (ensure-chromium.sh), npm
-# dependencies (npm ci when node_modules is missing or older than package-lock.json), and a build.
-# Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
+# dependencies (npm ci when node_modules is missing or older than package-lock.json), and a build
+# (skipped with MOE_SETUP_SKIP_BUILD=1: scripts/test.sh's `npm run verify` builds once itself).
+# Run by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,5 +32,9 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   echo "setup: installing npm dependencies (npm ci)…"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "setup: building (tsc)…"
-npm run build --silent
+if [[ ${MOE_SETUP_SKIP_BUILD:-} == 1 ]]; then
+  echo "setup: build skipped (MOE_SETUP_SKIP_BUILD=1; the caller builds)"
+else
+  echo "setup: building (tsc)…"
+  npm run build --silent
+fi

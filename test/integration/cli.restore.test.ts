@@ -136,31 +136,25 @@ describe('moe restore', () => {
     expectSameWorkspace(firstWs, byId);
     expect(existsSync(join(byId, 'files', 'extra.txt'))).toBe(false);
 
-    // between the two backups: the first; at the second's time: the second
+    // between the two backups: the first; at the second's time: the second; a duration ago: 1 h
+    // ago only the first existed, 0 s ago both; 7 days ago neither (independent restores, run
+    // side by side: each is a CLI process start)
     const between = new Date(Date.parse(first.createdAt) + 30_000).toISOString();
-    const atBetween = await runMoe(['restore', 'demo/main', '--at', between, '--to', target(), '--json'], {
-      env: stores,
-    });
+    const weekAgo = target();
+    const restoreAt = (at: string, to = target()) =>
+      runMoe(['restore', 'demo/main', '--at', at, '--to', to, '--json'], { env: stores });
+    const [atBetween, atSecond, hourAgo, now, none] = await Promise.all([
+      restoreAt(between),
+      restoreAt(second.createdAt),
+      restoreAt('1h'),
+      restoreAt('0s'),
+      runMoe(['restore', 'demo/main', '--at', '7d', '--to', weekAgo], { env: stores }),
+    ]);
     expect(atBetween.code, atBetween.stderr).toBe(0);
     expect((JSON.parse(atBetween.stdout) as RestoreJson).backupId).toBe(first.backupId);
-    const atSecond = await runMoe(
-      ['restore', 'demo/main', '--at', second.createdAt, '--to', target(), '--json'],
-      {
-        env: stores,
-      },
-    );
     expect((JSON.parse(atSecond.stdout) as RestoreJson).backupId).toBe(second.backupId);
-    // a duration ago: 1 h ago only the first existed, 0 s ago both; 7 days ago neither
-    const hourAgo = await runMoe(['restore', 'demo/main', '--at', '1h', '--to', target(), '--json'], {
-      env: stores,
-    });
     expect((JSON.parse(hourAgo.stdout) as RestoreJson).backupId).toBe(first.backupId);
-    const now = await runMoe(['restore', 'demo/main', '--at', '0s', '--to', target(), '--json'], {
-      env: stores,
-    });
     expect((JSON.parse(now.stdout) as RestoreJson).backupId).toBe(second.backupId);
-    const weekAgo = target();
-    const none = await runMoe(['restore', 'demo/main', '--at', '7d', '--to', weekAgo], { env: stores });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^moe: MOE_ERR_RESTORE_NONE_AT: .*its oldest backup is /m);
     expect(none.stderr).toContain(first.backupId);
