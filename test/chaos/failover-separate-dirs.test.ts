@@ -80,6 +80,8 @@ describe('failover with separate data dirs', () => {
       const nodes = await new Kvm(p.nc).open(KV_BUCKETS.nodes);
       await eventually(async () => ((await nodes.get('sep-b'))?.operation === 'PUT' ? true : undefined), {
         what: 'sep-b heartbeat',
+        // a `moe node` child's start (module loading, opening the store) is slow on a loaded box
+        timeoutMs: 45_000,
       });
 
       const agents = Array.from({ length: TASKS }, (_, i) => `s${i}`);
