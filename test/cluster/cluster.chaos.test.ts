@@ -324,7 +324,7 @@ describe('the platform on a 3-server JetStream cluster', () => {
           const recs = await journal(`moe.evt.${ORG}.>`);
           const detail = missing.slice(0, 10).map((id) => {
             const mine = recs.filter((r) => r.record.actor.id === id);
-            return `${load.acked.get(id)}.${id}: ${JSON.stringify(mine.map((r) => ({ seq: r.seq, turn: r.record.turn, cmd: r.record.cmd.type, state: r.record.state, events: r.record.events.map((e) => e.type), effects: r.record.effects.map((e) => e.id) })))}`;
+            return `${load.acked.get(id)}.${id}: ${JSON.stringify(mine.map((r) => ({ seq: r.seq, turn: r.record.turn, cmd: r.record.cmd.type, state: r.record.state, events: r.record.events.map((e) => e.type), effects: r.record.effects.map((e) => e.id), ...(r.record.cmd.type === 'effect.failed' ? { failure: r.record.cmd.data } : {}) })))}`;
           });
           console.log(
             `${missing.length} of ${acked.length} acknowledged tasks not completed:\n${detail.join('\n')}`,
