@@ -16,6 +16,18 @@ export type AppendResult =
   /** another writer got there first, or this exact record already exists: catch up and retry */
   | { readonly ok: false; readonly reason: 'fenced' | 'duplicate'; readonly seq?: number };
 
+/**
+ * The `Nats-Msg-Id` of a journal entry: the actor, the entry's first turn and the sequence of the
+ * entry it extends. On a clustered stream nats-server 2.9 checks the expected last subject sequence
+ * only at the leader before the proposal (nats-server #4320), so two appends expecting the same
+ * predecessor can both pass it; the message id is checked again when each entry is applied, in log
+ * order, on every replica. With this id the second of two such appends is answered `duplicate`,
+ * whatever command it carries, and an actor keeps one history (test/cluster/journal.fence).
+ */
+export function entryMsgId(address: ActorAddress, turn: number, expectedLastSeq: number): string {
+  return `${addressKey(address)}#${turn}@${expectedLastSeq}`;
+}
+
 export class Journal {
   private readonly appender: JetStreamAppender;
 
@@ -45,8 +57,9 @@ export class Journal {
     const first = entry.turns[0]!;
     try {
       const ack = await this.appender.publish(eventSubject(address), encoder.encode(json), {
-        // Deterministic id: the same command applied at the same turn yields the same bytes.
-        msgID: `${addressKey(address)}#${first.turn}#${first.cmd.id}`,
+        // The id names the place in the history, not the command: two writers extending the same
+        // entry send the same id, and the second is a duplicate (see entryMsgId).
+        msgID: entryMsgId(address, first.turn, expectedLastSeq),
         expectedLastSubjectSequence: expectedLastSeq,
         ...(trace ? { headers: trace } : {}),
       });

@@ -38,8 +38,13 @@ describe('the journal fence', () => {
     });
     const a = await journal.append(actor, rec(1, 'a'), 0);
     expect(a.ok).toBe(true);
+    // another command at the same place: turned back (by the message id, which names the place in
+    // the history, before the server compares the expected sequence; journal.ts entryMsgId)
     const stale = await journal.append(actor, rec(1, 'b'), 0);
-    expect(stale).toEqual({ ok: false, reason: 'fenced' });
+    expect(stale).toEqual({ ok: false, reason: 'duplicate', seq: a.ok ? a.seq : -1 });
+    // and an append that expects a sequence the actor is not at is fenced
+    const behind = await journal.append(actor, rec(2, 'c'), a.ok ? a.seq + 1000 : -1);
+    expect(behind).toEqual({ ok: false, reason: 'fenced' });
     const retried = await journal.append(actor, rec(1, 'a'), 0);
     expect(retried.ok).toBe(false); // same record again: a duplicate, never a second append
     journal.close();
