@@ -139,6 +139,17 @@ export async function startNatsCluster(opts: { size?: number } = {}): Promise<Na
     );
     return all.every(Boolean);
   };
+  /** each running server's /healthz answer, for the message of a cluster that did not get ready */
+  const healthReport = async (): Promise<string> => {
+    const each = await Promise.all(
+      servers
+        .filter((s) => s.running)
+        .map(
+          async (s) => `${s.name} ${JSON.stringify((await httpJson(s.httpPort, '/healthz')) ?? 'no answer')}`,
+        ),
+    );
+    return each.join('; ');
+  };
   const cluster: NatsClusterHandle = {
     servers,
     urls: servers.map((s) => s.url),
@@ -155,7 +166,8 @@ export async function startNatsCluster(opts: { size?: number } = {}): Promise<Na
         if ((await metaLeader()) !== undefined && (await healthy())) return;
         if (Date.now() > deadline)
           throw new Error(
-            `the NATS cluster had no agreed meta leader / was not healthy within ${timeoutMs} ms`,
+            `the NATS cluster had no agreed meta leader / was not healthy within ${timeoutMs} ms ` +
+              `(meta leader ${(await metaLeader()) ?? 'none agreed'}; ${await healthReport()})`,
           );
         await new Promise((r) => setTimeout(r, 100));
       }

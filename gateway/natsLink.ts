@@ -47,18 +47,8 @@ export function watchNatsLink(nc: NatsConnection): NatsLink {
   };
 }
 
-const NATS_ERROR_NAMES = new Set([
-  'ClosedConnectionError',
-  'DrainingConnectionError',
-  'ConnectionError',
-  'RequestError',
-  'TimeoutError',
-  'NoResponders',
-]);
-
-/** True for errors the NATS client throws when the server cannot be reached or does not answer. */
-export function isNatsOutage(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
-    if (NATS_ERROR_NAMES.has(e.name)) return true;
-  return false;
-}
+/**
+ * True for errors the NATS client throws when the server cannot be reached or does not answer, and
+ * JetStream's "temporarily unavailable" answers: the kernel's one classification (natsOutage.ts).
+ */
+export { isNatsOutage } from '../actors/kernel/index.js';

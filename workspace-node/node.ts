@@ -33,7 +33,12 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defaultRegistry, type ActorRegistry } from '../actors/index.js';
-import { systemClock, type Clock, type EffectHandler, type RetryPolicy } from '../actors/kernel/index.js';
+import {
+  systemClock,
+  type Clock,
+  type EffectHandler,
+  type EffectRetryPolicy,
+} from '../actors/kernel/index.js';
 import {
   KV_BUCKETS,
   STREAMS,
@@ -80,7 +85,7 @@ export interface WorkspaceNodeOptions extends Partial<NodeConfig> {
   readonly logger?: Logger;
   readonly registry?: ActorRegistry;
   readonly clock?: Clock;
-  readonly retry?: RetryPolicy;
+  readonly retry?: EffectRetryPolicy;
   readonly alwaysReplay?: boolean;
   readonly fsync?: boolean;
   /** project config (parsed, or its JSON file path; default $MOE_PROJECT_CONFIG) — see docs/agents.md */

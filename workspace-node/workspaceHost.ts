@@ -23,7 +23,7 @@ import {
   type Clock,
   type EffectHandler,
   type KernelObserver,
-  type RetryPolicy,
+  type EffectRetryPolicy,
 } from '../actors/kernel/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { actorSendHandler } from './effects/actorSend.js';
@@ -85,7 +85,7 @@ export interface WorkspaceHostOptions {
   readonly tools: readonly Tool[];
   readonly toolDefinitions: readonly ToolDefinition[];
   readonly clock?: Clock;
-  readonly retry?: RetryPolicy;
+  readonly retry?: EffectRetryPolicy;
   readonly idleMs?: number;
   readonly alwaysReplay?: boolean;
   readonly fsync?: boolean;

@@ -8,6 +8,10 @@
  * the same data dir) is not run again: the recorded outcome is published. An effect that is no
  * longer pending in `sessions.db` (another kernel on the same data dir applied its result) is
  * dropped.
+ *
+ * A retried attempt (effects.ts: a retryable error, or a NATS outage met inside the handler) never
+ * runs the side effect again once a value was recorded: an attempt after a checkpoint (an LLM reply
+ * recorded the moment it was priced) returns that value instead of calling the handler.
  */
 import type { KernelObserver } from './kernelObserver.js';
 import type { Logger } from 'pino';
@@ -16,7 +20,7 @@ import type { Clock } from './clock.js';
 import type { CommandPublisher } from './commandPublisher.js';
 import type { EffectDispatch } from './effectDispatch.js';
 import type { EffectOutcomes } from './effectOutcomes.js';
-import { runWithRetry, type EffectOutcome, type RetryPolicy } from './effects.js';
+import { runWithRetry, type EffectHandler, type EffectOutcome, type EffectRetryPolicy } from './effects.js';
 import {
   ATTR,
   deserializeTrace,
@@ -48,7 +52,7 @@ export class EffectScheduler {
     private readonly dispatch: EffectDispatch,
     private readonly publisher: CommandPublisher,
     private readonly clock: Clock,
-    private readonly retry: RetryPolicy,
+    private readonly retry: EffectRetryPolicy,
     private readonly log: Logger,
     private readonly outcomes?: EffectOutcomes,
     /** called right after an outcome is recorded, before it is published (fault injection in tests) */
@@ -147,13 +151,31 @@ export class EffectScheduler {
             this.clock.now(),
           )
       : undefined;
+    // Journal-first: an attempt after a recorded value does not run the effect again.
+    const handler: EffectHandler = (inv) => {
+      const earlier = inv.attempt > 1 ? outcomes?.recorded(addressKey(address), effect.id) : undefined;
+      return earlier?.ok ? Promise.resolve(earlier.value) : this.dispatch.run(inv);
+    };
     let outcome: EffectOutcome;
     try {
       outcome = await runWithRetry(
-        this.dispatch.run,
+        handler,
         { address, effect, session, signal, ...(checkpoint ? { checkpoint } : {}) },
         this.retry,
         this.clock,
+        ({ attempt, error, delayMs, outage }) =>
+          this.log.warn(
+            {
+              actor: addressKey(address),
+              effect: effect.id,
+              kind: effect.kind,
+              attempt,
+              delayMs,
+              outage,
+              err: error,
+            },
+            outage ? 'effect met a NATS outage: retrying' : 'effect attempt failed: retrying',
+          ),
       );
     } catch (err) {
       // Aborted: the kernel is stopping or the effect was cancelled; whoever hosts the actor next re-drives it.

@@ -6,11 +6,20 @@
  * Supervision: a handler error that is retryable (MoeError.retryable, or an unknown error) is retried
  * with the one backoff (backoff.ts), never sooner than `retryAfterMs`; a terminal error, or the retry
  * limit, ends in `effect.failed` — the machine decides what failure means (the agent goes to `failed`).
+ *
+ * A NATS/JetStream outage met inside the handler (natsOutage.ts: a KV read that timed out while a
+ * server was killed, no responders during an election, a closed connection), however the handler
+ * wrapped it, is not the effect's failure: it is retried whatever the error says about itself, for
+ * up to `outageMs` from the first attempt, with waits capped at `outageMaxDelayMs` so the effect
+ * resumes soon after the bus does, and without using up `maxAttempts`. Only an outage that outlasts
+ * that bound ends the effect failed (nothing is retried forever). A retry never runs a side effect
+ * twice: the scheduler hands a later attempt the value an earlier one recorded (effectScheduler.ts).
  */
 import { isMoeError, type ActorAddress, type EffectSpec } from '../../schemas/index.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
 import { kernelErrors } from './errors.js';
+import { isNatsOutage } from './natsOutage.js';
 
 export type { RetryPolicy } from './backoff.js';
 
@@ -31,7 +40,32 @@ export interface EffectInvocation {
 
 export type EffectHandler = (inv: EffectInvocation) => Promise<unknown>;
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
+/** The effect retry policy: the one backoff, and how long a NATS outage inside an effect is waited out. */
+export interface EffectRetryPolicy extends RetryPolicy {
+  /** how long after its first attempt an effect keeps retrying through a NATS outage (ms); default {@link OUTAGE_RETRY_MS} */
+  readonly outageMs?: number;
+  /** longest wait between two attempts during an outage (ms); default {@link OUTAGE_MAX_DELAY_MS} */
+  readonly outageMaxDelayMs?: number;
+}
+
+/**
+ * An effect waits out a NATS outage this long (ms): a server restart, a cluster election or a
+ * reconnect take seconds; an outage of minutes ends the effect failed with the error's code.
+ */
+export const OUTAGE_RETRY_MS = 120_000;
+/** the longest wait between two attempts during an outage (ms): the effect resumes soon after the bus */
+export const OUTAGE_MAX_DELAY_MS = 2_000;
+
+export const DEFAULT_RETRY: EffectRetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
+
+/** What a failed attempt that will be retried reports (for the scheduler's log). */
+export interface EffectRetry {
+  readonly attempt: number;
+  readonly error: unknown;
+  readonly delayMs: number;
+  /** the attempt met a NATS outage (natsOutage.ts) */
+  readonly outage: boolean;
+}
 
 export type EffectOutcome =
   | { readonly ok: true; readonly value: unknown }
@@ -41,17 +75,30 @@ export type EffectOutcome =
 export async function runWithRetry(
   handler: EffectHandler,
   base: Omit<EffectInvocation, 'attempt'>,
-  policy: RetryPolicy,
+  policy: EffectRetryPolicy,
   clock: Clock,
+  onRetry?: (retry: EffectRetry) => void,
 ): Promise<EffectOutcome> {
+  const outageUntil = clock.now() + (policy.outageMs ?? OUTAGE_RETRY_MS);
+  const outagePolicy: RetryPolicy = {
+    ...policy,
+    maxDelayMs: Math.min(policy.maxDelayMs, policy.outageMaxDelayMs ?? OUTAGE_MAX_DELAY_MS),
+  };
+  // failures of the work itself count against maxAttempts; outages count against the clock
+  let failures = 0;
+  let outages = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return { ok: true, value: (await handler({ ...base, attempt })) ?? null };
     } catch (err) {
       if (base.signal.aborted) throw err;
       const moe = isMoeError(err) ? err : undefined;
-      const retryable = moe ? moe.retryable : true;
-      if (!retryable || attempt >= policy.maxAttempts) {
+      const outage = isNatsOutage(err);
+      if (outage) outages++;
+      else failures++;
+      const retryable = outage || (moe ? moe.retryable : true);
+      const exhausted = outage ? clock.now() >= outageUntil : failures >= policy.maxAttempts;
+      if (!retryable || exhausted) {
         return {
           ok: false,
           error: {
@@ -64,7 +111,10 @@ export async function runWithRetry(
         };
       }
       // the kernel waits out any retry-after, however long: it is where long hints are sent to wait
-      const delayMs = retryDelay(attempt, policy, moe?.retryAfterMs) ?? moe?.retryAfterMs ?? 0;
+      const delayMs = outage
+        ? (retryDelay(outages, outagePolicy, moe?.retryAfterMs) ?? moe?.retryAfterMs ?? 0)
+        : (retryDelay(failures, policy, moe?.retryAfterMs) ?? moe?.retryAfterMs ?? 0);
+      onRetry?.({ attempt, error: err, delayMs, outage });
       await clock.sleep(delayMs, base.signal);
     }
   }

@@ -17,7 +17,16 @@ export {
 export { journalSubjectCounts, purgeCoveredEntries, type SubjectPurge } from './journalPurge.js';
 export { MachineHost, stateString, statusOf, type TurnOutcome } from './machineHost.js';
 export { systemClock, type Clock } from './clock.js';
-export { DEFAULT_RETRY, runWithRetry, type EffectHandler, type EffectInvocation } from './effects.js';
+export {
+  DEFAULT_RETRY,
+  OUTAGE_MAX_DELAY_MS,
+  OUTAGE_RETRY_MS,
+  runWithRetry,
+  type EffectHandler,
+  type EffectInvocation,
+  type EffectRetry,
+  type EffectRetryPolicy,
+} from './effects.js';
 export { backoffDelay, exponentialDelay, retryDelay, type RetryPolicy } from './backoff.js';
 export {
   CommandPublisher,
@@ -95,3 +104,4 @@ export {
 } from './tracing.js';
 export { startTracing, tracingMode, type Tracing } from './tracingSetup.js';
 export { watchNatsStatus, type NatsStatusView } from './natsStatus.js';
+export { isNatsOutage } from './natsOutage.js';

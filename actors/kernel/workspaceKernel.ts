@@ -61,7 +61,7 @@ import { RepeatLog } from './repeatLog.js';
 import { settle } from './settle.js';
 import { EffectScheduler } from './effectScheduler.js';
 import { GroupCommitter } from './groupCommit.js';
-import { DEFAULT_RETRY, type EffectHandler, type RetryPolicy } from './effects.js';
+import { DEFAULT_RETRY, type EffectHandler, type EffectRetryPolicy } from './effects.js';
 import { entryEffects, SETTLING } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
 import { consumeCommands, ensureWorkspaceConsumer, type CommandLoop } from './workspaceConsumer.js';
@@ -101,7 +101,7 @@ export interface WorkspaceKernelOptions {
   readonly effects: ReadonlyMap<string, EffectHandler>;
   readonly log: Logger;
   readonly clock?: Clock;
-  readonly retry?: RetryPolicy;
+  readonly retry?: EffectRetryPolicy;
   /** passivate actors idle this long (ms); default 60 s */
   readonly idleMs?: number;
   /** evict after every turn and rebuild from the journal on activation (Restate's alwaysReplay, activation.ts) */

@@ -361,7 +361,11 @@ describe('the platform on a 3-server JetStream cluster', () => {
           `cluster chaos: ${acked.length} tasks acknowledged (${load.sendFailures} publish attempts ` +
             `failed and were re-sent), ${completed.length} completed, ${all.length} turns; longest gap ` +
             `between completions without a fault ${baseline} ms; per fault:\n` +
-            stalls.map((s) => `  ${s.name} (${s.server}): stall ${s.stallMs} ms`).join('\n'),
+            stalls.map((s) => `  ${s.name} (${s.server}): stall ${s.stallMs} ms`).join('\n') +
+            // effects that met a NATS outage inside (a KV read during an election) and waited it out
+            `\neffect attempts retried through a NATS outage: ${['cl-a', 'cl-b']
+              .map((n) => `${n} ${p.logCount(n, 'effect met a NATS outage: retrying')}`)
+              .join(', ')}`,
         );
         expect(acked.length).toBeGreaterThan(100);
 

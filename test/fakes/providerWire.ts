@@ -10,7 +10,8 @@
  *
  * Each route has a FIFO queue of scripted responses: a reply (text, tool calls, usage, optional delay
  * between chunks), an HTTP error (429 with retry-after, 500, …), or a stream that breaks (socket
- * destroyed after N events). An empty queue answers 418 so a test that forgot a response fails loudly
+ * destroyed after N events). A queued response may be held (`until`) while a test breaks something
+ * else mid-call (e.g. kills the nats-server). An empty queue answers 418 so a test that forgot a response fails loudly
  * instead of retrying. Every request received is recorded for assertions.
  *
  * Usage numbers are given as the WIRE reports them: for Anthropic `input` is `input_tokens`
@@ -70,7 +71,10 @@ export interface FakeBrokenStream {
   readonly reply: FakeReply;
 }
 
-export type FakeResponse = FakeReply | FakeHttpError | FakeBrokenStream;
+export type FakeResponse = (FakeReply | FakeHttpError | FakeBrokenStream) & {
+  /** the response is written once this settles (the request is recorded at once) */
+  readonly until?: Promise<unknown>;
+};
 
 export interface ReceivedRequest {
   readonly route: FakeRoute;
@@ -375,6 +379,7 @@ export async function startFakeProviderServer(options: FakeServerOptions = {}): 
       res.on('finish', () => completed.push({ ...received, finishedAt: Date.now() }));
       const next = queues[route].shift() ?? options.respond?.(route, body);
       const n = ++seq;
+      if (next?.until) await next.until.catch(() => undefined);
       if (!next) {
         res
           .writeHead(418, { 'content-type': 'application/json', 'x-should-retry': 'false' })

@@ -32,6 +32,8 @@ export interface ClusterPlatform {
   spawnNode(id: string, dataDir: string, env?: Record<string, string>): ChildProcess;
   /** the last lines a spawned node logged (MOE_LOG_LEVEL=warn: its warnings and errors), for failure messages */
   logsOf(id: string): string;
+  /** how many log lines of a spawned node carried this pino `msg`, over its whole life */
+  logCount(id: string, msg: string): number;
   /** every turn of the journal entries on a subject filter (default: all) */
   records(filter?: string): Promise<RecordWithSeq[]>;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
   const nodes: WorkspaceNode[] = [];
   const children: ChildProcess[] = [];
   const stderr = new Map<string, string[]>();
+  const counts = new Map<string, Map<string, number>>();
   const client = new MoeClient(nc);
   return {
     cluster,
@@ -83,11 +86,22 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
       );
       const lines: string[] = [];
       stderr.set(id, lines);
+      const byMsg = new Map<string, number>();
+      counts.set(id, byMsg);
+      const count = (line: string) => {
+        const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+        if (msg !== undefined) byMsg.set(msg, (byMsg.get(msg) ?? 0) + 1);
+      };
       // pino logs to stdout; stderr has what the process prints outside its logger
       for (const out of [child.stdout, child.stderr]) {
+        let partial = '';
         out?.setEncoding('utf8');
         out?.on('data', (chunk: string) => {
-          lines.push(...chunk.split('\n').filter(Boolean));
+          const split = (partial + chunk).split('\n');
+          partial = split.pop() ?? '';
+          const complete = split.filter(Boolean);
+          complete.forEach(count);
+          lines.push(...complete);
           lines.splice(0, Math.max(0, lines.length - 200));
         });
       }
@@ -96,6 +110,9 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
     },
     logsOf(id) {
       return (stderr.get(id) ?? []).join('\n');
+    },
+    logCount(id, msg) {
+      return counts.get(id)?.get(msg) ?? 0;
     },
     async records(filter = 'moe.evt.>') {
       const out: RecordWithSeq[] = [];

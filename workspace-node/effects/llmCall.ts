@@ -11,10 +11,23 @@
  * handed to the kernel as terminal, EXCEPT a failure that says "come back at T" (a retry-after the
  * router would not sleep on: the cluster rate-limit window, an open circuit, a long provider
  * retry-after); the kernel re-drives those after that delay, with the same effect id.
+ *
+ * A NATS/JetStream outage met on the way (reserving rate and budget in KV while a server is killed
+ * or a leader elected: MOE_ERR_LIMITS_UNAVAILABLE with the client's timeout as its cause) is not a
+ * provider failure and stays retryable: the kernel waits the outage out (actors/kernel/effects.ts)
+ * and the call runs once the bus is back. No provider was paid for it: the reservation comes
+ * before the call, and a reply is recorded the moment it is priced, so a retry never calls twice.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LlmReply } from '../../actors/index.js';
-import { ATTR, inSpan, SpanKind, type EffectHandlerOf, type Span } from '../../actors/kernel/index.js';
+import {
+  ATTR,
+  inSpan,
+  isNatsOutage,
+  SpanKind,
+  type EffectHandlerOf,
+  type Span,
+} from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, liveSubject, MoeError, type LiveDelta } from '../../schemas/index.js';
 import type { AttemptInfo, Plan, ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
@@ -34,9 +47,12 @@ export interface LlmCallDeps {
   readonly plan?: () => Plan | undefined;
 }
 
-/** The router already retried: only a "retry after T" failure goes back to the kernel as retryable. */
+/**
+ * The router already retried: only a "retry after T" failure, or a NATS outage (the bus, not the
+ * provider), goes back to the kernel as retryable.
+ */
 export function forKernel(err: unknown): unknown {
-  if (!isMoeError(err) || !err.retryable || err.retryAfterMs !== undefined) return err;
+  if (!isMoeError(err) || !err.retryable || err.retryAfterMs !== undefined || isNatsOutage(err)) return err;
   return new MoeError(
     { code: err.code, message: err.message, status: err.status, retryable: false },
     undefined,
