@@ -8,8 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvCas } from '../../actors/kernel/index.js';
-import { budgetKey, periodKey, type BudgetRecord, type BudgetScope } from '../../schemas/index.js';
-import { openLimitsBucket } from '../../workspace-node/limits/index.js';
+import {
+  budgetAlertId,
+  budgetKey,
+  periodKey,
+  type BudgetRecord,
+  type BudgetScope,
+} from '../../schemas/index.js';
+import { alertIndexKey, openLimitsBucket } from '../../workspace-node/limits/index.js';
 import { fakeReply, startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
 import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
 
@@ -50,6 +56,9 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
       const marked = (await kv.get(budgetKey(scope)))!.json<BudgetRecord>();
       expect(marked.alerted).toEqual([1]);
       expect(marked.pending?.map((a) => [a.alert.threshold, a.claimedBy])).toEqual([[1, 'node-a']]);
+      // indexed before it was marked: recovery finds it without reading every budget
+      const indexKey = alertIndexKey(budgetAlertId(scope, marked.period, 1));
+      expect((await kv.get(indexKey))?.json()).toMatchObject({ budget: budgetKey(scope) });
       const journaled = async () =>
         (await p.records(`moe.evt.${ORG}.${WS}.budget.>`)).flatMap(({ record }) => record.events);
       expect(await journaled()).toEqual([]);
@@ -73,6 +82,10 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
         async () => ((await kv.get(budgetKey(scope)))!.json<BudgetRecord>().pending ? undefined : true),
         { timeoutMs: 30_000, what: 'the pending alert confirmed' },
       );
+      await eventually(async () => ((await kv.get(indexKey)) === null ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'its index entry removed',
+      });
       // the task finishes from its recorded reply: no second call, no second settlement, no repeat
       const { outcome } = await task;
       expect(outcome.type).toBe('task.completed');
