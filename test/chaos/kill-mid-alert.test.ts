@@ -17,7 +17,14 @@ import {
 } from '../../schemas/index.js';
 import { alertIndexKey, openLimitsBucket } from '../../workspace-node/limits/index.js';
 import { fakeReply, startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
-import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
+import {
+  type Platform,
+  eventually,
+  exited,
+  startPlatform,
+  tempDir,
+  withNodeChildren,
+} from '../harness/index.js';
 
 let p: Platform;
 let fake: FakeProviderServer;
@@ -47,9 +54,13 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
     }));
     fake.enqueue('anthropic', fakeReply({ text: 'done', usage: { input: 100_000, output: 100 } }));
     const env = { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.anthropicBaseURL };
-    const first = p.spawnNode('node-a', data.path, { ...env, MOE_FAULT_KILL_AFTER_ALERT_MARK: '1' });
-    let second: ReturnType<Platform['spawnNode']> | undefined;
-    try {
+    await withNodeChildren(p, async (nodes) => {
+      const first = nodes.spawn(
+        'node-a',
+        data.path,
+        { ...env, MOE_FAULT_KILL_AFTER_ALERT_MARK: '1' },
+        'SIGKILL',
+      );
       const task = p.client.runTask(ORG, WS, 't1', { prompt: 'spend' }, { timeoutMs: 120_000 });
       await exited(first);
       expect(first.signalCode).toBe('SIGKILL');
@@ -63,7 +74,7 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
         (await p.records(`moe.evt.${ORG}.${WS}.budget.>`)).flatMap(({ record }) => record.events);
       expect(await journaled()).toEqual([]);
 
-      second = p.spawnNode('node-a', data.path, env);
+      nodes.spawn('node-a', data.path, env);
       const events = await eventually(
         async () => ((await journaled()).length > 0 ? journaled() : undefined),
         {
@@ -91,13 +102,6 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
       expect(outcome.type).toBe('task.completed');
       expect(fake.requests.length).toBe(1);
       expect(await journaled()).toHaveLength(1);
-    } finally {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-      await exited(first);
-      if (second) {
-        if (second.exitCode === null && second.signalCode === null) second.kill('SIGTERM');
-        await exited(second);
-      }
-    }
+    });
   }, 180_000);
 });
