@@ -56,3 +56,21 @@ export function validator<S extends TSchema>(schema: S, name: string): (value: u
   const c = codec(schema, name);
   return (value) => c.check(value);
 }
+
+/**
+ * A parser of JSON bytes for values that may be foreign or stale (KV records): the checked value,
+ * or null when the bytes are not one (never throws).
+ *
+ * @example export const parseRetirement = parseOrNull(WorkspaceRetirement);
+ */
+export function parseOrNull<S extends TSchema>(schema: S): (bytes: Uint8Array) => Static<S> | null {
+  const checker: TypeCheck<S> = TypeCompiler.Compile(schema);
+  return (bytes) => {
+    try {
+      const v: unknown = JSON.parse(decoder.decode(bytes));
+      return checker.Check(v) ? v : null;
+    } catch {
+      return null;
+    }
+  };
+}

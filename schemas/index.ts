@@ -2,7 +2,7 @@
 export * from './subjects.js';
 export * from './envelope.js';
 export * from './commands.js';
-export { codec, validator, SchemaError, type Codec } from './codec.js';
+export { codec, parseOrNull, validator, SchemaError, type Codec } from './codec.js';
 export { exportedSchemas } from './exported.js';
 export * from './errors.js';
 export * from './journalCodec.js';

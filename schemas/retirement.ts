@@ -9,7 +9,7 @@
  * policy, `moe backup prune`). The record stays too: it is small, and it is the tombstone.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { parseOrNull } from './codec.js';
 
 export const WorkspaceRetirement = Type.Object(
   {
@@ -27,7 +27,6 @@ export const WorkspaceRetirement = Type.Object(
   { $id: 'WorkspaceRetirement' },
 );
 export type WorkspaceRetirement = Static<typeof WorkspaceRetirement>;
-const check = TypeCompiler.Compile(WorkspaceRetirement);
 
 /** The KV key of a workspace's record (the same as its placement key). */
 export function retirementKey(org: string, ws: string): string {
@@ -35,11 +34,5 @@ export function retirementKey(org: string, ws: string): string {
 }
 
 /** The record in a KV value, or null when it is not one (never throws). */
-export function parseRetirement(bytes: Uint8Array): WorkspaceRetirement | null {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return check.Check(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
+export const parseRetirement: (bytes: Uint8Array) => WorkspaceRetirement | null =
+  parseOrNull(WorkspaceRetirement);

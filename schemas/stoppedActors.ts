@@ -7,7 +7,7 @@
  * `POST /console/api/actors/:actor/restart`) deletes the record and the actor's restart history.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { parseOrNull } from './codec.js';
 
 export const StoppedActor = Type.Object(
   {
@@ -28,17 +28,9 @@ export const StoppedActor = Type.Object(
   { $id: 'StoppedActor' },
 );
 export type StoppedActor = Static<typeof StoppedActor>;
-const check = TypeCompiler.Compile(StoppedActor);
 
 /** The record in a KV value, or null when it is not one (never throws). */
-export function parseStoppedActor(bytes: Uint8Array): StoppedActor | null {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return check.Check(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
+export const parseStoppedActor: (bytes: Uint8Array) => StoppedActor | null = parseOrNull(StoppedActor);
 
 /**
  * Where the supervisor keeps an actor's restart history (KV `moe_nodes`, supervisor/restartHistory.ts):

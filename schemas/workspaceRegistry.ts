@@ -7,7 +7,7 @@
  * A deleted workspace leaves the registry when it is torn down (its record stays in `moe_retired`).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { parseOrNull } from './codec.js';
 
 export const WorkspaceRegistration = Type.Object(
   {
@@ -23,7 +23,6 @@ export const WorkspaceRegistration = Type.Object(
   { $id: 'WorkspaceRegistration' },
 );
 export type WorkspaceRegistration = Static<typeof WorkspaceRegistration>;
-const check = TypeCompiler.Compile(WorkspaceRegistration);
 
 /** The registry key of a workspace (the same as its placement key). */
 export function registryKey(org: string, ws: string): string {
@@ -34,11 +33,5 @@ export function registryKey(org: string, ws: string): string {
 export const DISCOVERY_MARK_KEY = 'commands';
 
 /** The registration in a KV value, or null when it is not one (never throws). */
-export function parseRegistration(bytes: Uint8Array): WorkspaceRegistration | null {
-  try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return check.Check(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
+export const parseRegistration: (bytes: Uint8Array) => WorkspaceRegistration | null =
+  parseOrNull(WorkspaceRegistration);

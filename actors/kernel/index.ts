@@ -67,7 +67,7 @@ export {
   type ParallelReplayResult,
   type ParallelReplayedActor,
 } from './parallelReplay.js';
-export { ensureStreams, type StreamOptions } from './streams.js';
+export { ensureStream, ensureStreams, type StreamOptions, type StreamSpec } from './streams.js';
 export { natsServers } from './natsServers.js';
 export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';

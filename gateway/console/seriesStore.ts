@@ -11,13 +11,9 @@
  * usage projection folded from the same journal), so which one wins does not matter. The gateways
  * should share one `MOE_CONSOLE_SERIES_MS`.
  */
-import {
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { RetentionPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { ensureStream } from '../../actors/kernel/index.js';
 import type { SeriesPoint } from './seriesPoint.js';
 
 export const SERIES_STREAM = 'MOE_CONSOLE_SERIES';
@@ -68,19 +64,19 @@ export async function openSeriesStore(
 ): Promise<SeriesStore> {
   const maxAge = nanos(o.maxAgeMs);
   const dup = nanos(Math.min(o.maxAgeMs, Math.max(120_000, 2 * o.intervalMs)));
-  const existing = await jsm.streams.info(SERIES_STREAM).catch(() => null);
-  if (!existing)
-    await jsm.streams.add({
+  await ensureStream(
+    jsm,
+    {
       name: SERIES_STREAM,
       subjects: [SERIES_SUBJECT],
       retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
       num_replicas: o.replicas ?? 1,
       max_age: maxAge,
       duplicate_window: dup,
-    });
-  else if (existing.config.max_age !== maxAge || existing.config.duplicate_window !== dup)
-    await jsm.streams.update(SERIES_STREAM, { ...existing.config, max_age: maxAge, duplicate_window: dup });
+    },
+    (c) =>
+      c.max_age !== maxAge || c.duplicate_window !== dup ? { max_age: maxAge, duplicate_window: dup } : null,
+  );
 
   return {
     async load(limit) {

@@ -22,13 +22,13 @@ import {
   AckPolicy,
   DeliverPolicy,
   RetentionPolicy,
-  StorageType,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { FastifyBaseLogger } from 'fastify';
+import { ensureStream } from '../../actors/kernel/index.js';
 import {
   deadLetterSubject,
   decodeTurns,
@@ -78,22 +78,16 @@ export interface WebhookService {
   stop(): Promise<void>;
 }
 
-async function ensureWebhookStream(jsm: JetStreamManager): Promise<void> {
-  if (await jsm.streams.info(WEBHOOK_STREAM).catch(() => null)) return;
-  await jsm.streams.add({
-    name: WEBHOOK_STREAM,
-    subjects: ['moe.webhook.>'],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    duplicate_window: nanos(10 * 60_000),
-  });
-}
-
 /** @example const svc = await startWebhookService({ js, jsm, kv: await openWebhookBucket(nc), config, log }); */
 export async function startWebhookService(o: WebhookServiceOptions): Promise<WebhookService> {
   const now = o.now ?? Date.now;
   const store = new WebhookStore(o.kv, o.secretBox ?? null);
-  await ensureWebhookStream(o.jsm);
+  await ensureStream(o.jsm, {
+    name: WEBHOOK_STREAM,
+    subjects: ['moe.webhook.>'],
+    retention: RetentionPolicy.Workqueue,
+    duplicate_window: nanos(10 * 60_000),
+  });
   await o.jsm.consumers.add(STREAMS.events, {
     durable_name: DISPATCH_CONSUMER,
     filter_subject: ALERT_FILTER,

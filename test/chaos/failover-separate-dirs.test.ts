@@ -16,6 +16,7 @@ import {
   assertCleanJournal,
   eventually,
   exited,
+  nodeChildren,
   silent,
   startPlatform,
   tempDir,
@@ -65,8 +66,8 @@ describe('failover with separate data dirs', () => {
       MOE_LEASE_MS: '15000',
     };
     const ws = { org: 'fo', ws: 'sep' };
-    const a = p.spawnNode('sep-a', dirA.path, env);
-    let b: ReturnType<Platform['spawnNode']> | undefined;
+    const children = nodeChildren(p);
+    const a = children.spawn('sep-a', dirA.path, env, 'SIGKILL');
     try {
       const warm = await p.client.runTask(
         ws.org,
@@ -76,7 +77,7 @@ describe('failover with separate data dirs', () => {
         { timeoutMs: 30_000 },
       );
       expect(warm.outcome.type).toBe('task.completed');
-      b = p.spawnNode('sep-b', dirB.path, env);
+      children.spawn('sep-b', dirB.path, env);
       const nodes = await new Kvm(p.nc).open(KV_BUCKETS.nodes);
       await eventually(async () => ((await nodes.get('sep-b'))?.operation === 'PUT' ? true : undefined), {
         what: 'sep-b heartbeat',
@@ -141,11 +142,7 @@ describe('failover with separate data dirs', () => {
       expect(lease?.json<{ node: string; epoch: number }>()).toMatchObject({ node: 'sep-b', epoch: 2 });
       expect(doneMs).toBeLessThan(20_000);
     } finally {
-      if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
-      if (b) {
-        if (b.exitCode === null && b.signalCode === null) b.kill('SIGTERM');
-        await exited(b);
-      }
+      await children.stopAll();
       dirA.remove();
       dirB.remove();
     }

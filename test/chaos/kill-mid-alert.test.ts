@@ -8,10 +8,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvCas } from '../../actors/kernel/index.js';
-import { budgetKey, periodKey, type BudgetRecord, type BudgetScope } from '../../schemas/index.js';
-import { openLimitsBucket } from '../../workspace-node/limits/index.js';
+import {
+  budgetAlertId,
+  budgetKey,
+  periodKey,
+  type BudgetRecord,
+  type BudgetScope,
+} from '../../schemas/index.js';
+import { alertIndexKey, openLimitsBucket } from '../../workspace-node/limits/index.js';
 import { fakeReply, startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
-import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
+import {
+  type Platform,
+  eventually,
+  exited,
+  startPlatform,
+  tempDir,
+  withNodeChildren,
+} from '../harness/index.js';
 
 let p: Platform;
 let fake: FakeProviderServer;
@@ -41,20 +54,27 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
     }));
     fake.enqueue('anthropic', fakeReply({ text: 'done', usage: { input: 100_000, output: 100 } }));
     const env = { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.anthropicBaseURL };
-    const first = p.spawnNode('node-a', data.path, { ...env, MOE_FAULT_KILL_AFTER_ALERT_MARK: '1' });
-    let second: ReturnType<Platform['spawnNode']> | undefined;
-    try {
+    await withNodeChildren(p, async (nodes) => {
+      const first = nodes.spawn(
+        'node-a',
+        data.path,
+        { ...env, MOE_FAULT_KILL_AFTER_ALERT_MARK: '1' },
+        'SIGKILL',
+      );
       const task = p.client.runTask(ORG, WS, 't1', { prompt: 'spend' }, { timeoutMs: 120_000 });
       await exited(first);
       expect(first.signalCode).toBe('SIGKILL');
       const marked = (await kv.get(budgetKey(scope)))!.json<BudgetRecord>();
       expect(marked.alerted).toEqual([1]);
       expect(marked.pending?.map((a) => [a.alert.threshold, a.claimedBy])).toEqual([[1, 'node-a']]);
+      // indexed before it was marked: recovery finds it without reading every budget
+      const indexKey = alertIndexKey(budgetAlertId(scope, marked.period, 1));
+      expect((await kv.get(indexKey))?.json()).toMatchObject({ budget: budgetKey(scope) });
       const journaled = async () =>
         (await p.records(`moe.evt.${ORG}.${WS}.budget.>`)).flatMap(({ record }) => record.events);
       expect(await journaled()).toEqual([]);
 
-      second = p.spawnNode('node-a', data.path, env);
+      nodes.spawn('node-a', data.path, env);
       const events = await eventually(
         async () => ((await journaled()).length > 0 ? journaled() : undefined),
         {
@@ -73,18 +93,15 @@ describe('kill -9 between marking a budget alert and publishing it', () => {
         async () => ((await kv.get(budgetKey(scope)))!.json<BudgetRecord>().pending ? undefined : true),
         { timeoutMs: 30_000, what: 'the pending alert confirmed' },
       );
+      await eventually(async () => ((await kv.get(indexKey)) === null ? true : undefined), {
+        timeoutMs: 30_000,
+        what: 'its index entry removed',
+      });
       // the task finishes from its recorded reply: no second call, no second settlement, no repeat
       const { outcome } = await task;
       expect(outcome.type).toBe('task.completed');
       expect(fake.requests.length).toBe(1);
       expect(await journaled()).toHaveLength(1);
-    } finally {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-      await exited(first);
-      if (second) {
-        if (second.exitCode === null && second.signalCode === null) second.kill('SIGTERM');
-        await exited(second);
-      }
-    }
+    });
   }, 180_000);
 });

@@ -13,7 +13,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceBackupPrefix } from '../../workspace-node/backup/index.js';
 import { runMoe } from '../integration/cli.kit.js';
-import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
+import {
+  type Platform,
+  eventually,
+  exited,
+  startPlatform,
+  tempDir,
+  withNodeChildren,
+} from '../harness/index.js';
 
 let p: Platform;
 const store = tempDir('moe-kill-backup-store-');
@@ -50,12 +57,16 @@ async function backupEvents(): Promise<string[]> {
 
 describe('kill -9 mid-backup', () => {
   it('leaves no manifest, and the next run (the node restarted) completes and verifies', async () => {
-    const first = p.spawnNode('node-a', data.path, {
-      MOE_STORAGE_PRIMARY: store.path,
-      MOE_FAULT_KILL_DURING_BACKUP_UPLOAD: '3',
-    });
-    let second: ReturnType<Platform['spawnNode']> | undefined;
-    try {
+    await withNodeChildren(p, async (nodes) => {
+      const first = nodes.spawn(
+        'node-a',
+        data.path,
+        {
+          MOE_STORAGE_PRIMARY: store.path,
+          MOE_FAULT_KILL_DURING_BACKUP_UPLOAD: '3',
+        },
+        'SIGKILL',
+      );
       const wrote = await p.client.runTask(
         ORG,
         WS,
@@ -93,7 +104,7 @@ describe('kill -9 mid-backup', () => {
       expect(await backupEvents()).not.toContain('backup.completed');
 
       // Restarted without the fault: the interrupted backup effect is re-driven and completes.
-      second = p.spawnNode('node-b', data.path, { MOE_STORAGE_PRIMARY: store.path });
+      nodes.spawn('node-b', data.path, { MOE_STORAGE_PRIMARY: store.path });
       await eventually(async () => ((await backupEvents()).includes('backup.completed') ? true : undefined), {
         timeoutMs: 60_000,
         what: 'backup.completed after the restart',
@@ -111,13 +122,6 @@ describe('kill -9 mid-backup', () => {
       const verify = await runMoe(['backup', 'verify', `${ORG}/${WS}`], { env: env(), timeoutMs: 60_000 });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       expect(verify.stdout).toContain(backups[0]!.backupId);
-    } finally {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-      await exited(first);
-      if (second) {
-        if (second.exitCode === null && second.signalCode === null) second.kill('SIGTERM');
-        await exited(second);
-      }
-    }
+    });
   }, 180_000);
 });

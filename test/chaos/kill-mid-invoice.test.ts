@@ -14,7 +14,14 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BILLING_ACTOR_ID, lastClosedPeriod } from '../../actors/index.js';
 import { knownEvents, type Invoice } from '../../schemas/index.js';
-import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
+import {
+  type Platform,
+  eventually,
+  exited,
+  startPlatform,
+  tempDir,
+  withNodeChildren,
+} from '../harness/index.js';
 
 let p: Platform;
 const data = tempDir('moe-kill-invoice-data-');
@@ -77,9 +84,8 @@ const normalised = (inv: Invoice) => ({ ...inv, id: 'x', ws: 'x', issuedAt: 'x' 
 
 describe('kill -9 mid-invoice', () => {
   it('re-drives the issue after a restart: one invoice, identical to a clean run', async () => {
-    const first = p.spawnNode('node-a', data.path, { MOE_FAULT_KILL_DURING_INVOICE: '1' });
-    let second: ReturnType<Platform['spawnNode']> | undefined;
-    try {
+    await withNodeChildren(p, async (nodes) => {
+      const first = nodes.spawn('node-a', data.path, { MOE_FAULT_KILL_DURING_INVOICE: '1' }, 'SIGKILL');
       await send('w1', 'billing.start');
       await send('w2', 'billing.start');
       for (const ws of ['w1', 'w2'])
@@ -101,7 +107,7 @@ describe('kill -9 mid-invoice', () => {
       expect(await issued('w1')).toEqual([]);
 
       // restarted on the same data dir: the interrupted invoice.issue is re-driven
-      second = p.spawnNode('node-b', data.path);
+      nodes.spawn('node-b', data.path);
       await eventually(async () => ((await issued('w1')).length > 0 ? true : undefined), {
         timeoutMs: 60_000,
         what: 'invoice.issued after the restart',
@@ -133,13 +139,6 @@ describe('kill -9 mid-invoice', () => {
       expect(inv.issuedAt).toBe(new Date(asked.cmd.at).toISOString());
       const events = (await turns('w1')).flatMap((r) => knownEvents(r.events).map((e) => e.type));
       expect(events).not.toContain('invoice.failed');
-    } finally {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
-      await exited(first);
-      if (second) {
-        if (second.exitCode === null && second.signalCode === null) second.kill('SIGTERM');
-        await exited(second);
-      }
-    }
+    });
   }, 180_000);
 });

@@ -18,7 +18,7 @@ import { workspaceDir } from '../../workspace-node/index.js';
 import { listFiles, workspaceBackupPrefix } from '../../workspace-node/backup/index.js';
 import { runMoe } from '../integration/cli.kit.js';
 import { S3_BUCKET, startS3rver, type RunningS3 } from '../integration/storage.kit.js';
-import { type Platform, eventually, exited, startPlatform, tempDir } from '../harness/index.js';
+import { type Platform, eventually, exited, nodeChildren, startPlatform, tempDir } from '../harness/index.js';
 
 let p: Platform;
 let s3: RunningS3;
@@ -51,8 +51,8 @@ const FILES = {
 describe('primary store down', () => {
   it('the backup completes on the mirror, the primary catches up (manifest last), and a takeover restores from the mirror', async () => {
     await s3.stop(); // the primary is down from the start
-    const a = p.spawnNode('node-a', dataA.path, storageEnv());
-    let b: ReturnType<Platform['spawnNode']> | undefined;
+    const nodes = nodeChildren(p);
+    const a = nodes.spawn('node-a', dataA.path, storageEnv(), 'SIGKILL');
     try {
       const wrote = await p.client.runTask(
         ORG,
@@ -127,7 +127,10 @@ describe('primary store down', () => {
       await s3.stop();
       a.kill('SIGKILL');
       await exited(a);
-      b = p.spawnNode('node-b', dataB.path, storageEnv());
+      // B is stopped with kill -9 too: nothing is asserted after the test, and a SIGTERM drains
+      // first, which with the primary down again took MOE_DRAIN_TIMEOUT_MS (30 s, waiting for a
+      // started effect): half of this file's time, spent on cleanup.
+      nodes.spawn('node-b', dataB.path, storageEnv(), 'SIGKILL');
       const read = await p.client.runTask(
         ORG,
         WS,
@@ -157,15 +160,7 @@ describe('primary store down', () => {
       for (const f of listFiles(filesA))
         expect(readFileSync(join(filesB, f)).equals(readFileSync(join(filesA, f))), f).toBe(true);
     } finally {
-      if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
-      await exited(a);
-      // B is stopped with kill -9 too: nothing is asserted after this point, and a SIGTERM drains
-      // first, which with the primary down again took MOE_DRAIN_TIMEOUT_MS (30 s, waiting for a
-      // started effect): half of this file's time, spent on cleanup.
-      if (b) {
-        if (b.exitCode === null && b.signalCode === null) b.kill('SIGKILL');
-        await exited(b);
-      }
+      await nodes.stopAll();
       await s3.start();
     }
   }, 300_000);

@@ -5,12 +5,13 @@
  * excess is refused with the scope named, and each alert threshold is journaled exactly once as
  * `budget.alert` on MOE_EVT although both nodes settle across it.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvCas } from '../../actors/kernel/index.js';
 import {
+  budgetAlertId,
   budgetKey,
   MoeError,
   periodKey,
@@ -19,9 +20,12 @@ import {
   type BudgetSetting,
 } from '../../schemas/index.js';
 import {
+  alertIndexKey,
   createLimiter,
   journalAlertSink,
+  kvAlertIndex,
   openLimitsBucket,
+  type AlertIndex,
   type Limiter,
 } from '../../workspace-node/limits/index.js';
 import { fakeClock } from '../fakes/clock.js';
@@ -31,6 +35,8 @@ let platform: Platform;
 let nc2: NatsConnection;
 let kv1: KV;
 let kv2: KV;
+let idx1: AlertIndex;
+let idx2: AlertIndex;
 const clock = fakeClock();
 
 beforeAll(async () => {
@@ -38,6 +44,8 @@ beforeAll(async () => {
   nc2 = await connect({ servers: platform.ns.url });
   kv1 = await openLimitsBucket(platform.nc);
   kv2 = await openLimitsBucket(nc2);
+  idx1 = kvAlertIndex(kv1, platform.jsm);
+  idx2 = kvAlertIndex(kv2, await jetstreamManager(nc2));
 });
 
 afterAll(async () => {
@@ -55,8 +63,8 @@ async function setBudget(scope: BudgetScope, setting: BudgetSetting) {
 
 function twoNodes(): [Limiter, Limiter] {
   return [
-    createLimiter({ kv: kv1, clock, onAlert: journalAlertSink(jetstream(platform.nc)) }),
-    createLimiter({ kv: kv2, clock, onAlert: journalAlertSink(jetstream(nc2)) }),
+    createLimiter({ kv: kv1, alertIndex: idx1, clock, onAlert: journalAlertSink(jetstream(platform.nc)) }),
+    createLimiter({ kv: kv2, alertIndex: idx2, clock, onAlert: journalAlertSink(jetstream(nc2)) }),
   ];
 }
 
@@ -175,6 +183,7 @@ describe('workspace and project budgets in the cluster limiter', () => {
     // node 1 wins the 50 % marker, then "dies" before its publish reaches the journal
     const dying = createLimiter({
       kv: kv1,
+      alertIndex: idx1,
       clock,
       onAlert: () => Promise.reject(new Error('node died')),
     });
@@ -212,6 +221,7 @@ describe('workspace and project budgets in the cluster limiter', () => {
       (await platform.records(`moe.evt.${org}.w4.budget.>`)).flatMap(({ record }) => record.events);
     const dying = createLimiter({
       kv: kv1,
+      alertIndex: idx1,
       clock,
       owner: 'node-x',
       onAlert: () => Promise.reject(new Error('node died')),
@@ -223,6 +233,7 @@ describe('workspace and project budgets in the cluster limiter', () => {
     // another node sweeping right away leaves it alone: its claimer may still be publishing
     const other = createLimiter({
       kv: kv2,
+      alertIndex: idx2,
       clock,
       owner: 'node-y',
       onAlert: journalAlertSink(jetstream(nc2)),
@@ -234,6 +245,7 @@ describe('workspace and project budgets in the cluster limiter', () => {
     clock.advance(1_000);
     const restarted = createLimiter({
       kv: kv1,
+      alertIndex: idx1,
       clock,
       owner: 'node-x',
       onAlert: journalAlertSink(jetstream(platform.nc)),
@@ -250,6 +262,7 @@ describe('workspace and project budgets in the cluster limiter', () => {
     // a node that died and never came back: any node's sweep publishes it once its claim is stale
     const dead = createLimiter({
       kv: kv1,
+      alertIndex: idx1,
       clock,
       owner: 'node-z',
       onAlert: () => Promise.reject(new Error('node died')),
@@ -267,5 +280,74 @@ describe('workspace and project budgets in the cluster limiter', () => {
     const all = await journaled();
     expect(all.map((e) => (e as { threshold?: number }).threshold)).toEqual([50, 80]);
     expect((await other.budgetRecord(ws))?.pending).toBeUndefined();
+  });
+
+  it('a sweep reads only the budgets the pending-alerts index names, and drops stale orphans', async () => {
+    const org = 'org-e';
+    const scopes = Array.from({ length: 20 }, (_, i): BudgetScope => ({
+      kind: 'workspace',
+      org,
+      id: `w${i}`,
+    }));
+    for (const s of scopes) await setBudget(s, { limitMicros: 10_000, thresholds: [50] });
+    const [w0, w1] = [scopes[0]!, scopes[1]!];
+    // w0: an alert marked, then its node died before the publish: indexed before it was marked
+    const dying = createLimiter({
+      kv: kv1,
+      alertIndex: idx1,
+      clock,
+      owner: 'node-e',
+      onAlert: () => Promise.reject(new Error('node died')),
+    });
+    const t = await dying.reserve(call(org, w0.id, 'p5', 6_000));
+    await expect(t.settle({ tokens: 10, priceMicros: 6_000 })).rejects.toThrow('node died');
+    const id = budgetAlertId(w0, periodKey('month', clock.now()), 50);
+    expect((await kv1.get(alertIndexKey(id)))?.json()).toMatchObject({ budget: budgetKey(w0), id });
+    // w1: indexed but never marked (another node won the mark): an orphan, stale by the sweep
+    await idx1.add(budgetKey(w1), ['ba-orphan-old'], clock.now());
+    clock.advance(31_000);
+    // and a fresh one, which may still be about to be marked: kept
+    await idx1.add(budgetKey(w1), ['ba-orphan-new'], clock.now());
+
+    const reads: string[] = [];
+    const counted = new Proxy(kv2, {
+      get(target, prop) {
+        if (prop === 'get')
+          return (k: string) => {
+            reads.push(k);
+            return target.get(k);
+          };
+        if (prop === 'keys')
+          return (k?: string) => {
+            reads.push(`keys ${k}`);
+            return target.keys(k);
+          };
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const sweeper = createLimiter({
+      kv: counted,
+      alertIndex: kvAlertIndex(counted, await jetstreamManager(nc2)),
+      clock,
+      owner: 'node-f',
+      onAlert: journalAlertSink(jetstream(nc2)),
+    });
+    expect(await sweeper.recoverAlerts()).toBe(1);
+    expect(reads).toContain('keys alertpending.>');
+    expect(reads.filter((k) => k.startsWith('keys budget'))).toEqual([]);
+    // of the 20 budgets of this org, only the two the index names are read
+    expect(new Set(reads.filter((k) => k.startsWith(`budget.${org}.`)))).toEqual(
+      new Set([budgetKey(w0), budgetKey(w1)]),
+    );
+    const events = (await platform.records(`moe.evt.${org}.w0.budget.>`)).flatMap(
+      ({ record }) => record.events,
+    );
+    expect(events).toHaveLength(1);
+    expect((await sweeper.budgetRecord(w0))?.pending).toBeUndefined();
+    expect(await kv1.get(alertIndexKey(id))).toBeNull();
+    expect(await kv1.get(alertIndexKey('ba-orphan-old'))).toBeNull();
+    expect(await kv1.get(alertIndexKey('ba-orphan-new'))).not.toBeNull();
+    expect(await sweeper.recoverAlerts()).toBe(0);
   });
 });

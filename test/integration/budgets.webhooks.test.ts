@@ -8,12 +8,17 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMoeSignature } from '../../examples/webhook-receiver.js';
 import type { DeliveryRecord, WebhookEndpoint } from '../../gateway/webhooks/index.js';
 import { MoeError, type DeadLetter } from '../../schemas/index.js';
-import { createLimiter, journalAlertSink, openLimitsBucket } from '../../workspace-node/limits/index.js';
+import {
+  createLimiter,
+  journalAlertSink,
+  kvAlertIndex,
+  openLimitsBucket,
+} from '../../workspace-node/limits/index.js';
 import { eventually } from '../harness/index.js';
 import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
 
@@ -105,9 +110,11 @@ describe('budget alerts as signed webhooks', () => {
     expect(listed.body.webhooks.every((w) => !('secret' in w))).toBe(true);
 
     // a node's limiter: 6 000 µ$ settled crosses 50 %; the next 6 000 is refused (workspace)
+    const limitsKv = await openLimitsBucket(stack.nc);
     const limiter = createLimiter({
-      kv: await openLimitsBucket(stack.nc),
+      kv: limitsKv,
       onAlert: journalAlertSink(jetstream(stack.nc)),
+      alertIndex: kvAlertIndex(limitsKv, await jetstreamManager(stack.nc)),
     });
     const req = { org: a.org, ws: a.ws, project: a.project, provider: 'scripted', model: 'm', tokens: 1 };
     await (await limiter.reserve({ ...req, priceMicros: 7_000 })).settle({ tokens: 1, priceMicros: 6_000 });

@@ -8,10 +8,15 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMoeSignature } from '../../examples/webhook-receiver.js';
-import { createLimiter, journalAlertSink, openLimitsBucket } from '../../workspace-node/limits/index.js';
+import {
+  createLimiter,
+  journalAlertSink,
+  kvAlertIndex,
+  openLimitsBucket,
+} from '../../workspace-node/limits/index.js';
 import { eventually } from '../harness/index.js';
 import { reapAll, runMoe } from './cli.kit.js';
 import { call, registerAndLogin, startStack, type Stack } from './gateway.fixture.js';
@@ -142,9 +147,11 @@ describe('moe webhooks', () => {
     expect(list.stdout).not.toContain(ep.secret);
 
     // an alert: 7 $ settled on the workspace's 12.5 $ budget crosses 25 %
+    const limitsKv = await openLimitsBucket(stack.nc);
     const limiter = createLimiter({
-      kv: await openLimitsBucket(stack.nc),
+      kv: limitsKv,
       onAlert: journalAlertSink(jetstream(stack.nc)),
+      alertIndex: kvAlertIndex(limitsKv, await jetstreamManager(stack.nc)),
     });
     const req = {
       org: ids.org,

@@ -10,13 +10,14 @@
  * profiles naming an unconfigured provider are served by `scripted` too, so a project runs offline
  * (every reply says `provider: scripted`). With any real key configured that never happens.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import {
   budgetResolver,
   createLimiter,
   journalAlertSink,
+  kvAlertIndex,
   limitsConfigFromEnv,
   mergeLimits,
   openLimitsBucket,
@@ -129,12 +130,14 @@ export async function createAgentRuntime(o: AgentRuntimeOptions): Promise<AgentR
 
   const afterAlertMarked = killAfterAlertMark(env);
   const limits = mergeLimits(mergeLimits(project.limits ?? {}, limitsConfigFromEnv(env)), o.limits ?? {});
+  const limitsKv = await openLimitsBucket(o.nc);
   const limiter = createLimiter({
-    kv: await openLimitsBucket(o.nc),
+    kv: limitsKv,
     rates: limits.rates ?? {},
     budgetOf: budgetResolver(limits),
     // thresholds crossed by a settlement are journaled as `budget.alert` (webhooks follow from there)
     onAlert: journalAlertSink(jetstream(o.nc)),
+    alertIndex: kvAlertIndex(limitsKv, await jetstreamManager(o.nc)),
     ...(o.nodeId ? { owner: o.nodeId } : {}),
     ...(afterAlertMarked ? { afterAlertMarked } : {}),
   });

@@ -5,7 +5,9 @@
  * (limiter.ts `recoverAlerts`): at start the ones this node itself had claimed before it died, at
  * once; on every sweep those whose claim is stale (another node died). Exactly once: each is
  * claimed by a compare-and-set and published with its stable `Nats-Msg-Id` and journal turn, so a
- * publish that had landed before the crash is dropped by JetStream as a duplicate.
+ * publish that had landed before the crash is dropped by JetStream as a duplicate. A sweep reads
+ * only the budgets the pending-alerts index names (alertIndex.ts): its cost follows the alerts
+ * owed, not the number of budgets.
  */
 import type { Logger } from 'pino';
 import { PENDING_ALERT_STALE_MS } from './budget.js';

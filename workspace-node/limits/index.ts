@@ -12,6 +12,7 @@ export {
   type LimiterOptions,
 } from './limiter.js';
 export { journalAlertSink } from './alertJournal.js';
+export { alertIndexKey, kvAlertIndex, type AlertIndex, type AlertIndexEntry } from './alertIndex.js';
 export { ALERT_RECOVERY_INTERVAL_MS, startAlertRecovery, type AlertRecovery } from './alertRecovery.js';
 export { casUpdate, type CasOptions } from './casUpdate.js';
 export {

@@ -13,7 +13,9 @@
  *             (`onAlert`) and confirms it: two nodes crossing together cannot both win the
  *             marker, so each alert fires once per period; one left pending by a dead node is
  *             announced by that node's next start (`recoverAlerts`, same owner), by any node's
- *             periodic sweep once the claim is stale, or by the next settlement of that budget
+ *             periodic sweep once the claim is stale, or by the next settlement of that budget.
+ *             The sweeps find it through the pending-alerts index (alertIndex.ts), written before
+ *             the mark, so they cost O(pending alerts), not O(budgets)
  *   release:  the call failed: give the tokens and price back; the request stays counted
  *
  * A budget is in force when it was set over REST (its KV record carries the setting) or, for an
@@ -42,6 +44,7 @@ import {
   claimRecoverable,
   confirmPending,
   budgetKey,
+  PENDING_ALERT_STALE_MS,
   periodKey,
   reserveBudget,
   type BudgetRecord,
@@ -49,6 +52,7 @@ import {
   type BudgetState,
   type OrgBudget,
 } from './budget.js';
+import type { AlertIndex, AlertIndexEntry } from './alertIndex.js';
 import { casUpdate } from './casUpdate.js';
 import {
   adjustRate,
@@ -68,14 +72,12 @@ export type AlertSink = (
   },
 ) => Promise<void>;
 
-export interface LimiterOptions {
+interface BaseLimiterOptions {
   readonly kv: KV;
   /** provider name → its limits; providers not listed are not rate-limited */
   readonly rates?: Readonly<Record<string, RateLimit>>;
   /** org → its configured budget (a budget set over REST wins); undefined: none */
   readonly budgetOf?: (org: string) => OrgBudget | undefined;
-  /** told of each threshold a settlement crossed; without it, thresholds are not tracked */
-  readonly onAlert?: AlertSink;
   readonly clock?: Clock;
   /**
    * who claims the alerts this limiter marks (the node id): at its next start the node re-publishes
@@ -86,6 +88,18 @@ export interface LimiterOptions {
   readonly afterAlertMarked?: () => void;
 }
 
+/** Alerts are tracked with both a sink and the pending-alerts index, or not at all. */
+type AlertOptions =
+  | { readonly onAlert?: undefined; readonly alertIndex?: undefined }
+  | {
+      /** told of each threshold a settlement crossed; without it, thresholds are not tracked */
+      readonly onAlert: AlertSink;
+      /** where pending alerts are indexed for recovery (alertIndex.ts) */
+      readonly alertIndex: AlertIndex;
+    };
+
+export type LimiterOptions = BaseLimiterOptions & AlertOptions;
+
 export interface Limiter extends CallGate {
   /** the current counters (for dashboards and tests) */
   rateWindow(provider: string): Promise<RateWindow | undefined>;
@@ -93,8 +107,8 @@ export interface Limiter extends CallGate {
   /** any budget's record: its setting, usage this period and fired thresholds */
   budgetRecord(scope: BudgetScope): Promise<BudgetRecord | undefined>;
   /**
-   * The outbox recovery: publishes the marked-but-unpublished alerts of every budget that no live
-   * publisher holds (claimed by this owner before this limiter was created, or stale), each claimed
+   * The outbox recovery: publishes the marked-but-unpublished alerts (found through the
+   * pending-alerts index, not by reading every budget) that no live publisher holds (claimed by this owner before this limiter was created, or stale), each claimed
    * by one compare-and-set, published with its stable msg id and turn, then confirmed. Returns how
    * many it published. Run at node start and periodically (alertRecovery.ts).
    */
@@ -130,6 +144,7 @@ interface Held {
 export function createLimiter(options: LimiterOptions): Limiter {
   const { kv } = options;
   const clock = options.clock ?? systemClock;
+  const index = options.alertIndex;
   const tracksAlerts = options.onAlert !== undefined;
   /** alerts claimed by this owner before this instant were claimed by a process that is gone */
   const since = clock.now();
@@ -140,6 +155,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     for (const p of claimed) {
       await options.onAlert?.(p.alert, { ws: p.ws, seq: p.seq });
       await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => confirmPending(cur, p.alert.id));
+      await index?.remove([p.alert.id]);
     }
   }
 
@@ -168,9 +184,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const key = budgetKey(h.scope);
     const where = h.scope.kind === 'org' ? ORG_BUDGET_WS : (ws ?? ORG_BUDGET_WS);
     let claimed: PendingAlert[] = [];
-    await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
+    /** alert id → when this settlement indexed it (alertIndex.ts: indexed before it is marked) */
+    const indexed = new Map<string, number>();
+    let unindexed: string[] = [];
+    const mark = (cur: BudgetRecord | undefined) => {
       const out = adjustBudget(cur, h.period, deltaMicros, marks ? h.budget : undefined);
       claimed = [];
+      unindexed = [];
       if (!marks || !out.record) return out.record;
       const now = clock.now();
       const first = (out.record.alerts ?? 0) - out.fired.length;
@@ -192,10 +212,22 @@ export function createLimiter(options: LimiterOptions): Limiter {
         claimedAt: now,
         ...by,
       }));
+      // an entry written long ago may have been swept as an orphan meanwhile: write it again
+      unindexed = fresh
+        .map((p) => p.alert.id)
+        .filter((id) => !(now - (indexed.get(id) ?? -Infinity) < PENDING_ALERT_STALE_MS / 2));
+      if (unindexed.length) return cur; // index first, then mark (in the next attempt)
       const c = claimPending(out.record, fresh, now, options.owner);
       claimed = c.claimed;
       return c.record;
-    });
+    };
+    for (;;) {
+      await casUpdate<BudgetRecord | undefined>(kv, key, mark);
+      if (!unindexed.length) break;
+      const at = clock.now();
+      await index!.add(key, unindexed, at);
+      for (const id of unindexed) indexed.set(id, at);
+    }
     // Published after the marker is durable, then confirmed: a node that dies in between leaves
     // the alert pending, and the next settlement of this budget (any node) publishes it again —
     // with the same Nats-Msg-Id and journal turn, so a publish that did land is not repeated.
@@ -204,23 +236,29 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   async function recoverAlerts(): Promise<number> {
-    if (!tracksAlerts) return 0;
-    const keys: string[] = [];
-    for await (const k of await kv.keys('budget.>')) keys.push(k);
+    if (!index) return 0;
+    const byBudget = new Map<string, AlertIndexEntry[]>();
+    for (const e of await index.list()) byBudget.set(e.budget, [...(byBudget.get(e.budget) ?? []), e]);
     let published = 0;
-    for (const key of keys.sort()) {
+    for (const [key, entries] of [...byBudget].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const owed = await read<BudgetRecord>(key);
-      if (!owed?.pending?.length) continue;
       let claimed: PendingAlert[] = [];
-      await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
-        claimed = [];
-        if (!cur?.pending?.length) return cur;
-        const c = claimRecoverable(cur, clock.now(), options.owner, since);
-        claimed = c.claimed;
-        return c.record;
-      });
+      if (owed?.pending?.length)
+        await casUpdate<BudgetRecord | undefined>(kv, key, (cur) => {
+          claimed = [];
+          if (!cur?.pending?.length) return cur;
+          const c = claimRecoverable(cur, clock.now(), options.owner, since);
+          claimed = c.claimed;
+          return c.record;
+        });
       await publishClaimed(key, claimed);
       published += claimed.length;
+      // orphans: indexed long enough ago that their mark, had it been written, would be in the record
+      const pending = new Set((owed?.pending ?? []).map((p) => p.alert.id));
+      const orphans = entries.filter(
+        (e) => !pending.has(e.id) && clock.now() - e.at >= PENDING_ALERT_STALE_MS,
+      );
+      await index.remove(orphans.map((e) => e.id));
     }
     return published;
   }
