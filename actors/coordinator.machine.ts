@@ -14,9 +14,15 @@
  *
  * Aggregation is an LLM call with the experts' answers, or a concatenation when asked for
  * (`aggregate: 'concat'`) or when the offline `scripted` provider has no step left to play for it.
+ *
+ * Escalations: in any state but a final one, `escalation.notice` (an actor of the workspace used up
+ * its restarts and its policy escalates to `coordinator`; sent by the gateway's escalation router)
+ * is kept in `escalations` (the newest {@link MAX_ESCALATIONS}) and journaled as
+ * `escalation.noticed`. It changes nothing else: the failed child's task waits until an operator
+ * restarts it, and its own failure (if any) still comes as `subtask.failed`.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { CoordinatorSubmit, ScriptStep, Subtask, Usage } from '../schemas/index.js';
+import type { CoordinatorSubmit, EscalationNotice, ScriptStep, Subtask, Usage } from '../schemas/index.js';
 import {
   addSpend,
   usageRecorded,
@@ -32,6 +38,9 @@ import { aggregatePrompt, concatResults, parsePlan, planPrompt, type ChildState 
 import { machineErrors } from './errors.js';
 
 export const PLAN_INVALID = machineErrors.PLAN_INVALID.spec.code;
+
+/** How many escalation notices a coordinator keeps (the newest). */
+export const MAX_ESCALATIONS = 20;
 
 export interface CoordinatorContext {
   prompt: string;
@@ -52,6 +61,8 @@ export interface CoordinatorContext {
   failure: { code: string; reason: string } | null;
   /** the task's project, passed on to every expert */
   project?: string;
+  /** escalations routed here, oldest first (absent in snapshots written before) */
+  escalations?: EscalationNotice[];
 }
 
 type CoordinatorEvent =
@@ -70,6 +81,7 @@ type CoordinatorEvent =
       }
     >
   | KernelEvent<'subtask.failed', { ref: string; code: string; reason: string }>
+  | KernelEvent<'escalation.notice', EscalationNotice>
   | KernelEvent<'effect.result', { effectId: string; value: unknown }>
   | KernelEvent<'effect.failed', { effectId: string; error: { code: string; message: string } }>
   | KernelEvent<'timer.fired', { effectId: string }>;
@@ -147,6 +159,9 @@ export const coordinatorEffectInputs: EffectInputs<CoordinatorContext> = {
   'llm.call': (c) => ({ messages: c.messages, script: c.script }),
   'actor.send': noInputs,
 };
+
+/** In every state but a final one (a final coordinator takes no notice). */
+const noticed = { 'escalation.notice': { actions: 'noticeEscalation' } } as const;
 
 export const coordinatorMachine = setup({
   types: { context: {} as CoordinatorContext, events: {} as CoordinatorEvent },
@@ -232,6 +247,23 @@ export const coordinatorMachine = setup({
         },
       });
     }),
+    noticeEscalation: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'escalation.notice') return;
+      const n = event.data;
+      enqueue.assign({ escalations: [...(context.escalations ?? []), n].slice(-MAX_ESCALATIONS) });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'escalation.noticed',
+          escalation: n.escalation,
+          actor: n.actor,
+          code: n.code,
+          reason: n.reason,
+          restarts: n.restarts,
+          at: n.at,
+        },
+      });
+    }),
   },
   guards: {
     isLlmResult: ({ context, event }) =>
@@ -266,6 +298,7 @@ export const coordinatorMachine = setup({
   states: {
     idle: {
       on: {
+        ...noticed,
         'task.submit': [
           {
             guard: ({ event }) => event.data.subtasks !== undefined,
@@ -284,6 +317,7 @@ export const coordinatorMachine = setup({
     },
     planning: {
       on: {
+        ...noticed,
         'effect.result': {
           guard: 'isLlmResult',
           actions: enqueueActions(({ context, event, enqueue }) => {
@@ -322,6 +356,7 @@ export const coordinatorMachine = setup({
     },
     delegating: {
       on: {
+        ...noticed,
         'subtask.completed': {
           guard: 'isRunningChild',
           actions: enqueueActions(({ context, event, enqueue }) => {
@@ -363,6 +398,7 @@ export const coordinatorMachine = setup({
         { guard: ({ context }) => context.llmEffect === null, actions: 'callLlm' },
       ],
       on: {
+        ...noticed,
         'effect.result': {
           guard: 'isLlmResult',
           actions: enqueueActions(({ context, event, enqueue }) => {

@@ -96,6 +96,7 @@ export {
   coordinatorMachine,
   coordinatorEffectInputs,
   PLAN_INVALID,
+  MAX_ESCALATIONS,
   type CoordinatorContext,
 } from './coordinator.machine.js';
 export { parsePlan, planPrompt, MAX_SUBTASKS, type ChildState } from './coordinatorPlan.js';

@@ -156,7 +156,7 @@ Errors the gateway answers keep their code (MOE_ERR_FORBIDDEN without the admin 
 MOE_ERR_NOT_FOUND for a scope you cannot see, MOE_ERR_VALIDATION for a body it refuses); no gateway
 at the URL exits 1 with MOE_ERR_GATEWAY_UNREACHABLE.`,
   webhooks: `usage: moe webhooks [list] --org O [--json]
-       moe webhooks add --org O --url U [--events budget.alert]
+       moe webhooks add --org O --url U [--events budget.alert,actor.escalated]
        moe webhooks remove --org O --id HOOK
        moe webhooks deliveries --org O [--id HOOK] [--limit N]
        (each also takes [--json] [--gateway URL] [--token T] [--timeout MS])
@@ -171,7 +171,7 @@ backoff until delivered or dead.
   remove                   remove endpoint --id HOOK; its pending deliveries are dropped
   deliveries               the delivery log, newest first, every attempt (status, HTTP answer, time);
                            --id HOOK keeps one endpoint's, --limit N reads the newest N (default 100)
-  --events LIST            with add: event types to send, comma-separated (default all: budget.alert)
+  --events LIST            with add: event types to send, comma-separated (default all: budget.alert,actor.escalated)
   --json                   print the gateway's answer as JSON (errors too: {"error":{"code","message"}} on stdout)
   --gateway URL            the gateway (MOE_GATEWAY_URL, default http://127.0.0.1:8080)
   --token T                bearer token: a login token or an API key (MOE_TOKEN)

@@ -21,6 +21,7 @@ export {
   type RateLimits,
 } from './server.js';
 export { errors } from './errors.js';
+export { escalationId, startEscalationRouter, type EscalatedWebhook } from './escalationRouter.js';
 export {
   decodeJwtClaims,
   initAuthDir,

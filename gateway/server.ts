@@ -61,6 +61,7 @@ import { ErrorBody } from './httpSchemas.js';
 import { natsAuthOptions } from '../actors/kernel/index.js';
 import { openAuthDir } from './natsCredentials/index.js';
 import { startReplayService } from './replayService.js';
+import { startEscalationRouter } from './escalationRouter.js';
 import { consoleRoutes, operatorEmails, operatorKeyIds, supervisorSource } from './console/index.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
@@ -137,6 +138,11 @@ export interface GatewayOptions {
    * MOE_ERR_SECRETS_KEY_MISSING)
    */
   secretBox?: SecretBox | null;
+  /**
+   * route the escalations of restart policies to coordinators and org admins
+   * (escalationRouter.ts; default true; every gateway may run it, each escalation is routed once)
+   */
+  escalationRouting?: boolean;
 }
 
 export interface RateLimits {
@@ -434,11 +440,22 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
           return null;
         });
 
+  const escalations =
+    opts.escalationRouting === false
+      ? null
+      : await startEscalationRouter({ bus, webhooks: await openWebhookBucket(nc), log: app.log }).catch(
+          (err: unknown) => {
+            app.log.error({ err }, 'escalation routing not started on this gateway');
+            return null;
+          },
+        );
+
   return {
     app,
     ctx,
     async close() {
       await app.close();
+      await escalations?.stop();
       await replay.stop();
       await webhooks?.stop();
       await usage.stop();

@@ -200,6 +200,34 @@ export const CoordinatorSubmit = Type.Object(
 );
 export type CoordinatorSubmit = Static<typeof CoordinatorSubmit>;
 
+/**
+ * An escalation routed to a coordinator (gateway/escalationRouter.ts): an actor of its workspace
+ * (its own child agent, or any when the failed agent has no running coordinator) used up its
+ * restarts and its policy escalates to `coordinator`. Command id `esc.<escalation>`: the same on
+ * every gateway, so the kernel applies it once.
+ */
+export const EscalationNotice = Type.Object(
+  {
+    /** the escalation's id: a hash of the stop record's key and time, the same on every gateway */
+    escalation: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    /** the stopped actor, `<org>.<ws>.<kind>.<id>` */
+    actor: Type.String({ minLength: 1, maxLength: 300 }),
+    /** the failure that used the restarts up */
+    code: Type.String({ maxLength: 200 }),
+    reason: Type.String({ maxLength: 2000 }),
+    commandId: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+    restarts: Type.Integer({ minimum: 0 }),
+    /** when the supervisor stopped it, epoch ms */
+    at: Type.Number(),
+  },
+  {
+    $id: 'EscalationNotice',
+    additionalProperties: false,
+    description: 'data of escalation.notice to moe.cmd.<org>.<ws>.coordinator.<taskId>',
+  },
+);
+export type EscalationNotice = Static<typeof EscalationNotice>;
+
 export const CoordinatorCommands = {
   'task.submit': CoordinatorSubmit,
   'task.cancel': TaskCancel,
@@ -221,6 +249,7 @@ export const CoordinatorCommands = {
     { ref: Type.String({ maxLength: 64 }), code: Type.String(), reason: Type.String() },
     { additionalProperties: false },
   ),
+  'escalation.notice': EscalationNotice,
 } satisfies Record<string, TSchema>;
 
 export const OrgCommands = {

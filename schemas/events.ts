@@ -223,6 +223,18 @@ export const CoordinatorEvents = {
     { subtasks: Type.Integer({ minimum: 0 }) },
     'every subtask completed; the aggregation call was started',
   ),
+  'escalation.noticed': eventSchema(
+    'escalation.noticed',
+    {
+      escalation: Type.String(),
+      actor: Type.String(),
+      code: Type.String(),
+      reason: Type.String(),
+      restarts: Type.Integer({ minimum: 0 }),
+      at: Type.Number(),
+    },
+    'an actor of the workspace (actor: <org>.<ws>.<kind>.<id>) used up its restarts and its policy escalated to the coordinator (escalation.notice); the coordinator keeps the notice (at: when the actor was stopped, epoch ms)',
+  ),
 };
 
 export const OrgEvents = {

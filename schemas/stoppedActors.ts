@@ -5,9 +5,19 @@
  * bucket and refuses later commands to that actor (dead letter `MOE_ERR_ACTOR_STOPPED`, acked, so
  * the letter can be redriven once the actor runs again). An operator's restart (the console's
  * `POST /console/api/actors/:actor/restart`) deletes the record and the actor's restart history.
+ * An `escalate` record names its target (`to`); every gateway follows the bucket and routes it
+ * there once (gateway/escalationRouter.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { parseOrNull } from './codec.js';
+
+/** Who hears of an escalation: the actor's coordinator, its org's admins, or the platform's operators. */
+export const EscalationTarget = Type.Union([
+  Type.Literal('coordinator'),
+  Type.Literal('org-admin'),
+  Type.Literal('operators'),
+]);
+export type EscalationTarget = Static<typeof EscalationTarget>;
 
 export const StoppedActor = Type.Object(
   {
@@ -24,6 +34,8 @@ export const StoppedActor = Type.Object(
     decidedBy: Type.String(),
     /** what the policy decided: `stop`, or `escalate` (which also stops) */
     action: Type.Union([Type.Literal('stop'), Type.Literal('escalate')]),
+    /** `escalate`: who hears of it (absent on `stop`, and on records written before it was kept) */
+    to: Type.Optional(EscalationTarget),
   },
   { $id: 'StoppedActor' },
 );

@@ -30,6 +30,8 @@ export const KV_BUCKETS = {
   discovery: 'moe_discovery',
   /** actors a restart policy stopped (schemas/stoppedActors.ts): nodes refuse their commands */
   stoppedActors: 'moe_stopped_actors',
+  /** escalations claimed or routed by a gateway (gateway/escalationRouter.ts), key = the escalation id */
+  escalations: 'moe_escalations',
 } as const;
 
 /** Buckets every process creates at start (the gateway creates its own, with TTLs). */

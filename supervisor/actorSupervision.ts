@@ -14,10 +14,11 @@
  *   stopped in KV `moe_stopped_actors` (stoppedActorStore.ts): the workspace-nodes refuse its later
  *   commands (dead letters with MOE_ERR_ACTOR_STOPPED, which are not failures and are not counted
  *   here) until an operator restarts it from the console;
- * - `escalate`: as stop, and an `actor.escalated` event is published on
- *   `moe.ops.escalated.<org>.<ws>` (for the console and the gateway, which route it to the org's
- *   admins or a coordinator) and POSTed as JSON to `MOE_ESCALATION_WEBHOOK_URL` when set (the
- *   operators' alerting).
+ * - `escalate`: as stop, with the target (`to`) in the stop record — every gateway follows the
+ *   bucket and routes a `coordinator` or `org-admin` escalation once (gateway/escalationRouter.ts);
+ *   and an `actor.escalated` event is published on `moe.ops.escalated.<org>.<ws>` (core NATS, for
+ *   live listeners) and POSTed as JSON to `MOE_ESCALATION_WEBHOOK_URL` when set (the operators'
+ *   alerting).
  *
  * Only the leader acts (two supervisors would restart twice). The restart history is in KV
  * (restartHistory.ts), not in the leader's memory: a new leader goes on counting where the old one
@@ -193,6 +194,8 @@ export class ActorSupervision {
       at: now,
       decidedBy: this.o.decidedBy ?? 'supervisor',
       action: decision.action,
+      // the gateways route an escalation by it (gateway/escalationRouter.ts)
+      ...(decision.action === 'escalate' ? { to: decision.to } : {}),
     });
     if (decision.action === 'stop') {
       this.o.log.warn(

@@ -12,10 +12,10 @@
  * policies and escalation" shows the format.
  */
 import { exponentialDelay } from '../actors/kernel/index.js';
+import type { EscalationTarget } from '../schemas/index.js';
 import { errors } from './errors.js';
 
-/** Who hears of an escalation: the actor's coordinator, its org's admins, or the platform's operators. */
-export type EscalationTarget = 'coordinator' | 'org-admin' | 'operators';
+export type { EscalationTarget };
 
 export interface RestartPolicy {
   /** restarts allowed within `windowMs` (0: never restart) */

@@ -2,7 +2,7 @@
  * `moe webhooks [list|add|remove|deliveries] --org O`: an org's webhook endpoints over the
  * gateway's REST (org admins; `GET/POST /api/orgs/:org/webhooks`, `DELETE
  * /api/orgs/:org/webhooks/:hook`, `GET /api/orgs/:org/webhooks/deliveries`), with a bearer token
- * (--token or MOE_TOKEN). `add --url U [--events budget.alert]` prints the endpoint's signing
+ * (--token or MOE_TOKEN). `add --url U [--events budget.alert,actor.escalated]` prints the endpoint's signing
  * secret — the only time it is shown; `deliveries [--id HOOK] [--limit N]` prints the delivery log
  * (newest first, every attempt), of one endpoint with --id. `--json` prints the gateway's answers.
  */

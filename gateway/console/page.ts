@@ -138,6 +138,13 @@ function render(s) {
     '<span class="mem">' + mib(n.stats && n.stats.rssBytes) + '</span>', n.backlog == null ? '–' : n.backlog,
     n.workspaces.map((w) => named(w.orgName + ' / ' + w.wsName, w.key)).join(', ')]),
     s.nodes.map((n) => ' data-node="' + esc(n.id) + '" data-state="' + esc(n.state) + '"'));
+  const escalatedTo = (a) => {
+    if (!a.to) return '–';
+    const r = a.routing;
+    const how = !r ? '' : r.state === 'routing' ? ' (routing…)' : r.routedTo === 'coordinator'
+      ? ' → ' + (r.coordinators || []).length + ' coordinator(s)' : ' → webhook (' + (r.endpoints || 0) + ' endpoint(s))';
+    return '<span class="escalated-to" data-to="' + esc(a.to) + '">' + esc(a.to + how) + '</span>';
+  };
   const phases = (c, what) => c == null ? '–' : '<span class="' + what + '">' + [['running', 'running'], ['waiting', 'waiting'], ['failed', 'failed']]
     .map(([k, cls]) => c[k] ? tag(cls, c[k] + ' ' + (k === 'waiting' ? 'waiting for approval' : k)) : '').filter(Boolean).join(', ') + (c.done ? ' ' + tag('muted', c.done + ' done') : '') + '</span>';
   $('workspaces').innerHTML = table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup', 'sessions', 'agents', 'coordinators'],
@@ -147,8 +154,8 @@ function render(s) {
       w.actors ? '<span class="sessions">' + w.actors.sessions.open + ' open' + (w.actors.sessions.expired ? ', ' + tag('expired', w.actors.sessions.expired + ' expired') : '') + '</span>' : '–',
       phases(w.actors && w.actors.agents, 'agents'), phases(w.actors && w.actors.coordinators, 'coordinators')]),
     s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"')) +
-    '<h3 id="stopped-h">Stopped actors</h3>' + table(['actor', 'org / workspace', 'decided', 'failure', '#restarts', 'at', ''],
-      s.stoppedActors.map((a) => [esc(a.kind + ' ' + a.id), esc(a.orgName + ' / ' + a.wsName), tag('failed', a.action), esc(a.code + ': ' + a.reason),
+    '<h3 id="stopped-h">Stopped actors</h3>' + table(['actor', 'org / workspace', 'decided', 'escalated to', 'failure', '#restarts', 'at', ''],
+      s.stoppedActors.map((a) => [esc(a.kind + ' ' + a.id), esc(a.orgName + ' / ' + a.wsName), tag('failed', a.action), escalatedTo(a), esc(a.code + ': ' + a.reason),
         a.restarts, when(a.at), a.canRestart ? '<button data-act="restart" data-actor="' + esc(a.actor) + '">Restart</button>' : tag('muted', 'admin needed')]),
       s.stoppedActors.map((a) => ' data-stopped="' + esc(a.actor) + '"')) +
     '<h3>Sessions</h3>' + table(['session', 'user', 'org / workspace', 'state', 'lease left'], s.sessions.map((x) => {

@@ -5,6 +5,9 @@
  * actor's next command again) and the actor's restart history in KV `moe_nodes`, so it starts
  * with a fresh set of restarts. The letters refused while it was stopped stay in the dead-letter
  * desk, to be redriven.
+ *
+ * An escalated actor's row also says how the gateways routed it (KV `moe_escalations`, written by
+ * escalationRouter.ts): to its coordinators, to the org admins' webhooks, or still routing.
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -18,6 +21,15 @@ import {
   type StoppedActor,
 } from '../../schemas/index.js';
 import { errors } from '../errors.js';
+import { escalationId } from '../escalationRouter.js';
+
+/** How an escalation was routed (null: not routed here: `stop`, `operators`, or not yet seen). */
+export interface EscalationRouting {
+  readonly state: 'routing' | 'routed';
+  readonly routedTo?: 'org-admin' | 'coordinator';
+  readonly coordinators?: readonly string[];
+  readonly endpoints?: number;
+}
 
 export interface StoppedActorRow extends StoppedActor {
   /** `<org>.<ws>.<kind>.<id>` */
@@ -26,6 +38,7 @@ export interface StoppedActorRow extends StoppedActor {
   readonly ws: string;
   readonly kind: string;
   readonly id: string;
+  readonly routing: EscalationRouting | null;
 }
 
 /** The address of `<org>.<ws>.<kind>.<id>` (null: not one). */
@@ -36,6 +49,7 @@ export function actorOfKey(key: string): ActorAddress | null {
 export class StoppedActorDesk {
   private stopped: Promise<KV> | undefined;
   private nodes: Promise<KV> | undefined;
+  private markers: Promise<KV> | undefined;
 
   constructor(private readonly nc: NatsConnection) {}
 
@@ -45,6 +59,29 @@ export class StoppedActorDesk {
       throw err;
     });
     return this.stopped;
+  }
+
+  /** The escalation markers' bucket (created by the gateways' router; absent: none routed yet). */
+  private escalations(): Promise<KV> {
+    this.markers ??= new Kvm(this.nc).open(KV_BUCKETS.escalations).catch((err) => {
+      this.markers = undefined;
+      throw err;
+    });
+    return this.markers;
+  }
+
+  private async routingOf(key: string, rec: StoppedActor): Promise<EscalationRouting | null> {
+    if (rec.action !== 'escalate' || rec.to === undefined || rec.to === 'operators') return null;
+    const kv = await this.escalations().catch(() => null);
+    const e = await kv?.get(escalationId(key, rec.at)).catch(() => null);
+    if (!e || e.operation !== 'PUT') return null;
+    const m = e.json<EscalationRouting>();
+    return {
+      state: m.state,
+      ...(m.routedTo ? { routedTo: m.routedTo } : {}),
+      ...(m.coordinators ? { coordinators: m.coordinators } : {}),
+      ...(m.endpoints !== undefined ? { endpoints: m.endpoints } : {}),
+    };
   }
 
   private history(): Promise<KV> {
@@ -64,7 +101,16 @@ export class StoppedActorDesk {
       if (!a || !sees(a.org)) continue;
       const e = await kv.get(key);
       const rec = e && e.operation === 'PUT' ? parseStoppedActor(e.value) : null;
-      if (rec) out.push({ ...rec, actor: key, org: a.org, ws: a.ws, kind: a.kind, id: a.id });
+      if (rec)
+        out.push({
+          ...rec,
+          actor: key,
+          org: a.org,
+          ws: a.ws,
+          kind: a.kind,
+          id: a.id,
+          routing: await this.routingOf(key, rec),
+        });
     }
     return out.sort((a, b) => b.at - a.at);
   }
@@ -76,7 +122,7 @@ export class StoppedActorDesk {
     const e = await (await this.bucket()).get(key);
     const rec = e && e.operation === 'PUT' ? parseStoppedActor(e.value) : null;
     if (!rec) throw errors.NOT_FOUND(`stopped actor ${key}`);
-    return { ...rec, actor: key, org: a.org, ws: a.ws, kind: a.kind, id: a.id };
+    return { ...rec, actor: key, org: a.org, ws: a.ws, kind: a.kind, id: a.id, routing: null };
   }
 
   /** Lets the actor run again: its stop record and its restart history are deleted. */

@@ -20,7 +20,7 @@ const CreateWebhookBody = Type.Object(
     events: Type.Optional(
       Type.Array(Type.Union(WEBHOOK_EVENT_TYPES.map((t) => Type.Literal(t))), {
         minItems: 1,
-        description: 'event types to send; default all (budget.alert)',
+        description: 'event types to send; default all (budget.alert, actor.escalated)',
       }),
     ),
   },

@@ -1,6 +1,7 @@
 /**
- * Signed webhooks for domain events (today `budget.alert`): endpoint registry and delivery log in
- * KV, durable delivery over a JetStream work queue with retries, backoff and dead letters.
+ * Signed webhooks for domain events (`budget.alert`, `actor.escalated`): endpoint registry and
+ * delivery log in KV, durable delivery over a JetStream work queue with retries, backoff and dead
+ * letters.
  */
 export {
   DELIVERY_ID_HEADER,
@@ -27,6 +28,13 @@ export {
   webhookConfigFromEnv,
   type WebhookConfig,
 } from './webhookConfig.js';
+export {
+  ensureWebhookStream,
+  queueWebhook,
+  webhookJobSubject,
+  type WebhookEvent,
+  type WebhookJob,
+} from './webhookQueue.js';
 export {
   ALERT_FILTER,
   startWebhookService,

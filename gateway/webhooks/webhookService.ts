@@ -5,6 +5,7 @@
  *     │  durable consumer `webhook-dispatch` (explicit ack): per alert, per endpoint of its org
  *     │  that takes the event type: open the delivery record (the "queued once" marker) and
  *     ▼  publish a job with Nats-Msg-Id = the delivery key; ack the journal message last
+ *        (webhookQueue.ts; the escalation router queues `actor.escalated` the same way)
  *   MOE_WEBHOOKS  moe.webhook.<org>.<endpointId>   work-queue stream, one message per delivery
  *     │  durable consumer `webhook-deliver`: POST the body, signed (signature.ts)
  *     ▼  2xx → delivered, ack · failure → nak(backoff × 2^(n-1)) · n = max attempts → dead:
@@ -41,27 +42,28 @@ import { errors } from '../errors.js';
 import { backoffAfter, type WebhookConfig } from './webhookConfig.js';
 import { DELIVERY_ID_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import type { SecretBox } from './secretBox.js';
+import {
+  ensureWebhookStream,
+  queueWebhook,
+  WEBHOOK_STREAM,
+  webhookJobSubject,
+  type WebhookJob,
+} from './webhookQueue.js';
 import { deliveryKey, WebhookStore, type DeliveryRecord } from './webhookStore.js';
 
-export const WEBHOOK_STREAM = 'MOE_WEBHOOKS';
+export { WEBHOOK_STREAM, webhookJobSubject };
 export const ALERT_FILTER = 'moe.evt.*.*.budget.*';
-/** The subject of one delivery job on {@link WEBHOOK_STREAM}. */
-export const webhookJobSubject = (org: string, endpointId: string) => `moe.webhook.${org}.${endpointId}`;
 const DISPATCH_CONSUMER = 'webhook-dispatch';
 const DELIVER_CONSUMER = 'webhook-deliver';
-/** the event types webhooks carry */
-export const WEBHOOK_EVENT_TYPES = ['budget.alert'] as const;
+/**
+ * the event types webhooks carry: `budget.alert` (from the journal, below) and `actor.escalated`
+ * (a restart policy escalated to the org's admins: gateway/escalationRouter.ts)
+ */
+export const WEBHOOK_EVENT_TYPES = ['budget.alert', 'actor.escalated'] as const;
+/** the types this service's dispatcher reads from the journal */
+const JOURNAL_EVENT_TYPES: readonly string[] = ['budget.alert'];
 const MAX_IN_FLIGHT = 16;
 const nanos = (ms: number) => ms * 1_000_000;
-
-interface Job {
-  readonly org: string;
-  readonly endpointId: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  /** the exact bytes sent and signed on every attempt */
-  readonly body: string;
-}
 
 export interface WebhookServiceOptions {
   readonly js: JetStreamClient;
@@ -105,36 +107,19 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
   async function dispatch(m: JsMsg): Promise<void> {
     const events: DomainEvent[] = decodeTurns(m.data).flatMap((t) => t.events);
     for (const event of events) {
-      if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type)) continue;
-      const org = String(event.org);
-      const eventId = String(event.id);
+      if (!JOURNAL_EVENT_TYPES.includes(event.type)) continue;
       const body = JSON.stringify(event);
-      for (const ep of await store.endpoints(org)) {
-        if (!ep.events.includes(event.type)) continue;
-        // opened once: a redelivered journal message finds the record and queues nothing
-        const existing = await store.delivery(org, ep.id, eventId);
-        if (existing) continue;
-        const job: Job = { org, endpointId: ep.id, eventId, eventType: event.type, body };
-        await o.js.publish(webhookJobSubject(org, ep.id), JSON.stringify(job), {
-          msgID: deliveryKey(org, ep.id, eventId),
-        });
-        await store.open({
-          id: `${ep.id}.${eventId}`,
-          org,
-          endpointId: ep.id,
-          url: ep.url,
-          eventId,
-          eventType: event.type,
-          status: 'pending',
-          createdAt: now(),
-          attempts: [],
-        });
-      }
+      await queueWebhook(
+        o.js,
+        store,
+        { org: String(event.org), eventId: String(event.id), eventType: event.type, body },
+        now(),
+      );
     }
   }
 
   async function deliver(m: JsMsg): Promise<void> {
-    const job = m.json<Job>();
+    const job = m.json<WebhookJob>();
     const n = m.info.deliveryCount;
     // a secret the key cannot open is a failed attempt with its code, retried (the operator may
     // fix MOE_SECRETS_KEY) and dead-lettered like any other; never a crashed consumer

@@ -26,7 +26,7 @@ export interface WebhookEndpoint {
   readonly url: string;
   /** the HMAC key; returned once, at creation */
   readonly secret: string;
-  /** event types sent; default every alert type (`budget.alert`) */
+  /** event types sent; default every type (`budget.alert`, `actor.escalated`) */
   readonly events: readonly string[];
   readonly createdAt: number;
 }

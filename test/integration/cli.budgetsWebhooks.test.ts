@@ -138,7 +138,8 @@ describe('moe webhooks', () => {
     expect(add.code, add.stderr).toBe(0);
     const ep = JSON.parse(add.stdout) as { id: string; secret: string; events: string[] };
     expect(ep.secret).toMatch(/^whsec_/);
-    expect(ep.events).toEqual(['budget.alert']);
+    // a new endpoint takes every event type by default
+    expect(ep.events).toEqual(['budget.alert', 'actor.escalated']);
     const list = await runMoe(['webhooks', 'list', '--org', ids.org], { env });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(

@@ -192,7 +192,13 @@ describe('the stop restart policy', () => {
   it('escalate stops too', async () => {
     const a1 = { org: 'sp', ws: 'w1', kind: 'agent', id: 'a1' };
     const rec = await stopByPolicy(a1, 'a1-poison');
-    expect(rec).toMatchObject({ action: 'escalate', code: UNKNOWN, restarts: 1, commandId: 'a1-poison#r1' });
+    expect(rec).toMatchObject({
+      action: 'escalate',
+      to: 'operators',
+      code: UNKNOWN,
+      restarts: 1,
+      commandId: 'a1-poison#r1',
+    });
     await eventually(
       async () => {
         const id = `a1-probe-${Date.now()}`;
@@ -363,6 +369,11 @@ describe('the console page', () => {
       expect(text).toContain('session s4');
       expect(text).toContain('stop');
       expect(text).toContain(UNKNOWN);
+      // an escalated actor shows its target (a1, escalated to the operators above)
+      const escalated = `tr[data-stopped="sp.w1.agent.a1"] .escalated-to`;
+      expect(await page.$eval(escalated, (e: unknown) => (e as { dataset: { to: string } }).dataset.to)).toBe(
+        'operators',
+      );
       await screenshot(page, 'stopped-actor');
       // the Workspaces view alone (docs/img/console-stopped-actors.png is taken from it)
       mkdirSync(ARTIFACTS, { recursive: true });

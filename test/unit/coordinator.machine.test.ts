@@ -1,9 +1,9 @@
 /**
  * The coordinator machine walked with `transition()`: planning, parallel delegation, aggregation
- * (LLM or concatenation), and the fail-fast policy on a child failure.
+ * (LLM or concatenation), the fail-fast policy on a child failure, and escalation notices.
  */
 import { describe, expect, it } from 'vitest';
-import { coordinatorMachine, parsePlan } from '../../actors/index.js';
+import { coordinatorMachine, MAX_ESCALATIONS, parsePlan } from '../../actors/index.js';
 import { llmReply, usage, walker } from './agent.machineKit.js';
 
 const plan = JSON.stringify({
@@ -126,6 +126,42 @@ describe('coordinator', () => {
     const t = w.send('effect.result', { effectId: '1.0', value: llmReply('no json here') });
     expect(w.state).toBe('failed');
     expect(t.emits.find((e) => e.type === 'task.failed')).toMatchObject({ code: 'MOE_ERR_PLAN_INVALID' });
+  });
+
+  it('keeps an escalation notice in any running state, journals it, and stays where it was', () => {
+    const { w } = planned();
+    const notice = (i: number) => ({
+      escalation: `esc${i}`,
+      actor: 'o.w.agent.c1-e1',
+      code: 'MOE_ERR_UNKNOWN_COMMAND',
+      reason: 'no.such.command',
+      commandId: `x#r${i}`,
+      restarts: 1,
+      at: 1_700_000_000_000 + i,
+    });
+    const t = w.send('escalation.notice', notice(0));
+    expect(w.state).toBe('delegating');
+    expect(t.effects).toEqual([]);
+    expect(t.emits).toEqual([
+      {
+        type: 'escalation.noticed',
+        escalation: 'esc0',
+        actor: 'o.w.agent.c1-e1',
+        code: 'MOE_ERR_UNKNOWN_COMMAND',
+        reason: 'no.such.command',
+        restarts: 1,
+        at: 1_700_000_000_000,
+      },
+    ]);
+    for (let i = 1; i <= MAX_ESCALATIONS + 4; i++) w.send('escalation.notice', notice(i));
+    const kept = (w.snapshot.context as { escalations: { escalation: string }[] }).escalations;
+    expect(kept).toHaveLength(MAX_ESCALATIONS);
+    expect(kept.at(-1)?.escalation).toBe(`esc${MAX_ESCALATIONS + 4}`);
+    expect(kept[0]?.escalation).toBe('esc5');
+    // a final coordinator takes no notice
+    w.send('task.cancel', {});
+    const after = w.send('escalation.notice', notice(99));
+    expect(after.emits).toEqual([]);
   });
 
   it('ignores a report from a child it does not know', () => {

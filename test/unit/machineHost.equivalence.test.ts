@@ -35,6 +35,16 @@ const failed = (effectId: string) => ({
   data: { effectId, error: { code: 'MOE_ERR_EFFECT_FAILED', message: 'no', attempts: 3 } },
 });
 
+const notice = (escalation: string) => ({
+  escalation,
+  actor: 'o.w.agent.c1-e1',
+  code: 'MOE_ERR_UNKNOWN_COMMAND',
+  reason: 'no.such.command',
+  commandId: 'x#r1',
+  restarts: 1,
+  at: 1_700_000_000_000,
+});
+
 /** Hand-written sequences per kind: accepted and refused commands, effects, timers, cancels. */
 const HAND_WRITTEN: Record<string, Command[][]> = {
   billing: [
@@ -142,6 +152,13 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'task.submit', data: { prompt: 'plan it' } },
       { type: 'task.cancel', data: {} },
       { type: 'subtask.failed', data: { ref: 'x', code: 'MOE_ERR_X', reason: 'r' } },
+    ],
+    [
+      { type: 'escalation.notice', data: notice('e0') }, // idle: kept too
+      { type: 'task.submit', data: { prompt: 'p', subtasks: [{ prompt: 'a' }], aggregate: 'concat' } },
+      { type: 'escalation.notice', data: notice('e1') },
+      { type: 'task.cancel', data: {} },
+      { type: 'escalation.notice', data: notice('e2') }, // cancelled is final
     ],
   ],
   board: [
