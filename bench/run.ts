@@ -45,6 +45,16 @@ function gatewayRows(g: GatewayOverhead): Array<[string, string, string]> {
       String(g.overhead_p99),
       `p99: REST ${g.rest_p99} ms minus NATS ${g.nats_p99} ms, same run`,
     ],
+    [
+      'gateway_overhead_js_ms',
+      String(g.overhead_js_p50),
+      `p50: REST minus the same task.submit over NATS with its turn from a JetStream consumer (stored, sequence known: ${g.nats_js_p50} ms, p99 ${g.nats_js_p99})`,
+    ],
+    [
+      'gateway_cpu_us',
+      String(g.cpu_overhead_us),
+      `process CPU per submit: REST ${g.cpu_rest_us} µs minus NATS ${g.cpu_nats_us} µs (gateway + HTTP client), one leg at a time`,
+    ],
   ];
 }
 
