@@ -1,34 +1,29 @@
 /**
  * The gateway's per-request cost (`gateway_overhead_ms`): the same `task.submit` reaches the same
- * agent runtime two ways in one run, alternating, one request at a time:
+ * agent runtime two ways in one run, alternating, one request at a time (gatewayClients.ts):
  *
- * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback, one kept-alive connection (node:http),
- *   with a logged-in user's JWT (so the
- *   revocation check and both rate limits run) until the gateway answers 202 — it answers once the
- *   turn that accepted the task is journaled;
+ * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback, one kept-alive connection
+ *   (node:http), with a logged-in user's JWT (so the revocation check and both rate limits run)
+ *   until the gateway answers 202 — it answers once the turn that accepted the task is journaled;
  * - NATS: `publishCommand` of the same command to a new agent actor until the turn that accepted
- *   it is seen on MOE_EVT (a core subscription on the workspace's event subjects: it sees the
- *   turn as the node publishes it, before the stream has stored it, and learns no sequence);
- * - NATS, journaled: the same, until the turn is delivered by a JetStream consumer (the kernel's
- *   JournalReader, one for the run, like the gateway's acceptance follower): what a NATS client
- *   pays to know the turn is stored and its MOE_EVT sequence, which the 202 carries.
+ *   it is seen on MOE_EVT (a core subscription on the workspace's event subjects);
+ * - and, as a second baseline, NATS until a JetStream consumer delivers that turn (stored, with
+ *   its MOE_EVT sequence, as the 202 has it).
  *
- * The overhead is REST minus NATS at p50 and p99 (and, as a second figure, REST minus NATS
- * journaled). The three alternate, one request at a time, each leg first in turn. Then the CPU
- * time of the whole process per submit: 150 REST submits, then 150 NATS ones, each phase with the
- * same pacing and waiting for the tasks to finish; the difference is what the gateway (and the
- * HTTP client) spend per request, a figure the machine's load hardly moves. The gateway has its own
- * NATS connection and runs in this process (like `moe up`), on its own private nats-server and
- * workspace-node.
+ * The overhead is REST minus NATS at p50 and p99 (and REST minus NATS journaled at p50). The
+ * gateway has its own NATS connection and runs in this process (like `moe up`), on its own private
+ * nats-server and workspace-node. The clients run in a worker thread (their own event loop, as a
+ * real client's); `sharedLoop` runs them in the gateway's thread instead (the figure measured
+ * before 2026-12-03 19:00 UTC). Last, the CPU time per submit of the whole process, REST and NATS
+ * one leg at a time: their difference is what the gateway and the HTTP client spend per request.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { JournalReader, publishCommand } from '../actors/kernel/index.js';
 import { startGateway } from '../gateway/index.js';
-import { decodeTurns } from '../schemas/index.js';
 import { startWorkspaceNode } from '../workspace-node/index.js';
+import { json, runClientsInWorker, runGatewayClients, send, type ClientPlan } from './gatewayClients.js';
 import { percentile, startBench, waitFor } from './setup.js';
 
 export interface GatewayOverhead {
@@ -47,45 +42,18 @@ export interface GatewayOverhead {
   cpu_rest_us: number;
   cpu_nats_us: number;
   cpu_overhead_us: number;
+  /** where the clients ran: a worker thread, or the gateway's own thread */
+  clients: 'worker' | 'shared loop';
   samples: number;
 }
 
 const NO_LIMIT = { limit: 1_000_000_000, windowMs: 60_000 };
 const round = (x: number) => Number(x.toFixed(2));
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One request on a kept-alive connection (node:http: the least client-side cost per request). */
-function send(agent: Agent, url: string, body: unknown, auth?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
-function json<T>(res: Answer, expected: number, what: string): T {
-  if (res.status !== expected) throw new Error(`bench: ${what} answered ${res.status}: ${res.body}`);
-  return JSON.parse(res.body) as T;
-}
-
-export async function gatewayOverhead(samples: number): Promise<GatewayOverhead> {
+export async function gatewayOverhead(
+  samples: number,
+  opts: { sharedLoop?: boolean } = {},
+): Promise<GatewayOverhead> {
   const b = await startBench();
   const node = await startWorkspaceNode({
     natsUrl: b.ns.url,
@@ -114,114 +82,15 @@ export async function gatewayOverhead(samples: number): Promise<GatewayOverhead>
     const org = await created('/api/orgs', { name: 'B' });
     const ws = await created('/api/workspaces', { org, name: 'w' });
     const project = await created(`/api/workspaces/${ws}/projects`, { name: 'p' });
-    const body = { prompt: 'bench', script: [{ text: 'ok' }] };
-
-    const rest = async (): Promise<number> => {
-      const t0 = performance.now();
-      const res = await post(`/api/projects/${project}/tasks`, body, auth);
-      const took = performance.now() - t0;
-      json(res, 202, 'task submit');
-      return took;
-    };
-
-    const seen = new Map<string, (at: number) => void>();
-    const sub = b.nc.subscribe(`moe.evt.${org}.${ws}.agent.>`, {
-      callback: (_err, m) => {
-        const now = performance.now();
-        // decode only while a NATS command is awaited: decoding every REST turn (and the turns of
-        // tasks running on) in this shared process would bill the bench's own work to REST
-        if (seen.size === 0) return;
-        for (const r of decodeTurns(m.data)) seen.get(r.cmd.id)?.(now);
-      },
-    });
-    // the journaled leg: one JetStream consumer on the workspace's agents, decoding only the
-    // entries of the actor awaited (as the gateway's follower does)
-    const stored = new Map<string, (at: number) => void>();
-    const awaitedSubjects = new Set<string>();
-    const journal = new JournalReader(b.js, {
-      filter: `moe.evt.${org}.${ws}.agent.>`,
-      start: { from: 'now' },
-      follow: true,
-      skip: (subject) => !awaitedSubjects.has(subject),
-    });
-    await journal.open();
-    void (async () => {
-      for await (const { rec } of journal.turns()) stored.get(rec.cmd.id)?.(performance.now());
-    })().catch(() => undefined);
-
-    let n = 0;
-    const natsLeg = async (journaled: boolean): Promise<number> => {
-      const id = `${ws}-${project}-t${randomBytes(8).toString('hex')}`;
-      const cmdId = `bench-${++n}`;
-      const waits = journaled ? stored : seen;
-      const subject = `moe.evt.${org}.${ws}.agent.${id}`;
-      if (journaled) awaitedSubjects.add(subject);
-      const accepted = new Promise<number>((resolve) => waits.set(cmdId, resolve));
-      const t0 = performance.now();
-      await publishCommand(
-        b.js,
-        { org, ws, kind: 'agent', id },
-        { id: cmdId, type: 'task.submit', data: { ...body, project } },
-      );
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('bench: NATS task.submit not accepted in 10 s')), 10_000);
-      });
-      try {
-        return (await Promise.race([accepted, timeout])) - t0;
-      } finally {
-        clearTimeout(timer);
-        waits.delete(cmdId);
-        awaitedSubjects.delete(subject);
-      }
-    };
-    const nats = () => natsLeg(false);
-    const natsJs = () => natsLeg(true);
-
-    // the gateway learns of the project from the journal; warm up both paths
+    agent.destroy();
+    // the gateway learns of the project from the journal
     await waitFor(() => gw.ctx.tenancy.projects.has(project), 10_000, 'the project in the gateway');
-    const pause = () => new Promise((r) => setTimeout(r, 5));
-    for (let i = 0; i < 20; i++) {
-      await rest();
-      await nats();
-      await natsJs();
-    }
-    const restMs: number[] = [];
-    const natsMs: number[] = [];
-    const natsJsMs: number[] = [];
-    const legs = [
-      async () => restMs.push(await rest()),
-      async () => natsMs.push(await nats()),
-      async () => natsJsMs.push(await natsJs()),
-    ];
-    for (let i = 0; i < samples; i++) {
-      // each leg goes first in turn, so none always follows another's background work
-      for (let k = 0; k < legs.length; k++) await legs[(i + k) % legs.length]!();
-      await pause();
-    }
 
-    // CPU per submit: one leg at a time, same pacing, then a pause in which the last tasks finish
-    // (a scripted task ends within milliseconds; the idle pause costs both phases the same)
-    const cpuPer = async (leg: () => Promise<number>, count: number): Promise<number> => {
-      const settle = () => new Promise((r) => setTimeout(r, 300));
-      await settle();
-      const before = process.cpuUsage();
-      for (let i = 0; i < count; i++) {
-        await leg();
-        await pause();
-      }
-      await settle();
-      const used = process.cpuUsage(before);
-      return (used.user + used.system) / count;
-    };
-    const cpuCount = Math.max(50, Math.floor(samples / 2));
-    const cpuRest = await cpuPer(rest, cpuCount);
-    const cpuNats = await cpuPer(nats, cpuCount);
-    sub.unsubscribe();
-    await journal.close();
-    const r = [...restMs].sort((x, y) => x - y);
-    const q = [...natsMs].sort((x, y) => x - y);
-    const j = [...natsJsMs].sort((x, y) => x - y);
+    const plan: ClientPlan = { gatewayUrl: gw.url, natsUrl: b.ns.url, auth, org, ws, project, samples };
+    const t = opts.sharedLoop ? await runGatewayClients(plan) : await runClientsInWorker(plan);
+    const r = [...t.restMs].sort((x, y) => x - y);
+    const q = [...t.natsMs].sort((x, y) => x - y);
+    const j = [...t.natsJsMs].sort((x, y) => x - y);
     return {
       rest_p50: round(percentile(r, 50)),
       rest_p99: round(percentile(r, 99)),
@@ -232,9 +101,10 @@ export async function gatewayOverhead(samples: number): Promise<GatewayOverhead>
       overhead_p50: round(percentile(r, 50) - percentile(q, 50)),
       overhead_p99: round(percentile(r, 99) - percentile(q, 99)),
       overhead_js_p50: round(percentile(r, 50) - percentile(j, 50)),
-      cpu_rest_us: Math.round(cpuRest),
-      cpu_nats_us: Math.round(cpuNats),
-      cpu_overhead_us: Math.round(cpuRest - cpuNats),
+      cpu_rest_us: Math.round(t.cpuRestUs),
+      cpu_nats_us: Math.round(t.cpuNatsUs),
+      cpu_overhead_us: Math.round(t.cpuRestUs - t.cpuNatsUs),
+      clients: opts.sharedLoop ? 'shared loop' : 'worker',
       samples,
     };
   } finally {
