@@ -5,7 +5,7 @@
  * accepting turn (as the node publishes it: before the stream has stored it, and with no sequence);
  * and NATS until a JetStream consumer (the kernel's JournalReader, like the gateway's acceptance
  * follower) delivers that turn, stored and with its sequence, which the 202 carries. Then the
- * process's CPU time per submit, REST and NATS one leg at a time.
+ * process's CPU time per submit, REST and NATS one leg at a time, less its idle rate.
  *
  * They run in a worker thread by default ({@link runClientsInWorker}), as real clients run in their
  * own processes: in the gateway's thread, the client's read of each reply waits for an event-loop
@@ -35,7 +35,7 @@ export interface ClientTimes {
   readonly restMs: number[];
   readonly natsMs: number[];
   readonly natsJsMs: number[];
-  /** process CPU per submit, µs */
+  /** process CPU per submit, µs, less what the process spends idle over the same time */
   readonly cpuRestUs: number;
   readonly cpuNatsUs: number;
 }
@@ -161,22 +161,28 @@ export async function runGatewayClients(plan: ClientPlan): Promise<ClientTimes> 
     }
 
     // CPU per submit: one leg at a time, same pacing, then a pause in which the last tasks finish
-    // (a scripted task ends within milliseconds; the idle pause costs both phases the same)
-    const cpuPer = async (leg: () => Promise<number>, count: number): Promise<number> => {
-      const settle = () => new Promise((r) => setTimeout(r, 300));
+    // (a scripted task ends within milliseconds). The process also works when idle (heartbeats,
+    // probes, timers): that rate, measured with the same pauses and no submit, is taken off each
+    // phase for its duration, or a slower leg would be billed for more of it.
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    const cpuPer = async (leg: () => Promise<unknown>, count: number) => {
       await settle();
       const before = process.cpuUsage();
+      const t0 = performance.now();
       for (let i = 0; i < count; i++) {
         await leg();
         await pause();
       }
       await settle();
       const used = process.cpuUsage(before);
-      return (used.user + used.system) / count;
+      return { us: used.user + used.system, ms: performance.now() - t0 };
     };
     const cpuCount = Math.max(50, Math.floor(plan.samples / 2));
-    const cpuRestUs = await cpuPer(rest, cpuCount);
-    const cpuNatsUs = await cpuPer(nats, cpuCount);
+    const idle = await cpuPer(async () => undefined, cpuCount);
+    const idleUsPerMs = idle.us / idle.ms;
+    const perSubmit = (p: { us: number; ms: number }) => (p.us - idleUsPerMs * p.ms) / cpuCount;
+    const cpuRestUs = perSubmit(await cpuPer(rest, cpuCount));
+    const cpuNatsUs = perSubmit(await cpuPer(nats, cpuCount));
     sub.unsubscribe();
     await journal.close();
     return { restMs, natsMs, natsJsMs, cpuRestUs, cpuNatsUs };

@@ -56,7 +56,7 @@ function gatewayRows(g: GatewayOverhead): Array<[string, string, string]> {
     [
       'gateway_cpu_us',
       String(g.cpu_overhead_us),
-      `process CPU per submit: REST ${g.cpu_rest_us} µs minus NATS ${g.cpu_nats_us} µs (gateway + HTTP client), one leg at a time`,
+      `process CPU per submit (less the idle rate): REST ${g.cpu_rest_us} µs minus NATS ${g.cpu_nats_us} µs (gateway + HTTP client), one leg at a time`,
     ],
   ];
 }
