@@ -1,25 +1,29 @@
 /**
  * The gateway's per-request cost (`gateway_overhead_ms`): the same `task.submit` reaches the same
- * agent runtime two ways in one run, alternating, one request at a time:
+ * agent runtime two ways in one run, alternating, one request at a time (gatewayClients.ts):
  *
- * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback, one kept-alive connection (node:http),
- *   with a logged-in user's JWT (so the
- *   revocation check and both rate limits run) until the gateway answers 202 — it answers once the
- *   turn that accepted the task is journaled;
+ * - REST: `POST /api/projects/:id/tasks` over HTTP on loopback, one kept-alive connection
+ *   (node:http), with a logged-in user's JWT (so the revocation check and both rate limits run)
+ *   until the gateway answers 202 — it answers once the turn that accepted the task is journaled;
  * - NATS: `publishCommand` of the same command to a new agent actor until the turn that accepted
- *   it is seen on MOE_EVT (a core subscription on the workspace's event subjects).
+ *   it is seen on MOE_EVT (a core subscription on the workspace's event subjects);
+ * - and, as a second baseline, NATS until a JetStream consumer delivers that turn (stored, with
+ *   its MOE_EVT sequence, as the 202 has it).
  *
- * The overhead is REST minus NATS at p50 and p99. The gateway has its own NATS connection and runs
- * in this process (like `moe up`), on its own private nats-server and workspace-node.
+ * The overhead is REST minus NATS at p50 and p99 (and REST minus NATS journaled at p50). The
+ * gateway has its own NATS connection and runs in this process (like `moe up`), on its own private
+ * nats-server and workspace-node. The clients run in a worker thread (their own event loop, as a
+ * real client's); `sharedLoop` runs them in the gateway's thread instead (the figure measured
+ * before 2026-12-03 19:00 UTC). Last, the CPU time per submit of the whole process, REST and NATS
+ * one leg at a time: their difference is what the gateway and the HTTP client spend per request.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { publishCommand } from '../actors/kernel/index.js';
 import { startGateway } from '../gateway/index.js';
-import { decodeTurns } from '../schemas/index.js';
 import { startWorkspaceNode } from '../workspace-node/index.js';
+import { json, runClientsInWorker, runGatewayClients, send, type ClientPlan } from './gatewayClients.js';
 import { percentile, startBench, waitFor } from './setup.js';
 
 export interface GatewayOverhead {
@@ -27,47 +31,29 @@ export interface GatewayOverhead {
   rest_p99: number;
   nats_p50: number;
   nats_p99: number;
+  /** NATS with the turn from a JetStream consumer (stored, sequence known) */
+  nats_js_p50: number;
+  nats_js_p99: number;
   overhead_p50: number;
   overhead_p99: number;
+  /** REST minus NATS journaled */
+  overhead_js_p50: number;
+  /** process CPU per submit (µs): REST, NATS, and the difference */
+  cpu_rest_us: number;
+  cpu_nats_us: number;
+  cpu_overhead_us: number;
+  /** where the clients ran: a worker thread, or the gateway's own thread */
+  clients: 'worker' | 'shared loop';
   samples: number;
 }
 
 const NO_LIMIT = { limit: 1_000_000_000, windowMs: 60_000 };
 const round = (x: number) => Number(x.toFixed(2));
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One request on a kept-alive connection (node:http: the least client-side cost per request). */
-function send(agent: Agent, url: string, body: unknown, auth?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
-function json<T>(res: Answer, expected: number, what: string): T {
-  if (res.status !== expected) throw new Error(`bench: ${what} answered ${res.status}: ${res.body}`);
-  return JSON.parse(res.body) as T;
-}
-
-export async function gatewayOverhead(samples: number): Promise<GatewayOverhead> {
+export async function gatewayOverhead(
+  samples: number,
+  opts: { sharedLoop?: boolean } = {},
+): Promise<GatewayOverhead> {
   const b = await startBench();
   const node = await startWorkspaceNode({
     natsUrl: b.ns.url,
@@ -96,78 +82,29 @@ export async function gatewayOverhead(samples: number): Promise<GatewayOverhead>
     const org = await created('/api/orgs', { name: 'B' });
     const ws = await created('/api/workspaces', { org, name: 'w' });
     const project = await created(`/api/workspaces/${ws}/projects`, { name: 'p' });
-    const body = { prompt: 'bench', script: [{ text: 'ok' }] };
-
-    const rest = async (): Promise<number> => {
-      const t0 = performance.now();
-      const res = await post(`/api/projects/${project}/tasks`, body, auth);
-      const took = performance.now() - t0;
-      json(res, 202, 'task submit');
-      return took;
-    };
-
-    const seen = new Map<string, (at: number) => void>();
-    const sub = b.nc.subscribe(`moe.evt.${org}.${ws}.agent.>`, {
-      callback: (_err, m) => {
-        const now = performance.now();
-        // decode only while a NATS command is awaited: decoding every REST turn (and the turns of
-        // tasks running on) in this shared process would bill the bench's own work to REST
-        if (seen.size === 0) return;
-        for (const r of decodeTurns(m.data)) seen.get(r.cmd.id)?.(now);
-      },
-    });
-    let n = 0;
-    const nats = async (): Promise<number> => {
-      const id = `${ws}-${project}-t${randomBytes(8).toString('hex')}`;
-      const cmdId = `bench-${++n}`;
-      const accepted = new Promise<number>((resolve) => seen.set(cmdId, resolve));
-      const t0 = performance.now();
-      await publishCommand(
-        b.js,
-        { org, ws, kind: 'agent', id },
-        { id: cmdId, type: 'task.submit', data: { ...body, project } },
-      );
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('bench: NATS task.submit not accepted in 10 s')), 10_000);
-      });
-      try {
-        return (await Promise.race([accepted, timeout])) - t0;
-      } finally {
-        clearTimeout(timer);
-        seen.delete(cmdId);
-      }
-    };
-
-    // the gateway learns of the project from the journal; warm up both paths
+    agent.destroy();
+    // the gateway learns of the project from the journal
     await waitFor(() => gw.ctx.tenancy.projects.has(project), 10_000, 'the project in the gateway');
-    for (let i = 0; i < 20; i++) {
-      await rest();
-      await nats();
-    }
-    const restMs: number[] = [];
-    const natsMs: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      // alternate which goes first, so neither always follows the other's background work
-      if (i % 2 === 0) {
-        restMs.push(await rest());
-        natsMs.push(await nats());
-      } else {
-        natsMs.push(await nats());
-        restMs.push(await rest());
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    sub.unsubscribe();
-    const r = [...restMs].sort((x, y) => x - y);
-    const q = [...natsMs].sort((x, y) => x - y);
+
+    const plan: ClientPlan = { gatewayUrl: gw.url, natsUrl: b.ns.url, auth, org, ws, project, samples };
+    const t = opts.sharedLoop ? await runGatewayClients(plan) : await runClientsInWorker(plan);
+    const r = [...t.restMs].sort((x, y) => x - y);
+    const q = [...t.natsMs].sort((x, y) => x - y);
+    const j = [...t.natsJsMs].sort((x, y) => x - y);
     return {
       rest_p50: round(percentile(r, 50)),
       rest_p99: round(percentile(r, 99)),
       nats_p50: round(percentile(q, 50)),
       nats_p99: round(percentile(q, 99)),
+      nats_js_p50: round(percentile(j, 50)),
+      nats_js_p99: round(percentile(j, 99)),
       overhead_p50: round(percentile(r, 50) - percentile(q, 50)),
       overhead_p99: round(percentile(r, 99) - percentile(q, 99)),
+      overhead_js_p50: round(percentile(r, 50) - percentile(j, 50)),
+      cpu_rest_us: Math.round(t.cpuRestUs),
+      cpu_nats_us: Math.round(t.cpuNatsUs),
+      cpu_overhead_us: Math.round(t.cpuRestUs - t.cpuNatsUs),
+      clients: opts.sharedLoop ? 'shared loop' : 'worker',
       samples,
     };
   } finally {

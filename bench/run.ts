@@ -5,7 +5,8 @@
  * restore of a generated workspace (10,000 kernel turns + ~200 MB of files) against `cp -r`
  * (bench/backup.ts), and the restore-to-serving time of a takeover against the same node with
  * the data already local (bench/rto.ts). First, the gateway's per-request cost: a REST task submit
- * against the same command over NATS (bench/gatewayOverhead.ts; `-- --gateway` runs only that).
+ * against the same command over NATS (bench/gatewayOverhead.ts; `-- --gateway` runs only that, and
+ * `-- --gateway-shared-loop` runs its clients in the gateway's thread instead of a worker).
  * Last, discovery at node start over 100 actors per workspace
  * (1,000 workspaces), the earlier scan against the workspace registry (bench/discoveryStart.ts).
  * Then the failover time after a kill -9 of the node hosting a workspace (bench/failover.ts);
@@ -28,6 +29,8 @@ const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 /** `--gateway`: only the gateway's per-request cost (gatewayOverhead.ts) */
 const gatewayOnly = process.argv.includes('--gateway');
+/** `--gateway-shared-loop`: its clients in the gateway's thread, not a worker (the figure before 2026-12-03 19:00 UTC) */
+const sharedLoop = process.argv.includes('--gateway-shared-loop');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const log = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
@@ -38,12 +41,22 @@ function gatewayRows(g: GatewayOverhead): Array<[string, string, string]> {
     [
       'gateway_overhead_ms',
       String(g.overhead_p50),
-      `p50: REST task submit → 202 (${g.rest_p50} ms) minus the same task.submit over NATS → its accepting turn (${g.nats_p50} ms), ${g.samples} each, alternating; target <= 2`,
+      `p50: REST task submit → 202 (${g.rest_p50} ms) minus the same task.submit over NATS → its accepting turn (${g.nats_p50} ms), ${g.samples} each, alternating, clients in ${g.clients === 'worker' ? 'a worker thread' : "the gateway's thread"}; target <= 2`,
     ],
     [
       'gateway_overhead_p99_ms',
       String(g.overhead_p99),
       `p99: REST ${g.rest_p99} ms minus NATS ${g.nats_p99} ms, same run`,
+    ],
+    [
+      'gateway_overhead_js_ms',
+      String(g.overhead_js_p50),
+      `p50: REST minus the same task.submit over NATS with its turn from a JetStream consumer (stored, sequence known: ${g.nats_js_p50} ms, p99 ${g.nats_js_p99})`,
+    ],
+    [
+      'gateway_cpu_us',
+      String(g.cpu_overhead_us),
+      `process CPU per submit (less the idle rate): REST ${g.cpu_rest_us} µs minus NATS ${g.cpu_nats_us} µs (gateway + HTTP client), one leg at a time`,
     ],
   ];
 }
@@ -54,7 +67,7 @@ const printRows = (rows: Array<[string, string, string]>) => {
 
 async function main(): Promise<void> {
   log('gateway overhead: REST task submit vs the same command over NATS…');
-  const g = await gatewayOverhead(quick ? 100 : 300);
+  const g = await gatewayOverhead(quick ? 100 : 300, { sharedLoop });
   if (gatewayOnly) {
     if (json)
       process.stdout.write(

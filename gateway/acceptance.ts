@@ -8,8 +8,9 @@
  * in order and resumes after the last one it read when its consumer is lost, cannot miss it. A
  * dead letter for the command (the kernel refused it) settles the wait at once.
  *
- * What it costs: the follower decodes every journal entry of the cluster (the usage projection
- * already reads every agent entry); a wait is one map entry. Waits for a command applied before
+ * What it costs: the follower receives every journal entry of the cluster, but decodes only those
+ * on the subject of an actor a request is waiting on (the others are passed over by subject); a
+ * wait is two map entries. Waits for a command applied before
  * the request (an Idempotency-Key retry) cannot be answered here: bus.ts reads those from the
  * actor's journal.
  */
@@ -22,6 +23,7 @@ import {
   codec,
   commandSubject,
   DeadLetter,
+  eventSubject,
   type ActorAddress,
   type JournalRecord,
 } from '../schemas/index.js';
@@ -81,11 +83,19 @@ export async function startAcceptance(
   log: FastifyBaseLogger,
 ): Promise<Acceptance> {
   const waiters = new Map<string, Waiter>();
+  /** how many waits each actor's journal subject has: entries on other subjects are not decoded */
+  const watched = new Map<string, number>();
+  const unwatch = (subject: string) => {
+    const n = (watched.get(subject) ?? 0) - 1;
+    if (n > 0) watched.set(subject, n);
+    else watched.delete(subject);
+  };
 
   const reader = new JournalReader(js, {
     filter: ALL_EVENTS,
     start: { from: 'now' },
     follow: true,
+    skip: (subject) => !watched.has(subject),
     onUnreadable: (err, seq) => log.warn({ err, seq }, 'acceptance follower skipped an unreadable entry'),
     onRetry: (err) => log.debug({ err }, 'acceptance follower lost its consumer; resuming'),
   });
@@ -111,10 +121,16 @@ export async function startAcceptance(
       let settle!: (a: Accepted) => void;
       const outcome = new Promise<Accepted>((resolve) => (settle = resolve));
       const waiter: Waiter = { actor: addressKey(addr), subject: commandSubject(addr), settle };
+      const journal = eventSubject(addr);
       waiters.set(id, waiter);
+      watched.set(journal, (watched.get(journal) ?? 0) + 1);
+      let cancelled = false;
       return {
         outcome,
         cancel: () => {
+          if (cancelled) return;
+          cancelled = true;
+          unwatch(journal);
           if (waiters.get(id) === waiter) waiters.delete(id);
         },
       };

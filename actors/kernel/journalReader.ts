@@ -52,6 +52,11 @@ export interface JournalReaderOptions {
   readonly heartbeatMs?: number;
   /** the server sends headers only, no bodies: for {@link JournalReader.sequences} */
   readonly headersOnly?: boolean;
+  /**
+   * Entries on a subject this returns true for are passed over undecoded (the cursor still moves
+   * past them): a reader of a wildcard that wants only some actors' entries saves their decode.
+   */
+  readonly skip?: (subject: string) => boolean;
 }
 
 /** One stored journal message and its MOE_EVT sequence. */
@@ -138,7 +143,9 @@ export class JournalReader {
 
   /** The stored messages in order, each decoded (see {@link JournalReaderOptions.onUnreadable}). */
   async *entries(): AsyncGenerator<JournalEntryAt> {
-    for await (const { seq, data } of this.stored()) {
+    const skip = this.opts.skip;
+    for await (const { seq, subject, data } of this.stored()) {
+      if (skip?.(subject)) continue;
       const entry = this.decode(seq, data);
       if (entry) yield { seq, entry };
     }
@@ -149,7 +156,7 @@ export class JournalReader {
     for await (const { seq } of this.stored()) yield seq;
   }
 
-  private async *stored(): AsyncGenerator<{ seq: number; data: Uint8Array }> {
+  private async *stored(): AsyncGenerator<{ seq: number; subject: string; data: Uint8Array }> {
     try {
       while (!this.closed) {
         let failure: unknown;
@@ -167,7 +174,7 @@ export class JournalReader {
           for await (const m of messages) {
             liveness.alive();
             this.cursor = this.delivered = m.seq;
-            yield { seq: m.seq, data: m.data };
+            yield { seq: m.seq, subject: m.subject, data: m.data };
             if (m.info.pending === 0) {
               this.markCaughtUp();
               if (!this.opts.follow) return;

@@ -140,6 +140,30 @@ describe('JournalReader', () => {
     expect(await consumersOn(eventSubject(a))).toEqual([]);
   });
 
+  it('passes over entries on skipped subjects undecoded, and reads on past them', async () => {
+    const kept = actor('skip-kept');
+    const passed = actor('skip-passed');
+    const s1 = await append(kept, 1);
+    // not a journal entry: decoding it would throw (no onUnreadable), so it must not be decoded
+    await p.client.js.publish(eventSubject(passed), 'not json');
+    const s2 = await append(passed, 1);
+    const s3 = await append(kept, 2);
+    const reader = new JournalReader(p.client.js, {
+      filter: eventSubject(actor('*')),
+      start: { afterSeq: s1 - 1 },
+      follow: false,
+      skip: (subject) => subject === eventSubject(passed),
+    });
+    const got: Array<[number, number]> = [];
+    for await (const { seq, rec } of reader.turns()) got.push([seq, rec.turn]);
+    expect(got).toEqual([
+      [s1, 1],
+      [s3, 2],
+    ]);
+    expect(reader.lastSeq).toBe(s3);
+    expect(s2).toBeLessThan(s3);
+  });
+
   it('reads the last entry of a subject, or null when it has none', async () => {
     const a = actor('last');
     expect(await lastJournalEntry(p.jsm, eventSubject(a))).toBeNull();
