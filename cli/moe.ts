@@ -11,6 +11,7 @@
  * loading when this file imported them all).
  */
 import { parseArgs } from 'node:util';
+import { checkBackupId, parseAt, parseWorkspaceArg } from './backupArgs.js';
 import { errors } from './errors.js';
 import { actionWord, GATEWAY_OPTIONS, gatewayTarget, givenFlags } from './gatewayArgs.js';
 import { COMMAND_HELP, USAGE } from './help.js';
@@ -229,7 +230,6 @@ async function main(argv: string[]): Promise<number> {
           'dry-run': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
         });
-        const { parseWorkspaceArg } = await import('./commands/backupVerify.js');
         const { backupPruneCommand } = await import('./commands/backupPrune.js');
         const w = parseWorkspaceArg(
           positionals[1],
@@ -261,8 +261,7 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
         });
         const json = Boolean(values.json);
-        const { backupListCommand, backupVerifyCommand, parseWorkspaceArg } =
-          await import('./commands/backupVerify.js');
+        const { backupListCommand, backupVerifyCommand } = await import('./commands/backupVerify.js');
         if (sub === 'list') {
           if (values.id !== undefined) throw errors.USAGE('--id applies to moe backup verify only');
           const w = parseWorkspaceArg(positionals[1], 'moe backup list <org>/<ws>');
@@ -486,23 +485,19 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
       });
       const usage = 'moe restore <org>/<workspace> [--backup ID | --at TIME] --to DIR';
-      const { parseWorkspaceArg } = await import('./commands/backupVerify.js');
-      const { checkBackupId, parseAt, restoreCommand } = await import('./commands/restore.js');
       const w = parseWorkspaceArg(positionals[0], usage);
       if (positionals.length > 1 || !values.to) throw errors.USAGE(usage);
       if (values.backup !== undefined && values.at !== undefined)
         throw errors.USAGE(`--backup and --at choose the backup two ways: give one (${usage})`);
-      return restoreCommand(
-        {
-          ...w,
-          to: String(values.to),
-          json: Boolean(values.json),
-          ...(values.backup !== undefined ? { backup: checkBackupId(String(values.backup)) } : {}),
-          ...(values.at !== undefined ? { at: parseAt(String(values.at), new Date()) } : {}),
-        },
-        print,
-        (s) => process.stderr.write(`${s}\n`),
-      );
+      const args = {
+        ...w,
+        to: String(values.to),
+        json: Boolean(values.json),
+        ...(values.backup !== undefined ? { backup: checkBackupId(String(values.backup)) } : {}),
+        ...(values.at !== undefined ? { at: parseAt(String(values.at), new Date()) } : {}),
+      };
+      const { restoreCommand } = await import('./commands/restore.js');
+      return restoreCommand(args, print, (s) => process.stderr.write(`${s}\n`));
     }
     case undefined:
     case 'help':
