@@ -5,36 +5,15 @@
  * checked before a command starts anything; every error goes through one handler
  * (cli/reportError.ts): `moe: MOE_ERR_…: …`, or JSON under --json. `moe <command> --help` prints
  * that command's help; `moe --version` the package version. `moe restore` downloads a backup into a
- * directory (cli/commands/restore.ts).
+ * directory (cli/commands/restore.ts). Each command's module is imported when that command runs
+ * (`await import()` in its case): `moe --help`, a gateway command or `moe task` do not load the
+ * workspace-node, the gateway or the storage clients (each CLI start cost ~1.6 CPU-s of module
+ * loading when this file imported them all).
  */
 import { parseArgs } from 'node:util';
-import { checkNodeEnv } from '../workspace-node/index.js';
-import { backupListCommand, backupVerifyCommand, parseWorkspaceArg } from './commands/backupVerify.js';
-import { backupCommand, parseWorkspaceRef } from './commands/backup.js';
-import { backupPruneCommand } from './commands/backupPrune.js';
-import { nodeCommand } from './commands/node.js';
-import { nodeDrainCommand, nodeListCommand, nodeUndrainCommand } from './commands/nodeControl.js';
-import { replayCommand } from './commands/replay.js';
-import {
-  credsInitCommand,
-  credsIssueCommand,
-  credsListCommand,
-  credsPushCommand,
-  credsRevokeCommand,
-} from './commands/creds.js';
-import { authDirFromEnv } from '../gateway/index.js';
-import { checkBackupId, parseAt, restoreCommand } from './commands/restore.js';
-import { reprojectCommand } from './commands/reproject.js';
-import { taskCommand } from './commands/task.js';
-import { searchCommand } from './commands/search.js';
-import { usageCommand } from './commands/usage.js';
-import { invoicesCommand } from './commands/invoices.js';
-import { budgetsCommand } from './commands/budgets.js';
-import { webhooksCommand } from './commands/webhooks.js';
-import { upCommand } from './commands/up.js';
-import { gatewayCommand } from './commands/gateway.js';
-import { supervisorCommand } from './commands/supervisor.js';
+import { checkBackupId, parseAt, parseWorkspaceArg } from './backupArgs.js';
 import { errors } from './errors.js';
+import { actionWord, GATEWAY_OPTIONS, gatewayTarget, givenFlags } from './gatewayArgs.js';
 import { COMMAND_HELP, USAGE } from './help.js';
 import {
   checkJwtSecret,
@@ -107,7 +86,9 @@ async function main(argv: string[]): Promise<number> {
       checkLogLevel();
       checkJwtSecret();
       checkSnapshotInterval();
+      const { checkNodeEnv } = await import('../workspace-node/index.js');
       checkNodeEnv(process.env, { dataDir: args.dataDir });
+      const { upCommand } = await import('./commands/up.js');
       return upCommand(args, print);
     }
     case 'node': {
@@ -120,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
         });
         const json = Boolean(values.json);
+        const { nodeDrainCommand, nodeListCommand, nodeUndrainCommand } =
+          await import('./commands/nodeControl.js');
         if (sub === 'list') return nodeListCommand({ natsUrl: nats(values.nats), json }, print);
         const nodeId = positionals[1];
         if (!nodeId) throw errors.USAGE(`moe node ${sub} <node id> (moe node list shows them)`);
@@ -160,7 +143,9 @@ async function main(argv: string[]): Promise<number> {
           : {}),
       };
       checkLogLevel();
+      const { checkNodeEnv } = await import('../workspace-node/index.js');
       checkNodeEnv(process.env, { dataDir: args.dataDir });
+      const { nodeCommand } = await import('./commands/node.js');
       return nodeCommand(args, print);
     }
     case 'gateway': {
@@ -177,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
       checkLogLevel();
       checkJwtSecret();
       checkSnapshotInterval();
+      const { gatewayCommand } = await import('./commands/gateway.js');
       return gatewayCommand(args, print);
     }
     case 'supervisor': {
@@ -191,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
         host: host(pick(values.host, '--host', 'MOE_HOST', '127.0.0.1')),
       };
       checkLogLevel();
+      const { supervisorCommand } = await import('./commands/supervisor.js');
       return supervisorCommand(args, print);
     }
     case 'creds': {
@@ -203,6 +190,9 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         nats: { type: 'string' },
       });
+      const { authDirFromEnv } = await import('../gateway/index.js');
+      const { credsInitCommand, credsIssueCommand, credsListCommand, credsPushCommand, credsRevokeCommand } =
+        await import('./commands/creds.js');
       const dir = values.dir ? authDirFromEnv({ MOE_NATS_AUTH_DIR: String(values.dir) }) : authDirFromEnv();
       const org = values.org === undefined ? undefined : String(values.org);
       const stderr = (s: string) => process.stderr.write(`${s}\n`);
@@ -240,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
           'dry-run': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
         });
+        const { backupPruneCommand } = await import('./commands/backupPrune.js');
         const w = parseWorkspaceArg(
           positionals[1],
           'moe backup prune <org>/<ws> [--keep-last N] [--keep-within DURATION] [--dry-run]',
@@ -270,6 +261,7 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
         });
         const json = Boolean(values.json);
+        const { backupListCommand, backupVerifyCommand } = await import('./commands/backupVerify.js');
         if (sub === 'list') {
           if (values.id !== undefined) throw errors.USAGE('--id applies to moe backup verify only');
           const w = parseWorkspaceArg(positionals[1], 'moe backup list <org>/<ws>');
@@ -293,6 +285,7 @@ async function main(argv: string[]): Promise<number> {
         nats: { type: 'string' },
         timeout: { type: 'string' },
       });
+      const { backupCommand, parseWorkspaceRef } = await import('./commands/backup.js');
       return backupCommand(
         {
           ...parseWorkspaceRef(positionals[0]),
@@ -320,6 +313,7 @@ async function main(argv: string[]): Promise<number> {
       const prompt = positionals.join(' ').trim();
       if (!prompt || !values.org || !values.workspace)
         throw errors.USAGE('moe task "<prompt>" --org O --workspace W');
+      const { taskCommand } = await import('./commands/task.js');
       return taskCommand(
         {
           prompt,
@@ -357,6 +351,7 @@ async function main(argv: string[]): Promise<number> {
       if (!q || !values.org || !values.workspace)
         throw errors.USAGE('moe search "<query>" --org O --workspace W (moe search --help)');
       const opt = (k: keyof typeof values) => (typeof values[k] === 'string' ? { [k]: values[k] } : {});
+      const { searchCommand } = await import('./commands/search.js');
       return searchCommand(
         {
           q,
@@ -384,24 +379,12 @@ async function main(argv: string[]): Promise<number> {
         workspace: { type: 'string' },
         id: { type: 'string' },
         csv: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        gateway: { type: 'string' },
-        token: { type: 'string' },
-        timeout: { type: 'string' },
+        ...GATEWAY_OPTIONS,
       });
-      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
-      return invoicesCommand(
-        {
-          ...(typeof values.workspace === 'string' ? { workspace: values.workspace } : {}),
-          ...(typeof values.id === 'string' ? { id: values.id } : {}),
-          csv: Boolean(values.csv),
-          json: Boolean(values.json),
-          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
-          ...(token ? { token } : {}),
-          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
-        },
-        print,
-      );
+      const flags = givenFlags(values, { workspace: 'workspace', id: 'id' });
+      const target = gatewayTarget(values);
+      const { invoicesCommand } = await import('./commands/invoices.js');
+      return invoicesCommand({ ...flags, csv: Boolean(values.csv), ...target }, print);
     }
     case 'budgets': {
       // budgets of an org, workspace or project over the gateway's REST (cli/commands/budgets.ts)
@@ -412,34 +395,20 @@ async function main(argv: string[]): Promise<number> {
         'limit-usd': { type: 'string' },
         period: { type: 'string' },
         thresholds: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        gateway: { type: 'string' },
-        token: { type: 'string' },
-        timeout: { type: 'string' },
+        ...GATEWAY_OPTIONS,
       });
-      if (positionals.length > 1)
-        throw errors.USAGE('usage: moe budgets [list|set|remove] … (moe budgets --help)');
-      const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
-      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
-      const opts = {
-        org: str('org'),
-        workspace: str('workspace'),
-        project: str('project'),
-        limitUsd: str('limit-usd'),
-        period: str('period'),
-        thresholds: str('thresholds'),
-      };
-      return budgetsCommand(
-        {
-          action: positionals[0] ?? 'list',
-          ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
-          json: Boolean(values.json),
-          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
-          ...(token ? { token } : {}),
-          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
-        },
-        print,
-      );
+      const action = actionWord(positionals, 'usage: moe budgets [list|set|remove] … (moe budgets --help)');
+      const flags = givenFlags(values, {
+        org: 'org',
+        workspace: 'workspace',
+        project: 'project',
+        limitUsd: 'limit-usd',
+        period: 'period',
+        thresholds: 'thresholds',
+      });
+      const target = gatewayTarget(values);
+      const { budgetsCommand } = await import('./commands/budgets.js');
+      return budgetsCommand({ action, ...flags, ...target }, print);
     }
     case 'webhooks': {
       // an org's webhook endpoints and delivery log over the gateway's REST (cli/commands/webhooks.ts)
@@ -449,33 +418,22 @@ async function main(argv: string[]): Promise<number> {
         events: { type: 'string' },
         id: { type: 'string' },
         limit: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        gateway: { type: 'string' },
-        token: { type: 'string' },
-        timeout: { type: 'string' },
+        ...GATEWAY_OPTIONS,
       });
-      if (positionals.length > 1)
-        throw errors.USAGE('usage: moe webhooks [list|add|remove|deliveries] … (moe webhooks --help)');
-      const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
-      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
-      const opts = {
-        org: str('org'),
-        url: str('url'),
-        events: str('events'),
-        id: str('id'),
-        limit: str('limit'),
-      };
-      return webhooksCommand(
-        {
-          action: positionals[0] ?? 'list',
-          ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
-          json: Boolean(values.json),
-          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
-          ...(token ? { token } : {}),
-          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
-        },
-        print,
+      const action = actionWord(
+        positionals,
+        'usage: moe webhooks [list|add|remove|deliveries] … (moe webhooks --help)',
       );
+      const flags = givenFlags(values, {
+        org: 'org',
+        url: 'url',
+        events: 'events',
+        id: 'id',
+        limit: 'limit',
+      });
+      const target = gatewayTarget(values);
+      const { webhooksCommand } = await import('./commands/webhooks.js');
+      return webhooksCommand({ action, ...flags, ...target }, print);
     }
     case 'usage': {
       // usage analytics from the gateway over REST (cli/commands/usage.ts)
@@ -486,29 +444,18 @@ async function main(argv: string[]): Promise<number> {
         to: { type: 'string' },
         'group-by': { type: 'string' },
         suggestions: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        gateway: { type: 'string' },
-        token: { type: 'string' },
-        timeout: { type: 'string' },
+        ...GATEWAY_OPTIONS,
       });
-      const opt = (k: 'org' | 'workspace' | 'from' | 'to') =>
-        typeof values[k] === 'string' ? { [k]: values[k] } : {};
-      const token = pick(values.token, '--token', 'MOE_TOKEN', '').raw;
-      return usageCommand(
-        {
-          ...opt('org'),
-          ...opt('workspace'),
-          ...opt('from'),
-          ...opt('to'),
-          ...(typeof values['group-by'] === 'string' ? { groupBy: values['group-by'] } : {}),
-          suggestions: Boolean(values.suggestions),
-          json: Boolean(values.json),
-          gatewayUrl: pick(values.gateway, '--gateway', 'MOE_GATEWAY_URL', 'http://127.0.0.1:8080').raw,
-          ...(token ? { token } : {}),
-          timeoutMs: positiveInt(pick(values.timeout, '--timeout', undefined, '10000')),
-        },
-        print,
-      );
+      const flags = givenFlags(values, {
+        org: 'org',
+        workspace: 'workspace',
+        from: 'from',
+        to: 'to',
+        groupBy: 'group-by',
+      });
+      const target = gatewayTarget(values);
+      const { usageCommand } = await import('./commands/usage.js');
+      return usageCommand({ ...flags, suggestions: Boolean(values.suggestions), ...target }, print);
     }
     case 'replay': {
       const { values, positionals } = parse({
@@ -517,6 +464,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const file = positionals[0];
       if (!file) throw errors.USAGE('moe replay <session.jsonl>');
+      const { replayCommand } = await import('./commands/replay.js');
       return replayCommand(
         { file, json: Boolean(values.json), ...(values.db ? { db: String(values.db) } : {}) },
         print,
@@ -526,6 +474,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parse({ json: { type: 'boolean', default: false } });
       const dir = positionals[0];
       if (!dir) throw errors.USAGE('moe reproject <workspace dir>');
+      const { reprojectCommand } = await import('./commands/reproject.js');
       return reprojectCommand({ dir, json: Boolean(values.json) }, print);
     }
     case 'restore': {
@@ -540,17 +489,15 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length > 1 || !values.to) throw errors.USAGE(usage);
       if (values.backup !== undefined && values.at !== undefined)
         throw errors.USAGE(`--backup and --at choose the backup two ways: give one (${usage})`);
-      return restoreCommand(
-        {
-          ...w,
-          to: String(values.to),
-          json: Boolean(values.json),
-          ...(values.backup !== undefined ? { backup: checkBackupId(String(values.backup)) } : {}),
-          ...(values.at !== undefined ? { at: parseAt(String(values.at), new Date()) } : {}),
-        },
-        print,
-        (s) => process.stderr.write(`${s}\n`),
-      );
+      const args = {
+        ...w,
+        to: String(values.to),
+        json: Boolean(values.json),
+        ...(values.backup !== undefined ? { backup: checkBackupId(String(values.backup)) } : {}),
+        ...(values.at !== undefined ? { at: parseAt(String(values.at), new Date()) } : {}),
+      };
+      const { restoreCommand } = await import('./commands/restore.js');
+      return restoreCommand(args, print, (s) => process.stderr.write(`${s}\n`));
     }
     case undefined:
     case 'help':

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): set up a clean clone, then `npm run verify`
-# (format check, lint, typecheck, the whole test suite against real nats-server processes).
+# (scripts/verify.sh: format check, lint, typecheck and build side by side, then the whole test
+# suite against real nats-server processes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# `npm run verify` builds (its `npm test` step): setup's own build would be the same work twice.
+# `npm run verify` builds: setup's own build would be the same work twice.
 MOE_SETUP_SKIP_BUILD=1 bash scripts/setup.sh
 # the docs' Python creds client, run by one test (see the script)
 bash scripts/ensure-python-crypto.sh

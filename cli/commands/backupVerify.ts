@@ -17,18 +17,9 @@ import {
   workspaceStore,
   type BackupManifest,
 } from '../../workspace-node/index.js';
-import { errors } from '../errors.js';
 import { table } from '../output.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** `<org>/<ws>` → its parts; MOE_ERR_USAGE otherwise. */
-export function parseWorkspaceArg(arg: string | undefined, usage: string): { org: string; ws: string } {
-  const [org, ws, ...more] = (arg ?? '').split('/');
-  if (!org || !ws || more.length > 0 || !NAME.test(org) || !NAME.test(ws) || ws.startsWith('.'))
-    throw errors.USAGE(`${usage} (the workspace as <org>/<workspace>, got ${JSON.stringify(arg ?? '')})`);
-  return { org, ws };
-}
+export { parseWorkspaceArg } from '../backupArgs.js';
 
 function openWorkspaceStore(org: string, ws: string): { store: ObjectStore; close: () => void } {
   const root = storeFromEnv(process.env);

@@ -9,6 +9,7 @@
  */
 import { BUDGET_PERIODS } from '../../schemas/index.js';
 import { errors } from '../errors.js';
+import { checkAction, checkName, columns } from '../gatewayArgs.js';
 import { gatewayRequest, type GatewayTarget } from '../gatewayClient.js';
 import { dollars } from './usage.js';
 
@@ -37,7 +38,6 @@ export interface BudgetView {
   alerted: number[];
 }
 
-const TOKEN_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const USD_RE = /^(\d{1,12})(?:\.(\d{1,6}))?$/;
 
 /** "12.5" → 12_500_000 µ$, exactly (no float), or MOE_ERR_USAGE. */
@@ -69,7 +69,7 @@ export function budgetPath(a: BudgetsArgs): string {
   if (given.length !== 1)
     throw errors.USAGE(`moe budgets ${a.action} needs one of --org O, --workspace W or --project P`);
   const [kind, id] = given[0]!;
-  if (!TOKEN_RE.test(id!)) throw errors.USAGE(`--${kind} must match [A-Za-z0-9_-]{1,64}, got "${id}"`);
+  checkName(`--${kind}`, id!);
   return kind === 'org' ? `/api/orgs/${id}/budget` : `/api/${kind}s/${id}/budget`;
 }
 
@@ -101,19 +101,10 @@ function row(v: BudgetView): string[] {
 }
 
 export function formatBudgets(views: BudgetView[]): string {
-  const rows = [
+  return columns([
     ['scope', 'id', 'limit', 'period', 'used', 'used%', 'thresholds', 'alerted'],
     ...views.map(row),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  ]);
 }
 
 /** `list --org O`: the org's budget, then its workspaces' and their projects' (those set). */
@@ -140,8 +131,7 @@ async function listOrg(a: BudgetsArgs): Promise<BudgetView[]> {
 }
 
 export async function budgetsCommand(a: BudgetsArgs, print: (s: string) => void): Promise<number> {
-  if (!(BUDGET_ACTIONS as readonly string[]).includes(a.action))
-    throw errors.USAGE(`moe budgets takes ${BUDGET_ACTIONS.join(', ')}, got "${a.action}"`);
+  checkAction('budgets', BUDGET_ACTIONS, a.action);
   const path = budgetPath(a);
   if (a.action !== 'set' && (a.limitUsd ?? a.period ?? a.thresholds) !== undefined)
     throw errors.USAGE('--limit-usd, --period and --thresholds go with moe budgets set');

@@ -7,6 +7,7 @@
  * (newest first, every attempt), of one endpoint with --id. `--json` prints the gateway's answers.
  */
 import { errors } from '../errors.js';
+import { checkAction, checkName, columns } from '../gatewayArgs.js';
 import { gatewayRequest, type GatewayTarget } from '../gatewayClient.js';
 
 export const WEBHOOK_ACTIONS = ['list', 'add', 'remove', 'deliveries'] as const;
@@ -47,32 +48,17 @@ interface Delivery {
   nextAttemptAt?: number;
 }
 
-const TOKEN_RE = /^[A-Za-z0-9_-]{1,64}$/;
-
+/** `flag` ('--org O') given and a name, else MOE_ERR_USAGE. */
 function check(flag: string, v: string | undefined, action: string): string {
   if (v === undefined) throw errors.USAGE(`moe webhooks ${action} needs ${flag}`);
-  if (!TOKEN_RE.test(v))
-    throw errors.USAGE(`${flag.split(' ')[0]} must match [A-Za-z0-9_-]{1,64}, got "${v}"`);
-  return v;
+  return checkName(flag.split(' ')[0]!, v);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export function formatEndpoints(eps: Endpoint[], org: string): string {
   if (eps.length === 0) return `no webhook registered for org ${org}`;
-  return table([
+  return columns([
     ['id', 'url', 'events', 'created'],
     ...eps.map((e) => [e.id, e.url, e.events.join(','), iso(e.createdAt)]),
   ]);
@@ -97,8 +83,7 @@ export function formatDeliveries(ds: Delivery[]): string {
 }
 
 export async function webhooksCommand(a: WebhooksArgs, print: (s: string) => void): Promise<number> {
-  if (!(WEBHOOK_ACTIONS as readonly string[]).includes(a.action))
-    throw errors.USAGE(`moe webhooks takes ${WEBHOOK_ACTIONS.join(', ')}, got "${a.action}"`);
+  checkAction('webhooks', WEBHOOK_ACTIONS, a.action);
   const org = check('--org O', a.org, a.action);
   const base = `/api/orgs/${org}/webhooks`;
   if (a.action !== 'add' && (a.url ?? a.events) !== undefined)
