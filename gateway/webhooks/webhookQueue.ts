@@ -9,12 +9,8 @@
  * is published with Nats-Msg-Id = the delivery key, so two callers racing on the same event (a
  * redelivered journal message, two gateways) publish one job within the stream's duplicate window.
  */
-import {
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { RetentionPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { ensureStream } from '../../actors/kernel/index.js';
 import { deliveryKey, type WebhookStore } from './webhookStore.js';
 
 export const WEBHOOK_STREAM = 'MOE_WEBHOOKS';
@@ -35,13 +31,12 @@ export interface WebhookJob {
 /** The event to send: its org, id (the receivers' `moe-event-id`, a KV key token), type and body. */
 export type WebhookEvent = Pick<WebhookJob, 'org' | 'eventId' | 'eventType' | 'body'>;
 
+/** Creates the webhook work queue if it is missing (the service and the escalation router both send). */
 export async function ensureWebhookStream(jsm: JetStreamManager): Promise<void> {
-  if (await jsm.streams.info(WEBHOOK_STREAM).catch(() => null)) return;
-  await jsm.streams.add({
+  await ensureStream(jsm, {
     name: WEBHOOK_STREAM,
     subjects: ['moe.webhook.>'],
     retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
     duplicate_window: nanos(10 * 60_000),
   });
 }

@@ -22,14 +22,12 @@
 import {
   AckPolicy,
   DeliverPolicy,
-  RetentionPolicy,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { FastifyBaseLogger } from 'fastify';
-import { ensureStream } from '../../actors/kernel/index.js';
 import {
   deadLetterSubject,
   decodeTurns,
@@ -84,12 +82,7 @@ export interface WebhookService {
 export async function startWebhookService(o: WebhookServiceOptions): Promise<WebhookService> {
   const now = o.now ?? Date.now;
   const store = new WebhookStore(o.kv, o.secretBox ?? null);
-  await ensureStream(o.jsm, {
-    name: WEBHOOK_STREAM,
-    subjects: ['moe.webhook.>'],
-    retention: RetentionPolicy.Workqueue,
-    duplicate_window: nanos(10 * 60_000),
-  });
+  await ensureWebhookStream(o.jsm);
   await o.jsm.consumers.add(STREAMS.events, {
     durable_name: DISPATCH_CONSUMER,
     filter_subject: ALERT_FILTER,
