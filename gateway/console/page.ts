@@ -274,7 +274,10 @@ document.addEventListener('click', async (e) => {
     const row = e.target.closest('tr[data-task], tr[data-letter]');
     if (row && row.dataset.task) await openTask(row.dataset.task);
     else if (row) await openLetter(row.dataset.letter);
-  } catch (err) { showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>'); }
+  } catch (err) {
+    if (b) b.disabled = false; // refused or failed: the user may try again (a part is replaced only when it changes)
+    showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>');
+  }
 });
 $('logout').addEventListener('click', async () => { await fetch('/console/api/logout', { method: 'POST' }); location.href = '/console/login'; });
 function live() {

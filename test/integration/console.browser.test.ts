@@ -102,7 +102,7 @@ beforeAll(async () => {
     .body.id;
   expect(other).toBeTruthy();
   browser = await launchBrowser();
-}, 60_000);
+}, 120_000); // a nats-server, a node, a supervisor, a gateway and Chromium: over 60 s at load 30
 
 afterAll(async () => {
   await browser?.close();
@@ -113,7 +113,7 @@ afterAll(async () => {
   await ns?.stop();
   await fake?.close();
   dir?.remove();
-});
+}, 120_000);
 
 async function signIn(email: string): Promise<Page> {
   const context = await browser.createBrowserContext();
