@@ -99,8 +99,9 @@ export const CONSOLE_PAGE = `<!doctype html>
 <p id="problem"></p>
 <div id="detail"></div>
 <h2 id="nodes-h">Nodes</h2><div id="cluster" class="muted"></div><div id="nodes"></div>
-<h2 id="workspaces-h">Workspaces</h2><div id="workspaces"></div>
-<h2 id="tasks-h">Tasks</h2><div id="tasks"></div>
+<h2 id="workspaces-h">Workspaces</h2><div id="workspaces"><div id="ws-list"></div><h3 id="stopped-h">Stopped actors</h3><div id="stopped"></div><h3>Sessions</h3><div id="sessions"></div></div>
+<h2 id="tasks-h">Tasks</h2><div id="tasks"><h3>Waiting for approval</h3><div id="tasks-waiting"></div><h3>Running</h3><div id="tasks-running"></div>
+<h3>Queued</h3><div id="tasks-queued"></div><h3>Recent</h3><div id="tasks-recent"></div></div>
 <h2 id="costs-h">Costs</h2><div id="costs"></div>
 <h2 id="providers-h">Providers</h2><div id="providers"></div>
 <h2 id="dlq-h">Dead letters</h2><div id="dlq"></div>
@@ -121,6 +122,20 @@ function table(head, rows, attrs) {
   return '<table><tr>' + head.map((h) => '<th' + (h.startsWith('#') ? ' class="num">' + esc(h.slice(1)) : '>' + esc(h)) + '</th>').join('') + '</tr>' +
     rows.map((r, i) => '<tr' + (attrs ? attrs[i] : '') + '>' + r.map((c, j) => '<td' + (head[j].startsWith('#') ? ' class="num"' : '') + '>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
 }
+/**
+ * Sets a part of the page to \`html\` unless it already shows it. The live view sends the whole
+ * overview about every second (a node's heartbeat age changes each time): replacing every table
+ * each time replaced the row or button under the user's pointer, and a press whose element was
+ * replaced before its release clicks no row, so the click was lost. Only the parts that changed
+ * are replaced, and the clickable tables (tasks, dead letters, stopped actors) are parts of their
+ * own, apart from the ones that change every second.
+ */
+const shown = new Map();
+function put(id, html) {
+  if (shown.get(id) === html) return;
+  shown.set(id, html);
+  $(id).innerHTML = html;
+}
 async function act(url, body) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-moe-console': '1' }, body: JSON.stringify(body || {}) });
   const b = await res.json().catch(() => ({}));
@@ -131,13 +146,13 @@ function render(s) {
   $('who').textContent = s.viewer.name + (s.viewer.operator ? ' (operator)' : ' (' + s.viewer.orgs.map((o) => o.name + ': ' + o.role).join(', ') + ')');
   $('cluster').textContent = s.cluster.ok ? 'supervisor ' + s.cluster.supervisor + ' — dead after ' + secs(s.cluster.staleMs) +
     ' without heartbeat, then listed ' + secs(s.cluster.deadNodeTtlMs) + ' more' : s.cluster.why;
-  $('nodes').innerHTML = table(['node', 'state', 'last heartbeat', '#turns/s', '#turn p50', '#turn p99', '#memory', '#backlog', 'workspaces'], s.nodes.map((n) => [esc(n.id),
+  put('nodes', table(['node', 'state', 'last heartbeat', '#turns/s', '#turn p50', '#turn p99', '#memory', '#backlog', 'workspaces'], s.nodes.map((n) => [esc(n.id),
     tag(n.state, n.state) + (n.draining ? ' ' + tag('muted', 'draining') : '') + (n.degraded.length ? ' ' + tag('suspect', 'degraded') : ''),
     secs(n.ageMs) + ' ago', '<span class="tps">' + (n.stats ? n.stats.turnsPerSec.toFixed(2) : '–') + '</span>',
     '<span class="p50">' + ms(n.stats && n.stats.turnP50Ms) + '</span>', '<span class="p99">' + ms(n.stats && n.stats.turnP99Ms) + '</span>',
     '<span class="mem">' + mib(n.stats && n.stats.rssBytes) + '</span>', n.backlog == null ? '–' : n.backlog,
     n.workspaces.map((w) => named(w.orgName + ' / ' + w.wsName, w.key)).join(', ')]),
-    s.nodes.map((n) => ' data-node="' + esc(n.id) + '" data-state="' + esc(n.state) + '"'));
+    s.nodes.map((n) => ' data-node="' + esc(n.id) + '" data-state="' + esc(n.state) + '"')));
   const escalatedTo = (a) => {
     if (!a.to) return '–';
     const r = a.routing;
@@ -147,32 +162,34 @@ function render(s) {
   };
   const phases = (c, what) => c == null ? '–' : '<span class="' + what + '">' + [['running', 'running'], ['waiting', 'waiting'], ['failed', 'failed']]
     .map(([k, cls]) => c[k] ? tag(cls, c[k] + ' ' + (k === 'waiting' ? 'waiting for approval' : k)) : '').filter(Boolean).join(', ') + (c.done ? ' ' + tag('muted', c.done + ' done') : '') + '</span>';
-  $('workspaces').innerHTML = table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup', 'sessions', 'agents', 'coordinators'],
+  put('ws-list', table(['org', 'workspace', 'holder', 'lease', 'epoch', 'lease left', '#backlog', 'last backup', 'sessions', 'agents', 'coordinators'],
     s.workspaces.map((w) => [named(w.orgName, w.org), named(w.wsName, w.ws), w.holder ? esc(w.holder) : tag('muted', 'none'),
       w.lease ? tag(w.lease, w.lease) : '–', esc(w.epoch == null ? '–' : w.epoch), w.lease === 'held' ? secs(w.leaseRemainingMs) : '–',
       esc(w.backlog == null ? '–' : w.backlog), w.backup && w.backup.ageMs != null ? secs(w.backup.ageMs) + ' ago' : '–',
       w.actors ? '<span class="sessions">' + w.actors.sessions.open + ' open' + (w.actors.sessions.expired ? ', ' + tag('expired', w.actors.sessions.expired + ' expired') : '') + '</span>' : '–',
       phases(w.actors && w.actors.agents, 'agents'), phases(w.actors && w.actors.coordinators, 'coordinators')]),
-    s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"')) +
-    '<h3 id="stopped-h">Stopped actors</h3>' + table(['actor', 'org / workspace', 'decided', 'escalated to', 'failure', '#restarts', 'at', ''],
+    s.workspaces.map((w) => ' data-ws="' + esc(w.workspace) + '"')));
+  put('stopped', table(['actor', 'org / workspace', 'decided', 'escalated to', 'failure', '#restarts', 'at', ''],
       s.stoppedActors.map((a) => [esc(a.kind + ' ' + a.id), esc(a.orgName + ' / ' + a.wsName), tag('failed', a.action), escalatedTo(a), esc(a.code + ': ' + a.reason),
         a.restarts, when(a.at), a.canRestart ? '<button data-act="restart" data-actor="' + esc(a.actor) + '">Restart</button>' : tag('muted', 'admin needed')]),
-      s.stoppedActors.map((a) => ' data-stopped="' + esc(a.actor) + '"')) +
-    '<h3>Sessions</h3>' + table(['session', 'user', 'org / workspace', 'state', 'lease left'], s.sessions.map((x) => {
+      s.stoppedActors.map((a) => ' data-stopped="' + esc(a.actor) + '"')));
+  put('sessions', table(['session', 'user', 'org / workspace', 'state', 'lease left'], s.sessions.map((x) => {
       const left = x.expiresAt == null ? null : x.expiresAt - s.at;
       const state = x.state;
       return [esc(x.title || x.id.slice(-8)), esc(x.userName || '–'), esc(x.orgName + ' / ' + x.wsName), tag(state === 'open' ? 'live' : state, state),
         state === 'open' && left != null ? (left >= 3600000 ? (left / 3600000).toFixed(1) + ' h' : secs(left)) : '–'];
-    }), s.sessions.map((x) => ' data-session="' + esc(x.id) + '"'));
+    }), s.sessions.map((x) => ' data-session="' + esc(x.id) + '"')));
   const taskRows = (list) => table(['task', 'org / workspace / project', 'state', '#turns', '#LLM calls', '#tokens', '#cost'],
     list.map((t) => [esc(t.title || t.id.slice(-10)) + (t.kind === 'coordinator' ? ' ' + tag('muted', 'coordinator') : ''), esc(t.orgName + ' / ' + t.wsName + ' / ' + t.projectName), tag(t.phase, t.phase) + ' ' + tag('muted', t.state),
       t.turns, t.calls, t.tokens, '<span class="cost">' + money(t.costMicros) + '</span>']),
     list.map((t) => ' class="pick" data-task="' + esc(t.id) + '" data-phase="' + esc(t.phase) + '"'));
-  $('tasks').innerHTML = '<h3>Waiting for approval</h3>' + taskRows(s.tasks.waiting) + '<h3>Running</h3>' + taskRows(s.tasks.running) +
-    '<h3>Queued</h3>' + table(['task', 'org / workspace / project', 'waiting'], s.tasks.queued.map((q) => [esc(q.title || q.id.slice(-10)) +
+  put('tasks-waiting', taskRows(s.tasks.waiting));
+  put('tasks-running', taskRows(s.tasks.running));
+  put('tasks-queued', table(['task', 'org / workspace / project', 'waiting'], s.tasks.queued.map((q) => [esc(q.title || q.id.slice(-10)) +
       (q.kind === 'coordinator' ? ' ' + tag('muted', 'coordinator') : ''), esc(q.orgName + ' / ' + q.wsName + ' / ' + q.projectName), secs(q.ageMs)]),
       s.tasks.queued.map((q) => ' data-queued="' + esc(q.id) + '"')) +
-    '<p class="muted">commands not yet applied, all kinds, over your workspaces: <span id="backlog">' + s.tasks.backlog + '</span></p><h3>Recent</h3>' + taskRows(s.tasks.recent);
+    '<p class="muted">commands not yet applied, all kinds, over your workspaces: <span id="backlog">' + s.tasks.backlog + '</span></p>');
+  put('tasks-recent', taskRows(s.tasks.recent));
   const c = s.costs;
   const costTable = (title, rows) => {
     const max = Math.max(1, ...rows.map((r) => r.costMicros || 0));
@@ -181,31 +198,31 @@ function render(s) {
       r.inputTokens + ' / ' + r.outputTokens, money(r.today.costMicros), money(r.period.costMicros), money(r.costMicros), money(r.priceMicros)])) + '</div>';
   };
   const ch = s.charts;
-  $('costs').innerHTML = '<p>provider cost today (' + esc(c.today.day) + ', UTC) <b id="cost-today">' + money(c.today.costMicros) + '</b> (price ' + money(c.today.priceMicros) +
+  put('costs', '<p>provider cost today (' + esc(c.today.day) + ', UTC) <b id="cost-today">' + money(c.today.costMicros) + '</b> (price ' + money(c.today.priceMicros) +
     '), this period (' + esc(c.period.month) + ') <b id="cost-period">' + money(c.period.costMicros) + '</b> (price ' + money(c.period.priceMicros) + ')</p>' +
     '<p>total provider cost <b id="cost-total">' + money(c.total.costMicros) + '</b>, price ' + money(c.total.priceMicros) +
     ', ' + c.total.calls + ' LLM calls' + (c.complete ? '' : ' ' + tag('suspect', 'incomplete')) + ' <span class="muted">(since the journal began)</span></p>' +
     '<div class="charts">' + (ch.throughput ? chart('chart-throughput', 'throughput (turns/s)', ch.throughput, (v) => v.toFixed(2)) : '') +
     (ch.latencyP99 ? chart('chart-latency', 'turn latency p99 (slowest node)', ch.latencyP99, (v) => ms(v)) : '') +
     chart('chart-cost', 'provider cost per ' + secs(ch.intervalMs), ch.cost, (v) => money(v)) + '</div>' +
-    '<div class="grid">' + costTable('by org', c.byOrg) + costTable('by workspace', c.byWorkspace) + costTable('by provider', c.byProvider) + costTable('by model', c.byModel) + '</div>';
+    '<div class="grid">' + costTable('by org', c.byOrg) + costTable('by workspace', c.byWorkspace) + costTable('by provider', c.byProvider) + costTable('by model', c.byModel) + '</div>');
   const pct = (r) => (r == null ? '–' : (100 * r).toFixed(r > 0 && r < 0.1 ? 1 : 0) + '%');
-  $('providers').innerHTML = s.providers == null ? '<p class="muted">operators only</p>' :
+  put('providers', s.providers == null ? '<p class="muted">operators only</p>' :
     '<p class="muted">as the live nodes report them, over each node’s last minute; latency: the slowest node</p>' +
     table(['provider / model', 'breaker', '#attempts', '#errors', '#429s', '#skipped', '#fallbacks taken', '#p50', '#p99'],
       s.providers.map((p) => [esc(p.provider + ' ' + p.model), tag(p.breaker === 'closed' ? 'live' : p.breaker === 'open' ? 'dead' : 'suspect', p.breaker) +
         (p.trippedOn.length ? ' ' + tag('muted', 'on ' + p.trippedOn.join(', ')) : ''), p.attempts,
         p.errors + ' (' + pct(p.errorRate) + ')', p.rateLimited + ' (' + pct(p.rateLimitedRate) + ')', p.skipped, p.fallbacks, ms(p.p50Ms), ms(p.p99Ms)]),
-      s.providers.map((p) => ' data-provider="' + esc(p.key) + '" data-breaker="' + esc(p.breaker) + '"'));
+      s.providers.map((p) => ' data-provider="' + esc(p.key) + '" data-breaker="' + esc(p.breaker) + '"')));
   const d = s.deadLetters;
-  $('dlq').innerHTML = '<p>' + d.total + ' dead letters; newest first:</p>' + table(['seq', 'org / workspace', 'code', 'reason', 'command subject', 'at'],
+  put('dlq', '<p>' + d.total + ' dead letters; newest first:</p>' + table(['seq', 'org / workspace', 'code', 'reason', 'command subject', 'at'],
     d.letters.map((l) => [l.seq, esc(l.orgName + ' / ' + l.wsName), esc(l.code), esc(l.reason), esc(l.subject), when(l.at)]),
-    d.letters.map((l) => ' class="pick" data-letter="' + l.seq + '"'));
-  $('streams').innerHTML = s.streams == null ? '<p class="muted">operators only</p>' : table(['stream', '#messages', '#bytes', '#first seq (retention)', '#last seq', 'consumers (lag)'],
+    d.letters.map((l) => ' class="pick" data-letter="' + l.seq + '"')));
+  put('streams', s.streams == null ? '<p class="muted">operators only</p>' : table(['stream', '#messages', '#bytes', '#first seq (retention)', '#last seq', 'consumers (lag)'],
     s.streams.map((x) => [esc(x.name), x.messages, x.bytes, x.firstSeq, x.lastSeq,
-      x.consumers.map((k) => esc(k.name) + ' ' + (k.lag ? tag('suspect', k.lag) : tag('muted', 0))).join('<br>') || '–']));
-  $('audit').innerHTML = table(['at', 'org', 'action', 'target', 'by', 'role'],
-    s.audit.map((a) => [when(a.at), esc(a.orgName), esc(a.action), esc(a.target), esc(a.by), esc(a.role)]));
+      x.consumers.map((k) => esc(k.name) + ' ' + (k.lag ? tag('suspect', k.lag) : tag('muted', 0))).join('<br>') || '–'])));
+  put('audit', table(['at', 'org', 'action', 'target', 'by', 'role'],
+    s.audit.map((a) => [when(a.at), esc(a.orgName), esc(a.action), esc(a.target), esc(a.by), esc(a.role)])));
 }
 /** A small line chart of [at, value] points as inline SVG (no library): gaps where a value is null. */
 function chart(id, title, points, fmt) {
@@ -264,7 +281,10 @@ document.addEventListener('click', async (e) => {
     const row = e.target.closest('tr[data-task], tr[data-letter]');
     if (row && row.dataset.task) await openTask(row.dataset.task);
     else if (row) await openLetter(row.dataset.letter);
-  } catch (err) { showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>'); }
+  } catch (err) {
+    if (b) b.disabled = false; // refused or failed: the user may try again (a part is replaced only when it changes)
+    showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>');
+  }
 });
 $('logout').addEventListener('click', async () => { await fetch('/console/api/logout', { method: 'POST' }); location.href = '/console/login'; });
 function live() {

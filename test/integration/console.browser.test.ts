@@ -19,7 +19,17 @@ import { ensureStreams, startWorkspaceNode, type WorkspaceNode } from '../../wor
 import { fakeReply, startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
 import { eventually, silent, startNatsServer, tempDir, type NatsServerHandle } from '../harness/index.js';
 import { FAST_RETRY } from './agents.kit.js';
-import { clickIn, launchBrowser, OPERATOR_TOKEN, screenshot, textOf, texts } from './console.kit.js';
+import {
+  clickAcrossUpdate,
+  clickIn,
+  launchBrowser,
+  OPERATOR_TOKEN,
+  screenshot,
+  textOf,
+  texts,
+  waitIn,
+  watch,
+} from './console.kit.js';
 import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
 
 let ns: NatsServerHandle;
@@ -92,7 +102,7 @@ beforeAll(async () => {
     .body.id;
   expect(other).toBeTruthy();
   browser = await launchBrowser();
-}, 60_000);
+}, 120_000); // a nats-server, a node, a supervisor, a gateway and Chromium: over 60 s at load 30
 
 afterAll(async () => {
   await browser?.close();
@@ -103,17 +113,18 @@ afterAll(async () => {
   await ns?.stop();
   await fake?.close();
   dir?.remove();
-});
+}, 120_000);
 
 async function signIn(email: string): Promise<Page> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
+  await watch(page);
   await page.goto(`${base}/console/login`);
   await page.type('#email', email);
   await page.type('#password', PASSWORD);
   await Promise.all([page.waitForNavigation(), page.click('#signin')]);
   expect(new URL(page.url()).pathname).toBe('/console');
-  await page.waitForSelector('#who:not(:empty)');
+  await waitIn(page, '#who:not(:empty)');
   return page;
 }
 
@@ -184,25 +195,25 @@ describe('console in the browser', () => {
     );
     const page = await signIn(owner.email);
     taskId = await submit('quick', 'check the ledger');
-    await page.waitForSelector(`tr[data-task="${taskId}"][data-phase="running"]`, { timeout: 20_000 });
-    await page.waitForSelector('tr[data-node="console-node-1"][data-state="live"]', { timeout: 20_000 });
+    await waitIn(page, `tr[data-task="${taskId}"][data-phase="running"]`, 20_000);
+    await waitIn(page, 'tr[data-node="console-node-1"][data-state="live"]', 20_000);
     const wsRow = await textOf(page, `tr[data-ws="${org}.${ws}"]`);
     expect(wsRow).toContain('Acme Robotics');
     expect(wsRow).toContain('Payments');
     expect(wsRow).toContain('console-node-1');
     expect(wsRow).not.toContain(ws); // a name, not the id
     await screenshot(page, 'task-running');
-    await page.waitForSelector(`tr[data-task="${taskId}"][data-phase="done"]`, { timeout: 20_000 });
+    await waitIn(page, `tr[data-task="${taskId}"][data-phase="done"]`, 20_000);
     // claude-haiku-4-5 at $1 / $5 per MTok: 1000·1 + 200·5 + 1500·1 + 100·5 = 4000 µ$
     const cost = await textOf(page, `tr[data-task="${taskId}"] .cost`);
     expect(cost).toBe('$0.0040');
     expect(await textOf(page, '#cost-total')).toBe('$0.0040');
     await clickIn(page, `tr[data-task="${taskId}"]`);
-    await page.waitForSelector('#result');
+    await waitIn(page, '#result');
     expect(await textOf(page, '#result')).toBe('Ledger is balanced.');
     await screenshot(page, 'overview');
     await page.browserContext().close();
-  }, 60_000);
+  }, 120_000);
 
   it('approves a task waiting for approval from the console', async () => {
     fake.enqueue(
@@ -217,12 +228,12 @@ describe('console in the browser', () => {
     const page = await signIn(owner.email);
     const id = await submit('careful', 'look around');
     const row = `tr[data-task="${id}"][data-phase="waiting"]`;
-    await page.waitForSelector(row, { timeout: 20_000 });
+    await waitIn(page, row, 20_000);
     await clickIn(page, row);
-    await page.waitForSelector(`button[data-act="approve"][data-id="${id}"]`);
+    await waitIn(page, `button[data-act="approve"][data-id="${id}"]`);
     await screenshot(page, 'task-waiting-approval');
     await page.click(`button[data-act="approve"][data-id="${id}"]`);
-    await page.waitForSelector(`tr[data-task="${id}"][data-phase="done"]`, { timeout: 20_000 });
+    await waitIn(page, `tr[data-task="${id}"][data-phase="done"]`, 20_000);
     const audit = await texts(page, '#audit tr');
     await eventually(async () =>
       (await texts(page, '#audit tr')).some((t) => t.includes('task.approve') && t.includes(id))
@@ -231,7 +242,7 @@ describe('console in the browser', () => {
     );
     expect(audit.length).toBeGreaterThan(0);
     await page.browserContext().close();
-  }, 60_000);
+  }, 120_000);
 
   it('redrives a dead letter, and a viewer cannot', async () => {
     // a command the node can never apply: not JSON
@@ -248,9 +259,9 @@ describe('console in the browser', () => {
     });
 
     const viewerPage = await signIn(viewer.email);
-    await viewerPage.waitForSelector(`tr[data-letter="${letterSeq}"]`);
+    await waitIn(viewerPage, `tr[data-letter="${letterSeq}"]`);
     await clickIn(viewerPage, `tr[data-letter="${letterSeq}"]`);
-    await viewerPage.waitForSelector('#no-actions');
+    await waitIn(viewerPage, '#no-actions');
     expect(await viewerPage.$('button[data-act="redrive"]')).toBeNull();
     const refused = await viewerPage.evaluate(async (seq) => {
       const res = await fetch(`/console/api/dead-letters/${seq}/redrive`, {
@@ -265,13 +276,15 @@ describe('console in the browser', () => {
     await viewerPage.browserContext().close();
 
     const page = await signIn(owner.email);
-    await page.waitForSelector(`tr[data-letter="${letterSeq}"]`);
-    await clickIn(page, `tr[data-letter="${letterSeq}"]`);
-    await page.waitForSelector(`button[data-act="redrive"][data-seq="${letterSeq}"]`);
+    await waitIn(page, `tr[data-letter="${letterSeq}"]`);
+    // a user's click: the live view updates (about every second) while the button is down, and
+    // the row stays the one under the pointer, so the click opens it
+    await clickAcrossUpdate(page, `tr[data-letter="${letterSeq}"]`);
+    await waitIn(page, `button[data-act="redrive"][data-seq="${letterSeq}"]`);
     expect(await textOf(page, '#detail')).toContain('{not json');
     await screenshot(page, 'dead-letter');
     await page.click(`button[data-act="redrive"][data-seq="${letterSeq}"]`);
-    await page.waitForSelector('#done');
+    await waitIn(page, '#done');
     expect(await textOf(page, '#done')).toContain('redriven');
     // the letter is gone from MOE_DLQ, the command is back on MOE_CMD, and the audit log says who did it
     const jsm = await jetstreamManager(nc);
@@ -286,7 +299,7 @@ describe('console in the browser', () => {
         : undefined,
     );
     await page.browserContext().close();
-  }, 60_000);
+  }, 120_000);
 
   it('an admin of another org gets 404 for this org’s task and dead letter, and sees none of its names', async () => {
     expect((await call(gw, outsider.auth, 'GET', `/console/api/tasks/${taskId}`)).status).toBe(404);

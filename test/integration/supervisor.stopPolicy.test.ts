@@ -18,7 +18,7 @@ import { KV_BUCKETS, parseStoppedActor, restartHistoryKey, type ActorAddress } f
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
 import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
-import { ARTIFACTS, launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
+import { ARTIFACTS, clickIn, launchBrowser, OPERATOR_TOKEN, screenshot, textOf } from './console.kit.js';
 import { call, JWT_SECRET, registerAndLogin } from './gateway.fixture.js';
 
 // each case waits for a policy decision, a KV watch and a turn: generous on a loaded box
@@ -378,7 +378,7 @@ describe('the console page', () => {
       // the Workspaces view alone (docs/img/console-stopped-actors.png is taken from it)
       mkdirSync(ARTIFACTS, { recursive: true });
       await (await page.$('#workspaces'))!.screenshot({ path: join(ARTIFACTS, 'stopped-actors.png') });
-      await page.$eval(`button[data-actor="${key(s4)}"]`, (e: unknown) => (e as { click(): void }).click());
+      await clickIn(page, `button[data-actor="${key(s4)}"]`);
       await page.waitForSelector('#done', { timeout: 15_000 });
       expect(await textOf(page, '#done')).toContain(`${key(s4)} restarted`);
       await page.waitForFunction(`!document.querySelector('${row}')`, { timeout: 15_000 });
