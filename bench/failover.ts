@@ -25,6 +25,7 @@ import { connect } from '@nats-io/transport-node';
 import { ensureStreams } from '../actors/kernel/index.js';
 import { startNatsServer } from '../devkit/index.js';
 import { waitFor } from './setup.js';
+import { benchChildEnv } from './nodeProcess.js';
 
 const MOE_BIN = new URL('../cli/moe.js', import.meta.url).pathname;
 const COMMAND_EVERY_MS = 50;
@@ -71,13 +72,6 @@ const exited = (c: ChildProcess) =>
     ? Promise.resolve()
     : new Promise<void>((r) => c.once('exit', () => r()));
 
-/** The child's environment: this one without provider keys (the `scripted` provider answers). */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, MOE_LOG_LEVEL: 'warn' };
-  for (const k of Object.keys(env)) if (/_API_KEY$|_BASE_URL$/.test(k)) delete env[k];
-  return env;
-}
-
 const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 export async function failoverBench(tmp: string, trials: number): Promise<FailoverFigures> {
@@ -103,7 +97,7 @@ export async function failoverBench(tmp: string, trials: number): Promise<Failov
       [MOE_BIN, 'node', '--nats', b.ns.url, '--data-dir', dir, '--id', id],
       {
         stdio: ['ignore', 'ignore', 'ignore'],
-        env: childEnv(),
+        env: benchChildEnv(),
       },
     );
     const node = { id, child, dir };

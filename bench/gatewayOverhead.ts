@@ -11,8 +11,10 @@
  *   its MOE_EVT sequence, as the 202 has it).
  *
  * The overhead is REST minus NATS at p50 and p99 (and REST minus NATS journaled at p50). The
- * gateway has its own NATS connection and runs in this process (like `moe up`), on its own private
- * nats-server and workspace-node. The clients run in a worker thread (their own event loop, as a
+ * gateway has its own NATS connection and runs in this process, on its own private nats-server;
+ * the workspace node that runs the tasks is a `moe node` child process, as deployed (until
+ * 2026-12-03 22:30 UTC it ran in this thread, where its work on each accepted task delayed the
+ * gateway's next answers: about 0.4 ms of the p50, measured). The clients run in a worker thread (their own event loop, as a
  * real client's); `sharedLoop` runs them in the gateway's thread instead (the figure measured
  * before 2026-12-03 19:00 UTC). Last, the CPU time per submit of the whole process, REST and NATS
  * one leg at a time: their difference is what the gateway and the HTTP client spend per request.
@@ -20,9 +22,8 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { startGateway } from '../gateway/index.js';
-import { startWorkspaceNode } from '../workspace-node/index.js';
+import { spawnBenchNode } from './nodeProcess.js';
 import { json, runClientsInWorker, runGatewayClients, send, type ClientPlan } from './gatewayClients.js';
 import { percentile, startBench, waitFor } from './setup.js';
 
@@ -55,11 +56,8 @@ export async function gatewayOverhead(
   opts: { sharedLoop?: boolean } = {},
 ): Promise<GatewayOverhead> {
   const b = await startBench();
-  const node = await startWorkspaceNode({
-    natsUrl: b.ns.url,
-    dataDir: join(b.dataDir, 'gw'),
-    idleMs: 3_600_000,
-    logger: pino({ level: 'silent' }),
+  const node = await spawnBenchNode(b.nc, b.ns.url, join(b.dataDir, 'gw'), 'bench-gw-node', {
+    MOE_IDLE_MS: '3600000',
   });
   const gw = await startGateway({
     natsUrl: b.ns.url,
