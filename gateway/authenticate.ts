@@ -1,6 +1,7 @@
 /**
  * Turns a request's credentials into a {@link Principal}: `Authorization: Bearer <jwt>` (a user
- * session from /auth/login) or `Bearer moe_…` / `x-api-key: moe_…` (an API key). Browsers cannot
+ * session from /auth/login, its signature checked once and its claims kept until it expires:
+ * verifiedTokens.ts) or `Bearer moe_…` / `x-api-key: moe_…` (an API key). Browsers cannot
  * set headers on WebSocket/EventSource, so `?access_token=` is accepted too. Revoked JWTs (logout,
  * checked against a cache with bounded staleness: revocations.ts) and revoked or unknown keys are 401, and so is a key whose creator is no longer a member of the
  * key's org (a key acts for its creator; see access.ts). A key's role is capped at its creator's
@@ -11,8 +12,11 @@ import { lowerRole, type Principal } from './access.js';
 import { constantTimeEqualHex, parseApiKey, sha256Hex } from './crypto.js';
 import { errors } from './errors.js';
 import type { GatewayContext } from './context.js';
+import { verifiedTokens, type TokenClaims } from './verifiedTokens.js';
 
 const TOUCH_EVERY_MS = 60_000;
+/** verified user tokens kept (verifiedTokens.ts) */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 function credential(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
@@ -28,6 +32,7 @@ export function authenticator(
   ctx: GatewayContext,
 ): (req: FastifyRequest, given?: string | null) => Promise<Principal> {
   const lastTouch = new Map<string, number>();
+  const tokens = verifiedTokens(VERIFIED_TOKENS_MAX);
 
   const touch = (keyId: string, org: string) => {
     const now = Date.now();
@@ -56,9 +61,9 @@ export function authenticator(
         project: key.project,
       };
     }
-    let claims: { sub?: unknown; jti?: unknown; exp?: unknown };
+    let claims: TokenClaims;
     try {
-      claims = req.server.jwt.verify<typeof claims>(cred);
+      claims = tokens.claimsOf(cred, (token) => req.server.jwt.verify<TokenClaims>(token));
     } catch (cause) {
       throw errors.UNAUTHENTICATED('bad or expired token', { cause });
     }

@@ -14,8 +14,9 @@
  * and size-checked before anything is published (400 / 413, see commandSize.ts), a NATS link that
  * is down answers 503 at once, a wait ends with 504 after the timeout, and a journal reader (replay
  * only) is closed with a bound and its consumer deleted on the server, so no request leaves a
- * consumer behind on MOE_EVT. Commands go out with the kernel's `publishCommand` and the journal is
- * read with its `JournalReader`, like every other publisher and reader.
+ * consumer behind on MOE_EVT. Commands go out with the kernel's `publishCommand` (through one
+ * `streamPublisher`: a reply subscription for all PubAcks, no request per command) and the journal
+ * is read with its `JournalReader`, like every other publisher and reader.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
@@ -25,6 +26,7 @@ import {
   kernelErrors,
   lastJournalEntry,
   publishCommand,
+  streamPublisher,
   type EncodedCommand,
   type JournalStart,
 } from '../actors/kernel/index.js';
@@ -116,6 +118,7 @@ export async function createBus(
   const jsm = await jetstreamManager(nc);
   const link = watchNatsLink(nc);
   const acceptance = await startAcceptance(nc, js, log);
+  const publisher = streamPublisher(nc);
 
   const encode = (
     type: string,
@@ -134,7 +137,7 @@ export async function createBus(
   const publishEncoded = async (addr: ActorAddress, command: EncodedCommand) => {
     link.assertUp('publish');
     try {
-      await publishCommand(js, addr, command);
+      await publishCommand(publisher, addr, command);
     } catch (cause) {
       throw natsUnavailable('publish failed', cause);
     }
@@ -252,7 +255,10 @@ export async function createBus(
     records,
     request,
     awaitTurn,
-    close: () => acceptance.stop(),
+    close: async () => {
+      publisher.close();
+      await acceptance.stop();
+    },
   };
 }
 

@@ -219,9 +219,6 @@ function snapshotIntervalFromEnv(): number {
   return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_SNAPSHOT_INTERVAL_MS;
 }
 
-/** how many verified JWTs the gateway remembers (LRU): one a signed-in client */
-const JWT_VERIFY_CACHE = 10_000;
-
 /** @example const gw = await buildGateway({ natsUrl: 'nats://127.0.0.1:4222', jwtSecret }); await gw.app.listen({ port: 8080 }); */
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.jwtSecret.length < 32) throw new Error('jwtSecret must be at least 32 characters');
@@ -287,14 +284,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const authenticate = authenticator(ctx);
 
-  // verify caches a token's outcome (keyed by a hash of the whole token, signature included; never
-  // past its `exp`): a client's next request skips the base64/JSON decode and the HMAC. Revocation
-  // is checked after verify on every request, so a revoked token is refused all the same.
-  await app.register(fastifyJwt, {
-    secret: opts.jwtSecret,
-    sign: { expiresIn: tokenTtlSec },
-    verify: { cache: JWT_VERIFY_CACHE },
-  });
+  // verified tokens are cached by authenticate.ts (verifiedTokens.ts), revocation checked on every request
+  await app.register(fastifyJwt, { secret: opts.jwtSecret, sign: { expiresIn: tokenTtlSec } });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(fastifySwagger, {
     openapi: {

@@ -3,7 +3,9 @@
  * against its schema (SchemaError) and its size (CommandTooLargeError) before anything is sent;
  * `publishCommand` publishes it with `Nats-Msg-Id` = `commandMsgId(to, id)` (JetStream drops a
  * repeat within the duplicate window; the kernel's applied-id check drops it after) and any extra
- * headers. The gateway, the client and the kernel all go through these two.
+ * headers, through a JetStream client or a `streamPublisher` (streamPublisher.ts: one reply
+ * subscription for all acks, which the gateway uses). The gateway, the client and the kernel all
+ * go through these two.
  *
  * `CommandPublisher` is the kernel's use of them, for effect results, timer firings and messages
  * between actors: it retries until stored or stopped, except what can never be stored: a command
@@ -28,6 +30,7 @@ import {
 import { exponentialDelay } from './backoff.js';
 import { kernelErrors as errors } from './errors.js';
 import type { Clock } from './clock.js';
+import type { JetStreamPublish } from './streamPublisher.js';
 import { ATTR, inSpan, otelTrace, SpanKind, traceHeaders, tracingOn } from './tracing.js';
 
 /** while NATS is down: 100 ms doubling to 5 s, without jitter (the schedule this loop always had) */
@@ -103,7 +106,7 @@ export function encodeCommandEnvelope(
  * resolves with JetStream's ack once stored. An envelope not yet encoded is encoded (and checked) here.
  */
 export async function publishCommand(
-  js: JetStreamClient,
+  js: JetStreamPublish,
   to: ActorAddress,
   command: CommandEnvelope | EncodedCommand,
   opts: { headers?: Readonly<Record<string, string>>; maxBytes?: number } = {},
@@ -117,7 +120,7 @@ export async function publishCommand(
 }
 
 function publishWith(
-  js: JetStreamClient,
+  js: JetStreamPublish,
   to: ActorAddress,
   encoded: EncodedCommand,
   headers: Readonly<Record<string, string>> | undefined,
@@ -134,7 +137,7 @@ function publishWith(
 }
 
 function publishTraced(
-  js: JetStreamClient,
+  js: JetStreamPublish,
   to: ActorAddress,
   encoded: EncodedCommand,
   headers: Readonly<Record<string, string>> | undefined,

@@ -105,3 +105,9 @@ export {
 export { startTracing, tracingMode, type Tracing } from './tracingSetup.js';
 export { watchNatsStatus, type NatsStatusView } from './natsStatus.js';
 export { isNatsOutage } from './natsOutage.js';
+export {
+  streamPublisher,
+  PUBLISH_ACK_TIMEOUT_MS,
+  type JetStreamPublish,
+  type StreamPublisher,
+} from './streamPublisher.js';

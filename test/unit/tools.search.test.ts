@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createToolset, type ToolContext } from '../../workspace-node/tools/index.js';
+import { regexMatcher } from '../../workspace-node/tools/lineMatcher.js';
 import { tempDir } from '../harness/index.js';
 
 let ws: ReturnType<typeof tempDir>;
@@ -84,5 +85,17 @@ describe('search', () => {
       output: 'no matches for "zzz"',
       isError: false,
     });
+  });
+
+  it('starts a regex time limit once its worker is up, not while the thread starts', async () => {
+    const matcher = regexMatcher('^export', false, 100);
+    try {
+      // a busy event loop (a loaded machine) right after the worker was asked for
+      const until = performance.now() + 400;
+      while (performance.now() < until);
+      expect(await matcher.match(['export const A = 1;', 'import x'])).toEqual([0]);
+    } finally {
+      await matcher.close();
+    }
   });
 });

@@ -8,6 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { errors } from '../errors.js';
 
 export interface LineMatcher {
+  /** resolves once the matcher can run (a regex matcher's worker is up): time limits start then */
+  readonly ready: Promise<void>;
   /** indexes of the lines that match */
   match(lines: readonly string[]): Promise<number[]>;
   close(): Promise<void>;
@@ -16,6 +18,7 @@ export interface LineMatcher {
 export function literalMatcher(text: string, ignoreCase: boolean): LineMatcher {
   const needle = ignoreCase ? text.toLowerCase() : text;
   return {
+    ready: Promise.resolve(),
     async match(lines) {
       const hits: number[] = [];
       lines.forEach((line, i) => {
@@ -37,48 +40,75 @@ parentPort.on('message', (lines) => {
   parentPort.postMessage(hits);
 });`;
 
-/** `source` must already be a valid pattern (compile it first to report syntax errors). */
+/** How long a regex worker may take to start (a busy machine) before the search gives up. */
+const WORKER_START_LIMIT_MS = 30_000;
+
+/**
+ * `source` must already be a valid pattern (compile it first to report syntax errors). The
+ * `timeoutMs` budget starts when the worker is up: starting a thread takes from a few ms to, on a
+ * loaded machine, more than the budget itself, and that is not the pattern's time.
+ */
 export function regexMatcher(source: string, ignoreCase: boolean, timeoutMs: number): LineMatcher {
-  const deadline = performance.now() + timeoutMs;
+  let deadline = Infinity;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { source, flags: ignoreCase ? 'i' : '' },
   });
+  let startTimer: NodeJS.Timeout | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('online', () => {
+      deadline = performance.now() + timeoutMs;
+      resolve();
+    });
+    worker.once('error', reject);
+    startTimer = setTimeout(
+      () => reject(errors.TOOL_TIMEOUT(`the regex worker did not start within ${WORKER_START_LIMIT_MS} ms`)),
+      WORKER_START_LIMIT_MS,
+    );
+  }).finally(() => clearTimeout(startTimer));
+  ready.catch(() => void worker.terminate());
   return {
-    match(lines) {
-      return new Promise<number[]>((resolve, reject) => {
-        const timer = setTimeout(
-          () => {
-            cleanup();
-            void worker.terminate();
-            reject(
-              errors.TOOL_TIMEOUT(
-                `regex search ran past ${timeoutMs} ms (nested quantifiers?); narrow the pattern`,
-              ),
-            );
-          },
-          Math.max(0, deadline - performance.now()),
-        );
-        const onMessage = (hits: number[]) => {
-          cleanup();
-          resolve(hits);
-        };
-        const onError = (err: Error) => {
-          cleanup();
-          reject(err);
-        };
-        const cleanup = () => {
-          clearTimeout(timer);
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-        };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.postMessage(lines);
-      });
+    ready,
+    async match(lines) {
+      await ready;
+      return matchLines(lines);
     },
     async close() {
+      clearTimeout(startTimer);
       await worker.terminate();
     },
   };
+
+  function matchLines(lines: readonly string[]): Promise<number[]> {
+    return new Promise<number[]>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          cleanup();
+          void worker.terminate();
+          reject(
+            errors.TOOL_TIMEOUT(
+              `regex search ran past ${timeoutMs} ms (nested quantifiers?); narrow the pattern`,
+            ),
+          );
+        },
+        Math.max(0, deadline - performance.now()),
+      );
+      const onMessage = (hits: number[]) => {
+        cleanup();
+        resolve(hits);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.postMessage(lines);
+    });
+  }
 }

@@ -70,8 +70,10 @@ export function createSearchTool(limits: ToolLimits): Tool {
       let skipped = 0;
       let truncated = false;
       let outOfTime = false;
-      const deadline = performance.now() + limits.searchTimeoutMs;
+      let deadline = Infinity;
       try {
+        await matcher.ready;
+        deadline = performance.now() + limits.searchTimeoutMs;
         for await (const file of files) {
           if (file.kind !== 'file') continue;
           ctx.signal?.throwIfAborted();
