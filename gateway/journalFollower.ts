@@ -36,6 +36,8 @@ export function followJournal(
     filter,
     start: { afterSeq },
     follow: true,
+    // a projection: requests waiting on the same entries go first (journalReader.ts)
+    background: true,
     onUnreadable: (err, seq) =>
       log.warn({ err, seq, filter }, 'journal follower skipped an unreadable record'),
     onRetry: (err) => log.debug({ err, filter }, 'journal follower not ready; retrying'),

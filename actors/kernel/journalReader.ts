@@ -57,7 +57,16 @@ export interface JournalReaderOptions {
    * past them): a reader of a wildcard that wants only some actors' entries saves their decode.
    */
   readonly skip?: (subject: string) => boolean;
+  /**
+   * A background reader (a projection): once caught up, it lets pending I/O run before it decodes
+   * each new entry, so the process's request-path work on the same entry (the gateway's
+   * acceptance follower and the HTTP answer it releases) goes first. Catching up is not slowed.
+   */
+  readonly background?: boolean;
 }
+
+/** Resolves after the I/O callbacks already due have run. */
+const afterPendingIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** One stored journal message and its MOE_EVT sequence. */
 export interface JournalEntryAt {
@@ -143,9 +152,10 @@ export class JournalReader {
 
   /** The stored messages in order, each decoded (see {@link JournalReaderOptions.onUnreadable}). */
   async *entries(): AsyncGenerator<JournalEntryAt> {
-    const skip = this.opts.skip;
+    const { skip, background } = this.opts;
     for await (const { seq, subject, data } of this.stored()) {
       if (skip?.(subject)) continue;
+      if (background && this.isCaughtUp) await afterPendingIo();
       const entry = this.decode(seq, data);
       if (entry) yield { seq, entry };
     }
