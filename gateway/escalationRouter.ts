@@ -22,9 +22,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KvWatchInclude, Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { FastifyBaseLogger } from 'fastify';
-import { kvCas } from '../actors/kernel/index.js';
+import { followKv, kvCas } from '../actors/kernel/index.js';
 import {
   addressKey,
   KV_BUCKETS,
@@ -37,6 +37,7 @@ import {
   type StoppedActor,
 } from '../schemas/index.js';
 import type { Bus } from './bus.js';
+import type { GatewayMetrics } from './metrics.js';
 import { coordinatorsFor } from './escalationTargets.js';
 import { ensureWebhookStream, queueWebhook, WebhookStore } from './webhooks/index.js';
 
@@ -44,8 +45,6 @@ import { ensureWebhookStream, queueWebhook, WebhookStore } from './webhooks/inde
 export const STALE_CLAIM_MS = 60_000;
 /** How long the markers are kept: a stop record older than that may be routed again (deduped). */
 export const ESCALATION_MARKER_TTL_MS = 30 * 24 * 3600_000;
-/** how long after a watch ended it is started again (ms) */
-const REWATCH_MS = 1000;
 
 /** The escalation's id: the same on every gateway for one stop record (a KV key and a token). */
 export function escalationId(actorKey: string, at: number): string {
@@ -92,6 +91,8 @@ export interface EscalationRouterOptions {
   /** the `moe_webhooks` bucket (endpoints and the delivery log) */
   readonly webhooks: KV;
   readonly log: FastifyBaseLogger;
+  /** counts each escalation handled (`moe_escalations_total`) */
+  readonly metrics?: Pick<GatewayMetrics, 'escalations'>;
   readonly now?: () => number;
   /** this router in the claims (default: host, pid and a random suffix) */
   readonly id?: string;
@@ -210,6 +211,7 @@ export async function startEscalationRouter(o: EscalationRouterOptions): Promise
     } catch (err) {
       // the claim stays `routing`: taken over (by this router too) once stale
       recheck(key, rec.at, staleMs);
+      o.metrics?.escalations.inc({ to, routed_to: 'none', outcome: 'failed' });
       throw err;
     }
     await kvCas<Marker>(markers, id, (cur) => ({
@@ -218,6 +220,7 @@ export async function startEscalationRouter(o: EscalationRouterOptions): Promise
       state: 'routed',
     }));
     done.add(id);
+    o.metrics?.escalations.inc({ to, routed_to: outcome.routedTo, outcome: 'routed' });
     o.log.warn({ actor: key, escalation: id, to, ...outcome }, 'escalation routed');
   }
 
@@ -227,37 +230,24 @@ export async function startEscalationRouter(o: EscalationRouterOptions): Promise
       .catch((err: unknown) => o.log.error({ err, actor: key }, 'escalation not routed'));
   }
 
-  let watch: Awaited<ReturnType<KV['watch']>> | undefined;
-  const startWatch = async (): Promise<void> => {
-    // every record stored now, then every change: one written while no gateway ran is routed too
-    const w = await stopped.watch({ include: KvWatchInclude.LastValue });
-    watch = w;
-    void (async () => {
-      for await (const e of w) {
-        if (e.operation !== 'PUT') continue;
-        const rec = parseStoppedActor(e.value);
-        if (rec?.action === 'escalate') onRecord(e.key, rec);
-      }
-    })()
-      .catch((err: unknown) => o.log.warn({ err }, 'stopped-actors watch failed'))
-      .finally(() => {
-        if (closed) return;
-        const t = setTimeout(() => {
-          timers.delete(t);
-          void startWatch().catch(() => undefined);
-        }, REWATCH_MS);
-        t.unref();
-        timers.add(t);
-      });
-  };
-  await startWatch();
+  // every record stored now, then every change: one written while no gateway ran is routed too
+  const follow = await followKv(
+    stopped,
+    (e) => {
+      if (e.operation !== 'PUT') return;
+      const rec = parseStoppedActor(e.value);
+      if (rec?.action === 'escalate') onRecord(e.key, rec);
+    },
+    o.log,
+    'escalation routing',
+  );
 
   return {
     async stop() {
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      watch?.stop();
+      follow.stop();
       await chain;
     },
   };

@@ -5,7 +5,7 @@
  * - `platformRegistry` (only with the operator's metrics token): agent runs / turns / tokens /
  *   provider cost / customer price observed on the journal after start — platform-wide business
  *   figures no tenant may read. Replicas count what they saw, not history. Money counters are
- *   integer micro-dollars (µ$) by provider and model.
+ *   integer micro-dollars (µ$) by provider and model; and the escalations it routed.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -21,6 +21,8 @@ export interface GatewayMetrics {
   readonly tokens: Counter<'provider' | 'kind'>;
   readonly costMicros: Counter<'provider' | 'model'>;
   readonly priceMicros: Counter<'provider' | 'model'>;
+  /** escalations this gateway handled (escalationRouter.ts): the target asked for, where it went */
+  readonly escalations: Counter<'to' | 'routed_to' | 'outcome'>;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -70,6 +72,12 @@ export function createMetrics(): GatewayMetrics {
       name: 'moe_customer_price_micros_total',
       help: 'what customers are charged for provider calls (cost × markup), micro-dollars, by provider and model',
       labelNames: ['provider', 'model'],
+      registers: [platformRegistry],
+    }),
+    escalations: new Counter({
+      name: 'moe_escalations_total',
+      help: 'stopped actors whose escalation this gateway routed, by target asked for (org-admin, coordinator), where it went, and outcome (routed, failed: retried once its claim is stale)',
+      labelNames: ['to', 'routed_to', 'outcome'],
       registers: [platformRegistry],
     }),
   };

@@ -437,12 +437,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const escalations =
     opts.escalationRouting === false
       ? null
-      : await startEscalationRouter({ bus, webhooks: await openWebhookBucket(nc), log: app.log }).catch(
-          (err: unknown) => {
-            app.log.error({ err }, 'escalation routing not started on this gateway');
-            return null;
-          },
-        );
+      : await startEscalationRouter({
+          bus,
+          webhooks: await openWebhookBucket(nc),
+          log: app.log,
+          metrics,
+        }).catch((err: unknown) => {
+          app.log.error({ err }, 'escalation routing not started on this gateway');
+          return null;
+        });
 
   return {
     app,

@@ -9,12 +9,10 @@
  * Staleness: a command delivered between the supervisor's write and the watch's delivery (a few
  * milliseconds) still gets its turn; a watch that ends is restarted.
  */
-import { KvWatchInclude, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import { followKv } from '../actors/kernel/index.js';
 import { parseStoppedActor, type StoppedActor } from '../schemas/index.js';
-
-/** how long after a watch ended it is started again (ms) */
-const REWATCH_MS = 1000;
 
 export interface StoppedActors {
   /** the stop record of actor `<org>.<ws>.<kind>.<id>` (undefined: it runs) */
@@ -40,21 +38,12 @@ export async function openStoppedActors(kv: KV, log: Logger): Promise<StoppedAct
     if (known && known.rev >= rev) return;
     records.set(key, { rev, rec: value ? parseStoppedActor(value) : null });
   };
-  let stopped = false;
-  let watch: Awaited<ReturnType<KV['watch']>> | undefined;
-  const startWatch = async (): Promise<void> => {
-    const w = await kv.watch({ include: KvWatchInclude.LastValue });
-    watch = w;
-    void (async () => {
-      for await (const e of w) apply(e.key, e.revision, e.operation === 'PUT' ? e.value : null);
-    })()
-      .catch((err: unknown) => log.warn({ err }, 'stopped-actors watch failed'))
-      .finally(() => {
-        if (stopped) return;
-        setTimeout(() => void startWatch().catch(() => undefined), REWATCH_MS).unref();
-      });
-  };
-  await startWatch();
+  const follow = await followKv(
+    kv,
+    (e) => apply(e.key, e.revision, e.operation === 'PUT' ? e.value : null),
+    log,
+    'stopped actors',
+  );
   // everything stored now, before the node hosts a workspace (the watch may not have delivered it yet)
   for await (const key of await kv.keys()) {
     const e = await kv.get(key);
@@ -72,9 +61,6 @@ export async function openStoppedActors(kv: KV, log: Logger): Promise<StoppedAct
       for (const v of records.values()) if (v.rec) n++;
       return n;
     },
-    stop() {
-      stopped = true;
-      watch?.stop();
-    },
+    stop: () => follow.stop(),
   };
 }

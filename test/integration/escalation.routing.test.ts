@@ -142,6 +142,20 @@ async function noticed(c: ActorAddress) {
   return records.flatMap((r) => r.record.events).filter((e) => e.type === 'escalation.noticed');
 }
 
+/** `moe_escalations_total` summed over the test's two gateways, for one label set. */
+async function escalationsCounted(labels: { to: string; routed_to: string; outcome: string }) {
+  let n = 0;
+  for (const g of gateways)
+    for (const v of (await g.ctx.metrics.escalations.get()).values)
+      if (
+        v.labels.to === labels.to &&
+        v.labels.routed_to === labels.routed_to &&
+        v.labels.outcome === labels.outcome
+      )
+        n += v.value;
+  return n;
+}
+
 describe('escalation routing', () => {
   it('org-admin: the org endpoint gets exactly one signed actor.escalated webhook', async () => {
     const { ep, rx } = await endpoint('esca');
@@ -176,6 +190,8 @@ describe('escalation routing', () => {
     expect((await hooks.delivery('esca', ep.id, id))?.status).toBe('delivered');
     const marker = await (await new Kvm(p.nc).open(KV_BUCKETS.escalations)).get(id);
     expect(marker?.json()).toMatchObject({ state: 'routed', routedTo: 'org-admin', endpoints: 1 });
+    // counted once, by the gateway that routed it
+    expect(await escalationsCounted({ to: 'org-admin', routed_to: 'org-admin', outcome: 'routed' })).toBe(1);
     // a gateway that starts later reads the record from the bucket and sends nothing again
     const late = await buildGateway({
       nc: p.nc,
