@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/slowFirstSequencer.js';
 
 /**
  * Test files that need a process of their own (isolate): the tracing tests register the
@@ -23,6 +24,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     fileParallelism: true,
+    // on a fresh clone the known slow files start first (test/slowFirstSequencer.ts)
+    sequence: { sequencer: SlowFirstSequencer },
     // Nodes started by tests (in-process or as `moe node` children, which inherit the environment)
     // serve no probe port unless a test asks for one: they would all want 9464.
     env: { MOE_NODE_HTTP_PORT: process.env.MOE_NODE_HTTP_PORT ?? 'off' },
