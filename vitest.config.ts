@@ -3,7 +3,8 @@ import { SlowFirstSequencer } from './test/slowFirstSequencer.js';
 
 /**
  * Test files that need a process of their own (isolate): the tracing tests register the
- * OpenTelemetry SDK globally, the abort-listener test counts every process warning, and the
+ * OpenTelemetry SDK globally, the abort-listener test counts every process warning, the supervision
+ * test defines an error catalogue (process-wide: docs.drift would find its codes), and the
  * cluster chaos file (the longest, ~100 s under load) is here so that it starts first (vitest
  * orders files by project name, 'integration' before 'shared-process') and the two workers end
  * together. Every other file shares a worker process: it starts its own nats-server, nodes and
@@ -14,6 +15,7 @@ const ISOLATED = [
   'test/integration/tracing.test.ts',
   'test/integration/tracing.otlp.test.ts',
   'test/integration/kernel.abortListeners.test.ts',
+  'test/integration/kernel.supervision.test.ts',
   'test/cluster/cluster.chaos.test.ts',
 ];
 
