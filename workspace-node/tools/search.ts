@@ -70,10 +70,9 @@ export function createSearchTool(limits: ToolLimits): Tool {
       let skipped = 0;
       let truncated = false;
       let outOfTime = false;
-      let deadline = Infinity;
       try {
         await matcher.ready;
-        deadline = performance.now() + limits.searchTimeoutMs;
+        const deadline = performance.now() + limits.searchTimeoutMs;
         for await (const file of files) {
           if (file.kind !== 'file') continue;
           ctx.signal?.throwIfAborted();
