@@ -9,7 +9,7 @@
  *
  * Source layout (workspaceHost.ts): `<dir>/db/*.db`, `<dir>/sessions/*.jsonl`, `<dir>/files/`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ObjectStore } from '../../storage/index.js';
@@ -25,6 +25,7 @@ import {
   type DatabaseEntry,
   type StoredObject,
 } from './manifest.js';
+import { backupScratchDir } from './scratchDirs.js';
 import { snapshotDatabases, type DatabaseSource } from './snapshotDatabases.js';
 import { hashFile, putCompressed } from './transfer.js';
 
@@ -37,7 +38,7 @@ export interface BackupOptions {
   /** the backup to be incremental against; default the latest in the store; null: a full backup */
   readonly previous?: BackupManifest | null;
   readonly now?: () => Date;
-  /** where the database snapshots are made (default the OS temp dir); removed afterwards */
+  /** where the database snapshots are made (default the OS temp dir); removed afterwards (scratchDirs.ts) */
   readonly tmpDir?: string;
   /** upper bound of one log segment's uncompressed bytes (default SEGMENT_BYTES) */
   readonly segmentBytes?: number;
@@ -90,7 +91,7 @@ export async function backupWorkspace(store: ObjectStore, o: BackupOptions): Pro
   const now = (o.now ?? (() => new Date()))();
   const previous = o.previous === undefined ? ((await latestBackup(store)) ?? null) : o.previous;
   const backupId = newBackupId(now);
-  const tmp = mkdtempSync(join(o.tmpDir ?? tmpdir(), 'moe-backup-'));
+  const tmp = backupScratchDir(o.tmpDir ?? tmpdir());
   try {
     // Databases first, then logs: a log is never behind sessions.db (jsonlLog.ts), so the sealed
     // segments cover at least what each actor's snapshot covers.
