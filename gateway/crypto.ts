@@ -78,7 +78,6 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** A random id: one letter of kind + 16 hex digits (`w3f…`, `p…`, `t…`). */
 /**
  * Random bytes for ids, drawn from the CSPRNG 4 KiB at a time (as `randomUUID` does): one
  * `randomBytes(8)` per id cost about 25 µs of a request's time, mostly the call, not the entropy.
@@ -96,6 +95,7 @@ function randomHex(bytes: number): string {
   return hex;
 }
 
+/** A random id: one letter of kind + 16 hex digits (`w3f…`, `p…`, `t…`). */
 export function newId(prefix: 'o' | 'w' | 'p' | 'm' | 'k' | 's' | 't' | 'c' | 'b' | 'r'): string {
   return `${prefix}${randomHex(8)}`;
 }
