@@ -19,6 +19,7 @@ import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errors } from './errors.js';
+import { processAlive } from './processAlive.js';
 
 export const LOCK_FILE = 'node.lock';
 
@@ -49,15 +50,6 @@ function unlinkQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // already gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -110,7 +102,7 @@ function acquire(dir: string, path: string, nodeId: string): void {
       if (!holder) continue; // released between our link and our read
       const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
       // Our own pid in a lock we do not hold: left by an earlier process that had this pid.
-      const stale = pid !== undefined && holder.host === host && (pid === process.pid || !alive(pid));
+      const stale = pid !== undefined && holder.host === host && (pid === process.pid || !processAlive(pid));
       if (!stale) {
         const who = `pid ${pid ?? '?'} on ${typeof holder.host === 'string' ? holder.host : '?'}`;
         const node = typeof holder.node === 'string' ? ` (node ${holder.node})` : '';

@@ -243,7 +243,13 @@ describe('the platform on a 3-server JetStream cluster', () => {
       const restart = async (name: string, server: ClusterServer) => {
         const at = Date.now();
         await server.restart();
-        await p.cluster.ready(60_000);
+        // Liveness is what counts here (tasks keep completing, checked next); a consumer replica
+        // still catching up after half a minute is reported, not waited for.
+        await p.cluster.ready(90_000, {
+          consumerLagToleratedAfterMs: 30_000,
+          onConsumerLag: (report) =>
+            console.log(`${name}: going on with a consumer replica behind (${report})`),
+        });
         faults.push({ name, at, server: server.name });
         await keepsCompleting(name, at);
       };

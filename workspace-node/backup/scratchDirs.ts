@@ -8,20 +8,11 @@
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../processAlive.js';
 
 const PREFIX = 'moe-backup-';
 /** a dead process's scratch dir is removed once it is this old (ms) */
 export const STALE_SCRATCH_MS = 60 * 60_000;
-
-/** Whether `pid` names a process this one can see (EPERM: it exists, owned by someone else). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the stale scratch dirs of dead processes in `parent`; returns how many. Never throws. */
 export function sweepScratchDirs(parent: string, nowMs = Date.now()): number {
@@ -34,7 +25,7 @@ export function sweepScratchDirs(parent: string, nowMs = Date.now()): number {
   }
   for (const name of names) {
     const pid = Number(/^moe-backup-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
     const path = join(parent, name);
     try {
       if (nowMs - statSync(path).mtimeMs < STALE_SCRATCH_MS) continue;
