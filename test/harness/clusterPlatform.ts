@@ -19,6 +19,7 @@ import {
 } from '../../workspace-node/index.js';
 import { startNatsCluster, type NatsClusterHandle } from '../../devkit/natsCluster.js';
 import { MOE_BIN, silent } from './platform.js';
+import { tempDir } from './util.js';
 
 export const CLUSTER_REPLICAS = 3;
 
@@ -49,6 +50,8 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
   });
   const jsm = await jetstreamManager(nc);
   await ensureStreams(nc, jsm, { replicas: CLUSTER_REPLICAS });
+  // the children's TMPDIR (backup scratch dirs): one a kill -9 leaves behind goes with the platform
+  const childTmp = tempDir('moe-child-tmp-');
   const nodes: WorkspaceNode[] = [];
   const children: ChildProcess[] = [];
   const stderr = new Map<string, string[]>();
@@ -77,6 +80,7 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: {
             ...process.env,
+            TMPDIR: childTmp.path,
             MOE_LOG_LEVEL: 'warn',
             MOE_LEASE_MS: '1500',
             MOE_REPLICAS: String(CLUSTER_REPLICAS),
@@ -125,6 +129,7 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
       for (const n of nodes) await n.stop().catch(() => undefined);
       await nc.close().catch(() => undefined);
       await cluster.stop();
+      childTmp.remove();
     },
   };
 }

@@ -43,6 +43,8 @@ export async function startPlatform(): Promise<Platform> {
   const jsm = await jetstreamManager(nc);
   await ensureStreams(nc, jsm);
   const data = tempDir('moe-platform-');
+  // the children's TMPDIR (backup scratch dirs): one a kill -9 leaves behind goes with the platform
+  const childTmp = tempDir('moe-child-tmp-');
   const nodes: WorkspaceNode[] = [];
   const children: ChildProcess[] = [];
   const client = new MoeClient(nc);
@@ -63,7 +65,7 @@ export async function startPlatform(): Promise<Platform> {
         [MOE_BIN, 'node', '--nats', ns.url, '--data-dir', dataDir, '--id', id],
         {
           stdio: ['ignore', 'ignore', 'pipe'],
-          env: { ...process.env, MOE_LOG_LEVEL: 'warn', MOE_LEASE_MS: '1500', ...env },
+          env: { ...process.env, TMPDIR: childTmp.path, MOE_LOG_LEVEL: 'warn', MOE_LEASE_MS: '1500', ...env },
         },
       );
       child.stderr?.resume();
@@ -82,6 +84,7 @@ export async function startPlatform(): Promise<Platform> {
       await nc.close().catch(() => undefined);
       await ns.stop();
       data.remove();
+      childTmp.remove();
     },
   };
 }
