@@ -39,6 +39,7 @@ import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index
 import { natsServers } from '../actors/kernel/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
+import { AJV_OPTIONS, gatewaySchemaController } from './validation.js';
 import { createBus } from './bus.js';
 import { openRevocations } from './revocations.js';
 import { principal, tenancyCommander, type GatewayContext } from './context.js';
@@ -243,7 +244,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const app = Fastify({
     logger: opts.logger ?? { level: process.env.MOE_LOG_LEVEL ?? 'info' },
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // bodies are validated without type coercion, path/query/headers with it (validation.ts)
+    ajv: { customOptions: { ...AJV_OPTIONS } },
+    schemaController: gatewaySchemaController,
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -1,5 +1,6 @@
 /**
- * Small HTTP rules every route keeps: authentication before body validation, `nosniff` and
+ * Small HTTP rules every route keeps: authentication before body validation, a JSON body's types
+ * taken as sent (no coercion; the query string still is), `nosniff` and
  * `no-store` on every answer, Idempotency-Key scoped by the org a request is about, and `/metrics`
  * that shows platform-wide usage and money only to the operator's token.
  */
@@ -53,6 +54,30 @@ describe('HTTP rules', () => {
     });
     expect(valid.statusCode).toBe(400);
     expect(valid.json().error.code).toBe('MOE_ERR_VALIDATION');
+  });
+
+  it('a body field of the wrong JSON type is 400 MOE_ERR_VALIDATION, not coerced', async () => {
+    const orgT = (await call<{ id: string }>(stack.gw, auth, 'POST', '/api/orgs', { name: 'T' })).body.id;
+    const wrong = [
+      { name: 5, org: orgT },
+      { name: 'w', org: orgT, description: true },
+      { name: ['w'], org: orgT },
+    ];
+    for (const payload of wrong) {
+      const res = await inject({ method: 'POST', url: '/api/workspaces', headers: auth, payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().error.code).toBe('MOE_ERR_VALIDATION');
+      expect(res.json().error.message).toMatch(/must be (string|integer)/);
+    }
+    // the same route with the types right creates the workspace
+    const ok = await inject({
+      method: 'POST',
+      url: '/api/workspaces',
+      headers: auth,
+      payload: { name: 'typed', org: orgT },
+    });
+    expect(ok.statusCode).toBe(201);
+    // (query strings are text on the wire and stay coerced: gateway.messages pages with ?cursor=&limit=)
   });
 
   it('every answer carries x-content-type-options nosniff and cache-control no-store', async () => {
