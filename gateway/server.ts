@@ -39,7 +39,7 @@ import { isMoeError, KV_BUCKETS, STREAMS, type MoeError } from '../schemas/index
 import { natsServers } from '../actors/kernel/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
-import { AJV_OPTIONS, gatewaySchemaController } from './validation.js';
+import { AJV_OPTIONS, gatewaySchemaController, validationMessage } from './validation.js';
 import { createBus } from './bus.js';
 import { openRevocations } from './revocations.js';
 import { principal, tenancyCommander, type GatewayContext } from './context.js';
@@ -183,8 +183,9 @@ async function openRetired(nc: NatsConnection): Promise<KV> {
 /** Maps anything thrown in Fastify to a catalogued {@link MoeError}. */
 export function toMoeError(err: unknown): MoeError {
   if (isMoeError(err)) return err;
-  const e = err as Partial<FastifyError> & { validation?: unknown };
-  if (e.validation) return errors.VALIDATION(e.message);
+  const e = err as Partial<FastifyError>;
+  if (e.validation)
+    return errors.VALIDATION(validationMessage(e.validationContext, e.validation, e.message ?? 'invalid'));
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.PAYLOAD_TOO_LARGE();

@@ -35,3 +35,36 @@ export const gatewaySchemaController: NonNullable<FastifyServerOptions['schemaCo
     },
   },
 };
+
+/** One Ajv error as Fastify hands it over (`err.validation[i]`). */
+interface AjvError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly params?: { readonly allowedValue?: unknown };
+}
+
+/**
+ * The message of a schema violation: Fastify's ("querystring/limit must be integer"), except that
+ * the branches of a choice between constants (`groupBy`, `period`, …) read as one line, "must be
+ * one of: a, b, c", instead of "must be equal to constant" once per choice.
+ */
+export function validationMessage(
+  context: string | undefined,
+  errors: readonly AjvError[],
+  fallback: string,
+): string {
+  const choices = new Map<string, unknown[]>();
+  for (const e of errors)
+    if (e.keyword === 'const')
+      choices.set(e.instancePath, [...(choices.get(e.instancePath) ?? []), e.params?.allowedValue]);
+  if (choices.size === 0) return fallback;
+  const where = (path: string) => `${context ?? 'request'}${path}`;
+  const lines = [...choices].map(
+    ([path, allowed]) => `${where(path)} must be one of: ${allowed.map(String).join(', ')}`,
+  );
+  for (const e of errors)
+    if (e.keyword !== 'const' && !(e.keyword === 'anyOf' && choices.has(e.instancePath)))
+      lines.push(`${where(e.instancePath)} ${e.message ?? 'is invalid'}`);
+  return lines.join(', ');
+}

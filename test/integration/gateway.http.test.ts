@@ -78,6 +78,14 @@ describe('HTTP rules', () => {
     });
     expect(ok.statusCode).toBe(201);
     // (query strings are text on the wire and stay coerced: gateway.messages pages with ?cursor=&limit=)
+    // a value outside a set of choices names the choices, once
+    const choice = await inject({
+      method: 'GET',
+      url: `/api/usage?org=${orgT}&groupBy=bogus`,
+      headers: auth,
+    });
+    expect(choice.statusCode).toBe(400);
+    expect(choice.json().error.message).toMatch(/querystring\/groupBy must be one of: [a-z]+(, [a-z]+)+$/);
   });
 
   it('every answer carries x-content-type-options nosniff and cache-control no-store', async () => {
