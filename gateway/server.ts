@@ -40,6 +40,7 @@ import { natsServers } from '../actors/kernel/index.js';
 import { Access } from './access.js';
 import { authenticator } from './authenticate.js';
 import { AJV_OPTIONS, gatewaySchemaController, validationMessage } from './validation.js';
+import { acceptEmptyJsonBodies } from './jsonBody.js';
 import { createBus } from './bus.js';
 import { openRevocations } from './revocations.js';
 import { principal, tenancyCommander, type GatewayContext } from './context.js';
@@ -250,6 +251,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     schemaController: gatewaySchemaController,
     trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  acceptEmptyJsonBodies(app);
 
   const bus = await createBus(nc, commandTimeoutMs, app.log);
   const tenancy = new TenancyProjection(bus.js, app.log);

@@ -1,10 +1,11 @@
 /**
- * How the gateway's route schemas are compiled: one Ajv for request bodies that never coerces
- * types, and one for the path, query string and headers that does (`?limit=10` is a string on the
- * wire; `coerceTypes: 'array'` also turns a repeated or single query value into an array). A JSON
- * body carries its own types, so `{"prompt": 5}` or `{"maxSteps": "3"}` is a 400
- * MOE_ERR_VALIDATION rather than a silent "5" or 3. Both compilers are @fastify/ajv-compiler, as
- * Fastify's default is: same formats, same shared schemas (`addSchema`).
+ * How the gateway validates requests, and how it words a violation. Route schemas are compiled by
+ * two Ajvs: one for request bodies that never coerces types, and one for the path, query string
+ * and headers that does (`?limit=10` is a string on the wire; `coerceTypes: 'array'` also turns a
+ * repeated or single query value into an array). A JSON body carries its own types, so
+ * `{"prompt": 5}` or `{"maxSteps": "3"}` is a 400 MOE_ERR_VALIDATION rather than a silent "5" or
+ * 3. Both compilers are @fastify/ajv-compiler, as Fastify's default is: same formats, same shared
+ * schemas (`addSchema`). {@link validationMessage} words the 400.
  *
  * @example Fastify({ ajv: { customOptions: AJV_OPTIONS }, schemaController: gatewaySchemaController })
  */

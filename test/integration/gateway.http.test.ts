@@ -1,6 +1,7 @@
 /**
  * Small HTTP rules every route keeps: authentication before body validation, a JSON body's types
- * taken as sent (no coercion; the query string still is), `nosniff` and
+ * taken as sent (no coercion; the query string still is), an empty body with a JSON content type
+ * read as no body, `nosniff` and
  * `no-store` on every answer, Idempotency-Key scoped by the org a request is about, and `/metrics`
  * that shows platform-wide usage and money only to the operator's token.
  */
@@ -86,6 +87,37 @@ describe('HTTP rules', () => {
     });
     expect(choice.statusCode).toBe(400);
     expect(choice.json().error.message).toMatch(/querystring\/groupBy must be one of: [a-z]+(, [a-z]+)+$/);
+  });
+
+  it('an empty body sent as application/json is no body; whitespace alone is malformed JSON', async () => {
+    const json = { 'content-type': 'application/json' };
+    const me = await registerAndLogin(stack.gw, 'emptybody');
+    const blank = await inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { ...me.auth, ...json, 'content-type': 'application/json; charset=utf-8' },
+      payload: '   ',
+    });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().error.code).toBe('MOE_ERR_MALFORMED_JSON');
+    const out = await inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { ...me.auth, ...json },
+      payload: '',
+    });
+    expect(out.statusCode).toBe(204);
+    const after = await inject({ method: 'GET', url: '/api/orgs', headers: me.auth });
+    expect(after.statusCode).toBe(401);
+    // a route with a required field still says which one is missing
+    const org = await inject({
+      method: 'POST',
+      url: '/api/orgs',
+      headers: { ...auth, ...json },
+      payload: '',
+    });
+    expect(org.statusCode).toBe(400);
+    expect(org.json().error.code).toBe('MOE_ERR_VALIDATION');
   });
 
   it('every answer carries x-content-type-options nosniff and cache-control no-store', async () => {
