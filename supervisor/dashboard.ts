@@ -5,10 +5,18 @@
  * `GET /healthz` (liveness) and `GET /readyz` (200 while NATS is up, else 503) for probes. The
  * dashboard and `/api/status` are the operator's only (operatorAccess.ts): without the operator
  * token `/` answers 401 with a form that takes it (`POST /login` sets it as an HttpOnly cookie).
+ * Every error answer is `{error: {code, message}}` with a code from errors.ts: an unknown route is
+ * 404 MOE_ERR_ROUTE_NOT_FOUND, a body Fastify cannot take (malformed JSON, …) 400
+ * MOE_ERR_BAD_REQUEST.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Registry } from 'prom-client';
-import { isMoeError } from '../schemas/index.js';
+import { isMoeError, type MoeError } from '../schemas/index.js';
 import { errors } from './errors.js';
 import { renderMetrics } from './metrics.js';
 import { isOperator, OPERATOR_COOKIE, sameSecret } from './operatorAccess.js';
@@ -27,10 +35,20 @@ export function buildDashboard(o: {
 }): FastifyInstance {
   const token = o.operatorToken ?? null;
   const app = Fastify({ logger: false });
-  const refuse = (reply: FastifyReply) => {
-    const e = errors.OPERATOR_REQUIRED();
-    return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
-  };
+  const answer = (reply: FastifyReply, e: MoeError) =>
+    reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+  const refuse = (reply: FastifyReply) => answer(reply, errors.OPERATOR_REQUIRED());
+  app.setNotFoundHandler((req, reply) =>
+    answer(reply, errors.ROUTE_NOT_FOUND(`${req.method} ${req.url.split('?')[0]}`)),
+  );
+  app.setErrorHandler((err: Partial<FastifyError>, _req, reply) => {
+    if (isMoeError(err)) return answer(reply, err);
+    const status = err.statusCode ?? 500;
+    return answer(
+      reply,
+      status >= 400 && status < 500 ? errors.BAD_REQUEST(err.message) : errors.INTERNAL(err.message),
+    );
+  });
   const operatorOnly = (req: FastifyRequest) => isOperator(req, token);
   app.get('/', async (req, reply) => {
     if (!operatorOnly(req)) return reply.code(401).type('text/html; charset=utf-8').send(LOGIN_PAGE);
@@ -57,8 +75,7 @@ export function buildDashboard(o: {
     try {
       return await o.status();
     } catch (err) {
-      const e = unavailable(err);
-      return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+      return answer(reply, unavailable(err));
     }
   });
   app.get('/metrics', async (_req, reply) => {
@@ -66,8 +83,7 @@ export function buildDashboard(o: {
       const { contentType, body } = await renderMetrics(await o.status(), o.metrics);
       return reply.type(contentType).send(body);
     } catch (err) {
-      const e = unavailable(err);
-      return reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+      return answer(reply, unavailable(err));
     }
   });
   return app;

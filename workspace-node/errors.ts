@@ -9,6 +9,18 @@ import { machineErrors } from '../actors/errors.js';
 import { defineErrors, SEARCH_ERROR_SPECS } from '../schemas/index.js';
 
 const nodeErrors = defineErrors('workspace-node', {
+  /** the probe server's (probeServer.ts) answers, same codes and words as the gateway's */
+  ROUTE_NOT_FOUND: {
+    code: 'MOE_ERR_ROUTE_NOT_FOUND',
+    message: 'no route for this method and path',
+    status: 404,
+  },
+  METHOD_NOT_ALLOWED: {
+    code: 'MOE_ERR_METHOD_NOT_ALLOWED',
+    message: 'the probes answer GET and HEAD only',
+    status: 405,
+  },
+  PROBE_FAILED: { code: 'MOE_ERR_PROBE_FAILED', message: 'the probe could not be answered', status: 500 },
   REPLY_TOO_LARGE: {
     code: 'MOE_ERR_REPLY_TOO_LARGE',
     message: "the LLM reply's tool calls exceed the reply size cap (MAX_LLM_REPLY_BYTES)",

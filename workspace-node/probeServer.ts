@@ -4,7 +4,8 @@
  *   GET /healthz  200 `{"ok":true,"node":…}` while the process serves (liveness)
  *   GET /readyz   200 when ready, else 503; the body names each check (readiness.ts)
  *   GET /metrics  Prometheus text (metrics.ts)
- * Anything else is 404, a method other than GET/HEAD 405. Address: MOE_NODE_HTTP_PORT /
+ * Anything else is 404 MOE_ERR_ROUTE_NOT_FOUND, a method other than GET/HEAD 405
+ * MOE_ERR_METHOD_NOT_ALLOWED, as `{error: {code, message}}` (errors.ts). Address: MOE_NODE_HTTP_PORT /
  * MOE_NODE_HTTP_HOST (config.ts). A port that cannot be bound is logged and the node runs on without
  * probes: the probes observe the node, they must not be what stops it.
  */
@@ -12,6 +13,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { MoeError } from '../schemas/index.js';
+import { errors } from './errors.js';
 import type { Readiness } from './readiness.js';
 
 export interface ProbeServerOptions {
@@ -36,8 +39,9 @@ export async function startProbeServer(o: ProbeServerOptions): Promise<ProbeServ
     type: 'application/json; charset=utf-8',
     body: JSON.stringify(body),
   });
+  const refused = (e: MoeError) => json(e.status, { error: { code: e.code, message: e.message } });
   const answer = async (method: string, path: string) => {
-    if (method !== 'GET' && method !== 'HEAD') return json(405, { error: 'method not allowed' });
+    if (method !== 'GET' && method !== 'HEAD') return refused(errors.METHOD_NOT_ALLOWED(method));
     if (path === '/healthz') return json(200, { ok: true, node: o.nodeId });
     if (path === '/readyz') {
       const r = o.readiness();
@@ -45,7 +49,7 @@ export async function startProbeServer(o: ProbeServerOptions): Promise<ProbeServ
     }
     if (path === '/metrics')
       return { status: 200, type: o.registry.contentType, body: await o.registry.metrics() };
-    return json(404, { error: 'not found' });
+    return refused(errors.ROUTE_NOT_FOUND(`${method} ${path}`));
   };
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -56,8 +60,9 @@ export async function startProbeServer(o: ProbeServerOptions): Promise<ProbeServ
       })
       .catch((err: unknown) => {
         o.log.warn({ err, path }, 'probe request failed');
-        res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify({ error: String(err) }));
+        const { status, type, body } = refused(errors.PROBE_FAILED(String(err)));
+        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+        res.end(body);
       });
   });
   try {

@@ -112,7 +112,16 @@ describe('workspace-node probes and metrics', () => {
     const health = await get(`${base}/healthz`);
     expect(health?.status).toBe(200);
     expect(JSON.parse(health!.body)).toEqual({ ok: true, node: 'obs-1' });
-    expect((await get(`${base}/nope`))?.status).toBe(404);
+    const nope = await get(`${base}/nope`);
+    expect(nope?.status).toBe(404);
+    expect(JSON.parse(nope!.body)).toEqual({
+      error: { code: 'MOE_ERR_ROUTE_NOT_FOUND', message: 'no route for this method and path: GET /nope' },
+    });
+    const post = await fetch(`${base}/healthz`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe(
+      'MOE_ERR_METHOD_NOT_ALLOWED',
+    );
   });
 
   it('counts turns, entries, latency, fsyncs, effects, provider calls, tokens and cost as a task runs', async () => {

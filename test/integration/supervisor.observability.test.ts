@@ -1,7 +1,8 @@
 /**
  * The supervisor's probes and metrics against a real nats-server: `/healthz`, `/readyz` (503 while
  * NATS is down, 200 once it is back), and `/metrics` with its own process series first and the
- * cluster's after them (a node that joins shows as live).
+ * cluster's after them (a node that joins shows as live); an unknown route or a malformed body is
+ * answered with a catalogued code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
@@ -60,6 +61,24 @@ describe('supervisor probes and metrics', () => {
     expect(text).toMatch(/^moe_supervisor_process_cpu_seconds_total /m);
     expect(text).toMatch(/^moe_cluster_stream_messages\{stream="MOE_CMD"\} \d+$/m);
     expect(text).toMatch(/^moe_cluster_dead_letters \d+$/m);
+  });
+
+  it('answers an unknown route 404 MOE_ERR_ROUTE_NOT_FOUND and a malformed body 400 MOE_ERR_BAD_REQUEST', async () => {
+    const missing = await fetch(`${sup.url}/api/nodes`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: {
+        code: 'MOE_ERR_ROUTE_NOT_FOUND',
+        message: 'no route for this method and path: GET /api/nodes',
+      },
+    });
+    const malformed = await fetch(`${sup.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"token":',
+    });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('MOE_ERR_BAD_REQUEST');
   });
 
   it('is not ready while NATS is down, ready again once it is back, live throughout', async () => {
