@@ -266,6 +266,15 @@ async function openLetter(seq) {
     (l.path ? ' at ' + esc(l.path) : '') + '</p><p>command subject ' + esc(l.subject) + ', ' + l.payloadBytes + ' bytes</p>' + actions +
     '<h3>Payload</h3><pre>' + esc(l.payload) + '</pre><h3>Headers</h3><pre>' + esc(JSON.stringify(l.headers, null, 2)) + '</pre>');
 }
+// The row under the last mouse press. A live update that changes a table (a new letter, a task's
+// state) replaces its rows; a press that started on a row then ends on the new table, and the
+// click lands on the table, not the row: it still opens the row that was pressed.
+const ROWS = 'tr[data-task], tr[data-letter]';
+let pressed = null;
+document.addEventListener('mousedown', (e) => {
+  const r = e.target.closest && e.target.closest(ROWS);
+  pressed = r ? { task: r.dataset.task, letter: r.dataset.letter } : null;
+});
 document.addEventListener('click', async (e) => {
   const b = e.target.closest('button[data-act]');
   try {
@@ -278,9 +287,11 @@ document.addEventListener('click', async (e) => {
         showDetail('<p id="done">dead letter ' + r.seq + ' ' + (r.redriven ? 'redriven (command sequence ' + r.commandSeq + ')' : 'discarded') + '</p>'); }
       return;
     }
-    const row = e.target.closest('tr[data-task], tr[data-letter]');
-    if (row && row.dataset.task) await openTask(row.dataset.task);
-    else if (row) await openLetter(row.dataset.letter);
+    const hit = e.target.closest(ROWS);
+    const row = hit ? hit.dataset : e.target.closest('table') ? pressed : null;
+    pressed = null;
+    if (row && row.task) await openTask(row.task);
+    else if (row && row.letter) await openLetter(row.letter);
   } catch (err) {
     if (b) b.disabled = false; // refused or failed: the user may try again (a part is replaced only when it changes)
     showDetail('<p class="failed" id="refusal">' + esc(err.message) + '</p>');
