@@ -19,6 +19,8 @@ import {
 import { anthropicPromptCache } from '../fakes/anthropicCache.js';
 import { startFakeProviderServer, type FakeProviderServer } from '../fakes/providerWire.js';
 
+/** the default Anthropic model (providers/config.ts); claude-sonnet-4-5 reached end-of-life on 2026-11-30 and the SDK warns on every call with it */
+const MODEL = 'claude-sonnet-5-5';
 const SYSTEM = 'You review code. '.repeat(400);
 const tools = [
   {
@@ -43,7 +45,7 @@ function routerOn(fake: FakeProviderServer, promptCaching: boolean) {
   return createRouter({
     providers: new Map([['anthropic', provider]]),
     profiles: {
-      default: { name: 'default', provider: 'anthropic', model: 'claude-sonnet-4-5', system: SYSTEM },
+      default: { name: 'default', provider: 'anthropic', model: MODEL, system: SYSTEM },
     },
   });
 }
@@ -95,8 +97,8 @@ describe('anthropic prompt caching', () => {
   it('a cached follow-up reads the conversation from the cache and costs less', async () => {
     const withCache = (await converse(true, 3)).replies;
     const without = (await converse(false, 3)).replies;
-    const price = lookupPrice(DEFAULT_PRICE_TABLE, 'anthropic', 'claude-sonnet-4-5');
-    // the first call writes the prefix (1.25× input); every follow-up reads it (0.1×)
+    const price = lookupPrice(DEFAULT_PRICE_TABLE, 'anthropic', MODEL);
+    // the first call writes the prefix (1.25× input); every follow-up reads it for less
     expect(withCache[0]!.reply.usage.cacheWriteTokens).toBeGreaterThan(0);
     for (const r of withCache.slice(1)) {
       expect(r.reply.usage.cacheReadTokens).toBeGreaterThan(

@@ -30,7 +30,7 @@ export interface AnthropicProviderOptions {
 
 /**
  * @example const claude = anthropicProvider({ apiKey: process.env.ANTHROPIC_API_KEY! });
- *          const reply = await complete(claude, { model: 'claude-sonnet-4-5', messages, tools: [], idempotencyKey: 'e1', step: 0 });
+ *          const reply = await complete(claude, { model: 'claude-sonnet-5-5', messages, tools: [], idempotencyKey: 'e1', step: 0 });
  */
 export function anthropicProvider(options: AnthropicProviderOptions): Provider {
   const name = options.name ?? 'anthropic';
