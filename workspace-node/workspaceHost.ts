@@ -178,7 +178,12 @@ export class WorkspaceHost {
         'invoice.push': invoicePushHandler(o.invoicePusher ?? notSentPusher),
         ...(o.backupStore
           ? {
-              'backup.run': backupRunHandler({ store: o.backupStore, dir: this.dir, cluster: this.cluster }),
+              'backup.run': backupRunHandler({
+                store: o.backupStore,
+                dir: this.dir,
+                filesDir: this.filesDir,
+                cluster: this.cluster,
+              }),
               'backup.verify': backupVerifyHandler(o.backupStore),
               'journal.purge': journalPurgeHandler({
                 store: o.backupStore,

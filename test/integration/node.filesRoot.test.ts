@@ -3,12 +3,17 @@
  * workspace files (a plain directory here, a gcsfuse mount in production). Node A hosts a
  * workspace and its agent writes `notes/x.md`; A stops; node B takes the workspace over and B's
  * agent reads the file — no file restore. Without the shared root, B's fresh data dir has no such
- * file (the issue's failing scenario), which the last case shows.
+ * file (the issue's failing scenario), which the last case shows. A backup of a workspace on the
+ * shared root holds its files (it read `<workspace dir>/files`, empty there, until 2026-12-04), so
+ * deleting the workspace, which removes them from the root, leaves them in its backups.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKUP_ACTOR_ID } from '../../actors/index.js';
 import type { RecordWithSeq } from '../../client/index.js';
+import { openStore } from '../../storage/index.js';
+import { latestBackup, restoreBackup, workspaceStore } from '../../workspace-node/backup/index.js';
 import { workspaceDir } from '../../workspace-node/index.js';
 import { startPlatform, tempDirs, type Platform } from '../harness/index.js';
 
@@ -99,5 +104,39 @@ describe('shared files root', () => {
     expect(readResult?.isError).toBe(true);
     expect(readResult?.output).toContain('MOE_ERR_FILE_NOT_FOUND');
     await b.stop();
+  });
+
+  it("a backup of a workspace on the shared root holds the root's files, and restores them", async () => {
+    const files = dir('moe-files-root-b-');
+    const store = openStore(dir('moe-files-store-'));
+    const a = await p.node({ nodeId: 'a3', dataDir: dir('moe-data-a3-'), filesRoot: files, storage: store });
+    const wrote = await p.client.runTask('fr', 'w3', 'writer', {
+      prompt: 'write',
+      profile: 'scripted',
+      script: write,
+    });
+    expect(toolOutputs(wrote.records)).toMatchObject([{ isError: false }]);
+    const backup = { org: 'fr', ws: 'w3', kind: 'backup', id: BACKUP_ACTOR_ID };
+    await p.client.send(backup, {
+      id: 'fr-w3-backup',
+      type: 'backup.request',
+      data: { reason: 'manual', force: true },
+    });
+    const records = await p.client.follow(
+      backup,
+      (r) => r.record.events.some((e) => e.type === 'backup.completed'),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const completed = records.flatMap((r) => r.record.events).find((e) => e.type === 'backup.completed');
+    const wsStore = workspaceStore(store, 'fr', 'w3');
+    const manifest = await latestBackup(wsStore);
+    expect(manifest?.backupId).toBe((completed as unknown as { backupId: string }).backupId);
+    expect(manifest?.files.map((f) => f.path)).toEqual(['notes/x.md']);
+    const restored = dir('moe-files-restored-');
+    await restoreBackup(wsStore, manifest!, restored);
+    expect(readFileSync(join(restored, 'files', 'notes', 'x.md'), 'utf8')).toBe('# kept across nodes');
+    await a.stop();
   });
 });

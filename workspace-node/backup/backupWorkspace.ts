@@ -7,7 +7,8 @@
  * Incremental against the latest backup (or the one passed): unchanged blobs, database snapshots
  * and log segments are referenced, not uploaded again.
  *
- * Source layout (workspaceHost.ts): `<dir>/db/*.db`, `<dir>/sessions/*.jsonl`, `<dir>/files/`.
+ * Source layout (workspaceHost.ts): `<dir>/db/*.db`, `<dir>/sessions/*.jsonl`, `<dir>/files/` (or the
+ * shared files root's `<root>/<org>/<ws>/files/`, option `filesDir`).
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,8 @@ export interface BackupOptions {
   readonly dir: string;
   /** the node's open cluster while it runs (default: the files in `<dir>/db`) */
   readonly databases?: DatabaseSource;
+  /** the workspace files (default `<dir>/files`; with MOE_FILES_ROOT, `<root>/<org>/<ws>/files`) */
+  readonly filesDir?: string;
   readonly workspace?: { readonly org: string; readonly ws: string };
   /** the backup to be incremental against; default the latest in the store; null: a full backup */
   readonly previous?: BackupManifest | null;
@@ -99,7 +102,7 @@ export async function backupWorkspace(store: ObjectStore, o: BackupOptions): Pro
     const dbs = await uploadDatabases(store, cluster.databases, previous);
     const sealed = await sealLogs(store, join(o.dir, 'sessions'), previous?.logs, o.segmentBytes);
     const known = new Set(previous?.files.map((f) => f.blob));
-    const files = await backupFiles(store, join(o.dir, 'files'), previous?.files, known);
+    const files = await backupFiles(store, o.filesDir ?? join(o.dir, 'files'), previous?.files, known);
 
     const objects = new Map<string, StoredObject>();
     const add = (x: StoredObject) => objects.set(x.key, { key: x.key, sha256: x.sha256, size: x.size });

@@ -17,8 +17,10 @@ import type { SqliteCluster } from '../sqliteCluster.js';
 export interface BackupRunDeps {
   /** the node's store (primary, or primary + mirror); opened when first needed */
   readonly store: () => ObjectStore;
-  /** the workspace directory (`db/`, `sessions/`, `files/`) */
+  /** the workspace directory (`db/`, `sessions/`) */
   readonly dir: string;
+  /** the workspace files: `<dir>/files`, or under the shared files root (MOE_FILES_ROOT) */
+  readonly filesDir: string;
   readonly cluster: SqliteCluster;
 }
 
@@ -37,6 +39,7 @@ export function backupRunHandler(deps: BackupRunDeps): EffectHandlerOf<'backup.r
     const store = workspaceStore(deps.store(), address.org, address.ws);
     const { manifest, uploaded } = await backupWorkspace(store, {
       dir: deps.dir,
+      filesDir: deps.filesDir,
       databases: deps.cluster,
       workspace: { org: address.org, ws: address.ws },
     });
