@@ -58,7 +58,7 @@ beforeAll(async () => {
     intervalMs: 250,
     replicas: 3,
     // No node dies in the NATS-fault test: a node whose server was killed can miss heartbeats for
-    // longer than the default 3 s while it reconnects and the KV leader is elected again, and the
+    // longer than the default 1 s while it reconnects and the KV leader is elected again, and the
     // supervisor would move its workspaces (safe, fenced; but see docs/deploy.md on what a move
     // between separate data dirs leaves pending).
     staleMs: 20_000,
