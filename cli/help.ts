@@ -29,7 +29,11 @@ Run the REST/WebSocket gateway on its own.
 
   --port N     listen port (MOE_PORT, default 8080)
   --host H     listen address (MOE_HOST, default 0.0.0.0)
-  --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)`,
+  --nats URL   NATS server (NATS_URL, default nats://127.0.0.1:4222)
+
+env: MOE_JWT_SECRET (unset: a random secret, tokens end with the process), MOE_CORS_ORIGINS (web
+     origins whose pages may call the API, comma-separated, or *; unset: none), MOE_OPERATORS,
+     MOE_METRICS_TOKEN; see docs/operations.md`,
   supervisor: `usage: moe supervisor [--port N] [--host H] [--nats URL]
 
 Run a supervisor: node liveness, release of dead nodes' leases, dashboard.

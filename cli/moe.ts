@@ -16,6 +16,7 @@ import { errors } from './errors.js';
 import { actionWord, GATEWAY_OPTIONS, gatewayTarget, givenFlags } from './gatewayArgs.js';
 import { COMMAND_HELP, USAGE } from './help.js';
 import {
+  checkCorsOrigins,
   checkJwtSecret,
   checkLogLevel,
   checkSnapshotInterval,
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       checkJwtSecret();
+      await checkCorsOrigins();
       checkSnapshotInterval();
       const { checkNodeEnv } = await import('../workspace-node/index.js');
       checkNodeEnv(process.env, { dataDir: args.dataDir });
@@ -161,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
       };
       checkLogLevel();
       checkJwtSecret();
+      await checkCorsOrigins();
       checkSnapshotInterval();
       const { gatewayCommand } = await import('./commands/gateway.js');
       return gatewayCommand(args, print);

@@ -100,6 +100,17 @@ export function checkJwtSecret(env: NodeJS.ProcessEnv = process.env): void {
     throw errors.CONFIG(`MOE_JWT_SECRET must be at least 32 characters (it has ${s.length})`);
 }
 
+/** MOE_CORS_ORIGINS, when set, must be `*` or origins as browsers send them (gateway/cors.ts). */
+export async function checkCorsOrigins(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // loaded here, not at the top: every command imports this file, and only up and gateway need it
+  const { parseCorsOrigins } = await import('../gateway/index.js');
+  try {
+    parseCorsOrigins(env.MOE_CORS_ORIGINS);
+  } catch (err) {
+    throw errors.CONFIG((err as Error).message);
+  }
+}
+
 /** MOE_LOG_LEVEL, when set, must be a pino level. */
 export function checkLogLevel(env: NodeJS.ProcessEnv = process.env): void {
   const l = env.MOE_LOG_LEVEL;

@@ -41,6 +41,7 @@ export {
   type SecretBox,
 } from './webhooks/secretBox.js';
 export { RATE_LIMIT_BUCKET, type RateLimitRule } from './rateLimit.js';
+export { CORS_MAX_AGE_S, parseCorsOrigins, type CorsOrigins } from './cors.js';
 export type { Principal } from './access.js';
 export type { StreamEvent } from './streams.js';
 // usage analytics (the billing route and bench/usageQuery.ts use these)

@@ -65,6 +65,7 @@ import { openAuthDir } from './natsCredentials/index.js';
 import { startReplayService } from './replayService.js';
 import { startEscalationRouter } from './escalationRouter.js';
 import { consoleRoutes, operatorEmails, operatorKeyIds, supervisorSource } from './console/index.js';
+import { parseCorsOrigins, registerCors } from './cors.js';
 
 /** @deprecated use KV_BUCKETS.gatewayRevoked from schemas/subjects.ts */
 export const REVOKED_BUCKET = KV_BUCKETS.gatewayRevoked;
@@ -86,6 +87,11 @@ export interface GatewayOptions {
   natsAuthDir?: string;
   /** concurrent WebSocket/SSE streams per user or API key on this instance (default 16) */
   maxStreamsPerPrincipal?: number;
+  /**
+   * web origins whose pages may call the API cross-origin, or `*` (default: MOE_CORS_ORIGINS,
+   * comma-separated; unset: none, cors.ts)
+   */
+  corsOrigins?: string | readonly string[];
   /**
    * bearer token that unlocks the platform-wide usage and money counters on `/metrics`
    * (default: MOE_METRICS_TOKEN; unset: nobody sees them)
@@ -225,6 +231,7 @@ function snapshotIntervalFromEnv(): number {
 /** @example const gw = await buildGateway({ natsUrl: 'nats://127.0.0.1:4222', jwtSecret }); await gw.app.listen({ port: 8080 }); */
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.jwtSecret.length < 32) throw new Error('jwtSecret must be at least 32 characters');
+  const corsOrigins = parseCorsOrigins(opts.corsOrigins ?? process.env.MOE_CORS_ORIGINS);
   const ownsConnection = !opts.nc;
   const nc =
     opts.nc ??
@@ -321,6 +328,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // before the authentication hook: a preflight carries no credentials and is answered here
+  await registerCors(app, corsOrigins);
 
   app.decorateRequest('principal', null);
   app.decorateRequest('tenant', null);

@@ -42,6 +42,11 @@ describe('moe up refuses a bad configuration before it starts anything', () => {
       { args: [], env: { MOE_IDLE_MS: 'abc' }, expect: /MOE_ERR_CONFIG: .*MOE_IDLE_MS/ },
       { args: [], env: { MOE_RATE_LIMITS: '{' }, expect: /MOE_ERR_CONFIG: .*MOE_RATE_LIMITS/ },
       { args: [], env: { MOE_LOG_LEVEL: 'loud' }, expect: /MOE_ERR_CONFIG: .*MOE_LOG_LEVEL/ },
+      {
+        args: [],
+        env: { MOE_CORS_ORIGINS: 'https://app.example/' },
+        expect: /MOE_ERR_CONFIG: .*MOE_CORS_ORIGINS/,
+      },
       { args: ['--port', 'abc'], env: {}, expect: /MOE_ERR_USAGE: .*--port/ },
       { args: ['--port', '99999'], env: {}, expect: /MOE_ERR_USAGE: .*--port/ },
       { args: [], env: { MOE_PORT: '99999' }, expect: /MOE_ERR_CONFIG: .*MOE_PORT/ },
