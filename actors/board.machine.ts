@@ -99,6 +99,7 @@ export const boardMachine = setup({
               ? {
                   title: event.data.title,
                   ...(event.data.description !== undefined ? { description: event.data.description } : {}),
+                  ...(event.data.assignee != null ? { assignee: event.data.assignee } : {}),
                 }
               : {}),
             ...(config ? { config } : {}),

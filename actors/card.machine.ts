@@ -91,6 +91,8 @@ export interface CardContext {
   project: string;
   title: string;
   description: string;
+  /** who the card is for (card.update); null: nobody. Absent in snapshots from before it existed */
+  assignee?: string | null;
   lane: string;
   position: number;
   seq: number;
@@ -385,6 +387,8 @@ export const cardMachine = setup({
           position: d.position,
           title: d.title ?? d.card,
           description: d.description ?? '',
+          // only when given: a journal from before assignees replays to the snapshots it made
+          ...(d.assignee != null ? { assignee: d.assignee } : {}),
         };
         t.emit({
           type: 'card.created',
@@ -394,6 +398,7 @@ export const cardMachine = setup({
           position: d.position,
           title: t.c.title,
           ...(d.description !== undefined ? { description: d.description } : {}),
+          ...(d.assignee != null ? { assignee: d.assignee } : {}),
         });
         startWorkflow(
           t,
@@ -419,6 +424,7 @@ export const cardMachine = setup({
       const changed = {
         ...(event.data.title !== undefined ? { title: event.data.title } : {}),
         ...(event.data.description !== undefined ? { description: event.data.description } : {}),
+        ...(event.data.assignee !== undefined ? { assignee: event.data.assignee } : {}),
       };
       enqueue.assign({ ...context, ...changed });
       enqueue({ type: 'emit', params: { type: 'card.updated', ...changed } });

@@ -1,6 +1,6 @@
 /** HTTP schemas of the board and card routes (seed 002), reusing the wire contract in schemas/boards.ts. */
 import { Type } from '@sinclair/typebox';
-import { LaneId, LaneSpec, Token } from '../schemas/index.js';
+import { Assignee, LaneId, LaneSpec, Token } from '../schemas/index.js';
 
 const strict = { additionalProperties: false } as const;
 const Title = Type.String({ minLength: 1, maxLength: 200 });
@@ -20,12 +20,13 @@ export const CreateCardBody = Type.Object(
     lane: LaneId,
     title: Title,
     description: Type.Optional(Text),
+    assignee: Type.Optional(Assignee),
     position: Type.Optional(Position),
   },
   strict,
 );
 export const UpdateCardBody = Type.Object(
-  { title: Type.Optional(Title), description: Type.Optional(Text) },
+  { title: Type.Optional(Title), description: Type.Optional(Text), assignee: Type.Optional(Assignee) },
   strict,
 );
 export const MoveCardBody = Type.Object({ lane: LaneId, position: Type.Optional(Position) }, strict);

@@ -82,6 +82,8 @@ export interface CardView {
   position: number;
   title: string;
   description: string;
+  /** who the card is for (`PUT /api/cards/:id` with `assignee`); null: nobody */
+  assignee: string | null;
   state: string;
   blocked: { code: string; reason: string } | null;
   awaitingApproval: boolean;
@@ -126,6 +128,7 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         position: e.position,
         title: e.title,
         description: e.description ?? '',
+        assignee: e.assignee ?? null,
         state: r.rec.state,
         blocked: null,
         awaitingApproval: false,
@@ -146,6 +149,7 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
       case 'card.updated':
         Object.assign(view, e.title !== undefined ? { title: e.title } : {});
         if (e.description !== undefined) view.description = e.description;
+        if (e.assignee !== undefined) view.assignee = e.assignee;
         break;
       case 'card.moved':
         Object.assign(view, {

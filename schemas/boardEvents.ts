@@ -64,13 +64,18 @@ export const CardEvents = {
       position: Type.Integer({ minimum: 0 }),
       title: Type.String(),
       description: Type.Optional(Type.String()),
+      assignee: Type.Optional(Type.String()),
     },
-    'the card exists on its board, in lane at position',
+    'the card exists on its board, in lane at position (assignee: who it is for, when given)',
   ),
   'card.updated': eventSchema(
     'card.updated',
-    { title: Type.Optional(Type.String()), description: Type.Optional(Type.String()) },
-    'the fields that changed',
+    {
+      title: Type.Optional(Type.String()),
+      description: Type.Optional(Type.String()),
+      assignee: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    },
+    'the fields that changed, with their new values (assignee null: unassigned)',
   ),
   'card.moved': eventSchema(
     'card.moved',

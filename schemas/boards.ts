@@ -23,6 +23,8 @@ const Id = Type.String({ pattern: TOKEN_PATTERN });
 const AgentName = Type.String({ pattern: TOKEN_PATTERN });
 const Title = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 10_000 });
+/** who the card is for: a member's user id or email, an agent's name, a team (not checked); null: nobody */
+export const Assignee = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]);
 const Position = Type.Integer({ minimum: 0, maximum: 100_000 });
 const Micros = Type.Integer({ minimum: 0 });
 
@@ -69,6 +71,7 @@ export const BoardCommands = {
       position: Type.Optional(Position),
       title: Title,
       description: Type.Optional(Description),
+      assignee: Type.Optional(Assignee),
       config: Type.Optional(CardConfig),
     },
     'data of card.add to moe.cmd.<org>.<ws>.board.<boardId>',
@@ -98,10 +101,15 @@ export const CardCommands = {
     seq: Type.Integer({ minimum: 1 }),
     title: Type.Optional(Title),
     description: Type.Optional(Description),
+    assignee: Type.Optional(Assignee),
     config: Type.Optional(CardConfig),
   }),
   'card.update': obj(
-    { title: Type.Optional(Title), description: Type.Optional(Description) },
+    {
+      title: Type.Optional(Title),
+      description: Type.Optional(Description),
+      assignee: Type.Optional(Assignee),
+    },
     'data of card.update to moe.cmd.<org>.<ws>.card.<cardId>',
   ),
   /** From the board after card.remove: the card is deleted (final); running agents are cancelled. */

@@ -35,6 +35,7 @@ interface Card {
   lane: string;
   position: number;
   title: string;
+  assignee: string | null;
   summary: string | null;
   blocked: { code: string } | null;
   runs: Run[];
@@ -209,7 +210,7 @@ describe('boards and lane workflows', () => {
     expect(unknown.body.error.code).toBe('MOE_ERR_LANE_UNKNOWN');
   }, 30_000);
 
-  it('lists boards with their cards in order, updates and deletes a card', async () => {
+  it('lists boards with their cards in order, updates (text, assignee) and deletes a card', async () => {
     const a = await newCard('A');
     const first = await call<Card>(stack.gw, auth, 'POST', `/api/projects/${project}/cards`, {
       board,
@@ -227,7 +228,24 @@ describe('boards and lane workflows', () => {
     expect(todo[0]).toBe(first.body.id);
     expect(todo).toContain(a.body.id);
     const upd = await call<Card>(stack.gw, auth, 'PUT', `/api/cards/${a.body.id}`, { title: 'A2' });
-    expect(upd.body.title).toBe('A2');
+    expect(upd.body).toMatchObject({ title: 'A2', assignee: null });
+    expect(first.body.assignee).toBeNull();
+    const given = await call<Card>(stack.gw, auth, 'POST', `/api/projects/${project}/cards`, {
+      board,
+      lane: 'todo',
+      title: 'C',
+      assignee: 'grace',
+    });
+    expect([given.status, given.body.assignee]).toEqual([201, 'grace']);
+    const assigned = await call<Card>(stack.gw, auth, 'PUT', `/api/cards/${a.body.id}`, { assignee: 'ada' });
+    expect(assigned.body).toMatchObject({ title: 'A2', assignee: 'ada' });
+    expect((await call<Card>(stack.gw, auth, 'GET', `/api/cards/${a.body.id}`)).body.assignee).toBe('ada');
+    const empty = await call<{ error: { code: string } }>(stack.gw, auth, 'PUT', `/api/cards/${a.body.id}`, {
+      assignee: '',
+    });
+    expect([empty.status, empty.body.error.code]).toEqual([400, 'MOE_ERR_VALIDATION']);
+    const unassigned = await call<Card>(stack.gw, auth, 'PUT', `/api/cards/${a.body.id}`, { assignee: null });
+    expect(unassigned.body.assignee).toBeNull();
     expect((await call(stack.gw, auth, 'DELETE', `/api/cards/${a.body.id}`)).status).toBe(204);
     await eventually(
       async () =>

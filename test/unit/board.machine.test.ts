@@ -50,7 +50,14 @@ describe('board', () => {
   it('adds a card at a position and forwards the placement to the card actor', () => {
     const w = created();
     w.send('card.add', { card: 'c1', lane: 'todo', title: 'one' });
-    const t = w.send('card.add', { card: 'c2', lane: 'todo', position: 0, title: 'two', description: 'd' });
+    const t = w.send('card.add', {
+      card: 'c2',
+      lane: 'todo',
+      position: 0,
+      title: 'two',
+      description: 'd',
+      assignee: 'ada',
+    });
     expect(ctx(w).lanes[0]!.cards).toEqual(['c2', 'c1']);
     expect(t.emits[0]).toMatchObject({
       type: 'board.card.placed',
@@ -72,6 +79,7 @@ describe('board', () => {
         seq: 1,
         title: 'two',
         description: 'd',
+        assignee: 'ada',
       },
     });
   });

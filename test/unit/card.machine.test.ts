@@ -64,6 +64,14 @@ describe('card', () => {
       },
     ]);
     expect(t.effects).toEqual([]);
+    expect(ctx(w)).not.toHaveProperty('assignee');
+  });
+
+  it('takes the assignee its placement carries', () => {
+    const w = walker(cardMachine);
+    const t = w.send('card.placed', placed('todo', 1, { title: 'Launch', assignee: 'ada' }));
+    expect(t.emits[0]).toMatchObject({ type: 'card.created', title: 'Launch', assignee: 'ada' });
+    expect(ctx(w).assignee).toBe('ada');
   });
 
   it('runs an autoTrigger sequence one agent at a time, each with the previous output, then asks to move on', () => {
@@ -281,11 +289,20 @@ describe('card', () => {
     expect(ctx(w).blocked).toMatchObject({ code: 'MOE_ERR_WIP_LIMIT' });
   });
 
-  it('updates its text and is deleted for good', () => {
+  it('updates its text and assignee, and is deleted for good', () => {
     const { w } = createdIn('plan');
     expect(w.send('card.update', { title: 'Relaunch' }).emits).toEqual([
       { type: 'card.updated', title: 'Relaunch' },
     ]);
+    expect(ctx(w).assignee ?? null).toBeNull();
+    expect(w.send('card.update', { assignee: 'u-ada' }).emits).toEqual([
+      { type: 'card.updated', assignee: 'u-ada' },
+    ]);
+    expect(ctx(w)).toMatchObject({ title: 'Relaunch', assignee: 'u-ada' });
+    expect(w.send('card.update', { assignee: null }).emits).toEqual([
+      { type: 'card.updated', assignee: null },
+    ]);
+    expect(ctx(w).assignee).toBeNull();
     const del = w.send('card.delete', {});
     expect(del.emits.map((e) => e.type)).toEqual(['run.finished', 'workflow.finished', 'card.deleted']);
     expect(del.effects.map((e) => e.type)).toEqual(['task.cancel']);
