@@ -52,7 +52,7 @@ import {
   agentReplied,
 } from './agentReply.js';
 import type { AgentMessage } from './agentEffects.js';
-import { startFollowUp, stepsThisTurn, type QueuedMessage } from './agentConversation.js';
+import { queuedMessage, startFollowUp, stepsThisTurn, type QueuedMessage } from './agentConversation.js';
 import { FAILED_TAG, FINISHED_TAG, fx, kernelActions, type KernelEvent } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 import { machineErrors } from './errors.js';
@@ -193,7 +193,7 @@ export const agentMachine = setup({
     queueMessage: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'agent.message') return;
       const inbox = context.inbox ?? [];
-      const message = { text: event.data.text, script: event.data.script ?? null };
+      const message = queuedMessage(event.data);
       enqueue.assign({ inbox: [...inbox, message] });
       enqueue({
         type: 'emit',
@@ -203,13 +203,15 @@ export const agentMachine = setup({
           queued: inbox.length + 1,
           conversationTurn: (context.followUps ?? 0) + inbox.length + 2,
           profile: context.profile,
+          ...(message.clear ? { cleared: true } : {}),
         },
       });
     }),
     /** A follow-up to an agent that answered: a new turn of the conversation starts now. */
     answerMessage: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'agent.message') return;
-      const start = startFollowUp(context, { text: event.data.text, script: event.data.script ?? null });
+      const message = queuedMessage(event.data);
+      const start = startFollowUp(context, message);
       enqueue.assign(start);
       enqueue({
         type: 'emit',
@@ -219,6 +221,7 @@ export const agentMachine = setup({
           queued: 0,
           conversationTurn: start.followUps + 1,
           profile: context.profile,
+          ...(message.clear ? { cleared: true } : {}),
         },
       });
       const id = fx(event);

@@ -4,6 +4,9 @@
  * conversation there, or waits in the agent's inbox while it is still working on one, and the
  * inbox is answered in arrival order.
  *
+ * A message with `clear` starts the conversation afresh: the agent answers it with only that
+ * message in its context (the system prompt comes from its profile, as for the task's prompt).
+ *
  * A turn of the conversation gets its own step budget (`maxSteps` counts from `stepsFrom`), and
  * its own scripted-provider steps: the message's `script` is played after the steps already
  * played, so the `llm.call` step number stays the task's global step.
@@ -15,6 +18,13 @@ import type { AgentMessage } from './agentEffects.js';
 export interface QueuedMessage {
   readonly text: string;
   readonly script: ScriptStep[] | null;
+  /** answer it with a fresh conversation (absent: after the earlier messages) */
+  readonly clear?: true;
+}
+
+/** The queued form of an `agent.message` command's data. */
+export function queuedMessage(d: { text: string; script?: ScriptStep[]; clear?: boolean }): QueuedMessage {
+  return { text: d.text, script: d.script ?? null, ...(d.clear === true ? { clear: true as const } : {}) };
 }
 
 /** What a conversation turn changes in the agent's context when it starts. */
@@ -46,7 +56,7 @@ export function startFollowUp(
     script = [...played, ...message.script];
   }
   return {
-    messages: [...c.messages, { role: 'user', content: message.text }],
+    messages: [...(message.clear ? [] : c.messages), { role: 'user', content: message.text }],
     script,
     stepsFrom: c.step,
     followUps: (c.followUps ?? 0) + 1,

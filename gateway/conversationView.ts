@@ -23,6 +23,8 @@ export interface ConversationMessage {
   at: number;
   /** assistant only: tool calls the reply made */
   tools?: number;
+  /** user only: the message started a fresh conversation (the agent answered it without the earlier ones) */
+  cleared?: true;
 }
 
 export interface ConversationPage {
@@ -42,7 +44,7 @@ export function messagesOf(r: SeqRecord): ConversationMessage[] {
   if (r.rec.cmd.type === 'task.submit' && typeof prompt === 'string' && r.rec.turn === 1)
     out.push({ ...base, role: 'user', content: prompt });
   for (const e of events.filter(ofType('message.accepted')))
-    out.push({ ...base, role: 'user', content: e.text });
+    out.push({ ...base, role: 'user', content: e.text, ...(e.cleared ? { cleared: true as const } : {}) });
   for (const e of events.filter(ofType('agent.replied')))
     out.push({ ...base, role: 'assistant', content: e.text, tools: e.tools });
   return out;

@@ -148,6 +148,11 @@ export const AgentMessageData = Type.Object(
     text: Type.String({ minLength: 1, maxLength: 100_000 }),
     /** steps for the offline `scripted` provider for this turn (played after the earlier steps) */
     script: Type.Optional(Type.Array(ScriptStep, { maxItems: 100 })),
+    /**
+     * true: answer this message with a fresh conversation (seed 001 `clearMessages`): the earlier
+     * messages leave the agent's context; its journal and `GET …/messages` keep them
+     */
+    clear: Type.Optional(Type.Boolean()),
   },
   {
     $id: 'AgentMessageData',

@@ -171,8 +171,10 @@ export const AgentEvents = {
       /** the conversation turn this message opens (the task's prompt is turn 1) */
       conversationTurn: Type.Integer({ minimum: 2 }),
       profile: Type.String(),
+      /** the message asked for a fresh conversation: the agent answers it without the earlier messages */
+      cleared: Type.Optional(Type.Literal(true)),
     },
-    'a follow-up message (agent.message) was accepted (queued: how many wait ahead of it)',
+    'a follow-up message (agent.message) was accepted (queued: how many wait ahead of it; cleared: answered without the earlier conversation)',
   ),
   'tool.finished': eventSchema(
     'tool.finished',

@@ -126,6 +126,31 @@ describe('conversations with an agent', () => {
     }
   });
 
+  it('a message with clear: true is answered without the earlier conversation, which the history keeps', async () => {
+    const agent = await finishedTask('plan a trip');
+    const sent = await call<{ conversationTurn: number }>(stack.gw, auth, 'POST', messagesUrl(agent), {
+      text: 'new topic: name a city',
+      clear: true,
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    await idle(agent);
+    const h = await history(agent);
+    expect(h.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'plan a trip'],
+      ['assistant', 'answer to plan a trip'],
+      ['user', 'new topic: name a city'],
+      ['assistant', '[scripted] Reply to "new topic: name a city" with 0 earlier messages as context.'],
+    ]);
+    expect(h[2]).toMatchObject({ cleared: true });
+    expect(h[0]).not.toHaveProperty('cleared');
+    // the next plain follow-up has the fresh conversation as context: 2 messages, not 4
+    await call(stack.gw, auth, 'POST', messagesUrl(agent), { text: 'why there?' });
+    await idle(agent);
+    expect((await history(agent)).at(-1)?.content).toBe(
+      '[scripted] Reply to "why there?" with 2 earlier messages as context.',
+    );
+  });
+
   it('messages sent at once queue and are answered in the order the agent accepted them', async () => {
     const agent = await finishedTask('count with me');
     const texts = ['one', 'two', 'three', 'four'];

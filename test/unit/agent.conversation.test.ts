@@ -81,6 +81,24 @@ describe('agent conversation', () => {
     ]);
   });
 
+  it('a message with clear is answered with a fresh conversation, now or from the inbox', () => {
+    const w = answered();
+    const t = w.send('agent.message', { text: 'start over: name a fruit', clear: true });
+    expect(t.emits[0]).toMatchObject({ type: 'message.accepted', conversationTurn: 2, cleared: true });
+    expect(ctx(w).messages).toEqual([{ role: 'user', content: 'start over: name a fruit' }]);
+    // one sent while it works waits with its flag, and clears when its turn comes
+    const q = w.send('agent.message', { text: 'again, fresh', clear: true });
+    expect(q.emits[0]).toMatchObject({ type: 'message.accepted', queued: 1, cleared: true });
+    expect(ctx(w).inbox).toEqual([{ text: 'again, fresh', script: null, clear: true }]);
+    w.send('effect.result', { effectId: '3.0', value: llmReply('apple') });
+    expect(ctx(w).messages).toEqual([{ role: 'user', content: 'again, fresh' }]);
+    w.send('effect.result', { effectId: '5.1', value: llmReply('pear') });
+    expect(w.state).toBe('done');
+    // clear: false is a plain follow-up
+    w.send('agent.message', { text: 'and one more?', clear: false });
+    expect(ctx(w).messages.map((m) => m.content)).toEqual(['again, fresh', 'pear', 'and one more?']);
+  });
+
   it('a coordinator hears about the task once, not about follow-ups', () => {
     const w = walker(agentMachine);
     w.send('task.submit', { prompt: 'p', parent: { kind: 'coordinator', id: 'c1', ref: 'e1' } });

@@ -43,14 +43,15 @@ export function demoScript(prompt: string): ScriptStep[] {
 }
 
 /**
- * A follow-up message (the conversation has a user message after an answer) past the end of the
- * script: a reply that shows what the model was given — the message and how much context came with
- * it — so an offline conversation can be followed and tested.
+ * A follow-up message (the conversation has a user message after an answer, or a user message
+ * alone after the task's first step: a follow-up that cleared the conversation) past the end of
+ * the script: a reply that shows what the model was given — the message and how much context came
+ * with it — so an offline conversation can be followed and tested.
  */
-export function followUpAnswer(req: Pick<ChatRequest, 'messages'>): ScriptStep | undefined {
+export function followUpAnswer(req: Pick<ChatRequest, 'messages' | 'step'>): ScriptStep | undefined {
   const last = req.messages.at(-1);
   const users = req.messages.filter((m) => m.role === 'user' && !m.content.startsWith('[context]'));
-  if (!last || last.role !== 'user' || users.length < 2) return undefined;
+  if (!last || last.role !== 'user' || (users.length < 2 && req.step === 0)) return undefined;
   return {
     text: `[scripted] Reply to "${last.content.slice(0, 200)}" with ${req.messages.length - 1} earlier messages as context.`,
   };
