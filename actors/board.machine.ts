@@ -3,7 +3,7 @@
  * cards. It is the only writer of positions, so every placement of a card — add, move, remove —
  * is one turn of this actor, and positions stay a total order whatever the interleaving of requests.
  *
- *   new ──board.create──▶ active ──card.add / card.move / card.remove──▶ active …
+ *   new ──board.create──▶ active ──board.update / card.add / card.move / card.remove──▶ active …
  *
  * Each accepted placement is forwarded to the card actor as `card.placed` (an `actor.send` effect:
  * durable, re-driven with the same id after a crash) with a per-card `seq`, so the card applies
@@ -13,7 +13,7 @@
  */
 import { enqueueActions, setup } from 'xstate';
 import type { BoardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
-import { lanesOf, place, removeCard, type BoardLane } from './boardOrder.js';
+import { lanesOf, place, relane, removeCard, type BoardLane } from './boardOrder.js';
 import type { CommandEvents } from './commandEvents.js';
 import { fx, kernelActions } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
@@ -135,6 +135,35 @@ export const boardMachine = setup({
     },
     active: {
       on: {
+        'board.update': {
+          guard: ({ event }) =>
+            event.data.lanes === undefined ||
+            new Set(event.data.lanes.map((l) => l.id)).size === event.data.lanes.length,
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const d = event.data;
+            const out = d.lanes ? relane(context.lanes, d.lanes) : null;
+            if (out && !out.ok) {
+              enqueue.assign({ refusals: context.refusals + 1 });
+              enqueue({
+                type: 'emit',
+                params: { type: 'board.update.refused', code: out.code, reason: out.reason },
+              });
+              return;
+            }
+            enqueue.assign({
+              ...(d.name !== undefined ? { name: d.name } : {}),
+              ...(out ? { lanes: out.lanes } : {}),
+            });
+            enqueue({
+              type: 'emit',
+              params: {
+                type: 'board.updated',
+                ...(d.name !== undefined ? { name: d.name } : {}),
+                ...(d.lanes !== undefined ? { lanes: d.lanes } : {}),
+              },
+            });
+          }),
+        },
         'card.add': { actions: 'placeCard' },
         'card.move': { actions: 'placeCard' },
         'card.remove': {

@@ -36,6 +36,29 @@ export function lanesOf(specs: readonly LaneSpec[]): BoardLane[] {
   }));
 }
 
+/**
+ * The lanes after replacing their specs with `specs` (the whole new list, in order): kept lanes keep
+ * their cards, new ones start empty. Refused when a lane left out still holds cards.
+ */
+export function relane(
+  lanes: readonly BoardLane[],
+  specs: readonly LaneSpec[],
+): { ok: true; lanes: BoardLane[] } | { ok: false; code: string; reason: string } {
+  const kept = new Set(specs.map((s) => s.id));
+  const dropped = lanes.find((l) => !kept.has(l.id) && l.cards.length > 0);
+  if (dropped)
+    return {
+      ok: false,
+      code: machineErrors.LANE_NOT_EMPTY.spec.code,
+      reason: `lane ${dropped.id} holds ${dropped.cards.length} card(s)`,
+    };
+  const cardsOf = new Map(lanes.map((l) => [l.id, l.cards]));
+  return {
+    ok: true,
+    lanes: lanesOf(specs).map((l) => ({ ...l, cards: [...(cardsOf.get(l.id) ?? [])] })),
+  };
+}
+
 export function laneOf(lanes: readonly BoardLane[], card: string): BoardLane | undefined {
   return lanes.find((l) => l.cards.includes(card));
 }

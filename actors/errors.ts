@@ -27,6 +27,11 @@ export const machineErrors = defineErrors('machines', {
     message: 'the board has no lane with this id',
     status: 422,
   },
+  LANE_NOT_EMPTY: {
+    code: 'MOE_ERR_LANE_NOT_EMPTY',
+    message: 'the lane still holds cards: move or delete them before removing the lane',
+    status: 409,
+  },
   CARD_UNKNOWN: {
     code: 'MOE_ERR_CARD_UNKNOWN',
     message: 'the card is not on this board (never added, or removed)',

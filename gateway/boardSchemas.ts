@@ -14,6 +14,13 @@ export const CreateBoardBody = Type.Object(
   },
   strict,
 );
+export const UpdateBoardBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    lanes: Type.Optional(Type.Array(LaneSpec, { minItems: 1, maxItems: 32 })),
+  },
+  strict,
+);
 export const CreateCardBody = Type.Object(
   {
     board: Token,

@@ -39,7 +39,14 @@ export function foldBoard(
         lanes: e.lanes.map((l) => ({ ...l, cards: [] })),
         seq: r.seq,
       };
-    else if (view && (e.type === 'board.card.placed' || e.type === 'board.card.removed')) {
+    else if (view && e.type === 'board.updated') {
+      if (e.name !== undefined) view.name = e.name;
+      if (e.lanes !== undefined) {
+        const cardsOf = new Map(view.lanes.map((l) => [l.id, l.cards]));
+        view.lanes = e.lanes.map((l) => ({ ...l, cards: cardsOf.get(l.id) ?? [] }));
+      }
+      view.seq = r.seq;
+    } else if (view && (e.type === 'board.card.placed' || e.type === 'board.card.removed')) {
       for (const lane of view.lanes) lane.cards = e.order[lane.id] ?? lane.cards;
       view.seq = r.seq;
     }

@@ -146,6 +146,7 @@ export const errors = defineErrors('gateway', {
   PERIOD_OPEN: machineErrors.PERIOD_OPEN.spec,
   PERIOD_INVALID: machineErrors.PERIOD_INVALID.spec,
   LANE_UNKNOWN: machineErrors.LANE_UNKNOWN.spec,
+  LANE_NOT_EMPTY: machineErrors.LANE_NOT_EMPTY.spec,
   CARD_EXISTS: machineErrors.CARD_EXISTS.spec,
   CONSOLE_HEADER_REQUIRED: {
     code: 'MOE_ERR_CONSOLE_HEADER_REQUIRED',

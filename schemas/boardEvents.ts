@@ -39,6 +39,16 @@ export const BoardEvents = {
     { card: Type.String(), lane: Type.String(), order: Order },
     'a card left the board; order: its lane after',
   ),
+  'board.updated': eventSchema(
+    'board.updated',
+    { name: Type.Optional(Type.String()), lanes: Type.Optional(Type.Array(LaneSpec)) },
+    'the board was renamed and/or its lanes replaced (lanes: the whole new list, in order; kept lanes keep their cards)',
+  ),
+  'board.update.refused': eventSchema(
+    'board.update.refused',
+    { code: Type.String(), reason: Type.String() },
+    'an update was refused (MOE_ERR_LANE_NOT_EMPTY: it removed a lane holding cards); nothing changed',
+  ),
   'board.move.refused': eventSchema(
     'board.move.refused',
     { card: Type.String(), lane: Type.String(), code: Type.String(), reason: Type.String() },

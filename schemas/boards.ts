@@ -63,6 +63,18 @@ export const BoardCommands = {
     },
     'data of board.create to moe.cmd.<org>.<ws>.board.<boardId>',
   ),
+  /**
+   * Rename the board and/or replace its lanes: `lanes` is the whole new list, in order. A lane kept
+   * (same id) keeps its cards; a new id is a new, empty lane; a lane left out is removed, refused
+   * while it holds cards (MOE_ERR_LANE_NOT_EMPTY). A lower WIP limit refuses new cards only.
+   */
+  'board.update': obj(
+    {
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      lanes: Type.Optional(Type.Array(LaneSpec, { minItems: 1, maxItems: 32 })),
+    },
+    'data of board.update to moe.cmd.<org>.<ws>.board.<boardId>',
+  ),
   /** Put a new card on the board (refused past the lane's WIP limit); the board creates the card actor. */
   'card.add': obj(
     {

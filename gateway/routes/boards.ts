@@ -1,5 +1,5 @@
 /**
- * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET /api/boards/:id`.
+ * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET/PUT /api/boards/:id`.
  * A board is a `board` actor (`<ws>-<project>-b…`); its lanes and card order are read from the board
  * projection (boardProjection.ts, folded from the journal). Unknown, foreign and malformed board ids
  * are all 404.
@@ -7,10 +7,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { OrgRole } from '../../schemas/index.js';
 import type { Principal } from '../access.js';
+import { findEvent } from '../../schemas/index.js';
 import { rejection } from '../bus.js';
-import { CreateBoardBody } from '../boardSchemas.js';
+import { CreateBoardBody, UpdateBoardBody } from '../boardSchemas.js';
 import { knownBoard, viewAfter } from '../boardReads.js';
-import { principal, type GatewayContext } from '../context.js';
+import { newCommandId, principal, type GatewayContext } from '../context.js';
 import { parseBoardId } from '../crypto.js';
 import { errors } from '../errors.js';
 import { errorResponses, IdParams } from '../httpSchemas.js';
@@ -80,6 +81,30 @@ export function boardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
       '/api/boards/:id',
       { schema: { tags: ['boards'], params: IdParams, response: errorResponses(404) } },
       async (req) => (await locateBoard(ctx, principal(req), req.params.id, 'viewer')).view,
+    );
+
+    app.put(
+      '/api/boards/:id',
+      {
+        schema: {
+          tags: ['boards'],
+          params: IdParams,
+          body: UpdateBoardBody,
+          response: errorResponses(403, 404, 409, 504),
+        },
+      },
+      async (req) => {
+        const { addr } = await locateBoard(ctx, principal(req), req.params.id, 'member');
+        const { lanes } = req.body;
+        if (lanes && new Set(lanes.map((l) => l.id)).size !== lanes.length)
+          throw errors.VALIDATION('lane ids must be unique');
+        const r = await bus.request(addr, 'board.update', { ...req.body }, { id: newCommandId() });
+        const refused = findEvent(r.rec.events, 'board.update.refused');
+        if (refused) throw errors.LANE_NOT_EMPTY(refused.reason);
+        const reason = rejection(r.rec);
+        if (reason) throw errors.CONFLICT(reason);
+        return viewAfter(ctx, 'board', addr.id, r.seq);
+      },
     );
   };
 }

@@ -254,6 +254,55 @@ describe('boards and lane workflows', () => {
     );
   }, 30_000);
 
+  it('renames a board and replaces its lanes; a lane holding cards cannot be removed', async () => {
+    type Board = { name: string; lanes: { id: string; name: string; wipLimit?: number; cards: string[] }[] };
+    const created = await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${project}/boards`, {
+      name: 'Edit me',
+      lanes: [
+        { id: 'a', name: 'A' },
+        { id: 'b', name: 'B' },
+      ],
+    });
+    const id = created.body.id;
+    const card = await call<Card>(stack.gw, auth, 'POST', `/api/projects/${project}/cards`, {
+      board: id,
+      lane: 'a',
+      title: 'stays',
+    });
+    const upd = await call<Board>(stack.gw, auth, 'PUT', `/api/boards/${id}`, {
+      name: 'Edited',
+      lanes: [
+        { id: 'b', name: 'B' },
+        { id: 'a', name: 'Renamed', wipLimit: 5 },
+        { id: 'c', name: 'New' },
+      ],
+    });
+    expect(upd.status, JSON.stringify(upd.body)).toBe(200);
+    expect(upd.body.name).toBe('Edited');
+    expect(upd.body.lanes).toEqual([
+      { id: 'b', name: 'B', cards: [] },
+      { id: 'a', name: 'Renamed', wipLimit: 5, cards: [card.body.id] },
+      { id: 'c', name: 'New', cards: [] },
+    ]);
+    const refused = await call<{ error: { code: string } }>(stack.gw, auth, 'PUT', `/api/boards/${id}`, {
+      lanes: [{ id: 'c', name: 'New' }],
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'MOE_ERR_LANE_NOT_EMPTY']);
+    const dup = await call<{ error: { code: string } }>(stack.gw, auth, 'PUT', `/api/boards/${id}`, {
+      lanes: [
+        { id: 'c', name: 'x' },
+        { id: 'c', name: 'y' },
+      ],
+    });
+    expect([dup.status, dup.body.error.code]).toEqual([400, 'MOE_ERR_VALIDATION']);
+    // removing the empty lanes is fine; the card stays where it was
+    const kept = await call<Board>(stack.gw, auth, 'PUT', `/api/boards/${id}`, {
+      lanes: [{ id: 'a', name: 'Only' }],
+    });
+    expect(kept.body.lanes).toEqual([{ id: 'a', name: 'Only', cards: [card.body.id] }]);
+    expect((await call<Board>(stack.gw, auth, 'GET', `/api/boards/${id}`)).body).toMatchObject(kept.body);
+  }, 30_000);
+
   it('answers 404 to another tenant on every board and card route', async () => {
     const c = await newCard('Private');
     const id = c.body.id;
@@ -262,6 +311,7 @@ describe('boards and lane workflows', () => {
       ['POST', `/api/projects/${project}/boards`, { name: 'x', lanes: [{ id: 'a', name: 'a' }] }],
       ['POST', `/api/projects/${project}/cards`, { board, lane: 'todo', title: 'x' }],
       ['GET', `/api/boards/${board}`, undefined],
+      ['PUT', `/api/boards/${board}`, { name: 'x' }],
       ['GET', `/api/cards/${id}`, undefined],
       ['PUT', `/api/cards/${id}`, { title: 'x' }],
       ['DELETE', `/api/cards/${id}`, undefined],

@@ -41,6 +41,47 @@ describe('board', () => {
     expect(t.emits[0]).toMatchObject({ type: 'board.created', project: 'p1', lanes });
   });
 
+  it('is renamed and relaned: kept lanes keep their cards, new ones start empty, empty ones go', () => {
+    const w = created();
+    w.send('card.add', { card: 'c1', lane: 'todo', title: 'one' });
+    w.send('card.add', { card: 'c2', lane: 'doing', title: 'two' });
+    const next = [
+      { id: 'doing', name: 'In progress', wipLimit: 1 },
+      { id: 'todo', name: 'Backlog' },
+      { id: 'review', name: 'Review' },
+    ];
+    const t = w.send('board.update', { name: 'Launch', lanes: next });
+    expect(t.emits).toEqual([{ type: 'board.updated', name: 'Launch', lanes: next }]);
+    expect(ctx(w).name).toBe('Launch');
+    expect(ctx(w).lanes).toEqual([
+      { id: 'doing', name: 'In progress', wipLimit: 1, cards: ['c2'] },
+      { id: 'todo', name: 'Backlog', cards: ['c1'] },
+      { id: 'review', name: 'Review', cards: [] },
+    ]);
+    // the lowered WIP limit refuses the next card into the lane, not the one already there
+    const full = w.send('card.move', { card: 'c1', lane: 'doing' });
+    expect(full.emits[0]).toMatchObject({ type: 'board.move.refused', code: 'MOE_ERR_WIP_LIMIT' });
+    expect(w.send('board.update', { name: 'Renamed only' }).emits).toEqual([
+      { type: 'board.updated', name: 'Renamed only' },
+    ]);
+    expect(ctx(w).lanes.map((l) => l.id)).toEqual(['doing', 'todo', 'review']);
+  });
+
+  it('refuses to remove a lane that holds cards, and lanes with duplicate ids; nothing changes', () => {
+    const w = created();
+    w.send('card.add', { card: 'c1', lane: 'doing', title: 'one' });
+    const before = structuredClone(ctx(w).lanes);
+    const t = w.send('board.update', { lanes: [lanes[0]!, lanes[2]!] });
+    expect(t.emits).toEqual([
+      { type: 'board.update.refused', code: 'MOE_ERR_LANE_NOT_EMPTY', reason: 'lane doing holds 1 card(s)' },
+    ]);
+    expect(ctx(w).lanes).toEqual(before);
+    const dup = w.send('board.update', { lanes: [lanes[0]!, lanes[0]!, lanes[1]!] });
+    // not accepted at all (the kernel journals it as command.rejected)
+    expect(dup.emits).toEqual([]);
+    expect(ctx(w).lanes).toEqual(before);
+  });
+
   it('refuses lanes with duplicate ids', () => {
     const w = walker(boardMachine);
     w.send('board.create', { board: 'b1', project: 'p1', name: 'x', lanes: [lanes[0], lanes[0]] });

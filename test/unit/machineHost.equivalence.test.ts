@@ -182,6 +182,26 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       { type: 'card.move', data: { card: 'c2', lane: 'doing', byCard: true } },
       { type: 'card.remove', data: { card: 'c1' } },
       { type: 'card.remove', data: { card: 'c1' } },
+      { type: 'board.update', data: { lanes: [{ id: 'todo', name: 'To do' }] } }, // c2 is in doing
+      {
+        type: 'board.update',
+        data: {
+          name: 'Renamed',
+          lanes: [
+            { id: 'doing', name: 'Doing' },
+            { id: 'done', name: 'Done' },
+          ],
+        },
+      },
+      {
+        type: 'board.update',
+        data: {
+          lanes: [
+            { id: 'x', name: 'x' },
+            { id: 'x', name: 'y' },
+          ],
+        },
+      },
     ],
   ],
   card: [
