@@ -4,6 +4,7 @@
  * is one turn of this actor, and positions stay a total order whatever the interleaving of requests.
  *
  *   new ──board.create──▶ active ──board.update / card.add / card.move / card.remove──▶ active …
+ *                          active ──board.delete──▶ deleted (final; every card on it gets card.delete)
  *
  * Each accepted placement is forwarded to the card actor as `card.placed` (an `actor.send` effect:
  * durable, re-driven with the same id after a crash) with a per-card `seq`, so the card applies
@@ -135,6 +136,25 @@ export const boardMachine = setup({
     },
     active: {
       on: {
+        'board.delete': {
+          target: 'deleted',
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const cards = context.lanes.flatMap((l) => l.cards);
+            enqueue.assign({ lanes: lanesOf(context.lanes), seqs: {} });
+            enqueue({ type: 'emit', params: { type: 'board.deleted', cards } });
+            for (const [i, card] of cards.entries())
+              enqueue({
+                type: 'effect',
+                params: {
+                  id: fx(event, i),
+                  kind: 'actor.send',
+                  to: { kind: 'card', id: card },
+                  type: 'card.delete',
+                  data: {},
+                },
+              });
+          }),
+        },
         'board.update': {
           guard: ({ event }) =>
             event.data.lanes === undefined ||
@@ -192,5 +212,6 @@ export const boardMachine = setup({
         },
       },
     },
+    deleted: { type: 'final' },
   },
 });

@@ -95,8 +95,10 @@ export class BoardProjection {
     if (waiting?.size === 0) this.waiters.delete(key);
   }
 
+  /** The board's view; null when unknown or deleted. */
   board(id: string): BoardView | null {
-    return this.boards.get(id) ?? null;
+    const view = this.boards.get(id);
+    return view && !view.deleted ? view : null;
   }
 
   card(id: string): CardView | null {
@@ -115,7 +117,7 @@ export class BoardProjection {
 
   /** The project's boards, oldest first. */
   boardsOf(project: string): BoardView[] {
-    return (this.boardsByProject.get(project) ?? []).flatMap((id) => this.boards.get(id) ?? []);
+    return (this.boardsByProject.get(project) ?? []).flatMap((id) => this.board(id) ?? []);
   }
 
   /**

@@ -20,6 +20,8 @@ export interface BoardView {
   name: string;
   lanes: (LaneSpec & { cards: string[] })[];
   seq: number;
+  /** the board was deleted: the projection no longer serves it */
+  deleted?: true;
 }
 
 /** Applies one board turn to its view (in place; a new view at `board.created`). */
@@ -39,7 +41,10 @@ export function foldBoard(
         lanes: e.lanes.map((l) => ({ ...l, cards: [] })),
         seq: r.seq,
       };
-    else if (view && e.type === 'board.updated') {
+    else if (view && e.type === 'board.deleted') {
+      view.deleted = true;
+      view.seq = r.seq;
+    } else if (view && e.type === 'board.updated') {
       if (e.name !== undefined) view.name = e.name;
       if (e.lanes !== undefined) {
         const cardsOf = new Map(view.lanes.map((l) => [l.id, l.cards]));

@@ -49,6 +49,11 @@ export const BoardEvents = {
     { code: Type.String(), reason: Type.String() },
     'an update was refused (MOE_ERR_LANE_NOT_EMPTY: it removed a lane holding cards); nothing changed',
   ),
+  'board.deleted': eventSchema(
+    'board.deleted',
+    { cards: Type.Array(Type.String()) },
+    'the board was deleted (final); cards: those it held, each sent card.delete',
+  ),
   'board.move.refused': eventSchema(
     'board.move.refused',
     { card: Type.String(), lane: Type.String(), code: Type.String(), reason: Type.String() },

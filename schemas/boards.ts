@@ -75,6 +75,8 @@ export const BoardCommands = {
     },
     'data of board.update to moe.cmd.<org>.<ws>.board.<boardId>',
   ),
+  /** Delete the board (final) and every card on it (each gets `card.delete`: running agents are cancelled). */
+  'board.delete': obj({}, 'data of board.delete to moe.cmd.<org>.<ws>.board.<boardId> (send {} or omit it)'),
   /** Put a new card on the board (refused past the lane's WIP limit); the board creates the card actor. */
   'card.add': obj(
     {

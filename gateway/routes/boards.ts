@@ -1,5 +1,5 @@
 /**
- * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET/PUT /api/boards/:id`.
+ * Boards of a project (seed 002): `GET/POST /api/projects/:id/boards`, `GET/PUT/DELETE /api/boards/:id`.
  * A board is a `board` actor (`<ws>-<project>-b…`); its lanes and card order are read from the board
  * projection (boardProjection.ts, folded from the journal). Unknown, foreign and malformed board ids
  * are all 404.
@@ -104,6 +104,20 @@ export function boardRoutes(ctx: GatewayContext): FastifyPluginAsyncTypebox {
         const reason = rejection(r.rec);
         if (reason) throw errors.CONFLICT(reason);
         return viewAfter(ctx, 'board', addr.id, r.seq);
+      },
+    );
+
+    app.delete(
+      '/api/boards/:id',
+      { schema: { tags: ['boards'], params: IdParams, response: errorResponses(403, 404, 409, 504) } },
+      async (req, reply) => {
+        const { addr } = await locateBoard(ctx, principal(req), req.params.id, 'member');
+        const r = await bus.request(addr, 'board.delete', {}, { id: newCommandId() });
+        const reason = rejection(r.rec);
+        if (reason) throw errors.CONFLICT(reason);
+        if (!(await ctx.boards.reached('board', addr.id, r.seq, ctx.commandTimeoutMs)))
+          throw errors.TIMEOUT(`the board view of ${addr.id} at ${r.seq}`);
+        return reply.status(204).send();
       },
     );
   };

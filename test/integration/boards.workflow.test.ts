@@ -254,7 +254,7 @@ describe('boards and lane workflows', () => {
     );
   }, 30_000);
 
-  it('renames a board and replaces its lanes; a lane holding cards cannot be removed', async () => {
+  it('renames a board and replaces its lanes (a lane holding cards cannot be removed), then deletes it', async () => {
     type Board = { name: string; lanes: { id: string; name: string; wipLimit?: number; cards: string[] }[] };
     const created = await call<{ id: string }>(stack.gw, auth, 'POST', `/api/projects/${project}/boards`, {
       name: 'Edit me',
@@ -301,6 +301,24 @@ describe('boards and lane workflows', () => {
     });
     expect(kept.body.lanes).toEqual([{ id: 'a', name: 'Only', cards: [card.body.id] }]);
     expect((await call<Board>(stack.gw, auth, 'GET', `/api/boards/${id}`)).body).toMatchObject(kept.body);
+
+    // deleting the board deletes its cards and takes it out of the project's list
+    expect((await call(stack.gw, auth, 'DELETE', `/api/boards/${id}`)).status).toBe(204);
+    expect((await call(stack.gw, auth, 'GET', `/api/boards/${id}`)).status).toBe(404);
+    const list = await call<{ boards: { id: string }[] }>(
+      stack.gw,
+      auth,
+      'GET',
+      `/api/projects/${project}/boards`,
+    );
+    expect(list.body.boards.map((b) => b.id)).not.toContain(id);
+    expect(list.body.boards.map((b) => b.id)).toContain(board);
+    await eventually(
+      async () =>
+        (await call(stack.gw, auth, 'GET', `/api/cards/${card.body.id}`)).status === 404 ? true : undefined,
+      { timeoutMs: 10_000, what: "the deleted board's card is 404" },
+    );
+    expect((await call(stack.gw, auth, 'DELETE', `/api/boards/${id}`)).status).toBe(404);
   }, 30_000);
 
   it('answers 404 to another tenant on every board and card route', async () => {
@@ -312,6 +330,7 @@ describe('boards and lane workflows', () => {
       ['POST', `/api/projects/${project}/cards`, { board, lane: 'todo', title: 'x' }],
       ['GET', `/api/boards/${board}`, undefined],
       ['PUT', `/api/boards/${board}`, { name: 'x' }],
+      ['DELETE', `/api/boards/${board}`, undefined],
       ['GET', `/api/cards/${id}`, undefined],
       ['PUT', `/api/cards/${id}`, { title: 'x' }],
       ['DELETE', `/api/cards/${id}`, undefined],

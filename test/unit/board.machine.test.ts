@@ -67,6 +67,23 @@ describe('board', () => {
     expect(ctx(w).lanes.map((l) => l.id)).toEqual(['doing', 'todo', 'review']);
   });
 
+  it('is deleted for good with every card on it: each card is sent card.delete', () => {
+    const w = created();
+    w.send('card.add', { card: 'c1', lane: 'todo', title: 'one' });
+    w.send('card.add', { card: 'c2', lane: 'doing', title: 'two' });
+    const t = w.send('board.delete', {});
+    expect(t.emits).toEqual([{ type: 'board.deleted', cards: ['c1', 'c2'] }]);
+    expect(
+      t.effects.map((e) => [e.kind, (e as { to?: { id: string } }).to?.id, (e as { type?: string }).type]),
+    ).toEqual([
+      ['actor.send', 'c1', 'card.delete'],
+      ['actor.send', 'c2', 'card.delete'],
+    ]);
+    expect(new Set(t.effects.map((e) => e.id)).size).toBe(2);
+    expect(w.snapshot.status).toBe('done');
+    expect(w.send('card.add', { card: 'c3', lane: 'todo', title: 'late' }).emits).toEqual([]);
+  });
+
   it('refuses to remove a lane that holds cards, and lanes with duplicate ids; nothing changes', () => {
     const w = created();
     w.send('card.add', { card: 'c1', lane: 'doing', title: 'one' });

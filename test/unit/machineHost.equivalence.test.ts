@@ -202,6 +202,8 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
           ],
         },
       },
+      { type: 'board.delete', data: {} },
+      { type: 'card.add', data: { card: 'c3', lane: 'doing', title: 'after the end' } },
     ],
   ],
   card: [
