@@ -26,7 +26,13 @@ const exited = (c: ChildProcess) =>
 
 /** This process's environment without provider keys, and extra variables on top. */
 export function benchChildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, MOE_LOG_LEVEL: 'warn', ...extra };
+  // MOE_STOP_WITH_PID: a bench killed mid-run leaves no node behind (cli/stopWithPid.ts)
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MOE_LOG_LEVEL: 'warn',
+    MOE_STOP_WITH_PID: String(process.pid),
+    ...extra,
+  };
   for (const k of Object.keys(env)) if (/_API_KEY$|_BASE_URL$/.test(k)) delete env[k];
   return env;
 }

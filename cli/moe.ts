@@ -17,6 +17,7 @@ import { actionWord, GATEWAY_OPTIONS, gatewayTarget, givenFlags } from './gatewa
 import { COMMAND_HELP, USAGE } from './help.js';
 import {
   checkCorsOrigins,
+  checkStopWithPid,
   checkJwtSecret,
   checkLogLevel,
   checkSnapshotInterval,
@@ -147,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
       checkLogLevel();
       const { checkNodeEnv } = await import('../workspace-node/index.js');
       checkNodeEnv(process.env, { dataDir: args.dataDir });
+      checkStopWithPid();
       const { nodeCommand } = await import('./commands/node.js');
       return nodeCommand(args, print);
     }

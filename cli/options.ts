@@ -5,6 +5,7 @@
  */
 import { levels } from 'pino';
 import { errors } from './errors.js';
+import { stopWithPidFrom } from './stopWithPid.js';
 
 /** Where a value came from, to name it in an error. */
 export interface Sourced {
@@ -106,6 +107,15 @@ export async function checkCorsOrigins(env: NodeJS.ProcessEnv = process.env): Pr
   const { parseCorsOrigins } = await import('../gateway/index.js');
   try {
     parseCorsOrigins(env.MOE_CORS_ORIGINS);
+  } catch (err) {
+    throw errors.CONFIG((err as Error).message);
+  }
+}
+
+/** MOE_STOP_WITH_PID, when set, must be a pid (cli/stopWithPid.ts). */
+export function checkStopWithPid(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    stopWithPidFrom(env);
   } catch (err) {
     throw errors.CONFIG((err as Error).message);
   }

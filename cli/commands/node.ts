@@ -3,11 +3,13 @@
  * SIGINT drains it (its workspaces go to other nodes, drain.ts) before it stops; a second signal
  * stops it without waiting for the drain. The drain is bounded by `MOE_DRAIN_DEADLINE_MS`: a
  * hand-over that cannot finish never keeps the process alive (what is left is closed by stop, and
- * its lease lapses as after a crash).
+ * its lease lapses as after a crash). With `MOE_STOP_WITH_PID` it also stops, without a drain, when
+ * that process is gone (stopWithPid.ts).
  */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { drainConfigFromEnv, startWorkspaceNode } from '../../workspace-node/index.js';
+import { stopWithPidFrom, watchPid } from '../stopWithPid.js';
 import { processTracing } from '../tracing.js';
 
 export async function nodeCommand(
@@ -16,6 +18,7 @@ export async function nodeCommand(
 ): Promise<number> {
   const logger = pino({ level: process.env.MOE_LOG_LEVEL ?? 'info' });
   const { deadlineMs } = drainConfigFromEnv(process.env);
+  const stopWithPid = stopWithPidFrom(process.env);
   const tracing = await processTracing('moe-node', print);
   const node = await startWorkspaceNode({
     natsUrl: a.natsUrl,
@@ -50,6 +53,15 @@ export async function nodeCommand(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (stopWithPid !== null)
+      watchPid(stopWithPid, () => {
+        logger.warn(
+          { node: node.nodeId, pid: stopWithPid },
+          'MOE_STOP_WITH_PID: that process is gone; stopping',
+        );
+        signals = 1; // as a second signal: no drain
+        onSignal();
+      });
   });
   return 0;
 }

@@ -81,6 +81,8 @@ export async function startClusterPlatform(): Promise<ClusterPlatform> {
           env: {
             ...process.env,
             TMPDIR: childTmp.path,
+            // a worker killed before its cleanup runs leaves no node behind (cli/stopWithPid.ts)
+            MOE_STOP_WITH_PID: String(process.pid),
             MOE_LOG_LEVEL: 'warn',
             MOE_LEASE_MS: '1500',
             MOE_REPLICAS: String(CLUSTER_REPLICAS),

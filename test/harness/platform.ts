@@ -65,7 +65,15 @@ export async function startPlatform(): Promise<Platform> {
         [MOE_BIN, 'node', '--nats', ns.url, '--data-dir', dataDir, '--id', id],
         {
           stdio: ['ignore', 'ignore', 'pipe'],
-          env: { ...process.env, TMPDIR: childTmp.path, MOE_LOG_LEVEL: 'warn', MOE_LEASE_MS: '1500', ...env },
+          env: {
+            ...process.env,
+            TMPDIR: childTmp.path,
+            MOE_LOG_LEVEL: 'warn',
+            MOE_LEASE_MS: '1500',
+            // a worker killed before its cleanup runs leaves no node behind (cli/stopWithPid.ts)
+            MOE_STOP_WITH_PID: String(process.pid),
+            ...env,
+          },
         },
       );
       child.stderr?.resume();
