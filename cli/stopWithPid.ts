@@ -5,30 +5,11 @@
  * supervisors without a process group to kill, and for test harnesses whose worker can die before
  * its cleanup runs (the node would otherwise be left reconnecting to a server that is gone).
  */
-import { readFileSync } from 'node:fs';
 
 /** How often the watched pid is checked. */
 export const STOP_WITH_PID_EVERY_MS = 500;
 /** After the watched process is gone, the process exits this long after the stop began at the latest. */
 export const STOP_WITH_PID_EXIT_BOUND_MS = 10_000;
-
-/**
- * true while a process with `pid` exists (EPERM: it exists, owned by someone else) and, where
- * /proc tells, is not a zombie (a dead process its parent has not reaped yet).
- */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): kill(0) said it exists
-  }
-}
 
 /** `MOE_STOP_WITH_PID` as a pid, or null when unset; throws on anything but a positive integer. */
 export function stopWithPidFrom(env: NodeJS.ProcessEnv): number | null {
@@ -41,13 +22,19 @@ export function stopWithPidFrom(env: NodeJS.ProcessEnv): number | null {
 }
 
 /**
- * Calls `onGone` once when `pid` no longer exists, then exits the process after
- * {@link STOP_WITH_PID_EXIT_BOUND_MS} if it is still running. Timers are unreferenced: the watch
- * never keeps the process alive. Returns a function that ends the watch.
+ * Calls `onGone` once when `alive(pid)` turns false (the node passes workspace-node's
+ * `processAlive`), then exits the process after {@link STOP_WITH_PID_EXIT_BOUND_MS} if it is still
+ * running. Timers are unreferenced: the watch never keeps the process alive. Returns a function
+ * that ends the watch.
  */
-export function watchPid(pid: number, onGone: () => void, everyMs = STOP_WITH_PID_EVERY_MS): () => void {
+export function watchPid(
+  pid: number,
+  alive: (pid: number) => boolean,
+  onGone: () => void,
+  everyMs = STOP_WITH_PID_EVERY_MS,
+): () => void {
   const timer = setInterval(() => {
-    if (pidAlive(pid)) return;
+    if (alive(pid)) return;
     clearInterval(timer);
     setTimeout(() => process.exit(1), STOP_WITH_PID_EXIT_BOUND_MS).unref();
     onGone();

@@ -9,6 +9,7 @@ export { WorkspaceRegistry } from './workspaceRegistry.js';
 export { nodeConfigFromEnv, type NodeConfig } from './config.js';
 export { lockDataDir, type DataDirLock } from './dataDirLock.js';
 export { sharedFilesDir } from './filesRoot.js';
+export { processAlive } from './processAlive.js';
 export { assertDataDirNotOnFuse } from './dataDirFs.js';
 export { checkNodeEnv } from './checkNodeEnv.js';
 export { drainConfigFromEnv, type DrainConfig } from './drain.js';

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { drainConfigFromEnv, startWorkspaceNode } from '../../workspace-node/index.js';
+import { drainConfigFromEnv, processAlive, startWorkspaceNode } from '../../workspace-node/index.js';
 import { stopWithPidFrom, watchPid } from '../stopWithPid.js';
 import { processTracing } from '../tracing.js';
 
@@ -54,7 +54,7 @@ export async function nodeCommand(
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     if (stopWithPid !== null)
-      watchPid(stopWithPid, () => {
+      watchPid(stopWithPid, processAlive, () => {
         logger.warn(
           { node: node.nodeId, pid: stopWithPid },
           'MOE_STOP_WITH_PID: that process is gone; stopping',
