@@ -16,7 +16,7 @@ export interface GatewayMetrics {
   readonly platformRegistry: Registry;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly errorsTotal: Counter<'route' | 'code'>;
-  readonly agentRuns: Counter<'status' | 'provider'>;
+  readonly agentRuns: Counter<'status' | 'provider' | 'agent'>;
   readonly agentTurns: Counter;
   readonly tokens: Counter<'provider' | 'kind'>;
   readonly costMicros: Counter<'provider' | 'model'>;
@@ -47,8 +47,8 @@ export function createMetrics(): GatewayMetrics {
     }),
     agentRuns: new Counter({
       name: 'moe_agent_runs_total',
-      help: 'agent runs that finished, by outcome and provider',
-      labelNames: ['status', 'provider'],
+      help: 'agent runs that finished, by outcome, provider and agent profile',
+      labelNames: ['status', 'provider', 'agent'],
       registers: [platformRegistry],
     }),
     agentTurns: new Counter({

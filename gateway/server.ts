@@ -51,7 +51,7 @@ import { DEFAULT_MAX_STREAMS_PER_PRINCIPAL, streamSlots } from './streamSlots.js
 import { TenancyProjection } from './projection.js';
 import { ProvisioningProjection } from './provisioning.js';
 import { createRateLimiter, type RateLimitRule } from './rateLimit.js';
-import { observeAgentRecord } from './agentRunMetrics.js';
+import { agentRunObserver } from './agentRunMetrics.js';
 import { chargedOrg, requestTenant } from './requestOrg.js';
 import { UsageProjection } from './usageProjection.js';
 import { BoardProjection } from './boardProjection.js';
@@ -267,7 +267,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const revocations = await openRevocations(nc, tokenTtlSec, app.log);
   const limiter = await createRateLimiter(nc);
   const retired = await openRetired(nc);
-  const usage = new UsageProjection((rec, calls) => observeAgentRecord(metrics, rec, calls));
+  const usage = new UsageProjection(agentRunObserver(metrics));
   const boards = new BoardProjection();
   const invoices = new InvoiceBook();
   const secretBox = opts.secretBox !== undefined ? opts.secretBox : secretBoxFromEnv();

@@ -62,6 +62,14 @@ export interface UsageCall {
   attempts?: CallAttempts[];
 }
 
+/** What the live hook learns of the run a record belongs to. */
+export interface LiveRun {
+  /** the agent profile the task runs (the project agent's name), `default` when none */
+  readonly agent: string;
+  /** the provider of its last call (`none` before any) */
+  readonly provider: string;
+}
+
 interface TaskInfo {
   project: string | null;
   agent: string;
@@ -178,7 +186,8 @@ export class UsageProjection {
   private loadedFrom: Coverage | null = null;
 
   constructor(
-    private readonly onLiveRecord: (rec: JournalRecord, calls: UsageCall[]) => void = () => undefined,
+    private readonly onLiveRecord: (rec: JournalRecord, calls: UsageCall[], run: LiveRun) => void = () =>
+      undefined,
   ) {}
 
   get ready(): boolean {
@@ -376,7 +385,7 @@ export class UsageProjection {
       if (this.finished.size > FINISHED_KEPT)
         this.finished.delete(this.finished.keys().next().value as string);
     }
-    if (seq > this.liveAfter) this.onLiveRecord(rec, calls);
+    if (seq > this.liveAfter) this.onLiveRecord(rec, calls, { agent: task.agent, provider: task.provider });
   }
 
   private dims(rec: JournalRecord, task: TaskInfo, provider: string, model: string) {
