@@ -85,6 +85,24 @@ export interface RunView {
   finishedAt: number | null;
 }
 
+/**
+ * The card's current (or last) lane workflow and how far it got: `progress` is the share of its
+ * agent steps that finished (completed or failed), 0–100, rounded down; 100 once every agent of a
+ * workflow that completed (or waits for approval) is done. Seed 002's agent-run progress.
+ */
+export interface WorkflowView {
+  workflow: number;
+  lane: string;
+  trigger: 'auto' | 'manual';
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'awaiting_approval';
+  /** each step: the agents that run side by side */
+  steps: string[][];
+  /** agent steps in the workflow, and how many of them finished */
+  agents: number;
+  agentsFinished: number;
+  progress: number;
+}
+
 export interface CardView {
   id: string;
   board: string;
@@ -108,9 +126,14 @@ export interface CardView {
   /** the card's session logs (every run), live and replayed: `WS` this path */
   terminal: string;
   deleted: boolean;
+  /** the current or last lane workflow, with its progress (null: none ran yet) */
+  workflow: WorkflowView | null;
   runs: RunView[];
   seq: number;
 }
+
+const progressOf = (w: WorkflowView) =>
+  w.agents === 0 ? 100 : Math.min(100, Math.floor((100 * w.agentsFinished) / w.agents));
 
 /** A card's view while it is folded: the view, and what the fold needs beyond it. */
 export interface CardFold {
@@ -150,6 +173,7 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         artifacts: [],
         terminal: `/api/cards/${id}/terminal`,
         deleted: false,
+        workflow: null,
         runs: [],
         seq: r.seq,
       };
@@ -183,12 +207,28 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         view.awaitingApproval = false;
         view.approvalTask = null;
         break;
-      case 'workflow.started':
+      case 'workflow.started': {
         f.workflow = e.workflow;
         view.blocked = null;
+        const agents = e.steps.reduce((n, step) => n + step.length, 0);
+        view.workflow = {
+          workflow: e.workflow,
+          lane: e.lane,
+          trigger: e.trigger,
+          status: 'running',
+          steps: e.steps,
+          agents,
+          agentsFinished: 0,
+          progress: 0,
+        };
         break;
+      }
       case 'workflow.finished':
         view.summary = e.summary;
+        if (view.workflow?.workflow === e.workflow) {
+          view.workflow.status = e.status;
+          if (e.status === 'completed' || e.status === 'awaiting_approval') view.workflow.progress = 100;
+        }
         break;
       case 'run.started':
         view.runs.push({
@@ -211,6 +251,11 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
       case 'run.finished': {
         const run = view.runs.find((x) => x.runId === e.runId);
         if (!run) break;
+        const wf = view.workflow;
+        if (wf && run.status === 'running' && run.workflow === wf.workflow) {
+          wf.agentsFinished += 1;
+          wf.progress = progressOf(wf);
+        }
         Object.assign(run, {
           status: e.status,
           summary: e.summary ?? null,

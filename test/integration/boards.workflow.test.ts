@@ -40,6 +40,7 @@ interface Card {
   blocked: { code: string } | null;
   runs: Run[];
   state: string;
+  workflow: { lane: string; status: string; agents: number; agentsFinished: number; progress: number } | null;
 }
 
 const workflows = {
@@ -111,6 +112,8 @@ describe('boards and lane workflows', () => {
     expect(moved.status).toBe(200);
     expect(moved.body.lane).toBe('plan');
     expect(moved.body.runs.map((r) => r.agent)).toEqual(['ceo']);
+    expect(moved.body.workflow).toMatchObject({ lane: 'plan', status: 'running', agents: 3 });
+    expect(moved.body.workflow!.progress).toBeLessThan(100);
 
     const done = await eventually(
       async () => {
@@ -125,6 +128,12 @@ describe('boards and lane workflows', () => {
       [2, 'storyboard', 'completed'],
     ]);
     expect(done.summary).toContain('STORYBOARD');
+    expect(done.workflow).toMatchObject({
+      lane: 'plan',
+      status: 'completed',
+      agentsFinished: 3,
+      progress: 100,
+    });
     expect(done.runs[1]!.summary).toContain('STRATEGY');
     expect(done.runs[0]!.journal).toMatch(/^moe\.evt\..+\.agent\./);
 
