@@ -32,10 +32,12 @@ import {
   agentSubmit,
   autoAgents,
   cardPrompt,
+  exitCriterion,
   manualAgents,
   MAX_SUMMARY,
   shorten,
   stepsOf,
+  unmetFiles,
   type StepOutput,
 } from './cardWorkflow.js';
 import type { CommandEvents } from './commandEvents.js';
@@ -164,7 +166,12 @@ function startStep(t: Turn): void {
     return { ref, agent, actor: `${t.c.id}-${ref}`, status: 'running', result: null, costMicros: 0 };
   });
   for (const a of started) {
-    const prompt = cardPrompt(t.c, a.agent, run.outputs);
+    const prompt = cardPrompt(
+      t.c,
+      a.agent,
+      run.outputs,
+      exitCriterion(workflowOf(t.c, run.lane)?.exitCriteria),
+    );
     t.send(
       { kind: 'agent', child: a.ref },
       'task.submit',
@@ -288,7 +295,16 @@ function completeWorkflow(t: Turn): void {
     MAX_SUMMARY,
   );
   t.c = { ...t.c, summary };
-  if (wf?.exitCriteria === 'approved') {
+  const criterion = exitCriterion(wf?.exitCriteria);
+  const written = t.c.history
+    .filter((h) => h.workflow === run.workflow)
+    .flatMap((h) => (h.artifacts ?? []).map((a) => a.path));
+  const unmet = unmetFiles(criterion, written);
+  if (unmet) {
+    failWorkflow(t, machineErrors.EXIT_CRITERIA_UNMET.spec.code, unmet);
+    return;
+  }
+  if (criterion.kind === 'approved') {
     t.emit({
       type: 'workflow.finished',
       workflow: run.workflow,

@@ -40,16 +40,61 @@ export function manualAgents(workflow: LaneWorkflow | undefined, agent: string):
   return [[agent]];
 }
 
+/**
+ * What a lane's `exitCriteria` asks of its workflow's agents, beyond every step completing:
+ *   `approved`       a person decides (the card machine's approval gate)
+ *   `files_written`  the workflow's agents wrote at least one file
+ *   `file:<path>`    they wrote this file (as their tools name it, relative to the project folder)
+ *   any other name   nothing more (a label: every step completed is the criterion)
+ */
+export type ExitCriterion =
+  { kind: 'approved' } | { kind: 'files_written' } | { kind: 'file'; path: string } | { kind: 'steps' };
+
+export function exitCriterion(text: string | undefined): ExitCriterion {
+  if (text === 'approved') return { kind: 'approved' };
+  if (text === 'files_written') return { kind: 'files_written' };
+  if (text?.startsWith('file:'))
+    return { kind: 'file', path: text.slice('file:'.length).replace(/^\.\//, '') };
+  return { kind: 'steps' };
+}
+
+/**
+ * Why the files the workflow's agents wrote (`written`: artifact paths) do not meet `criterion`,
+ * or null when they do (or it asks for no files). An artifact path may carry the project folder
+ * in front of the path the agent gave: `projects/p1/docs/a.md` meets `file:docs/a.md`.
+ */
+export function unmetFiles(criterion: ExitCriterion, written: readonly string[]): string | null {
+  if (criterion.kind === 'files_written')
+    return written.length > 0 ? null : 'exitCriteria files_written: the agents wrote no file';
+  if (criterion.kind !== 'file') return null;
+  const { path } = criterion;
+  return written.some((w) => w === path || w.endsWith(`/${path}`))
+    ? null
+    : `exitCriteria file:${path}: the agents did not write ${path}`;
+}
+
+/** The line an agent's prompt gets about a file criterion (none for the others). */
+function exitHint(criterion: ExitCriterion): string | null {
+  if (criterion.kind === 'files_written')
+    return 'To leave this lane, the agents must write at least one file.';
+  if (criterion.kind === 'file')
+    return `To leave this lane, the agents must write the file ${criterion.path}.`;
+  return null;
+}
+
 export function cardPrompt(
   card: { title: string; description: string; lane: string },
   agent: string,
   previous: readonly StepOutput[],
+  exit: ExitCriterion = { kind: 'steps' },
 ): string {
+  const hint = exitHint(exit);
   const parts = [
     `You are the ${agent} agent working on a card of a board.`,
     `Card: ${card.title}`,
     ...(card.description ? [card.description] : []),
     `Lane: ${card.lane}`,
+    ...(hint ? [hint] : []),
   ];
   if (previous.length > 0) {
     parts.push("Previous agents' output:");

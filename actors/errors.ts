@@ -57,6 +57,12 @@ export const machineErrors = defineErrors('machines', {
     message: 'a person denied the result of a lane workflow whose exitCriteria is approved',
     status: 409,
   },
+  EXIT_CRITERIA_UNMET: {
+    code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
+    message:
+      "every step of a lane workflow completed but its agents did not write what the lane's exitCriteria asks (files_written, file:<path>)",
+    status: 409,
+  },
   PERIOD_OPEN: {
     code: 'MOE_ERR_PERIOD_OPEN',
     message: 'the billing period has not ended yet: only a closed period is invoiced',

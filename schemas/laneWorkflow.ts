@@ -16,7 +16,10 @@ export const LaneId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
  *   sequence       agents in order; each gets the card and the previous agents' output
  *   parallel       run the agents side by side (one step) and join
  *   manualTrigger  agents that run only when asked (`POST /api/cards/:id/agents/:agent/run`)
- *   exitCriteria   `approved`: wait for a person (card.approve / card.deny); anything else: every step completed
+ *   exitCriteria   `approved`: wait for a person (card.approve / card.deny); `files_written`: the
+ *                  workflow's agents wrote a file; `file:<path>`: they wrote that file (relative to
+ *                  the project folder); anything else: a name, every step completed
+ *                  (unmet file criteria fail the workflow: failureLane, else blocked)
  *   exitLane       where the card goes when the exit criteria hold
  *   failureLane    where it goes when a step fails; absent: the card is blocked with the reason
  *   scripts        per agent, steps for the offline `scripted` provider (demos and tests)
@@ -27,7 +30,14 @@ export const LaneWorkflow = Type.Object(
     sequence: Type.Optional(Type.Array(AgentName, { minItems: 1, maxItems: 16 })),
     parallel: Type.Optional(Type.Boolean()),
     manualTrigger: Type.Optional(Type.Array(AgentName, { minItems: 1, maxItems: 16 })),
-    exitCriteria: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    exitCriteria: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        // file:<path>: a relative path, no `..` segment
+        pattern: '^(?!file:)|^file:(?!/)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$',
+      }),
+    ),
     exitLane: Type.Optional(LaneId),
     failureLane: Type.Optional(LaneId),
     scripts: Type.Optional(Type.Record(AgentName, Type.Array(ScriptStep, { maxItems: 20 }))),

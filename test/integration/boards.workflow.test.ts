@@ -57,6 +57,7 @@ const workflows = {
   },
   write: {
     autoTrigger: 'writer',
+    exitCriteria: 'file:notes/plan.md',
     exitLane: 'done',
     scripts: {
       writer: [
@@ -64,6 +65,12 @@ const workflows = {
         { text: 'WROTE the plan' },
       ],
     },
+  },
+  spec: {
+    autoTrigger: 'specwriter',
+    exitCriteria: 'file:docs/spec.md',
+    exitLane: 'done',
+    scripts: { specwriter: [{ text: 'I only talked about the spec' }] },
   },
 };
 
@@ -90,6 +97,7 @@ beforeAll(async () => {
       { id: 'plan', name: 'Vision & planning' },
       { id: 'build', name: 'Build', wipLimit: 1 },
       { id: 'write', name: 'Write' },
+      { id: 'spec', name: 'Spec' },
       { id: 'done', name: 'Done' },
     ],
   });
@@ -179,6 +187,32 @@ describe('boards and lane workflows', () => {
     expect(run!.log).toBe(`/api/cards/${id}/terminal?realtime=false`);
     expect(run!.journal).toMatch(/^moe\.evt\..+\.agent\./);
     expect(typeof run!.costMicros).toBe('number');
+  }, 60_000);
+
+  it('blocks a card whose agents did not write the file its lane exitCriteria names, and refuses a path outside the project', async () => {
+    const id = (await newCard('Write the spec')).body.id;
+    expect((await call(stack.gw, auth, 'PUT', `/api/cards/${id}/move`, { lane: 'spec' })).status).toBe(200);
+    const blocked = await eventually(
+      async () => {
+        const c = await call<Card>(stack.gw, auth, 'GET', `/api/cards/${id}`);
+        return c.body.blocked ? c.body : undefined;
+      },
+      { timeoutMs: 45_000, what: 'card blocked' },
+    );
+    expect(blocked.lane).toBe('spec');
+    expect(blocked.blocked).toMatchObject({ code: 'MOE_ERR_EXIT_CRITERIA_UNMET' });
+    expect(blocked.runs.map((r) => r.status)).toEqual(['completed']);
+    for (const exitCriteria of ['file:../secrets.md', 'file:/etc/passwd', 'file:']) {
+      const bad = await call<{ error: { code: string; message: string } }>(
+        stack.gw,
+        auth,
+        'PUT',
+        `/api/projects/${project}/agent-config`,
+        { agents: [], workflows: { ...workflows, spec: { ...workflows.spec, exitCriteria } } },
+      );
+      expect(bad.status, exitCriteria).toBe(400);
+      expect(bad.body.error.code).toBe('MOE_ERR_VALIDATION');
+    }
   }, 60_000);
 
   it('refuses a card past a lane WIP limit with 409 MOE_ERR_WIP_LIMIT', async () => {

@@ -19,6 +19,13 @@ const workflows = {
   build: { manualTrigger: ['backend', 'frontend'], parallel: true, failureLane: 'plan' },
   review: { autoTrigger: 'reviewer', exitCriteria: 'approved', exitLane: 'done' },
   fragile: { autoTrigger: 'flaky' },
+  arch: {
+    autoTrigger: 'architect',
+    sequence: ['architect', 'editor'],
+    exitCriteria: 'file:docs/arch.md',
+    exitLane: 'done',
+  },
+  notes: { autoTrigger: 'scribe', exitCriteria: 'files_written', exitLane: 'done', failureLane: 'todo' },
 };
 const config = { workflows, agents: [{ name: 'ceo', profile: 'default', maxSteps: 4 }] };
 
@@ -280,6 +287,46 @@ describe('card', () => {
     const late = w.send('card.placed', placed('doing', 2));
     expect(late.emits).toEqual([]);
     expect(ctx(w).lane).toBe('done');
+  });
+
+  it('moves on from a file:<path> lane only when one of its agents wrote that file, and tells them so', () => {
+    const file = (path: string) => [{ path, sha256: 'b'.repeat(64), size: 3 }];
+    const { w, t } = createdIn('arch');
+    expect((t.effects[0]!.data as { prompt: string }).prompt).toContain('must write the file docs/arch.md');
+    // the first agent writes it (under the project folder), the second writes something else
+    w.send('subtask.completed', {
+      ...done('w1s0a0', 'drafted'),
+      artifacts: file('projects/p1/docs/arch.md'),
+    });
+    const end = w.send('subtask.completed', { ...done('w1s1a0', 'edited'), artifacts: file('notes.md') });
+    expect(end.emits.map((e) => e.type)).toEqual(['run.finished', 'workflow.finished']);
+    expect(end.emits[1]).toMatchObject({ status: 'completed', next: 'done' });
+    expect(end.effects.at(-1)).toMatchObject({ type: 'card.move', data: { lane: 'done', byCard: true } });
+
+    const other = createdIn('arch').w;
+    other.send('subtask.completed', { ...done('w1s0a0', 'drafted'), artifacts: file('docs/other.md') });
+    const unmet = other.send('subtask.completed', done('w1s1a0', 'edited'));
+    expect(unmet.emits.map((e) => e.type)).toEqual(['run.finished', 'workflow.finished', 'card.blocked']);
+    expect(unmet.emits[1]).toMatchObject({ status: 'failed' });
+    expect(other.state).toBe('blocked');
+    expect(ctx(other).blocked).toEqual({
+      code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
+      reason: 'exitCriteria file:docs/arch.md: the agents did not write docs/arch.md',
+    });
+    expect(unmet.effects.filter((e) => e.type === 'card.move')).toEqual([]);
+  });
+
+  it('sends a files_written lane that wrote nothing to its failure lane', () => {
+    const { w } = createdIn('notes');
+    const end = w.send('subtask.completed', done('w1s0a0', 'thought about it'));
+    expect(end.emits[1]).toMatchObject({ type: 'workflow.finished', status: 'failed', next: 'todo' });
+    expect(end.effects.at(-1)).toMatchObject({ type: 'card.move', data: { lane: 'todo' } });
+    const wrote = createdIn('notes').w;
+    const ok = wrote.send('subtask.completed', {
+      ...done('w1s0a0', 'wrote it'),
+      artifacts: [{ path: 'n.md', sha256: 'c'.repeat(64), size: 1 }],
+    });
+    expect(ok.emits[1]).toMatchObject({ type: 'workflow.finished', status: 'completed', next: 'done' });
   });
 
   it('is blocked when its board refuses the move it asked for', () => {
