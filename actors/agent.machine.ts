@@ -102,6 +102,13 @@ export interface AgentContext {
   followUps?: number;
   /** files the task's tools wrote, newest write of each path (absent until the first) */
   artifacts?: ArtifactRef[];
+  /** a card's agent whose lane names cardsTo: it has the create_card tool (task.submit createCards) */
+  createCards?: { lane: string };
+}
+
+/** The card an agent may put new cards beside (create_card), and their lane; null: no such tool. */
+function cardTool(c: AgentContext): { id: string; lane: string } | null {
+  return c.createCards && c.parent?.kind === 'card' ? { id: c.parent.id, lane: c.createCards.lane } : null;
 }
 
 type AgentEvent =
@@ -172,8 +179,11 @@ function startTools(
 
 /** The effects an agent emits, and what each reads from its context when it runs (not journaled). */
 export const agentEffectInputs: EffectInputs<AgentContext> = {
-  'llm.call': (c) => ({ messages: c.messages, script: c.script }),
-  'tool.run': (c) => (c.project !== undefined ? { project: c.project } : {}),
+  'llm.call': (c) => ({ messages: c.messages, script: c.script, ...(cardTool(c) ? { cardTool: true } : {}) }),
+  'tool.run': (c) => {
+    const card = cardTool(c);
+    return { ...(c.project !== undefined ? { project: c.project } : {}), ...(card ? { card } : {}) };
+  },
   'actor.send': noInputs,
 };
 
@@ -413,6 +423,7 @@ export const agentMachine = setup({
                 approvalRequired: event.data.approvalRequired ?? [],
                 parent: event.data.parent ?? null,
                 ...(event.data.project ? { project: event.data.project } : {}),
+                ...(event.data.createCards ? { createCards: event.data.createCards } : {}),
               })),
               {
                 type: 'emit',

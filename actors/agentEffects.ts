@@ -33,6 +33,8 @@ export type LlmCallInputs = {
   readonly messages: readonly AgentMessage[];
   /** the task's script for the offline `scripted` provider */
   readonly script: readonly ScriptStep[] | null;
+  /** the model also gets the `create_card` tool (an agent of a card's lane workflow with cardsTo) */
+  readonly cardTool?: true;
 };
 
 export type ToolRunRequest = {
@@ -49,6 +51,8 @@ export type ToolRunRequest = {
 export type ToolRunInputs = {
   /** the task's project: its tools work in that project's folder (absent: the workspace's files) */
   readonly project?: string;
+  /** `create_card` puts new cards beside this card, in `lane` (absent: the tool is not the task's) */
+  readonly card?: { readonly id: string; readonly lane: string };
 };
 
 /** Effects the agent and coordinator emit, on `kind`. */

@@ -37,13 +37,16 @@ import {
   MAX_SUMMARY,
   shorten,
   stepsOf,
-  unmetFiles,
+  unmetExit,
   type StepOutput,
 } from './cardWorkflow.js';
 import type { CommandEvents } from './commandEvents.js';
 import { fx, kernelActions } from './contract.js';
 import { noInputs, type EffectInputs } from './effects.js';
 import { machineErrors } from './errors.js';
+
+/** How many cards one workflow's agents may create (card.create past it is refused). */
+export const MAX_CARDS_PER_WORKFLOW = 50;
 
 /** How many finished agent steps a card keeps in its state (all of them stay in its journal). */
 export const MAX_RUN_HISTORY = 200;
@@ -70,6 +73,8 @@ export interface WorkflowRun {
   costMicros: number;
   /** the ref of the approval gate agent waiting for a person (exitCriteria `approved`) */
   gate?: string;
+  /** cards this workflow's agents created (card.create; absent: none) */
+  cards?: number;
 }
 
 export interface RunRecord {
@@ -166,12 +171,8 @@ function startStep(t: Turn): void {
     return { ref, agent, actor: `${t.c.id}-${ref}`, status: 'running', result: null, costMicros: 0 };
   });
   for (const a of started) {
-    const prompt = cardPrompt(
-      t.c,
-      a.agent,
-      run.outputs,
-      exitCriterion(workflowOf(t.c, run.lane)?.exitCriteria),
-    );
+    const wf = workflowOf(t.c, run.lane);
+    const prompt = cardPrompt(t.c, a.agent, run.outputs, exitCriterion(wf?.exitCriteria), wf?.cardsTo);
     t.send(
       { kind: 'agent', child: a.ref },
       'task.submit',
@@ -299,7 +300,7 @@ function completeWorkflow(t: Turn): void {
   const written = t.c.history
     .filter((h) => h.workflow === run.workflow)
     .flatMap((h) => (h.artifacts ?? []).map((a) => a.path));
-  const unmet = unmetFiles(criterion, written);
+  const unmet = unmetExit(criterion, { written, cards: run.cards ?? 0 });
   if (unmet) {
     failWorkflow(t, machineErrors.EXIT_CRITERIA_UNMET.spec.code, unmet);
     return;
@@ -361,6 +362,9 @@ function decided(t: Turn, approved: boolean, reason: string | undefined): void {
   t.c = { ...t.c, run: null, phase: 'idle' };
   if (next && next !== t.c.lane) moveTo(t, next);
 }
+
+/** `<ws>-<project>-` of a card id (cards an agent creates stay in its card's workspace and project). */
+const sameProjectPrefix = (id: string) => id.slice(0, id.lastIndexOf('-') + 1);
 
 const isCurrentAgent = (c: CardContext, ref: string) =>
   c.run?.agents.some((a) => a.ref === ref && a.status === 'running') ?? false;
@@ -561,6 +565,40 @@ export const cardMachine = setup({
       decided(t, approved, reason || undefined);
       enqueue.assign(t.flush(enqueue));
     }),
+    /** An agent of the running step asked for a new card (create_card): to the board, or refused. */
+    spawn: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'card.create') return;
+      const t = new Turn(context, event);
+      const d = event.data;
+      const refuse = (reason: string) =>
+        t.emit({
+          type: 'card.create.refused',
+          card: d.card,
+          code: machineErrors.CARD_CREATE_REFUSED.spec.code,
+          reason,
+        });
+      const run = context.run;
+      const lane = run ? workflowOf(context, run.lane)?.cardsTo : undefined;
+      const byAgent = run?.agents.some((a) => a.actor === d.by && a.status === 'running') ?? false;
+      if (!run || !byAgent) refuse(`${d.by} is not an agent of the running workflow`);
+      else if (!lane) refuse(`lane ${run.lane} names no cardsTo`);
+      else if (sameProjectPrefix(d.card) !== sameProjectPrefix(context.id) || d.card === context.id)
+        refuse(`card ${d.card} is not a new card of this card's workspace and project`);
+      else if ((run.cards ?? 0) >= MAX_CARDS_PER_WORKFLOW)
+        refuse(`the workflow already created ${MAX_CARDS_PER_WORKFLOW} cards`);
+      else {
+        t.emit({ type: 'card.spawned', card: d.card, lane, title: d.title, by: d.by });
+        t.send({ kind: 'board', id: context.board }, 'card.add', {
+          card: d.card,
+          lane,
+          title: d.title,
+          ...(d.description !== undefined ? { description: d.description } : {}),
+          ...(context.config ? { config: context.config } : {}),
+        });
+        t.c = { ...t.c, run: { ...run, cards: (run.cards ?? 0) + 1 } };
+      }
+      enqueue.assign(t.flush(enqueue));
+    }),
     refused: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'card.refused') return;
       const t = new Turn(context, event);
@@ -608,6 +646,7 @@ export const cardMachine = setup({
       actions: 'refused',
       target: '.routing',
     },
+    'card.create': { guard: ({ context }) => context.phase !== 'new', actions: 'spawn' },
   },
   states: {
     new: {},

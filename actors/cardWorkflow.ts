@@ -45,25 +45,38 @@ export function manualAgents(workflow: LaneWorkflow | undefined, agent: string):
  *   `approved`       a person decides (the card machine's approval gate)
  *   `files_written`  the workflow's agents wrote at least one file
  *   `file:<path>`    they wrote this file (as their tools name it, relative to the project folder)
+ *   `cards_created`  they created at least one card (create_card, the lane's `cardsTo`)
  *   any other name   nothing more (a label: every step completed is the criterion)
  */
 export type ExitCriterion =
-  { kind: 'approved' } | { kind: 'files_written' } | { kind: 'file'; path: string } | { kind: 'steps' };
+  | { kind: 'approved' }
+  | { kind: 'files_written' }
+  | { kind: 'file'; path: string }
+  | { kind: 'cards_created' }
+  | { kind: 'steps' };
 
 export function exitCriterion(text: string | undefined): ExitCriterion {
   if (text === 'approved') return { kind: 'approved' };
   if (text === 'files_written') return { kind: 'files_written' };
+  if (text === 'cards_created') return { kind: 'cards_created' };
   if (text?.startsWith('file:'))
     return { kind: 'file', path: text.slice('file:'.length).replace(/^\.\//, '') };
   return { kind: 'steps' };
 }
 
 /**
- * Why the files the workflow's agents wrote (`written`: artifact paths) do not meet `criterion`,
- * or null when they do (or it asks for no files). An artifact path may carry the project folder
- * in front of the path the agent gave: `projects/p1/docs/a.md` meets `file:docs/a.md`.
+ * Why what the workflow's agents did (`written`: the artifact paths of their files; `cards`: how
+ * many cards they created) does not meet `criterion`, or null when it does (or it asks for
+ * neither). An artifact path may carry the project folder in front of the path the agent gave:
+ * `projects/p1/docs/a.md` meets `file:docs/a.md`.
  */
-export function unmetFiles(criterion: ExitCriterion, written: readonly string[]): string | null {
+export function unmetExit(
+  criterion: ExitCriterion,
+  done: { written: readonly string[]; cards: number },
+): string | null {
+  const { written } = done;
+  if (criterion.kind === 'cards_created')
+    return done.cards > 0 ? null : 'exitCriteria cards_created: the agents created no card';
   if (criterion.kind === 'files_written')
     return written.length > 0 ? null : 'exitCriteria files_written: the agents wrote no file';
   if (criterion.kind !== 'file') return null;
@@ -73,8 +86,10 @@ export function unmetFiles(criterion: ExitCriterion, written: readonly string[])
     : `exitCriteria file:${path}: the agents did not write ${path}`;
 }
 
-/** The line an agent's prompt gets about a file criterion (none for the others). */
+/** The line an agent's prompt gets about a file or card criterion (none for the others). */
 function exitHint(criterion: ExitCriterion): string | null {
+  if (criterion.kind === 'cards_created')
+    return 'To leave this lane, the agents must create at least one card with the create_card tool.';
   if (criterion.kind === 'files_written')
     return 'To leave this lane, the agents must write at least one file.';
   if (criterion.kind === 'file')
@@ -87,13 +102,18 @@ export function cardPrompt(
   agent: string,
   previous: readonly StepOutput[],
   exit: ExitCriterion = { kind: 'steps' },
+  cardsTo?: string,
 ): string {
   const hint = exitHint(exit);
+  const cards = cardsTo
+    ? `You can put new cards on this board with the create_card tool (title, description); they go to lane ${cardsTo}.`
+    : null;
   const parts = [
     `You are the ${agent} agent working on a card of a board.`,
     `Card: ${card.title}`,
     ...(card.description ? [card.description] : []),
     `Lane: ${card.lane}`,
+    ...(cards ? [cards] : []),
     ...(hint ? [hint] : []),
   ];
   if (previous.length > 0) {
@@ -121,6 +141,7 @@ export function agentSubmit(
     ...(ac?.approval && ac.approval.length > 0 ? { approvalRequired: ac.approval } : {}),
     ...(script ? { script } : {}),
     ...(project ? { project } : {}),
+    ...(workflow?.cardsTo ? { createCards: { lane: workflow.cardsTo } } : {}),
     parent: { ref },
   };
 }

@@ -57,6 +57,12 @@ export const machineErrors = defineErrors('machines', {
     message: 'a person denied the result of a lane workflow whose exitCriteria is approved',
     status: 409,
   },
+  CARD_CREATE_REFUSED: {
+    code: 'MOE_ERR_CARD_CREATE_REFUSED',
+    message:
+      "a card.create (an agent's create_card) was refused: its lane names no cardsTo, the agent is not one of the running step's, or the workflow reached its maximum",
+    status: 409,
+  },
   EXIT_CRITERIA_UNMET: {
     code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
     message:

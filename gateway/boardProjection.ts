@@ -43,8 +43,10 @@ export class BoardProjection {
   private readonly cards = new Map<string, CardFold>();
   /** project → its board ids, in creation order */
   private readonly boardsByProject = new Map<string, string[]>();
-  /** kind.id → the MOE_EVT sequence of the last turn applied */
+  /** kind.id → the MOE_EVT sequence of the last entry whose turns are all applied */
   private readonly applied = new Map<string, number>();
+  /** kind.id → the last turn applied (an entry may carry several turns of one actor) */
+  private readonly turns = new Map<string, number>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private followers: JournalFollower[] = [];
 
@@ -55,7 +57,7 @@ export class BoardProjection {
   /** Follows board and card journals from the start; resolves once the history present is folded. */
   async start(js: JetStreamClient, log: FastifyBaseLogger): Promise<void> {
     this.followers = BOARD_PROJECTION_KINDS.map((k) =>
-      followJournal(js, `moe.evt.*.*.${k}.*`, (seq, rec) => this.apply(seq, rec), log),
+      followJournal(js, `moe.evt.*.*.${k}.*`, (seq, rec, endsEntry) => this.apply(seq, rec, endsEntry), log),
     );
     await Promise.all(this.followers.map((f) => f.started()));
   }
@@ -66,11 +68,16 @@ export class BoardProjection {
     this.waiters.clear();
   }
 
-  /** Applies one journaled turn of a board or card actor (exported for tests). */
-  apply(seq: number, rec: JournalRecord): void {
+  /**
+   * Applies one journaled turn of a board or card actor (exported for tests). Turns are counted by
+   * their number, not their entry's sequence: a group commit puts several turns of one actor in one
+   * entry (two card.create of an agent, two card.add to a board), and each is applied once. Waits
+   * for the entry's sequence resolve after its last turn (`endsEntry`).
+   */
+  apply(seq: number, rec: JournalRecord, endsEntry = true): void {
     const { kind, id, org, ws } = rec.actor;
     const key = keyOf(kind, id);
-    if ((this.applied.get(key) ?? 0) >= seq) return;
+    if ((this.turns.get(key) ?? 0) >= rec.turn) return;
     if (kind === 'board') {
       const before = this.boards.get(id) ?? null;
       const view = foldBoard(before, id, ws, { seq, rec });
@@ -84,6 +91,8 @@ export class BoardProjection {
       if (!f) this.cards.set(id, (f = emptyCardFold()));
       foldCard(f, id, { org, ws }, { seq, rec });
     } else return;
+    this.turns.set(key, rec.turn);
+    if (!endsEntry) return;
     this.applied.set(key, seq);
     const waiting = this.waiters.get(key);
     if (waiting)

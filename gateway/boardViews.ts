@@ -128,6 +128,8 @@ export interface CardView {
   deleted: boolean;
   /** the current or last lane workflow, with its progress (null: none ran yet) */
   workflow: WorkflowView | null;
+  /** cards this card's agents created (create_card): each sent to its board's `cardsTo` lane */
+  createdCards: { id: string; title: string; lane: string; by: string }[];
   runs: RunView[];
   seq: number;
 }
@@ -174,6 +176,7 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         terminal: `/api/cards/${id}/terminal`,
         deleted: false,
         workflow: null,
+        createdCards: [],
         runs: [],
         seq: r.seq,
       };
@@ -275,6 +278,9 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
         }
         break;
       }
+      case 'card.spawned':
+        view.createdCards.push({ id: e.card, title: e.title, lane: e.lane, by: e.by });
+        break;
       case 'card.deleted':
         view.deleted = true;
         break;

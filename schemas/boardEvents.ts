@@ -157,6 +157,16 @@ export const CardEvents = {
     },
     'the lane exitCriteria is `approved`: the card waits for a person through the approval of its gate task (task.approve / task.deny; card.approve / card.deny forward to it)',
   ),
+  'card.spawned': eventSchema(
+    'card.spawned',
+    { card: Type.String(), lane: Type.String(), title: Type.String(), by: Type.String() },
+    'an agent of the workflow created a card (create_card): the card asked its board to add it to lane (cardsTo); by: the agent actor',
+  ),
+  'card.create.refused': eventSchema(
+    'card.create.refused',
+    { card: Type.String(), code: Type.String(), reason: Type.String() },
+    'a card.create was refused (MOE_ERR_CARD_CREATE_REFUSED): no cardsTo, not an agent of the running step, or the per-workflow maximum reached',
+  ),
   'card.approval.decided': eventSchema(
     'card.approval.decided',
     { approved: Type.Boolean(), reason: Type.Optional(Type.String()) },

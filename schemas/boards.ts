@@ -135,6 +135,16 @@ export const CardCommands = {
     { agent: AgentName, config: Type.Optional(CardConfig) },
     'data of agent.run to moe.cmd.<org>.<ws>.card.<cardId>',
   ),
+  /**
+   * From an agent of the card's running workflow (its `create_card` tool): put a new card on the
+   * board, in the lane's `cardsTo` lane. `card` is the new card's id (same workspace and project);
+   * `by` the agent actor asking. Refused (card.create.refused) when the lane names no cardsTo, the
+   * agent is not one of the running step's, or the workflow already created its maximum.
+   */
+  'card.create': obj(
+    { card: Id, title: Title, description: Type.Optional(Description), by: Id },
+    'data of card.create to moe.cmd.<org>.<ws>.card.<cardId>',
+  ),
   /** The person's decision on a lane whose exitCriteria is `approved`. */
   'card.approve': obj({ reason: Type.Optional(Type.String({ maxLength: 500 })) }),
   'card.deny': obj({ reason: Type.Optional(Type.String({ maxLength: 500 })) }),

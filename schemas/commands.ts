@@ -77,6 +77,16 @@ export const TaskSubmit = Type.Object(
      * `name` (approval.requested), completes when a person approves (task.approve) and fails with
      * MOE_ERR_APPROVAL_DENIED when one denies (task.deny). A card's `exitCriteria: 'approved'` uses it.
      */
+    /**
+     * the task runs an agent step of a card's lane workflow whose lane names `cardsTo`: the model
+     * gets the `create_card` tool, and the cards it creates go to that lane of the card's board
+     */
+    createCards: Type.Optional(
+      Type.Object(
+        { lane: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) },
+        { additionalProperties: false },
+      ),
+    ),
     approvalGate: Type.Optional(
       Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
     ),

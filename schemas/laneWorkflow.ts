@@ -18,10 +18,13 @@ export const LaneId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
  *   manualTrigger  agents that run only when asked (`POST /api/cards/:id/agents/:agent/run`)
  *   exitCriteria   `approved`: wait for a person (card.approve / card.deny); `files_written`: the
  *                  workflow's agents wrote a file; `file:<path>`: they wrote that file (relative to
- *                  the project folder); anything else: a name, every step completed
+ *                  the project folder); `cards_created`: they created a card (cardsTo);
+ *                  anything else: a name, every step completed
  *                  (unmet file criteria fail the workflow: failureLane, else blocked)
  *   exitLane       where the card goes when the exit criteria hold
  *   failureLane    where it goes when a step fails; absent: the card is blocked with the reason
+ *   cardsTo        the lane cards created by this workflow's agents go to: set, they get the
+ *                  `create_card` tool (seed 002's PRD agent creating the MVP feature cards)
  *   scripts        per agent, steps for the offline `scripted` provider (demos and tests)
  */
 export const LaneWorkflow = Type.Object(
@@ -40,6 +43,7 @@ export const LaneWorkflow = Type.Object(
     ),
     exitLane: Type.Optional(LaneId),
     failureLane: Type.Optional(LaneId),
+    cardsTo: Type.Optional(LaneId),
     scripts: Type.Optional(Type.Record(AgentName, Type.Array(ScriptStep, { maxItems: 20 }))),
   },
   { additionalProperties: false },

@@ -166,6 +166,7 @@ export class WorkspaceHost {
             (o.clock ?? systemClock).now(),
           ),
           writes: sqliteWriteLedger(this.cluster.sessions, () => (o.clock ?? systemClock).now()),
+          publisher: () => publisher,
         }),
         'actor.send': actorSendHandler(() => publisher),
         'invoice.issue': invoiceIssueHandler({

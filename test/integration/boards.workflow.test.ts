@@ -72,6 +72,33 @@ const workflows = {
     exitLane: 'done',
     scripts: { specwriter: [{ text: 'I only talked about the spec' }] },
   },
+  prd: {
+    autoTrigger: 'pm',
+    cardsTo: 'backlog',
+    exitCriteria: 'cards_created',
+    exitLane: 'done',
+    scripts: {
+      pm: [
+        {
+          toolCalls: [
+            { name: 'create_card', input: { title: 'Sign-up', description: 'email and password' } },
+            { name: 'create_card', input: { title: 'Billing' } },
+          ],
+        },
+        { text: 'PRD: two MVP features' },
+      ],
+    },
+  },
+  ideas: {
+    autoTrigger: 'dreamer',
+    exitLane: 'done',
+    scripts: {
+      dreamer: [
+        { toolCalls: [{ name: 'create_card', input: { title: 'Not allowed here' } }] },
+        { text: 'dreamt' },
+      ],
+    },
+  },
 };
 
 beforeAll(async () => {
@@ -98,6 +125,9 @@ beforeAll(async () => {
       { id: 'build', name: 'Build', wipLimit: 1 },
       { id: 'write', name: 'Write' },
       { id: 'spec', name: 'Spec' },
+      { id: 'prd', name: 'PRD' },
+      { id: 'ideas', name: 'Ideas' },
+      { id: 'backlog', name: 'Backlog' },
       { id: 'done', name: 'Done' },
     ],
   });
@@ -214,6 +244,76 @@ describe('boards and lane workflows', () => {
       expect(bad.body.error.code).toBe('MOE_ERR_VALIDATION');
     }
   }, 60_000);
+
+  it("lets a lane's agents create cards (create_card to cardsTo) and moves on once they did (cards_created)", async () => {
+    interface Created {
+      id: string;
+      title: string;
+      lane: string;
+      by: string;
+    }
+    const id = (await newCard('Write the PRD')).body.id;
+    expect((await call(stack.gw, auth, 'PUT', `/api/cards/${id}/move`, { lane: 'prd' })).status).toBe(200);
+    const done = await eventually(
+      async () => {
+        const c = await call<Card & { createdCards: Created[] }>(stack.gw, auth, 'GET', `/api/cards/${id}`);
+        return c.body.lane === 'done' ? c.body : undefined;
+      },
+      { timeoutMs: 45_000, what: 'PRD card in done' },
+    );
+    expect(done.createdCards.map((c) => [c.title, c.lane, c.by])).toEqual([
+      ['Sign-up', 'backlog', `${id}-w1s0a0`],
+      ['Billing', 'backlog', `${id}-w1s0a0`],
+    ]);
+    const backlog = await eventually(
+      async () => {
+        const b = await call<{ lanes: { id: string; cards: string[] }[] }>(
+          stack.gw,
+          auth,
+          'GET',
+          `/api/boards/${board}`,
+        );
+        const cards = b.body.lanes.find((l) => l.id === 'backlog')!.cards;
+        return cards.length === 2 ? cards : undefined;
+      },
+      { timeoutMs: 15_000, what: 'two cards in the backlog' },
+    );
+    expect(backlog).toEqual(done.createdCards.map((c) => c.id));
+    const signUp = await call<Card & { description: string }>(
+      stack.gw,
+      auth,
+      'GET',
+      `/api/cards/${backlog[0]}`,
+    );
+    expect(signUp.body).toMatchObject({
+      title: 'Sign-up',
+      description: 'email and password',
+      lane: 'backlog',
+    });
+
+    // a lane without cardsTo does not give its agents the tool: the call is refused, the run goes on
+    const other = (await newCard('Dream')).body.id;
+    expect((await call(stack.gw, auth, 'PUT', `/api/cards/${other}/move`, { lane: 'ideas' })).status).toBe(
+      200,
+    );
+    const dreamt = await eventually(
+      async () => {
+        const c = await call<Card & { createdCards: Created[] }>(
+          stack.gw,
+          auth,
+          'GET',
+          `/api/cards/${other}`,
+        );
+        return c.body.lane === 'done' ? c.body : undefined;
+      },
+      { timeoutMs: 45_000, what: 'ideas card in done' },
+    );
+    expect(dreamt.createdCards).toEqual([]);
+    const org = (await call<{ orgs: { id: string }[] }>(stack.gw, auth, 'GET', '/api/orgs')).body.orgs[0]!.id;
+    const agent = { org, ws: other.split('-')[0]!, kind: 'agent', id: dreamt.runs[0]!.actor.id };
+    const journal = JSON.stringify(await stack.gw.ctx.bus.records(agent));
+    expect(journal).toContain('MOE_ERR_TOOL_UNKNOWN: no tool with that name: create_card');
+  }, 90_000);
 
   it('refuses a card past a lane WIP limit with 409 MOE_ERR_WIP_LIMIT', async () => {
     const second = await newCard('Second');

@@ -26,6 +26,7 @@ const workflows = {
     exitLane: 'done',
   },
   notes: { autoTrigger: 'scribe', exitCriteria: 'files_written', exitLane: 'done', failureLane: 'todo' },
+  prd: { autoTrigger: 'pm', cardsTo: 'backlog', exitCriteria: 'cards_created', exitLane: 'done' },
 };
 const config = { workflows, agents: [{ name: 'ceo', profile: 'default', maxSteps: 4 }] };
 
@@ -327,6 +328,59 @@ describe('card', () => {
       artifacts: [{ path: 'n.md', sha256: 'c'.repeat(64), size: 1 }],
     });
     expect(ok.emits[1]).toMatchObject({ type: 'workflow.finished', status: 'completed', next: 'done' });
+  });
+
+  it('puts the cards its agents create on its board in the cardsTo lane, and moves on once they did (cards_created)', () => {
+    const { w, t } = createdIn('prd');
+    const submit = t.effects[0]!.data as { prompt: string; createCards?: { lane: string } };
+    expect(submit.createCards).toEqual({ lane: 'backlog' });
+    expect(submit.prompt).toContain('create_card');
+    const agent = `${CARD}-w1s0a0`;
+    const newCard = CARD.replace(/c[0-9a-f]{16}$/, 'c00000000000000a1');
+    const made = w.send('card.create', { card: newCard, title: 'Sign-up', description: 'email', by: agent });
+    expect(made.emits).toEqual([
+      { type: 'card.spawned', card: newCard, lane: 'backlog', title: 'Sign-up', by: agent },
+    ]);
+    expect(made.effects).toEqual([
+      expect.objectContaining({
+        kind: 'actor.send',
+        to: { kind: 'board', id: 'b1' },
+        type: 'card.add',
+        data: { card: newCard, lane: 'backlog', title: 'Sign-up', description: 'email', config },
+      }),
+    ]);
+    const end = w.send('subtask.completed', done('w1s0a0', 'one feature'));
+    expect(end.emits[1]).toMatchObject({ type: 'workflow.finished', status: 'completed', next: 'done' });
+
+    // an agent that created nothing leaves the card blocked
+    const idle = createdIn('prd').w;
+    idle.send('subtask.completed', done('w1s0a0', 'no features'));
+    expect(ctx(idle).blocked).toEqual({
+      code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
+      reason: 'exitCriteria cards_created: the agents created no card',
+    });
+  });
+
+  it('refuses card.create from outside the running step, without cardsTo, or for a card of another project', () => {
+    const refusal = (w: ReturnType<typeof walker>, data: Record<string, unknown>) => {
+      const t = w.send('card.create', data);
+      expect(t.effects).toEqual([]);
+      expect(t.emits).toEqual([
+        expect.objectContaining({ type: 'card.create.refused', code: 'MOE_ERR_CARD_CREATE_REFUSED' }),
+      ]);
+      return (t.emits[0] as { reason: string }).reason;
+    };
+    const newCard = CARD.replace(/c[0-9a-f]{16}$/, 'c00000000000000b2');
+    const { w } = createdIn('prd');
+    expect(refusal(w, { card: newCard, title: 'x', by: `${CARD}-w9s0a0` })).toContain('not an agent');
+    const otherProject = newCard.replace(/-p[0-9a-f]{16}-/, '-p1111111111111111-');
+    expect(refusal(w, { card: otherProject, title: 'x', by: `${CARD}-w1s0a0` })).toContain('not a new card');
+    const plan = createdIn('plan').w;
+    expect(refusal(plan, { card: newCard, title: 'x', by: `${CARD}-w1s0a0` })).toBe(
+      'lane plan names no cardsTo',
+    );
+    const idle = createdIn('todo').w;
+    expect(refusal(idle, { card: newCard, title: 'x', by: `${CARD}-w1s0a0` })).toContain('not an agent');
   });
 
   it('is blocked when its board refuses the move it asked for', () => {

@@ -221,7 +221,7 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
           title: 'Launch',
           config: {
             workflows: {
-              plan: { autoTrigger: 'a', sequence: ['a', 'b'], exitLane: 'review' },
+              plan: { autoTrigger: 'a', sequence: ['a', 'b'], exitLane: 'review', cardsTo: 'todo' },
               review: { autoTrigger: 'r', exitCriteria: 'approved', exitLane: 'done' },
               build: { manualTrigger: ['x', 'y'], parallel: true },
             },
@@ -229,6 +229,8 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
           },
         },
       },
+      { type: 'card.create', data: { card: 'c2', title: 'Feature', by: 'c1-w1s0a0' } },
+      { type: 'card.create', data: { card: 'c3', title: 'Stranger', by: 'c9-w1s0a0' } },
       {
         type: 'subtask.completed',
         data: {

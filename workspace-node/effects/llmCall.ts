@@ -31,6 +31,15 @@ import {
 import { addressKey, isMoeError, liveSubject, MoeError, type LiveDelta } from '../../schemas/index.js';
 import type { AttemptInfo, Plan, ProviderRouter, RoutedReply, ToolDefinition } from '../providers/index.js';
 import { capReply } from './caps.js';
+import { createCardDefinition } from './createCard.js';
+
+/** The node's tools, and `create_card` for an agent of a card's lane workflow with cardsTo. */
+function toolsFor(
+  effect: { cardTool?: true },
+  tools: () => readonly ToolDefinition[],
+): readonly ToolDefinition[] {
+  return effect.cardTool ? [...tools(), createCardDefinition] : tools();
+}
 
 export interface LlmCallDeps {
   readonly router: ProviderRouter;
@@ -114,7 +123,7 @@ export function llmCallHandler(deps: LlmCallDeps): EffectHandlerOf<'llm.call'> {
           ...(project ? { project } : {}),
           profile: effect.profile,
           messages: effect.messages,
-          tools: effect.tools === false ? [] : deps.tools(),
+          tools: effect.tools === false ? [] : toolsFor(effect, deps.tools),
           idempotencyKey: `${addressKey(address)}/${effect.id}`,
           step: effect.step,
           script: effect.script,

@@ -7,13 +7,15 @@
  * After a takeover, a call first waits until the workspace files are restored (`ready`).
  * The files a call wrote are recorded in the workspace's artifacts.db and returned with its result
  * (`artifacts`), so the agent can report them to whoever waits for it (a card's run).
+ * `create_card` (a card agent's, createCard.ts) is sent to the bus instead of the file toolset.
  */
 import type { ToolReply } from '../../actors/index.js';
-import type { EffectHandlerOf } from '../../actors/kernel/index.js';
+import type { CommandPublisher, EffectHandlerOf } from '../../actors/kernel/index.js';
 import { addressKey, isMoeError, mergeArtifacts, type ArtifactRef } from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { Tool, ToolContext } from '../tools/tool.js';
 import { capToolOutput } from './caps.js';
+import { CREATE_CARD_TOOL, runCreateCard } from './createCard.js';
 import { toolRootFor } from './projectRoot.js';
 
 export interface ToolRunDeps {
@@ -23,11 +25,15 @@ export interface ToolRunDeps {
   readonly writes?: ToolContext['writes'];
   /** resolves when the files are there (restore on takeover brings them back in the background) */
   readonly ready?: Promise<void>;
+  /** where `create_card` sends its card.create (createCard.ts); absent: the tool is unknown */
+  readonly publisher?: () => CommandPublisher;
 }
 
 export function toolRunHandler(deps: ToolRunDeps): EffectHandlerOf<'tool.run'> {
-  return async ({ address, effect, signal }): Promise<ToolReply> => {
+  return async ({ address, effect, signal, session }): Promise<ToolReply> => {
     const { callId } = effect;
+    if (effect.name === CREATE_CARD_TOOL && deps.publisher)
+      return runCreateCard(deps.publisher(), address, effect, session);
     const tool = deps.tools.get(effect.name);
     if (!tool)
       return {

@@ -1,0 +1,97 @@
+/**
+ * The `create_card` tool (seed 002: the PRD agent creates the MVP feature cards). The model of an
+ * agent running a step of a card's lane workflow whose lane names `cardsTo` is offered it
+ * (`llm.call` input `cardTool`); a call sends `card.create` to the agent's card, which asks its
+ * board to add the new card to the `cardsTo` lane, or refuses (`card.create.refused`, e.g. past
+ * the per-workflow maximum). It runs here, not in the file toolset, because it writes to the bus
+ * rather than the workspace's files.
+ *
+ * Exactly once: the new card's id and the command's id derive from the agent's address and the
+ * effect id, so a call re-driven after a crash sends the same command and the card's kernel
+ * applies it once. Bad input is a tool result the model sees (MOE_ERR_TOOL_INPUT), not a failure.
+ */
+import { createHash } from 'node:crypto';
+import type { SpecOf, ToolReply } from '../../actors/index.js';
+import { effectCommandId, type CommandPublisher } from '../../actors/kernel/index.js';
+import { addressKey, type ActorAddress } from '../../schemas/index.js';
+import { errors } from '../errors.js';
+import type { ToolDefinition } from '../tools/index.js';
+
+export const CREATE_CARD_TOOL = 'create_card';
+
+const MAX_TITLE = 200;
+const MAX_DESCRIPTION = 10_000;
+
+/** What the model is offered (the same shape as the file tools' definitions). */
+export const createCardDefinition: ToolDefinition = {
+  name: CREATE_CARD_TOOL,
+  description:
+    "Put a new card on this card's board (in the lane the workflow names), e.g. one per feature or task you identified. The card's own lane workflow runs when it gets there.",
+  inputSchema: {
+    type: 'object',
+    properties: {
+      title: { type: 'string', minLength: 1, maxLength: MAX_TITLE, description: 'the new card title' },
+      description: { type: 'string', maxLength: MAX_DESCRIPTION, description: 'what the card is about' },
+    },
+    required: ['title'],
+    additionalProperties: false,
+  },
+};
+
+/** The new card's id: `<ws>-<project>-c<16 hex>` of the parent card, from the agent and effect. */
+function newCardId(parentCard: string, agent: ActorAddress, effectId: string): string {
+  const prefix = parentCard.slice(0, parentCard.lastIndexOf('-') + 1);
+  const hex = createHash('sha256')
+    .update(`${addressKey(agent)}/${effectId}`)
+    .digest('hex');
+  return `${prefix}c${hex.slice(0, 16)}`;
+}
+
+function inputOf(input: Readonly<Record<string, unknown>>): { title: string; description?: string } | string {
+  const { title, description, ...rest } = input;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) return `unknown field ${extra.join(', ')}`;
+  if (typeof title !== 'string' || title.trim() === '' || title.length > MAX_TITLE)
+    return `title must be a string of 1 to ${MAX_TITLE} characters`;
+  if (description !== undefined && (typeof description !== 'string' || description.length > MAX_DESCRIPTION))
+    return `description must be a string of at most ${MAX_DESCRIPTION} characters`;
+  return { title: title.trim(), ...(description !== undefined ? { description } : {}) };
+}
+
+/**
+ * Runs one `create_card` call of agent `address` (its `tool.run` effect carries the card).
+ *
+ * @example
+ *   const reply = await runCreateCard(publisher, address, effect, session);
+ *   // → { callId, output: 'created card w…-p…-c… "Sign-up" in lane backlog', isError: false }
+ */
+export async function runCreateCard(
+  publisher: CommandPublisher,
+  address: ActorAddress,
+  effect: SpecOf<'tool.run'>,
+  session: string,
+): Promise<ToolReply> {
+  const { callId, card } = effect;
+  if (!card) {
+    const e = errors.TOOL_UNKNOWN(
+      `${CREATE_CARD_TOOL} (only an agent of a card's lane workflow with cardsTo has it)`,
+    );
+    return { callId, output: `${e.code}: ${e.message}`, isError: true };
+  }
+  const input = inputOf(effect.input);
+  if (typeof input === 'string') {
+    const e = errors.TOOL_INPUT(input);
+    return { callId, output: `${e.code}: ${e.message}`, isError: true };
+  }
+  const id = newCardId(card.id, address, effect.id);
+  await publisher.publish(
+    { org: address.org, ws: address.ws, kind: 'card', id: card.id },
+    {
+      id: `tool:${effectCommandId(address, effect.id)}`,
+      type: 'card.create',
+      data: { card: id, ...input, by: address.id },
+      session,
+    },
+  );
+  return { callId, output: `created card ${id} "${input.title}" in lane ${card.lane}`, isError: false };
+}
