@@ -2,7 +2,8 @@
  * The board part of `moe up --demo` (seed 002, AgentWorks): a board with three lanes, a card put in
  * "To do" and moved into "Plan", whose lane workflow (autoTrigger, a sequence of three agents on
  * the offline `scripted` provider, each given the card and the previous agents' output) runs and
- * moves the card on to "Done" by itself. Sent over NATS as any client would (the gateway's
+ * moves the card on to "Done" by itself; its last agent puts three feature cards in "To do" with the
+ * `create_card` tool (the lane's `cardsTo`). Sent over NATS as any client would (the gateway's
  * `PUT /api/cards/:id/move` sends the same `card.move`); prints the card's journal and its runs.
  */
 import type { MoeClient, RecordWithSeq } from '../../client/index.js';
@@ -22,10 +23,19 @@ const CONFIG: CardConfig = {
       autoTrigger: 'ceo',
       sequence: ['ceo', 'strategy', 'storyboard'],
       exitLane: 'done',
+      cardsTo: 'todo',
       scripts: {
         ceo: [{ text: 'VISION: a small, reliable beta for ten teams.' }],
         strategy: [{ text: 'STRATEGY: invite weekly, watch the error budget.' }],
-        storyboard: [{ text: 'STORYBOARD: sign-up, first task, first invoice.' }],
+        storyboard: [
+          {
+            toolCalls: ['Sign-up', 'First task', 'First invoice'].map((title) => ({
+              name: 'create_card',
+              input: { title },
+            })),
+          },
+          { text: 'STORYBOARD: sign-up, first task, first invoice (three cards in To do).' },
+        ],
       },
     },
   },
@@ -42,6 +52,8 @@ function describe(e: { type: string } & Record<string, unknown>): string | null 
       return `  step ${String(e.step)}: agent ${String(e.agent)} started`;
     case 'run.finished':
       return `  step ${String(e.step)}: agent ${String(e.agent)} ${String(e.status)}${typeof e.summary === 'string' ? ` — ${e.summary}` : ''}`;
+    case 'card.spawned':
+      return `  created card "${String(e.title)}" in "${String(e.lane)}"`;
     case 'workflow.finished':
       return `workflow ${String(e.status)} (cost ${String(e.costMicros)} µ$)`;
     case 'card.blocked':
@@ -65,7 +77,7 @@ export async function runBoardDemo(
   const cardAddr: ActorAddress = { org, ws, kind: 'card', id: card };
   print(
     `\nBoard demo: board ${board} (${LANES.map((l) => l.name).join(' → ')}); card ${card} moves into "Plan", ` +
-      `whose workflow runs ceo → strategy → storyboard and moves it to "Done"`,
+      `whose workflow runs ceo → strategy → storyboard (which creates feature cards) and moves it to "Done"`,
   );
   await client.request(boardAddr, {
     id: `create-${board}`,

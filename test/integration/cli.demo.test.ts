@@ -44,6 +44,7 @@ describe('moe up --demo', () => {
     for (const agent of ['ceo', 'strategy', 'storyboard'])
       expect(r.stdout).toMatch(new RegExp(`agent ${agent} completed`));
     expect(r.stdout.match(/card moved plan → done/g), r.stdout).toHaveLength(1);
+    expect(r.stdout.match(/created card "[^"]+" in "todo"/g), r.stdout).toHaveLength(3);
     expect(r.stdout).toMatch(/Card c-\S+ is in "Done" with its results/);
     const verify = /^Verify it:\s+(.+)$/m.exec(r.stdout)?.[1];
     expect(verify, r.stdout).toBeDefined();
