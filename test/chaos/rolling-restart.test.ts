@@ -82,7 +82,8 @@ describe('rolling restart', () => {
         return [id, d.path];
       }),
     );
-    const env = { MOE_LEASE_MS: '5000', MOE_DRAIN_DEADLINE_MS: '30000' };
+    // info logs: a step that does not finish shows what each node was doing (its last lines)
+    const env = { MOE_LEASE_MS: '5000', MOE_DRAIN_DEADLINE_MS: '30000', MOE_LOG_LEVEL: 'info' };
     const steps: string[] = [];
     const t0 = Date.now();
     const step = (s: string) => steps.push(`${Date.now() - t0} ms ${s}`);
@@ -99,7 +100,7 @@ describe('rolling restart', () => {
     try {
       await rollAll();
     } catch (err) {
-      const tails = [...logs].map(([id, l]) => `${id}:\n  ${l.slice(-15).join('\n  ')}`);
+      const tails = [...logs].map(([id, l]) => `${id}:\n  ${l.slice(-25).join('\n  ')}`);
       throw new Error(`${(err as Error).message}\nsteps:\n  ${steps.join('\n  ')}\n${tails.join('\n')}`, {
         cause: err,
       });
@@ -184,9 +185,10 @@ describe('rolling restart', () => {
       console.log(
         `rolling restart: ${tasks.length} tasks, ${errors} client errors, drains: ${drains.join(' | ')}, rebalance moves ${sup.rebalanceMoves}\n  ${steps.join('\n  ')}`,
       );
-      for (const c of children.values()) {
+      for (const [id, c] of children) {
         c.kill('SIGTERM');
-        await within('final stop', exited(c), 45_000);
+        await within(`final stop of ${id}`, exited(c), 45_000);
+        step(`${id} stopped at the end`);
       }
     }
   }, 480_000);
