@@ -66,7 +66,7 @@ export const machineErrors = defineErrors('machines', {
   EXIT_CRITERIA_UNMET: {
     code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
     message:
-      "every step of a lane workflow completed but its agents did not write what the lane's exitCriteria asks (files_written, file:<path>)",
+      "every step of a lane workflow completed but its agents did not do what the lane's exitCriteria asks (files_written, file:<path>, cards_created)",
     status: 409,
   },
   PERIOD_OPEN: {

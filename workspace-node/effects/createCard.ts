@@ -63,7 +63,7 @@ function inputOf(input: Readonly<Record<string, unknown>>): { title: string; des
  *
  * @example
  *   const reply = await runCreateCard(publisher, address, effect, session);
- *   // → { callId, output: 'created card w…-p…-c… "Sign-up" in lane backlog', isError: false }
+ *   // → { callId, output: 'sent card w…-p…-c… "Sign-up" to the board (lane backlog)', isError: false }
  */
 export async function runCreateCard(
   publisher: CommandPublisher,
@@ -93,5 +93,10 @@ export async function runCreateCard(
       session,
     },
   );
-  return { callId, output: `created card ${id} "${input.title}" in lane ${card.lane}`, isError: false };
+  // the card places it through its board, which may still refuse it (a WIP limit, the per-run maximum)
+  return {
+    callId,
+    output: `sent card ${id} "${input.title}" to the board (lane ${card.lane})`,
+    isError: false,
+  };
 }
