@@ -64,7 +64,7 @@ beforeAll(async () => {
         provider: 'anthropic',
         model: 'claude-opus-4-1',
         maxTokens: 256,
-        fallbacks: [{ provider: 'anthropic', model: 'claude-opus-4-5' }],
+        fallbacks: [{ provider: 'anthropic', model: 'claude-sonnet-5-5' }],
       },
     },
     routerRetry: FAST_RETRY,
@@ -236,7 +236,7 @@ describe('console views', () => {
       async () => {
         const o = await overview();
         const primary = o.providers?.find((p) => p.key === 'anthropic/claude-opus-4-1');
-        const fallback = o.providers?.find((p) => p.key === 'anthropic/claude-opus-4-5');
+        const fallback = o.providers?.find((p) => p.key === 'anthropic/claude-sonnet-5-5');
         expect(primary?.breaker).toBe('open');
         expect(fallback?.fallbacks).toBe(3);
         return { primary: primary!, fallback: fallback! };
