@@ -6,17 +6,30 @@
  * a pull request held by a killed consumer leader is never answered. Measured on a 3-server
  * nats-server 2.9.10 cluster (test/cluster/cluster.chaos.test.ts): a node's workspace consumer
  * and a following journal reader each stopped receiving for more than 90 s after one server's
- * kill -9. Here every sign of life counts (a message, a heartbeat, a new pull, any status) and,
- * when none came for `silentMs`, the caller is told to consume again (a new pull; the durable or
- * the reader's cursor keeps the place).
+ * kill -9. Here only what the server sends for a pull it holds counts as a sign of life: a
+ * message, an idle heartbeat, or a status about the pull (its expiry, a discard). What the client
+ * says about itself does not: nats.js reports `heartbeats_missed` every heartbeat interval while it
+ * retries on its own, and `next` when it sends a pull the server may never hold; counting those
+ * kept a pull lost in a leader election looking alive for good (cluster.chaos: a workspace whose
+ * consumer had 45 commands pending and no pull waiting). When none came for `silentMs`, the caller
+ * is told to consume again (a new pull; the durable or the reader's cursor keeps the place).
  */
-import type { ConsumerMessages } from '@nats-io/jetstream';
+import type { ConsumerMessages, ConsumerNotification } from '@nats-io/jetstream';
 
 /** Idle heartbeat asked of the server for every pull (ms); a pull expires after PULL_EXPIRES_MS. */
 export const PULL_HEARTBEAT_MS = 1_000;
 export const PULL_EXPIRES_MS = 10_000;
 /** silence (no message, heartbeat or status) after which a consumer is taken as lost */
 export const SILENT_AFTER_MS = 3 * PULL_HEARTBEAT_MS;
+
+/**
+ * Whether a status came from the server about a pull it holds: an idle heartbeat, or a pull's
+ * expiry or discard (408/409 with what was left of the batch). nats.js's own notes (`next`,
+ * `heartbeats_missed`, `reset`, …) say nothing about the server.
+ */
+export function fromServer(status: ConsumerNotification): boolean {
+  return status.type === 'heartbeat' || status.type === 'discard';
+}
 
 export interface Liveness {
   /** a message arrived */
@@ -50,9 +63,9 @@ export function watchLiveness(
     clearInterval(timer);
   };
   void (async () => {
-    for await (const _ of messages.status()) {
+    for await (const s of messages.status()) {
       if (stopped) return;
-      last = Date.now();
+      if (fromServer(s)) last = Date.now();
     }
   })().catch(() => undefined);
   void messages.closed().finally(stop);

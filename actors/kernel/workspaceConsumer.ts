@@ -154,6 +154,8 @@ function pullSubscription(m: ConsumerMessages): { drain(): Promise<void> } | und
   return typeof sub?.drain === 'function' ? (sub as { drain(): Promise<void> }) : undefined;
 }
 
+const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0;
+
 /**
  * Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. A pull
  * that goes silent (its consumer leader or the client's server lost in a cluster: see
@@ -170,18 +172,24 @@ export async function consumeCommands(
   let liveness: Liveness | undefined;
   let ended!: () => void;
   const closed = new Promise<void>((resolve) => (ended = resolve));
-  const consume = async (): Promise<void> => {
+  let silences = 0;
+  /** one pull, until it ends (went silent, failed, or stopped) */
+  const pull = async (): Promise<void> => {
     const messages = await consumer.consume({
       max_messages: o.pullBatch ?? DEFAULT_PULL_BATCH,
       expires: PULL_EXPIRES_MS,
       idle_heartbeat: PULL_HEARTBEAT_MS,
       callback: (m) => {
+        silences = 0;
         watch.alive();
         onMessage(m);
       },
     });
     const watch = watchLiveness(messages, (silentMs) => {
-      o.log.warn({ consumer: o.name, silentMs }, 'command pull went silent; pulling again');
+      silences++;
+      // a line every 3 s per workspace through a long outage would drown the log
+      if (isPowerOfTwo(silences))
+        o.log.warn({ consumer: o.name, silentMs, silences }, 'command pull went silent; pulling again');
       messages.stop();
     });
     current = messages;
@@ -189,14 +197,24 @@ export async function consumeCommands(
     if (stopped) messages.stop();
     const err = await messages.closed().catch((e: unknown) => e);
     watch.stop();
-    if (stopped) return;
-    if (err) o.log.warn({ err, consumer: o.name }, 'command pull ended; pulling again');
-    await new Promise((r) => setTimeout(r, 100));
-    return consume();
+    if (err && !stopped) o.log.warn({ err, consumer: o.name }, 'command pull ended; pulling again');
   };
-  // the first consume() is awaited so a caller learns at once that the consumer is missing
-  const first = consume();
-  void first.catch((err: unknown) => o.log.error({ err }, 'command loop ended')).finally(() => ended());
+  /** pulls again whenever a pull ends, until stopped; a pull that cannot be made is tried each second */
+  const pullUntilStopped = async (): Promise<void> => {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        await pull();
+        failures = 0;
+      } catch (err) {
+        if (failures++ === 0) o.log.warn({ err, consumer: o.name }, 'command pull not made; trying again');
+      }
+      if (!stopped) await new Promise((r) => setTimeout(r, failures === 0 ? 100 : 1_000));
+    }
+  };
+  void pullUntilStopped()
+    .catch((err: unknown) => o.log.error({ err }, 'command loop ended'))
+    .finally(() => ended());
   return {
     messages: {
       stop() {
