@@ -91,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       checkSnapshotInterval();
       const { checkNodeEnv } = await import('../workspace-node/index.js');
       checkNodeEnv(process.env, { dataDir: args.dataDir });
+      checkStopWithPid();
       const { upCommand } = await import('./commands/up.js');
       return upCommand(args, print);
     }

@@ -8,11 +8,13 @@
  * fails to start, what was started is stopped again. Stopping — Ctrl-C, SIGTERM, SIGHUP, or the
  * end of the demo — goes newest first and NATS last, so the node releases its leases and its
  * heartbeat while the server still answers, within {@link STOP_BOUND_MS} (then the server is killed).
+ * With `MOE_STOP_WITH_PID` it also stops so when that process is gone (stopWithPid.ts), its
+ * embedded nats-server with it.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { lockDataDir, startWorkspaceNode } from '../../workspace-node/index.js';
+import { lockDataDir, processAlive, startWorkspaceNode } from '../../workspace-node/index.js';
 import { ensureNats } from '../embeddedNats.js';
 import { assertPortFree } from '../portCheck.js';
 import { StartedParts } from '../shutdown.js';
@@ -22,6 +24,7 @@ import { embeddedSecretBox } from '../secretsKey.js';
 import { serveSupervisor } from './supervisor.js';
 import { moeCommandLine } from '../selfCommand.js';
 import { processTracing } from '../tracing.js';
+import { stopWithPidFrom, watchPid } from '../stopWithPid.js';
 
 /** How long stopping may take before the nats-server we started is killed. */
 export const STOP_BOUND_MS = 5000;
@@ -185,5 +188,11 @@ export async function upCommand(args: UpArgs, print: (s: string) => void): Promi
       });
     };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+    const stopWithPid = stopWithPidFrom(process.env);
+    if (stopWithPid !== null)
+      watchPid(stopWithPid, processAlive, () => {
+        print(`\nMOE_STOP_WITH_PID: process ${stopWithPid} is gone`);
+        onSignal('SIGTERM');
+      });
   });
 }

@@ -19,8 +19,9 @@ export interface MoeResult {
   stderr: string;
 }
 
+/** a child stops by itself if this worker dies before its cleanup (cli/stopWithPid.ts) */
 function envOf(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, MOE_LOG_LEVEL: 'warn', ...env };
+  return { ...process.env, MOE_LOG_LEVEL: 'warn', MOE_STOP_WITH_PID: String(process.pid), ...env };
 }
 
 const started: ChildProcess[] = [];
