@@ -10,7 +10,9 @@
  * durable, re-driven with the same id after a crash) with a per-card `seq`, so the card applies
  * placements in the board's order even when two sends overtake each other. A refused placement
  * (`board.move.refused`: WIP limit, unknown lane or card) changes nothing; when the card itself asked
- * (`byCard`, its exit criteria) the board tells it with `card.refused`, and the card blocks.
+ * (`byCard`, its exit criteria) the board tells it with `card.refused`, and the card blocks; when
+ * an agent of another card created it (`card.add` with `createdBy`), that card is told with
+ * `card.spawn.refused`.
  */
 import { enqueueActions, setup } from 'xstate';
 import type { BoardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
@@ -55,6 +57,23 @@ export const boardMachine = setup({
             reason: out.reason,
           },
         });
+        if (event.type === 'card.add' && event.data.createdBy)
+          enqueue({
+            type: 'effect',
+            params: {
+              id: fx(event),
+              kind: 'actor.send',
+              to: { kind: 'card', id: event.data.createdBy.card },
+              type: 'card.spawn.refused',
+              data: {
+                card: d.card,
+                lane: d.lane,
+                workflow: event.data.createdBy.workflow,
+                code: out.code,
+                reason: out.reason,
+              },
+            },
+          });
         if (event.type === 'card.move' && event.data.byCard)
           enqueue({
             type: 'effect',

@@ -26,7 +26,13 @@
  * sent, so a node killed mid-sequence resumes at the step it was in and never re-runs a finished one.
  */
 import { enqueueActions, setup } from 'xstate';
-import type { ArtifactRef, CardCommands, CardConfig, SystemCommands } from '../schemas/index.js';
+import {
+  projectIdPrefix,
+  type ArtifactRef,
+  type CardCommands,
+  type CardConfig,
+  type SystemCommands,
+} from '../schemas/index.js';
 import type { Enqueue } from './agentReply.js';
 import {
   agentSubmit,
@@ -363,9 +369,6 @@ function decided(t: Turn, approved: boolean, reason: string | undefined): void {
   if (next && next !== t.c.lane) moveTo(t, next);
 }
 
-/** `<ws>-<project>-` of a card id (cards an agent creates stay in its card's workspace and project). */
-const sameProjectPrefix = (id: string) => id.slice(0, id.lastIndexOf('-') + 1);
-
 const isCurrentAgent = (c: CardContext, ref: string) =>
   c.run?.agents.some((a) => a.ref === ref && a.status === 'running') ?? false;
 
@@ -582,7 +585,7 @@ export const cardMachine = setup({
       const byAgent = run?.agents.some((a) => a.actor === d.by && a.status === 'running') ?? false;
       if (!run || !byAgent) refuse(`${d.by} is not an agent of the running workflow`);
       else if (!lane) refuse(`lane ${run.lane} names no cardsTo`);
-      else if (sameProjectPrefix(d.card) !== sameProjectPrefix(context.id) || d.card === context.id)
+      else if (projectIdPrefix(d.card) !== projectIdPrefix(context.id) || d.card === context.id)
         refuse(`card ${d.card} is not a new card of this card's workspace and project`);
       else if ((run.cards ?? 0) >= MAX_CARDS_PER_WORKFLOW)
         refuse(`the workflow already created ${MAX_CARDS_PER_WORKFLOW} cards`);
@@ -594,9 +597,21 @@ export const cardMachine = setup({
           title: d.title,
           ...(d.description !== undefined ? { description: d.description } : {}),
           ...(context.config ? { config: context.config } : {}),
+          createdBy: { card: context.id, workflow: run.workflow },
         });
         t.c = { ...t.c, run: { ...run, cards: (run.cards ?? 0) + 1 } };
       }
+      enqueue.assign(t.flush(enqueue));
+    }),
+    /** The board refused a card this card's agents created: journaled; it no longer counts. */
+    spawnRefused: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'card.spawn.refused') return;
+      const t = new Turn(context, event);
+      const { card, lane, code, reason, workflow } = event.data;
+      t.emit({ type: 'card.spawn.refused', card, lane, code, reason });
+      const run = context.run;
+      if (run?.workflow === workflow && (run.cards ?? 0) > 0)
+        t.c = { ...t.c, run: { ...run, cards: (run.cards ?? 0) - 1 } };
       enqueue.assign(t.flush(enqueue));
     }),
     refused: enqueueActions(({ context, event, enqueue }) => {
@@ -647,6 +662,7 @@ export const cardMachine = setup({
       target: '.routing',
     },
     'card.create': { guard: ({ context }) => context.phase !== 'new', actions: 'spawn' },
+    'card.spawn.refused': { guard: ({ context }) => context.phase !== 'new', actions: 'spawnRefused' },
   },
   states: {
     new: {},

@@ -128,8 +128,17 @@ export interface CardView {
   deleted: boolean;
   /** the current or last lane workflow, with its progress (null: none ran yet) */
   workflow: WorkflowView | null;
-  /** cards this card's agents created (create_card): each sent to its board's `cardsTo` lane */
-  createdCards: { id: string; title: string; lane: string; by: string }[];
+  /**
+   * cards this card's agents created (create_card): each sent to its board's `cardsTo` lane;
+   * `refused` when the board did not take it (a WIP limit): that card does not exist
+   */
+  createdCards: {
+    id: string;
+    title: string;
+    lane: string;
+    by: string;
+    refused?: { code: string; reason: string };
+  }[];
   runs: RunView[];
   seq: number;
 }
@@ -281,6 +290,11 @@ export function foldCard(f: CardFold, id: string, addr: { org: string; ws: strin
       case 'card.spawned':
         view.createdCards.push({ id: e.card, title: e.title, lane: e.lane, by: e.by });
         break;
+      case 'card.spawn.refused': {
+        const created = view.createdCards.find((c) => c.id === e.card);
+        if (created) created.refused = { code: e.code, reason: e.reason };
+        break;
+      }
       case 'card.deleted':
         view.deleted = true;
         break;

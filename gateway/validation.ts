@@ -11,6 +11,7 @@
  */
 import { AjvCompiler, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import type { FastifyServerOptions } from 'fastify';
+import { patternMeaning } from '../schemas/index.js';
 
 /** what Fastify passes on from its `ajv` option */
 interface AjvServerOption {
@@ -42,13 +43,14 @@ interface AjvError {
   readonly keyword: string;
   readonly instancePath: string;
   readonly message?: string;
-  readonly params?: { readonly allowedValue?: unknown };
+  readonly params?: { readonly allowedValue?: unknown; readonly pattern?: unknown };
 }
 
 /**
  * The message of a schema violation: Fastify's ("querystring/limit must be integer"), except that
  * the branches of a choice between constants (`groupBy`, `period`, …) read as one line, "must be
- * one of: a, b, c", instead of "must be equal to constant" once per choice.
+ * one of: a, b, c", instead of "must be equal to constant" once per choice, and a pattern the
+ * schemas put in words (schemas/patternMeanings.ts) is said in them instead of quoted.
  */
 export function validationMessage(
   context: string | undefined,
@@ -59,13 +61,16 @@ export function validationMessage(
   for (const e of errors)
     if (e.keyword === 'const')
       choices.set(e.instancePath, [...(choices.get(e.instancePath) ?? []), e.params?.allowedValue]);
-  if (choices.size === 0) return fallback;
+  const worded = (e: AjvError) => (e.keyword === 'pattern' ? patternMeaning(e.params?.pattern) : undefined);
+  if (choices.size === 0 && !errors.some(worded)) return fallback;
   const where = (path: string) => `${context ?? 'request'}${path}`;
   const lines = [...choices].map(
     ([path, allowed]) => `${where(path)} must be one of: ${allowed.map(String).join(', ')}`,
   );
-  for (const e of errors)
-    if (e.keyword !== 'const' && !(e.keyword === 'anyOf' && choices.has(e.instancePath)))
-      lines.push(`${where(e.instancePath)} ${e.message ?? 'is invalid'}`);
+  for (const e of errors) {
+    if (e.keyword === 'const' || (e.keyword === 'anyOf' && choices.has(e.instancePath))) continue;
+    const words = worded(e);
+    lines.push(`${where(e.instancePath)} ${words ? `must be ${words}` : (e.message ?? 'is invalid')}`);
+  }
   return lines.join(', ');
 }

@@ -167,6 +167,11 @@ export const CardEvents = {
     { card: Type.String(), code: Type.String(), reason: Type.String() },
     'a card.create was refused (MOE_ERR_CARD_CREATE_REFUSED): no cardsTo, not an agent of the running step, or the per-workflow maximum reached',
   ),
+  'card.spawn.refused': eventSchema(
+    'card.spawn.refused',
+    { card: Type.String(), lane: Type.String(), code: Type.String(), reason: Type.String() },
+    'the board refused a card an agent of this card created (e.g. a WIP limit on the cardsTo lane): that card does not exist, and it no longer counts for cards_created',
+  ),
   'card.approval.decided': eventSchema(
     'card.approval.decided',
     { approved: Type.Boolean(), reason: Type.Optional(Type.String()) },

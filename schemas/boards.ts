@@ -17,12 +17,15 @@ import { LaneId, LaneWorkflows } from './laneWorkflow.js';
 import { AgentConfig } from './tenancy.js';
 import { TOKEN_PATTERN } from './subjects.js';
 
-export { LaneId, LaneWorkflow, LaneWorkflows } from './laneWorkflow.js';
+export { EXIT_CRITERIA_PATTERN, LaneId, LaneWorkflow, LaneWorkflows } from './laneWorkflow.js';
 
 const Id = Type.String({ pattern: TOKEN_PATTERN });
 const AgentName = Type.String({ pattern: TOKEN_PATTERN });
-const Title = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 10_000 });
+/** a card's title and description (the board's, the gateway's and create_card's limits) */
+export const CARD_TITLE_MAX = 200;
+export const CARD_DESCRIPTION_MAX = 10_000;
+const Title = Type.String({ minLength: 1, maxLength: CARD_TITLE_MAX });
+const Description = Type.String({ maxLength: CARD_DESCRIPTION_MAX });
 /** who the card is for: a member's user id or email, an agent's name, a team (not checked); null: nobody */
 export const Assignee = Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]);
 const Position = Type.Integer({ minimum: 0, maximum: 100_000 });
@@ -87,6 +90,8 @@ export const BoardCommands = {
       description: Type.Optional(Description),
       assignee: Type.Optional(Assignee),
       config: Type.Optional(CardConfig),
+      /** an agent of this card's workflow run created it (create_card): told if the board refuses */
+      createdBy: Type.Optional(Type.Object({ card: Id, workflow: Type.Integer({ minimum: 1 }) })),
     },
     'data of card.add to moe.cmd.<org>.<ws>.board.<boardId>',
   ),
@@ -130,6 +135,17 @@ export const CardCommands = {
   'card.delete': obj({}),
   /** From the board: a move the card asked for was refused (the card is blocked with the reason). */
   'card.refused': obj({ lane: LaneId, code: Type.String(), reason: Type.String() }),
+  /**
+   * From the board: a card an agent of this card's workflow run created (card.add with
+   * `createdBy`) was refused (a WIP limit on the cardsTo lane): it does not exist.
+   */
+  'card.spawn.refused': obj({
+    card: Id,
+    lane: LaneId,
+    workflow: Type.Integer({ minimum: 1 }),
+    code: Type.String(),
+    reason: Type.String(),
+  }),
   /** Run one agent of the project on the card now (seed 002 manualTrigger). */
   'agent.run': obj(
     { agent: AgentName, config: Type.Optional(CardConfig) },

@@ -24,6 +24,8 @@ export * from './eventCodec.js';
 export * from './replay.js';
 export * from './artifactRef.js';
 export * from './boards.js';
+export * from './projectIds.js';
+export * from './patternMeanings.js';
 export * from './boardEvents.js';
 export * from './liveDelta.js';
 export * from './search.js';

@@ -27,6 +27,9 @@ export const LaneId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
  *                  `create_card` tool (seed 002's PRD agent creating the MVP feature cards)
  *   scripts        per agent, steps for the offline `scripted` provider (demos and tests)
  */
+/** A label, or `file:<path>` with a relative path: no leading `/`, no `..` segment, no backslash. */
+export const EXIT_CRITERIA_PATTERN = '^(?!file:)|^file:(?!/)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$';
+
 export const LaneWorkflow = Type.Object(
   {
     autoTrigger: Type.Optional(AgentName),
@@ -37,8 +40,7 @@ export const LaneWorkflow = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 200,
-        // file:<path>: a relative path, no `..` segment
-        pattern: '^(?!file:)|^file:(?!/)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$',
+        pattern: EXIT_CRITERIA_PATTERN,
       }),
     ),
     exitLane: Type.Optional(LaneId),

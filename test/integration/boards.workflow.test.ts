@@ -83,6 +83,9 @@ const workflows = {
           toolCalls: [
             { name: 'create_card', input: { title: 'Sign-up', description: 'email and password' } },
             { name: 'create_card', input: { title: 'Billing' } },
+            // refused as their tool results (MOE_ERR_TOOL_INPUT); the run goes on
+            { name: 'create_card', input: { title: '   ' } },
+            { name: 'create_card', input: { title: 'Extra', colour: 'red' } },
           ],
         },
         { text: 'PRD: two MVP features' },
@@ -242,6 +245,7 @@ describe('boards and lane workflows', () => {
       );
       expect(bad.status, exitCriteria).toBe(400);
       expect(bad.body.error.code).toBe('MOE_ERR_VALIDATION');
+      expect(bad.body.error.message).toContain('exitCriteria must be a label, or file:<path> relative');
     }
   }, 60_000);
 
@@ -290,6 +294,11 @@ describe('boards and lane workflows', () => {
       description: 'email and password',
       lane: 'backlog',
     });
+    const org = (await call<{ orgs: { id: string }[] }>(stack.gw, auth, 'GET', '/api/orgs')).body.orgs[0]!.id;
+    const pm = { org, ws: id.split('-')[0]!, kind: 'agent', id: done.runs[0]!.actor.id };
+    const pmJournal = JSON.stringify(await stack.gw.ctx.bus.records(pm));
+    expect(pmJournal).toMatch(/MOE_ERR_TOOL_INPUT: [^"]*create_card input at \/title/);
+    expect(pmJournal).toMatch(/MOE_ERR_TOOL_INPUT: [^"]*create_card input at \/colour/);
 
     // a lane without cardsTo does not give its agents the tool: the call is refused, the run goes on
     const other = (await newCard('Dream')).body.id;
@@ -309,7 +318,6 @@ describe('boards and lane workflows', () => {
       { timeoutMs: 45_000, what: 'ideas card in done' },
     );
     expect(dreamt.createdCards).toEqual([]);
-    const org = (await call<{ orgs: { id: string }[] }>(stack.gw, auth, 'GET', '/api/orgs')).body.orgs[0]!.id;
     const agent = { org, ws: other.split('-')[0]!, kind: 'agent', id: dreamt.runs[0]!.actor.id };
     const journal = JSON.stringify(await stack.gw.ctx.bus.records(agent));
     expect(journal).toContain('MOE_ERR_TOOL_UNKNOWN: no tool with that name: create_card');

@@ -190,6 +190,32 @@ describe('board', () => {
     ]);
   });
 
+  it('tells the card whose agent created a card (createdBy) when the board refuses it', () => {
+    const w = created();
+    for (const c of ['c1', 'c2', 'c3']) w.send('card.add', { card: c, lane: 'doing', title: c });
+    const t = w.send('card.add', {
+      card: 'c9',
+      lane: 'doing',
+      title: 'from an agent',
+      createdBy: { card: 'c0', workflow: 2 },
+    });
+    expect(t.effects).toEqual([
+      expect.objectContaining({
+        to: { kind: 'card', id: 'c0' },
+        type: 'card.spawn.refused',
+        data: expect.objectContaining({ card: 'c9', lane: 'doing', workflow: 2, code: 'MOE_ERR_WIP_LIMIT' }),
+      }),
+    ]);
+    // taken when there is room: nobody is told anything but the new card
+    const ok = w.send('card.add', {
+      card: 'c8',
+      lane: 'todo',
+      title: 'x',
+      createdBy: { card: 'c0', workflow: 2 },
+    });
+    expect(ok.effects.map((e) => (e as { to: { id: string } }).to.id)).toEqual(['c8']);
+  });
+
   it('refuses unknown lanes, unknown cards and a second add of one card', () => {
     const w = created();
     expect(w.send('card.add', { card: 'c1', lane: 'nope', title: 'x' }).emits[0]).toMatchObject({

@@ -346,7 +346,14 @@ describe('card', () => {
         kind: 'actor.send',
         to: { kind: 'board', id: 'b1' },
         type: 'card.add',
-        data: { card: newCard, lane: 'backlog', title: 'Sign-up', description: 'email', config },
+        data: {
+          card: newCard,
+          lane: 'backlog',
+          title: 'Sign-up',
+          description: 'email',
+          config,
+          createdBy: { card: CARD, workflow: 1 },
+        },
       }),
     ]);
     const end = w.send('subtask.completed', done('w1s0a0', 'one feature'));
@@ -356,6 +363,30 @@ describe('card', () => {
     const idle = createdIn('prd').w;
     idle.send('subtask.completed', done('w1s0a0', 'no features'));
     expect(ctx(idle).blocked).toEqual({
+      code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
+      reason: 'exitCriteria cards_created: the agents created no card',
+    });
+  });
+
+  it('journals a card its board refused (card.spawn.refused), which then does not count for cards_created', () => {
+    const { w } = createdIn('prd');
+    const agent = `${CARD}-w1s0a0`;
+    const newCard = CARD.replace(/c[0-9a-f]{16}$/, 'c00000000000000c3');
+    w.send('card.create', { card: newCard, title: 'Sign-up', by: agent });
+    const refused = {
+      card: newCard,
+      lane: 'backlog',
+      code: 'MOE_ERR_WIP_LIMIT',
+      reason: 'lane backlog is full',
+    };
+    // a refusal for another workflow run of this card changes nothing but the journal
+    w.send('card.spawn.refused', { ...refused, workflow: 7 });
+    expect(ctx(w).run?.cards).toBe(1);
+    const t = w.send('card.spawn.refused', { ...refused, workflow: 1 });
+    expect(t.emits).toEqual([{ type: 'card.spawn.refused', ...refused }]);
+    expect(ctx(w).run?.cards).toBe(0);
+    w.send('subtask.completed', done('w1s0a0', 'one feature, refused'));
+    expect(ctx(w).blocked).toEqual({
       code: 'MOE_ERR_EXIT_CRITERIA_UNMET',
       reason: 'exitCriteria cards_created: the agents created no card',
     });

@@ -8,26 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../../schemas/index.js';
 import { cardView, type CardView } from '../../gateway/boardViews.js';
 import type { SeqRecord } from '../../gateway/bus.js';
+import { CARD_ADDR, cardRecords } from './cardView.kit.js';
 
-const addr = { org: 'o1', ws: 'w0123456789abcdef' };
+const addr = CARD_ADDR;
 const CARD = 'c1';
 
-function records(...turns: JournalRecord['events'][]): SeqRecord[] {
-  return turns.map((events, i) => ({
-    seq: i + 1,
-    rec: {
-      actor: { ...addr, kind: 'card', id: CARD },
-      turn: i + 1,
-      session: '_workspace',
-      cmd: { id: `c${i + 1}`, type: 'card.placed', at: 1000 + i },
-      state: 'idle',
-      status: 'active',
-      events,
-      effects: [],
-      cancels: [],
-    },
-  }));
-}
+const records = (...turns: JournalRecord['events'][]): SeqRecord[] =>
+  cardRecords(CARD, 'card.placed', ...turns);
 
 const created = { type: 'card.created', board: 'b1', project: 'p1', lane: 'plan', position: 0, title: 'T' };
 const started = (workflow: number, steps: string[][]) => ({

@@ -1,9 +1,11 @@
 /**
  * validationMessage (gateway/validation.ts): a choice between constants reads as one "must be one
- * of" line; any other violation keeps Fastify's wording.
+ * of" line; a pattern the schemas put in words is said in them; any other violation keeps
+ * Fastify's wording.
  */
 import { describe, expect, it } from 'vitest';
 import { validationMessage } from '../../gateway/validation.js';
+import { EXIT_CRITERIA_PATTERN } from '../../schemas/index.js';
 
 describe('validationMessage', () => {
   it('folds the branches of a choice between constants into one line', () => {
@@ -29,5 +31,22 @@ describe('validationMessage', () => {
     expect(validationMessage('querystring', errors, 'querystring/limit must be integer')).toBe(
       'querystring/limit must be integer',
     );
+  });
+
+  it('says a worded pattern in words instead of quoting the regular expression', () => {
+    const path = '/lanes/0/workflow/exitCriteria';
+    const errors = [
+      {
+        keyword: 'pattern',
+        instancePath: path,
+        message: `must match pattern "${EXIT_CRITERIA_PATTERN}"`,
+        params: { pattern: EXIT_CRITERIA_PATTERN },
+      },
+    ];
+    const message = validationMessage('body', errors, `body${path} must match pattern "…"`);
+    expect(message).toBe(
+      `body${path} must be a label, or file:<path> relative to the project folder (no leading /, no .. segment, no backslash)`,
+    );
+    expect(message).not.toContain('pattern');
   });
 });

@@ -178,6 +178,10 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       },
       { type: 'card.add', data: { card: 'c1', lane: 'todo', title: 'one' } },
       { type: 'card.add', data: { card: 'c2', lane: 'todo', position: 0, title: 'two' } },
+      {
+        type: 'card.add',
+        data: { card: 'c3', lane: 'nope', title: 'refused', createdBy: { card: 'c9', workflow: 1 } },
+      },
       { type: 'card.move', data: { card: 'c1', lane: 'doing' } },
       { type: 'card.move', data: { card: 'c2', lane: 'doing', byCard: true } },
       { type: 'card.remove', data: { card: 'c1' } },
@@ -231,6 +235,10 @@ const HAND_WRITTEN: Record<string, Command[][]> = {
       },
       { type: 'card.create', data: { card: 'c2', title: 'Feature', by: 'c1-w1s0a0' } },
       { type: 'card.create', data: { card: 'c3', title: 'Stranger', by: 'c9-w1s0a0' } },
+      {
+        type: 'card.spawn.refused',
+        data: { card: 'c2', lane: 'todo', workflow: 1, code: 'MOE_ERR_WIP_LIMIT', reason: 'full' },
+      },
       {
         type: 'subtask.completed',
         data: {

@@ -11,51 +11,65 @@
  * applies it once. Bad input is a tool result the model sees (MOE_ERR_TOOL_INPUT), not a failure.
  */
 import { createHash } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
 import type { SpecOf, ToolReply } from '../../actors/index.js';
 import { effectCommandId, type CommandPublisher } from '../../actors/kernel/index.js';
-import { addressKey, type ActorAddress } from '../../schemas/index.js';
+import {
+  addressKey,
+  CARD_DESCRIPTION_MAX,
+  CARD_TITLE_MAX,
+  cardIdBeside,
+  SchemaError,
+  validator,
+  type ActorAddress,
+} from '../../schemas/index.js';
 import { errors } from '../errors.js';
 import type { ToolDefinition } from '../tools/index.js';
 
 export const CREATE_CARD_TOOL = 'create_card';
 
-const MAX_TITLE = 200;
-const MAX_DESCRIPTION = 10_000;
+/** A call's input: `card.create`'s limits (schemas/boards.ts), and a title that is not all blanks. */
+const CreateCardInput = Type.Object(
+  {
+    title: Type.String({
+      minLength: 1,
+      maxLength: CARD_TITLE_MAX,
+      pattern: '\\S',
+      description: 'the new card title',
+    }),
+    description: Type.Optional(
+      Type.String({ maxLength: CARD_DESCRIPTION_MAX, description: 'what the card is about' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const checkInput = validator(CreateCardInput, `${CREATE_CARD_TOOL} input`);
 
 /** What the model is offered (the same shape as the file tools' definitions). */
 export const createCardDefinition: ToolDefinition = {
   name: CREATE_CARD_TOOL,
   description:
     "Put a new card on this card's board (in the lane the workflow names), e.g. one per feature or task you identified. The card's own lane workflow runs when it gets there.",
-  inputSchema: {
-    type: 'object',
-    properties: {
-      title: { type: 'string', minLength: 1, maxLength: MAX_TITLE, description: 'the new card title' },
-      description: { type: 'string', maxLength: MAX_DESCRIPTION, description: 'what the card is about' },
-    },
-    required: ['title'],
-    additionalProperties: false,
-  },
+  inputSchema: CreateCardInput,
 };
 
-/** The new card's id: `<ws>-<project>-c<16 hex>` of the parent card, from the agent and effect. */
+/** The new card's id: in the parent card's workspace and project, derived from the agent and effect. */
 function newCardId(parentCard: string, agent: ActorAddress, effectId: string): string {
-  const prefix = parentCard.slice(0, parentCard.lastIndexOf('-') + 1);
   const hex = createHash('sha256')
     .update(`${addressKey(agent)}/${effectId}`)
     .digest('hex');
-  return `${prefix}c${hex.slice(0, 16)}`;
+  return cardIdBeside(parentCard, hex.slice(0, 16));
 }
 
-function inputOf(input: Readonly<Record<string, unknown>>): { title: string; description?: string } | string {
-  const { title, description, ...rest } = input;
-  const extra = Object.keys(rest);
-  if (extra.length > 0) return `unknown field ${extra.join(', ')}`;
-  if (typeof title !== 'string' || title.trim() === '' || title.length > MAX_TITLE)
-    return `title must be a string of 1 to ${MAX_TITLE} characters`;
-  if (description !== undefined && (typeof description !== 'string' || description.length > MAX_DESCRIPTION))
-    return `description must be a string of at most ${MAX_DESCRIPTION} characters`;
-  return { title: title.trim(), ...(description !== undefined ? { description } : {}) };
+/** The checked input (title trimmed), or why it is refused. */
+function inputOf(input: Readonly<Record<string, unknown>>): Static<typeof CreateCardInput> | string {
+  try {
+    const valid = checkInput(input);
+    return { ...valid, title: valid.title.trim() };
+  } catch (err) {
+    if (err instanceof SchemaError) return err.message;
+    throw err;
+  }
 }
 
 /**
