@@ -40,7 +40,7 @@ export interface Liveness {
 
 /**
  * Watches `messages` (its status events, and {@link Liveness.alive} for each message) and calls
- * `onSilent` once if nothing was heard for `silentMs`.
+ * `onSilent` once if nothing was heard for `silentMs` while this process was free to hear it.
  */
 export function watchLiveness(
   messages: ConsumerMessages,
@@ -49,14 +49,18 @@ export function watchLiveness(
 ): Liveness {
   let last = Date.now();
   let stopped = false;
-  const timer = setInterval(
-    () => {
-      if (stopped || Date.now() - last < silentMs) return;
-      stop();
-      onSilent(Date.now() - last);
-    },
-    Math.max(100, silentMs / 3),
-  );
+  const everyMs = Math.max(100, silentMs / 3);
+  let lastTick = last;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    // A tick that comes late means this process was busy (a blocked event loop): timers run
+    // before the sockets are read, so what the server sent meanwhile is still unread. Not silence.
+    const late = now - lastTick > 2 * everyMs;
+    lastTick = now;
+    if (stopped || late || now - last < silentMs) return;
+    stop();
+    onSilent(now - last);
+  }, everyMs);
   timer.unref();
   const stop = () => {
     stopped = true;

@@ -70,7 +70,7 @@ describe('a command pull the server stopped answering', () => {
     let silentAfter: number | undefined;
     const started = Date.now();
     const watch = watchLiveness(messages, (ms) => (silentAfter = ms));
-    await sleep(2_500); // heartbeats flow: alive
+    await sleep(1_500); // heartbeats flow: alive
     expect(silentAfter).toBeUndefined();
     expect(seen).toContain('heartbeat');
 
@@ -79,6 +79,27 @@ describe('a command pull the server stopped answering', () => {
     expect(seen).toContain('heartbeats_missed');
     expect(silentAfter).toBeGreaterThanOrEqual(SILENT_AFTER_MS);
     expect(Date.now() - started).toBeGreaterThan(SILENT_AFTER_MS);
+    watch.stop();
+    messages.stop();
+  });
+
+  it('is not taken as silent when this process, not the server, was busy (a blocked event loop)', async () => {
+    const name = 'ws-pull-busy';
+    await addCommandConsumer(p.jsm, { name, filter: workspaceCommandFilter('pl', 'w3') });
+    const consumer = await p.client.js.consumers.get(STREAMS.commands, name);
+    const messages = await consumer.consume({
+      max_messages: 10,
+      expires: 10_000,
+      idle_heartbeat: 1_000,
+      callback: () => undefined,
+    });
+    let silent = false;
+    const watch = watchLiveness(messages, () => (silent = true));
+    await sleep(1_500);
+    const busyUntil = Date.now() + SILENT_AFTER_MS + 1_500;
+    while (Date.now() < busyUntil); // the server's heartbeats wait, unread, in the socket
+    await sleep(2_500);
+    expect(silent).toBe(false);
     watch.stop();
     messages.stop();
   });
