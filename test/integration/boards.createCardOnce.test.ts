@@ -61,7 +61,12 @@ describe('create_card re-driven', () => {
       timeoutMs: 20_000,
       what: 'the pm agent running',
     });
-    const agent = { org: ORG, ws: WS, kind: 'agent', id: (started as { actor: { id: string } }).actor.id };
+    const agent = {
+      org: ORG,
+      ws: WS,
+      kind: 'agent',
+      id: (started as unknown as { actor: { id: string } }).actor.id,
+    };
 
     const stop = new AbortController();
     const publisher = new CommandPublisher(p.client.js, systemClock, stop.signal);
