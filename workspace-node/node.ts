@@ -58,7 +58,13 @@ import { PlacementLeases } from './placement.js';
 import { watchFreedLeases } from './leaseWatch.js';
 import { drainConfigFromEnv, NodeDrain, type HandOverResult } from './drain.js';
 import { killAfterOutcome, killDuringBackupUpload } from './faults.js';
-import { ensureStreams, natsAuthOptions, natsServers, watchNatsStatus } from '../actors/kernel/index.js';
+import {
+  ensureStreams,
+  lastJournalEntry,
+  natsAuthOptions,
+  natsServers,
+  watchNatsStatus,
+} from '../actors/kernel/index.js';
 import { LiveStats } from './liveStats.js';
 import { createNodeMetrics } from './metrics.js';
 import { startProbeServer, type ProbeServer } from './probeServer.js';
@@ -380,7 +386,8 @@ async function startLocked(
         return null;
       }
       waiting.delete(key);
-      // A workspace with no state here (a takeover, a fresh disk): its latest backup first.
+      // A workspace with no state here (a takeover, a fresh disk), or with state older than its
+      // latest backup (other nodes ran it since): its latest backup first.
       const dir = workspaceDir(config.dataDir, org, ws);
       const restored = await restoreOnTakeover({
         store: backupStore(),
@@ -390,6 +397,7 @@ async function startLocked(
         filesDir: config.filesRoot !== undefined ? undefined : join(dir, 'files'),
         log,
         signal: stopping.signal,
+        journalHead: async (subject) => (await lastJournalEntry(jsm, subject))?.seq ?? null,
       });
       if (restored.backupId !== undefined && restored.rtoMs !== undefined) {
         const restore = { backupId: restored.backupId, at: clock.now(), rtoMs: restored.rtoMs };

@@ -3,6 +3,8 @@
  * its own data dir has no state (no `db/sessions.db`) — a takeover from a dead node, or a move to a
  * node with a fresh disk — restores the workspace's latest backup from the configured store
  * (backup/workspaceStore.ts: `workspaces/<org>/<ws>/` under MOE_STORAGE_PRIMARY) before it serves.
+ * So does a node whose state there is older than that backup (it comes back after other nodes ran
+ * the workspace): the old directory is set aside first (staleLocalState.ts).
  *
  *   1. before serving: the SQLite snapshots and the session logs (small); the kernel then catches
  *      the actors up from MOE_EVT past the snapshot's sequence (the journal is the truth; a snapshot
@@ -40,6 +42,7 @@ import {
   workspaceStore,
   type BackupManifest,
 } from './backup/index.js';
+import { backupNewerThanLocal, setAside, type JournalHead } from './staleLocalState.js';
 
 export interface TakeoverRestoreOptions {
   /** the configured store (all workspaces); the workspace's view is taken here */
@@ -56,6 +59,11 @@ export interface TakeoverRestoreOptions {
    * pending marker stays, the next start resumes them), so nothing writes the workspace after stop
    */
   readonly signal?: AbortSignal;
+  /**
+   * the journal's last sequence on a subject: with it, local state older than the latest backup
+   * (other nodes ran the workspace since) is set aside and the backup restored (staleLocalState.ts)
+   */
+  readonly journalHead?: JournalHead;
 }
 
 export interface TakeoverRestore {
@@ -102,26 +110,18 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
   const log = o.log.child({ org: o.org, ws: o.ws, restore: true });
   const store = workspaceStore(o.store, o.org, o.ws);
   const t0 = performance.now();
+  let manifest: BackupManifest | undefined;
   if (hasLocalState(o.dir)) {
-    // A node that stopped before its files came back resumes their restore.
-    const pending = pendingFiles(o.dir);
-    if (pending === undefined || o.filesDir === undefined) return NOTHING;
+    manifest = await newerThanLocal(o, store, log);
+    if (manifest) setAside(o.dir, log);
+    else return resumeFiles(o, store, log, t0);
+  } else {
     try {
-      const m = await readManifest(store, pending);
-      log.info({ backupId: m.backupId, files: m.files.length }, 'restore: resuming the files');
-      return withFiles(m.backupId, undefined, restoreFiles(store, m, o, o.filesDir, log, t0));
+      manifest = await latestBackup(store);
     } catch (err) {
-      log.error({ err, backupId: pending }, 'restore: cannot resume the files; tools run on what is there');
-      rmSync(join(o.dir, PENDING_FILES), { force: true });
+      log.error({ err, store: store.url }, 'restore: cannot read the backup catalogue; starting empty');
       return NOTHING;
     }
-  }
-  let manifest: BackupManifest | undefined;
-  try {
-    manifest = await latestBackup(store);
-  } catch (err) {
-    log.error({ err, store: store.url }, 'restore: cannot read the backup catalogue; starting empty');
-    return NOTHING;
   }
   if (!manifest) {
     log.info({ store: store.url }, 'restore: no backup of this workspace; starting empty');
@@ -172,6 +172,47 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
   if (filesDir === undefined) return { backupId: m.backupId, files: Promise.resolve(), rtoMs };
   // Phase 2, in the background: files. Tool calls wait for it.
   return withFiles(m.backupId, rtoMs, restoreFiles(store, m, o, filesDir, log, t0));
+}
+
+/** The latest backup when the local state is older (staleLocalState.ts); undefined on any doubt. */
+async function newerThanLocal(
+  o: TakeoverRestoreOptions,
+  store: ObjectStore,
+  log: Logger,
+): Promise<BackupManifest | undefined> {
+  if (!o.journalHead) return undefined;
+  try {
+    return await backupNewerThanLocal({
+      dir: o.dir,
+      org: o.org,
+      ws: o.ws,
+      store,
+      journalHead: o.journalHead,
+    });
+  } catch (err) {
+    log.warn({ err }, 'restore: cannot tell whether the local state is stale; serving it');
+    return undefined;
+  }
+}
+
+/** With local state: a node stopped before its files came back resumes their restore. */
+async function resumeFiles(
+  o: TakeoverRestoreOptions,
+  store: ObjectStore,
+  log: Logger,
+  t0: number,
+): Promise<TakeoverRestore> {
+  const pending = pendingFiles(o.dir);
+  if (pending === undefined || o.filesDir === undefined) return NOTHING;
+  try {
+    const m = await readManifest(store, pending);
+    log.info({ backupId: m.backupId, files: m.files.length }, 'restore: resuming the files');
+    return withFiles(m.backupId, undefined, restoreFiles(store, m, o, o.filesDir, log, t0));
+  } catch (err) {
+    log.error({ err, backupId: pending }, 'restore: cannot resume the files; tools run on what is there');
+    rmSync(join(o.dir, PENDING_FILES), { force: true });
+    return NOTHING;
+  }
 }
 
 /** A restore whose files come back in the background (`files` never rejects). */
