@@ -9,7 +9,8 @@ import { TOKEN_PATTERN } from './subjects.js';
 const AgentName = Type.String({ pattern: TOKEN_PATTERN });
 
 /** A lane id: a token (seed 002 numbers its lanes: `"0"`, `"1"`, … are fine). */
-export const LaneId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
+export const LANE_ID_PATTERN = '^[A-Za-z0-9_-]{1,32}$';
+export const LaneId = Type.String({ pattern: LANE_ID_PATTERN });
 /**
  * The workflow of one lane, in seed 002's `LANE_WORKFLOWS` shape:
  *   autoTrigger    on enter, run `sequence` (or just this agent when there is no sequence)
