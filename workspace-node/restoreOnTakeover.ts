@@ -113,8 +113,7 @@ export async function restoreOnTakeover(o: TakeoverRestoreOptions): Promise<Take
   let manifest: BackupManifest | undefined;
   if (hasLocalState(o.dir)) {
     manifest = await newerThanLocal(o, store, log);
-    if (manifest) setAside(o.dir, log);
-    else return resumeFiles(o, store, log, t0);
+    if (!manifest || !setAside(o.dir, log)) return resumeFiles(o, store, log, t0);
   } else {
     try {
       manifest = await latestBackup(store);

@@ -64,16 +64,22 @@ export async function backupNewerThanLocal(o: {
   return latest && latest.journalSeq > local.maxSeq ? latest : undefined;
 }
 
-/** Moves a stale workspace directory aside (beside it, `.stale-<time>-<ws>`); returns where. */
-export function setAside(dir: string, log: Logger): string {
-  const aside = join(
-    dirname(dir),
-    `.stale-${new Date().toISOString().replace(/[:.]/g, '-')}-${basename(dir)}`,
-  );
-  renameSync(dir, aside);
+/**
+ * Moves a stale workspace directory aside (beside it, `.stale-<time>-<ws>`); false when it cannot
+ * be moved (logged): the local state is then served as it is.
+ */
+export function setAside(dir: string, log: Logger): boolean {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const aside = join(dirname(dir), `.stale-${stamp}-${basename(dir)}`);
+  try {
+    renameSync(dir, aside);
+  } catch (err) {
+    log.error({ err, dir }, 'restore: the local state is stale but cannot be set aside; serving it');
+    return false;
+  }
   log.warn(
     { aside },
     'restore: the local state is older than the latest backup (other nodes ran the workspace since); set aside, restoring the backup',
   );
-  return aside;
+  return true;
 }
