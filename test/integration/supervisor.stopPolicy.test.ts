@@ -14,7 +14,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kernelErrors } from '../../actors/kernel/index.js';
 import { buildGateway, type Gateway } from '../../gateway/index.js';
 import type { Overview } from '../../gateway/console/index.js';
-import { KV_BUCKETS, parseStoppedActor, restartHistoryKey, type ActorAddress } from '../../schemas/index.js';
+import {
+  KV_BUCKETS,
+  parseStoppedActor,
+  restartHistoryKey,
+  type ActorAddress,
+  type CommandEnvelope,
+} from '../../schemas/index.js';
 import { startSupervisor, type Supervisor } from '../../supervisor/index.js';
 import type { WorkspaceNode } from '../../workspace-node/index.js';
 import { eventually, silent, startPlatform, type Platform } from '../harness/index.js';
@@ -105,11 +111,32 @@ async function letters(): Promise<Letter[]> {
   return out;
 }
 
-const letterOf = (commandId: string) =>
+const letterOf = (commandId: string, timeoutMs = 30_000) =>
   eventually(async () => (await letters()).find((l) => l.id === commandId), {
-    timeoutMs: 30_000,
+    timeoutMs,
     what: `the dead letter of ${commandId}`,
   });
+
+/**
+ * Probes until the node refuses the actor (dead letter MOE_ERR_ACTOR_STOPPED). The node learns of
+ * a stop record through the bucket's watch, so a probe sent right after the record was written may
+ * still run (a turn, no letter): each probe is given a few seconds, then the next one is sent.
+ */
+async function untilRefused(
+  a: ActorAddress,
+  prefix: string,
+  command: (id: string) => CommandEnvelope = renew,
+) {
+  await eventually(
+    async () => {
+      const id = `${prefix}-${Date.now()}`;
+      await p.client.send(a, command(id));
+      const l = await letterOf(id, 5_000).catch(() => undefined);
+      return l?.code === STOPPED ? true : undefined;
+    },
+    { timeoutMs: 60_000, what: `the node refusing ${key(a)}` },
+  );
+}
 
 /** The turns journaled for one actor. */
 async function turnsOf(a: ActorAddress): Promise<string[]> {
@@ -168,15 +195,7 @@ describe('the stop restart policy', () => {
     expect(rec.at).toBeGreaterThan(0);
     // the node's cache follows the bucket's watch: a command sent right after may still run, so
     // wait until one is refused, then every later one must be
-    await eventually(
-      async () => {
-        const id = `s1-probe-${Date.now()}`;
-        await p.client.send(s1, renew(id));
-        const l = await letterOf(id).catch(() => undefined);
-        return l?.code === STOPPED ? true : undefined;
-      },
-      { timeoutMs: 30_000, what: 'the node refusing the stopped actor' },
-    );
+    await untilRefused(s1, 's1-probe');
     const before = (await turnsOf(s1)).length;
     for (let i = 0; i < 3; i++) await expectRefused(s1, `s1-refused-${i}`);
     expect((await turnsOf(s1)).length).toBe(before);
@@ -199,14 +218,7 @@ describe('the stop restart policy', () => {
       restarts: 1,
       commandId: 'a1-poison#r1',
     });
-    await eventually(
-      async () => {
-        const id = `a1-probe-${Date.now()}`;
-        await p.client.send(a1, { id, type: 'no.such.command', data: {} });
-        return (await letterOf(id)).code === STOPPED ? true : undefined;
-      },
-      { timeoutMs: 30_000, what: 'the escalated agent refused' },
-    );
+    await untilRefused(a1, 'a1-probe', (id) => ({ id, type: 'no.such.command', data: {} }));
     expect(
       supA.supervision.decisions.filter((d) => d.actor === key(a1)).map((d) => d.decision.action),
     ).toEqual(['restart', 'escalate']);
@@ -332,14 +344,7 @@ describe('the console and the gateway', () => {
   it('the operator restart clears a policy-stopped actor on the node too: the next command runs a turn', async () => {
     const s3 = { org: 'sp', ws: 'w1', kind: 'session', id: 's3' };
     await stopByPolicy(s3, 's3-poison');
-    await eventually(
-      async () => {
-        const id = `s3-probe-${Date.now()}`;
-        await p.client.send(s3, renew(id));
-        return (await letterOf(id)).code === STOPPED ? true : undefined;
-      },
-      { timeoutMs: 30_000, what: 's3 refused' },
-    );
+    await untilRefused(s3, 's3-probe');
     expect((await restart(key(s3), opAuth)).statusCode).toBe(200);
     await eventually(
       async () => {
