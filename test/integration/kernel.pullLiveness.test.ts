@@ -6,6 +6,7 @@
  * signs of life once kept a workspace's pull "alive" with 45 commands pending and no pull waiting
  * on the server (cluster.chaos). Thawed, the workspace's loop pulls again and delivers.
  */
+import type { ConsumerMessages } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Writable } from 'node:stream';
@@ -49,20 +50,24 @@ function capturedLog(): { log: pino.Logger; lines: Array<Record<string, unknown>
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
+/**
+ * A pull on a new durable consumer of workspace `pl.<ws>`, heartbeats every second. Consumed with
+ * a callback, as the kernel consumes (an iterator nobody reads would never send its pull).
+ */
+async function pullOn(name: string, ws: string): Promise<ConsumerMessages> {
+  await addCommandConsumer(p.jsm, { name, filter: workspaceCommandFilter('pl', ws) });
+  const consumer = await p.client.js.consumers.get(STREAMS.commands, name);
+  return consumer.consume({
+    max_messages: 10,
+    expires: 10_000,
+    idle_heartbeat: 1_000,
+    callback: () => undefined,
+  });
+}
+
 describe('a command pull the server stopped answering', () => {
   it('is taken as silent while nats.js only reports missed heartbeats', async () => {
-    const org = 'pl';
-    const ws = 'w1';
-    const name = 'ws-pull-liveness';
-    await addCommandConsumer(p.jsm, { name, filter: workspaceCommandFilter(org, ws) });
-    const consumer = await p.client.js.consumers.get(STREAMS.commands, name);
-    // a callback, as the kernel consumes (an iterator nobody reads would never send its pull)
-    const messages = await consumer.consume({
-      max_messages: 10,
-      expires: 10_000,
-      idle_heartbeat: 1_000,
-      callback: () => undefined,
-    });
+    const messages = await pullOn('ws-pull-liveness', 'w1');
     const seen: string[] = [];
     void (async () => {
       for await (const s of messages.status()) seen.push(s.type);
@@ -84,15 +89,7 @@ describe('a command pull the server stopped answering', () => {
   });
 
   it('is not taken as silent when this process, not the server, was busy (a blocked event loop)', async () => {
-    const name = 'ws-pull-busy';
-    await addCommandConsumer(p.jsm, { name, filter: workspaceCommandFilter('pl', 'w3') });
-    const consumer = await p.client.js.consumers.get(STREAMS.commands, name);
-    const messages = await consumer.consume({
-      max_messages: 10,
-      expires: 10_000,
-      idle_heartbeat: 1_000,
-      callback: () => undefined,
-    });
+    const messages = await pullOn('ws-pull-busy', 'w3');
     let silent = false;
     const watch = watchLiveness(messages, () => (silent = true));
     await sleep(1_500);
