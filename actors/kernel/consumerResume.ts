@@ -20,11 +20,16 @@ export interface ResumedConsumer {
   readonly inFlight: number;
   /** messages the consumer will deliver from now on that were in the stream at start (the backlog) */
   readonly backlog: number;
+  /** whether the consumer was recreated (its delivery numbers start again at 1) */
+  readonly recreated: boolean;
 }
 
+const PREVIOUS_HOLDER = 'commands delivered to a previous holder and never acked: delivered again now';
+
 /**
- * Recreates consumer `name` from its ack floor when deliveries to a previous holder are pending;
- * else leaves it as it is. Returns what is pending. Only for the lease holder: a second reader of
+ * Recreates consumer `name` from its ack floor when deliveries to a previous holder are pending
+ * (or, `why` says, deliveries this holder never received: deliveryCheck.ts); else leaves it as it
+ * is. Returns what is pending. Only for the lease holder: a second reader of
  * the consumer would have its deliveries sent again too (harmless for state — dedupe and the
  * journal fence — but wasted work).
  *
@@ -35,13 +40,14 @@ export async function resumeInFlight(
   jsm: JetStreamManager,
   name: string,
   log: Logger,
+  why: { readonly msg: string; readonly [field: string]: unknown } = { msg: PREVIOUS_HOLDER },
 ): Promise<ResumedConsumer> {
   const info: ConsumerInfo = await jsm.consumers.info(STREAMS.commands, name);
   const inFlight = info.num_ack_pending;
-  if (inFlight === 0) return { inFlight: 0, backlog: info.num_pending };
+  if (inFlight === 0) return { inFlight: 0, backlog: info.num_pending, recreated: false };
   const { config } = info;
   const filter = config.filter_subject ?? config.filter_subjects?.[0];
-  if (filter === undefined) return { inFlight, backlog: info.num_pending };
+  if (filter === undefined) return { inFlight, backlog: info.num_pending, recreated: false };
   const startSeq = info.ack_floor.stream_seq + 1;
   await jsm.consumers.delete(STREAMS.commands, name);
   const fresh = await addCommandConsumer(jsm, {
@@ -51,9 +57,7 @@ export async function resumeInFlight(
     ...(config.ack_wait !== undefined ? { ackWaitMs: Math.round(config.ack_wait / 1e6) } : {}),
     ...(config.max_ack_pending !== undefined ? { maxAckPending: config.max_ack_pending } : {}),
   });
-  log.info(
-    { consumer: name, inFlight, fromSeq: startSeq },
-    'commands delivered to a previous holder and never acked: delivered again now',
-  );
-  return { inFlight, backlog: fresh.num_pending };
+  const { msg, ...fields } = why;
+  log.info({ consumer: name, inFlight, fromSeq: startSeq, ...fields }, msg);
+  return { inFlight, backlog: fresh.num_pending, recreated: true };
 }

@@ -32,6 +32,7 @@ import {
 } from '../../schemas/index.js';
 import { kernelErrors as errors } from './errors.js';
 import { PULL_EXPIRES_MS, PULL_HEARTBEAT_MS, watchLiveness, type Liveness } from './consumerLiveness.js';
+import type { Continuity, DeliveryCheck } from './deliveryContinuity.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
@@ -160,20 +161,35 @@ const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0;
  * Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. A pull
  * that goes silent (its consumer leader or the client's server lost in a cluster: see
  * consumerLiveness.ts) is replaced by a new one on the same durable consumer, so delivery goes on
- * after a failover within about SILENT_AFTER_MS (3 s) instead of the client's 30 s+ reset.
+ * after a failover within about SILENT_AFTER_MS (3 s) instead of the client's 30 s+ reset. With a
+ * `check` (the lease holder, the consumer's only reader: deliveryContinuity.ts), deliveries that did
+ * not all arrive end the pull, and the consumer is resynced from its ack floor before the next one;
+ * a pull that replaces another has the tail audited.
  */
 export async function consumeCommands(
-  o: Pick<WorkspaceConsumerOptions, 'js' | 'log' | 'pullBatch'> & { readonly name: string },
+  o: Pick<WorkspaceConsumerOptions, 'js' | 'log' | 'pullBatch'> & {
+    readonly name: string;
+    readonly check?: DeliveryCheck;
+  },
   onMessage: (m: JsMsg) => void,
 ): Promise<{ messages: CommandLoop; closed: Promise<void> }> {
   const consumer = await o.js.consumers.get(STREAMS.commands, o.name);
+  const { check } = o;
   let stopped = false;
   let current: ConsumerMessages | undefined;
   let liveness: Liveness | undefined;
   let ended!: () => void;
   const closed = new Promise<void>((resolve) => (ended = resolve));
   let silences = 0;
-  /** one pull, until it ends (went silent, failed, or stopped) */
+  /** how deliveries went missing, once seen: the current pull ends and a resync comes before the next */
+  let lost: Continuity | 'tail' | undefined;
+  const lose = (how: Continuity | 'tail') => {
+    if (stopped || lost) return;
+    lost = how;
+    current?.stop();
+  };
+  await check?.begin(lose);
+  /** one pull, until it ends (went silent, failed, lost deliveries, or stopped) */
   const pull = async (): Promise<void> => {
     const messages = await consumer.consume({
       max_messages: o.pullBatch ?? DEFAULT_PULL_BATCH,
@@ -182,6 +198,10 @@ export async function consumeCommands(
       callback: (m) => {
         silences = 0;
         watch.alive();
+        if (check && !lost) {
+          const how = check.arrived(m.info.deliverySequence);
+          if (how !== 'next') lose(how);
+        }
         onMessage(m);
       },
     });
@@ -202,23 +222,35 @@ export async function consumeCommands(
   /** pulls again whenever a pull ends, until stopped; a pull that cannot be made is tried each second */
   const pullUntilStopped = async (): Promise<void> => {
     let failures = 0;
+    let pulls = 0;
     while (!stopped) {
       try {
+        // a pull that replaces one which did not end by a resync: what did the last one leave behind?
+        if (pulls++ > 0) check?.auditSoon();
         await pull();
         failures = 0;
       } catch (err) {
         if (failures++ === 0) o.log.warn({ err, consumer: o.name }, 'command pull not made; trying again');
+      }
+      if (lost && !stopped) {
+        await check?.resync(lost);
+        lost = undefined;
+        pulls = 0;
       }
       if (!stopped) await new Promise((r) => setTimeout(r, failures === 0 ? 100 : 1_000));
     }
   };
   void pullUntilStopped()
     .catch((err: unknown) => o.log.error({ err }, 'command loop ended'))
-    .finally(() => ended());
+    .finally(() => {
+      check?.stop();
+      ended();
+    });
   return {
     messages: {
       stop() {
         stopped = true;
+        check?.stop();
         liveness?.stop();
         current?.stop();
       },

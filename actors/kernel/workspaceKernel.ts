@@ -66,6 +66,7 @@ import { entryEffects, SETTLING } from './entryEffects.js';
 import { turnsFromBatch } from './turnBatch.js';
 import { consumeCommands, ensureWorkspaceConsumer, type CommandLoop } from './workspaceConsumer.js';
 import { resumeInFlight } from './consumerResume.js';
+import { soleReaderCheck } from './deliveryCheck.js';
 import { actorsToRecover } from './journalRecovery.js';
 import { RedriveGate } from './redriveGate.js';
 import { Journal } from './journal.js';
@@ -119,7 +120,8 @@ export interface WorkspaceKernelOptions {
   /**
    * This kernel holds the workspace's placement lease, so it is the consumer's only reader: commands
    * a previous holder was delivered and never acked are delivered again at once (consumerResume.ts),
-   * and pending effects are re-driven after that backlog (redriveGate.ts). Off by default (tests
+   * and so are deliveries to this kernel that went missing on the way (deliveryCheck.ts); pending
+   * effects are re-driven after that backlog (redriveGate.ts). Off by default (tests
    * that run two kernels on one workspace).
    */
   readonly soleReader?: boolean;
@@ -237,7 +239,15 @@ export class WorkspaceKernel {
       ensureWorkspaceConsumer({ ...rest, ...(consumerName !== undefined ? { name: consumerName } : {}) });
     this.resolvedConsumerName = await ensure();
     if (this.o.soleReader) await this.resumeDeliveries(ensure);
-    const consumer = { ...rest, name: this.resolvedConsumerName };
+    const name = this.resolvedConsumerName;
+    const consumer = {
+      ...rest,
+      name,
+      // the lease holder is the consumer's only reader: every delivery must arrive (deliveryCheck.ts)
+      ...(this.o.soleReader
+        ? { check: soleReaderCheck({ nc: this.o.nc, jsm: this.o.jsm, name, log: this.o.log }) }
+        : {}),
+    };
     await this.redrivePending();
     const { messages, closed } = await consumeCommands(consumer, (m) => {
       this.gate.delivered();

@@ -1,0 +1,115 @@
+/**
+ * The lease holder's {@link DeliveryCheck}: keeps the last delivery number of its workspace's
+ * command consumer, audits the tail after a NATS reconnect (and when the loop asks, after a pull
+ * replaced another), and resyncs a consumer whose deliveries did not all arrive by recreating it
+ * from its ack floor (consumerResume.ts). Why and when: deliveryContinuity.ts.
+ *
+ * Cost: nothing per delivery but a comparison; one consumer info at the start of the loop; after a
+ * reconnect, one or two per workspace (spread over a second, so a node hosting many workspaces
+ * does not send them all at once); a resync only when a loss was seen.
+ */
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Status } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { STREAMS } from '../../schemas/index.js';
+import { resumeInFlight } from './consumerResume.js';
+import {
+  continuityOf,
+  lostAtTail,
+  type Continuity,
+  type DeliveredView,
+  type DeliveryCheck,
+} from './deliveryContinuity.js';
+
+/** how long an audit waits for what may still be in transit, before each read of the consumer */
+export const AUDIT_AFTER_MS = 1_000;
+
+export interface DeliveryCheckOptions {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  /** the consumer on MOE_CMD */
+  readonly name: string;
+  readonly log: Logger;
+  /** wait before each audit read (default AUDIT_AFTER_MS, plus up to as much again at random) */
+  readonly auditAfterMs?: number;
+}
+
+export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
+  let seen: number | undefined;
+  let stopped = false;
+  let auditing = false;
+  let lost: (how: Continuity | 'tail') => void = () => undefined;
+  // nats.js's status iterator has a stop() that removes its listener (ending a `for await` would
+  // wait for the next status)
+  const statuses = o.nc.status() as AsyncIterable<Status> & { stop?: () => void };
+  const timers = new Set<NodeJS.Timeout>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      t.unref();
+      timers.add(t);
+    });
+  const view = async (): Promise<DeliveredView> => {
+    const info = await o.jsm.consumers.info(STREAMS.commands, o.name);
+    return { delivered: info.delivered.consumer_seq, ackPending: info.num_ack_pending, seen };
+  };
+  const waitMs = () => {
+    const base = o.auditAfterMs ?? AUDIT_AFTER_MS;
+    return base + Math.floor(Math.random() * base);
+  };
+  const audit = async (): Promise<void> => {
+    await pause(waitMs());
+    if (stopped) return;
+    const first = await view();
+    if (first.ackPending === 0 || first.delivered === first.seen) return;
+    await pause(waitMs());
+    if (stopped) return;
+    if (lostAtTail(first, await view())) lost('tail');
+  };
+  const check: DeliveryCheck = {
+    async begin(onLost) {
+      lost = onLost;
+      seen = await view().then(
+        (v) => v.delivered,
+        () => undefined,
+      );
+      void (async () => {
+        for await (const s of statuses) if (s.type === 'reconnect') check.auditSoon();
+      })().catch(() => undefined);
+    },
+    arrived(dseq) {
+      const how = continuityOf(seen, dseq);
+      seen = dseq;
+      return how;
+    },
+    auditSoon() {
+      if (auditing || stopped) return;
+      auditing = true;
+      void audit()
+        .catch((err: unknown) => o.log.debug({ err, consumer: o.name }, 'delivery audit not made'))
+        .finally(() => (auditing = false));
+    },
+    async resync(how) {
+      if (stopped) return;
+      const resumed = await resumeInFlight(o.jsm, o.name, o.log, {
+        msg: 'commands delivered to this node went missing: pending ones delivered again now',
+        lost: how,
+        lastSeen: seen,
+      }).catch((err: unknown) => {
+        o.log.warn({ err, consumer: o.name }, 'consumer not resynced; ack_wait delivers what went missing');
+        return null;
+      });
+      if (resumed?.recreated) seen = 0;
+    },
+    stop() {
+      stopped = true;
+      statuses.stop?.();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+  return check;
+}
