@@ -4,6 +4,13 @@
  * replaced another), and resyncs a consumer whose deliveries did not all arrive by recreating it
  * from its ack floor (consumerResume.ts). Why and when: deliveryContinuity.ts.
  *
+ * The consumer is recreated only once every delivery this reader was handed is settled and its ack
+ * has reached the server: an ack of the old consumer's delivery that arrived after the recreation
+ * would be taken by the new consumer of the same name, and nats-server moves the ack floor by the
+ * ack's delivery number when that number follows its own floor — past commands still pending, which
+ * a later recreation from that floor would skip. When the deliveries do not settle within
+ * SETTLE_BOUND_MS, nothing is recreated (ack_wait delivers what went missing, as before).
+ *
  * Cost: nothing per delivery but a comparison; one consumer info at the start of the loop; after a
  * reconnect, one or two per workspace (spread over a second, so a node hosting many workspaces
  * does not send them all at once); a resync only when a loss was seen.
@@ -23,6 +30,8 @@ import {
 
 /** how long an audit waits for what may still be in transit, before each read of the consumer */
 export const AUDIT_AFTER_MS = 1_000;
+/** how long a resync waits for the deliveries in hand to be settled */
+export const SETTLE_BOUND_MS = 10_000;
 
 export interface DeliveryCheckOptions {
   readonly nc: NatsConnection;
@@ -30,6 +39,11 @@ export interface DeliveryCheckOptions {
   /** the consumer on MOE_CMD */
   readonly name: string;
   readonly log: Logger;
+  /**
+   * Resolves true once every delivery this reader was handed is settled (acked, nak'ed, or left for
+   * ack_wait), false when that did not happen within `timeoutMs` (the kernel's actors' mailboxes).
+   */
+  readonly settled: (timeoutMs: number) => Promise<boolean>;
   /** wait before each audit read (default AUDIT_AFTER_MS, plus up to as much again at random) */
   readonly auditAfterMs?: number;
 }
@@ -94,6 +108,18 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     },
     async resync(how) {
       if (stopped) return;
+      if (!(await o.settled(SETTLE_BOUND_MS))) {
+        o.log.warn(
+          { consumer: o.name, lost: how },
+          'deliveries went missing but the ones in hand did not settle; ack_wait delivers what went missing',
+        );
+        return;
+      }
+      const flushed = await o.nc.flush().then(
+        () => true,
+        () => false,
+      );
+      if (!flushed || stopped) return;
       const resumed = await resumeInFlight(o.jsm, o.name, o.log, {
         msg: 'commands delivered to this node went missing: pending ones delivered again now',
         lost: how,

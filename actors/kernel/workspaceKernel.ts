@@ -158,6 +158,8 @@ export class WorkspaceKernel {
   private readonly cells = new Map<string, ActorCell>();
   /** cells with new mail and no drain queued yet (started together on the next setImmediate) */
   private toDrain: ActorCell[] = [];
+  /** dead letters being stored (their commands are acked after) */
+  private readonly lettering = new Set<Promise<void>>();
   private readonly hosts = new Map<string, MachineHost>();
   private readonly validators = new Map<string, (v: unknown) => unknown>();
   private readonly journal: Journal;
@@ -245,7 +247,15 @@ export class WorkspaceKernel {
       name,
       // the lease holder is the consumer's only reader: every delivery must arrive (deliveryCheck.ts)
       ...(this.o.soleReader
-        ? { check: soleReaderCheck({ nc: this.o.nc, jsm: this.o.jsm, name, log: this.o.log }) }
+        ? {
+            check: soleReaderCheck({
+              nc: this.o.nc,
+              jsm: this.o.jsm,
+              name,
+              log: this.o.log,
+              settled: (ms) => this.settledWithin(ms),
+            }),
+          }
         : {}),
     };
     await this.redrivePending();
@@ -372,12 +382,27 @@ export class WorkspaceKernel {
       },
     );
     if (!resumed || resumed.backlog === 0) return;
-    this.gate = new RedriveGate(resumed.backlog, async () => {
-      // the last delivery's turn is queued on the next setImmediate (deliver); then wait for every cell
-      await new Promise((r) => setImmediate(r));
-      await new Promise((r) => setImmediate(r));
-      await Promise.all([...this.cells.values()].map((c) => c.tail));
-    });
+    this.gate = new RedriveGate(resumed.backlog, () => this.deliveriesSettled());
+  }
+
+  /** Resolves once every delivery handed to this kernel so far has had its turn and is settled. */
+  private async deliveriesSettled(): Promise<void> {
+    // the last delivery's turn is queued on the next setImmediate (deliver); then wait for every
+    // cell, and for dead letters being stored (acked after)
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([...[...this.cells.values()].map((c) => c.tail), ...this.lettering]);
+  }
+
+  /** {@link deliveriesSettled} within `ms`: false when it did not happen in time. */
+  private async settledWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+    try {
+      return await Promise.race([this.deliveriesSettled().then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -860,7 +885,13 @@ export class WorkspaceKernel {
       const { error } = disposition;
       this.o.observer?.deadLetter(error instanceof SchemaError ? errors.BAD_COMMAND.spec.code : error.code);
     }
-    return settle(msg, disposition, this.deadLetters);
+    const lettered = settle(msg, disposition, this.deadLetters);
+    if (lettered) {
+      this.lettering.add(lettered);
+      const done = () => void this.lettering.delete(lettered);
+      lettered.then(done, done);
+    }
+    return lettered;
   }
 }
 
