@@ -27,7 +27,7 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { kernelErrors, publishCommand } from '../actors/kernel/index.js';
+import { FOLLOWER_PULL, kernelErrors, publishCommand } from '../actors/kernel/index.js';
 import {
   addressKey,
   parseActorSubject,
@@ -129,7 +129,7 @@ export class ActorSupervision {
     const consumer = await this.o.js.consumers.get(STREAMS.deadLetters, {
       deliver_policy: DeliverPolicy.New,
     });
-    const messages = await consumer.consume();
+    const messages = await consumer.consume({ ...FOLLOWER_PULL });
     this.stopConsuming = () => void messages.stop();
     this.done = (async () => {
       for await (const m of messages) {

@@ -23,7 +23,7 @@
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import type { Clock } from '../actors/kernel/index.js';
+import { FOLLOWER_PULL, type Clock } from '../actors/kernel/index.js';
 import { isToken, parseActorSubject, registryKey, STREAMS } from '../schemas/index.js';
 import type { WorkspaceRegistry } from './workspaceRegistry.js';
 
@@ -130,7 +130,7 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<Discovery> {
     opt_start_seq: startMark + 1,
     headers_only: true,
   });
-  const messages = await consumer.consume({ max_messages: 1024 });
+  const messages = await consumer.consume({ ...FOLLOWER_PULL, max_messages: 1024 });
   const register = async (org: string, ws: string, seq: number): Promise<void> => {
     for (;;) {
       try {

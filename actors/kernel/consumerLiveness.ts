@@ -19,6 +19,13 @@ import type { ConsumerMessages, ConsumerNotification } from '@nats-io/jetstream'
 /** Idle heartbeat asked of the server for every pull (ms); a pull expires after PULL_EXPIRES_MS. */
 export const PULL_HEARTBEAT_MS = 1_000;
 export const PULL_EXPIRES_MS = 10_000;
+/**
+ * The pull settings of the platform's other followers (the webhook dispatcher and deliverer, the
+ * supervisor's dead-letter watch, a node's discovery): with nats.js's defaults (a 30 s expiry, a
+ * 15 s heartbeat) a pull lost in a NATS failover went unnoticed for 30 s; with these, nats.js misses
+ * two heartbeats and pulls again within about 2 s.
+ */
+export const FOLLOWER_PULL = { expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS } as const;
 /** silence (no message, heartbeat or status) after which a consumer is taken as lost */
 export const SILENT_AFTER_MS = 3 * PULL_HEARTBEAT_MS;
 

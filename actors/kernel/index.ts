@@ -112,3 +112,4 @@ export {
   type JetStreamPublish,
   type StreamPublisher,
 } from './streamPublisher.js';
+export { FOLLOWER_PULL } from './consumerLiveness.js';

@@ -27,6 +27,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { FOLLOWER_PULL } from '../../actors/kernel/index.js';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   deadLetterSubject,
@@ -205,7 +206,7 @@ export async function startWebhookService(o: WebhookServiceOptions): Promise<Web
   /** Runs `handle` on each message of a durable consumer, at most `concurrency` at once. */
   async function run(stream: string, name: string, concurrency: number, handle: (m: JsMsg) => Promise<void>) {
     const consumer = await o.js.consumers.get(stream, name);
-    const messages = await consumer.consume({ max_messages: Math.max(concurrency, 16) });
+    const messages = await consumer.consume({ ...FOLLOWER_PULL, max_messages: Math.max(concurrency, 16) });
     const inFlight = new Set<Promise<void>>();
     const done = (async () => {
       for await (const m of messages) {
