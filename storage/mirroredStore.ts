@@ -365,10 +365,15 @@ export class MirroredStore implements ObjectStore {
         if (info !== undefined) {
           // Streamed, and checked against the source's sha256 before the target commits it.
           const body = await source.getStream(p.key);
-          await target.put(p.key, body, {
-            ...(info.sha256 ? { sha256: info.sha256 } : {}),
-            ...(info.contentType ? { contentType: info.contentType } : {}),
-          });
+          try {
+            await target.put(p.key, body, {
+              ...(info.sha256 ? { sha256: info.sha256 } : {}),
+              ...(info.contentType ? { contentType: info.contentType } : {}),
+            });
+          } finally {
+            // a target that failed before reading leaves the source's file open until GC otherwise
+            body.destroy();
+          }
         }
       }
       // A newer write of the same key may have replaced this entry meanwhile: keep that one.

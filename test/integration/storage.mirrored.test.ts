@@ -108,6 +108,39 @@ describe('MirroredStore', () => {
     ]);
   });
 
+  it('a catch-up copy the target refuses before reading closes the stream it opened on the source', async () => {
+    const streams: Readable[] = [];
+    const source = fsStore();
+    /** `store` with one method replaced */
+    const replacing = <K extends keyof ObjectStore>(
+      store: ObjectStore,
+      key: K,
+      fn: ObjectStore[K],
+    ): ObjectStore =>
+      new Proxy(store, {
+        get: (t, k) => {
+          if (k === key) return fn;
+          const v: unknown = Reflect.get(t, k);
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    const primary = replacing(source, 'getStream', async (key, options) => {
+      const s = await source.getStream(key, options);
+      streams.push(s);
+      return s;
+    });
+    const down = () =>
+      Promise.reject(Object.assign(new Error('down'), { code: 'MOE_ERR_STORAGE_UNAVAILABLE' }));
+    const { store } = mirrored({ primary, mirror: replacing(fsStore(), 'put', down) });
+    const p = uniquePrefix();
+    await store.put(`${p}/a`, Buffer.from('alpha'));
+    await store.catchUp();
+    expect(store.stats()).toMatchObject({ pending: 1, caughtUp: 0 });
+    // read from the source for the copy, never read by the target: closed, not left to the GC
+    expect(streams.length).toBeGreaterThan(0);
+    for (const s of streams) expect(s.destroyed).toBe(true);
+  });
+
   it('pending copies are retried on a backoff timer until the mirror is back', async () => {
     const { store, events, clock } = mirrored({ primary: fsStore(), mirror: s3Store });
     const key = `${uniquePrefix()}/k`;
