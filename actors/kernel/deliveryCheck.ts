@@ -8,8 +8,11 @@
  * has reached the server: an ack of the old consumer's delivery that arrived after the recreation
  * would be taken by the new consumer of the same name, and nats-server moves the ack floor by the
  * ack's delivery number when that number follows its own floor — past commands still pending, which
- * a later recreation from that floor would skip. When the deliveries do not settle within
- * SETTLE_BOUND_MS, nothing is recreated (ack_wait delivers what went missing, as before).
+ * a later recreation from that floor would skip. For the same reason nothing is recreated while
+ * another reader takes deliveries (a node that lost the lease and does not know it yet: its
+ * deliveries are what this reader sees missing). When the deliveries do not settle within
+ * SETTLE_BOUND_MS, or another reader is seen, nothing is recreated (ack_wait delivers what went
+ * missing, as before).
  *
  * Cost: nothing per delivery but a comparison; one consumer info at the start of the loop; after a
  * reconnect, one or two per workspace (spread over a second, so a node hosting many workspaces
@@ -52,19 +55,25 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
   let seen: number | undefined;
   let stopped = false;
   let auditing = false;
+  /** resyncs not made in a row */
+  let skipped = 0;
   let lost: (how: Continuity | 'tail') => void = () => undefined;
   // nats.js's status iterator has a stop() that removes its listener (ending a `for await` would
   // wait for the next status)
   const statuses = o.nc.status() as AsyncIterable<Status> & { stop?: () => void };
-  const timers = new Set<NodeJS.Timeout>();
+  let halt!: () => void;
+  /** settles when the check is stopped: no wait outlives it */
+  const halted = new Promise<void>((resolve) => (halt = resolve));
+  /** pending pauses: stop() ends them at once, so nothing waits on a stopped check */
+  const pauses = new Map<NodeJS.Timeout, () => void>();
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(() => {
-        timers.delete(t);
+        pauses.delete(t);
         resolve();
       }, ms);
       t.unref();
-      timers.add(t);
+      pauses.set(t, resolve);
     });
   const view = async (): Promise<DeliveredView> => {
     const info = await o.jsm.consumers.info(STREAMS.commands, o.name);
@@ -82,6 +91,23 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     await pause(waitMs());
     if (stopped) return;
     if (lostAtTail(first, await view())) lost('tail');
+  };
+  /**
+   * Why the consumer may not be recreated now (undefined: it may). The deliveries in hand must be
+   * settled and their acks flushed, and no other reader may be taking deliveries (the count of
+   * deliveries stays put while this reader's pull is stopped): the late acks of either would reach
+   * the recreated consumer (see the module comment).
+   */
+  const notNow = async (): Promise<string | undefined> => {
+    const settled = await Promise.race([o.settled(SETTLE_BOUND_MS), halted.then(() => false)]);
+    if (stopped) return 'the reader stopped';
+    if (!settled) return 'the deliveries in hand did not settle';
+    await o.nc.flush();
+    const before = await view();
+    await pause(o.auditAfterMs ?? AUDIT_AFTER_MS);
+    if (stopped) return 'the reader stopped';
+    const after = await view();
+    return after.delivered === before.delivered ? undefined : 'another reader is taking deliveries';
   };
   const check: DeliveryCheck = {
     async begin(onLost) {
@@ -108,33 +134,38 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     },
     async resync(how) {
       if (stopped) return;
-      if (!(await o.settled(SETTLE_BOUND_MS))) {
-        o.log.warn(
-          { consumer: o.name, lost: how },
-          'deliveries went missing but the ones in hand did not settle; ack_wait delivers what went missing',
-        );
-        return;
-      }
-      const flushed = await o.nc.flush().then(
-        () => true,
-        () => false,
-      );
-      if (!flushed || stopped) return;
-      const resumed = await resumeInFlight(o.jsm, o.name, o.log, {
-        msg: 'commands delivered to this node went missing: pending ones delivered again now',
-        lost: how,
-        lastSeen: seen,
-      }).catch((err: unknown) => {
+      try {
+        const why = await notNow();
+        if (why !== undefined) {
+          skipped++;
+          // another reader may keep this up until it learns it lost the lease: 1, 2, 4, 8, … lines
+          if (!stopped && (skipped & (skipped - 1)) === 0)
+            o.log.warn(
+              { consumer: o.name, lost: how, skipped },
+              `deliveries went missing but ${why}; ack_wait delivers what went missing`,
+            );
+          return;
+        }
+        skipped = 0;
+        const resumed = await resumeInFlight(o.jsm, o.name, o.log, {
+          msg: 'commands delivered to this node went missing: pending ones delivered again now',
+          lost: how,
+          lastSeen: seen,
+        });
+        if (resumed.recreated) seen = 0;
+      } catch (err) {
         o.log.warn({ err, consumer: o.name }, 'consumer not resynced; ack_wait delivers what went missing');
-        return null;
-      });
-      if (resumed?.recreated) seen = 0;
+      }
     },
     stop() {
       stopped = true;
+      halt();
       statuses.stop?.();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      for (const [t, resolve] of pauses) {
+        clearTimeout(t);
+        resolve();
+      }
+      pauses.clear();
     },
   };
   return check;

@@ -121,4 +121,31 @@ describe('deliveries that never reach the lease holder', () => {
     await appliedOnce(ws, 'c2', 10_000);
     expect(await applied(ws, 'c1')).toBe(1);
   });
+
+  it('are not resynced while another reader takes deliveries (its late acks would reach a new consumer)', async () => {
+    const ws = 'w3';
+    const { stolen } = await thiefFirst(ws, 'gap-c');
+    await publishCommand(p.client.js, orgOf(ws), add('c1'));
+    expect((await stolen)?.subject).toBe(`moe.cmd.gap.${ws}.org.o0`);
+    // a second live reader (a node that lost the lease and does not know it yet) takes and acks
+    const other = await connect({ servers: p.ns.url });
+    onTestFinished(() => other.close());
+    const consumer = await jetstream(other).consumers.get(STREAMS.commands, workspaceConsumerName('gap', ws));
+    let taken = 0;
+    const live = await consumer.consume({
+      max_messages: 10,
+      callback: (m) => {
+        taken++;
+        m.ack();
+      },
+    });
+    onTestFinished(() => live.stop());
+    const created = (await info(ws)).created;
+    for (let i = 0; i < 40; i++) {
+      await publishCommand(p.client.js, orgOf(ws), add(`l${i}`));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(taken).toBeGreaterThan(0);
+    expect((await info(ws)).created).toBe(created); // never recreated under the other reader
+  });
 });
