@@ -58,9 +58,8 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
   /** resyncs not made in a row */
   let skipped = 0;
   let lost: (how: Continuity | 'tail') => void = () => undefined;
-  // nats.js's status iterator has a stop() that removes its listener (ending a `for await` would
-  // wait for the next status)
-  const statuses = o.nc.status() as AsyncIterable<Status> & { stop?: () => void };
+  /** the connection's statuses, from begin() (nats.js's iterator has a stop() that removes its listener) */
+  let statuses: (AsyncIterable<Status> & { stop?: () => void }) | undefined;
   let halt!: () => void;
   /** settles when the check is stopped: no wait outlives it */
   const halted = new Promise<void>((resolve) => (halt = resolve));
@@ -116,8 +115,11 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
         (v) => v.delivered,
         () => undefined,
       );
+      if (stopped) return;
+      const mine = o.nc.status() as NonNullable<typeof statuses>;
+      statuses = mine;
       void (async () => {
-        for await (const s of statuses) if (s.type === 'reconnect') check.auditSoon();
+        for await (const s of mine) if (s.type === 'reconnect') check.auditSoon();
       })().catch(() => undefined);
     },
     arrived(dseq) {
@@ -160,7 +162,7 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     stop() {
       stopped = true;
       halt();
-      statuses.stop?.();
+      statuses?.stop?.();
       for (const [t, resolve] of pauses) {
         clearTimeout(t);
         resolve();

@@ -256,6 +256,7 @@ export async function consumeCommands(
       },
       async drain() {
         stopped = true;
+        check?.stop(); // no resync during a hand-over: the next holder takes over the consumer
         liveness?.stop();
         const sub = current && pullSubscription(current);
         if (sub) await sub.drain().catch(() => undefined);
