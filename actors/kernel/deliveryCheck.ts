@@ -23,6 +23,7 @@ import type { NatsConnection, Status } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { STREAMS } from '../../schemas/index.js';
 import { resumeInFlight } from './consumerResume.js';
+import { isPowerOfTwo } from './repeatLog.js';
 import {
   continuityOf,
   lostAtTail,
@@ -47,8 +48,6 @@ export interface DeliveryCheckOptions {
    * ack_wait), false when that did not happen within `timeoutMs` (the kernel's actors' mailboxes).
    */
   readonly settled: (timeoutMs: number) => Promise<boolean>;
-  /** wait before each audit read (default AUDIT_AFTER_MS, plus up to as much again at random) */
-  readonly auditAfterMs?: number;
 }
 
 export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
@@ -78,10 +77,8 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     const info = await o.jsm.consumers.info(STREAMS.commands, o.name);
     return { delivered: info.delivered.consumer_seq, ackPending: info.num_ack_pending, seen };
   };
-  const waitMs = () => {
-    const base = o.auditAfterMs ?? AUDIT_AFTER_MS;
-    return base + Math.floor(Math.random() * base);
-  };
+  /** AUDIT_AFTER_MS plus up to as much again at random */
+  const waitMs = () => AUDIT_AFTER_MS + Math.floor(Math.random() * AUDIT_AFTER_MS);
   const audit = async (): Promise<void> => {
     await pause(waitMs());
     if (stopped) return;
@@ -103,7 +100,7 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
     if (!settled) return 'the deliveries in hand did not settle';
     await o.nc.flush();
     const before = await view();
-    await pause(o.auditAfterMs ?? AUDIT_AFTER_MS);
+    await pause(AUDIT_AFTER_MS);
     if (stopped) return 'the reader stopped';
     const after = await view();
     return after.delivered === before.delivered ? undefined : 'another reader is taking deliveries';
@@ -141,7 +138,7 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
         if (why !== undefined) {
           skipped++;
           // another reader may keep this up until it learns it lost the lease: 1, 2, 4, 8, … lines
-          if (!stopped && (skipped & (skipped - 1)) === 0)
+          if (!stopped && isPowerOfTwo(skipped))
             o.log.warn(
               { consumer: o.name, lost: how, skipped },
               `deliveries went missing but ${why}; ack_wait delivers what went missing`,

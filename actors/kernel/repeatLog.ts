@@ -5,6 +5,9 @@
  */
 import type { Logger } from 'pino';
 
+/** Whether the n-th repeat of something gets a log line, for logs that thin out: 1, 2, 4, 8, … */
+export const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+
 interface Seen {
   repeats: number;
   lastSummary: number;

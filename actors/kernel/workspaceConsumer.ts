@@ -33,6 +33,7 @@ import {
 import { kernelErrors as errors } from './errors.js';
 import { PULL_EXPIRES_MS, PULL_HEARTBEAT_MS, watchLiveness, type Liveness } from './consumerLiveness.js';
 import type { Continuity, DeliveryCheck } from './deliveryContinuity.js';
+import { isPowerOfTwo } from './repeatLog.js';
 
 /**
  * Commands in flight per workspace consumer. Deep enough that a backlog fills actors' mailboxes
@@ -154,8 +155,6 @@ function pullSubscription(m: ConsumerMessages): { drain(): Promise<void> } | und
   const sub = (m as unknown as { sub?: { drain?: () => Promise<void> } }).sub;
   return typeof sub?.drain === 'function' ? (sub as { drain(): Promise<void> }) : undefined;
 }
-
-const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0;
 
 /**
  * Starts delivering to `onMessage`; `closed` settles (and logs why) when consuming ends. A pull

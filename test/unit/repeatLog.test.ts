@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RepeatLog } from '../../actors/kernel/repeatLog.js';
+import { isPowerOfTwo, RepeatLog } from '../../actors/kernel/repeatLog.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -39,5 +39,12 @@ describe('RepeatLog', () => {
     expect(lines.length).toBeLessThanOrEqual(12); // 1 full + ~10 summaries + 1 recovery, not 600
     expect(repeats.repeats).toBe(599);
     expect(lines[lines.length - 1]).toMatchObject({ repeats: 599, msg: 'recovered after repeated failures' });
+  });
+});
+
+describe('isPowerOfTwo (logs that thin out)', () => {
+  it('logs the 1st, 2nd, 4th, 8th, … repeat and nothing else', () => {
+    const logged = Array.from({ length: 40 }, (_, i) => i).filter(isPowerOfTwo);
+    expect(logged).toEqual([1, 2, 4, 8, 16, 32]);
   });
 });
