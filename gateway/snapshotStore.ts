@@ -20,7 +20,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { kvCas } from '../actors/kernel/index.js';
+import { kvCas, kvKeys } from '../actors/kernel/index.js';
 import { KV_BUCKETS } from '../schemas/index.js';
 
 /** MOE_EVT sequence covered per journal follower (keyed by its filter subject). */
@@ -155,7 +155,7 @@ async function sweepOrphans(
 ): Promise<void> {
   const prefix = `${name}.part.`;
   const old = new Set<string>();
-  for await (const key of await kv.keys(`${prefix}>`)) {
+  for (const key of await kvKeys(kv, `${prefix}>`)) {
     const gen = key.slice(prefix.length).split('.')[0] ?? '';
     const at = Number(gen.split('-')[0]);
     if (gen !== current && Number.isFinite(at) && nowMs - at > ORPHAN_AGE_MS) old.add(gen);

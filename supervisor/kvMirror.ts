@@ -7,9 +7,9 @@
  * highest revision seen from either, deletes included, so the two cannot undo each other.
  */
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { kvKeys } from '../actors/kernel/index.js';
 
-/** one listing of the bucket's keys may take this long before it is tried again */
-const LOAD_TIMEOUT_MS = 10_000;
+/** a failed listing of the bucket (a JetStream API timeout) is tried again, up to this many times */
 const LOAD_ATTEMPTS = 3;
 
 export interface MirrorEntry {
@@ -44,27 +44,9 @@ export class KvMirror {
     }
   }
 
-  /**
-   * Reads every current value. The key listing runs on an ordered consumer, which can stall on a
-   * starved box; it is bounded and tried again rather than awaited forever.
-   */
+  /** Reads every current value (one listing of the keys, then each key; kvKeys.ts says why not kv.keys()). */
   private async loadAll(): Promise<void> {
-    const listing = await this.kv.keys();
-    let timer: NodeJS.Timeout | undefined;
-    const keys = await Promise.race([
-      (async () => {
-        const out: string[] = [];
-        for await (const k of listing) out.push(k);
-        return out;
-      })(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          listing.stop();
-          reject(new Error(`listing the keys of the bucket took over ${LOAD_TIMEOUT_MS} ms`));
-        }, LOAD_TIMEOUT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    for (const k of keys) {
+    for (const k of await kvKeys(this.kv)) {
       const e = await this.kv.get(k);
       if (e) this.apply(e);
     }

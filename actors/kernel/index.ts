@@ -73,6 +73,7 @@ export { forEachShardLine } from './logShards.js';
 export { JetStreamAppender } from './jetStreamAppender.js';
 export { spawnWorker } from './spawnWorker.js';
 export { kvCas, lostRace, KvCasContended, type KvCasOptions } from './kvCas.js';
+export { kvKeys } from './kvKeys.js';
 export { followKv, KV_REWATCH_MS, type KvFollow } from './kvFollow.js';
 export { kernelErrors } from './errors.js';
 export {

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { kvCas } from '../../actors/kernel/index.js';
+import { kvCas, kvKeys } from '../../actors/kernel/index.js';
 import { errors } from '../errors.js';
 import type { SecretBox } from './secretBox.js';
 
@@ -172,10 +172,8 @@ export class WebhookStore {
   }
 
   private async values<T>(filter: string): Promise<T[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys(filter)) keys.push(k);
     const out: T[] = [];
-    for (const k of keys) {
+    for (const k of await kvKeys(this.kv, filter)) {
       const e = await this.kv.get(k);
       if (e && e.operation === 'PUT') out.push(JSON.parse(decoder.decode(e.value)) as T);
     }

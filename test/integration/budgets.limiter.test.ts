@@ -6,7 +6,7 @@
  * `budget.alert` on MOE_EVT although both nodes settle across it.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
+import type { Bucket, KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvCas } from '../../actors/kernel/index.js';
@@ -317,11 +317,18 @@ describe('workspace and project budgets in the cluster limiter', () => {
             reads.push(k);
             return target.get(k);
           };
-        if (prop === 'keys')
-          return (k?: string) => {
-            reads.push(`keys ${k}`);
-            return target.keys(k);
+        if (prop === 'jsm') {
+          // listings (kvKeys) are stream infos filtered by subject: `keys <filter>`
+          const { streams } = (target as Bucket).jsm;
+          return {
+            streams: {
+              info: (name: string, q?: { subjects_filter?: string }) => {
+                reads.push(`keys ${q?.subjects_filter?.replace(/^\$KV\.[^.]+\./, '')}`);
+                return streams.info(name, q);
+              },
+            },
           };
+        }
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },

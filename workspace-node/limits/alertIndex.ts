@@ -16,6 +16,7 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { kvKeys } from '../../actors/kernel/index.js';
 import { KV_BUCKETS } from '../../schemas/index.js';
 
 const PREFIX = 'alertpending.';
@@ -56,10 +57,8 @@ export function kvAlertIndex(kv: KV, jsm: JetStreamManager): AlertIndex {
         await jsm.streams.purge(stream, { filter: `$KV.${KV_BUCKETS.limits}.${alertIndexKey(id)}` });
     },
     async list() {
-      const keys: string[] = [];
-      for await (const k of await kv.keys(`${PREFIX}>`)) keys.push(k);
       const out: AlertIndexEntry[] = [];
-      for (const key of keys.sort()) {
+      for (const key of await kvKeys(kv, `${PREFIX}>`)) {
         const e = await kv.get(key);
         if (e?.operation === 'PUT') out.push(e.json<AlertIndexEntry>());
       }
