@@ -221,12 +221,14 @@ export async function consumeCommands(
   /** pulls again whenever a pull ends, until stopped; a pull that cannot be made is tried each second */
   const pullUntilStopped = async (): Promise<void> => {
     let failures = 0;
-    let pulls = 0;
+    /** a pull ended (not by a resync): the next one replaces it, and what it left behind is audited once */
+    let replacing = false;
     while (!stopped) {
       try {
-        // a pull that replaces one which did not end by a resync: what did the last one leave behind?
-        if (pulls++ > 0) check?.auditSoon();
+        if (replacing) check?.auditSoon();
+        replacing = false;
         await pull();
+        replacing = true;
         failures = 0;
       } catch (err) {
         if (failures++ === 0) o.log.warn({ err, consumer: o.name }, 'command pull not made; trying again');
@@ -234,7 +236,7 @@ export async function consumeCommands(
       if (lost && !stopped) {
         await check?.resync(lost);
         lost = undefined;
-        pulls = 0;
+        replacing = false;
       }
       if (!stopped) await new Promise((r) => setTimeout(r, failures === 0 ? 100 : 1_000));
     }
