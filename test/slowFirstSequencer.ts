@@ -18,9 +18,12 @@ export const SLOW_FILES = [
   'test/integration/cli.restore.test.ts', // 33
   'test/integration/console.views.test.ts', // 29
   'test/chaos/kill-node.test.ts', // 23
+  'test/cluster/followerPull.test.ts', // 27–30 alone (4 December)
+  'test/integration/kernel.pullLiveness.test.ts', // 21 (4 December)
   'test/integration/cli.demo.test.ts', // 21
   'test/integration/cli.backup.test.ts', // 21
   'test/chaos/kill-nats.test.ts', // 19
+  'test/integration/kernel.deliveryGaps.test.ts', // 18 (4 December)
   'test/chaos/primary-down.test.ts', // 19
   'test/integration/supervisor.stopPolicy.test.ts', // 19
   'test/integration/natsCredentials.test.ts', // 18

@@ -20,12 +20,20 @@ import type { ConsumerMessages, ConsumerNotification } from '@nats-io/jetstream'
 export const PULL_HEARTBEAT_MS = 1_000;
 export const PULL_EXPIRES_MS = 10_000;
 /**
+ * How long a follower's pull lives (ms). It is also nats.js's wait between two `consumer.info`
+ * tries when it re-pulls after missed heartbeats, and those fail while a consumer elects a new
+ * leader: with 10 s a follower on a 3-server cluster got the next message 6–13 s after its
+ * consumer's leader was killed (test/cluster/followerPull.test.ts), with 5 s within about 7 s.
+ */
+export const FOLLOWER_EXPIRES_MS = 5_000;
+/**
  * The pull settings of the platform's other followers (the webhook dispatcher and deliverer, the
  * supervisor's dead-letter watch, a node's discovery): with nats.js's defaults (a 30 s expiry, a
- * 15 s heartbeat) a pull lost in a NATS failover went unnoticed for 30 s; with these, nats.js misses
- * two heartbeats and pulls again within about 2 s.
+ * 15 s heartbeat) a pull lost with its consumer's leader went unnoticed for 30 s and more (42 s in
+ * a trial); with these, nats.js misses two heartbeats, and pulls again on the same subscription
+ * once the consumer answers again (so a delivery made to the lost pull still arrives).
  */
-export const FOLLOWER_PULL = { expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS } as const;
+export const FOLLOWER_PULL = { expires: FOLLOWER_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS } as const;
 /** silence (no message, heartbeat or status) after which a consumer is taken as lost */
 export const SILENT_AFTER_MS = 3 * PULL_HEARTBEAT_MS;
 
