@@ -1,7 +1,8 @@
 /**
  * The lease holder's {@link DeliveryCheck}: keeps the last delivery number of its workspace's
  * command consumer, audits the tail after a NATS reconnect (and when the loop asks, after a pull
- * replaced another), and resyncs a consumer whose deliveries did not all arrive by recreating it
+ * replaced another: every second or two until the replaced pull would have expired, since the
+ * server may still hand it a delivery nobody reads), and resyncs a consumer whose deliveries did not all arrive by recreating it
  * from its ack floor (consumerResume.ts). Why and when: deliveryContinuity.ts.
  *
  * The consumer is recreated only once every delivery this reader was handed is settled and its ack
@@ -16,7 +17,8 @@
  *
  * Cost: nothing per delivery but a comparison; one consumer info at the start of the loop; after a
  * reconnect, one or two per workspace (spread over a second, so a node hosting many workspaces
- * does not send them all at once); a resync only when a loss was seen.
+ * does not send them all at once); after a pull was replaced (a failover), one every 1–2 s for about
+ * 12 s; a resync only when a loss was seen.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
@@ -54,6 +56,8 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
   let seen: number | undefined;
   let stopped = false;
   let auditing = false;
+  /** audits go on until then (epoch ms): auditSoon's window */
+  let auditUntil = 0;
   /** resyncs not made in a row */
   let skipped = 0;
   let lost: (how: Continuity | 'tail') => void = () => undefined;
@@ -79,14 +83,24 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
   };
   /** AUDIT_AFTER_MS plus up to as much again at random */
   const waitMs = () => AUDIT_AFTER_MS + Math.floor(Math.random() * AUDIT_AFTER_MS);
-  const audit = async (): Promise<void> => {
-    await pause(waitMs());
-    if (stopped) return;
+  /** one look at the tail: true when deliveries went missing there */
+  const tailLost = async (): Promise<boolean> => {
     const first = await view();
-    if (first.ackPending === 0 || first.delivered === first.seen) return;
+    if (first.ackPending === 0 || first.delivered === first.seen) return false;
     await pause(waitMs());
-    if (stopped) return;
-    if (lostAtTail(first, await view())) lost('tail');
+    return !stopped && lostAtTail(first, await view());
+  };
+  /** looks at the tail in a moment, and again until auditUntil (a read that fails is tried again) */
+  const audit = async (): Promise<void> => {
+    do {
+      await pause(waitMs());
+      if (stopped) return;
+      try {
+        if (await tailLost()) return lost('tail');
+      } catch (err) {
+        o.log.debug({ err, consumer: o.name }, 'delivery audit not made');
+      }
+    } while (!stopped && Date.now() < auditUntil);
   };
   /**
    * Why the consumer may not be recreated now (undefined: it may). The deliveries in hand must be
@@ -124,12 +138,11 @@ export function soleReaderCheck(o: DeliveryCheckOptions): DeliveryCheck {
       seen = dseq;
       return how;
     },
-    auditSoon() {
+    auditSoon(forMs = 0) {
+      auditUntil = Math.max(auditUntil, Date.now() + forMs);
       if (auditing || stopped) return;
       auditing = true;
-      void audit()
-        .catch((err: unknown) => o.log.debug({ err, consumer: o.name }, 'delivery audit not made'))
-        .finally(() => (auditing = false));
+      void audit().finally(() => (auditing = false));
     },
     async resync(how) {
       if (stopped) return;

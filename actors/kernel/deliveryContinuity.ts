@@ -58,8 +58,11 @@ export interface DeliveryCheck {
   begin(onLost: (how: Continuity | 'tail') => void): Promise<void>;
   /** a delivery of the current pull arrived */
   arrived(dseq: number): Continuity;
-  /** looks for a loss at the tail in a moment (after a pull replaced another) */
-  auditSoon(): void;
+  /**
+   * Looks for a loss at the tail in a moment, and again until `forMs` have passed: a pull that was
+   * replaced may still be held by the server, and take a delivery nobody reads, until it expires.
+   */
+  auditSoon(forMs?: number): void;
   /** recreates the consumer from its ack floor if deliveries are pending (numbering restarts) */
   resync(how: Continuity | 'tail'): Promise<void>;
   stop(): void;

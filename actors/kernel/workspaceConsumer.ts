@@ -54,6 +54,8 @@ export const DEFAULT_PULL_BATCH = 8_192;
  * (consumerResume.ts delivers the previous holder's unacked commands again at once).
  */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
+/** how long past a replaced pull's expiry its deliveries are still looked for (deliveryCheck.ts) */
+const AUDIT_MARGIN_MS = 2_000;
 
 export interface WorkspaceConsumerOptions {
   readonly org: string;
@@ -225,7 +227,8 @@ export async function consumeCommands(
     let replacing = false;
     while (!stopped) {
       try {
-        if (replacing) check?.auditSoon();
+        // the pull it replaces may take a delivery until it expires, on a request nobody reads
+        if (replacing) check?.auditSoon(PULL_EXPIRES_MS + AUDIT_MARGIN_MS);
         replacing = false;
         await pull();
         replacing = true;

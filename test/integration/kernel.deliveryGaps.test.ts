@@ -4,17 +4,20 @@
  * workspace's consumer before the node's) takes a command off the consumer and never acks it:
  * what the server sees of a delivery lost in a dying socket. The node sees the next delivery's
  * number jump (a gap), or, when nothing follows, finds the loss at the tail by auditing the
- * consumer after NATS comes back; either way it recreates the consumer from its ack floor
- * (actors/kernel/deliveryCheck.ts). ack_wait is 60 s here: the bounds below are far inside it.
+ * consumer after NATS comes back, or for a while after it replaced a pull that went silent; either
+ * way it recreates the consumer from its ack floor (actors/kernel/deliveryCheck.ts). ack_wait is
+ * 60 s here: the bounds below are far inside it.
  */
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { publishCommand } from '../../actors/kernel/index.js';
+import { SILENT_AFTER_MS } from '../../actors/kernel/consumerLiveness.js';
 import { STREAMS, workspaceConsumerName, type ActorAddress } from '../../schemas/index.js';
 import { eventually, startPlatform, tempDir, type Platform } from '../harness/index.js';
 
 const ACK_WAIT_MS = 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let p: Platform;
 beforeAll(async () => {
@@ -147,5 +150,26 @@ describe('deliveries that never reach the lease holder', () => {
     }
     expect(taken).toBeGreaterThan(0);
     expect((await info(ws)).created).toBe(created); // never recreated under the other reader
+  });
+
+  it('are delivered again when one goes to a replaced pull after the first audit (looked for until it expires)', async () => {
+    const ws = 'w4';
+    const { stolen } = await thiefFirst(ws, 'gap-d');
+    // the server stops answering past the silence bound: the node replaces its pull (and audits)
+    const pid = p.ns.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(SILENT_AFTER_MS + 1_500);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // a few seconds on, past the first look at the tail, the next command goes to the thief's pull
+    // (what a replaced pull the server still holds does)
+    await sleep(3_500);
+    await publishCommand(p.client.js, orgOf(ws), add('c1'));
+    expect((await stolen)?.subject).toBe(`moe.cmd.gap.${ws}.org.o0`);
+    const t0 = Date.now();
+    await appliedOnce(ws, 'c1', 25_000);
+    expect(Date.now() - t0).toBeLessThan(ACK_WAIT_MS / 3);
   });
 });
