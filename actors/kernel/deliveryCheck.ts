@@ -2,8 +2,9 @@
  * The lease holder's {@link DeliveryCheck}: keeps the last delivery number of its workspace's
  * command consumer, audits the tail after a NATS reconnect (and when the loop asks, after a pull
  * replaced another: every second or two until the replaced pull would have expired, since the
- * server may still hand it a delivery nobody reads), and resyncs a consumer whose deliveries did not all arrive by recreating it
- * from its ack floor (consumerResume.ts). Why and when: deliveryContinuity.ts.
+ * server may still hand it a delivery nobody reads), and resyncs a consumer whose deliveries did
+ * not all arrive by recreating it from its ack floor (consumerResume.ts). Why and when:
+ * deliveryContinuity.ts.
  *
  * The consumer is recreated only once every delivery this reader was handed is settled and its ack
  * has reached the server: an ack of the old consumer's delivery that arrived after the recreation
